@@ -1,0 +1,176 @@
+"""Agencies: the model's agents, as senders (the duty-to-warn protocol) and recipients.
+
+The sender side follows the ICD 191 chain (``../shared/MODEL-BRIEF.md``, mechanism 3):
+trigger -> waiver screen -> sanitisation -> channel -> delivery delay -> record. The trigger
+(credible AND specific AND impending) is evaluated in bulk when detections are drawn
+(:func:`sim.threats.draw_detections`); each detection reaches its agency on the day it becomes
+impending, and :meth:`Agency.act` runs the rest of the chain. Waiver reasons are screened in a
+fixed order and the first that applies is recorded:
+
+1. ``doctrine_excludes``: the agency never warns, or warns only non-rivals and the recipient is
+   a rival (rivalry >= ``rival_threshold``);
+2. ``recipient_aware``: the target's own services already know of the plot (a ground often
+   cited in practice, not confirmed in the public text of ICD 191);
+3. ``no_channel``: no liaison channel and public alerts are not used for such dyads;
+4. ``sources_at_risk``: warning would unduly endanger sources and methods (ICD 191 E.2), with
+   probability ``source_waiver_weight x source_sensitivity x rivalry``: passing intelligence to
+   a rival service exposes more.
+
+Sanitisation withholds each known detail with probability
+``sanitisation x source_sensitivity x (1 + rivalry) / 2`` (the disclosure dilemma, Carnegie &
+Carson 2020: specificity makes a warning verifiable but exposes sources). A dyad with liaison
+gets a written cable, plus a public alert with ``public_alert_share``; a dyad without liaison
+gets a public alert only. Manipulative agencies also send fabricated warnings to rivals
+(intimidation, "blackmail"; Sobel 1985): these skip the protocol and claim 1-3 details.
+
+Agents receive their parameters (:class:`Protocol`, :class:`~sim.decision.Judgement`) at
+creation and never read model-level flags.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.decision import Judgement
+from sim.enums import Channel, Doctrine, WaiverReason
+from sim.log import Cable
+from sim.params import ModelParams
+from sim.scenarios import AgencyProfile
+from sim.threats import N_DETAILS, U
+
+if TYPE_CHECKING:
+    from sim.model import WarningModel
+
+
+@dataclass(frozen=True, slots=True)
+class Protocol:
+    """Sender-side protocol parameters, handed to each agency at creation."""
+
+    rival_threshold: float
+    source_waiver_weight: float
+    sanitisation: float
+    public_alert_share: float
+    public_when_no_liaison: bool
+
+    @classmethod
+    def from_params(cls, p: ModelParams) -> Protocol:
+        return cls(
+            rival_threshold=p.rival_threshold,
+            source_waiver_weight=p.source_waiver_weight,
+            sanitisation=p.sanitisation,
+            public_alert_share=p.public_alert_share,
+            public_when_no_liaison=p.public_when_no_liaison,
+        )
+
+
+class Agency(mesa.Agent):
+    """An intelligence agency: detects threats abroad, warns under its doctrine, judges warnings.
+
+    Its per-sender trust is a beta-reputation belief: ``confirmations[j]`` and
+    ``disconfirmations[j]`` are rows of the model's evidence matrices (views, so the model can
+    fade all of them at once each day).
+    """
+
+    def __init__(
+        self,
+        model: WarningModel,
+        index: int,
+        profile: AgencyProfile,
+        *,
+        doctrine: Doctrine,
+        manipulative: bool,
+        protocol: Protocol,
+        judgement: Judgement,
+    ) -> None:
+        super().__init__(model)
+        self.index = index
+        self.profile = profile
+        self.name = profile.name
+        self.doctrine = doctrine
+        self.manipulative = manipulative
+        self.protocol = protocol
+        self.judgement = judgement
+        self.confirmations = model.confirmations[index]
+        self.disconfirmations = model.disconfirmations[index]
+        self.due_detections: dict[int, list[int]] = {}
+        self.due_fabrications: dict[int, list[int]] = {}
+
+    def act(self) -> None:
+        """Run the protocol on every detection that becomes impending today."""
+        day = self.model.day
+        for row in self.due_detections.pop(day, ()):
+            self.model.dispatch(self.screen(row, day))
+        for row in self.due_fabrications.pop(day, ()):
+            cable = self.fabricate(row, day)
+            if cable is not None:
+                self.model.dispatch(cable)
+
+    def screen(self, row: int, day: int) -> Cable:
+        """Waiver screen, sanitisation and channel for one triggered detection."""
+        m = self.model
+        det, threats = m.detections, m.threats
+        k = int(det.threat[row])
+        r = int(threats.target[k])
+        rivalry = float(m.rivalry[self.index, r])
+        u = det.u[row]
+        known = det.known[row]
+        waiver = self._waiver(r, k, rivalry, day, float(u[U.WAIVER]))
+        passed = known.copy()
+        channel: Channel | None = None
+        if waiver is None:
+            p_withhold = self.protocol.sanitisation * self.profile.source_sensitivity * (1 + rivalry) / 2
+            passed &= u[U.SANITISE : U.SANITISE + N_DETAILS] >= p_withhold
+            channel = self._channel(r, float(u[U.PUBLIC]))
+        return Cable(
+            warning_id=m.log.next_id(), day=day, sender=self.name, recipient=m.names[r],
+            plot_id=k if threats.is_real[k] else -1, is_real=bool(threats.is_real[k]),
+            fabricated=False, credibility=float(det.credibility[row]),
+            details_known=int(known.sum()), details_passed=int(passed.sum()),
+            timing=bool(passed[0]), location=bool(passed[1]), perpetrators=bool(passed[2]),
+            channel=channel, waiver_reason=waiver, rivalry=float(m.rivalry[r, self.index]),
+            sender_index=self.index, recipient_index=r, threat=k,
+            claimed_day=int(threats.attack_day[k]), row=row,
+        )
+
+    def _waiver(self, r: int, k: int, rivalry: float, day: int, u: float) -> WaiverReason | None:
+        m = self.model
+        if self.doctrine is Doctrine.NEVER or (
+            self.doctrine is Doctrine.NON_RIVALS and rivalry >= self.protocol.rival_threshold
+        ):
+            return WaiverReason.DOCTRINE_EXCLUDES
+        if 0 <= m.threats.aware_day[k] <= day:
+            return WaiverReason.RECIPIENT_AWARE
+        if not m.liaison[self.index, r] and not self.protocol.public_when_no_liaison:
+            return WaiverReason.NO_CHANNEL
+        if u < self.protocol.source_waiver_weight * self.profile.source_sensitivity * rivalry:
+            return WaiverReason.SOURCES_AT_RISK
+        return None
+
+    def _channel(self, r: int, u: float) -> Channel:
+        if not self.model.liaison[self.index, r]:
+            return Channel.PUBLIC
+        return Channel.BOTH if u < self.protocol.public_alert_share else Channel.PRIVATE
+
+    def fabricate(self, row: int, day: int) -> Cable | None:
+        """An invented warning to a rival (None if the recipient is no longer a rival)."""
+        m = self.model
+        fab = m.fabrications
+        r = int(fab.recipient[row])
+        if m.rivalry[self.index, r] < self.protocol.rival_threshold:
+            return None
+        details = int(fab.details[row])
+        flags = np.arange(N_DETAILS) < details
+        channel = self._channel(r, float(fab.u[row, U.PUBLIC]))
+        return Cable(
+            warning_id=m.log.next_id(), day=day, sender=self.name, recipient=m.names[r],
+            plot_id=-1, is_real=False, fabricated=True, credibility=float("nan"),
+            details_known=details, details_passed=details, timing=bool(flags[0]),
+            location=bool(flags[1]), perpetrators=bool(flags[2]), channel=channel,
+            waiver_reason=None, rivalry=float(m.rivalry[r, self.index]),
+            sender_index=self.index, recipient_index=r, threat=-1,
+            claimed_day=day + int(fab.lead[row]), row=row,
+        )

@@ -1,0 +1,140 @@
+"""Read a sweep's results folder (``results/<experiment>/``) into DataFrames and a design.
+
+Analysis and figures depend only on these files, never on the model: a folder copied from a
+cluster, or archived with a paper, can be re-analysed without the simulation installed.
+Everything that is wrong with a folder (missing, not a sweep's output, missing columns) is a
+:class:`~sim.errors.UserError`, so the CLI prints one line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.errors import UserError
+
+RUN_KEYS: tuple[str, ...] = ("run_id", "point_id", "replication", "seed", "status")
+"""Columns every ``runs.parquet`` must have (besides the parameters and outcomes)."""
+
+
+class DesignKind(Enum):
+    """How the sweep chose its design points (``manifest["design"]["kind"]``)."""
+
+    GRID = "grid"
+    LHS = "lhs"
+    SOBOL = "sobol"
+    POINTS = "points"
+
+    @property
+    def is_sample(self) -> bool:
+        """Continuous samples: every point is distinct, so points are not grouped into levels."""
+        return self in (DesignKind.LHS, DesignKind.SOBOL)
+
+
+@dataclass(frozen=True, slots=True)
+class Design:
+    """The swept parameters, in the sweep's order, and for samples their ranges and base size."""
+
+    kind: DesignKind
+    parameters: tuple[str, ...]
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+    n: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    """One results folder: runs (all of them, failed included), optional logs, the design."""
+
+    directory: Path
+    runs: pd.DataFrame
+    design: Design
+    manifest: dict[str, Any]
+    warnings: pd.DataFrame | None = None
+    series: pd.DataFrame | None = None
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest.get("experiment", {}).get("name") or self.directory.name)
+
+    @property
+    def ok(self) -> pd.DataFrame:
+        """Finished runs only: failed runs have no outcomes to analyse."""
+        return self.runs[self.runs["status"] == "ok"]
+
+    @property
+    def n_failed(self) -> int:
+        return int((self.runs["status"] != "ok").sum())
+
+
+def load_results(directory: str | Path) -> Results:
+    """Read ``runs.parquet``, ``manifest.json`` and, when present, the warning and series logs."""
+    path = Path(directory)
+    if not path.is_dir():
+        raise UserError(f"{path}: no such results folder (run `warnsim sweep` first)")
+    manifest = _read_manifest(path / "manifest.json")
+    runs = _read_parquet(path / "runs.parquet", required=True)
+    assert runs is not None
+    design = parse_design(manifest, origin=path / "manifest.json")
+    _check_columns(runs, (*RUN_KEYS, *design.parameters), path / "runs.parquet")
+    if runs.empty:
+        raise UserError(f"{path / 'runs.parquet'}: no runs")
+    return Results(
+        directory=path,
+        runs=runs,
+        design=design,
+        manifest=manifest,
+        warnings=_read_parquet(path / "warnings.parquet", required=False),
+        series=_read_parquet(path / "timeseries.parquet", required=False),
+    )
+
+
+def parse_design(manifest: dict[str, Any], *, origin: Path | str = "manifest.json") -> Design:
+    """The ``design`` entry of a manifest, checked."""
+    raw = manifest.get("design")
+    if not isinstance(raw, dict) or "kind" not in raw:
+        raise UserError(f"{origin}: no 'design' with a 'kind'")
+    try:
+        kind = DesignKind(raw["kind"])
+    except ValueError:
+        allowed = ", ".join(k.value for k in DesignKind)
+        raise UserError(f"{origin}: design kind {raw['kind']!r}; allowed: {allowed}") from None
+    parameters = tuple(raw.get("parameters") or ())
+    ranges = {k: (float(v[0]), float(v[1])) for k, v in (raw.get("ranges") or {}).items()}
+    n = raw.get("n")
+    if kind is DesignKind.SOBOL and not isinstance(n, int):
+        raise UserError(f"{origin}: a Sobol design needs its base size 'n'")
+    return Design(kind=kind, parameters=parameters, ranges=ranges, n=n)
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise UserError(f"{path}: missing; is {path.parent} the output folder of a sweep?")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a JSON object")
+    return data
+
+
+def _read_parquet(path: Path, *, required: bool) -> pd.DataFrame | None:
+    if not path.exists():  # a file, or a folder of parts (pyarrow reads both)
+        if required:
+            raise UserError(f"{path}: missing; is {path.parent} the output folder of a sweep?")
+        return None
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for a corrupt file
+        raise UserError(f"{path}: not a readable parquet file ({exc})") from None
+
+
+def _check_columns(frame: pd.DataFrame, columns: tuple[str, ...], path: Path) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise UserError(f"{path}: missing columns {', '.join(missing)}")

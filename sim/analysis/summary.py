@@ -1,0 +1,93 @@
+"""Per-design-point summaries of every outcome: n, mean, SD and a 95% interval.
+
+Counts, amounts and means get a bootstrap interval of the mean over runs; rates get the
+pooled estimate (sum of numerators over sum of denominators) with the run-clustered Wilson
+interval (see :mod:`sim.analysis.intervals`). For sampled designs (LHS, Sobol) every point is
+distinct and has only a few replications, so one row per outcome summarises the whole design.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.intervals import CONFIDENCE, Interval, mean_interval, pooled_interval
+from sim.analysis.load import Results
+from sim.analysis.tables import format_value
+from sim.outcomes import OUTCOMES, Kind, Outcome
+
+KEY_OUTCOMES: tuple[str, ...] = (
+    "heed_rate", "warnings_sent", "casualties", "lives_saved", "interdicted", "deterred",
+    "false_alarm_share", "mean_trust",
+)
+"""The outcomes of the short printed table (the full summary has every outcome)."""
+
+
+def point_frame(results: Results) -> pd.DataFrame:
+    """One row per design point: ``point_id`` and the swept parameter values."""
+    params = list(results.design.parameters)
+    return results.runs.groupby("point_id", sort=True)[params].first().reset_index()
+
+
+def summarise(results: Results, confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """Long table: one row per (design point, outcome) with n, mean, sd, low, high."""
+    runs = results.ok
+    outcomes = [o for o in OUTCOMES if o.name in runs.columns]
+    if results.design.kind.is_sample:
+        groups = [({"point_id": "all"}, runs)]
+    else:
+        points = point_frame(results).set_index("point_id")
+        groups = [
+            ({"point_id": pid, **points.loc[pid].to_dict()}, group)
+            for pid, group in runs.groupby("point_id", sort=True)
+        ]
+    rows = [
+        {**labels, **describe(group, outcome, confidence)}
+        for labels, group in groups
+        for outcome in outcomes
+    ]
+    return pd.DataFrame(rows)
+
+
+def describe(runs: pd.DataFrame, outcome: Outcome, confidence: float = CONFIDENCE) -> dict:
+    """n, mean, SD and interval of one outcome over ``runs`` (pooled for rates)."""
+    values = runs[outcome.name].astype(float)
+    if outcome.kind is Kind.RATE:
+        assert outcome.numerator is not None and outcome.denominator is not None
+        iv = pooled_interval(runs[outcome.numerator], runs[outcome.denominator], confidence)
+        method = "clustered Wilson"
+    else:
+        iv = mean_interval(values, confidence)
+        method = "BCa bootstrap"
+    finite = values[np.isfinite(values)]
+    return {
+        "outcome": outcome.name, "unit": outcome.unit, "n": iv.n, "mean": iv.estimate,
+        "sd": float(finite.std(ddof=1)) if finite.size > 1 else np.nan,
+        "low": iv.low, "high": iv.high, "interval": method,
+    }
+
+
+def key_table(summary: pd.DataFrame, outcomes: tuple[str, ...] = KEY_OUTCOMES) -> pd.DataFrame:
+    """Wide table for print: one row per point, one ``mean [low, high]`` column per outcome."""
+    present = [o for o in outcomes if o in set(summary["outcome"])]
+    labels = [c for c in summary.columns if c not in _DESCRIBE_COLUMNS]
+    sub = summary[summary["outcome"].isin(present)].copy()
+    sub["cell"] = [
+        _cell(Interval(m, lo, hi, int(n)))
+        for m, lo, hi, n in zip(sub["mean"], sub["low"], sub["high"], sub["n"], strict=True)
+    ]
+    wide = sub.pivot(index=labels[0], columns="outcome", values="cell")[present]
+    firsts = sub.groupby(labels[0], sort=True)[labels[1:]].first()
+    return firsts.join(wide).reset_index()
+
+
+_DESCRIBE_COLUMNS = {"outcome", "unit", "n", "mean", "sd", "low", "high", "interval"}
+
+
+def _cell(iv: Interval) -> str:
+    if not np.isfinite(iv.estimate):
+        return ""
+    if not (np.isfinite(iv.low) and np.isfinite(iv.high)):
+        return format_value(iv.estimate)
+    return f"{format_value(iv.estimate)} [{format_value(iv.low)}, {format_value(iv.high)}]"
+

@@ -1,0 +1,230 @@
+"""The ``warnsim`` command line.
+
+Subcommands: ``run`` (one run), ``scenarios``, ``params``, ``cases``, ``sweep`` (experiments),
+``analyze`` and ``plot`` (statistics and figures from a sweep's results). Bad input of any kind
+(:class:`sim.errors.UserError`) prints one line, ``warnsim: error: ...``, and exits with status 2;
+argparse's own usage errors exit 2 as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sim.errors import UserError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except UserError as exc:
+        print(f"warnsim: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("warnsim: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from sim import __version__
+    from sim.analysis.cli import register as register_analysis
+    from sim.sweep.cli import register as register_sweep
+
+    parser = argparse.ArgumentParser(
+        prog="warnsim",
+        description="Agent-based simulation of warning diplomacy under a duty-to-warn protocol.",
+    )
+    parser.add_argument("--version", action="version", version=f"warnsim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="one run of a scenario; prints its outcome table")
+    run.add_argument("--scenario", default="default", help="built-in name or .toml path (default: default)")
+    run.add_argument("--days", type=_non_negative_int, default=365, help="days to simulate (default 365)")
+    run.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
+    run.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a model parameter (repeatable); see `warnsim params`")
+    run.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    run.add_argument("--log", type=Path, metavar="FILE",
+                     help="write the full warning log (.csv or .parquet)")
+    run.add_argument("--log-rows", type=_non_negative_int, default=15, metavar="N",
+                     help="warning-log rows to print (default 15)")
+    run.set_defaults(func=_cmd_run)
+
+    scen = sub.add_parser("scenarios", help="list the built-in scenarios")
+    scen.add_argument("name", nargs="?", help="show one scenario's agencies and relations")
+    scen.set_defaults(func=_cmd_scenarios)
+
+    params = sub.add_parser("params", help="the model's parameters (name, type, default, range, unit)")
+    params.add_argument("--update-odd", type=Path, metavar="FILE",
+                        help="rewrite the parameter table embedded in FILE (docs/ODD.md)")
+    params.set_defaults(func=_cmd_params)
+
+    cases = sub.add_parser("cases", help="score single-warning vignettes against recorded responses")
+    cases.add_argument("file", nargs="?", type=Path, help="CSV of cases (default: the built-in cases)")
+    cases.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE")
+    cases.add_argument("--json", action="store_true")
+    cases.set_defaults(func=_cmd_cases)
+
+    register_sweep(sub)
+    register_analysis(sub)
+    return parser
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative; allowed: an integer >= 0")
+    return value
+
+
+# --- run -------------------------------------------------------------------------------------
+def _cmd_run(args: argparse.Namespace) -> int:
+    from sim.params import ModelParams, parse_assignments
+    from sim.run import RunSpec, simulate
+    from sim.scenarios import load_scenario
+
+    params = ModelParams.from_mapping(parse_assignments(args.assignments))
+    load_scenario(args.scenario)  # fail on a bad name before any work
+    if args.log is not None and args.log.suffix not in (".csv", ".parquet"):
+        raise UserError(f"--log: {args.log}: allowed suffixes: .csv, .parquet")
+    spec = RunSpec(params=params, scenario=args.scenario, days=args.days, seed=args.seed)
+    result = simulate(spec)
+    assert result.warnings is not None
+    if args.log is not None:
+        _write_log(result.warnings, args.log)
+    if args.json:
+        payload = {"scenario": args.scenario, "days": args.days, "seed": args.seed,
+                   **result.outcomes}
+        print(json.dumps(_json_safe(payload)))
+    else:
+        print(_run_report(spec, result.outcomes, result.warnings, args.log_rows))
+    return 0
+
+
+def _json_safe(obj: dict[str, Any]) -> dict[str, Any]:
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in obj.items()}
+
+
+def _write_log(columns: dict[str, list[Any]], path: Path) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(columns)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    if path.suffix == ".csv":
+        frame.to_csv(tmp, index=False)
+    else:
+        frame.to_parquet(tmp, index=False)
+    tmp.replace(path)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return "-" if math.isnan(value) else f"{value:.3f}"
+    return str(value)
+
+
+def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()  # noqa: E731
+    return "\n".join([line(header), line(tuple("-" * w for w in widths)), *map(line, rows)])
+
+
+def _run_report(spec: Any, out: dict[str, Any], log: dict[str, list[Any]], log_rows: int) -> str:
+    from sim.outcomes import BANDS, OUTCOMES
+
+    title = f"warnsim run: scenario {spec.scenario}, {spec.days} days, seed {spec.seed}"
+    skip = {o.name for o in OUTCOMES if "_rivalry" in o.name or o.name.startswith("waived_")}
+    main_rows = [(o.name, _fmt(out[o.name]), o.doc) for o in OUTCOMES if o.name not in skip]
+    waiver_rows = [(o.name.removeprefix("waived_"), _fmt(out[o.name]))
+                   for o in OUTCOMES if o.name.startswith("waived_")]
+    band_rows = [
+        (b, _fmt(out[f"delivered_{b}_rivalry"]), _fmt(out[f"heeded_{b}_rivalry"]),
+         _fmt(out[f"heed_rate_{b}_rivalry"]), _fmt(out[f"mean_trust_{b}_rivalry"]))
+        for b in BANDS
+    ]
+    parts = [
+        title, "", _table(main_rows, ("outcome", "value", "meaning")),
+        "", "Waivers by reason", _table(waiver_rows, ("reason", "warnings")),
+        "", "By rivalry band (low < 1/3 <= mid < 2/3 <= high)",
+        _table(band_rows, ("band", "delivered", "heeded", "heed_rate", "mean_trust_end")),
+    ]
+    n = len(log["warning_id"])
+    if log_rows and n:
+        cols = ("warning_id", "day", "sender", "recipient", "is_real", "details_known",
+                "details_passed", "channel", "waiver_reason", "rivalry", "heed_probability",
+                "heeded", "confirmed")
+        rows = [tuple(_fmt(log[c][i]) if log[c][i] is not None else "" for c in cols)
+                for i in range(min(n, log_rows))]
+        parts += ["", f"Warning log (first {len(rows)} of {n}; --log FILE writes all)", _table(rows, cols)]
+    return "\n".join(parts)
+
+
+# --- scenarios and params ----------------------------------------------------------------------
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    from sim.scenarios import load_scenario, scenario_names
+
+    if args.name is None:
+        rows = []
+        for name in scenario_names():
+            s = load_scenario(name)
+            rows.append((name, str(s.size), s.description))
+        print(_table(rows, ("scenario", "agencies", "description")))
+        return 0
+    s = load_scenario(args.name)
+    print(f"{s.name}: {s.description}\n")
+    rows = [(a.name, a.country, a.bloc, f"{a.capability:g}", f"{a.home_security:g}",
+             f"{a.source_sensitivity:g}", a.doctrine.value,
+             "drawn" if a.manipulative is None else str(a.manipulative).lower())
+            for a in s.agencies]
+    print(_table(rows, ("agency", "country", "bloc", "capability", "home_security",
+                        "source_sensitivity", "doctrine", "manipulative")))
+    if s.no_liaison:
+        pairs = ", ".join(f"{s.agencies[i].name}-{s.agencies[j].name}" for i, j in sorted(s.no_liaison))
+        print(f"\nno liaison channel: {pairs}")
+    return 0
+
+
+def _cmd_params(args: argparse.Namespace) -> int:
+    from sim import paramtable
+
+    if args.update_odd is not None:
+        if not args.update_odd.is_file():
+            raise UserError(f"--update-odd: {args.update_odd}: no such file")
+        changed = paramtable.update(args.update_odd)
+        print(f"{args.update_odd}: {'updated' if changed else 'already up to date'}")
+        return 0
+    rows = [(r["name"], r["type"], r["default"], r["range"], r["unit"], r["meaning"])
+            for r in paramtable.rows()]
+    print(_table(rows, ("name", "type", "default", "range", "unit", "meaning")))
+    return 0
+
+
+# --- cases -----------------------------------------------------------------------------------
+def _cmd_cases(args: argparse.Namespace) -> int:
+    from sim.cases import builtin_cases, load_cases, score
+    from sim.params import ModelParams, parse_assignments
+
+    params = ModelParams.from_mapping(parse_assignments(args.assignments))
+    cases = builtin_cases() if args.file is None else load_cases(args.file)
+    scored = score(cases, params)
+    if args.json:
+        print(json.dumps([s.as_dict() for s in scored], indent=2))
+        return 0
+    rows = [(s.case.case, f"{s.case.sender} -> {s.case.recipient}", f"{s.case.rivalry:g}",
+             str(s.case.details), s.case.channel.value, f"{s.perceived_intent:.2f}",
+             f"{s.perceived_credibility:.2f}", f"{s.heed_probability:.2f}", s.case.response.value)
+            for s in scored]
+    print(_table(rows, ("case", "dyad", "rivalry", "details", "channel", "intent",
+                        "credibility", "heed_probability", "recorded")))
+    return 0

@@ -1,0 +1,78 @@
+"""The model's modes and categorical outcomes, as Enums.
+
+Every member's value is the lowercase snake_case string users type in TOML files and on the
+command line and that appears in result tables, so ``Doctrine("never")`` round-trips.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class _Named(str, Enum):
+    """A str-valued Enum whose ``str()`` is its value (for tables and messages)."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def allowed(cls) -> str:
+        return ", ".join(m.value for m in cls)
+
+
+class Doctrine(_Named):
+    """Whom an agency warns (ICD 191 obliges warning friend and foe alike)."""
+
+    WARN_ALL = "warn_all"
+    NON_RIVALS = "non_rivals"
+    NEVER = "never"
+
+
+class DoctrineSetting(_Named):
+    """The run-wide doctrine: each agency's own (from the scenario) or one imposed on all."""
+
+    SCENARIO = "scenario"
+    WARN_ALL = "warn_all"
+    NON_RIVALS = "non_rivals"
+    NEVER = "never"
+
+    def resolve(self, own: Doctrine) -> Doctrine:
+        return own if self is DoctrineSetting.SCENARIO else Doctrine(self.value)
+
+
+class Channel(_Named):
+    """How a warning travels: a written liaison cable, a public alert, or both."""
+
+    PRIVATE = "private"
+    PUBLIC = "public"
+    BOTH = "both"
+
+    @property
+    def is_public(self) -> bool:
+        return self is not Channel.PRIVATE
+
+
+class WaiverReason(_Named):
+    """Why the duty to warn was waived (ICD 191 section E.2 and the grounds cited in practice)."""
+
+    DOCTRINE_EXCLUDES = "doctrine_excludes"
+    RECIPIENT_AWARE = "recipient_aware"
+    SOURCES_AT_RISK = "sources_at_risk"
+    NO_CHANNEL = "no_channel"
+
+
+class PlotFate(_Named):
+    """How a real plot ended (or that it had not ended when the run stopped)."""
+
+    PENDING = "pending"
+    ATTACK = "attack"
+    INTERDICTED = "interdicted"
+    DETERRED = "deterred"
+
+
+class Response(_Named):
+    """A recorded response to a real-world warning (used by the case vignettes)."""
+
+    HEEDED = "heeded"
+    DISMISSED = "dismissed"
+    INVESTIGATED = "investigated"

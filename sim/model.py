@@ -1,0 +1,345 @@
+"""The warning-diplomacy model: one day per step.
+
+Order of events within a day (the ODD "process overview", ``docs/ODD.md``):
+
+1. scheduled rivalry shifts take effect (scenario ``[[shift]]``);
+2. trust evidence fades toward the prior (``trust_decay``: Josang & Ismail's forgetting factor);
+3. agencies act in random order (``agents.shuffle_do``): each runs the duty-to-warn protocol
+   on detections that became impending today, and manipulative ones send fabrications;
+   a public alert on a real plot may make the attackers move their date
+   (``attacker_adaptation``);
+4. warnings reaching their recipient today are judged (:mod:`sim.decision`); a heeded warning
+   about a live plot leads to arrests (visible) with ``interdiction_effect x (1 + 3 x
+   specificity) / 4``, else to silent abandonment with ``deterrence_effect``, else to
+   protective measures that cut deaths by ``casualty_reduction`` if the attack still comes;
+5. plots end: arrests scheduled for today, then attacks due today;
+6. warnings whose date plus ``confirmation_window`` has passed are judged by outcome: an attack
+   or arrests confirm the sender; nothing visible (a false alarm, a fabrication, or a real plot
+   deterred by the warning itself: the prevention paradox) counts ``cry_wolf_penalty``
+   against it (Breznitz 1984); a confirmation lowers the dyad's rivalry by
+   ``diplomacy_effect`` (intelligence diplomacy);
+7. the per-day series is recorded if asked for.
+
+The model is ``(scenario, parameters, days, seed) -> outcomes``: it knows nothing of
+experiments. All randomness comes from ``self.rng`` and is drawn in bulk at construction
+(:mod:`sim.threats`), apart from the shuffled agent order, which only changes warning ids.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim.agents import Agency, Protocol
+from sim.decision import Judgement
+from sim.enums import Channel, WaiverReason
+from sim.log import Cable, WarningLog
+from sim.outcomes import BANDS, band_of
+from sim.params import ModelParams
+from sim.run import SERIES_COLUMNS
+from sim.scenarios import Scenario
+from sim.threats import (
+    FateCode,
+    U,
+    draw_detections,
+    draw_fabrications,
+    draw_threats,
+)
+
+
+class WarningModel(mesa.Model):
+    """Agencies that warn, judge warnings and learn whom to trust, for ``days`` days."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        params: ModelParams,
+        *,
+        days: int,
+        rng: int | np.random.Generator | None = None,
+        record_series: bool = False,
+    ) -> None:
+        super().__init__(rng=rng)
+        if days < 0:
+            raise ValueError("days must be non-negative")
+        self.params = params
+        self.scenario = scenario
+        self.days = days
+        self.day = 0
+        profiles = scenario.agencies
+        n = len(profiles)
+        self.names = [a.name for a in profiles]
+        self.rivalry = scenario.rivalry_matrix(params)
+        self.liaison = scenario.liaison_matrix()
+        self.confirmations = np.zeros((n, n))  # [recipient, sender]
+        self.disconfirmations = np.zeros((n, n))
+        self.judgement = Judgement.from_params(params)
+        self.log = WarningLog()
+
+        drawn = self.rng.random(n) < params.manipulative_share
+        manipulative = np.array(
+            [drawn[i] if a.manipulative is None else a.manipulative for i, a in enumerate(profiles)]
+        )
+        protocol = Protocol.from_params(params)
+        self.agencies = [
+            Agency(self, i, a, doctrine=params.doctrine.resolve(a.doctrine),
+                   manipulative=bool(manipulative[i]), protocol=protocol,
+                   judgement=self.judgement)
+            for i, a in enumerate(profiles)
+        ]
+        capability = np.array([a.capability for a in profiles])
+        self.capability = capability
+        home = np.array([a.home_security for a in profiles])
+        self.threats = draw_threats(self.rng, params, home, days)
+        self.detections = draw_detections(self.rng, params, self.threats, capability)
+        self.fabrications = draw_fabrications(self.rng, params, manipulative, days)
+        self._schedule_agency_work()
+
+        self._deliveries: defaultdict[int, list[Cable]] = defaultdict(list)
+        self._evaluations: defaultdict[int, list[Cable]] = defaultdict(list)
+        self._interdictions: defaultdict[int, list[int]] = defaultdict(list)
+        self._attacks: defaultdict[int, list[int]] = defaultdict(list)
+        t = self.threats
+        for k in np.flatnonzero(t.is_real):
+            self._attacks[int(t.attack_day[k])].append(int(k))
+            if t.home_interdict_day[k] >= 0:
+                self._interdictions[int(t.home_interdict_day[k])].append(int(k))
+        self._shifts = defaultdict(list)
+        for shift in scenario.shifts:
+            self._shifts[shift.day].append(shift)
+        self._decay = 1.0 - params.trust_decay
+        self._series: list[tuple[Any, ...]] | None = [] if record_series else None
+
+    def _schedule_agency_work(self) -> None:
+        det = self.detections
+        for row in np.flatnonzero((det.trigger_day >= 0) & (det.trigger_day < self.days)):
+            agency = self.agencies[det.agency[row]]
+            agency.due_detections.setdefault(int(det.trigger_day[row]), []).append(int(row))
+        fab = self.fabrications
+        for row in range(len(fab.sender)):
+            agency = self.agencies[fab.sender[row]]
+            agency.due_fabrications.setdefault(int(fab.day[row]), []).append(row)
+
+    # --- the day ------------------------------------------------------------------------
+    def step(self) -> None:
+        day = self.day
+        for shift in self._shifts.pop(day, ()):
+            self._apply_shift(shift)
+        if self._decay != 1.0:
+            self.confirmations *= self._decay
+            self.disconfirmations *= self._decay
+        self.agents.shuffle_do("act")
+        self._deliver(day)
+        self._end_plots(day)
+        self._evaluate(day)
+        if self._series is not None:
+            self._series.append(self._series_row(day))
+        self.day += 1
+
+    def run(self) -> None:
+        """Step through every day of the run."""
+        while self.day < self.days:
+            self.step()
+
+    def dispatch(self, cable: Cable) -> None:
+        """Record a cable; if sent, queue its delivery and let attackers react to a public alert."""
+        self.log.add(cable)
+        if not cable.sent:
+            return
+        src = self.fabrications if cable.fabricated else self.detections
+        delay = 0 if cable.channel is Channel.PUBLIC else int(src.delay[cable.row])
+        self._deliveries[cable.day + delay].append(cable)
+        k = cable.threat
+        t = self.threats
+        if (cable.public and k >= 0 and t.fate[k] == FateCode.PENDING
+                and self.detections.u[cable.row, U.ADAPT] < self.params.attacker_adaptation):
+            t.attack_day[k] += int(self.detections.shift[cable.row])
+            t.shifted[k] = True
+            self._attacks[int(t.attack_day[k])].append(k)
+
+    def _deliver(self, day: int) -> None:
+        cables = self._deliveries.pop(day, None)
+        if not cables:
+            return
+        j = self.judgement
+        rec = np.array([c.recipient_index for c in cables])
+        snd = np.array([c.sender_index for c in cables])
+        rivalry = self.rivalry[rec, snd]
+        u = np.array([(self.fabrications if c.fabricated else self.detections).u[c.row] for c in cables])
+        aware = np.array([
+            c.threat >= 0 and 0 <= self.threats.aware_day[c.threat] <= day for c in cables
+        ])
+        corroborated = aware | (
+            u[:, U.CORROBORATE] < self.params.false_corroboration * self.capability[rec]
+        )
+        intent = j.intent(rivalry, self.confirmations[rec, snd], self.disconfirmations[rec, snd])
+        details = np.array([c.details_passed for c in cables])
+        credibility = j.credibility(intent, details, corroborated)
+        public = np.array([c.public for c in cables])
+        p_heed = j.heed_probability(credibility, rivalry, public)
+        heeded = u[:, U.DECIDE] < p_heed
+        for i, c in enumerate(cables):
+            c.delivered_day = day
+            c.perceived_intent = float(intent[i])
+            c.perceived_credibility = float(credibility[i])
+            c.corroborated = bool(corroborated[i])
+            c.heed_probability = float(p_heed[i])
+            c.heeded = bool(heeded[i])
+            if c.heeded and c.threat >= 0:
+                self._protect(c, u[i], day)
+            self._evaluations[c.claimed_day + self.params.confirmation_window].append(c)
+
+    def _protect(self, cable: Cable, u: np.ndarray, day: int) -> None:
+        """Protective action on a heeded warning about a real plot that is still live."""
+        t, k, p = self.threats, cable.threat, self.params
+        if t.fate[k] != FateCode.PENDING or t.attack_day[k] <= day:
+            return
+        specificity = cable.details_passed / 3
+        if u[U.INTERDICT] < p.interdiction_effect * (1 + 3 * specificity) / 4:
+            when = day + int(u[U.WHEN] * (t.attack_day[k] - day))
+            self._interdictions[when].append(k)
+        elif u[U.DETER] < p.deterrence_effect:
+            t.fate[k] = FateCode.DETERRED
+            t.fate_day[k] = day
+        else:
+            t.mitigated[k] = True
+
+    def _end_plots(self, day: int) -> None:
+        t = self.threats
+        for k in self._interdictions.pop(day, ()):
+            if t.fate[k] == FateCode.PENDING:
+                t.fate[k] = FateCode.INTERDICTED
+                t.fate_day[k] = day
+        reduction = self.params.casualty_reduction
+        for k in self._attacks.pop(day, ()):
+            if t.fate[k] == FateCode.PENDING and t.attack_day[k] == day:
+                t.fate[k] = FateCode.ATTACK
+                t.fate_day[k] = day
+                lethal = t.lethality[k]
+                t.casualties[k] = round(lethal * (1 - reduction)) if t.mitigated[k] else lethal
+
+    def _evaluate(self, day: int) -> None:
+        t, p = self.threats, self.params
+        for c in self._evaluations.pop(day, ()):
+            k = c.threat
+            confirmed = (
+                k >= 0
+                and t.fate[k] in (FateCode.ATTACK, FateCode.INTERDICTED)
+                and t.fate_day[k] <= day
+            )
+            c.confirmed = bool(confirmed)
+            r, s = c.recipient_index, c.sender_index
+            if confirmed:
+                self.confirmations[r, s] += 1.0
+                if p.diplomacy_effect > 0:
+                    for a, b in ((r, s), (s, r)):
+                        self.rivalry[a, b] = max(0.0, self.rivalry[a, b] - p.diplomacy_effect)
+            else:
+                self.disconfirmations[r, s] += p.cry_wolf_penalty
+
+    def _apply_shift(self, shift: Any) -> None:
+        for a in shift.a:
+            for b in shift.b:
+                if a != b:
+                    self.rivalry[a, b] = shift.rivalry
+                    if not shift.directed:
+                        self.rivalry[b, a] = shift.rivalry
+
+    # --- observation --------------------------------------------------------------------
+    def trust_matrix(self) -> np.ndarray:
+        """Perceived benevolence ``[recipient, sender]`` now (diagonal NaN)."""
+        out = self.judgement.intent(self.rivalry, self.confirmations, self.disconfirmations)
+        np.fill_diagonal(out, np.nan)
+        return out
+
+    def _trust_by_band(self) -> dict[str, float]:
+        trust = self.trust_matrix()
+        off = ~np.eye(len(self.names), dtype=bool)
+        bands = np.minimum((self.rivalry * 3).astype(int), 2)
+        out = {"mean_trust": float(trust[off].mean())}
+        for b, name in enumerate(BANDS):
+            mask = off & (bands == b)
+            out[f"mean_trust_{name}_rivalry"] = float(trust[mask].mean()) if mask.any() else float("nan")
+        return out
+
+    def _series_row(self, day: int) -> tuple[Any, ...]:
+        trust = self._trust_by_band()
+        t = self.threats
+        off = ~np.eye(len(self.names), dtype=bool)
+        sent = [c for c in self.log.cables if c.sent]
+        return (
+            day, trust["mean_trust"], trust["mean_trust_low_rivalry"],
+            trust["mean_trust_mid_rivalry"], trust["mean_trust_high_rivalry"],
+            float(self.rivalry[off].mean()), len(sent), sum(bool(c.heeded) for c in sent),
+            int((t.fate == FateCode.ATTACK).sum()), int(t.casualties.sum()),
+            int((t.fate == FateCode.INTERDICTED).sum()), int((t.fate == FateCode.DETERRED).sum()),
+        )
+
+    def series(self) -> dict[str, list[Any]]:
+        """The per-day series as columns (empty when not recorded)."""
+        rows = self._series or []
+        return {name: [row[i] for row in rows] for i, name in enumerate(SERIES_COLUMNS)}
+
+    def outcomes(self) -> dict[str, float | int]:
+        """The run's outcome statistics (names declared in :mod:`sim.outcomes`)."""
+        t = self.threats
+        real = t.is_real & (t.emerge < self.days)
+        fate = t.fate[real]
+        ended = fate != FateCode.PENDING
+        potential = int(t.lethality[real][ended].sum())
+        casualties = int(t.casualties[real].sum())
+        cables = self.log.cables
+        sent = [c for c in cables if c.sent]
+        delivered = [c for c in sent if c.delivered_day >= 0]
+        heeded = sum(bool(c.heeded) for c in delivered)
+        waived = {r: 0 for r in WaiverReason}
+        for c in cables:
+            if c.waiver_reason is not None:
+                waived[c.waiver_reason] += 1
+        false_alarms = sum(not c.is_real for c in sent)
+        out: dict[str, float | int] = {
+            "plots": int(real.sum()),
+            "false_leads": int((~t.is_real & (t.emerge < self.days)).sum()),
+            "attacks": int((fate == FateCode.ATTACK).sum()),
+            "casualties": casualties,
+            "interdicted": int((fate == FateCode.INTERDICTED).sum()),
+            "deterred": int((fate == FateCode.DETERRED).sum()),
+            "pending": int((fate == FateCode.PENDING).sum()),
+            "potential_casualties": potential,
+            "lives_saved": potential - casualties,
+            "detections": int((self.threats.emerge[self.detections.threat] < self.days).sum()),
+            "warnings_triggered": sum(not c.fabricated for c in cables),
+            "warnings_waived": sum(waived.values()),
+            **{f"waived_{r.value}": n for r, n in waived.items()},
+            "warnings_sent": len(sent),
+            "fabricated_warnings": sum(c.fabricated for c in sent),
+            "public_alerts": sum(c.public for c in sent),
+            "attacks_shifted": int(t.shifted[real].sum()),
+            "details_withheld": sum(c.details_known - c.details_passed for c in sent),
+            "warnings_delivered": len(delivered),
+            "warnings_heeded": heeded,
+            "warnings_dismissed": len(delivered) - heeded,
+            "heed_rate": _rate(heeded, len(delivered)),
+        }
+        for band in BANDS:
+            in_band = [c for c in delivered if band_of(c.rivalry) == band]
+            h = sum(bool(c.heeded) for c in in_band)
+            out[f"delivered_{band}_rivalry"] = len(in_band)
+            out[f"heeded_{band}_rivalry"] = h
+            out[f"heed_rate_{band}_rivalry"] = _rate(h, len(in_band))
+        judged = [c for c in delivered if c.confirmed is not None]
+        out |= {
+            "false_alarms": false_alarms,
+            "false_alarm_share": _rate(false_alarms, len(sent)),
+            "confirmations": sum(bool(c.confirmed) for c in judged),
+            "disconfirmations": sum(not c.confirmed for c in judged),
+            **self._trust_by_band(),
+        }
+        return out
+
+
+def _rate(numerator: int, denominator: int) -> float:
+    return numerator / denominator if denominator else float("nan")

@@ -1,0 +1,83 @@
+"""One run: ``(parameters, scenario, days, seed) -> outcomes``.
+
+This is the whole interface between the model and everything downstream (the CLI's ``run``,
+the sweep engine, the benchmarks). It builds a :class:`~sim.model.WarningModel`, steps it,
+summarises it into plain Python data and then frees it: Mesa 3.3.1 keeps every model alive via
+the class-level ``Agent._ids`` registry, so a process running thousands of models must drop
+each one's entry or its memory grows without bound (see :func:`release`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.params import ModelParams
+
+WARNING_COLUMNS: tuple[str, ...] = (
+    "warning_id", "day", "sender", "recipient", "plot_id", "is_real", "fabricated",
+    "credibility", "details_known", "details_passed", "timing", "location", "perpetrators",
+    "channel", "waiver_reason", "rivalry", "delivered_day", "perceived_intent",
+    "perceived_credibility", "corroborated", "heed_probability", "heeded", "confirmed",
+)
+"""Columns of the warning log (the "cable"), one row per triggered warning, waived ones included.
+
+Waived warnings have ``waiver_reason`` set and ``channel`` empty; undelivered ones have
+``delivered_day == -1`` and null decision columns; ``plot_id`` is -1 for false leads and
+fabrications; ``confirmed`` is null until the recipient has judged the warning's outcome.
+"""
+
+SERIES_COLUMNS: tuple[str, ...] = (
+    "day", "mean_trust", "mean_trust_low_rivalry", "mean_trust_mid_rivalry",
+    "mean_trust_high_rivalry", "mean_rivalry", "warnings_sent", "warnings_heeded", "attacks",
+    "casualties", "interdicted", "deterred",
+)
+"""Per-day series (cumulative counts, end-of-day trust), recorded only when asked for."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunSpec:
+    """Everything that determines one run. Two equal specs give identical results."""
+
+    params: ModelParams = field(default_factory=ModelParams)
+    scenario: str = "default"
+    days: int = 365
+    seed: int = 0
+    record_warnings: bool = True
+    record_series: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """Plain data from one finished run (no references to the model)."""
+
+    outcomes: dict[str, float | int]
+    warnings: dict[str, list[Any]] | None
+    series: dict[str, list[Any]] | None
+
+
+def simulate(spec: RunSpec) -> RunResult:
+    """Run the model described by ``spec`` to the end and return its results."""
+    from sim.model import WarningModel
+    from sim.scenarios import load_scenario
+
+    model = WarningModel(
+        load_scenario(spec.scenario), spec.params, days=spec.days, rng=spec.seed,
+        record_series=spec.record_series,
+    )
+    try:
+        model.run()
+        return RunResult(
+            outcomes=model.outcomes(),
+            warnings=model.log.columns() if spec.record_warnings else None,
+            series=model.series() if spec.record_series else None,
+        )
+    finally:
+        release(model)
+
+
+def release(model: Any) -> None:
+    """Drop Mesa 3.3.1's class-level reference to ``model`` so it can be garbage-collected."""
+    from mesa import Agent
+
+    Agent._ids.pop(model, None)

@@ -1,0 +1,268 @@
+"""Scenarios: who the agencies are and how they relate, as data.
+
+A scenario is a TOML file: the built-in ones live in ``sim/data/scenarios/`` and are listed by
+``warnsim scenarios``; a user's own file is used by passing its path wherever a scenario name
+is accepted. The file declares agencies (``[[agency]]``), blocs, bloc-pair rivalry factors,
+pairs without a liaison channel and scheduled rivalry shifts (``[[shift]]``).
+
+Rivalry of agency *i* toward *j* at the start of a run:
+
+* same bloc: parameter ``within_bloc_rivalry``;
+* different blocs: parameter ``rivalry`` x the bloc-pair factor (default 1), clipped to [0, 1];
+* ``[[pair]]`` entries may set a directed dyad's rivalry outright (asymmetry).
+
+Scheduled shifts set a dyad's or a bloc pair's rivalry to a new value on a given day
+(the same dyad has heeded and dismissed warnings in different periods: brief, mechanism 8).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.enums import Doctrine
+from sim.errors import UserError
+from sim.params import ModelParams
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyProfile:
+    """The fixed traits of one agency, handed to the agent at creation."""
+
+    name: str
+    country: str
+    bloc: str
+    capability: float
+    home_security: float
+    source_sensitivity: float
+    doctrine: Doctrine
+    manipulative: bool | None  # None: drawn per run with `manipulative_share`
+
+
+@dataclass(frozen=True, slots=True)
+class RivalryShift:
+    """On ``day``, set the rivalry between the members of ``a`` and of ``b`` to ``rivalry``."""
+
+    day: int
+    a: tuple[int, ...]
+    b: tuple[int, ...]
+    rivalry: float
+    directed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str
+    description: str
+    agencies: tuple[AgencyProfile, ...]
+    bloc_factors: dict[tuple[str, str], float]
+    pair_rivalry: dict[tuple[int, int], float]
+    no_liaison: frozenset[tuple[int, int]]
+    shifts: tuple[RivalryShift, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.agencies)
+
+    def rivalry_matrix(self, params: ModelParams) -> np.ndarray:
+        """Initial rivalry, ``[i, j]`` = rivalry of ``i`` toward ``j`` (diagonal 0)."""
+        n = self.size
+        out = np.empty((n, n))
+        for i, a in enumerate(self.agencies):
+            for j, b in enumerate(self.agencies):
+                if a.bloc == b.bloc:
+                    out[i, j] = params.within_bloc_rivalry
+                else:
+                    factor = self.bloc_factors.get((a.bloc, b.bloc), 1.0)
+                    out[i, j] = params.rivalry * factor
+        for (i, j), value in self.pair_rivalry.items():
+            out[i, j] = value
+        np.fill_diagonal(out, 0.0)
+        return np.clip(out, 0.0, 1.0)
+
+    def liaison_matrix(self) -> np.ndarray:
+        """``[i, j]`` True when ``i`` can pass a written warning to ``j`` through liaison."""
+        out = ~np.eye(self.size, dtype=bool)
+        for i, j in self.no_liaison:
+            out[i, j] = out[j, i] = False
+        return out
+
+
+def scenario_names() -> list[str]:
+    """Names of the built-in scenarios."""
+    folder = resources.files("sim") / "data" / "scenarios"
+    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def load_scenario(name_or_path: str) -> Scenario:
+    """A built-in scenario by name, or a scenario file by path."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" and path.exists():
+        return parse_scenario(path.read_text(encoding="utf-8"), origin=str(path))
+    if name_or_path not in scenario_names():
+        raise UserError(
+            f"scenario: unknown scenario {name_or_path!r}; allowed: "
+            + ", ".join(scenario_names()) + " or the path of a scenario .toml file"
+        )
+    return _builtin(name_or_path)
+
+
+_CACHE: dict[str, Scenario] = {}
+
+
+def _builtin(name: str) -> Scenario:
+    # Sweeps load the same scenario for every run; parse each built-in file once per process.
+    if name not in _CACHE:
+        text = (resources.files("sim") / "data" / "scenarios" / f"{name}.toml").read_text("utf-8")
+        _CACHE[name] = parse_scenario(text, origin=f"scenario {name}")
+    return _CACHE[name]
+
+
+_AGENCY_KEYS = {
+    "name", "country", "bloc", "capability", "home_security", "source_sensitivity", "doctrine",
+    "manipulative",
+}
+_TOP_KEYS = {"name", "description", "blocs", "bloc_rivalry", "agency", "liaison", "pair", "shift"}
+
+
+def parse_scenario(text: str, *, origin: str) -> Scenario:
+    """Parse and validate a scenario file's text; errors name ``origin`` and the key."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{origin}: not valid TOML ({exc})") from None
+    _only(data, _TOP_KEYS, origin, "top level")
+    rows = data.get("agency")
+    if not isinstance(rows, list) or len(rows) < 2:
+        raise UserError(f"{origin}: agency: at least two [[agency]] tables are required")
+    agencies = tuple(_agency(row, k, origin) for k, row in enumerate(rows))
+    index = {a.name: k for k, a in enumerate(agencies)}
+    if len(index) != len(agencies):
+        raise UserError(f"{origin}: agency.name: names must be unique")
+    blocs = {a.bloc for a in agencies}
+
+    factors: dict[tuple[str, str], float] = {}
+    for key, value in _table(data, "bloc_rivalry", origin).items():
+        a, sep, b = key.partition(":")
+        if not sep or a not in blocs or b not in blocs:
+            raise UserError(
+                f"{origin}: bloc_rivalry.{key}: expected 'blocA:blocB' with blocs among "
+                + ", ".join(sorted(blocs))
+            )
+        factors[(a, b)] = factors[(b, a)] = _number(value, f"bloc_rivalry.{key}", origin, 0, 10)
+
+    pairs: dict[tuple[int, int], float] = {}
+    for k, row in enumerate(data.get("pair", [])):
+        key = f"pair[{k}]"
+        _only(row, {"from", "to", "rivalry"}, origin, key)
+        i, j = _member(row.get("from"), index, f"{key}.from", origin), _member(
+            row.get("to"), index, f"{key}.to", origin
+        )
+        pairs[(i, j)] = _number(row.get("rivalry"), f"{key}.rivalry", origin, 0, 1)
+
+    no_liaison: set[tuple[int, int]] = set()
+    liaison = _table(data, "liaison", origin)
+    _only(liaison, {"none"}, origin, "liaison")
+    for k, pair in enumerate(liaison.get("none", [])):
+        if not (isinstance(pair, list) and len(pair) == 2):
+            raise UserError(f"{origin}: liaison.none[{k}]: expected a pair of agency names")
+        no_liaison.add((_member(pair[0], index, f"liaison.none[{k}]", origin),
+                        _member(pair[1], index, f"liaison.none[{k}]", origin)))
+
+    shifts = tuple(_shift(row, k, index, blocs, agencies, origin) for k, row in enumerate(data.get("shift", [])))
+    return Scenario(
+        name=str(data.get("name", origin)),
+        description=str(data.get("description", "")),
+        agencies=agencies,
+        bloc_factors=factors,
+        pair_rivalry=pairs,
+        no_liaison=frozenset(no_liaison),
+        shifts=tuple(sorted(shifts, key=lambda s: s.day)),
+    )
+
+
+def _agency(row: Any, k: int, origin: str) -> AgencyProfile:
+    key = f"agency[{k}]"
+    if not isinstance(row, dict):
+        raise UserError(f"{origin}: {key}: expected a table")
+    _only(row, _AGENCY_KEYS, origin, key)
+    for required in ("name", "bloc", "capability", "home_security", "source_sensitivity"):
+        if required not in row:
+            raise UserError(f"{origin}: {key}.{required}: missing")
+    doctrine_text = row.get("doctrine", Doctrine.WARN_ALL.value)
+    try:
+        doctrine = Doctrine(doctrine_text)
+    except ValueError:
+        raise UserError(
+            f"{origin}: {key}.doctrine: got {doctrine_text!r}; allowed: {Doctrine.allowed()}"
+        ) from None
+    manipulative = row.get("manipulative")
+    if manipulative is not None and not isinstance(manipulative, bool):
+        raise UserError(f"{origin}: {key}.manipulative: expected true or false")
+    return AgencyProfile(
+        name=str(row["name"]),
+        country=str(row.get("country", row["name"])),
+        bloc=str(row["bloc"]),
+        capability=_number(row["capability"], f"{key}.capability", origin, 0, 1),
+        home_security=_number(row["home_security"], f"{key}.home_security", origin, 0, 1),
+        source_sensitivity=_number(row["source_sensitivity"], f"{key}.source_sensitivity", origin, 0, 1),
+        doctrine=doctrine,
+        manipulative=manipulative,
+    )
+
+
+def _shift(row: Any, k: int, index: dict[str, int], blocs: set[str],
+           agencies: tuple[AgencyProfile, ...], origin: str) -> RivalryShift:
+    key = f"shift[{k}]"
+    _only(row, {"day", "between", "rivalry", "directed"}, origin, key)
+    day = row.get("day")
+    if not isinstance(day, int) or isinstance(day, bool) or day < 0:
+        raise UserError(f"{origin}: {key}.day: expected a non-negative integer")
+    between = row.get("between")
+    if not (isinstance(between, list) and len(between) == 2):
+        raise UserError(f"{origin}: {key}.between: expected two agency or bloc names")
+
+    def group(name: Any) -> tuple[int, ...]:
+        if name in index:
+            return (index[name],)
+        if name in blocs:
+            return tuple(i for i, a in enumerate(agencies) if a.bloc == name)
+        raise UserError(f"{origin}: {key}.between: {name!r} is neither an agency nor a bloc")
+
+    directed = row.get("directed", False)
+    if not isinstance(directed, bool):
+        raise UserError(f"{origin}: {key}.directed: expected true or false")
+    return RivalryShift(day, group(between[0]), group(between[1]),
+                        _number(row.get("rivalry"), f"{key}.rivalry", origin, 0, 1), directed)
+
+
+def _only(data: dict[str, Any], allowed: set[str], origin: str, where: str) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise UserError(
+            f"{origin}: {where}: unknown key {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}"
+        )
+
+
+def _table(data: dict[str, Any], key: str, origin: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise UserError(f"{origin}: {key}: expected a table")
+    return value
+
+
+def _number(value: Any, key: str, origin: str, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise UserError(f"{origin}: {key}: got {value!r}; allowed: a number in [{low:g}, {high:g}]")
+    return float(value)
+
+
+def _member(name: Any, index: dict[str, int], key: str, origin: str) -> int:
+    if name not in index:
+        raise UserError(f"{origin}: {key}: unknown agency {name!r}; allowed: {', '.join(index)}")
+    return index[name]

@@ -1,0 +1,148 @@
+"""The sweep's Python API: everything ``warnsim sweep`` does, as functions.
+
+Typical use, from a script or a Jupyter notebook::
+
+    from sim.sweep import load_experiment, run_experiment, read_runs
+
+    exp = load_experiment("experiments/rivalry_heed.toml")
+    summary = run_experiment(exp, workers=2)          # resumes if interrupted
+    runs = read_runs(summary.out_dir)                 # one row per run (pandas)
+
+The local pool uses the ``fork`` start method on Linux, so it works in a notebook, including
+with a run function defined in the notebook itself (``mesa.batch_run`` hangs there because
+Mesa forces ``spawn``, which cannot import a notebook's ``__main__``).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.run import RunSpec
+from sim.sweep.engine import SweepOptions, SweepPlan, SweepSummary, plan
+from sim.sweep.engine import run_experiment as _run
+from sim.sweep.executors import ExecutorKind, ExecutorSpec
+from sim.sweep.experiment import Experiment, load_experiment
+from sim.sweep.store import MANIFEST, RUNS, SERIES, WARNINGS, Store
+from sim.sweep.tasks import RunFn
+
+
+def run_experiment(
+    experiment: Experiment | str | Path,
+    *,
+    out: str | Path | None = None,
+    workers: int | None = None,
+    dask: Any = None,
+    force: bool = False,
+    progress: bool = True,
+    run_fn: RunFn | None = None,
+    chunk_size: int | None = None,
+) -> SweepSummary:
+    """Run or resume an experiment (a loaded :class:`Experiment` or a TOML path).
+
+    ``workers``: local processes (default all usable cores; 1 runs in this process).
+    ``dask``: a scheduler address (``"tcp://host:8786"``) or a ``distributed.Client``.
+    ``out``: the results folder itself (default ``results/<name>``). ``force`` starts over.
+    ``run_fn`` replaces :func:`sim.run.simulate` for every run.
+    """
+    if not isinstance(experiment, Experiment):
+        experiment = load_experiment(experiment)
+    options = SweepOptions(
+        out_dir=Path(out) if out is not None else None,
+        executor=ExecutorSpec.choose(workers, dask),
+        force=force, progress=progress, chunk_size=chunk_size, run_fn=run_fn,
+    )
+    return _run(experiment, options)
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A dry run's numbers: counts, runs already in the folder and the expected time."""
+
+    plan: SweepPlan
+    already_done: int
+    seconds_per_run: float
+    slots: int
+
+    @property
+    def seconds(self) -> float:
+        left = self.plan.total - self.already_done
+        return self.seconds_per_run * left / self.slots
+
+    def text(self) -> str:
+        e, d = self.plan.experiment, self.plan.design
+        swept = ", ".join(d.parameters) or "no parameters"
+        lines = [
+            f"{e.name}: {d.kind.value} design over {swept}",
+            f"{self.plan.points} design points x {e.replications} replications = "
+            f"{self.plan.total} runs of {e.days} days ({e.scenario} scenario)",
+        ]
+        if self.already_done:
+            lines.append(f"{self.already_done} runs already in the results folder (resume)")
+        lines.append(f"estimate: {self.seconds_per_run * 1000:.1f} ms per run, about "
+                     f"{_duration(self.seconds)} on {self.slots} worker(s)")
+        return "\n".join(lines)
+
+
+def estimate(experiment: Experiment, *, workers: int | None = None, out: str | Path | None = None,
+             samples: int = 3, run_fn: RunFn | None = None) -> Estimate:
+    """Count the runs and time ``samples`` of them in this process; writes nothing.
+
+    The estimate assumes near-linear speed-up over local workers (the benchmark measures how
+    near); for Dask pass ``workers`` as the cluster's total threads.
+    """
+    import sim.run
+
+    the_plan = plan(experiment)
+    out_dir = SweepOptions(out_dir=Path(out) if out else None).out_for(experiment)
+    store = Store(out_dir)
+    fingerprint = the_plan.fingerprint()
+    store.check(fingerprint, experiment.origin)
+    done = the_plan.total if store.is_complete(fingerprint) else len(store.done_run_ids_readonly())
+    template = the_plan.template(run_fn)
+    fn = run_fn or sim.run.simulate
+    times = []
+    for task in list(the_plan.tasks())[:samples]:
+        spec = RunSpec(params=template.base.replace(**task.values), scenario=template.scenario,
+                       days=template.days, seed=task.seed,
+                       record_warnings=template.record_warnings,
+                       record_series=template.record_series)
+        t0 = time.perf_counter()
+        fn(spec)
+        times.append(time.perf_counter() - t0)
+    spec_ = ExecutorSpec.choose(workers)
+    slots = 1 if spec_.kind is ExecutorKind.SERIAL else spec_.workers or 1
+    return Estimate(the_plan, done, statistics.median(times), slots)
+
+
+def read_runs(out_dir: str | Path) -> pd.DataFrame:
+    """``runs.parquet`` of a finished sweep: one row per run."""
+    return pd.read_parquet(Path(out_dir) / RUNS)
+
+
+def read_warnings(out_dir: str | Path) -> pd.DataFrame:
+    """``warnings.parquet``: every run's warning log with its ``run_id``."""
+    return pd.read_parquet(Path(out_dir) / WARNINGS)
+
+
+def read_series(out_dir: str | Path) -> pd.DataFrame:
+    """``timeseries.parquet`` (experiments with ``record_series = true``)."""
+    return pd.read_parquet(Path(out_dir) / SERIES)
+
+
+def read_manifest(out_dir: str | Path) -> dict[str, Any]:
+    return json.loads((Path(out_dir) / MANIFEST).read_text(encoding="utf-8"))
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

@@ -1,0 +1,135 @@
+"""Where chunks run: in this process, in a local process pool, or on a Dask cluster.
+
+All three are :class:`concurrent.futures.Executor` objects, so the engine has one code path.
+
+Two Mesa 3.3.1 facts shape the local pool. Importing ``mesa`` calls
+``multiprocessing.set_start_method("spawn", force=True)``, which would make every pool start
+fresh interpreters (about a second of start-up, and functions defined in a notebook's
+``__main__`` cannot be pickled to them, which is why ``mesa.batch_run`` hangs in Jupyter). So
+the pool takes an explicit context: ``fork`` on Linux, where the children inherit the already
+imported model and any function defined in a notebook, and ``spawn`` elsewhere (macOS and
+Windows, where fork is unsafe or missing). The pool's processes are started before the engine
+starts any thread of its own (the progress bar's), so the fork never copies a held lock.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing as mp
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sim.errors import UserError
+
+
+class ExecutorKind(StrEnum):
+    SERIAL = "serial"  # in this process, one run after another
+    PROCESSES = "processes"  # a local pool of worker processes
+    DASK = "dask"  # a Dask distributed cluster
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutorSpec:
+    """Which executor and how big. ``address`` is a Dask scheduler address (``tcp://...``)
+    or an existing ``distributed.Client``; ``workers`` is the local pool size."""
+
+    kind: ExecutorKind = ExecutorKind.PROCESSES
+    workers: int | None = None
+    address: Any = None
+
+    @classmethod
+    def choose(cls, workers: int | None = None, dask: Any = None) -> ExecutorSpec:
+        """The executor the CLI means: Dask if an address is given, else ``workers`` local
+        processes (default all usable cores), with one worker meaning in-process."""
+        if dask is not None:
+            return cls(ExecutorKind.DASK, address=dask)
+        n = usable_cores() if workers is None else workers
+        if n < 1:
+            raise UserError(f"--workers: got {n}; allowed: an integer of at least 1")
+        return cls(ExecutorKind.SERIAL if n == 1 else ExecutorKind.PROCESSES, workers=n)
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind.value}
+        if self.kind is ExecutorKind.DASK:
+            out["address"] = self.address if isinstance(self.address, str) else "client"
+        else:
+            out["workers"] = self.workers or 1
+        return out
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (respects CPU affinity and container limits)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def start_method() -> str:
+    """``fork`` on Linux (fast start, works from notebooks), ``spawn`` elsewhere."""
+    if sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods():
+        return "fork"
+    return "spawn"
+
+
+class SerialExecutor(cf.Executor):
+    """Runs each submitted call at once in this process (no pickling, no start-up)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future:
+        future: cf.Future = cf.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+
+def _noop() -> None:
+    return None
+
+
+@contextmanager
+def open_executor(spec: ExecutorSpec) -> Iterator[tuple[cf.Executor, int]]:
+    """Yield ``(executor, slots)``, ``slots`` being how many chunks can run at once."""
+    if spec.kind is ExecutorKind.SERIAL:
+        yield SerialExecutor(), 1
+        return
+    if spec.kind is ExecutorKind.PROCESSES:
+        workers = spec.workers or usable_cores()
+        pool = cf.ProcessPoolExecutor(max_workers=workers,
+                                      mp_context=mp.get_context(start_method()))
+        try:
+            # A fork-context pool starts all its processes at the first submit: do it now,
+            # before the caller starts threads.
+            pool.submit(_noop).result()
+            yield pool, workers
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return
+    with _dask_client(spec.address) as client:
+        slots = max(1, sum(client.nthreads().values()))
+        yield client.get_executor(pure=False), slots
+
+
+@contextmanager
+def _dask_client(address: Any) -> Iterator[Any]:
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UserError("--dask: needs the optional Dask extra: pip install 'warnsim[dask]'") from None
+    if isinstance(address, Client):
+        yield address
+        return
+    try:
+        client = Client(address, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise UserError(f"--dask: cannot reach the scheduler at {address!r}: {exc}") from None
+    try:
+        yield client
+    finally:
+        client.close()

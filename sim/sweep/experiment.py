@@ -1,0 +1,379 @@
+"""Experiment files: load a TOML file into a frozen, fully validated :class:`Experiment`.
+
+Everything a sweep needs is checked here, before any output folder is touched, so a typo in
+the 40th line of an experiment file costs the user one line of error message, not a
+half-written results folder. Model parameter keys and values are checked against the single
+declaration in :mod:`sim.params`; the experiment's own keys are declared in :data:`KEYS`.
+
+Every error is a :class:`~sim.errors.UserError` naming the file, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import math
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+from pathlib import Path
+from typing import Any
+
+from sim import params as P
+from sim.errors import UserError
+
+
+class DesignKind(StrEnum):
+    """How the design points of an experiment are chosen."""
+
+    GRID = "grid"  # full factorial over [grid] value lists
+    LHS = "lhs"  # Latin hypercube sample over [sample.ranges]
+    SOBOL = "sobol"  # Saltelli design (Sobol indices) over [sample.ranges]
+    POINTS = "points"  # explicit table of points from a CSV file
+
+
+KEYS: dict[str, str] = {
+    "name": "a folder-safe name (letters, digits, _ and -); default: the file's stem",
+    "question": "the question the experiment answers (text)",
+    "scenario": "a scenario name",
+    "days": "an integer in [1, 100000]",
+    "replications": "an integer in [1, 1000000]",
+    "seed": "a non-negative integer (root of every run's seed)",
+    "record_warnings": "true or false (default true): write warnings.parquet",
+    "record_series": "true or false (default false): write timeseries.parquet",
+    "fixed": "a table of model parameter overrides applied to every run",
+    "grid": "a table of parameter = [values] or {start, stop, num}",
+    "sample": "a table with method (lhs or sobol), n and [sample.ranges]",
+    "design": "the path of a CSV file of design points (relative to the experiment file)",
+}
+"""The top-level keys of an experiment file and what each takes."""
+
+SAMPLE_KEYS = ("method", "n", "ranges")
+LINSPACE_KEYS = ("start", "stop", "num")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class DesignSpec:
+    """The design as written in the file (values checked, not yet expanded into points).
+
+    ``values`` holds the grid's value lists, ``ranges`` the sample's ``[low, high]`` per
+    parameter, ``rows`` the CSV's points; only the fields of ``kind`` are filled.
+    """
+
+    kind: DesignKind
+    values: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    ranges: tuple[tuple[str, float, float], ...] = ()
+    n: int | None = None
+    rows: tuple[tuple[Any, ...], ...] = ()
+    columns: tuple[str, ...] = ()
+    file: str | None = None
+    file_sha256: str | None = None
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """The swept parameters, in the file's order."""
+        if self.kind is DesignKind.GRID:
+            return tuple(name for name, _ in self.values)
+        if self.kind is DesignKind.POINTS:
+            return self.columns
+        return tuple(name for name, _, _ in self.ranges)
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment:
+    """A validated experiment: what to run, how often and with which root seed.
+
+    ``text`` and ``sha256`` are the experiment file's exact text and hash (recorded in the
+    manifest and used to refuse mixing results of a changed file into an old folder).
+    """
+
+    name: str
+    question: str
+    scenario: str
+    days: int
+    replications: int
+    seed: int
+    fixed: Mapping[str, Any]
+    design: DesignSpec
+    record_warnings: bool = True
+    record_series: bool = False
+    path: Path | None = None
+    text: str = ""
+    sha256: str = ""
+
+    @property
+    def origin(self) -> str:
+        return str(self.path) if self.path else f"experiment {self.name!r}"
+
+    def shrunk(self, *, days: int | None = None, replications: int | None = None,
+               n: int | None = None) -> Experiment:
+        """A smaller copy for smoke tests and trials: fewer days, replications or sample rows.
+
+        The copy's :meth:`describe` (and so its output fingerprint) differs from the original,
+        so a shrunk trial never resumes into, or is mixed with, the full experiment's results.
+        """
+        design = self.design
+        if n is not None and design.kind in (DesignKind.LHS, DesignKind.SOBOL):
+            design = dataclasses.replace(design, n=_check_n(design.kind, n, self.origin))
+        return dataclasses.replace(
+            self,
+            days=self.days if days is None else _int_in("days", days, 1, 100_000, self.origin),
+            replications=self.replications if replications is None
+            else _int_in("replications", replications, 1, 1_000_000, self.origin),
+            design=design,
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """The parsed experiment as plain JSON-ready data (for the manifest and fingerprint)."""
+        return {
+            "name": self.name,
+            "question": self.question,
+            "scenario": self.scenario,
+            "days": self.days,
+            "replications": self.replications,
+            "seed": self.seed,
+            "fixed": {k: _plain(v) for k, v in self.fixed.items()},
+            "record_warnings": self.record_warnings,
+            "record_series": self.record_series,
+        }
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read and validate an experiment file; raise :class:`UserError` on any problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such experiment file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read experiment file: {exc}") from None
+    return parse_experiment(text, path=path)
+
+
+def parse_experiment(text: str, *, path: Path | None = None, name: str | None = None) -> Experiment:
+    """Validate experiment TOML ``text``; ``path`` (if any) names it in messages and anchors
+    a relative ``design`` CSV path."""
+    origin = str(path) if path else "<experiment>"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{origin}: malformed TOML: {exc}") from None
+    for key in data:
+        if key not in KEYS:
+            hint = ""
+            if key in P.PARAMETERS:
+                hint = " (model parameters go under [fixed], [grid] or [sample.ranges])"
+            raise UserError(
+                f"{origin}: {key}: unknown key{hint}; allowed: {', '.join(KEYS)}"
+            )
+    default_name = name or (path.stem if path else None)
+    exp_name = _text(data, "name", origin, default=default_name)
+    if not exp_name or not _NAME.match(exp_name):
+        raise UserError(f"{origin}: name: got {exp_name!r}; allowed: {KEYS['name']}")
+    scenario = _text(data, "scenario", origin, default="default")
+    _check_scenario(scenario, origin)
+    fixed = _table(data, "fixed", origin)
+    fixed_values = P.check_mapping(fixed, origin=f"{origin} [fixed]")
+    design_keys = [k for k in ("grid", "sample", "design") if k in data]
+    if len(design_keys) > 1:
+        raise UserError(
+            f"{origin}: {', '.join(design_keys)}: use only one of [grid], [sample] or design"
+        )
+    kind = design_keys[0] if design_keys else "grid"
+    if kind == "grid":
+        design = _grid(_table(data, "grid", origin), origin)
+    elif kind == "sample":
+        design = _sample(_table(data, "sample", origin), origin)
+    else:
+        design = _points(data["design"], path, origin)
+    for swept in design.parameters:
+        if swept in fixed_values:
+            raise UserError(
+                f"{origin}: {swept}: set both in [fixed] and in the design; keep one"
+            )
+    return Experiment(
+        name=exp_name,
+        question=_text(data, "question", origin, default=""),
+        scenario=scenario,
+        days=_int_in("days", data.get("days", 365), 1, 100_000, origin),
+        replications=_int_in("replications", data.get("replications", 1), 1, 1_000_000, origin),
+        seed=_int_in("seed", data.get("seed", 0), 0, 2**63 - 1, origin),
+        fixed=fixed_values,
+        design=design,
+        record_warnings=_flag(data, "record_warnings", True, origin),
+        record_series=_flag(data, "record_series", False, origin),
+        path=path,
+        text=text,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )
+
+
+# --- the three design forms -----------------------------------------------------------------
+
+
+def _grid(table: Mapping[str, Any], origin: str) -> DesignSpec:
+    where = f"{origin} [grid]"
+    values: list[tuple[str, tuple[Any, ...]]] = []
+    for key, raw in table.items():
+        spec = P.get(key, origin=where)
+        if isinstance(raw, Mapping):
+            items = _linspace(spec, raw, where)
+        elif isinstance(raw, list) and raw:
+            items = [spec.coerce(v, origin=where) for v in raw]
+        else:
+            raise UserError(
+                f"{where}: {key}: got {raw!r}; allowed: a non-empty list of values "
+                f"({spec.allowed()}) or {{start, stop, num}}"
+            )
+        if len(set(items)) != len(items):
+            raise UserError(f"{where}: {key}: duplicate values in {raw!r}")
+        values.append((key, tuple(items)))
+    return DesignSpec(kind=DesignKind.GRID, values=tuple(values))
+
+
+def _linspace(spec: P.Param, raw: Mapping[str, Any], where: str) -> list[Any]:
+    if set(raw) != set(LINSPACE_KEYS):
+        raise UserError(
+            f"{where}: {spec.name}: got keys {sorted(raw)}; allowed: exactly start, stop, num"
+        )
+    if not spec.is_numeric:
+        raise UserError(f"{where}: {spec.name}: start/stop/num needs a numeric parameter; "
+                        f"list the values instead ({spec.allowed()})")
+    num = _int_in(f"{spec.name}.num", raw["num"], 1, 100_000, where)
+    start = spec.coerce(raw["start"], origin=where)
+    stop = spec.coerce(raw["stop"], origin=where)
+    if num == 1:
+        return [start]
+    step = (stop - start) / (num - 1)
+    # Endpoints exact; interior points rounded to 12 significant digits so 0.1-steps print
+    # as 0.1, 0.2, ... in tables and file names rather than 0.30000000000000004.
+    return [spec.coerce(start if i == 0 else stop if i == num - 1
+                        else float(f"{start + i * step:.12g}"), origin=where)
+            for i in range(num)]
+
+
+def _sample(table: Mapping[str, Any], origin: str) -> DesignSpec:
+    where = f"{origin} [sample]"
+    for key in table:
+        if key not in SAMPLE_KEYS:
+            raise UserError(f"{where}: {key}: unknown key; allowed: {', '.join(SAMPLE_KEYS)}")
+    method = table.get("method")
+    kinds = {DesignKind.LHS.value, DesignKind.SOBOL.value}
+    if method not in kinds:
+        raise UserError(f"{where}: method: got {method!r}; allowed: lhs, sobol")
+    kind = DesignKind(method)
+    if "n" not in table:
+        raise UserError(f"{where}: n: missing; allowed: the base sample size, e.g. n = 256")
+    n = _check_n(kind, table["n"], where)
+    raw_ranges = table.get("ranges")
+    if not isinstance(raw_ranges, Mapping) or not raw_ranges:
+        raise UserError(f"{where}: ranges: missing or empty; allowed: a table [sample.ranges] "
+                        "of name = [low, high]")
+    where_r = f"{origin} [sample.ranges]"
+    ranges: list[tuple[str, float, float]] = []
+    for key, pair in raw_ranges.items():
+        spec = P.get(key, origin=where_r)
+        if not spec.is_numeric:
+            raise UserError(f"{where_r}: {key}: only numeric parameters can be sampled; "
+                            f"put it in [fixed] ({spec.allowed()})")
+        if not (isinstance(pair, list) and len(pair) == 2):
+            raise UserError(f"{where_r}: {key}: got {pair!r}; allowed: [low, high] within "
+                            f"{spec.allowed()}")
+        low, high = (spec.coerce(v, origin=where_r) for v in pair)
+        if not low < high:
+            raise UserError(f"{where_r}: {key}: got [{low}, {high}]; allowed: [low, high] "
+                            f"with low < high within {spec.allowed()}")
+        ranges.append((key, low, high))
+    return DesignSpec(kind=kind, ranges=tuple(ranges), n=n)
+
+
+def _check_n(kind: DesignKind, value: Any, where: str) -> int:
+    n = _int_in("n", value, 1, 10_000_000, where)
+    if kind is DesignKind.SOBOL and (n < 2 or n & (n - 1)):
+        raise UserError(f"{where}: n: got {n}; allowed: a power of 2 of at least 2 for sobol "
+                        "(Sobol' points lose their balance otherwise), e.g. 256")
+    return n
+
+
+def _points(value: Any, path: Path | None, origin: str) -> DesignSpec:
+    if not isinstance(value, str) or not value.strip():
+        raise UserError(f"{origin}: design: got {value!r}; allowed: {KEYS['design']}")
+    csv_path = Path(value)
+    if not csv_path.is_absolute() and path is not None:
+        csv_path = path.parent / csv_path
+    try:
+        raw = csv_path.read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"{origin}: design: no such file {str(csv_path)!r}") from None
+    except OSError as exc:
+        raise UserError(f"{origin}: design: cannot read {str(csv_path)!r}: {exc}") from None
+    where = str(csv_path)
+    try:
+        lines = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise UserError(f"{where}: malformed CSV: {exc}") from None
+    lines = [row for row in lines if any(cell.strip() for cell in row)]
+    if len(lines) < 2:
+        raise UserError(f"{where}: needs a header of parameter names and at least one row")
+    columns = tuple(c.strip() for c in lines[0])
+    specs = [P.get(c, origin=f"{where} header") for c in columns]
+    if len(set(columns)) != len(columns):
+        raise UserError(f"{where} header: duplicate column names in {list(columns)}")
+    rows = []
+    for number, row in enumerate(lines[1:], start=2):
+        if len(row) != len(columns):
+            raise UserError(f"{where} line {number}: got {len(row)} values; allowed: "
+                            f"{len(columns)} (one per header column)")
+        rows.append(tuple(s.parse(cell, origin=f"{where} line {number}")
+                          for s, cell in zip(specs, row, strict=True)))
+    return DesignSpec(kind=DesignKind.POINTS, rows=tuple(rows), columns=columns,
+                      file=value, file_sha256=hashlib.sha256(raw).hexdigest())
+
+
+# --- small typed getters ----------------------------------------------------------------------
+
+
+def _text(data: Mapping[str, Any], key: str, origin: str, *, default: str | None) -> str:
+    value = data.get(key, default)
+    if not isinstance(value, str):
+        raise UserError(f"{origin}: {key}: got {value!r}; allowed: {KEYS[key]}")
+    return value
+
+
+def _table(data: Mapping[str, Any], key: str, origin: str) -> Mapping[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, Mapping):
+        raise UserError(f"{origin}: {key}: got {value!r}; allowed: {KEYS[key]}")
+    return value
+
+
+def _flag(data: Mapping[str, Any], key: str, default: bool, origin: str) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        raise UserError(f"{origin}: {key}: got {value!r}; allowed: {KEYS[key]}")
+    return value
+
+
+def _int_in(key: str, value: Any, low: int, high: int, origin: str) -> int:
+    ok = isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value, ok = int(value), True
+    if not ok or not low <= value <= high:
+        raise UserError(f"{origin}: {key}: got {value!r}; allowed: an integer in [{low}, {high}]")
+    return value
+
+
+def _check_scenario(name: str, origin: str) -> None:
+    from sim.scenarios import scenario_names
+
+    names = list(scenario_names())
+    if name not in names:
+        raise UserError(f"{origin}: scenario: got {name!r}; allowed: {', '.join(names)}")
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value

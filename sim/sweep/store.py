@@ -1,0 +1,174 @@
+"""The results folder: parts written as runs finish, resume, and the final files.
+
+Layout of ``out/``::
+
+    runs.parquet  warnings.parquet  timeseries.parquet  manifest.json   (final, complete)
+    .sweep/state.json                                                    (working storage)
+    .sweep/parts/part-<first run_id>-<token>/{runs,warnings,timeseries}.parquet
+
+Each chunk's tables are written into a temporary directory that is then renamed into
+``parts/`` (a rename is atomic on POSIX), so a part is either entirely there or not at all and
+a killed sweep loses only the runs in flight. The set of finished runs is the union of the
+parts' ``run_id`` columns. When every run is done the parts are merged (in ``run_id`` order)
+into the final files, each written to a temporary name and renamed into place; the manifest is
+written last and the working storage removed after it, so a sweep killed at any moment either
+still has its parts or already has complete final files.
+
+``state.json`` holds the experiment's fingerprint: a later sweep into the same folder with a
+different experiment (or design file, or size) is refused instead of silently mixing results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.errors import UserError
+from sim.outcomes import OUTCOMES, Kind
+from sim.params import PARAMETERS
+from sim.sweep.tasks import ChunkResult
+
+RUNS, WARNINGS, SERIES, MANIFEST = "runs.parquet", "warnings.parquet", "timeseries.parquet", "manifest.json"
+WORK = ".sweep"
+FINAL_FILES = (RUNS, WARNINGS, SERIES, MANIFEST)
+
+
+def runs_schema() -> pa.Schema:
+    """The fixed schema of ``runs.parquet`` (counts stay integers even with failed runs)."""
+    kinds = {int: pa.int64(), float: pa.float64(), bool: pa.bool_()}
+    fields = [pa.field(n, pa.int64()) for n in ("run_id", "point_id", "replication", "seed", "days")]
+    fields.append(pa.field("scenario", pa.string()))
+    fields += [pa.field(p.name, kinds.get(p.kind, pa.string())) for p in PARAMETERS.values()]
+    fields += [pa.field(o.name, pa.int64() if o.kind is Kind.COUNT else pa.float64())
+               for o in OUTCOMES]
+    fields += [pa.field("status", pa.string()), pa.field("error", pa.string())]
+    return pa.schema(fields)
+
+
+class Store:
+    """One sweep's output folder."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out = Path(out_dir)
+        self.work = self.out / WORK
+        self.parts = self.work / "parts"
+        self.state_path = self.work / "state.json"
+
+    # --- opening ---------------------------------------------------------------------------
+
+    def manifest(self) -> dict[str, Any] | None:
+        return _read_json(self.out / MANIFEST)
+
+    def state(self) -> dict[str, Any] | None:
+        return _read_json(self.state_path)
+
+    def check(self, fingerprint: str, origin: str) -> None:
+        """Refuse a folder holding results of a different experiment (writes nothing)."""
+        for found in (self.state(), self.manifest()):
+            if found is not None and found.get("fingerprint") != fingerprint:
+                raise UserError(
+                    f"{origin}: the output folder {str(self.out)!r} holds results of a different "
+                    f"experiment (file {found.get('experiment_file', '?')}); use --force to start "
+                    "over or --out for another folder"
+                )
+
+    def is_complete(self, fingerprint: str) -> bool:
+        found = self.manifest()
+        return (found is not None and found.get("fingerprint") == fingerprint
+                and found.get("complete") is True and not self.work.exists()
+                and (self.out / RUNS).exists())
+
+    def clear(self) -> None:
+        """``--force``: remove this sweep's files (and nothing else: figures stay)."""
+        shutil.rmtree(self.work, ignore_errors=True)
+        for name in FINAL_FILES:
+            (self.out / name).unlink(missing_ok=True)
+
+    def begin(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Create working storage (or keep an existing one); return the stored state."""
+        old = self.state()
+        if old is not None:
+            return old
+        self.parts.mkdir(parents=True, exist_ok=True)
+        _write_json(self.state_path, state)
+        return state
+
+    def done_run_ids(self) -> set[int]:
+        """The run ids of every complete part (unfinished temporary parts are discarded)."""
+        done: set[int] = set()
+        if not self.parts.exists():
+            return done
+        for entry in self.parts.iterdir():
+            if entry.name.startswith(".tmp"):
+                shutil.rmtree(entry, ignore_errors=True)
+            elif entry.is_dir():
+                done.update(pq.read_table(entry / RUNS, columns=["run_id"])["run_id"].to_pylist())
+        return done
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def write_part(self, runs: pa.Table, result: ChunkResult) -> None:
+        first = runs["run_id"][0].as_py()
+        tmp = self.parts / f".tmp-{secrets.token_hex(6)}"
+        tmp.mkdir()
+        if result.warnings is not None:
+            pq.write_table(pa.table(result.warnings), tmp / WARNINGS)
+        if result.series is not None:
+            pq.write_table(pa.table(result.series), tmp / SERIES)
+        pq.write_table(runs, tmp / RUNS)
+        os.replace(tmp, self.parts / f"part-{first:010d}-{secrets.token_hex(4)}")
+
+    def finish(self, manifest: dict[str, Any], *, warnings: bool, series: bool) -> None:
+        """Merge the parts into the final files, write the manifest, drop working storage."""
+        parts = sorted((p for p in self.parts.iterdir() if p.is_dir() and
+                        not p.name.startswith(".tmp")), key=lambda p: p.name)
+        _merge([p / RUNS for p in parts], self.out / RUNS, runs_schema())
+        for wanted, name in ((warnings, WARNINGS), (series, SERIES)):
+            if wanted:
+                _merge([p / name for p in parts], self.out / name, None)
+            else:
+                (self.out / name).unlink(missing_ok=True)
+        _write_json(self.out / MANIFEST, manifest)
+        shutil.rmtree(self.work)
+
+
+def _merge(sources: Iterable[Path], target: Path, schema: pa.Schema | None) -> None:
+    """Concatenate part files in order into ``target``, streaming (memory flat in parts).
+
+    Parts cover disjoint, increasing run-id ranges when sorted by name, so concatenation in
+    that order is run-id order. Column types inferred per part (a column that was all null in
+    one part) are unified first.
+    """
+    sources = list(sources)
+    if schema is None:
+        schema = pa.unify_schemas([pq.read_schema(s) for s in sources],
+                                  promote_options="permissive") if sources else pa.schema([])
+    tmp = target.with_name(f".{target.name}.tmp")
+    with pq.ParquetWriter(tmp, schema) as writer:
+        for source in sources:
+            table = pq.read_table(source)
+            writer.write_table(table.select(schema.names).cast(schema))
+    os.replace(tmp, target)
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{path}: unreadable ({exc}); use --force to start over") from None
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)

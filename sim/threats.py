@@ -1,0 +1,199 @@
+"""Threats, detections and fabrications, drawn in bulk at the start of a run.
+
+Everything random about the world (which plots and false leads emerge, when, how lethal, who
+detects them, what they learn, and the uniform numbers each later protocol and decision step
+compares against) is drawn here with a handful of vectorised numpy calls. The daily loop then
+only compares numbers, which keeps a 365-day run far below 0.1 s and makes the results
+independent of the order in which agents act.
+
+Mechanisms (``../shared/MODEL-BRIEF.md``, mechanisms 1-2):
+
+* real plots arrive against each country as a Poisson process (``plot_rate``); lead time to the
+  attack date is gamma with shape 2 and mean ``lead_time_mean`` (at least 2 days; Crocus 2024:
+  warned 15 days before); unmitigated lethality is a power law with exponent
+  ``lethality_alpha`` above ``lethality_min`` (Clauset, Young & Gleditsch 2007 find about 2.4 for
+  deaths in terrorist events), capped at ``lethality_max``;
+* false leads arrive at ``false_lead_rate`` per real plot and carry an apparent attack date;
+* the target's own services learn of a real plot with probability ``home_security`` (on a day
+  uniformly within its lead time) and then end it by arrests with ``home_interdiction``;
+* a foreign agency detects each plot or false lead with ``detection_rate x capability``, within
+  the first half of its lead time; its assessed credibility is ``Phi(x)`` with ``x ~ N(+d/2, 1)``
+  for real plots and ``N(-d/2, 1)`` for false leads, ``d = discriminability x capability``
+  (signal detection: real plots look more credible on average, with overlap); it learns each
+  of the three details (timing, location, perpetrators) with ``detail_rate x (1 + capability)/2``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.special import ndtr
+
+from sim.params import ModelParams
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+N_DETAILS = 3
+DETAIL_NAMES = ("timing", "location", "perpetrators")
+
+
+class U(IntEnum):
+    """Columns of the per-detection uniform draws: one column per later random decision."""
+
+    WAIVER = 0
+    PUBLIC = 1
+    SANITISE = 2  # three columns: 2, 3, 4
+    ADAPT = 5
+    DECIDE = 6
+    CORROBORATE = 7
+    INTERDICT = 8
+    DETER = 9
+    WHEN = 10
+
+
+N_UNIFORMS = 11
+
+
+@dataclass(slots=True)
+class Threats:
+    """Plots and false leads, one entry each (struct of arrays; fate fields change in the run)."""
+
+    target: IntArray
+    emerge: IntArray
+    attack_day: IntArray  # apparent date for false leads; moves when attackers adapt
+    lethality: IntArray  # 0 for false leads
+    is_real: BoolArray
+    aware_day: IntArray  # day the target's own services learn of it, -1 never
+    home_interdict_day: IntArray  # day of arrests by the target's own services, -1 never
+    fate: NDArray[np.int8]
+    fate_day: IntArray
+    mitigated: BoolArray
+    shifted: BoolArray
+    casualties: IntArray
+
+    @property
+    def size(self) -> int:
+        return len(self.target)
+
+
+class FateCode(IntEnum):
+    PENDING = 0
+    ATTACK = 1
+    INTERDICTED = 2
+    DETERRED = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Detections:
+    """Foreign detections, one entry per (threat, detecting agency)."""
+
+    threat: IntArray
+    agency: IntArray
+    trigger_day: IntArray  # day the protocol looks at it (detected and impending); -1 never
+    credibility: FloatArray
+    known: BoolArray  # (n, 3): which details the detector learned
+    delay: IntArray
+    shift: IntArray
+    u: FloatArray  # (n, N_UNIFORMS)
+
+    @property
+    def size(self) -> int:
+        return len(self.threat)
+
+
+@dataclass(frozen=True, slots=True)
+class Fabrications:
+    """Warnings a manipulative agency invents to intimidate a rival."""
+
+    sender: IntArray
+    recipient: IntArray
+    day: IntArray
+    details: IntArray  # how many invented details it claims (1-3)
+    lead: IntArray  # claimed days to the attack
+    delay: IntArray
+    u: FloatArray  # (n, N_UNIFORMS)
+
+
+def draw_threats(rng: np.random.Generator, p: ModelParams, home_security: FloatArray, days: int) -> Threats:
+    n = len(home_security)
+    n_plots = rng.poisson(p.plot_rate * days, n)
+    n_false = rng.poisson(p.plot_rate * p.false_lead_rate * days, n)
+    target = np.concatenate([np.repeat(np.arange(n), n_plots), np.repeat(np.arange(n), n_false)])
+    is_real = np.arange(target.size) < n_plots.sum()
+    size = target.size
+    emerge = rng.integers(0, max(days, 1), size)
+    lead = np.maximum(2, np.rint(rng.gamma(2.0, p.lead_time_mean / 2.0, size))).astype(np.int64)
+    attack_day = emerge + lead
+    u_leth = rng.random(size)
+    raw = p.lethality_min * (1.0 - u_leth) ** (-1.0 / (p.lethality_alpha - 1.0))
+    lethality = np.where(is_real, np.floor(np.minimum(raw, p.lethality_max)), 0).astype(np.int64)
+    u_home = rng.random((size, 3))
+    aware = is_real & (u_home[:, 0] < home_security[target])
+    aware_day = np.where(aware, emerge + np.floor(u_home[:, 1] * lead).astype(np.int64), -1)
+    interdicts = aware & (u_home[:, 2] < p.home_interdiction)
+    # Arrests follow awareness by a uniform share of the time left before the attack.
+    gap = np.maximum(attack_day - aware_day - 1, 0)
+    when = aware_day + np.floor(rng.random(size) * (gap + 1)).astype(np.int64)
+    home_interdict_day = np.where(interdicts, np.minimum(when, attack_day - 1), -1)
+    return Threats(
+        target=target, emerge=emerge, attack_day=attack_day, lethality=lethality,
+        is_real=is_real, aware_day=aware_day, home_interdict_day=home_interdict_day,
+        fate=np.zeros(size, np.int8), fate_day=np.full(size, -1), mitigated=aware & ~interdicts,
+        shifted=np.zeros(size, bool), casualties=np.zeros(size, np.int64),
+    )
+
+
+def draw_detections(rng: np.random.Generator, p: ModelParams, threats: Threats,
+                    capability: FloatArray) -> Detections:
+    n = len(capability)
+    hit = rng.random((threats.size, n)) < p.detection_rate * capability
+    hit[np.arange(threats.size), threats.target] = False
+    threat, agency = np.nonzero(hit)
+    size = threat.size
+    cap = capability[agency]
+    real = threats.is_real[threat]
+    lead = threats.attack_day[threat] - threats.emerge[threat]
+    day = threats.emerge[threat] + np.floor(rng.random(size) * (lead / 2.0)).astype(np.int64)
+    signal = rng.standard_normal(size) + np.where(real, 0.5, -0.5) * p.discriminability * cap
+    credibility = ndtr(signal)
+    known = rng.random((size, N_DETAILS)) < (p.detail_rate * (1.0 + cap) / 2.0)[:, None]
+    triggered = (credibility >= p.credibility_threshold) & (
+        known.sum(axis=1) / N_DETAILS >= p.specificity_threshold - 1e-9
+    )
+    impending = np.maximum(day, threats.attack_day[threat] - p.impending_horizon)
+    return Detections(
+        threat=threat, agency=agency, trigger_day=np.where(triggered, impending, -1),
+        credibility=credibility, known=known,
+        delay=rng.poisson(p.delivery_delay, size),
+        shift=rng.integers(1, p.max_attack_shift + 1, size),
+        u=rng.random((size, N_UNIFORMS)),
+    )
+
+
+def draw_fabrications(rng: np.random.Generator, p: ModelParams, manipulative: BoolArray,
+                      days: int) -> Fabrications:
+    """Invented warnings from each manipulative agency to every other agency.
+
+    Whether the recipient is a rival is checked on the day of sending (rivalry can change), so
+    events are drawn for every ordered pair and the sender drops those to non-rivals.
+    """
+    n = len(manipulative)
+    senders = np.repeat(np.flatnonzero(manipulative), n)
+    recipients = np.tile(np.arange(n), int(manipulative.sum()))
+    keep = senders != recipients
+    senders, recipients = senders[keep], recipients[keep]
+    counts = rng.poisson(p.fabrication_rate * days, senders.size)
+    sender, recipient = np.repeat(senders, counts), np.repeat(recipients, counts)
+    size = sender.size
+    return Fabrications(
+        sender=sender, recipient=recipient, day=rng.integers(0, max(days, 1), size),
+        details=rng.integers(1, N_DETAILS + 1, size),
+        lead=rng.integers(3, p.impending_horizon + 3, size),
+        delay=rng.poisson(p.delivery_delay, size),
+        u=rng.random((size, N_UNIFORMS)),
+    )
