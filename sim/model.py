@@ -41,13 +41,7 @@ from sim.outcomes import BANDS, band_of
 from sim.params import ModelParams
 from sim.run import SERIES_COLUMNS
 from sim.scenarios import Scenario
-from sim.threats import (
-    FateCode,
-    U,
-    draw_detections,
-    draw_fabrications,
-    draw_threats,
-)
+from sim.threats import FateCode, U, World, draw_world
 
 
 class WarningModel(mesa.Model):
@@ -61,7 +55,9 @@ class WarningModel(mesa.Model):
         days: int,
         rng: int | np.random.Generator | None = None,
         record_series: bool = False,
+        world: World | None = None,
     ) -> None:
+        """``world`` replaces the random draw of threats and detections (scripted runs)."""
         super().__init__(rng=rng)
         if days < 0:
             raise ValueError("days must be non-negative")
@@ -79,10 +75,8 @@ class WarningModel(mesa.Model):
         self.judgement = Judgement.from_params(params)
         self.log = WarningLog()
 
-        drawn = self.rng.random(n) < params.manipulative_share
-        manipulative = np.array(
-            [drawn[i] if a.manipulative is None else a.manipulative for i, a in enumerate(profiles)]
-        )
+        world = draw_world(self.rng, params, scenario, days) if world is None else world
+        manipulative = world.manipulative
         protocol = Protocol.from_params(params)
         self.agencies = [
             Agency(self, i, a, doctrine=params.doctrine.resolve(a.doctrine),
@@ -90,12 +84,10 @@ class WarningModel(mesa.Model):
                    judgement=self.judgement)
             for i, a in enumerate(profiles)
         ]
-        capability = np.array([a.capability for a in profiles])
-        self.capability = capability
-        home = np.array([a.home_security for a in profiles])
-        self.threats = draw_threats(self.rng, params, home, days)
-        self.detections = draw_detections(self.rng, params, self.threats, capability)
-        self.fabrications = draw_fabrications(self.rng, params, manipulative, days)
+        self.capability = np.array([a.capability for a in profiles])
+        self.threats = world.threats
+        self.detections = world.detections
+        self.fabrications = world.fabrications
         self._schedule_agency_work()
 
         self._deliveries: defaultdict[int, list[Cable]] = defaultdict(list)
@@ -111,7 +103,14 @@ class WarningModel(mesa.Model):
         for shift in scenario.shifts:
             self._shifts[shift.day].append(shift)
         self._decay = 1.0 - params.trust_decay
-        self._series: list[tuple[Any, ...]] | None = [] if record_series else None
+        self._sent = 0
+        self._heeded = 0
+        self._snapshot: dict[str, Any] = {}
+        self.datacollector: mesa.DataCollector | None = None
+        if record_series:
+            self.datacollector = mesa.DataCollector(
+                model_reporters={name: _reporter(name) for name in SERIES_COLUMNS}
+            )
 
     def _schedule_agency_work(self) -> None:
         det = self.detections
@@ -135,8 +134,9 @@ class WarningModel(mesa.Model):
         self._deliver(day)
         self._end_plots(day)
         self._evaluate(day)
-        if self._series is not None:
-            self._series.append(self._series_row(day))
+        if self.datacollector is not None:
+            self._snapshot = self._series_row(day)
+            self.datacollector.collect(self)
         self.day += 1
 
     def run(self) -> None:
@@ -149,12 +149,13 @@ class WarningModel(mesa.Model):
         self.log.add(cable)
         if not cable.sent:
             return
+        self._sent += 1
         src = self.fabrications if cable.fabricated else self.detections
         delay = 0 if cable.channel is Channel.PUBLIC else int(src.delay[cable.row])
         self._deliveries[cable.day + delay].append(cable)
         k = cable.threat
         t = self.threats
-        if (cable.public and k >= 0 and t.fate[k] == FateCode.PENDING
+        if (cable.public and cable.is_real and t.fate[k] == FateCode.PENDING
                 and self.detections.u[cable.row, U.ADAPT] < self.params.attacker_adaptation):
             t.attack_day[k] += int(self.detections.shift[cable.row])
             t.shifted[k] = True
@@ -188,14 +189,15 @@ class WarningModel(mesa.Model):
             c.corroborated = bool(corroborated[i])
             c.heed_probability = float(p_heed[i])
             c.heeded = bool(heeded[i])
-            if c.heeded and c.threat >= 0:
+            self._heeded += c.heeded
+            if c.heeded and c.is_real:
                 self._protect(c, u[i], day)
             self._evaluations[c.claimed_day + self.params.confirmation_window].append(c)
 
     def _protect(self, cable: Cable, u: np.ndarray, day: int) -> None:
         """Protective action on a heeded warning about a real plot that is still live."""
         t, k, p = self.threats, cable.threat, self.params
-        if t.fate[k] != FateCode.PENDING or t.attack_day[k] <= day:
+        if not t.is_real[k] or t.fate[k] != FateCode.PENDING or t.attack_day[k] <= day:
             return
         specificity = cable.details_passed / 3
         if u[U.INTERDICT] < p.interdiction_effect * (1 + 3 * specificity) / 4:
@@ -226,7 +228,7 @@ class WarningModel(mesa.Model):
         for c in self._evaluations.pop(day, ()):
             k = c.threat
             confirmed = (
-                k >= 0
+                c.is_real
                 and t.fate[k] in (FateCode.ATTACK, FateCode.INTERDICTED)
                 and t.fate_day[k] <= day
             )
@@ -265,23 +267,23 @@ class WarningModel(mesa.Model):
             out[f"mean_trust_{name}_rivalry"] = float(trust[mask].mean()) if mask.any() else float("nan")
         return out
 
-    def _series_row(self, day: int) -> tuple[Any, ...]:
-        trust = self._trust_by_band()
+    def _series_row(self, day: int) -> dict[str, Any]:
         t = self.threats
         off = ~np.eye(len(self.names), dtype=bool)
-        sent = [c for c in self.log.cables if c.sent]
-        return (
-            day, trust["mean_trust"], trust["mean_trust_low_rivalry"],
-            trust["mean_trust_mid_rivalry"], trust["mean_trust_high_rivalry"],
-            float(self.rivalry[off].mean()), len(sent), sum(bool(c.heeded) for c in sent),
-            int((t.fate == FateCode.ATTACK).sum()), int(t.casualties.sum()),
-            int((t.fate == FateCode.INTERDICTED).sum()), int((t.fate == FateCode.DETERRED).sum()),
-        )
+        return {
+            "day": day, **self._trust_by_band(), "mean_rivalry": float(self.rivalry[off].mean()),
+            "warnings_sent": self._sent, "warnings_heeded": self._heeded,
+            "attacks": int((t.fate == FateCode.ATTACK).sum()),
+            "casualties": int(t.casualties.sum()),
+            "interdicted": int((t.fate == FateCode.INTERDICTED).sum()),
+            "deterred": int((t.fate == FateCode.DETERRED).sum()),
+        }
 
     def series(self) -> dict[str, list[Any]]:
         """The per-day series as columns (empty when not recorded)."""
-        rows = self._series or []
-        return {name: [row[i] for row in rows] for i, name in enumerate(SERIES_COLUMNS)}
+        if self.datacollector is None:
+            return {name: [] for name in SERIES_COLUMNS}
+        return {name: list(self.datacollector.model_vars[name]) for name in SERIES_COLUMNS}
 
     def outcomes(self) -> dict[str, float | int]:
         """The run's outcome statistics (names declared in :mod:`sim.outcomes`)."""
@@ -339,6 +341,11 @@ class WarningModel(mesa.Model):
             **self._trust_by_band(),
         }
         return out
+
+
+def _reporter(name: str) -> Any:
+    """A DataCollector reporter reading one column of the day's snapshot (computed once a day)."""
+    return lambda model: model._snapshot[name]
 
 
 def _rate(numerator: int, denominator: int) -> float:

@@ -206,7 +206,7 @@ class ModelParams:
         unit="probability", group="protocol", source="ICD 191: credible",
     )
     specificity_threshold: float = _p(
-        0.34, "Share of the three details needed to trigger the duty to warn", low=0, high=1,
+        0.33, "Share of the three details needed to trigger the duty to warn", low=0, high=1,
         unit="share", group="protocol", source="ICD 191: specific (timing, location, perpetrators)",
     )
     impending_horizon: int = _p(
@@ -260,7 +260,7 @@ class ModelParams:
         unit="probability", group="decision", source="Kydd 2005",
     )
     prior_weight: float = _p(
-        4.0, "Pseudo-observations behind the prior trust (beta prior strength)", low=0.1, high=100,
+        2.0, "Pseudo-observations behind the prior trust (beta prior strength; 2 = Josang's uniform prior)", low=0.1, high=100,
         unit="observations", group="decision", source="Josang & Ismail 2002: beta reputation",
     )
     sender_accuracy: float = _p(

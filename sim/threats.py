@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from scipy.special import ndtr
 
 from sim.params import ModelParams
+from sim.scenarios import Scenario
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -162,16 +163,56 @@ def draw_detections(rng: np.random.Generator, p: ModelParams, threats: Threats,
     signal = rng.standard_normal(size) + np.where(real, 0.5, -0.5) * p.discriminability * cap
     credibility = ndtr(signal)
     known = rng.random((size, N_DETAILS)) < (p.detail_rate * (1.0 + cap) / 2.0)[:, None]
-    triggered = (credibility >= p.credibility_threshold) & (
-        known.sum(axis=1) / N_DETAILS >= p.specificity_threshold - 1e-9
-    )
-    impending = np.maximum(day, threats.attack_day[threat] - p.impending_horizon)
     return Detections(
-        threat=threat, agency=agency, trigger_day=np.where(triggered, impending, -1),
+        threat=threat, agency=agency,
+        trigger_day=trigger_days(p, credibility, known, day, threats.attack_day[threat]),
         credibility=credibility, known=known,
         delay=rng.poisson(p.delivery_delay, size),
         shift=rng.integers(1, p.max_attack_shift + 1, size),
         u=rng.random((size, N_UNIFORMS)),
+    )
+
+
+def trigger_days(p: ModelParams, credibility: FloatArray, known: BoolArray, detected: IntArray,
+                 attack_day: IntArray) -> IntArray:
+    """The ICD 191 trigger: the day a detection is credible, specific and impending, else -1.
+
+    Credible: assessed credibility >= ``credibility_threshold``. Specific: the share of the
+    three details learned >= ``specificity_threshold``. Impending: within ``impending_horizon``
+    days of the attack date, so a detection made earlier waits until then.
+    """
+    triggered = (credibility >= p.credibility_threshold) & (
+        known.sum(axis=1) / N_DETAILS >= p.specificity_threshold - 1e-9
+    )
+    impending = np.maximum(detected, attack_day - p.impending_horizon)
+    return np.where(triggered, impending, -1)
+
+
+@dataclass(frozen=True, slots=True)
+class World:
+    """Everything drawn at the start of a run; the model's only source of chance after that."""
+
+    threats: Threats
+    detections: Detections
+    fabrications: Fabrications
+    manipulative: BoolArray
+
+
+def draw_world(rng: np.random.Generator, p: ModelParams, scenario: Scenario, days: int) -> World:
+    """Draw a world for ``scenario``: manipulative agencies, threats, detections, fabrications."""
+    profiles = scenario.agencies
+    drawn = rng.random(len(profiles)) < p.manipulative_share
+    manipulative = np.array(
+        [drawn[i] if a.manipulative is None else a.manipulative for i, a in enumerate(profiles)]
+    )
+    home = np.array([a.home_security for a in profiles])
+    capability = np.array([a.capability for a in profiles])
+    threats = draw_threats(rng, p, home, days)
+    return World(
+        threats=threats,
+        detections=draw_detections(rng, p, threats, capability),
+        fabrications=draw_fabrications(rng, p, manipulative, days),
+        manipulative=manipulative,
     )
 
 

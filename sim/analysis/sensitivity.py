@@ -32,6 +32,9 @@ from sim.analysis.load import DesignKind, Results
 from sim.errors import UserError
 from sim.outcomes import BY_NAME, Kind
 
+SENSITIVITY_OUTCOMES: tuple[str, ...] = ("heed_rate", "casualties", "lives_saved", "mean_trust")
+"""The main outcomes whose sensitivity is tabulated and plotted."""
+
 
 def point_values(runs: pd.DataFrame, outcome: str) -> pd.Series:
     """The expected outcome at each design point: mean over runs, or pooled for rates."""

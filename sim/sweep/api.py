@@ -20,9 +20,7 @@ import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from sim.run import RunSpec
 from sim.sweep.engine import SweepOptions, SweepPlan, SweepSummary, plan
@@ -31,6 +29,9 @@ from sim.sweep.executors import ExecutorKind, ExecutorSpec
 from sim.sweep.experiment import Experiment, load_experiment
 from sim.sweep.store import MANIFEST, RUNS, SERIES, WARNINGS, Store
 from sim.sweep.tasks import RunFn
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def run_experiment(
@@ -104,7 +105,7 @@ def estimate(experiment: Experiment, *, workers: int | None = None, out: str | P
     store = Store(out_dir)
     fingerprint = the_plan.fingerprint()
     store.check(fingerprint, experiment.origin)
-    done = the_plan.total if store.is_complete(fingerprint) else len(store.done_run_ids_readonly())
+    done = the_plan.total if store.is_complete(fingerprint) else len(store.done_run_ids())
     template = the_plan.template(run_fn)
     fn = run_fn or sim.run.simulate
     times = []
@@ -123,16 +124,22 @@ def estimate(experiment: Experiment, *, workers: int | None = None, out: str | P
 
 def read_runs(out_dir: str | Path) -> pd.DataFrame:
     """``runs.parquet`` of a finished sweep: one row per run."""
+    import pandas as pd
+
     return pd.read_parquet(Path(out_dir) / RUNS)
 
 
 def read_warnings(out_dir: str | Path) -> pd.DataFrame:
     """``warnings.parquet``: every run's warning log with its ``run_id``."""
+    import pandas as pd
+
     return pd.read_parquet(Path(out_dir) / WARNINGS)
 
 
 def read_series(out_dir: str | Path) -> pd.DataFrame:
     """``timeseries.parquet`` (experiments with ``record_series = true``)."""
+    import pandas as pd
+
     return pd.read_parquet(Path(out_dir) / SERIES)
 
 

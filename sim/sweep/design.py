@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import qmc
 
 from sim import params as P
-from sim.sweep.experiment import DesignKind, DesignSpec, Experiment
+from sim.sweep.experiment import DesignKind, DesignSpec, Experiment, plain
 from sim.sweep.seeds import design_stream
 
 
@@ -43,7 +42,7 @@ class Design:
             out["ranges"] = {k: [lo, hi] for k, (lo, hi) in self.ranges.items()}
             out["n"] = self.n
         if self.kind is DesignKind.GRID:
-            out["values"] = {k: sorted({_plain(p[k]) for p in self.points}, key=str)
+            out["values"] = {k: sorted({plain(p[k]) for p in self.points}, key=str)
                              for k in self.parameters}
         if self.file is not None:
             out["file"] = self.file
@@ -73,6 +72,8 @@ def build_design(experiment: Experiment) -> Design:
 
 def _unit_sample(spec: DesignSpec, root: int) -> np.ndarray:
     """Points in the unit cube; for Sobol' the Saltelli stack A, B, AB_0, ..., AB_{d-1}."""
+    from scipy.stats import qmc  # half a second to import: only for sampled designs
+
     d, n = len(spec.ranges), spec.n
     assert n is not None
     rng = design_stream(root)
@@ -98,6 +99,3 @@ def _scale(u: np.ndarray, name: str, low: float, high: float) -> np.ndarray:
 def _python(value: np.floating, name: str) -> Any:
     return P.PARAMETERS[name].coerce(int(value) if P.PARAMETERS[name].kind is int else float(value))
 
-
-def _plain(value: Any) -> Any:
-    return getattr(value, "value", value)

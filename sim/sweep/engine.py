@@ -26,7 +26,7 @@ import pyarrow as pa
 from sim.params import ModelParams
 from sim.sweep.design import Design, build_design
 from sim.sweep.executors import ExecutorKind, ExecutorSpec, open_executor
-from sim.sweep.experiment import Experiment
+from sim.sweep.experiment import Experiment, plain
 from sim.sweep.seeds import replication_seeds
 from sim.sweep.store import Store, runs_schema
 from sim.sweep.tasks import Chunk, ChunkResult, RunFn, RunTask, RunTemplate, run_chunk
@@ -95,7 +95,8 @@ class SweepPlan:
         e = self.experiment
         blob = json.dumps({"text_sha256": e.sha256, "experiment": e.describe(),
                            "design": self.design.describe(),
-                           "design_file_sha256": e.design.file_sha256}, sort_keys=True)
+                           "design_file_sha256": e.design.file_sha256,
+                           "scenario_sha256": e.scenario_sha256}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -146,10 +147,12 @@ def run_experiment(experiment: Experiment, options: SweepOptions | None = None) 
                             int(manifest.get("runs_failed", 0)), time.perf_counter() - started)
     state = store.begin({"fingerprint": fingerprint, "experiment_file": experiment.origin,
                          "started": _now(), "total": the_plan.total})
-    done = store.done_run_ids()
+    done = store.done_run_ids(tidy=True)
     pending = list(the_plan.tasks(skip=done))
     template = the_plan.template(options.run_fn)
     rows = _ParamRows(the_plan, template.base)
+    if options.run_fn is None:
+        _preload(experiment.scenario)
     failed_now = 0
     with open_executor(options.executor) as (executor, slots):
         bar = _progress(options.progress, the_plan.total, len(done), experiment.name)
@@ -197,7 +200,7 @@ class _ParamRows:
 
     def __init__(self, the_plan: SweepPlan, base: ModelParams) -> None:
         base_values = base.to_dict()
-        self.points = [{**base_values, **{k: getattr(v, "value", v) for k, v in p.items()}}
+        self.points = [{**base_values, **{k: plain(v) for k, v in p.items()}}
                        for p in the_plan.design.points]
         self.schema = runs_schema()
 
@@ -215,6 +218,15 @@ class _ParamRows:
         for name, values in runs.items():
             columns.setdefault(name, values)
         return pa.table(columns, schema=self.schema)
+
+
+def _preload(scenario: str) -> None:
+    """Import the model and parse the scenario once here, before a fork-context pool starts,
+    so every worker inherits them instead of spending its first run importing Mesa."""
+    from sim.model import WarningModel  # noqa: F401
+    from sim.scenarios import load_scenario
+
+    load_scenario(scenario)
 
 
 def _count_failed(store: Store) -> int:
@@ -248,6 +260,7 @@ def _manifest(the_plan: SweepPlan, fingerprint: str, state: dict[str, Any],
         "experiment": e.describe(),
         "design": the_plan.design.describe(),
         "design_file_sha256": e.design.file_sha256,
+        "scenario_sha256": e.scenario_sha256,
         "runs_total": the_plan.total,
         "runs_done": the_plan.total,
         "runs_ok": the_plan.total - failed,

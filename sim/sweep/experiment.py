@@ -102,6 +102,7 @@ class Experiment:
     record_warnings: bool = True
     record_series: bool = False
     path: Path | None = None
+    scenario_sha256: str | None = None
     text: str = ""
     sha256: str = ""
 
@@ -136,7 +137,7 @@ class Experiment:
             "days": self.days,
             "replications": self.replications,
             "seed": self.seed,
-            "fixed": {k: _plain(v) for k, v in self.fixed.items()},
+            "fixed": {k: plain(v) for k, v in self.fixed.items()},
             "record_warnings": self.record_warnings,
             "record_series": self.record_series,
         }
@@ -174,8 +175,8 @@ def parse_experiment(text: str, *, path: Path | None = None, name: str | None = 
     exp_name = _text(data, "name", origin, default=default_name)
     if not exp_name or not _NAME.match(exp_name):
         raise UserError(f"{origin}: name: got {exp_name!r}; allowed: {KEYS['name']}")
-    scenario = _text(data, "scenario", origin, default="default")
-    _check_scenario(scenario, origin)
+    scenario, scenario_sha256 = _scenario(_text(data, "scenario", origin, default="default"),
+                                          path, origin)
     fixed = _table(data, "fixed", origin)
     fixed_values = P.check_mapping(fixed, origin=f"{origin} [fixed]")
     design_keys = [k for k in ("grid", "sample", "design") if k in data]
@@ -207,6 +208,7 @@ def parse_experiment(text: str, *, path: Path | None = None, name: str | None = 
         record_warnings=_flag(data, "record_warnings", True, origin),
         record_series=_flag(data, "record_series", False, origin),
         path=path,
+        scenario_sha256=scenario_sha256,
         text=text,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
@@ -367,13 +369,28 @@ def _int_in(key: str, value: Any, low: int, high: int, origin: str) -> int:
     return value
 
 
-def _check_scenario(name: str, origin: str) -> None:
-    from sim.scenarios import scenario_names
+def _scenario(name: str, path: Path | None, origin: str) -> tuple[str, str | None]:
+    """A built-in scenario name, or a scenario file (relative to the experiment file) checked
+    now and returned as a path with its hash (a changed scenario file changes the results)."""
+    from sim.scenarios import load_scenario, scenario_names
 
-    names = list(scenario_names())
+    if name.endswith(".toml"):
+        file = Path(name)
+        if not file.is_absolute() and path is not None:
+            file = path.parent / file
+        try:
+            raw = file.read_bytes()
+        except OSError:
+            raise UserError(f"{origin}: scenario: no such scenario file {str(file)!r}") from None
+        load_scenario(str(file))
+        return str(file), hashlib.sha256(raw).hexdigest()
+    names = scenario_names()
     if name not in names:
-        raise UserError(f"{origin}: scenario: got {name!r}; allowed: {', '.join(names)}")
+        raise UserError(f"{origin}: scenario: got {name!r}; allowed: {', '.join(names)} "
+                        "or the path of a scenario .toml file")
+    return name, None
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """An Enum as its string value (for JSON and tables), anything else as it is."""
     return value.value if isinstance(value, Enum) else value

@@ -101,14 +101,16 @@ class Store:
         _write_json(self.state_path, state)
         return state
 
-    def done_run_ids(self) -> set[int]:
-        """The run ids of every complete part (unfinished temporary parts are discarded)."""
+    def done_run_ids(self, *, tidy: bool = False) -> set[int]:
+        """The run ids of every complete part; ``tidy`` deletes unfinished temporary parts
+        (left by a killed sweep) instead of just ignoring them."""
         done: set[int] = set()
         if not self.parts.exists():
             return done
         for entry in self.parts.iterdir():
             if entry.name.startswith(".tmp"):
-                shutil.rmtree(entry, ignore_errors=True)
+                if tidy:
+                    shutil.rmtree(entry, ignore_errors=True)
             elif entry.is_dir():
                 done.update(pq.read_table(entry / RUNS, columns=["run_id"])["run_id"].to_pylist())
         return done

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Regenerate the paper figures and tables: for every experiment in experiments/, run its sweep
+# (resuming if results exist), then write its tables (results/NAME/tables/) and figures
+# (results/NAME/figures/). Extra arguments go to every `warnsim sweep`, e.g. --force to start
+# the sweeps over after changing an experiment file, or --workers 1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WARNSIM=${WARNSIM:-.venv/bin/warnsim}
+start=$SECONDS
+for file in experiments/*.toml; do
+    name=$(basename "$file" .toml)
+    echo "== $name"
+    "$WARNSIM" sweep "$file" --out "results/$name" --quiet "$@"
+    "$WARNSIM" analyze "results/$name" --quiet
+    "$WARNSIM" plot "results/$name"
+done
+echo "figures: all experiments done in $((SECONDS - start)) s"

@@ -1,0 +1,76 @@
+"""The ``analyze`` and ``plot`` subcommands (registered by ``sim/cli.py``).
+
+Heavy imports (pandas, statsmodels, matplotlib) happen inside the handlers, so registering
+the subcommands costs nothing for ``warnsim run`` or ``warnsim sweep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sim.errors import UserError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``analyze DIR`` and ``plot DIR`` to the main parser's subcommands."""
+    analyze = subparsers.add_parser(
+        "analyze", help="tables with confidence intervals, tests and sensitivity indices",
+        description="Write statistics tables (CSV, Markdown, LaTeX) into DIR/tables/ and print "
+        "the key ones. Reads only the files of a sweep's results folder.",
+    )
+    analyze.add_argument("directory", metavar="DIR", type=Path, help="a sweep's results folder")
+    analyze.add_argument("--confidence", type=float, default=0.95, help="interval level (default 0.95)")
+    analyze.add_argument("--quiet", action="store_true", help="write the tables, print only their paths")
+    analyze.set_defaults(func=analyze_handler)
+
+    plot = subparsers.add_parser(
+        "plot", help="publication figures (PDF and 300-dpi PNG)",
+        description="Draw the figures the results support into DIR/figures/ and say which "
+        "were skipped and why.",
+    )
+    plot.add_argument("directory", metavar="DIR", type=Path, help="a sweep's results folder")
+    plot.add_argument("--only", nargs="+", metavar="NAME", help="draw only these figures")
+    plot.set_defaults(func=plot_handler)
+
+
+def analyze_handler(args: argparse.Namespace) -> int:
+    from sim.analysis.load import load_results
+    from sim.analysis.report import analyses
+    from sim.analysis.tables import to_markdown, write_table
+
+    if not 0 < args.confidence < 1:
+        raise UserError(f"--confidence: got {args.confidence}; allowed: a number in (0, 1)")
+    results = load_results(args.directory)
+    out = results.directory / "tables"
+    print(f"{results.name}: {len(results.ok)} runs ok, {results.n_failed} failed")
+    for table, note in analyses(results, args.confidence):
+        if table is None:
+            print(f"skipped: {note}")
+            continue
+        paths = write_table(table.frame, out, table.stem, table.caption)
+        print(f"wrote {paths[0].with_suffix('.{csv,md,tex}')}")
+        if not args.quiet and table.stem != "summary":
+            print(f"\n{table.caption}\n\n{to_markdown(table.frame)}")
+        if note:
+            print(f"note: {note}")
+    return 0
+
+
+def plot_handler(args: argparse.Namespace) -> int:
+    from sim.analysis.load import load_results
+    from sim.analysis.plots import FIGURES
+
+    names = args.only or list(FIGURES)
+    unknown = [n for n in names if n not in FIGURES]
+    if unknown:
+        raise UserError(f"--only: unknown figure {', '.join(unknown)}; allowed: {', '.join(FIGURES)}")
+    results = load_results(args.directory)
+    out = results.directory / "figures"
+    for name in names:
+        paths, message = FIGURES[name](results, out)
+        if paths is None:
+            print(f"skipped {name}: {message}")
+        else:
+            print(f"wrote {paths[0].with_suffix('.{pdf,png}')}: {message}")
+    return 0

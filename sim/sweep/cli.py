@@ -1,0 +1,54 @@
+"""The ``warnsim sweep`` subcommand (registered by :mod:`sim.cli`).
+
+Kept free of heavy imports: the engine is imported only when the subcommand runs, so
+``warnsim --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``sweep`` to the CLI's subcommands."""
+    p = subparsers.add_parser(
+        "sweep",
+        help="run a parameter sweep from an experiment file (resumable)",
+        description=(
+            "Run every design point of an experiment file for its replications and write "
+            "runs.parquet, warnings.parquet and manifest.json to results/<name>/. Running the "
+            "same command again resumes an interrupted sweep."
+        ),
+    )
+    p.add_argument("file", type=Path, help="experiment TOML file, e.g. experiments/rivalry_heed.toml")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, metavar="N",
+                       help="local worker processes (default: all cores; 1 = in this process)")
+    where.add_argument("--dask", metavar="ADDRESS",
+                       help="run on a Dask cluster, e.g. tcp://scheduler:8786 (warnsim[dask])")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="write into DIR itself (default: results/<name>/)")
+    p.add_argument("--force", action="store_true",
+                   help="discard earlier results in the folder and start over")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the number of design points and runs and a time estimate; run nothing")
+    p.set_defaults(func=handler)
+    return p
+
+
+def handler(args: argparse.Namespace) -> int:
+    """Exit status 0 if every run succeeded, 1 if any failed; bad input raises UserError."""
+    from sim.sweep import api
+
+    experiment = api.load_experiment(args.file)
+    if args.dry_run:
+        print(api.estimate(experiment, workers=args.workers, out=args.out).text())
+        return 0
+    summary = api.run_experiment(experiment, out=args.out, workers=args.workers,
+                                 dask=args.dask, force=args.force, progress=not args.quiet)
+    if not args.quiet or not summary.ok:
+        print(summary.line(experiment.name), file=sys.stderr)
+    return 0 if summary.ok else 1

@@ -1,0 +1,297 @@
+"""The sweep engine end to end on the real model: result files, executors, faults, resume."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import weakref
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim.run
+from sim.cli import main
+from sim.errors import UserError
+from sim.outcomes import OUTCOME_NAMES
+from sim.params import PARAMETERS
+from sim.run import SERIES_COLUMNS, WARNING_COLUMNS
+from sim.sweep import (
+    load_experiment,
+    read_manifest,
+    read_runs,
+    read_series,
+    read_warnings,
+    run_experiment,
+)
+from sim.sweep.seeds import replication_seeds
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SMALL = """\
+name = "small"
+question = "test"
+scenario = "default"
+days = 40
+replications = 3
+seed = 11
+record_series = true
+[fixed]
+false_lead_rate = 0.5
+[grid]
+rivalry = [0.1, 0.9]
+doctrine = ["scenario", "never"]
+"""
+
+
+@pytest.fixture
+def small(tmp_path) -> Path:
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL)
+    return path
+
+
+def frames(out: Path) -> tuple[pd.DataFrame, ...]:
+    return read_runs(out), read_warnings(out), read_series(out)
+
+
+def assert_same_results(a: Path, b: Path) -> None:
+    for x, y in zip(frames(a), frames(b), strict=True):
+        pd.testing.assert_frame_equal(x, y)
+
+
+def test_result_files_and_manifest(small, tmp_path):
+    out = tmp_path / "out"
+    summary = run_experiment(small, out=out, workers=1, progress=False)
+    assert (summary.total, summary.ran, summary.failed) == (12, 12, 0) and summary.ok
+    runs = read_runs(out)
+    assert list(runs["run_id"]) == list(range(12))
+    assert list(runs.columns[:6]) == ["run_id", "point_id", "replication", "seed", "days", "scenario"]
+    for name in (*PARAMETERS, *OUTCOME_NAMES, "status", "error"):
+        assert name in runs.columns, name
+    assert (runs["status"] == "ok").all() and (runs["error"] == "").all()
+    assert list(runs["point_id"]) == [i // 3 for i in range(12)]
+    assert list(runs["replication"]) == [0, 1, 2] * 4
+    # Common random numbers: replication k of every point has the k-th SeedSequence child.
+    assert list(runs["seed"]) == replication_seeds(11, 3) * 4
+    assert list(runs["rivalry"]) == [0.1] * 6 + [0.9] * 6
+    assert list(runs["doctrine"][::3]) == ["scenario", "never", "scenario", "never"]
+    assert (runs["false_lead_rate"] == 0.5).all() and (runs["days"] == 40).all()
+    assert runs["plots"].dtype == np.int64
+    warnings, series = read_warnings(out), read_series(out)
+    assert list(warnings.columns) == ["run_id", *WARNING_COLUMNS]
+    assert list(series.columns) == ["run_id", *SERIES_COLUMNS]
+    assert series["run_id"].nunique() == 12 and (series.groupby("run_id").size() == 40).all()
+    assert (warnings.groupby("run_id").size().reindex(range(12), fill_value=0)
+            >= runs["warnings_sent"].to_numpy()).all()
+    manifest = read_manifest(out)
+    assert manifest["design"]["kind"] == "grid"
+    assert manifest["design"]["parameters"] == ["rivalry", "doctrine"]
+    assert manifest["experiment_text"] == SMALL
+    assert manifest["experiment"]["replications"] == 3
+    assert (manifest["runs_done"], manifest["runs_failed"]) == (12, 0)
+    assert manifest["dependencies"]["mesa"].startswith("3.")
+    assert not (out / ".sweep").exists()
+    # The same spec run by hand gives the same outcomes: the sweep adds nothing to a run.
+    spec = sim.run.RunSpec(params=sim.run.ModelParams(false_lead_rate=0.5, rivalry=0.9,
+                                                      doctrine="never"),
+                           days=40, seed=int(runs["seed"][11]))
+    by_hand = sim.run.simulate(spec).outcomes
+    assert {k: runs[k][11] for k in ("plots", "warnings_sent", "casualties")} == {
+        k: by_hand[k] for k in ("plots", "warnings_sent", "casualties")}
+
+
+def test_serial_processes_and_dask_give_identical_results(small, tmp_path):
+    from distributed import Client, LocalCluster
+
+    run_experiment(small, out=tmp_path / "serial", workers=1, progress=False)
+    run_experiment(small, out=tmp_path / "pool", workers=2, progress=False, chunk_size=2)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        run_experiment(small, out=tmp_path / "dask", dask=client, progress=False, chunk_size=3)
+    assert_same_results(tmp_path / "serial", tmp_path / "pool")
+    assert_same_results(tmp_path / "serial", tmp_path / "dask")
+
+
+def failing_on(replication: int):
+    """A stand-in for sim.run.simulate that raises for one replication's seed."""
+    bad_seed = replication_seeds(11, 3)[replication]
+    real = sim.run.simulate
+
+    def simulate(spec):
+        if spec.seed == bad_seed:
+            raise RuntimeError(f"boom at seed {spec.seed}")
+        return real(spec)
+
+    return simulate
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_failing_run_is_recorded_and_the_sweep_goes_on(small, tmp_path, monkeypatch, workers):
+    monkeypatch.setattr(sim.run, "simulate", failing_on(1))  # inherited by forked workers
+    out = tmp_path / "out"
+    summary = run_experiment(small, out=out, workers=workers, progress=False, chunk_size=2)
+    assert summary.failed == 4 and not summary.ok
+    runs = read_runs(out)
+    failed = runs[runs["status"] == "failed"]
+    assert list(failed["replication"]) == [1] * 4
+    assert failed["error"].str.startswith("RuntimeError: boom at seed").all()
+    assert (failed["seed"] == replication_seeds(11, 3)[1]).all()
+    assert failed["plots"].isna().all()
+    ok = runs[runs["status"] == "ok"]
+    assert len(ok) == 8 and ok["plots"].notna().all()
+    assert not read_warnings(out)["run_id"].isin(failed["run_id"]).any()
+    assert read_manifest(out)["runs_failed"] == 4
+
+
+def test_cli_exit_status_and_summary_count_failures(small, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sim.run, "simulate", failing_on(0))
+    status = main(["sweep", str(small), "--out", str(tmp_path / "out"), "--workers", "1",
+                   "--quiet"])
+    assert status == 1
+    assert "4 FAILED" in capsys.readouterr().err
+
+
+def test_progress_bar_on_stderr_and_quiet(small, tmp_path, capsys):
+    assert main(["sweep", str(small), "--out", str(tmp_path / "a"), "--workers", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "run/s" in captured.err and "12/12" in captured.err and captured.out == ""
+    assert "small: 12 runs" in captured.err
+    assert main(["sweep", str(small), "--out", str(tmp_path / "b"), "--workers", "1",
+                 "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+class Interrupt(BaseException):
+    """Stands in for Ctrl-C inside a run."""
+
+
+def counting(stop_after: int | None = None):
+    calls: list[int] = []
+
+    def simulate(spec):
+        if stop_after is not None and len(calls) == stop_after:
+            raise Interrupt
+        calls.append(spec.seed)
+        return sim.run.simulate(spec)
+
+    return simulate, calls
+
+
+def test_resume_adds_only_missing_runs(small, tmp_path):
+    out = tmp_path / "out"
+    fn, _ = counting(stop_after=5)
+    with pytest.raises(Interrupt):
+        run_experiment(small, out=out, workers=1, progress=False, chunk_size=2, run_fn=fn)
+    assert not (out / "runs.parquet").exists()  # parts only, no half final files
+    fn, calls = counting()
+    summary = run_experiment(small, out=out, workers=1, progress=False, run_fn=fn)
+    assert (summary.skipped, summary.ran, len(calls)) == (4, 8, 8)  # chunks [0,1] and [2,3] kept
+    run_experiment(small, out=tmp_path / "whole", workers=1, progress=False)
+    assert_same_results(out, tmp_path / "whole")
+    # A finished sweep run again does nothing and leaves the files alone.
+    before = (out / "runs.parquet").stat().st_mtime_ns
+    fn, calls = counting()
+    again = run_experiment(small, out=out, workers=1, progress=False, run_fn=fn)
+    assert (again.ran, len(calls)) == (0, 0) and (out / "runs.parquet").stat().st_mtime_ns == before
+
+
+def test_changed_experiment_is_refused_and_force_starts_over(small, tmp_path, capsys):
+    out = tmp_path / "out"
+    (out / "figures").mkdir(parents=True)
+    (out / "figures" / "keep.png").write_bytes(b"png")
+    run_experiment(small, out=out, workers=1, progress=False)
+    small.write_text(SMALL.replace("replications = 3", "replications = 4"))
+    before = sorted(p.name for p in out.iterdir())
+    assert main(["sweep", str(small), "--out", str(out), "--quiet", "--workers", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"warnsim: error: {small}") and "different experiment" in err
+    assert "--force" in err and sorted(p.name for p in out.iterdir()) == before
+    # Shrinking is a different experiment too: never mixed into the full one's folder.
+    with pytest.raises(UserError, match="different experiment"):
+        run_experiment(load_experiment(small).shrunk(days=5), out=out, workers=1, progress=False)
+    assert main(["sweep", str(small), "--out", str(out), "--quiet", "--workers", "1",
+                 "--force"]) == 0
+    assert len(read_runs(out)) == 16 and (out / "figures" / "keep.png").exists()
+
+
+def test_engine_frees_every_model(small, tmp_path, monkeypatch):
+    """Mesa 3.3.1 keeps finished models in Agent._ids; the engine's runs must not leak them."""
+    from mesa import Agent
+
+    refs: list[weakref.ref] = []
+    real_release = sim.run.release
+
+    def release(model):
+        refs.append(weakref.ref(model))
+        real_release(model)
+
+    monkeypatch.setattr(sim.run, "release", release)
+    registered = len(Agent._ids)
+    run_experiment(small, out=tmp_path / "a", workers=1, progress=False)
+    gc.collect()
+    assert len(refs) == 12 and all(r() is None for r in refs)
+    assert len(Agent._ids) == registered
+    # Control: without the release the models stay alive, so the check above can fail.
+    refs.clear()
+    monkeypatch.setattr(sim.run, "release", lambda model: refs.append(weakref.ref(model)))
+    run_experiment(small, out=tmp_path / "b", workers=1, progress=False)
+    gc.collect()
+    assert sum(r() is not None for r in refs) == 12
+    for r in refs:
+        Agent._ids.pop(r(), None)
+
+
+def test_sigkill_then_resume_gives_each_run_once(tmp_path):
+    exp = tmp_path / "kill.toml"
+    exp.write_text(SMALL.replace("days = 40", "days = 200").replace("replications = 3",
+                                                                      "replications = 60")
+                   .replace("record_series = true", "record_series = false"))
+    out = tmp_path / "out"
+    code = ("from sim.sweep import run_experiment; "
+            f"run_experiment({str(exp)!r}, out={str(out)!r}, workers=2, progress=False, "
+            "chunk_size=4)")
+    proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True, cwd=ROOT)
+    parts = out / ".sweep" / "parts"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if parts.exists() and sum(1 for p in parts.iterdir() if p.name.startswith("part-")) >= 3:
+            break
+        time.sleep(0.005)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert not (out / "manifest.json").exists(), "the sweep finished before the kill"
+    summary = run_experiment(exp, out=out, workers=1, progress=False)
+    assert summary.skipped >= 12 and summary.ran > 0 and summary.skipped + summary.ran == 240
+    runs = read_runs(out)
+    assert list(runs["run_id"]) == list(range(240))  # each run exactly once, in order
+    run_experiment(exp, out=tmp_path / "whole", workers=2, progress=False)
+    pd.testing.assert_frame_equal(runs, read_runs(tmp_path / "whole"))
+    pd.testing.assert_frame_equal(read_warnings(out), read_warnings(tmp_path / "whole"))
+
+
+def test_dry_run_prints_counts_and_estimate_and_writes_nothing(small, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["sweep", str(small), "--out", str(out), "--dry-run", "--workers", "2"]) == 0
+    text = capsys.readouterr().out
+    assert "4 design points x 3 replications = 12 runs of 40 days" in text
+    assert "ms per run" in text and "on 2 worker(s)" in text
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "experiments").glob("*.toml")),
+                         ids=lambda p: p.name)
+def test_shipped_experiments_smoke(path, tmp_path):
+    exp = load_experiment(path).shrunk(days=5, replications=1, n=2)
+    summary = run_experiment(exp, out=tmp_path / "out", workers=1, progress=False)
+    assert summary.ok and summary.ran == summary.total > 0
+    runs = read_runs(tmp_path / "out")
+    assert len(runs) == summary.total and (runs["status"] == "ok").all()
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["experiment"]["days"] == 5
