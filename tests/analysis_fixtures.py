@@ -19,7 +19,6 @@ from sim.params import ModelParams
 from sim.run import WARNING_COLUMNS
 
 
-
 def heed_probability(rivalry: float) -> float:
     """The planted truth: heed probability falls linearly from 0.85 to 0.25 with rivalry."""
     return 0.85 - 0.6 * rivalry

@@ -1,0 +1,202 @@
+"""Sweep engine benchmark: ratios measured side by side in one run on this machine.
+
+    python benchmarks/bench_sweep.py            # about a minute on 2 cores
+    python benchmarks/bench_sweep.py --quick    # smaller sizes, for a smoke check
+
+What it measures (targets from issue 3):
+
+1. ``warnsim sweep --workers 2`` throughput vs ``mesa.batch_run(number_processes=2)`` on the
+   same model (a thin Mesa wrapper below) and the same design, collecting the same per-run
+   outcomes, for 200 and 2,000 runs of the default scenario (target: at least 2x).
+2. The 2-worker over 1-worker speed-up, against the cores the machine really gives two busy
+   processes (a busy loop on 1 and on 2 processes; target: at least 0.85 of it).
+3. Engine overhead per run (serial sweep time / runs minus one run's in-process time; target
+   at most 0.5 ms) and fixed start-up (a 2-run sweep on 2 workers minus its runs; at most 0.3 s).
+4. Peak RSS of a sweep of 10,000 short runs vs 1,000 (fresh processes; target: at most 50 MB
+   more), which fails without :func:`sim.run.release` because of Mesa 3.3.1's ``Agent._ids``.
+
+Not a test: the figures depend on the machine. The README quotes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import mesa
+
+from sim.outcomes import OUTCOME_NAMES
+from sim.params import ModelParams
+from sim.run import RunSpec, simulate
+from sim.sweep import parse_experiment, run_experiment
+from sim.sweep.seeds import replication_seeds
+
+RIVALRY = [round(0.1 * i, 1) for i in range(10)]
+SEED = 99
+
+
+class BatchRunModel(mesa.Model):
+    """The warnsim model as ``mesa.batch_run`` wants it: kwargs in, a DataCollector out.
+
+    One Mesa step runs the whole simulation and collects the outcomes once, so batch_run is
+    charged only for its own machinery, not for per-day data collection.
+    """
+
+    def __init__(self, rivalry: float = 0.7, seed: int = 0, days: int = 365) -> None:
+        super().__init__(rng=seed)
+        self.spec = RunSpec(params=ModelParams(rivalry=rivalry), days=days, seed=seed,
+                            record_warnings=False)
+        self.final: dict[str, float | int] = {}
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: _final(name) for name in OUTCOME_NAMES})
+
+    def step(self) -> None:
+        self.final = simulate(self.spec).outcomes
+        self.datacollector.collect(self)
+        self.running = False
+
+
+def _final(name: str):
+    return lambda model: model.final[name]
+
+
+def experiment_text(replications: int, days: int, warnings: bool = False) -> str:
+    return (f'name = "bench"\nscenario = "default"\ndays = {days}\n'
+            f"replications = {replications}\nseed = {SEED}\n"
+            f"record_warnings = {'true' if warnings else 'false'}\n"
+            f"[grid]\nrivalry = {RIVALRY}\n")
+
+
+def sweep_seconds(tmp: Path, replications: int, workers: int, days: int = 365,
+                  warnings: bool = False) -> float:
+    exp = parse_experiment(experiment_text(replications, days, warnings), path=tmp / "bench.toml")
+    out = tmp / f"out-{replications}-{workers}-{days}-{warnings}-{time.monotonic_ns()}"
+    t0 = time.perf_counter()
+    summary = run_experiment(exp, out=out, workers=workers, progress=False)
+    seconds = time.perf_counter() - t0
+    assert summary.ok and summary.ran == replications * len(RIVALRY)
+    return seconds
+
+
+def batch_run_seconds(replications: int, workers: int) -> float:
+    t0 = time.perf_counter()
+    rows = mesa.batch_run(BatchRunModel,
+                          {"rivalry": RIVALRY, "seed": replication_seeds(SEED, replications)},
+                          number_processes=workers, iterations=1, max_steps=1,
+                          display_progress=False)
+    seconds = time.perf_counter() - t0
+    assert len(rows) == replications * len(RIVALRY) and "heed_rate" in rows[0]
+    return seconds
+
+
+def in_process_seconds_per_run(replications: int, days: int = 365) -> float:
+    seeds = replication_seeds(SEED, replications)
+    specs = [RunSpec(params=ModelParams(rivalry=r), days=days, seed=s, record_warnings=False)
+             for r in RIVALRY for s in seeds]
+    simulate(specs[0])  # imports and scenario parsing are not per-run costs
+    t0 = time.perf_counter()
+    for spec in specs:
+        simulate(spec)
+    return (time.perf_counter() - t0) / len(specs)
+
+
+def _busy(n: int) -> float:
+    t0 = time.perf_counter()
+    x = 0
+    for i in range(n):
+        x += i * i % 7
+    return time.perf_counter() - t0
+
+
+def real_cores(n: int) -> float:
+    """Throughput of two busy processes over one: how many cores two workers really get."""
+    ctx = mp.get_context("fork")
+    with ctx.Pool(2) as pool:
+        pool.map(_busy, [1000, 1000])  # start-up out of the timing
+        t0 = time.perf_counter()
+        pool.map(_busy, [n], chunksize=1)
+        one = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        pool.map(_busy, [n, n], chunksize=1)
+        two = time.perf_counter() - t0
+    return 2 * one / two
+
+
+RSS_CODE = """
+import resource, sys, tempfile
+from pathlib import Path
+sys.path.insert(0, {here!r})
+from bench_sweep import experiment_text
+from sim.sweep import parse_experiment, run_experiment
+tmp = Path(tempfile.mkdtemp())
+exp = parse_experiment(experiment_text({reps}, 10, warnings=True), path=tmp / "bench.toml")
+run_experiment(exp, out=tmp / "out", workers={workers}, progress=False)
+who = resource.RUSAGE_SELF if {workers} == 1 else resource.RUSAGE_CHILDREN
+print(resource.getrusage(who).ru_maxrss / 1024)
+"""
+
+
+def peak_rss_mb(runs: int, workers: int) -> float:
+    code = RSS_CODE.format(here=str(Path(__file__).parent), reps=runs // len(RIVALRY),
+                           workers=workers)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (smoke check)")
+    args = parser.parse_args()
+    sizes = (20, 200) if args.quick else (200, 2000)
+    rss_sizes = (100, 1000) if args.quick else (1000, 10000)
+    print(f"python {sys.version.split()[0]}, mesa {mesa.__version__}, {mp.cpu_count()} CPUs")
+    per_run = in_process_seconds_per_run(sizes[0] // len(RIVALRY))
+    print(f"one run in-process (default scenario, 365 days): {per_run * 1000:.2f} ms")
+
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        print("\n1. throughput vs mesa.batch_run, 2 processes (same model, outcomes only)")
+        print(f"{'runs':>6} {'warnsim s':>10} {'runs/s':>8} {'batch_run s':>12} {'runs/s':>8} "
+              f"{'ratio':>6}  target >= 2")
+        for runs in sizes:
+            reps = runs // len(RIVALRY)
+            ours = sweep_seconds(tmp, reps, 2)
+            theirs = batch_run_seconds(reps, 2)
+            print(f"{runs:>6} {ours:>10.2f} {runs / ours:>8.0f} {theirs:>12.2f} "
+                  f"{runs / theirs:>8.0f} {theirs / ours:>6.2f}")
+        with_log = sweep_seconds(tmp, sizes[1] // len(RIVALRY), 2, warnings=True)
+        print(f"(warnsim with warnings.parquet too, {sizes[1]} runs: {with_log:.2f} s, "
+              f"{sizes[1] / with_log:.0f} runs/s)")
+
+        print("\n2. parallel efficiency")
+        cores = real_cores(20_000_000 if not args.quick else 2_000_000)
+        reps = sizes[1] // len(RIVALRY)
+        one = sweep_seconds(tmp, reps, 1)
+        two = sweep_seconds(tmp, reps, 2)
+        speedup = one / two
+        print(f"busy loop, 2 vs 1 process: {cores:.2f} cores")
+        print(f"warnsim {sizes[1]} runs: 1 worker {one:.2f} s, 2 workers {two:.2f} s, "
+              f"speed-up {speedup:.2f} = {speedup / cores:.2f} of the cores (target >= 0.85)")
+
+        print("\n3. engine overhead")
+        overhead = one / sizes[1] - per_run
+        print(f"per run: {overhead * 1000:.3f} ms (serial sweep {one / sizes[1] * 1000:.2f} ms/run "
+              f"- in-process {per_run * 1000:.2f} ms/run; target <= 0.5 ms)")
+        tiny = min(sweep_seconds(tmp, 1, 2) for _ in range(3)) - len(RIVALRY) * per_run / 2
+        print(f"fixed start-up: {tiny:.3f} s (a {len(RIVALRY)}-run sweep on 2 workers minus "
+              "its runs' share; target <= 0.3 s)")
+
+    print("\n4. memory (peak RSS, fresh process, 10-day runs with warnings.parquet)")
+    for workers, who in ((1, "engine process, 1 worker"), (2, "largest worker, 2 workers")):
+        small, big = (peak_rss_mb(n, workers) for n in rss_sizes)
+        print(f"{who}: {rss_sizes[0]} runs {small:.0f} MB, {rss_sizes[1]} runs {big:.0f} MB, "
+              f"+{big - small:.0f} MB (target <= 50)")
+
+
+if __name__ == "__main__":
+    main()

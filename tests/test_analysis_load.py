@@ -1,0 +1,92 @@
+"""Reading results folders, the table writers and the analyze command end to end."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from sim.analysis.load import DesignKind, load_results
+from sim.analysis.tables import format_value, latex_escape, to_latex, to_markdown
+from sim.cli import main
+from sim.errors import UserError
+from sim.outcomes import OUTCOME_NAMES
+from tests.analysis_fixtures import grid_results
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory):
+    return grid_results(tmp_path_factory.mktemp("results") / "grid")
+
+
+def test_load_reads_every_file_and_the_design(grid):
+    results = load_results(grid)
+    assert results.design.kind is DesignKind.GRID
+    assert results.design.parameters == ("rivalry", "specificity_threshold")
+    assert len(results.ok) == 36 and results.n_failed == 0
+    assert results.warnings is not None and results.series is not None
+
+
+def test_missing_folder_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="no such results folder"):
+        load_results(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize("damage", ["no_manifest", "bad_json", "no_runs", "bad_kind", "no_column"])
+def test_invalid_folders_are_user_errors(grid, tmp_path, damage):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    manifest = json.loads((grid / "manifest.json").read_text())
+    runs = pd.read_parquet(grid / "runs.parquet")
+    if damage == "bad_kind":
+        manifest["design"]["kind"] = "random"
+    if damage == "no_column":
+        runs = runs.drop(columns="specificity_threshold")
+    if damage != "no_runs":
+        runs.to_parquet(broken / "runs.parquet")
+    if damage == "bad_json":
+        (broken / "manifest.json").write_text("{not json")
+    elif damage != "no_manifest":
+        (broken / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(UserError):
+        load_results(broken)
+
+
+def test_cli_reports_a_missing_folder_in_one_line(tmp_path, capsys):
+    assert main(["analyze", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("warnsim: error:") and err.count("\n") == 1
+
+
+def test_analyze_writes_every_table_in_three_formats(grid, capsys):
+    assert main(["analyze", str(grid), "--quiet"]) == 0
+    tables = grid / "tables"
+    for stem in ("summary", "key_outcomes", "heed_by_rivalry", "heed_trend", "heed_pairwise",
+                 "heed_regression"):
+        for ext in ("csv", "md", "tex"):
+            assert (tables / f"{stem}.{ext}").stat().st_size > 0, f"{stem}.{ext}"
+    summary = pd.read_csv(tables / "summary.csv")
+    assert set(summary["outcome"]) == set(OUTCOME_NAMES)
+    assert len(summary) == 6 * len(OUTCOME_NAMES)
+    heed = summary[summary["outcome"] == "heed_rate"]
+    assert (heed["low"] <= heed["mean"]).all() and (heed["mean"] <= heed["high"]).all()
+    trend = pd.read_csv(tables / "heed_trend.csv").set_index("stratum")
+    assert trend.at["all", "slope"] < 0 and trend.at["all", "p_value"] < 0.01
+    assert "\\toprule" in (tables / "heed_trend.tex").read_text()
+    assert "skipped: sensitivity" in capsys.readouterr().out
+
+
+def test_analyze_rejects_a_bad_confidence(grid):
+    assert main(["analyze", str(grid), "--confidence", "95"]) == 2
+
+
+def test_table_formatting():
+    assert [format_value(v) for v in (3, 3.0, 0.31415, 12345.6, 2e-5, float("nan"), True)] == [
+        "3", "3", "0.314", "12346", "2.0e-05", "", "true",
+    ]
+    assert latex_escape("heed_rate & 50%") == r"heed\_rate \& 50\%"
+    frame = pd.DataFrame({"name": ["a_b"], "value": [0.5]})
+    assert to_markdown(frame).splitlines() == ["| name | value |", "| :--- | ---: |", "| a_b | 0.5 |"]
+    tex = to_latex(frame, "Caption", "tab:x")
+    assert r"\begin{tabular}{lr}" in tex and r"a\_b & 0.5 \\" in tex and r"\bottomrule" in tex
