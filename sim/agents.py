@@ -129,7 +129,7 @@ class Agency(mesa.Agent):
             warning_id=m.log.next_id(), day=day, sender=self.name, recipient=m.names[r],
             plot_id=k if threats.is_real[k] else -1, is_real=bool(threats.is_real[k]),
             fabricated=False, credibility=float(det.credibility[row]),
-            details_known=int(known.sum()), details_passed=int(passed.sum()),
+            details_known=int(det.n_known[row]), details_passed=int(passed.sum()),
             timing=bool(passed[0]), location=bool(passed[1]), perpetrators=bool(passed[2]),
             channel=channel, waiver_reason=waiver, rivalry=float(m.rivalry[r, self.index]),
             sender_index=self.index, recipient_index=r, threat=k,

@@ -6,10 +6,10 @@ command line and that appears in result tables, so ``Doctrine("never")`` round-t
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class _Named(str, Enum):
+class _Named(StrEnum):
     """A str-valued Enum whose ``str()`` is its value (for tables and messages)."""
 
     def __str__(self) -> str:

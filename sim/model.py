@@ -43,6 +43,9 @@ from sim.run import SERIES_COLUMNS
 from sim.scenarios import Scenario
 from sim.threats import FateCode, U, World, draw_world
 
+# Plain ints for the daily loop (Enum attribute lookups are slow there).
+_PENDING, _ATTACK, _INTERDICTED, _DETERRED = (int(f) for f in FateCode)
+
 
 class WarningModel(mesa.Model):
     """Agencies that warn, judge warnings and learn whom to trust, for ``days`` days."""
@@ -155,7 +158,7 @@ class WarningModel(mesa.Model):
         self._deliveries[cable.day + delay].append(cable)
         k = cable.threat
         t = self.threats
-        if (cable.public and cable.is_real and t.fate[k] == FateCode.PENDING
+        if (cable.public and cable.is_real and t.fate[k] == _PENDING
                 and self.detections.u[cable.row, U.ADAPT] < self.params.attacker_adaptation):
             t.attack_day[k] += int(self.detections.shift[cable.row])
             t.shifted[k] = True
@@ -197,14 +200,14 @@ class WarningModel(mesa.Model):
     def _protect(self, cable: Cable, u: np.ndarray, day: int) -> None:
         """Protective action on a heeded warning about a real plot that is still live."""
         t, k, p = self.threats, cable.threat, self.params
-        if not t.is_real[k] or t.fate[k] != FateCode.PENDING or t.attack_day[k] <= day:
+        if not t.is_real[k] or t.fate[k] != _PENDING or t.attack_day[k] <= day:
             return
         specificity = cable.details_passed / 3
         if u[U.INTERDICT] < p.interdiction_effect * (1 + 3 * specificity) / 4:
             when = day + int(u[U.WHEN] * (t.attack_day[k] - day))
             self._interdictions[when].append(k)
         elif u[U.DETER] < p.deterrence_effect:
-            t.fate[k] = FateCode.DETERRED
+            t.fate[k] = _DETERRED
             t.fate_day[k] = day
         else:
             t.mitigated[k] = True
@@ -212,13 +215,13 @@ class WarningModel(mesa.Model):
     def _end_plots(self, day: int) -> None:
         t = self.threats
         for k in self._interdictions.pop(day, ()):
-            if t.fate[k] == FateCode.PENDING:
-                t.fate[k] = FateCode.INTERDICTED
+            if t.fate[k] == _PENDING:
+                t.fate[k] = _INTERDICTED
                 t.fate_day[k] = day
         reduction = self.params.casualty_reduction
         for k in self._attacks.pop(day, ()):
-            if t.fate[k] == FateCode.PENDING and t.attack_day[k] == day:
-                t.fate[k] = FateCode.ATTACK
+            if t.fate[k] == _PENDING and t.attack_day[k] == day:
+                t.fate[k] = _ATTACK
                 t.fate_day[k] = day
                 lethal = t.lethality[k]
                 t.casualties[k] = round(lethal * (1 - reduction)) if t.mitigated[k] else lethal
@@ -229,7 +232,7 @@ class WarningModel(mesa.Model):
             k = c.threat
             confirmed = (
                 c.is_real
-                and t.fate[k] in (FateCode.ATTACK, FateCode.INTERDICTED)
+                and t.fate[k] in (_ATTACK, _INTERDICTED)
                 and t.fate_day[k] <= day
             )
             c.confirmed = bool(confirmed)
@@ -273,10 +276,10 @@ class WarningModel(mesa.Model):
         return {
             "day": day, **self._trust_by_band(), "mean_rivalry": float(self.rivalry[off].mean()),
             "warnings_sent": self._sent, "warnings_heeded": self._heeded,
-            "attacks": int((t.fate == FateCode.ATTACK).sum()),
+            "attacks": int((t.fate == _ATTACK).sum()),
             "casualties": int(t.casualties.sum()),
-            "interdicted": int((t.fate == FateCode.INTERDICTED).sum()),
-            "deterred": int((t.fate == FateCode.DETERRED).sum()),
+            "interdicted": int((t.fate == _INTERDICTED).sum()),
+            "deterred": int((t.fate == _DETERRED).sum()),
         }
 
     def series(self) -> dict[str, list[Any]]:
@@ -290,7 +293,7 @@ class WarningModel(mesa.Model):
         t = self.threats
         real = t.is_real & (t.emerge < self.days)
         fate = t.fate[real]
-        ended = fate != FateCode.PENDING
+        ended = fate != _PENDING
         potential = int(t.lethality[real][ended].sum())
         casualties = int(t.casualties[real].sum())
         cables = self.log.cables
@@ -305,11 +308,11 @@ class WarningModel(mesa.Model):
         out: dict[str, float | int] = {
             "plots": int(real.sum()),
             "false_leads": int((~t.is_real & (t.emerge < self.days)).sum()),
-            "attacks": int((fate == FateCode.ATTACK).sum()),
+            "attacks": int((fate == _ATTACK).sum()),
             "casualties": casualties,
-            "interdicted": int((fate == FateCode.INTERDICTED).sum()),
-            "deterred": int((fate == FateCode.DETERRED).sum()),
-            "pending": int((fate == FateCode.PENDING).sum()),
+            "interdicted": int((fate == _INTERDICTED).sum()),
+            "deterred": int((fate == _DETERRED).sum()),
+            "pending": int((fate == _PENDING).sum()),
             "potential_casualties": potential,
             "lives_saved": potential - casualties,
             "detections": int((self.threats.emerge[self.detections.threat] < self.days).sum()),

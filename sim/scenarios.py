@@ -174,7 +174,7 @@ def parse_scenario(text: str, *, origin: str) -> Scenario:
         no_liaison.add((_member(pair[0], index, f"liaison.none[{k}]", origin),
                         _member(pair[1], index, f"liaison.none[{k}]", origin)))
 
-    shifts = tuple(_shift(row, k, index, blocs, agencies, origin) for k, row in enumerate(data.get("shift", [])))
+    shifts = tuple(_shift(row, k, index=index, blocs=blocs, agencies=agencies, origin=origin) for k, row in enumerate(data.get("shift", [])))
     return Scenario(
         name=str(data.get("name", origin)),
         description=str(data.get("description", "")),
@@ -216,7 +216,7 @@ def _agency(row: Any, k: int, origin: str) -> AgencyProfile:
     )
 
 
-def _shift(row: Any, k: int, index: dict[str, int], blocs: set[str],
+def _shift(row: Any, k: int, *, index: dict[str, int], blocs: set[str],
            agencies: tuple[AgencyProfile, ...], origin: str) -> RivalryShift:
     key = f"shift[{k}]"
     _only(row, {"day", "between", "rivalry", "directed"}, origin, key)

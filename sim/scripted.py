@@ -52,7 +52,7 @@ class Sighting:
     known: tuple[bool, bool, bool] = (True, True, True)
     delay: int = 0
     shift: int = 5
-    uniforms: Mapping[U, float] = field(default_factory=dict)
+    uniforms: Mapping[int, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +65,14 @@ class Fabrication:
     details: int = 2
     lead: int = 10
     delay: int = 0
-    uniforms: Mapping[U, float] = field(default_factory=dict)
+    uniforms: Mapping[int, float] = field(default_factory=dict)
 
 
-def _uniforms(rows: Sequence[Mapping[U, float]]) -> np.ndarray:
+def _uniforms(rows: Sequence[Mapping[int, float]]) -> np.ndarray:
     u = np.full((len(rows), N_UNIFORMS), 0.5)
     for i, row in enumerate(rows):
         for column, value in row.items():
-            if column is U.SANITISE:
+            if column == U.SANITISE:
                 u[i, U.SANITISE : U.SANITISE + N_DETAILS] = value
             else:
                 u[i, column] = value
@@ -83,6 +83,7 @@ def build_world(
     params: ModelParams,
     n_agencies: int,
     plots: Sequence[Plot],
+    *,
     sightings: Sequence[Sighting] = (),
     fabrications: Sequence[Fabrication] = (),
     manipulative: Sequence[int] = (),
@@ -113,6 +114,7 @@ def build_world(
                                  threats.attack_day[threat]),
         credibility=credibility,
         known=known,
+        n_known=known.sum(axis=1),
         delay=ints(s.delay for s in sightings),
         shift=ints(s.shift for s in sightings),
         u=_uniforms([s.uniforms for s in sightings]),

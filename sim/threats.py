@@ -43,8 +43,12 @@ N_DETAILS = 3
 DETAIL_NAMES = ("timing", "location", "perpetrators")
 
 
-class U(IntEnum):
-    """Columns of the per-detection uniform draws: one column per later random decision."""
+class U:
+    """Columns of the per-detection uniform draws: one column per later random decision.
+
+    Plain integer constants rather than an Enum: they index arrays in the daily loop, where
+    Enum attribute lookups cost more than the comparisons they serve.
+    """
 
     WAIVER = 0
     PUBLIC = 1
@@ -98,6 +102,7 @@ class Detections:
     trigger_day: IntArray  # day the protocol looks at it (detected and impending); -1 never
     credibility: FloatArray
     known: BoolArray  # (n, 3): which details the detector learned
+    n_known: IntArray
     delay: IntArray
     shift: IntArray
     u: FloatArray  # (n, N_UNIFORMS)
@@ -166,7 +171,7 @@ def draw_detections(rng: np.random.Generator, p: ModelParams, threats: Threats,
     return Detections(
         threat=threat, agency=agency,
         trigger_day=trigger_days(p, credibility, known, day, threats.attack_day[threat]),
-        credibility=credibility, known=known,
+        credibility=credibility, known=known, n_known=known.sum(axis=1),
         delay=rng.poisson(p.delivery_delay, size),
         shift=rng.integers(1, p.max_attack_shift + 1, size),
         u=rng.random((size, N_UNIFORMS)),

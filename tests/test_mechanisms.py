@@ -19,9 +19,10 @@ SURE_HEED = {U.DECIDE: 0.0}
 SURE_DISMISS = {U.DECIDE: 1.0}
 
 
-def run(scenario: Scenario, params: ModelParams, plots, sightings=(), fabrications=(),
+def run(scenario: Scenario, params: ModelParams, plots, sightings=(), *, fabrications=(),
         manipulative=(), days: int = 60) -> WarningModel:
-    world = build_world(params, scenario.size, plots, sightings, fabrications, manipulative)
+    world = build_world(params, scenario.size, plots, sightings=sightings,
+                        fabrications=fabrications, manipulative=manipulative)
     model = WarningModel(scenario, params, days=days, rng=0, world=world)
     model.run()
     release(model)

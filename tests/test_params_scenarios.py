@@ -28,7 +28,7 @@ def test_every_declaration_is_complete_and_its_default_valid():
 
 
 def test_direct_construction_is_validated_too():
-    with pytest.raises(ParameterError, match="rivalry: got -0.1"):
+    with pytest.raises(ParameterError, match=r"rivalry: got -0\.1"):
         ModelParams(rivalry=-0.1)
     with pytest.raises(ParameterError, match="doctrine"):
         ModelParams(doctrine="often")

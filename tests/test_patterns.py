@@ -9,6 +9,8 @@ wide enough that the fixed seeds are not a lucky pick (the observed p-values are
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -44,7 +46,7 @@ def test_heed_rate_falls_as_rivalry_rises():
     levels = [0.0, 0.25, 0.5, 0.75, 1.0]
     frames = {r: outcomes(range(30), rivalry=r) for r in levels}
     pooled = [pooled_heed(frames[r]) for r in levels]
-    assert all(a > b for a, b in zip(pooled, pooled[1:], strict=False)), pooled
+    assert all(a > b for a, b in itertools.pairwise(pooled)), pooled
     x = np.concatenate([[r] * len(frames[r]) for r in levels])
     y = np.concatenate([frames[r]["heed_rate"].to_numpy() for r in levels])
     ok = ~np.isnan(y)

@@ -34,9 +34,13 @@ from sim.sweep.tasks import Chunk, ChunkResult, RunFn, RunTask, RunTemplate, run
 MAX_CHUNK = 64
 """Largest number of runs sent to a worker at once (bounds the runs lost to a kill)."""
 
+MIN_CHUNK = 8
+"""Smallest chunk (except the last): keeps the parent's per-part cost small per run."""
+
 CHUNKS_PER_SLOT = 4
-"""Chunk size is the unsubmitted runs over (slots x this): big chunks first for low overhead,
-shrinking towards the end so no worker is left with a long tail (guided scheduling)."""
+"""Chunk size is the unsubmitted runs over (slots x this), between MIN_CHUNK and MAX_CHUNK:
+big chunks first for low overhead, shrinking towards the end so no worker is left with a long
+tail (guided scheduling). In-process (one slot) there is no tail to balance: MAX_CHUNK."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +170,7 @@ def run_experiment(experiment: Experiment, options: SweepOptions | None = None) 
                     bar.set_postfix(failed=failed_now, refresh=False)
         finally:
             bar.close()
-    failed = _count_failed(store)
+    failed = store.merge_runs()
     manifest = _manifest(the_plan, fingerprint, state, options.executor, failed)
     store.finish(manifest, warnings=experiment.record_warnings, series=experiment.record_series)
     return SweepSummary(store.out, the_plan.total, len(pending), len(done), failed,
@@ -183,7 +187,7 @@ def _execute(executor: cf.Executor, slots: int, template: RunTemplate, pending: 
         while next_index < len(pending) or in_flight:
             while next_index < len(pending) and len(in_flight) < window:
                 left = len(pending) - next_index
-                size = chunk_size or min(MAX_CHUNK, max(1, math.ceil(left / (slots * CHUNKS_PER_SLOT))))
+                size = chunk_size or _guided(left, slots)
                 chunk = Chunk(template, tuple(pending[next_index:next_index + size]))
                 in_flight.add(executor.submit(run_chunk, chunk))
                 next_index += size
@@ -193,6 +197,12 @@ def _execute(executor: cf.Executor, slots: int, template: RunTemplate, pending: 
     finally:
         for future in in_flight:
             future.cancel()
+
+
+def _guided(left: int, slots: int) -> int:
+    if slots == 1:
+        return MAX_CHUNK
+    return min(MAX_CHUNK, max(MIN_CHUNK, math.ceil(left / (slots * CHUNKS_PER_SLOT))))
 
 
 class _ParamRows:
@@ -227,18 +237,6 @@ def _preload(scenario: str) -> None:
     from sim.scenarios import load_scenario
 
     load_scenario(scenario)
-
-
-def _count_failed(store: Store) -> int:
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    total = 0
-    for part in store.parts.iterdir():
-        if part.is_dir() and not part.name.startswith(".tmp"):
-            status = pq.read_table(part / "runs.parquet", columns=["status"])["status"]
-            total += int(pc.sum(pc.not_equal(status, "ok")).as_py() or 0)
-    return total
 
 
 def _progress(enabled: bool, total: int, initial: int, name: str) -> Any:

@@ -4,9 +4,10 @@ Layout of ``out/``::
 
     runs.parquet  warnings.parquet  timeseries.parquet  manifest.json   (final, complete)
     .sweep/state.json                                                    (working storage)
-    .sweep/parts/part-<first run_id>-<token>/{runs,warnings,timeseries}.parquet
+    .sweep/parts/part-<first run_id>-<token>/{runs,warnings,timeseries}.arrow
 
-Each chunk's tables are written into a temporary directory that is then renamed into
+Each chunk's tables are written as uncompressed Arrow IPC files (several times faster to write
+and read back than Parquet; they are working storage only) into into a temporary directory that is then renamed into
 ``parts/`` (a rename is atomic on POSIX), so a part is either entirely there or not at all and
 a killed sweep loses only the runs in flight. The set of finished runs is the union of the
 parts' ``run_id`` columns. When every run is done the parts are merged (in ``run_id`` order)
@@ -24,11 +25,13 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
 from sim.errors import UserError
@@ -38,6 +41,7 @@ from sim.sweep.tasks import ChunkResult
 
 RUNS, WARNINGS, SERIES, MANIFEST = "runs.parquet", "warnings.parquet", "timeseries.parquet", "manifest.json"
 WORK = ".sweep"
+PART = {RUNS: "runs.arrow", WARNINGS: "warnings.arrow", SERIES: "timeseries.arrow"}
 FINAL_FILES = (RUNS, WARNINGS, SERIES, MANIFEST)
 
 
@@ -112,7 +116,7 @@ class Store:
                 if tidy:
                     shutil.rmtree(entry, ignore_errors=True)
             elif entry.is_dir():
-                done.update(pq.read_table(entry / RUNS, columns=["run_id"])["run_id"].to_pylist())
+                done.update(_read(entry / PART[RUNS], ["run_id"])["run_id"].to_pylist())
         return done
 
     # --- writing ---------------------------------------------------------------------------
@@ -121,44 +125,59 @@ class Store:
         first = runs["run_id"][0].as_py()
         tmp = self.parts / f".tmp-{secrets.token_hex(6)}"
         tmp.mkdir()
-        if result.warnings is not None:
-            pq.write_table(pa.table(result.warnings), tmp / WARNINGS)
-        if result.series is not None:
-            pq.write_table(pa.table(result.series), tmp / SERIES)
-        pq.write_table(runs, tmp / RUNS)
+        for name, columns in ((WARNINGS, result.warnings), (SERIES, result.series)):
+            if columns is not None:
+                feather.write_feather(pa.table(columns), tmp / PART[name],
+                                      compression="uncompressed")
+        feather.write_feather(runs, tmp / PART[RUNS], compression="uncompressed")
         os.replace(tmp, self.parts / f"part-{first:010d}-{secrets.token_hex(4)}")
 
+    def merge_runs(self) -> int:
+        """Write the final ``runs.parquet`` from the parts; return the number of failed runs."""
+        failed = 0
+        for table in _merge(self._parts(RUNS), self.out / RUNS, runs_schema()):
+            failed += int(pc.sum(pc.not_equal(table["status"], "ok")).as_py() or 0)
+        return failed
+
     def finish(self, manifest: dict[str, Any], *, warnings: bool, series: bool) -> None:
-        """Merge the parts into the final files, write the manifest, drop working storage."""
-        parts = sorted((p for p in self.parts.iterdir() if p.is_dir() and
-                        not p.name.startswith(".tmp")), key=lambda p: p.name)
-        _merge([p / RUNS for p in parts], self.out / RUNS, runs_schema())
+        """Merge the logs into their final files, write the manifest, drop working storage."""
         for wanted, name in ((warnings, WARNINGS), (series, SERIES)):
             if wanted:
-                _merge([p / name for p in parts], self.out / name, None)
+                for _ in _merge(self._parts(name), self.out / name, None):
+                    pass
             else:
                 (self.out / name).unlink(missing_ok=True)
         _write_json(self.out / MANIFEST, manifest)
         shutil.rmtree(self.work)
 
+    def _parts(self, name: str) -> list[Path]:
+        """One table's part files in run-id order (part names start with the first run id)."""
+        return sorted(p / PART[name] for p in self.parts.iterdir()
+                      if p.is_dir() and not p.name.startswith(".tmp"))
 
-def _merge(sources: Iterable[Path], target: Path, schema: pa.Schema | None) -> None:
-    """Concatenate part files in order into ``target``, streaming (memory flat in parts).
 
-    Parts cover disjoint, increasing run-id ranges when sorted by name, so concatenation in
-    that order is run-id order. Column types inferred per part (a column that was all null in
-    one part) are unified first.
+def _merge(sources: list[Path], target: Path, schema: pa.Schema | None) -> Iterator[pa.Table]:
+    """Concatenate part files in order into ``target``, streaming (memory flat in parts), and
+    yield each part's table on the way.
+
+    Parts cover disjoint, increasing run-id ranges, so concatenation in that order is run-id
+    order. Column types inferred per part (a column all null in one part, say) are unified
+    first, so the result does not depend on how runs were chunked.
     """
-    sources = list(sources)
     if schema is None:
-        schema = pa.unify_schemas([pq.read_schema(s) for s in sources],
+        schema = pa.unify_schemas([pa.ipc.open_file(s).schema for s in sources],
                                   promote_options="permissive") if sources else pa.schema([])
     tmp = target.with_name(f".{target.name}.tmp")
     with pq.ParquetWriter(tmp, schema) as writer:
         for source in sources:
-            table = pq.read_table(source)
-            writer.write_table(table.select(schema.names).cast(schema))
+            table = _read(source).select(schema.names).cast(schema)
+            writer.write_table(table)
+            yield table
     os.replace(tmp, target)
+
+
+def _read(path: Path, columns: list[str] | None = None) -> pa.Table:
+    return feather.read_table(path, columns=columns, memory_map=False)
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
