@@ -11,7 +11,7 @@ fixed order and the first that applies is recorded:
    a rival (rivalry >= ``rival_threshold``);
 2. ``recipient_aware``: the target's own services already know of the plot (a ground often
    cited in practice, not confirmed in the public text of ICD 191);
-3. ``no_channel``: no liaison channel and public alerts are not used for such dyads;
+3. ``no_channel``: no liaison channel, no relay, and public alerts are not used for such dyads;
 4. ``sources_at_risk``: warning would unduly endanger sources and methods (ICD 191 E.2), with
    probability ``source_waiver_weight x source_sensitivity x rivalry``: passing intelligence to
    a rival service exposes more.
@@ -19,8 +19,11 @@ fixed order and the first that applies is recorded:
 Sanitisation withholds each known detail with probability
 ``sanitisation x source_sensitivity x (1 + rivalry) / 2`` (the disclosure dilemma, Carnegie &
 Carson 2020: specificity makes a warning verifiable but exposes sources). A dyad with liaison
-gets a written cable, plus a public alert with ``public_alert_share``; a dyad without liaison
-gets a public alert only. Manipulative agencies also send fabricated warnings to rivals
+gets a written cable, plus a public alert with ``public_alert_share``. A dyad without liaison
+gets a cable relayed by a third agency with liaison to both (the one the recipient is least
+rival to; ``relay_delay`` extra days) when ``relay_when_no_liaison`` is on and such an agency
+exists, else a public alert when ``public_when_no_liaison`` is on, else nothing (waiver
+``no_channel``). Manipulative agencies also send fabricated warnings to rivals
 (intimidation, "blackmail"; Sobel 1985): these skip the protocol and claim 1-3 details.
 
 Agents receive their parameters (:class:`Protocol`, :class:`~sim.decision.Judgement`) at
@@ -54,6 +57,7 @@ class Protocol:
     source_waiver_weight: float
     sanitisation: float
     public_alert_share: float
+    relay_when_no_liaison: bool
     public_when_no_liaison: bool
 
     @classmethod
@@ -63,6 +67,7 @@ class Protocol:
             source_waiver_weight=p.source_waiver_weight,
             sanitisation=p.sanitisation,
             public_alert_share=p.public_alert_share,
+            relay_when_no_liaison=p.relay_when_no_liaison,
             public_when_no_liaison=p.public_when_no_liaison,
         )
 
@@ -144,16 +149,22 @@ class Agency(mesa.Agent):
             return WaiverReason.DOCTRINE_EXCLUDES
         if 0 <= m.threats.aware_day[k] <= day:
             return WaiverReason.RECIPIENT_AWARE
-        if not m.liaison[self.index, r] and not self.protocol.public_when_no_liaison:
+        if not m.liaison[self.index, r] and not (
+            self.protocol.public_when_no_liaison or self._relay_to(r) >= 0
+        ):
             return WaiverReason.NO_CHANNEL
         if u < self.protocol.source_waiver_weight * self.profile.source_sensitivity * rivalry:
             return WaiverReason.SOURCES_AT_RISK
         return None
 
     def _channel(self, r: int, u: float) -> Channel:
-        if not self.model.liaison[self.index, r]:
-            return Channel.PUBLIC
-        return Channel.BOTH if u < self.protocol.public_alert_share else Channel.PRIVATE
+        if self.model.liaison[self.index, r]:
+            return Channel.BOTH if u < self.protocol.public_alert_share else Channel.PRIVATE
+        return Channel.RELAY if self._relay_to(r) >= 0 else Channel.PUBLIC
+
+    def _relay_to(self, r: int) -> int:
+        """The third agency that would relay a warning to ``r``, or -1 (relays off or none)."""
+        return int(self.model.relays[self.index, r]) if self.protocol.relay_when_no_liaison else -1
 
     def fabricate(self, row: int, day: int) -> Cable | None:
         """An invented warning to a rival (None if the recipient is no longer a rival)."""

@@ -8,7 +8,7 @@ The built-in cases (``sim/data/cases.csv``) are coded as documented assumptions,
   location "large gatherings including concerts"); written liaison cable plus a public embassy
   alert (``both``); not corroborated by Russia's own services (none reported).
 * Kerman 2024, US -> Iran: rivalry 1.0 (no diplomatic relations); two details (the ceremony
-  for Qassem Soleimani, its date); passed by a third-party route, coded ``private``.
+  for Qassem Soleimani, its date); passed by a third-party route, coded ``relay``.
 * Venezuela 2004, US -> Venezuela: rivalry 0.7; one detail (the target, President Chavez).
 * Tsarnaev 2011, Russia -> US: rivalry 0.6; one detail (a named individual, no plot details);
   the recorded response is ``investigated`` (judged not a threat, file closed).

@@ -41,15 +41,16 @@ class DoctrineSetting(_Named):
 
 
 class Channel(_Named):
-    """How a warning travels: a written liaison cable, a public alert, or both."""
+    """How a warning travels: a written liaison cable, a public alert, both, or a relayed cable."""
 
     PRIVATE = "private"
     PUBLIC = "public"
     BOTH = "both"
+    RELAY = "relay"  # written, through a third agency with liaison to both (no liaison of its own)
 
     @property
     def is_public(self) -> bool:
-        return self is not Channel.PRIVATE
+        return self is Channel.PUBLIC or self is Channel.BOTH
 
 
 class WaiverReason(_Named):

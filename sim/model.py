@@ -73,6 +73,7 @@ class WarningModel(mesa.Model):
         self.names = [a.name for a in profiles]
         self.rivalry = scenario.rivalry_matrix(params)
         self.liaison = scenario.liaison_matrix()
+        self.relays = relay_matrix(self.liaison, self.rivalry)
         self.confirmations = np.zeros((n, n))  # [recipient, sender]
         self.disconfirmations = np.zeros((n, n))
         self.judgement = Judgement.from_params(params)
@@ -155,6 +156,8 @@ class WarningModel(mesa.Model):
         self._sent += 1
         src = self.fabrications if cable.fabricated else self.detections
         delay = 0 if cable.channel is Channel.PUBLIC else int(src.delay[cable.row])
+        if cable.channel is Channel.RELAY:
+            delay += self.params.relay_delay
         self._deliveries[cable.day + delay].append(cable)
         k = cable.threat
         t = self.threats
@@ -344,6 +347,24 @@ class WarningModel(mesa.Model):
             **self._trust_by_band(),
         }
         return out
+
+
+def relay_matrix(liaison: np.ndarray, rivalry: np.ndarray) -> np.ndarray:
+    """``[s, r]``: the agency that relays from ``s`` to ``r`` when they lack liaison, else -1.
+
+    Among agencies with liaison to both, the one the recipient is least rival to at the start
+    (ties: the first), as a protecting power passes messages between states without relations.
+    """
+    n = len(liaison)
+    out = np.full((n, n), -1, dtype=np.int64)
+    for s in range(n):
+        for r in range(n):
+            if s != r and not liaison[s, r]:
+                candidates = np.flatnonzero(liaison[s] & liaison[:, r])
+                candidates = candidates[(candidates != s) & (candidates != r)]
+                if candidates.size:
+                    out[s, r] = candidates[np.argmin(rivalry[r, candidates])]
+    return out
 
 
 def _reporter(name: str) -> Any:

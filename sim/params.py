@@ -225,9 +225,16 @@ class ModelParams:
         0.1, "Chance a warning also goes out as a public alert (liaison dyads)", low=0, high=1,
         unit="probability", group="protocol", source="Crocus 2024: cable plus public embassy alert",
     )
+    relay_when_no_liaison: bool = _p(
+        True, "Without a liaison channel, pass a written warning through a third agency linked to both",
+        group="protocol", source="third-party route (brief: US-Iran, no diplomatic relations)",
+    )
+    relay_delay: int = _p(
+        2, "Extra days a relayed warning takes", low=0, high=30, unit="days", group="protocol",
+    )
     public_when_no_liaison: bool = _p(
-        True, "Without a liaison channel, warn by public alert (else waive: no channel)",
-        group="protocol", source="US-Iran 2024 (no diplomatic relations)",
+        True, "Without liaison or relay, warn by public alert (else waive: no channel)",
+        group="protocol", source="Crocus 2024: public embassy alert",
     )
     attacker_adaptation: float = _p(
         0.5, "Chance a public alert makes the attackers move their date later", low=0, high=1,

@@ -35,6 +35,7 @@ def only_cable(model: WarningModel) -> Cable:
 
 
 PLOT_ON_R = Plot(target=R, emerge=0, attack_day=20, lethality=100)
+PUBLIC_ONLY = ModelParams(relay_when_no_liaison=False)
 
 
 # --- trigger ---------------------------------------------------------------------------------
@@ -78,14 +79,23 @@ def test_recipient_already_aware_waives(trio):
     assert only_cable(model).waiver_reason is WaiverReason.RECIPIENT_AWARE
 
 
-def test_no_channel_waives_when_public_alerts_are_off(trio_without_liaison):
-    params = ModelParams(public_when_no_liaison=False)
+def test_no_channel_waives_when_relays_and_public_alerts_are_off(trio_without_liaison):
+    params = ModelParams(public_when_no_liaison=False, relay_when_no_liaison=False)
     model = run(trio_without_liaison, params, [PLOT_ON_R], [Sighting(0, S, day=1)])
     assert only_cable(model).waiver_reason is WaiverReason.NO_CHANNEL
 
 
-def test_no_liaison_falls_back_to_public_alert(trio_without_liaison):
-    model = run(trio_without_liaison, ModelParams(), [PLOT_ON_R], [Sighting(0, S, day=1)])
+def test_no_liaison_relays_through_a_third_agency(trio_without_liaison):
+    params = ModelParams(source_waiver_weight=0.0, relay_delay=3)
+    model = run(trio_without_liaison, params, [PLOT_ON_R], [Sighting(0, S, day=1, delay=1)])
+    cable = only_cable(model)
+    assert cable.channel is Channel.RELAY and not cable.public
+    assert cable.delivered_day == 1 + 1 + 3
+    assert model.relays[S, R] == T
+
+
+def test_no_liaison_and_no_relay_falls_back_to_public_alert(trio_without_liaison):
+    model = run(trio_without_liaison, PUBLIC_ONLY, [PLOT_ON_R], [Sighting(0, S, day=1)])
     assert only_cable(model).channel is Channel.PUBLIC
 
 
@@ -120,7 +130,7 @@ def test_public_alert_share_adds_a_public_alert(trio):
 
 
 def test_cable_delivery_takes_its_delay_public_alert_does_not(trio, trio_without_liaison):
-    params = ModelParams(source_waiver_weight=0.0)
+    params = ModelParams(source_waiver_weight=0.0, relay_when_no_liaison=False)
     cable = only_cable(run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, delay=4)]))
     assert cable.delivered_day == 5
     public = only_cable(run(trio_without_liaison, params, [PLOT_ON_R], [Sighting(0, S, day=1, delay=4)]))
@@ -128,7 +138,8 @@ def test_cable_delivery_takes_its_delay_public_alert_does_not(trio, trio_without
 
 
 def test_public_alert_makes_attackers_shift_their_date(trio_without_liaison):
-    params = ModelParams(attacker_adaptation=1.0, source_waiver_weight=0.0)
+    params = ModelParams(attacker_adaptation=1.0, source_waiver_weight=0.0,
+                         relay_when_no_liaison=False)
     model = run(trio_without_liaison, params, [PLOT_ON_R],
                 [Sighting(0, S, day=1, shift=6, uniforms=SURE_DISMISS)])
     assert model.threats.fate[0] == FateCode.ATTACK
@@ -231,7 +242,7 @@ def test_corroboration_and_details_raise_perceived_credibility(trio):
 
 
 def test_public_warning_costs_more_face(trio, trio_without_liaison):
-    params = ModelParams(source_waiver_weight=0.0)
+    params = ModelParams(source_waiver_weight=0.0, relay_when_no_liaison=False)
     private = only_cable(run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1)]))
     public = only_cable(run(trio_without_liaison, params, [PLOT_ON_R], [Sighting(0, S, day=1)]))
     assert public.perceived_credibility == pytest.approx(private.perceived_credibility)
