@@ -82,7 +82,7 @@ def canned(spec: RunSpec) -> RunResult:
     return _CANNED[0]
 
 
-def sweep_seconds(tmp: Path, replications: int, workers: int, days: int = 365,
+def sweep_seconds(tmp: Path, replications: int, workers: int, *, days: int = 365,
                   warnings: bool = False, run_fn=None) -> float:
     exp = parse_experiment(experiment_text(replications, days, warnings), path=tmp / "bench.toml")
     out = tmp / f"out-{replications}-{workers}-{days}-{warnings}-{time.monotonic_ns()}"

@@ -105,10 +105,15 @@ class Agency(mesa.Agent):
         self.due_fabrications: dict[int, list[int]] = {}
 
     def act(self) -> None:
-        """Run the protocol on every detection that becomes impending today."""
+        """Run the protocol on every detection that becomes impending today.
+
+        A plot already ended by arrests is no longer impending, so it triggers nothing; a plot
+        silently abandoned still does, since nobody can see that it was.
+        """
         day = self.model.day
         for row in self.due_detections.pop(day, ()):
-            self.model.dispatch(self.screen(row, day))
+            if not self.model.visibly_ended(int(self.model.detections.threat[row])):
+                self.model.dispatch(self.screen(row, day))
         for row in self.due_fabrications.pop(day, ()):
             cable = self.fabricate(row, day)
             if cable is not None:
@@ -137,8 +142,8 @@ class Agency(mesa.Agent):
             details_known=int(det.n_known[row]), details_passed=int(passed.sum()),
             timing=bool(passed[0]), location=bool(passed[1]), perpetrators=bool(passed[2]),
             channel=channel, waiver_reason=waiver, rivalry=float(m.rivalry[r, self.index]),
-            sender_index=self.index, recipient_index=r, threat=k,
-            claimed_day=int(threats.attack_day[k]), row=row,
+            relay=self._relay_name(r, channel), sender_index=self.index, recipient_index=r,
+            threat=k, claimed_day=int(threats.planned_day[k]), row=row,
         )
 
     def _waiver(self, r: int, k: int, rivalry: float, day: int, u: float) -> WaiverReason | None:
@@ -162,16 +167,27 @@ class Agency(mesa.Agent):
             return Channel.BOTH if u < self.protocol.public_alert_share else Channel.PRIVATE
         return Channel.RELAY if self._relay_to(r) >= 0 else Channel.PUBLIC
 
+    def _relay_name(self, r: int, channel: Channel | None) -> str:
+        return self.model.names[self._relay_to(r)] if channel is Channel.RELAY else ""
+
     def _relay_to(self, r: int) -> int:
         """The third agency that would relay a warning to ``r``, or -1 (relays off or none)."""
         return int(self.model.relays[self.index, r]) if self.protocol.relay_when_no_liaison else -1
 
     def fabricate(self, row: int, day: int) -> Cable | None:
-        """An invented warning to a rival (None if the recipient is no longer a rival)."""
+        """An invented warning to a rival (None if the recipient is no longer a rival or unreachable).
+
+        Fabrications use the same channels as real warnings but no doctrine: they are not sent
+        under the duty to warn.
+        """
         m = self.model
         fab = m.fabrications
         r = int(fab.recipient[row])
         if m.rivalry[self.index, r] < self.protocol.rival_threshold:
+            return None
+        if not m.liaison[self.index, r] and not (
+            self.protocol.public_when_no_liaison or self._relay_to(r) >= 0
+        ):
             return None
         details = int(fab.details[row])
         flags = np.arange(N_DETAILS) < details
@@ -182,6 +198,6 @@ class Agency(mesa.Agent):
             details_known=details, details_passed=details, timing=bool(flags[0]),
             location=bool(flags[1]), perpetrators=bool(flags[2]), channel=channel,
             waiver_reason=None, rivalry=float(m.rivalry[r, self.index]),
-            sender_index=self.index, recipient_index=r, threat=-1,
+            relay=self._relay_name(r, channel), sender_index=self.index, recipient_index=r, threat=-1,
             claimed_day=day + int(fab.lead[row]), row=row,
         )

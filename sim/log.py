@@ -39,6 +39,7 @@ class Cable:
     heed_probability: float | None = None
     heeded: bool | None = None
     confirmed: bool | None = None
+    relay: str = ""
     # bookkeeping, not exported
     sender_index: int = -1
     recipient_index: int = -1

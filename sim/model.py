@@ -13,16 +13,19 @@ Order of events within a day (the ODD "process overview", ``docs/ODD.md``):
    specificity) / 4``, else to silent abandonment with ``deterrence_effect``, else to
    protective measures that cut deaths by ``casualty_reduction`` if the attack still comes;
 5. plots end: arrests scheduled for today, then attacks due today;
-6. warnings whose date plus ``confirmation_window`` has passed are judged by outcome: an attack
-   or arrests confirm the sender; nothing visible (a false alarm, a fabrication, or a real plot
-   deterred by the warning itself: the prevention paradox) counts ``cry_wolf_penalty``
-   against it (Breznitz 1984); a confirmation lowers the dyad's rivalry by
-   ``diplomacy_effect`` (intelligence diplomacy);
+6. warnings whose date plus ``confirmation_window`` has passed (or, if delivered later, on
+   their delivery day) are judged by outcome: an attack or arrests by then confirm the sender;
+   nothing visible (a false alarm, a fabrication, a real plot deterred by the warning itself:
+   the prevention paradox, or an attack the plotters postponed past the window after a public
+   alert) counts ``cry_wolf_penalty`` against it (Breznitz 1984); a confirmation lowers the
+   dyad's rivalry by ``diplomacy_effect`` (intelligence diplomacy);
 7. the per-day series is recorded if asked for.
 
 The model is ``(scenario, parameters, days, seed) -> outcomes``: it knows nothing of
 experiments. All randomness comes from ``self.rng`` and is drawn in bulk at construction
-(:mod:`sim.threats`), apart from the shuffled agent order, which only changes warning ids.
+(:mod:`sim.threats`), apart from the shuffled agent order, which only changes warning ids:
+warnings point to the date the plotters first chose, and each day's deliveries are judged in
+a fixed order.
 """
 
 from __future__ import annotations
@@ -167,10 +170,16 @@ class WarningModel(mesa.Model):
             t.shifted[k] = True
             self._attacks[int(t.attack_day[k])].append(k)
 
+    def visibly_ended(self, k: int) -> bool:
+        """Whether threat ``k`` is a real plot that ended in the open (arrests or attack)."""
+        return bool(self.threats.is_real[k]) and self.threats.fate[k] in (_ATTACK, _INTERDICTED)
+
     def _deliver(self, day: int) -> None:
         cables = self._deliveries.pop(day, None)
         if not cables:
             return
+        # A fixed order, whatever order the agencies acted in: results never depend on the shuffle.
+        cables.sort(key=lambda c: (c.fabricated, c.row))
         j = self.judgement
         rec = np.array([c.recipient_index for c in cables])
         snd = np.array([c.sender_index for c in cables])
@@ -190,6 +199,7 @@ class WarningModel(mesa.Model):
         heeded = u[:, U.DECIDE] < p_heed
         for i, c in enumerate(cables):
             c.delivered_day = day
+            c.rivalry = float(rivalry[i])
             c.perceived_intent = float(intent[i])
             c.perceived_credibility = float(credibility[i])
             c.corroborated = bool(corroborated[i])
@@ -198,7 +208,9 @@ class WarningModel(mesa.Model):
             self._heeded += c.heeded
             if c.heeded and c.is_real:
                 self._protect(c, u[i], day)
-            self._evaluations[c.claimed_day + self.params.confirmation_window].append(c)
+            # Judged once the warned date plus the window has passed (today at the earliest,
+            # so a late delivery is still judged).
+            self._evaluations[max(day, c.claimed_day + self.params.confirmation_window)].append(c)
 
     def _protect(self, cable: Cable, u: np.ndarray, day: int) -> None:
         """Protective action on a heeded warning about a real plot that is still live."""

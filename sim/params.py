@@ -283,7 +283,7 @@ class ModelParams:
         unit="ratio", group="decision",
     )
     false_corroboration: float = _p(
-        0.05, "Chance own intelligence seems to corroborate a false lead (x capability)", low=0,
+        0.05, "Chance own intelligence seems to corroborate a warning it knows nothing of (x capability)", low=0,
         high=1, unit="probability", group="decision",
     )
     heed_benefit: float = _p(

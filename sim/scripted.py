@@ -93,6 +93,7 @@ def build_world(
     threats = Threats(
         target=ints(p.target for p in plots),
         emerge=ints(p.emerge for p in plots),
+        planned_day=ints(p.attack_day for p in plots),
         attack_day=ints(p.attack_day for p in plots),
         lethality=ints(p.lethality if p.real else 0 for p in plots),
         is_real=np.array([p.real for p in plots], dtype=bool),

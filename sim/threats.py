@@ -70,6 +70,7 @@ class Threats:
 
     target: IntArray
     emerge: IntArray
+    planned_day: IntArray  # the attack date the plotters first chose (what detectors learn)
     attack_day: IntArray  # apparent date for false leads; moves when attackers adapt
     lethality: IntArray  # 0 for false leads
     is_real: BoolArray
@@ -147,7 +148,8 @@ def draw_threats(rng: np.random.Generator, p: ModelParams, home_security: FloatA
     when = aware_day + np.floor(rng.random(size) * (gap + 1)).astype(np.int64)
     home_interdict_day = np.where(interdicts, np.minimum(when, attack_day - 1), -1)
     return Threats(
-        target=target, emerge=emerge, attack_day=attack_day, lethality=lethality,
+        target=target, emerge=emerge, planned_day=attack_day.copy(), attack_day=attack_day,
+        lethality=lethality,
         is_real=is_real, aware_day=aware_day, home_interdict_day=home_interdict_day,
         fate=np.zeros(size, np.int8), fate_day=np.full(size, -1), mitigated=aware & ~interdicts,
         shifted=np.zeros(size, bool), casualties=np.zeros(size, np.int64),

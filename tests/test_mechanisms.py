@@ -299,3 +299,55 @@ def test_every_triggered_warning_is_recorded_with_its_cable_fields(trio):
     assert columns["sender"] == ["S", "T"] and columns["recipient"] == ["R", "S"]
     assert columns["plot_id"] == [0, 1] and columns["is_real"] == [True, True]
     assert np.isfinite(columns["credibility"]).all()
+
+
+def test_results_do_not_depend_on_the_order_agencies_act_in(trio_without_liaison):
+    """Same world, different shuffles: identical outcomes (only warning ids may differ)."""
+    params = ModelParams(attacker_adaptation=1.0, relay_when_no_liaison=False, source_waiver_weight=0.0)
+    plots = [PLOT_ON_R, Plot(target=S, emerge=0, attack_day=25)]
+    sightings = [Sighting(0, S, day=2, shift=4, uniforms={U.DECIDE: 0.0, U.INTERDICT: 1.0}),
+                 Sighting(0, T, day=2, uniforms={U.DECIDE: 0.0, U.INTERDICT: 1.0, U.DETER: 0.0}),
+                 Sighting(1, R, day=2), Sighting(1, T, day=2, uniforms=SURE_HEED)]
+    results = set()
+    for seed in range(12):
+        world = build_world(params, 3, plots, sightings=sightings)
+        model = WarningModel(trio_without_liaison, params, days=60, rng=seed, world=world)
+        model.run()
+        rows = sorted((c.sender, c.recipient, c.heeded, c.confirmed, c.claimed_day) for c in model.log)
+        outcomes = {k: None if v != v else v for k, v in model.outcomes().items()}  # NaN -> None
+        results.add((tuple(sorted(outcomes.items())), tuple(rows)))
+        release(model)
+    assert len(results) == 1
+
+
+def test_a_warning_delivered_after_its_window_is_still_judged(trio):
+    params = ModelParams(source_waiver_weight=0.0, confirmation_window=0)
+    cable = only_cable(run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, delay=30)]))
+    assert cable.delivered_day == 31 and cable.confirmed is True
+
+
+def test_no_warning_about_a_plot_already_ended_by_arrests(trio):
+    plot = Plot(target=R, emerge=0, attack_day=40, aware_day=1, home_interdict_day=2)
+    model = run(trio, ModelParams(impending_horizon=30), [plot], [Sighting(0, S, day=5)])
+    assert len(model.log) == 0 and model.outcomes()["interdicted"] == 1
+
+
+def test_relayed_warning_names_its_relay(trio_without_liaison):
+    params = ModelParams(source_waiver_weight=0.0)
+    cable = only_cable(run(trio_without_liaison, params, [PLOT_ON_R], [Sighting(0, S, day=1)]))
+    assert cable.relay == "T" and cable.channel is Channel.RELAY
+
+
+def test_fabrications_need_a_channel_too(trio_without_liaison):
+    params = ModelParams(rivalry=0.9, relay_when_no_liaison=False, public_when_no_liaison=False)
+    model = run(trio_without_liaison, params, [], fabrications=[Fabrication(S, R, day=3)],
+                manipulative=[S])
+    assert len(model.log) == 0
+
+
+def test_logged_rivalry_is_the_one_the_recipient_judged_with():
+    text = TRIO + '[[shift]]\nday = 3\nbetween = ["A", "B"]\nrivalry = 0.2\n'
+    scenario = parse_scenario(text, origin="shifting")
+    params = ModelParams(rivalry=0.9, source_waiver_weight=0.0)
+    cable = only_cable(run(scenario, params, [PLOT_ON_R], [Sighting(0, S, day=1, delay=4)]))
+    assert cable.delivered_day == 5 and cable.rivalry == pytest.approx(0.2)

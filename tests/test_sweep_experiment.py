@@ -142,7 +142,7 @@ def test_grid_is_full_factorial_first_key_slowest(tmp_path):
 def test_linspace_gives_clean_values_and_checks_int_parameters(tmp_path):
     exp = load_experiment(write(tmp_path, HEAD + "[grid]\nrivalry = { start = 0, stop = 1, num = 11 }\n"))
     assert [p["rivalry"] for p in build_design(exp).points] == [i / 10 for i in range(11)]
-    with pytest.raises(UserError, match="impending_horizon.*an integer"):
+    with pytest.raises(UserError, match=r"impending_horizon.*an integer"):
         parse_experiment(HEAD + "[grid]\nimpending_horizon = { start = 1, stop = 10, num = 3 }\n")
 
 

@@ -135,8 +135,8 @@ def legend_above(fig: Figure, ax, title: str | None) -> None:
     """One legend above the panels (outside the data, so it never hides a line or band)."""
     handles, names = ax.get_legend_handles_labels()
     if handles:
-        fig.legend(handles, names, title=title, loc="outside upper center",
-                   ncols=min(len(handles), 3 if fig.get_figwidth() <= ONE_COLUMN else 6))
+        ncols = len(handles) if len(handles) <= 4 else (3 if fig.get_figwidth() <= ONE_COLUMN else 6)
+        fig.legend(handles, names, title=title, loc="outside upper center", ncols=ncols)
 
 
 def point_labels(results: Results) -> pd.Series:
@@ -208,7 +208,7 @@ def outcomes_vs_parameter(results: Results, out_dir: Path) -> FigureResult:
         axes = fig.subplots(1, len(outcomes), squeeze=False)[0]
         for ax, outcome in zip(axes, outcomes, strict=True):
             for i, (name, g) in enumerate(groups):
-                draw_levels(ax, by_level(g, x, outcome), name, offset=0.08 * (i - len(groups) / 2))
+                draw_levels(ax, by_level(g, x, outcome), name, offset=0.08 * (i - (len(groups) - 1) / 2))
             ax.set(xlabel=label(x), ylabel=label(outcome))
             if BY_NAME[outcome].kind in (Kind.RATE, Kind.MEAN):
                 ax.set_ylim(0, 1)
@@ -235,14 +235,12 @@ def heatmap(results: Results, out_dir: Path, outcome: str = "heed_rate") -> Figu
     grid = pd.DataFrame(cells).pivot(index=py, columns=px, values="value")
     with figure(ONE_COLUMN, 3.0) as fig:
         ax = fig.add_subplot()
-        bounded = spec.kind in (Kind.RATE, Kind.MEAN)
-        image = ax.imshow(
-            grid.to_numpy(float), origin="lower", aspect="auto",
-            vmin=0 if bounded else None, vmax=1 if bounded else None,
-        )
+        # The colour range is the data's, not [0, 1]: differences between cells are the point,
+        # and the annotated values and the colour bar give the absolute level.
+        image = ax.imshow(grid.to_numpy(float), origin="lower", aspect="auto")
         ax.set_xticks(range(grid.shape[1]), [level_text(v) for v in grid.columns])
         ax.set_yticks(range(grid.shape[0]), [level_text(v) for v in grid.index])
-        if grid.size <= 49:
+        if grid.shape[1] <= 6 and grid.shape[0] <= 8:
             annotate(ax, image, grid.to_numpy(float))
         ax.set(xlabel=label(px), ylabel=label(py))
         fig.colorbar(image, ax=ax, label=label(outcome))
@@ -255,7 +253,7 @@ def annotate(ax, image, values: np.ndarray) -> None:
         if np.isfinite(value):
             r, g, b, _ = image.cmap(image.norm(value))
             colour = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
-            ax.text(col, row, format_value(float(value), 2), ha="center", va="center",
+            ax.text(col, row, format_value(float(value), 3), ha="center", va="center",
                     color=colour, fontsize=6)
 
 
@@ -275,7 +273,7 @@ def outcome_distributions(results: Results, out_dir: Path) -> FigureResult:
         for ax, outcome in zip(axes, ("casualties", "attacks"), strict=True):
             ax.boxplot(
                 [g[outcome].astype(float).to_numpy() for g in groups], orientation="horizontal",
-                whis=(5, 95), showmeans=True, flierprops={"markersize": 1.5},
+                whis=(5, 95), showmeans=True, flierprops={"markersize": 1.2, "alpha": 0.4},
                 meanprops={"marker": "D", "markersize": 2.5},
             )
             ax.set_xlabel(label(outcome))
@@ -296,7 +294,7 @@ def trust_trajectories(results: Results, out_dir: Path) -> FigureResult:
     data = series.merge(runs, on="run_id", how="inner")
     if len(labels) <= MAX_LINES:
         data["line"] = data["point_id"].map(labels)
-        title = " / ".join(p.replace("_", " ") for p in params)
+        title = label(params[0]) if len(params) == 1 else " / ".join(p.replace("_", " ") for p in params)
     else:
         data = pd.concat([g.assign(line=n) for n, g in hue_groups(data, params[0])])
         title = label(params[0])
@@ -307,7 +305,8 @@ def trust_trajectories(results: Results, out_dir: Path) -> FigureResult:
             (line,) = ax.plot(q.index, q[0.5], label=name)
             ax.fill_between(q.index, q[0.25], q[0.75], color=line.get_color(), alpha=0.2,
                             linewidth=0)
-        ax.set(xlabel="day", ylabel=label("mean_trust"), ylim=(0, 1))
+        # Autoscaled (not [0, 1]): trust moves by a few hundredths a year, which is the finding.
+        ax.set(xlabel="day", ylabel=label("mean_trust"))
         if params:
             legend_above(fig, ax, title)
         return save(fig, out_dir, "trust_trajectories"), "trust over time"

@@ -41,9 +41,30 @@ def format_value(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
+P_FLOOR = 1e-16
+"""Smaller p-values print as ``<1e-16``: below double precision's resolution near 1 the digits
+(often an underflowed 0) mean nothing."""
+
+
+def format_p(value: Any, digits: int = 2) -> str:
+    """A p-value: ``<1e-16`` below the floor, else ``digits`` significant figures."""
+    if isinstance(value, Real) and not math.isnan(float(value)) and float(value) < P_FLOOR:
+        return f"<{P_FLOOR:.0e}"
+    return format_value(value, digits)
+
+
+def formatted_rows(frame: pd.DataFrame, digits: int = 3) -> list[list[str]]:
+    """Every cell as text; columns named ``p_*`` are formatted as p-values."""
+    formats = [format_p if str(c).startswith("p_") else format_value for c in frame.columns]
+    return [
+        [fmt(v, digits) for fmt, v in zip(formats, row, strict=True)]
+        for row in frame.itertuples(index=False)
+    ]
+
+
 def to_markdown(frame: pd.DataFrame, digits: int = 3) -> str:
     """A GitHub-flavoured Markdown table (numbers right-aligned)."""
-    cells = [[format_value(v, digits) for v in row] for row in frame.itertuples(index=False)]
+    cells = formatted_rows(frame, digits)
     header = [str(c) for c in frame.columns]
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
     align = ["---:" if num else ":---" for num in numeric]
@@ -65,8 +86,8 @@ def to_latex(frame: pd.DataFrame, caption: str = "", label: str = "", digits: in
         rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
         " & ".join(latex_escape(str(c)) for c in frame.columns) + r" \\", r"\midrule",
     ]
-    for row in frame.itertuples(index=False):
-        lines.append(" & ".join(latex_escape(format_value(v, digits)) for v in row) + r" \\")
+    for row in formatted_rows(frame, digits):
+        lines.append(" & ".join(latex_escape(v) for v in row) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
     return "\n".join(lines) + "\n"
 

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from sim.params import ModelParams
 from sim.sweep.design import Design, build_design
-from sim.sweep.executors import ExecutorKind, ExecutorSpec, open_executor
+from sim.sweep.executors import ExecutorSpec, open_executor
 from sim.sweep.experiment import Experiment, plain
 from sim.sweep.seeds import replication_seeds
 from sim.sweep.store import Store, runs_schema

@@ -31,8 +31,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.feather as feather
 import pyarrow.parquet as pq
+from pyarrow import feather
 
 from sim.errors import UserError
 from sim.outcomes import OUTCOMES, Kind
