@@ -13,14 +13,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+# The main job: the heed-rate-vs-rivalry sweep, its statistics and its figures.
 demo: $(STAMP)
-	$(BIN)/warnsim run --scenario default
+	$(BIN)/warnsim sweep experiments/rivalry_heed.toml
+	$(BIN)/warnsim analyze results/rivalry_heed
+	$(BIN)/warnsim plot results/rivalry_heed
+
+# Every paper experiment: sweep (resuming), analyze, plot. SWEEP_FLAGS=--force starts over.
+figures: $(STAMP)
+	WARNSIM=$(BIN)/warnsim bash scripts/figures.sh $(SWEEP_FLAGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py
+	$(BIN)/python benchmarks/bench_sweep.py
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet ruff

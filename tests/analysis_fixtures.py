@@ -52,7 +52,10 @@ def write_results(
         series.append(_series(run_id, values, days, rng))
     frame = pd.DataFrame(runs)
     frame.to_parquet(directory / "runs.parquet")
-    pd.concat(logs, ignore_index=True)[["run_id", *WARNING_COLUMNS]].to_parquet(directory / "warnings.parquet")
+    log = pd.concat(logs, ignore_index=True)
+    # Columns the toy generator does not model are empty, as the sweep writes them when unused.
+    log = log.reindex(columns=["run_id", *WARNING_COLUMNS], fill_value="")
+    log.to_parquet(directory / "warnings.parquet")
     pd.concat(series, ignore_index=True).to_parquet(directory / "timeseries.parquet")
     design = {"kind": kind, "parameters": parameters}
     if ranges is not None:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from sim.analysis.load import DesignKind, load_results
-from sim.analysis.tables import format_value, latex_escape, to_latex, to_markdown
+from sim.analysis.tables import format_p, format_value, latex_escape, to_latex, to_markdown
 from sim.cli import main
 from sim.errors import UserError
 from sim.outcomes import OUTCOME_NAMES
@@ -85,8 +85,9 @@ def test_table_formatting():
     assert [format_value(v) for v in (3, 3.0, 0.31415, 12345.6, 2e-5, float("nan"), True)] == [
         "3", "3", "0.314", "12346", "2.0e-05", "", "true",
     ]
+    assert [format_p(p) for p in (0.0, 3e-20, 0.0123, float("nan"))] == ["<1e-16", "<1e-16", "0.012", ""]
     assert latex_escape("heed_rate & 50%") == r"heed\_rate \& 50\%"
     frame = pd.DataFrame({"name": ["a_b"], "value": [0.5]})
     assert to_markdown(frame).splitlines() == ["| name | value |", "| :--- | ---: |", "| a_b | 0.5 |"]
     tex = to_latex(frame, "Caption", "tab:x")
-    assert r"\begin{tabular}{lr}" in tex and r"a\_b & 0.5 \\" in tex and r"\bottomrule" in tex
+    assert r"\begin{tabular}{lr}" in tex and r"\caption{Caption}" in tex and r"a\_b & 0.5 \\" in tex and r"\bottomrule" in tex

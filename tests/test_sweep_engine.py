@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +21,7 @@ import sim.run
 from sim.cli import main
 from sim.errors import UserError
 from sim.outcomes import OUTCOME_NAMES
-from sim.params import PARAMETERS
+from sim.params import PARAMETERS, ModelParams
 from sim.run import SERIES_COLUMNS, WARNING_COLUMNS
 from sim.sweep import (
     load_experiment,
@@ -64,6 +65,9 @@ def frames(out: Path) -> tuple[pd.DataFrame, ...]:
 def assert_same_results(a: Path, b: Path) -> None:
     for x, y in zip(frames(a), frames(b), strict=True):
         pd.testing.assert_frame_equal(x, y)
+    # Fixed-size row groups: the files are byte-identical too, however the runs were chunked.
+    for name in ("runs.parquet", "warnings.parquet", "timeseries.parquet"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 
 def test_result_files_and_manifest(small, tmp_path):
@@ -99,8 +103,7 @@ def test_result_files_and_manifest(small, tmp_path):
     assert manifest["dependencies"]["mesa"].startswith("3.")
     assert not (out / ".sweep").exists()
     # The same spec run by hand gives the same outcomes: the sweep adds nothing to a run.
-    spec = sim.run.RunSpec(params=sim.run.ModelParams(false_lead_rate=0.5, rivalry=0.9,
-                                                      doctrine="never"),
+    spec = sim.run.RunSpec(params=ModelParams(false_lead_rate=0.5, rivalry=0.9, doctrine="never"),
                            days=40, seed=int(runs["seed"][11]))
     by_hand = sim.run.simulate(spec).outcomes
     assert {k: runs[k][11] for k in ("plots", "warnings_sent", "casualties")} == {
@@ -108,13 +111,16 @@ def test_result_files_and_manifest(small, tmp_path):
 
 
 def test_serial_processes_and_dask_give_identical_results(small, tmp_path):
-    from distributed import Client, LocalCluster
+    from distributed import LocalCluster
 
     run_experiment(small, out=tmp_path / "serial", workers=1, progress=False)
     run_experiment(small, out=tmp_path / "pool", workers=2, progress=False, chunk_size=2)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        run_experiment(small, out=tmp_path / "dask", dask=client, progress=False, chunk_size=3)
+                      dashboard_address=None) as cluster:
+        # By address, as `warnsim sweep --dask ADDRESS` does (the engine opens its own client).
+        run_experiment(small, out=tmp_path / "dask", dask=cluster.scheduler_address,
+                       progress=False, chunk_size=3)
+        assert read_manifest(tmp_path / "dask")["executor"]["kind"] == "dask"
     assert_same_results(tmp_path / "serial", tmp_path / "pool")
     assert_same_results(tmp_path / "serial", tmp_path / "dask")
 
@@ -155,7 +161,10 @@ def test_cli_exit_status_and_summary_count_failures(small, tmp_path, monkeypatch
     status = main(["sweep", str(small), "--out", str(tmp_path / "out"), "--workers", "1",
                    "--quiet"])
     assert status == 1
-    assert "4 FAILED" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "4 FAILED" in err
+    seed = replication_seeds(11, 3)[0]
+    assert f"first failure: run 0 (seed {seed}): RuntimeError: boom at seed {seed}" in err
 
 
 def test_progress_bar_on_stderr_and_quiet(small, tmp_path, capsys):
@@ -186,13 +195,18 @@ def counting(stop_after: int | None = None):
 
 def test_resume_adds_only_missing_runs(small, tmp_path):
     out = tmp_path / "out"
-    fn, _ = counting(stop_after=5)
+    fn, _ = counting(stop_after=7)
     with pytest.raises(Interrupt):
         run_experiment(small, out=out, workers=1, progress=False, chunk_size=2, run_fn=fn)
     assert not (out / "runs.parquet").exists()  # parts only, no half final files
+    parts = sorted((out / ".sweep" / "parts").iterdir())
+    assert [p.name[:15] for p in parts] == ["part-0000000000", "part-0000000002", "part-0000000004"]
+    # Lose the middle part, as when a parallel sweep is killed with an early chunk in flight:
+    # the resumed chunks must not span the gap, or the merged files would be out of order.
+    shutil.rmtree(parts[1])
     fn, calls = counting()
     summary = run_experiment(small, out=out, workers=1, progress=False, run_fn=fn)
-    assert (summary.skipped, summary.ran, len(calls)) == (4, 8, 8)  # chunks [0,1] and [2,3] kept
+    assert (summary.skipped, summary.ran, len(calls)) == (4, 8, 8)
     run_experiment(small, out=tmp_path / "whole", workers=1, progress=False)
     assert_same_results(out, tmp_path / "whole")
     # A finished sweep run again does nothing and leaves the files alone.
@@ -211,10 +225,10 @@ def test_changed_experiment_is_refused_and_force_starts_over(small, tmp_path, ca
     before = sorted(p.name for p in out.iterdir())
     assert main(["sweep", str(small), "--out", str(out), "--quiet", "--workers", "1"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith(f"warnsim: error: {small}") and "different experiment" in err
+    assert err.startswith(f"warnsim: error: {small}") and "earlier version" in err
     assert "--force" in err and sorted(p.name for p in out.iterdir()) == before
     # Shrinking is a different experiment too: never mixed into the full one's folder.
-    with pytest.raises(UserError, match="different experiment"):
+    with pytest.raises(UserError, match="earlier version"):
         run_experiment(load_experiment(small).shrunk(days=5), out=out, workers=1, progress=False)
     assert main(["sweep", str(small), "--out", str(out), "--quiet", "--workers", "1",
                  "--force"]) == 0
@@ -250,7 +264,7 @@ def test_engine_frees_every_model(small, tmp_path, monkeypatch):
 
 def test_sigkill_then_resume_gives_each_run_once(tmp_path):
     exp = tmp_path / "kill.toml"
-    exp.write_text(SMALL.replace("days = 40", "days = 200").replace("replications = 3",
+    exp.write_text(SMALL.replace("days = 40", "days = 365").replace("replications = 3",
                                                                       "replications = 60")
                    .replace("record_series = true", "record_series = false"))
     out = tmp_path / "out"
@@ -275,6 +289,43 @@ def test_sigkill_then_resume_gives_each_run_once(tmp_path):
     run_experiment(exp, out=tmp_path / "whole", workers=2, progress=False)
     pd.testing.assert_frame_equal(runs, read_runs(tmp_path / "whole"))
     pd.testing.assert_frame_equal(read_warnings(out), read_warnings(tmp_path / "whole"))
+    for name in ("runs.parquet", "warnings.parquet"):
+        assert (out / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
+
+
+NOTEBOOK = """
+from sim.run import simulate
+from sim.sweep import read_runs, run_experiment
+
+def halved_days(spec):  # defined in __main__, as in a notebook cell
+    return simulate(spec.__class__(spec.params, spec.scenario, spec.days // 2, spec.seed,
+                                   spec.record_warnings, spec.record_series))
+
+summary = run_experiment({exp!r}, out={out!r}, workers=2, progress=False, run_fn=halved_days)
+assert summary.ok and len(read_runs({out!r})) == 12
+print("ok")
+"""
+
+
+def test_pool_runs_functions_defined_in_main_like_a_notebook(small, tmp_path):
+    """The fork context lets workers call a function defined in __main__ (spawn cannot)."""
+    code = NOTEBOOK.format(exp=str(small), out=str(tmp_path / "out"))
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_bad_worker_count_is_a_user_error(small, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["sweep", str(small), "--out", str(out), "--workers", "0"]) == 2
+    assert "--workers: got 0; allowed: an integer of at least 1" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_out_that_is_a_file_is_a_user_error(small, tmp_path, capsys):
+    (tmp_path / "taken").write_text("")
+    assert main(["sweep", str(small), "--out", str(tmp_path / "taken"), "--workers", "1"]) == 2
+    assert "is a file; allowed: a folder" in capsys.readouterr().err
 
 
 def test_dry_run_prints_counts_and_estimate_and_writes_nothing(small, tmp_path, capsys):

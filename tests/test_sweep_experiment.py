@@ -137,6 +137,9 @@ def test_grid_is_full_factorial_first_key_slowest(tmp_path):
     assert [p["specificity_threshold"] for p in design.points[:6:2]] == [0.0, 0.5, 1.0]
     assert {p["rivalry"] for p in design.points[6:12]} == {0.5}
     assert exp.fixed == {"false_lead_rate": 0.5}
+    assert design.describe()["values"] == {"rivalry": [0.0, 0.5, 1.0],
+                                           "specificity_threshold": [0.0, 0.5, 1.0],
+                                           "doctrine": ["warn_all", "never"]}
 
 
 def test_linspace_gives_clean_values_and_checks_int_parameters(tmp_path):
@@ -222,3 +225,14 @@ def test_replication_seeds_are_stable_distinct_and_int64():
     # A SeedSequence child: the same as spawning by hand.
     child = np.random.SeedSequence(2024).spawn(3)[2]
     assert seeds[2] == int(child.generate_state(1, dtype=np.uint64)[0]) >> 1
+
+
+def test_scenario_file_relative_to_the_experiment(tmp_path):
+    from importlib import resources
+
+    text = (resources.files("sim") / "data" / "scenarios" / "default.toml").read_text("utf-8")
+    (tmp_path / "mine.toml").write_text(text)
+    exp = load_experiment(write(tmp_path, HEAD.replace('"default"', '"mine.toml"')))
+    assert exp.scenario == str(tmp_path / "mine.toml") and exp.scenario_sha256
+    with pytest.raises(UserError, match="scenario: no such file"):
+        load_experiment(write(tmp_path, HEAD.replace('"default"', '"gone.toml"')))

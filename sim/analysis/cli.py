@@ -44,6 +44,8 @@ def analyze_handler(args: argparse.Namespace) -> int:
     results = load_results(args.directory)
     out = results.directory / "tables"
     print(f"{results.name}: {len(results.ok)} runs ok, {results.n_failed} failed")
+    if results.manifest.get("complete") is False:
+        print("note: the sweep has not finished; these tables cover the runs done so far")
     for table, note in analyses(results, args.confidence):
         if table is None:
             print(f"skipped: {note}")

@@ -33,6 +33,8 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 CONFIDENCE = 0.95
+_BATCH_CELLS = 4_000_000
+"""Resampled values held at once by a bootstrap (32 MB), whatever the number of runs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +92,7 @@ def mean_interval(
             warnings.simplefilter("ignore")
             res = stats.bootstrap(
                 (x,), np.mean, confidence_level=confidence, n_resamples=resamples,
-                method=method, rng=rng, vectorized=True,
+                method=method, rng=rng, vectorized=True, batch=max(1, _BATCH_CELLS // n),
             )
         low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
         if math.isfinite(low) and math.isfinite(high):

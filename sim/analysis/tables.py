@@ -30,15 +30,18 @@ def format_value(value: Any, digits: int = 3) -> str:
     if isinstance(value, Integral):
         return str(int(value))
     if isinstance(value, Real):
-        x = float(value)
-        if x.is_integer() and abs(x) < 1e6:
-            return f"{x:.0f}"
-        if abs(x) < 1e-3:
-            return f"{x:.1e}"
-        if abs(x) >= 10**digits:
-            return f"{x:.0f}"
-        return f"{x:.{digits}g}"
+        return _format_real(float(value), digits)
     return str(value)
+
+
+def _format_real(x: float, digits: int) -> str:
+    if x.is_integer() and abs(x) < 1e6:
+        return f"{x:.0f}"
+    if abs(x) < 1e-3:
+        return f"{x:.1e}"
+    if abs(x) >= 10**digits:
+        return f"{x:.0f}"
+    return f"{x:.{digits}g}"
 
 
 P_FLOOR = 1e-16

@@ -15,20 +15,20 @@ Mesa forces ``spawn``, which cannot import a notebook's ``__main__``).
 
 from __future__ import annotations
 
+import itertools
 import json
-import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.run import RunSpec
+from sim.errors import UserError
 from sim.sweep.engine import SweepOptions, SweepPlan, SweepSummary, plan
 from sim.sweep.engine import run_experiment as _run
 from sim.sweep.executors import ExecutorKind, ExecutorSpec
 from sim.sweep.experiment import Experiment, load_experiment
 from sim.sweep.store import MANIFEST, RUNS, SERIES, WARNINGS, Store
-from sim.sweep.tasks import RunFn
+from sim.sweep.tasks import Chunk, RunFn, run_chunk
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -70,6 +70,7 @@ class Estimate:
     already_done: int
     seconds_per_run: float
     slots: int
+    conflict: str = ""
 
     @property
     def seconds(self) -> float:
@@ -84,8 +85,13 @@ class Estimate:
             f"{self.plan.points} design points x {e.replications} replications = "
             f"{self.plan.total} runs of {e.days} days ({e.scenario} scenario)",
         ]
+        if self.already_done == self.plan.total:
+            lines.append("all runs are already in the results folder: nothing to run")
+            return "\n".join(lines)
         if self.already_done:
             lines.append(f"{self.already_done} runs already in the results folder (resume)")
+        if self.conflict:
+            lines.append(f"note: the sweep would be refused: {self.conflict}")
         lines.append(f"estimate: {self.seconds_per_run * 1000:.1f} ms per run, about "
                      f"{_duration(self.seconds)} on {self.slots} worker(s)")
         return "\n".join(lines)
@@ -93,33 +99,32 @@ class Estimate:
 
 def estimate(experiment: Experiment, *, workers: int | None = None, out: str | Path | None = None,
              samples: int = 3, run_fn: RunFn | None = None) -> Estimate:
-    """Count the runs and time ``samples`` of them in this process; writes nothing.
+    """Count the runs and time ``samples`` of them (after one warm-up) in this process;
+    writes nothing.
 
     The estimate assumes near-linear speed-up over local workers (the benchmark measures how
     near); for Dask pass ``workers`` as the cluster's total threads.
     """
-    import sim.run
-
     the_plan = plan(experiment)
     out_dir = SweepOptions(out_dir=Path(out) if out else None).out_for(experiment)
     store = Store(out_dir)
     fingerprint = the_plan.fingerprint()
-    store.check(fingerprint, experiment.origin)
-    done = the_plan.total if store.is_complete(fingerprint) else len(store.done_run_ids())
+    try:
+        store.check(fingerprint, experiment.origin)
+        conflict = ""
+        done = the_plan.total if store.is_complete(fingerprint) else len(store.done_run_ids())
+    except UserError as exc:  # report it: the real sweep would refuse to start
+        conflict, done = str(exc), 0
     template = the_plan.template(run_fn)
-    fn = run_fn or sim.run.simulate
-    times = []
-    for task in list(the_plan.tasks())[:samples]:
-        spec = RunSpec(params=template.base.replace(**task.values), scenario=template.scenario,
-                       days=template.days, seed=task.seed,
-                       record_warnings=template.record_warnings,
-                       record_series=template.record_series)
-        t0 = time.perf_counter()
-        fn(spec)
-        times.append(time.perf_counter() - t0)
-    spec_ = ExecutorSpec.choose(workers)
-    slots = 1 if spec_.kind is ExecutorKind.SERIAL else spec_.workers or 1
-    return Estimate(the_plan, done, statistics.median(times), slots)
+    tasks = tuple(itertools.islice(the_plan.tasks(), samples + 1))
+    run_chunk(Chunk(template, tasks[:1]))  # imports and scenario parsing are not per-run costs
+    timed = tasks[1:] or tasks
+    t0 = time.perf_counter()
+    run_chunk(Chunk(template, timed))
+    per_run = (time.perf_counter() - t0) / len(timed)
+    executor = ExecutorSpec.choose(workers)
+    slots = 1 if executor.kind is ExecutorKind.SERIAL else executor.workers or 1
+    return Estimate(the_plan, done, per_run, slots, conflict)
 
 
 def read_runs(out_dir: str | Path) -> pd.DataFrame:

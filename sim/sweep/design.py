@@ -30,6 +30,7 @@ class Design:
     ranges: dict[str, tuple[float, float]] | None = None
     n: int | None = None
     file: str | None = None
+    values: dict[str, tuple[Any, ...]] | None = None
 
     def describe(self) -> dict[str, Any]:
         """The manifest's ``design`` entry."""
@@ -41,9 +42,8 @@ class Design:
         if self.ranges is not None:
             out["ranges"] = {k: [lo, hi] for k, (lo, hi) in self.ranges.items()}
             out["n"] = self.n
-        if self.kind is DesignKind.GRID:
-            out["values"] = {k: sorted({plain(p[k]) for p in self.points}, key=str)
-                             for k in self.parameters}
+        if self.values is not None:
+            out["values"] = {k: [plain(v) for v in vals] for k, vals in self.values.items()}
         if self.file is not None:
             out["file"] = self.file
         return out
@@ -56,7 +56,7 @@ def build_design(experiment: Experiment) -> Design:
         names = spec.parameters
         combos = itertools.product(*(vals for _, vals in spec.values))
         points = tuple(dict(zip(names, combo, strict=True)) for combo in combos)
-        return Design(spec.kind, names, points)
+        return Design(spec.kind, names, points, values=dict(spec.values))
     if spec.kind is DesignKind.POINTS:
         points = tuple(dict(zip(spec.columns, row, strict=True)) for row in spec.rows)
         return Design(spec.kind, spec.columns, points, file=spec.file)

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from sim.params import ModelParams
 from sim.sweep.design import Design, build_design
-from sim.sweep.executors import ExecutorSpec, open_executor
+from sim.sweep.executors import ExecutorSpec, SerialExecutor, open_executor
 from sim.sweep.experiment import Experiment, plain
 from sim.sweep.seeds import replication_seeds
 from sim.sweep.store import Store, runs_schema
@@ -114,6 +114,7 @@ class SweepSummary:
     skipped: int
     failed: int
     seconds: float
+    first_failure: str = ""
 
     @property
     def ok(self) -> bool:
@@ -122,8 +123,11 @@ class SweepSummary:
     def line(self, name: str) -> str:
         resumed = f", {self.skipped} already done" if self.skipped else ""
         failed = f"{self.failed} FAILED" if self.failed else "0 failed"
-        return (f"{name}: {self.total} runs ({self.ran} run now{resumed}; {failed}) in "
+        text = (f"{name}: {self.total} runs ({self.ran} run now{resumed}; {failed}) in "
                 f"{self.seconds:.1f} s -> {self.out_dir}")
+        if self.first_failure:
+            text += f"\nfirst failure: {self.first_failure} (all in runs.parquet, column error)"
+        return text
 
 
 def plan(experiment: Experiment) -> SweepPlan:
@@ -148,17 +152,20 @@ def run_experiment(experiment: Experiment, options: SweepOptions | None = None) 
     if store.is_complete(fingerprint):
         manifest = store.manifest() or {}
         return SweepSummary(store.out, the_plan.total, 0, the_plan.total,
-                            int(manifest.get("runs_failed", 0)), time.perf_counter() - started)
+                            int(manifest.get("runs_failed", 0)), time.perf_counter() - started,
+                            manifest.get("first_failure", ""))
     state = store.begin({"fingerprint": fingerprint, "experiment_file": experiment.origin,
                          "started": _now(), "total": the_plan.total})
-    done = store.done_run_ids(tidy=True)
-    pending = list(the_plan.tasks(skip=done))
     template = the_plan.template(options.run_fn)
-    rows = _ParamRows(the_plan, template.base)
     if options.run_fn is None:
         _preload(experiment.scenario)
     failed_now = 0
     with open_executor(options.executor) as (executor, slots):
+        # Built after the pool has forked, so the workers do not inherit (and, as Python's
+        # reference counting touches them, copy) per-run bookkeeping that grows with the sweep.
+        done = store.done_run_ids(tidy=True)
+        pending = list(the_plan.tasks(skip=done))
+        rows = _ParamRows(the_plan, template.base)
         bar = _progress(options.progress, the_plan.total, len(done), experiment.name)
         try:
             for result in _execute(executor, slots, template, pending, options.chunk_size):
@@ -170,33 +177,52 @@ def run_experiment(experiment: Experiment, options: SweepOptions | None = None) 
                     bar.set_postfix(failed=failed_now, refresh=False)
         finally:
             bar.close()
-    failed = store.merge_runs()
+    failed, first_failure = store.merge_runs()
     manifest = _manifest(the_plan, fingerprint, state, options.executor, failed)
+    manifest["first_failure"] = first_failure
     store.finish(manifest, warnings=experiment.record_warnings, series=experiment.record_series)
     return SweepSummary(store.out, the_plan.total, len(pending), len(done), failed,
-                        time.perf_counter() - started)
+                        time.perf_counter() - started, first_failure)
 
 
 def _execute(executor: cf.Executor, slots: int, template: RunTemplate, pending: list[RunTask],
              chunk_size: int | None) -> Iterator[ChunkResult]:
-    """Submit chunks keeping about two per slot in flight; yield results as they finish."""
-    window = 2 * slots
+    """Submit chunks keeping two per slot in flight; yield results as they finish.
+
+    In-process, submitting runs the chunk, so one at a time: a result is written before the
+    next chunk starts, and an interrupt loses only the chunk it hit.
+    """
+    window = 1 if isinstance(executor, SerialExecutor) else 2 * slots
     next_index = 0
     in_flight: set[cf.Future] = set()
     try:
         while next_index < len(pending) or in_flight:
             while next_index < len(pending) and len(in_flight) < window:
                 left = len(pending) - next_index
-                size = chunk_size or _guided(left, slots)
-                chunk = Chunk(template, tuple(pending[next_index:next_index + size]))
+                end = _contiguous_end(pending, next_index, chunk_size or _guided(left, slots))
+                chunk = Chunk(template, tuple(pending[next_index:end]))
                 in_flight.add(executor.submit(run_chunk, chunk))
-                next_index += size
+                next_index = end
             finished, in_flight = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
             for future in finished:
                 yield future.result()
     finally:
         for future in in_flight:
             future.cancel()
+
+
+def _contiguous_end(pending: list[RunTask], start: int, size: int) -> int:
+    """End of a chunk of at most ``size`` runs with consecutive run ids.
+
+    After a resume the pending runs have gaps (the runs done before); a chunk never spans one,
+    so every part covers a run-id interval no other part overlaps, and merging parts in the
+    order of their first run id gives run-id order (see :mod:`sim.sweep.store`).
+    """
+    end = min(start + size, len(pending))
+    for j in range(start + 1, end):
+        if pending[j].run_id != pending[j - 1].run_id + 1:
+            return j
+    return end
 
 
 def _guided(left: int, slots: int) -> int:

@@ -304,15 +304,7 @@ def _check_n(kind: DesignKind, value: Any, where: str) -> int:
 def _points(value: Any, path: Path | None, origin: str) -> DesignSpec:
     if not isinstance(value, str) or not value.strip():
         raise UserError(f"{origin}: design: got {value!r}; allowed: {KEYS['design']}")
-    csv_path = Path(value)
-    if not csv_path.is_absolute() and path is not None:
-        csv_path = path.parent / csv_path
-    try:
-        raw = csv_path.read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"{origin}: design: no such file {str(csv_path)!r}") from None
-    except OSError as exc:
-        raise UserError(f"{origin}: design: cannot read {str(csv_path)!r}: {exc}") from None
+    csv_path, raw = _read_beside(value, path, "design", origin)
     where = str(csv_path)
     try:
         lines = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
@@ -369,19 +361,26 @@ def _int_in(key: str, value: Any, low: int, high: int, origin: str) -> int:
     return value
 
 
+def _read_beside(name: str, path: Path | None, key: str, origin: str) -> tuple[Path, bytes]:
+    """A file named in the experiment file, relative to it, with its bytes (for the hash)."""
+    file = Path(name)
+    if not file.is_absolute() and path is not None:
+        file = path.parent / file
+    try:
+        return file, file.read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"{origin}: {key}: no such file {str(file)!r}") from None
+    except OSError as exc:
+        raise UserError(f"{origin}: {key}: cannot read {str(file)!r}: {exc}") from None
+
+
 def _scenario(name: str, path: Path | None, origin: str) -> tuple[str, str | None]:
     """A built-in scenario name, or a scenario file (relative to the experiment file) checked
     now and returned as a path with its hash (a changed scenario file changes the results)."""
     from sim.scenarios import load_scenario, scenario_names
 
     if name.endswith(".toml"):
-        file = Path(name)
-        if not file.is_absolute() and path is not None:
-            file = path.parent / file
-        try:
-            raw = file.read_bytes()
-        except OSError:
-            raise UserError(f"{origin}: scenario: no such scenario file {str(file)!r}") from None
+        file, raw = _read_beside(name, path, "scenario", origin)
         load_scenario(str(file))
         return str(file), hashlib.sha256(raw).hexdigest()
     names = scenario_names()

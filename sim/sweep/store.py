@@ -76,12 +76,18 @@ class Store:
 
     def check(self, fingerprint: str, origin: str) -> None:
         """Refuse a folder holding results of a different experiment (writes nothing)."""
+        if self.out.exists() and not self.out.is_dir():
+            raise UserError(f"{origin}: the output folder {str(self.out)!r} is a file; "
+                            "allowed: a folder, new or made by an earlier sweep")
         for found in (self.state(), self.manifest()):
             if found is not None and found.get("fingerprint") != fingerprint:
+                other = found.get("experiment_file", "?")
+                what = ("an earlier version of this experiment (the file, its design file or "
+                        "its size changed since)" if other == origin
+                        else f"a different experiment ({other})")
                 raise UserError(
-                    f"{origin}: the output folder {str(self.out)!r} holds results of a different "
-                    f"experiment (file {found.get('experiment_file', '?')}); use --force to start "
-                    "over or --out for another folder"
+                    f"{origin}: the output folder {str(self.out)!r} holds results of {what}; "
+                    "use --force to start over or --out for another folder"
                 )
 
     def is_complete(self, fingerprint: str) -> bool:
@@ -101,7 +107,10 @@ class Store:
         old = self.state()
         if old is not None:
             return old
-        self.parts.mkdir(parents=True, exist_ok=True)
+        try:
+            self.parts.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"{self.out}: cannot create the results folder: {exc}") from None
         _write_json(self.state_path, state)
         return state
 
@@ -132,12 +141,21 @@ class Store:
         feather.write_feather(runs, tmp / PART[RUNS], compression="uncompressed")
         os.replace(tmp, self.parts / f"part-{first:010d}-{secrets.token_hex(4)}")
 
-    def merge_runs(self) -> int:
-        """Write the final ``runs.parquet`` from the parts; return the number of failed runs."""
-        failed = 0
+    def merge_runs(self) -> tuple[int, str]:
+        """Write the final ``runs.parquet`` from the parts; return the number of failed runs
+        and a description of the first failure (empty if none)."""
+        failed, last, first = 0, -1, ""
         for table in _merge(self._parts(RUNS), self.out / RUNS, runs_schema()):
-            failed += int(pc.sum(pc.not_equal(table["status"], "ok")).as_py() or 0)
-        return failed
+            ids = table["run_id"]
+            if pc.min(ids).as_py() <= last:  # would break the run-id order of every file
+                raise RuntimeError(f"{self.parts}: parts overlap at run {last}")
+            last = pc.max(ids).as_py()
+            bad = table.filter(pc.not_equal(table["status"], "ok"))
+            if bad.num_rows and not first:
+                row = bad.slice(0, 1).select(["run_id", "seed", "error"]).to_pylist()[0]
+                first = f"run {row['run_id']} (seed {row['seed']}): {row['error']}"
+            failed += bad.num_rows
+        return failed, first
 
     def finish(self, manifest: dict[str, Any], *, warnings: bool, series: bool) -> None:
         """Merge the logs into their final files, write the manifest, drop working storage."""
@@ -156,9 +174,14 @@ class Store:
                       if p.is_dir() and not p.name.startswith(".tmp"))
 
 
+ROW_GROUP = 4_096
+"""Rows per Parquet row group of the final files, whatever the chunking: the files' layout
+then depends only on their contents, and the writer's per-row-group metadata stays small."""
+
+
 def _merge(sources: list[Path], target: Path, schema: pa.Schema | None) -> Iterator[pa.Table]:
-    """Concatenate part files in order into ``target``, streaming (memory flat in parts), and
-    yield each part's table on the way.
+    """Concatenate part files in order into ``target``, streaming (memory bounded by one row
+    group, not by the number of runs), and yield each part's table on the way.
 
     Parts cover disjoint, increasing run-id ranges, so concatenation in that order is run-id
     order. Column types inferred per part (a column all null in one part, say) are unified
@@ -168,11 +191,21 @@ def _merge(sources: list[Path], target: Path, schema: pa.Schema | None) -> Itera
         schema = pa.unify_schemas([pa.ipc.open_file(s).schema for s in sources],
                                   promote_options="permissive") if sources else pa.schema([])
     tmp = target.with_name(f".{target.name}.tmp")
+    pending: list[pa.Table] = []
+    rows = 0
     with pq.ParquetWriter(tmp, schema) as writer:
         for source in sources:
             table = _read(source).select(schema.names).cast(schema)
-            writer.write_table(table)
             yield table
+            pending.append(table)
+            rows += table.num_rows
+            if rows >= ROW_GROUP:
+                whole = pa.concat_tables(pending).combine_chunks()
+                cut = rows - rows % ROW_GROUP
+                writer.write_table(whole.slice(0, cut), row_group_size=ROW_GROUP)
+                pending, rows = [whole.slice(cut)], rows - cut
+        if rows:
+            writer.write_table(pa.concat_tables(pending))
     os.replace(tmp, target)
 
 
