@@ -136,8 +136,8 @@ def score(cases: list[Case], params: ModelParams | None = None) -> list[Scored]:
     j = Judgement.from_params(params or ModelParams())
     out = []
     for c in cases:
-        intent = float(j.intent(c.rivalry, prior=c.prior_trust))
-        credibility = float(j.credibility(intent, c.details, c.corroborated))
-        p = float(j.heed_probability(credibility, c.rivalry, c.channel.is_public))
+        intent = j.intent(c.rivalry, prior=c.prior_trust)
+        credibility = j.credibility(intent, c.details, c.corroborated)
+        p = j.heed_probability(credibility, c.rivalry, c.channel.is_public)
         out.append(Scored(c, intent, credibility, p))
     return out

@@ -27,20 +27,30 @@ Three stages, each a pure function of numbers so that the model, the case vignet
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-
-import numpy as np
-from numpy.typing import ArrayLike, NDArray
-from scipy.special import expit, logit
 
 from sim.params import ModelParams
 
-FloatArray = NDArray[np.float64]
+_EPS = 1e-9
+
+
+def logistic(x: float) -> float:
+    """1 / (1 + exp(-x)), without overflow for large ``|x|``."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
 
 
 @dataclass(frozen=True, slots=True)
 class Judgement:
-    """The recipient-side parameters, handed to each agency at creation."""
+    """The recipient-side parameters, handed to each agency at creation.
+
+    The methods work on plain floats (one warning at a time is the common case, where Python
+    arithmetic beats numpy's per-call overhead); :meth:`prior_mean` and :meth:`intent` use only
+    arithmetic operators, so they also accept numpy arrays (the model's trust matrix).
+    """
 
     prior_trust_ally: float
     prior_trust_rival: float
@@ -61,8 +71,8 @@ class Judgement:
             prior_trust_rival=p.prior_trust_rival,
             prior_weight=p.prior_weight,
             sender_accuracy=p.sender_accuracy,
-            log_detail_evidence=float(np.log(p.detail_evidence)),
-            log_corroboration_evidence=float(np.log(p.corroboration_evidence)),
+            log_detail_evidence=math.log(p.detail_evidence),
+            log_corroboration_evidence=math.log(p.corroboration_evidence),
             heed_benefit=p.heed_benefit,
             action_cost=p.action_cost,
             face_cost=p.face_cost,
@@ -70,34 +80,28 @@ class Judgement:
             choice_temperature=p.choice_temperature,
         )
 
-    def prior_mean(self, rivalry: ArrayLike) -> FloatArray:
+    def prior_mean(self, rivalry):  # type: ignore[no-untyped-def]  # float or array
         """Prior probability that a sender at this rivalry is benevolent."""
-        rivalry = np.asarray(rivalry, dtype=float)
         return self.prior_trust_ally + (self.prior_trust_rival - self.prior_trust_ally) * rivalry
 
-    def intent(self, rivalry: ArrayLike, confirmations: ArrayLike = 0.0,
-               disconfirmations: ArrayLike = 0.0, prior: ArrayLike | None = None) -> FloatArray:
+    def intent(self, rivalry, confirmations=0.0, disconfirmations=0.0, prior=None):  # type: ignore[no-untyped-def]
         """Perceived probability that the sender is benevolent (beta-reputation mean)."""
-        m0 = self.prior_mean(rivalry) if prior is None else np.asarray(prior, dtype=float)
+        m0 = self.prior_mean(rivalry) if prior is None else prior
         w = self.prior_weight
-        r = np.asarray(confirmations, dtype=float)
-        s = np.asarray(disconfirmations, dtype=float)
-        return (w * m0 + r) / (w + r + s)
+        return (w * m0 + confirmations) / (w + confirmations + disconfirmations)
 
-    def credibility(self, intent: ArrayLike, details: ArrayLike, corroborated: ArrayLike) -> FloatArray:
+    def credibility(self, intent: float, details: int, corroborated: bool) -> float:
         """Perceived probability that the warning is about a real plot."""
-        prior = np.clip(np.asarray(intent, dtype=float) * self.sender_accuracy, 1e-9, 1 - 1e-9)
+        prior = min(max(intent * self.sender_accuracy, _EPS), 1.0 - _EPS)
         log_odds = (
-            logit(prior)
-            + np.asarray(details, dtype=float) * self.log_detail_evidence
-            + np.asarray(corroborated, dtype=float) * self.log_corroboration_evidence
+            math.log(prior / (1.0 - prior))
+            + details * self.log_detail_evidence
+            + (self.log_corroboration_evidence if corroborated else 0.0)
         )
-        return expit(log_odds)
+        return logistic(log_odds)
 
-    def heed_probability(self, credibility: ArrayLike, rivalry: ArrayLike, public: ArrayLike) -> FloatArray:
+    def heed_probability(self, credibility: float, rivalry: float, public: bool) -> float:
         """Logit choice probability of heeding, from the PADM net value of protective action."""
-        face = self.face_cost * np.asarray(rivalry, dtype=float) * np.where(
-            np.asarray(public, dtype=bool), self.public_face_multiplier, 1.0
-        )
-        net = np.asarray(credibility, dtype=float) * self.heed_benefit - self.action_cost - face
-        return expit(net / self.choice_temperature)
+        face = self.face_cost * rivalry * (self.public_face_multiplier if public else 1.0)
+        net = credibility * self.heed_benefit - self.action_cost - face
+        return logistic(net / self.choice_temperature)

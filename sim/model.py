@@ -110,6 +110,7 @@ class WarningModel(mesa.Model):
         for shift in scenario.shifts:
             self._shifts[shift.day].append(shift)
         self._decay = 1.0 - params.trust_decay
+        self._faded_through = -1
         self._sent = 0
         self._heeded = 0
         self._snapshot: dict[str, Any] = {}
@@ -121,23 +122,26 @@ class WarningModel(mesa.Model):
 
     def _schedule_agency_work(self) -> None:
         det = self.detections
+        self._busy_days: set[int] = set()
         for row in np.flatnonzero((det.trigger_day >= 0) & (det.trigger_day < self.days)):
             agency = self.agencies[det.agency[row]]
-            agency.due_detections.setdefault(int(det.trigger_day[row]), []).append(int(row))
+            day = int(det.trigger_day[row])
+            agency.due_detections.setdefault(day, []).append(int(row))
+            self._busy_days.add(day)
         fab = self.fabrications
         for row in range(len(fab.sender)):
             agency = self.agencies[fab.sender[row]]
-            agency.due_fabrications.setdefault(int(fab.day[row]), []).append(row)
+            day = int(fab.day[row])
+            agency.due_fabrications.setdefault(day, []).append(row)
+            self._busy_days.add(day)
 
     # --- the day ------------------------------------------------------------------------
     def step(self) -> None:
         day = self.day
         for shift in self._shifts.pop(day, ()):
             self._apply_shift(shift)
-        if self._decay != 1.0:
-            self.confirmations *= self._decay
-            self.disconfirmations *= self._decay
-        self.agents.shuffle_do("act")
+        if day in self._busy_days:  # most days no agency has anything to act on
+            self.agents.shuffle_do("act")
         self._deliver(day)
         self._end_plots(day)
         self._evaluate(day)
@@ -178,36 +182,33 @@ class WarningModel(mesa.Model):
         cables = self._deliveries.pop(day, None)
         if not cables:
             return
+        self._fade(day)
         # A fixed order, whatever order the agencies acted in: results never depend on the shuffle.
         cables.sort(key=lambda c: (c.fabricated, c.row))
         j = self.judgement
-        rec = np.array([c.recipient_index for c in cables])
-        snd = np.array([c.sender_index for c in cables])
-        rivalry = self.rivalry[rec, snd]
-        u = np.array([(self.fabrications if c.fabricated else self.detections).u[c.row] for c in cables])
-        aware = np.array([
-            c.threat >= 0 and 0 <= self.threats.aware_day[c.threat] <= day for c in cables
-        ])
-        corroborated = aware | (
-            u[:, U.CORROBORATE] < self.params.false_corroboration * self.capability[rec]
-        )
-        intent = j.intent(rivalry, self.confirmations[rec, snd], self.disconfirmations[rec, snd])
-        details = np.array([c.details_passed for c in cables])
-        credibility = j.credibility(intent, details, corroborated)
-        public = np.array([c.public for c in cables])
-        p_heed = j.heed_probability(credibility, rivalry, public)
-        heeded = u[:, U.DECIDE] < p_heed
-        for i, c in enumerate(cables):
+        aware_day = self.threats.aware_day
+        false_corroboration = self.params.false_corroboration
+        for c in cables:
+            r, s = c.recipient_index, c.sender_index
+            rivalry = float(self.rivalry[r, s])
+            u = (self.fabrications if c.fabricated else self.detections).u[c.row]
+            corroborated = bool(
+                (c.threat >= 0 and 0 <= aware_day[c.threat] <= day)
+                or u[U.CORROBORATE] < false_corroboration * self.capability[r]
+            )
+            intent = float(j.intent(rivalry, self.confirmations[r, s], self.disconfirmations[r, s]))
+            credibility = j.credibility(intent, c.details_passed, corroborated)
+            p_heed = j.heed_probability(credibility, rivalry, c.public)
             c.delivered_day = day
-            c.rivalry = float(rivalry[i])
-            c.perceived_intent = float(intent[i])
-            c.perceived_credibility = float(credibility[i])
-            c.corroborated = bool(corroborated[i])
-            c.heed_probability = float(p_heed[i])
-            c.heeded = bool(heeded[i])
+            c.rivalry = rivalry
+            c.perceived_intent = intent
+            c.perceived_credibility = credibility
+            c.corroborated = corroborated
+            c.heed_probability = p_heed
+            c.heeded = bool(u[U.DECIDE] < p_heed)
             self._heeded += c.heeded
             if c.heeded and c.is_real:
-                self._protect(c, u[i], day)
+                self._protect(c, u, day)
             # Judged once the warned date plus the window has passed (today at the earliest,
             # so a late delivery is still judged).
             self._evaluations[max(day, c.claimed_day + self.params.confirmation_window)].append(c)
@@ -241,9 +242,26 @@ class WarningModel(mesa.Model):
                 lethal = t.lethality[k]
                 t.casualties[k] = round(lethal * (1 - reduction)) if t.mitigated[k] else lethal
 
+    def _fade(self, day: int) -> None:
+        """Apply the daily fading of trust evidence for every day up to ``day``, at once.
+
+        Evidence fades at the start of each day; doing the days since the last read in one
+        multiplication keeps idle days free of array work.
+        """
+        days = day - self._faded_through
+        if days > 0 and self._decay != 1.0:
+            factor = self._decay**days
+            self.confirmations *= factor
+            self.disconfirmations *= factor
+        self._faded_through = max(day, self._faded_through)
+
     def _evaluate(self, day: int) -> None:
         t, p = self.threats, self.params
-        for c in self._evaluations.pop(day, ()):
+        due = self._evaluations.pop(day, None)
+        if not due:
+            return
+        self._fade(day)
+        for c in due:
             k = c.threat
             confirmed = (
                 c.is_real
@@ -271,6 +289,7 @@ class WarningModel(mesa.Model):
     # --- observation --------------------------------------------------------------------
     def trust_matrix(self) -> np.ndarray:
         """Perceived benevolence ``[recipient, sender]`` now (diagonal NaN)."""
+        self._fade(self.day - 1)
         out = self.judgement.intent(self.rivalry, self.confirmations, self.disconfirmations)
         np.fill_diagonal(out, np.nan)
         return out

@@ -138,11 +138,19 @@ def test_judgement_reduces_to_josang_beta_reputation():
 def test_heed_probability_is_monotone_in_each_input():
     j = Judgement.from_params(ModelParams())
     grid = np.linspace(0, 1, 11)
-    assert np.all(np.diff(j.heed_probability(grid, 0.5, False)) > 0)  # credibility up
-    assert np.all(np.diff(j.heed_probability(0.6, grid, False)) < 0)  # rivalry up
+    assert np.all(np.diff([j.heed_probability(c, 0.5, False) for c in grid]) > 0)  # credibility up
+    assert np.all(np.diff([j.heed_probability(0.6, r, False) for r in grid]) < 0)  # rivalry up
     assert j.heed_probability(0.6, 0.5, True) < j.heed_probability(0.6, 0.5, False)
-    assert np.all(np.diff(j.credibility(0.5, np.arange(4), False)) > 0)  # details up
+    assert np.all(np.diff([j.credibility(0.5, d, False) for d in range(4)]) > 0)  # details up
     assert j.credibility(0.5, 1, True) > j.credibility(0.5, 1, False)
+
+
+def test_logistic_is_stable_at_extremes():
+    from sim.decision import logistic
+
+    assert logistic(1e4) == 1.0 and logistic(-1e4) == 0.0 and logistic(0.0) == 0.5
+    j = Judgement.from_params(ModelParams(choice_temperature=0.01, action_cost=10))
+    assert 0.0 <= j.heed_probability(0.0, 1.0, True) < 1e-12
 
 
 def test_seed_article_cases_are_all_more_likely_dismissed_than_heeded():
