@@ -112,7 +112,7 @@ class Agency(mesa.Agent):
         """
         day = self.model.day
         for row in self.due_detections.pop(day, ()):
-            if not self.model.visibly_ended(int(self.model.detections.threat[row])):
+            if not self.model.visibly_ended(self.model.rows.det_threat[row]):
                 self.model.dispatch(self.screen(row, day))
         for row in self.due_fabrications.pop(day, ()):
             cable = self.fabricate(row, day)
@@ -122,28 +122,29 @@ class Agency(mesa.Agent):
     def screen(self, row: int, day: int) -> Cable:
         """Waiver screen, sanitisation and channel for one triggered detection."""
         m = self.model
-        det, threats = m.detections, m.threats
-        k = int(det.threat[row])
-        r = int(threats.target[k])
+        rows = m.rows
+        k = rows.det_threat[row]
+        r = rows.target[k]
         rivalry = float(m.rivalry[self.index, r])
-        u = det.u[row]
-        known = det.known[row]
-        waiver = self._waiver(r, k, rivalry, day, float(u[U.WAIVER]))
-        passed = known.copy()
+        u = rows.det_u[row]
+        known = rows.det_known[row]
+        waiver = self._waiver(r, k, rivalry, day, u[U.WAIVER])
+        passed = known
         channel: Channel | None = None
         if waiver is None:
             p_withhold = self.protocol.sanitisation * self.profile.source_sensitivity * (1 + rivalry) / 2
-            passed &= u[U.SANITISE : U.SANITISE + N_DETAILS] >= p_withhold
-            channel = self._channel(r, float(u[U.PUBLIC]))
+            passed = [kn and u[U.SANITISE + i] >= p_withhold for i, kn in enumerate(known)]
+            channel = self._channel(r, u[U.PUBLIC])
+        real = rows.is_real[k]
         return Cable(
             warning_id=m.log.next_id(), day=day, sender=self.name, recipient=m.names[r],
-            plot_id=k if threats.is_real[k] else -1, is_real=bool(threats.is_real[k]),
-            fabricated=False, credibility=float(det.credibility[row]),
-            details_known=int(det.n_known[row]), details_passed=int(passed.sum()),
-            timing=bool(passed[0]), location=bool(passed[1]), perpetrators=bool(passed[2]),
-            channel=channel, waiver_reason=waiver, rivalry=float(m.rivalry[r, self.index]),
-            relay=self._relay_name(r, channel), sender_index=self.index, recipient_index=r,
-            threat=k, claimed_day=int(threats.planned_day[k]), row=row,
+            plot_id=k if real else -1, is_real=real, fabricated=False,
+            credibility=rows.det_credibility[row], details_known=sum(known),
+            details_passed=sum(passed), timing=passed[0], location=passed[1],
+            perpetrators=passed[2], channel=channel, waiver_reason=waiver,
+            rivalry=float(m.rivalry[r, self.index]), relay=self._relay_name(r, channel),
+            sender_index=self.index, recipient_index=r, threat=k,
+            claimed_day=rows.planned_day[k], row=row,
         )
 
     def _waiver(self, r: int, k: int, rivalry: float, day: int, u: float) -> WaiverReason | None:
@@ -152,7 +153,7 @@ class Agency(mesa.Agent):
             self.doctrine is Doctrine.NON_RIVALS and rivalry >= self.protocol.rival_threshold
         ):
             return WaiverReason.DOCTRINE_EXCLUDES
-        if 0 <= m.threats.aware_day[k] <= day:
+        if 0 <= m.rows.aware_day[k] <= day:
             return WaiverReason.RECIPIENT_AWARE
         if not m.liaison[self.index, r] and not (
             self.protocol.public_when_no_liaison or self._relay_to(r) >= 0

@@ -35,6 +35,7 @@ from typing import Any
 
 import mesa
 import numpy as np
+from mesa.agent import AgentSet
 
 from sim.agents import Agency, Protocol
 from sim.decision import Judgement
@@ -44,7 +45,7 @@ from sim.outcomes import BANDS, band_of
 from sim.params import ModelParams
 from sim.run import SERIES_COLUMNS
 from sim.scenarios import Scenario
-from sim.threats import FateCode, U, World, draw_world
+from sim.threats import FateCode, U, World, WorldRows, draw_world
 
 # Plain ints for the daily loop (Enum attribute lookups are slow there).
 _PENDING, _ATTACK, _INTERDICTED, _DETERRED = (int(f) for f in FateCode)
@@ -92,9 +93,11 @@ class WarningModel(mesa.Model):
             for i, a in enumerate(profiles)
         ]
         self.capability = np.array([a.capability for a in profiles])
+        self.capability_list = [a.capability for a in profiles]
         self.threats = world.threats
         self.detections = world.detections
         self.fabrications = world.fabrications
+        self.rows = WorldRows.of(world)
         self._schedule_agency_work()
 
         self._deliveries: defaultdict[int, list[Cable]] = defaultdict(list)
@@ -122,26 +125,28 @@ class WarningModel(mesa.Model):
 
     def _schedule_agency_work(self) -> None:
         det = self.detections
-        self._busy_days: set[int] = set()
+        busy: defaultdict[int, dict[Agency, None]] = defaultdict(dict)
         for row in np.flatnonzero((det.trigger_day >= 0) & (det.trigger_day < self.days)):
             agency = self.agencies[det.agency[row]]
             day = int(det.trigger_day[row])
             agency.due_detections.setdefault(day, []).append(int(row))
-            self._busy_days.add(day)
+            busy[day][agency] = None
         fab = self.fabrications
         for row in range(len(fab.sender)):
             agency = self.agencies[fab.sender[row]]
             day = int(fab.day[row])
             agency.due_fabrications.setdefault(day, []).append(row)
-            self._busy_days.add(day)
+            busy[day][agency] = None
+        self._busy: dict[int, list[Agency]] = {day: list(agencies) for day, agencies in busy.items()}
 
     # --- the day ------------------------------------------------------------------------
     def step(self) -> None:
         day = self.day
         for shift in self._shifts.pop(day, ()):
             self._apply_shift(shift)
-        if day in self._busy_days:  # most days no agency has anything to act on
-            self.agents.shuffle_do("act")
+        due = self._busy.pop(day, None)
+        if due:  # only agencies with work today act (most days: none), in random order
+            AgentSet(due, random=self.random).shuffle_do("act")
         self._deliver(day)
         self._end_plots(day)
         self._evaluate(day)
@@ -161,16 +166,17 @@ class WarningModel(mesa.Model):
         if not cable.sent:
             return
         self._sent += 1
-        src = self.fabrications if cable.fabricated else self.detections
-        delay = 0 if cable.channel is Channel.PUBLIC else int(src.delay[cable.row])
+        rows = self.rows
+        delays = rows.fab_delay if cable.fabricated else rows.det_delay
+        delay = 0 if cable.channel is Channel.PUBLIC else delays[cable.row]
         if cable.channel is Channel.RELAY:
             delay += self.params.relay_delay
         self._deliveries[cable.day + delay].append(cable)
         k = cable.threat
         t = self.threats
         if (cable.public and cable.is_real and t.fate[k] == _PENDING
-                and self.detections.u[cable.row, U.ADAPT] < self.params.attacker_adaptation):
-            t.attack_day[k] += int(self.detections.shift[cable.row])
+                and rows.det_u[cable.row][U.ADAPT] < self.params.attacker_adaptation):
+            t.attack_day[k] += rows.det_shift[cable.row]
             t.shifted[k] = True
             self._attacks[int(t.attack_day[k])].append(k)
 
@@ -186,17 +192,16 @@ class WarningModel(mesa.Model):
         # A fixed order, whatever order the agencies acted in: results never depend on the shuffle.
         cables.sort(key=lambda c: (c.fabricated, c.row))
         j = self.judgement
-        aware_day = self.threats.aware_day
+        rows = self.rows
         false_corroboration = self.params.false_corroboration
         for c in cables:
             r, s = c.recipient_index, c.sender_index
             rivalry = float(self.rivalry[r, s])
-            u = (self.fabrications if c.fabricated else self.detections).u[c.row]
-            corroborated = bool(
-                (c.threat >= 0 and 0 <= aware_day[c.threat] <= day)
-                or u[U.CORROBORATE] < false_corroboration * self.capability[r]
+            u = (rows.fab_u if c.fabricated else rows.det_u)[c.row]
+            corroborated = (c.threat >= 0 and 0 <= rows.aware_day[c.threat] <= day) or (
+                u[U.CORROBORATE] < false_corroboration * self.capability_list[r]
             )
-            intent = float(j.intent(rivalry, self.confirmations[r, s], self.disconfirmations[r, s]))
+            intent = j.intent(rivalry, float(self.confirmations[r, s]), float(self.disconfirmations[r, s]))
             credibility = j.credibility(intent, c.details_passed, corroborated)
             p_heed = j.heed_probability(credibility, rivalry, c.public)
             c.delivered_day = day
@@ -213,7 +218,7 @@ class WarningModel(mesa.Model):
             # so a late delivery is still judged).
             self._evaluations[max(day, c.claimed_day + self.params.confirmation_window)].append(c)
 
-    def _protect(self, cable: Cable, u: np.ndarray, day: int) -> None:
+    def _protect(self, cable: Cable, u: list[float], day: int) -> None:
         """Protective action on a heeded warning about a real plot that is still live."""
         t, k, p = self.threats, cable.threat, self.params
         if not t.is_real[k] or t.fate[k] != _PENDING or t.attack_day[k] <= day:

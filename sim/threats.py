@@ -205,6 +205,39 @@ class World:
     manipulative: BoolArray
 
 
+@dataclass(frozen=True, slots=True)
+class WorldRows:
+    """Python-list copies of a world's fixed arrays.
+
+    The daily loop reads one element at a time; indexing a list is several times cheaper than
+    indexing a numpy array and converting the result, so the copies are made once per run.
+    """
+
+    target: list[int]
+    is_real: list[bool]
+    planned_day: list[int]
+    aware_day: list[int]
+    det_threat: list[int]
+    det_credibility: list[float]
+    det_known: list[list[bool]]
+    det_delay: list[int]
+    det_shift: list[int]
+    det_u: list[list[float]]
+    fab_delay: list[int]
+    fab_u: list[list[float]]
+
+    @classmethod
+    def of(cls, world: World) -> WorldRows:
+        t, d, f = world.threats, world.detections, world.fabrications
+        return cls(
+            target=t.target.tolist(), is_real=t.is_real.tolist(),
+            planned_day=t.planned_day.tolist(), aware_day=t.aware_day.tolist(),
+            det_threat=d.threat.tolist(), det_credibility=d.credibility.tolist(),
+            det_known=d.known.tolist(), det_delay=d.delay.tolist(), det_shift=d.shift.tolist(),
+            det_u=d.u.tolist(), fab_delay=f.delay.tolist(), fab_u=f.u.tolist(),
+        )
+
+
 def draw_world(rng: np.random.Generator, p: ModelParams, scenario: Scenario, days: int) -> World:
     """Draw a world for ``scenario``: manipulative agencies, threats, detections, fabrications."""
     profiles = scenario.agencies
