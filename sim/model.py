@@ -393,13 +393,11 @@ def relay_matrix(liaison: np.ndarray, rivalry: np.ndarray) -> np.ndarray:
     """
     n = len(liaison)
     out = np.full((n, n), -1, dtype=np.int64)
-    for s in range(n):
-        for r in range(n):
-            if s != r and not liaison[s, r]:
-                candidates = np.flatnonzero(liaison[s] & liaison[:, r])
-                candidates = candidates[(candidates != s) & (candidates != r)]
-                if candidates.size:
-                    out[s, r] = candidates[np.argmin(rivalry[r, candidates])]
+    for s, r in np.argwhere(~liaison & ~np.eye(n, dtype=bool)):
+        candidates = np.flatnonzero(liaison[s] & liaison[:, r])
+        candidates = candidates[(candidates != s) & (candidates != r)]
+        if candidates.size:
+            out[s, r] = candidates[np.argmin(rivalry[r, candidates])]
     return out
 
 

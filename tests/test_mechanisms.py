@@ -314,7 +314,7 @@ def test_results_do_not_depend_on_the_order_agencies_act_in(trio_without_liaison
         model = WarningModel(trio_without_liaison, params, days=60, rng=seed, world=world)
         model.run()
         rows = sorted((c.sender, c.recipient, c.heeded, c.confirmed, c.claimed_day) for c in model.log)
-        outcomes = {k: None if v != v else v for k, v in model.outcomes().items()}  # NaN -> None
+        outcomes = {k: None if np.isnan(v) else v for k, v in model.outcomes().items()}
         results.add((tuple(sorted(outcomes.items())), tuple(rows)))
         release(model)
     assert len(results) == 1
