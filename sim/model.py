@@ -4,7 +4,7 @@ Order of events within a day (the ODD "process overview", ``docs/ODD.md``):
 
 1. scheduled rivalry shifts take effect (scenario ``[[shift]]``);
 2. trust evidence fades toward the prior (``trust_decay``: Josang & Ismail's forgetting factor);
-3. agencies act in random order (``agents.shuffle_do``): each runs the duty-to-warn protocol
+3. agencies with work today act in random order (``AgentSet.shuffle_do``): each runs the duty-to-warn protocol
    on detections that became impending today, and manipulative ones send fabrications;
    a public alert on a real plot may make the attackers move their date
    (``attacker_adaptation``);

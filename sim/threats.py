@@ -25,7 +25,7 @@ Mechanisms (``../shared/MODEL-BRIEF.md``, mechanisms 1-2):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import IntEnum
 
 import numpy as np
@@ -126,13 +126,14 @@ class Fabrications:
     u: FloatArray  # (n, N_UNIFORMS)
 
 
-def draw_threats(rng: np.random.Generator, p: ModelParams, home_security: FloatArray, days: int) -> Threats:
+def draw_threats(rng: np.random.Generator, p: ModelParams, home_security: FloatArray, days: int,
+                 *, real: bool) -> Threats:
+    """Real plots (``real``) or false leads against every country, over ``days`` days."""
     n = len(home_security)
-    n_plots = rng.poisson(p.plot_rate * days, n)
-    n_false = rng.poisson(p.plot_rate * p.false_lead_rate * days, n)
-    target = np.concatenate([np.repeat(np.arange(n), n_plots), np.repeat(np.arange(n), n_false)])
-    is_real = np.arange(target.size) < n_plots.sum()
+    rate = p.plot_rate if real else p.plot_rate * p.false_lead_rate
+    target = np.repeat(np.arange(n), rng.poisson(rate * days, n))
     size = target.size
+    is_real = np.full(size, real)
     emerge = rng.integers(0, max(days, 1), size)
     lead = np.maximum(2, np.rint(rng.gamma(2.0, p.lead_time_mean / 2.0, size))).astype(np.int64)
     attack_day = emerge + lead
@@ -239,21 +240,47 @@ class WorldRows:
 
 
 def draw_world(rng: np.random.Generator, p: ModelParams, scenario: Scenario, days: int) -> World:
-    """Draw a world for ``scenario``: manipulative agencies, threats, detections, fabrications."""
+    """Draw a world for ``scenario``: manipulative agencies, threats, detections, fabrications.
+
+    Each part comes from its own child stream of ``rng`` (``Generator.spawn``), so that a
+    parameter changing how many draws one part needs leaves the others untouched: with the
+    same seed, the real plots and who detects them are the same whatever the false-lead or
+    fabrication rate. This keeps common random numbers meaningful across design points.
+    """
+    s_manip, s_plots, s_plot_det, s_false, s_false_det, s_fab = rng.spawn(6)
     profiles = scenario.agencies
-    drawn = rng.random(len(profiles)) < p.manipulative_share
+    drawn = s_manip.random(len(profiles)) < p.manipulative_share
     manipulative = np.array(
         [drawn[i] if a.manipulative is None else a.manipulative for i, a in enumerate(profiles)]
     )
     home = np.array([a.home_security for a in profiles])
     capability = np.array([a.capability for a in profiles])
-    threats = draw_threats(rng, p, home, days)
+    plots = draw_threats(s_plots, p, home, days, real=True)
+    leads = draw_threats(s_false, p, home, days, real=False)
+    threats = concat_threats(plots, leads)
+    detections = concat_detections(
+        draw_detections(s_plot_det, p, plots, capability),
+        draw_detections(s_false_det, p, leads, capability), offset=plots.size,
+    )
     return World(
         threats=threats,
-        detections=draw_detections(rng, p, threats, capability),
-        fabrications=draw_fabrications(rng, p, manipulative, days),
+        detections=detections,
+        fabrications=draw_fabrications(s_fab, p, manipulative, days),
         manipulative=manipulative,
     )
+
+
+def concat_threats(a: Threats, b: Threats) -> Threats:
+    return Threats(**{
+        f.name: np.concatenate([getattr(a, f.name), getattr(b, f.name)]) for f in fields(Threats)
+    })
+
+
+def concat_detections(a: Detections, b: Detections, *, offset: int) -> Detections:
+    """``a`` then ``b``, with ``b``'s threat indices shifted past ``a``'s threats."""
+    parts = {f.name: np.concatenate([getattr(a, f.name), getattr(b, f.name)]) for f in fields(Detections)}
+    parts["threat"] = np.concatenate([a.threat, b.threat + offset])
+    return Detections(**parts)
 
 
 def draw_fabrications(rng: np.random.Generator, p: ModelParams, manipulative: BoolArray,
