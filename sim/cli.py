@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     run.add_argument("--log", type=Path, metavar="FILE",
                      help="write the full warning log (.csv or .parquet)")
+    run.add_argument("--series", type=Path, metavar="FILE",
+                     help="record the per-day series (DataCollector) and write it (.csv or .parquet)")
     run.add_argument("--log-rows", type=_non_negative_int, default=15, metavar="N",
                      help="warning-log rows to print (default 15)")
     run.set_defaults(func=_cmd_run)
@@ -95,13 +97,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     params = ModelParams.from_mapping(parse_assignments(args.assignments))
     load_scenario(args.scenario)  # fail on a bad name before any work
-    if args.log is not None and args.log.suffix not in (".csv", ".parquet"):
-        raise UserError(f"--log: {args.log}: allowed suffixes: .csv, .parquet")
-    spec = RunSpec(params=params, scenario=args.scenario, days=args.days, seed=args.seed)
+    for flag, path in (("--log", args.log), ("--series", args.series)):
+        if path is not None and path.suffix not in (".csv", ".parquet"):
+            raise UserError(f"{flag}: {path}: allowed suffixes: .csv, .parquet")
+    spec = RunSpec(params=params, scenario=args.scenario, days=args.days, seed=args.seed,
+                   record_series=args.series is not None)
     result = simulate(spec)
     assert result.warnings is not None
     if args.log is not None:
-        _write_log(result.warnings, args.log)
+        _write_table(result.warnings, args.log)
+    if args.series is not None:
+        assert result.series is not None
+        _write_table(result.series, args.series)
     if args.json:
         payload = {"scenario": args.scenario, "days": args.days, "seed": args.seed,
                    **result.outcomes}
@@ -115,7 +122,8 @@ def _json_safe(obj: dict[str, Any]) -> dict[str, Any]:
     return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in obj.items()}
 
 
-def _write_log(columns: dict[str, list[Any]], path: Path) -> None:
+def _write_table(columns: dict[str, list[Any]], path: Path) -> None:
+    """Write columns as CSV or Parquet, atomically (a temporary file renamed into place)."""
     import pandas as pd
 
     frame = pd.DataFrame(columns)

@@ -49,6 +49,16 @@ def test_run_writes_the_full_warning_log(tmp_path: Path, capsys):
     assert len(log) == out["warnings_triggered"] + out["fabricated_warnings"]
 
 
+def test_run_writes_the_per_day_series(tmp_path: Path, capsys):
+    path = tmp_path / "series.csv"
+    assert main(["run", "--days", "40", "--series", str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    series = pd.read_csv(path)
+    assert list(series["day"]) == list(range(40))
+    assert series["warnings_sent"].iloc[-1] == out["warnings_sent"]
+    assert series["casualties"].iloc[-1] == out["casualties"]
+
+
 def test_world_2024_scenario_runs(capsys):
     assert main(["run", "--scenario", "world-2024", "--days", "90", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["plots"] >= 0
