@@ -99,7 +99,7 @@ class Agency(mesa.Agent):
         self.manipulative = manipulative
         self.protocol = protocol
         self.judgement = judgement
-        self.confirmations = model.confirmations[index]
+        self.confirmations = model.confirmations[index]  # views: rows of the model's matrices
         self.disconfirmations = model.disconfirmations[index]
         self.due_detections: dict[int, list[int]] = {}
         self.due_fabrications: dict[int, list[int]] = {}
@@ -129,7 +129,7 @@ class Agency(mesa.Agent):
         u = rows.det_u[row]
         known = rows.det_known[row]
         waiver = self._waiver(r, k, rivalry, day, u[U.WAIVER])
-        passed = known
+        passed = [False] * N_DETAILS  # a waived warning passes nothing
         channel: Channel | None = None
         if waiver is None:
             p_withhold = self.protocol.sanitisation * self.profile.source_sensitivity * (1 + rivalry) / 2
@@ -174,6 +174,43 @@ class Agency(mesa.Agent):
     def _relay_to(self, r: int) -> int:
         """The third agency that would relay a warning to ``r``, or -1 (relays off or none)."""
         return int(self.model.relays[self.index, r]) if self.protocol.relay_when_no_liaison else -1
+
+    # --- as a recipient ----------------------------------------------------------------------
+    def judge(self, cable: Cable, day: int, u: list[float]) -> bool:
+        """Judge a delivered warning (:mod:`sim.decision`), record the judgement on the cable.
+
+        Corroboration: the recipient's own services know of the plot by now, or, with chance
+        ``false_corroboration x capability``, seem to confirm a warning they know nothing of.
+        """
+        m = self.model
+        s = cable.sender_index
+        j = self.judgement
+        rivalry = float(m.rivalry[self.index, s])
+        corroborated = (cable.threat >= 0 and 0 <= m.rows.aware_day[cable.threat] <= day) or (
+            u[U.CORROBORATE] < j.false_corroboration * self.profile.capability
+        )
+        intent = j.intent(rivalry, float(self.confirmations[s]), float(self.disconfirmations[s]))
+        credibility = j.credibility(intent, cable.details_passed, corroborated)
+        p_heed = j.heed_probability(credibility, rivalry, cable.public)
+        cable.delivered_day = day
+        cable.rivalry = rivalry
+        cable.perceived_intent = intent
+        cable.perceived_credibility = credibility
+        cable.corroborated = corroborated
+        cable.heed_probability = p_heed
+        cable.heeded = u[U.DECIDE] < p_heed
+        return cable.heeded
+
+    def learn(self, sender: int, confirmed: bool) -> None:
+        """Update the beta-reputation evidence about ``sender`` from a judged warning.
+
+        A confirmation counts 1; nothing visible counts ``cry_wolf_penalty`` against the
+        sender (Breznitz 1984), whether it was a false alarm or a silently deterred plot.
+        """
+        if confirmed:
+            self.confirmations[sender] += 1.0
+        else:
+            self.disconfirmations[sender] += self.judgement.cry_wolf_penalty
 
     def fabricate(self, row: int, day: int) -> Cable | None:
         """An invented warning to a rival (None if the recipient is no longer a rival or unreachable).

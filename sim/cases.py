@@ -75,12 +75,19 @@ def load_cases(path: str | Path) -> list[Case]:
     p = Path(path)
     if not p.is_file():
         raise UserError(f"{p}: no such file")
-    return parse_cases(p.read_text(encoding="utf-8"), origin=str(p))
+    try:
+        text = p.read_text(encoding="utf-8-sig")  # -sig: spreadsheets often write a BOM
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{p}: cannot read as UTF-8 text ({exc})") from None
+    return parse_cases(text, origin=str(p))
 
 
 def parse_cases(text: str, *, origin: str) -> list[Case]:
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
     columns = [c.strip() for c in reader.fieldnames or []]
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise UserError(f"{origin}: column {repeated[0]!r} appears more than once")
     unknown = [c for c in columns if c not in REQUIRED + OPTIONAL]
     if unknown:
         raise UserError(
@@ -89,8 +96,12 @@ def parse_cases(text: str, *, origin: str) -> list[Case]:
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise UserError(f"{origin}: missing column {missing[0]!r}; required: {', '.join(REQUIRED)}")
-    cases = [_row({k.strip(): (v or "").strip() for k, v in row.items()}, n, origin)
-             for n, row in enumerate(reader, start=2)]
+    cases = []
+    for row in reader:
+        if None in row:
+            raise UserError(f"{origin}, line {reader.line_num}: more fields than columns")
+        cleaned = {k.strip(): (v or "").strip() for k, v in row.items()}
+        cases.append(_row(cleaned, reader.line_num, origin))
     if not cases:
         raise UserError(f"{origin}: no cases")
     return cases
@@ -118,6 +129,9 @@ def _row(row: dict[str, str], line: int, origin: str) -> Case:
                 f"{where}: {key}: got {row.get(key, '')!r}; allowed: {enum.allowed()}"
             ) from None
 
+    for key in ("case", "sender", "recipient"):
+        if not row.get(key):
+            raise UserError(f"{where}: {key}: empty; allowed: any non-empty text")
     corroborated = row.get("corroborated", "").lower()
     if corroborated not in ("", "yes", "no"):
         raise UserError(f"{where}: corroborated: got {corroborated!r}; allowed: yes, no (or empty)")

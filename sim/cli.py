@@ -14,9 +14,18 @@ import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from sim.errors import UserError
+from sim.run import MAX_DAYS
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors as one line (``warnsim: error: ...``), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        where = self.prog.removeprefix("warnsim").strip()
+        self.exit(2, f"warnsim: error: {where + ': ' if where else ''}{message}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,6 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except UserError as exc:
         print(f"warnsim: error: {exc}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("warnsim: error: not enough memory for this run; use fewer --days or smaller rates",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("warnsim: interrupted", file=sys.stderr)
@@ -37,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     from sim.analysis.cli import register as register_analysis
     from sim.sweep.cli import register as register_sweep
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="warnsim",
         description="Agent-based simulation of warning diplomacy under a duty-to-warn protocol.",
     )
@@ -46,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="one run of a scenario; prints its outcome table")
     run.add_argument("--scenario", default="default", help="built-in name or .toml path (default: default)")
-    run.add_argument("--days", type=_non_negative_int, default=365, help="days to simulate (default 365)")
+    run.add_argument("--days", type=_days, default=365,
+                     help=f"days to simulate, 0-{MAX_DAYS} (default 365)")
     run.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
     run.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
                      help="override a model parameter (repeatable); see `warnsim params`")
@@ -77,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     register_sweep(sub)
     register_analysis(sub)
     return parser
+
+
+def _days(text: str) -> int:
+    days = _non_negative_int(text)
+    if days > MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"{days} is too many; allowed: an integer in [0, {MAX_DAYS}]")
+    return days
 
 
 def _non_negative_int(text: str) -> int:
@@ -127,13 +148,17 @@ def _write_table(columns: dict[str, list[Any]], path: Path) -> None:
     import pandas as pd
 
     frame = pd.DataFrame(columns)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    if path.suffix == ".csv":
-        frame.to_csv(tmp, index=False)
-    else:
-        frame.to_parquet(tmp, index=False)
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".csv":
+            frame.to_csv(tmp, index=False)
+        else:
+            frame.to_parquet(tmp, index=False)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UserError(f"cannot write {path} ({exc.strerror or exc})") from None
 
 
 def _fmt(value: Any) -> str:
@@ -142,9 +167,12 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
+def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()  # noqa: E731
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
     return "\n".join([line(header), line(tuple("-" * w for w in widths)), *map(line, rows)])
 
 
@@ -191,11 +219,11 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
         return 0
     s = load_scenario(args.name)
     print(f"{s.name}: {s.description}\n")
-    rows = [(a.name, a.country, a.bloc, f"{a.capability:g}", f"{a.home_security:g}",
-             f"{a.source_sensitivity:g}", a.doctrine.value,
-             "drawn" if a.manipulative is None else str(a.manipulative).lower())
-            for a in s.agencies]
-    print(_table(rows, ("agency", "country", "bloc", "capability", "home_security",
+    agencies = [(a.name, a.country, a.bloc, f"{a.capability:g}", f"{a.home_security:g}",
+                 f"{a.source_sensitivity:g}", a.doctrine.value,
+                 "drawn" if a.manipulative is None else str(a.manipulative).lower())
+                for a in s.agencies]
+    print(_table(agencies, ("agency", "country", "bloc", "capability", "home_security",
                         "source_sensitivity", "doctrine", "manipulative")))
     if s.no_liaison:
         pairs = ", ".join(f"{s.agencies[i].name}-{s.agencies[j].name}" for i, j in sorted(s.no_liaison))

@@ -29,8 +29,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
 
 from sim.params import ModelParams
+
+Num = TypeVar("Num", float, np.ndarray)
+"""A float (one warning) or an array (the model's whole trust matrix)."""
 
 _EPS = 1e-9
 
@@ -45,7 +51,7 @@ def logistic(x: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Judgement:
-    """The recipient-side parameters, handed to each agency at creation.
+    """The recipient-side parameters (judging and learning), handed to each agency at creation.
 
     The methods work on plain floats (one warning at a time is the common case, where Python
     arithmetic beats numpy's per-call overhead); :meth:`prior_mean` and :meth:`intent` use only
@@ -63,6 +69,8 @@ class Judgement:
     face_cost: float
     public_face_multiplier: float
     choice_temperature: float
+    false_corroboration: float
+    cry_wolf_penalty: float
 
     @classmethod
     def from_params(cls, p: ModelParams) -> Judgement:
@@ -78,17 +86,20 @@ class Judgement:
             face_cost=p.face_cost,
             public_face_multiplier=p.public_face_multiplier,
             choice_temperature=p.choice_temperature,
+            false_corroboration=p.false_corroboration,
+            cry_wolf_penalty=p.cry_wolf_penalty,
         )
 
-    def prior_mean(self, rivalry):  # type: ignore[no-untyped-def]  # float or array
+    def prior_mean(self, rivalry: Num) -> Num:
         """Prior probability that a sender at this rivalry is benevolent."""
         return self.prior_trust_ally + (self.prior_trust_rival - self.prior_trust_ally) * rivalry
 
-    def intent(self, rivalry, confirmations=0.0, disconfirmations=0.0, prior=None):  # type: ignore[no-untyped-def]
+    def intent(self, rivalry: Num, confirmations: Num | float = 0.0,
+               disconfirmations: Num | float = 0.0, prior: float | None = None) -> Num:
         """Perceived probability that the sender is benevolent (beta-reputation mean)."""
         m0 = self.prior_mean(rivalry) if prior is None else prior
         w = self.prior_weight
-        return (w * m0 + confirmations) / (w + confirmations + disconfirmations)
+        return (w * m0 + confirmations) / (w + confirmations + disconfirmations)  # type: ignore[return-value]
 
     def credibility(self, intent: float, details: int, corroborated: bool) -> float:
         """Perceived probability that the warning is about a real plot."""

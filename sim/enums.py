@@ -62,15 +62,6 @@ class WaiverReason(_Named):
     NO_CHANNEL = "no_channel"
 
 
-class PlotFate(_Named):
-    """How a real plot ended (or that it had not ended when the run stopped)."""
-
-    PENDING = "pending"
-    ATTACK = "attack"
-    INTERDICTED = "interdicted"
-    DETERRED = "deterred"
-
-
 class Response(_Named):
     """A recorded response to a real-world warning (used by the case vignettes)."""
 

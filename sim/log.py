@@ -7,6 +7,7 @@ whether events confirmed it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,7 +69,7 @@ class WarningLog:
     def __len__(self) -> int:
         return len(self.cables)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Cable]:
         return iter(self.cables)
 
     def add(self, cable: Cable) -> Cable:

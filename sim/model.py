@@ -44,7 +44,7 @@ from sim.log import Cable, WarningLog
 from sim.outcomes import BANDS, band_of
 from sim.params import ModelParams
 from sim.run import SERIES_COLUMNS
-from sim.scenarios import Scenario
+from sim.scenarios import RivalryShift, Scenario
 from sim.threats import FateCode, U, World, WorldRows, draw_world
 
 # Plain ints for the daily loop (Enum attribute lookups are slow there).
@@ -93,7 +93,6 @@ class WarningModel(mesa.Model):
             for i, a in enumerate(profiles)
         ]
         self.capability = np.array([a.capability for a in profiles])
-        self.capability_list = [a.capability for a in profiles]
         self.threats = world.threats
         self.detections = world.detections
         self.fabrications = world.fabrications
@@ -114,6 +113,7 @@ class WarningModel(mesa.Model):
             self._shifts[shift.day].append(shift)
         self._decay = 1.0 - params.trust_decay
         self._faded_through = -1
+        self._in_step = False
         self._sent = 0
         self._heeded = 0
         self._snapshot: dict[str, Any] = {}
@@ -126,15 +126,15 @@ class WarningModel(mesa.Model):
     def _schedule_agency_work(self) -> None:
         det = self.detections
         busy: defaultdict[int, dict[Agency, None]] = defaultdict(dict)
-        for row in np.flatnonzero((det.trigger_day >= 0) & (det.trigger_day < self.days)):
+        for row in np.flatnonzero((det.trigger_day >= 0) & (det.trigger_day < self.days)).tolist():
             agency = self.agencies[det.agency[row]]
-            day = int(det.trigger_day[row])
-            agency.due_detections.setdefault(day, []).append(int(row))
+            day: int = det.trigger_day[row].item()
+            agency.due_detections.setdefault(day, []).append(row)
             busy[day][agency] = None
         fab = self.fabrications
         for row in range(len(fab.sender)):
             agency = self.agencies[fab.sender[row]]
-            day = int(fab.day[row])
+            day = fab.day[row].item()
             agency.due_fabrications.setdefault(day, []).append(row)
             busy[day][agency] = None
         self._busy: dict[int, list[Agency]] = {day: list(agencies) for day, agencies in busy.items()}
@@ -142,6 +142,7 @@ class WarningModel(mesa.Model):
     # --- the day ------------------------------------------------------------------------
     def step(self) -> None:
         day = self.day
+        self._in_step = True
         for shift in self._shifts.pop(day, ()):
             self._apply_shift(shift)
         due = self._busy.pop(day, None)
@@ -153,6 +154,7 @@ class WarningModel(mesa.Model):
         if self.datacollector is not None:
             self._snapshot = self._series_row(day)
             self.datacollector.collect(self)
+        self._in_step = False
         self.day += 1
 
     def run(self) -> None:
@@ -191,29 +193,13 @@ class WarningModel(mesa.Model):
         self._fade(day)
         # A fixed order, whatever order the agencies acted in: results never depend on the shuffle.
         cables.sort(key=lambda c: (c.fabricated, c.row))
-        j = self.judgement
         rows = self.rows
-        false_corroboration = self.params.false_corroboration
         for c in cables:
-            r, s = c.recipient_index, c.sender_index
-            rivalry = float(self.rivalry[r, s])
             u = (rows.fab_u if c.fabricated else rows.det_u)[c.row]
-            corroborated = (c.threat >= 0 and 0 <= rows.aware_day[c.threat] <= day) or (
-                u[U.CORROBORATE] < false_corroboration * self.capability_list[r]
-            )
-            intent = j.intent(rivalry, float(self.confirmations[r, s]), float(self.disconfirmations[r, s]))
-            credibility = j.credibility(intent, c.details_passed, corroborated)
-            p_heed = j.heed_probability(credibility, rivalry, c.public)
-            c.delivered_day = day
-            c.rivalry = rivalry
-            c.perceived_intent = intent
-            c.perceived_credibility = credibility
-            c.corroborated = corroborated
-            c.heed_probability = p_heed
-            c.heeded = bool(u[U.DECIDE] < p_heed)
-            self._heeded += c.heeded
-            if c.heeded and c.is_real:
-                self._protect(c, u, day)
+            if self.agencies[c.recipient_index].judge(c, day, u):
+                self._heeded += 1
+                if c.is_real:
+                    self._protect(c, u, day)
             # Judged once the warned date plus the window has passed (today at the earliest,
             # so a late delivery is still judged).
             self._evaluations[max(day, c.claimed_day + self.params.confirmation_window)].append(c)
@@ -274,16 +260,13 @@ class WarningModel(mesa.Model):
                 and t.fate_day[k] <= day
             )
             c.confirmed = bool(confirmed)
-            r, s = c.recipient_index, c.sender_index
-            if confirmed:
-                self.confirmations[r, s] += 1.0
-                if p.diplomacy_effect > 0:
-                    for a, b in ((r, s), (s, r)):
-                        self.rivalry[a, b] = max(0.0, self.rivalry[a, b] - p.diplomacy_effect)
-            else:
-                self.disconfirmations[r, s] += p.cry_wolf_penalty
+            self.agencies[c.recipient_index].learn(c.sender_index, c.confirmed)
+            if confirmed and p.diplomacy_effect > 0:
+                r, s = c.recipient_index, c.sender_index
+                for a, b in ((r, s), (s, r)):
+                    self.rivalry[a, b] = max(0.0, self.rivalry[a, b] - p.diplomacy_effect)
 
-    def _apply_shift(self, shift: Any) -> None:
+    def _apply_shift(self, shift: RivalryShift) -> None:
         for a in shift.a:
             for b in shift.b:
                 if a != b:
@@ -293,8 +276,11 @@ class WarningModel(mesa.Model):
 
     # --- observation --------------------------------------------------------------------
     def trust_matrix(self) -> np.ndarray:
-        """Perceived benevolence ``[recipient, sender]`` now (diagonal NaN)."""
-        self._fade(self.day - 1)
+        """Perceived benevolence ``[recipient, sender]`` at the end of the last day (diagonal NaN).
+
+        During a step (the per-day series) that is the current day, whose fading has begun.
+        """
+        self._fade(self.day if self._in_step else self.day - 1)
         out = self.judgement.intent(self.rivalry, self.confirmations, self.disconfirmations)
         np.fill_diagonal(out, np.nan)
         return out
@@ -354,7 +340,7 @@ class WarningModel(mesa.Model):
             "pending": int((fate == _PENDING).sum()),
             "potential_casualties": potential,
             "lives_saved": potential - casualties,
-            "detections": int((self.threats.emerge[self.detections.threat] < self.days).sum()),
+            "detections": int((self.detections.day < self.days).sum()),
             "warnings_triggered": sum(not c.fabricated for c in cables),
             "warnings_waived": sum(waived.values()),
             **{f"waived_{r.value}": n for r, n in waived.items()},

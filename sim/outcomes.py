@@ -30,7 +30,8 @@ class Outcome:
 
 
 BANDS: tuple[str, ...] = ("low", "mid", "high")
-"""Rivalry bands: low [0, 1/3), mid [1/3, 2/3), high [2/3, 1] (rivalry of the dyad at the time)."""
+"""Rivalry bands: low [0, 1/3), mid [1/3, 2/3), high [2/3, 1]: for heed counts, the recipient's
+rivalry toward the sender when it judged the warning; for trust, the rivalry at the end."""
 
 
 def band_of(rivalry: float) -> str:
@@ -49,8 +50,8 @@ def _declare() -> tuple[Outcome, ...]:
         Outcome("pending", C, "Plots not yet ended when the run stopped", "plots"),
         Outcome("potential_casualties", A, "Deaths the ended plots would have caused unmitigated", "deaths"),
         Outcome("lives_saved", A, "potential_casualties minus casualties", "deaths"),
-        Outcome("detections", C, "Foreign detections of plots and false leads", "detections"),
-        Outcome("warnings_triggered", C, "Detections that met the trigger (credible, specific, impending)", "warnings"),
+        Outcome("detections", C, "Foreign detections of plots and false leads made during the run", "detections"),
+        Outcome("warnings_triggered", C, "Detections that met the trigger (credible, specific, impending) and were screened; plots already ended by arrests are skipped", "warnings"),
         Outcome("warnings_waived", C, "Triggered warnings waived, any reason", "warnings"),
         Outcome("waived_doctrine_excludes", C, "Waived: the sender's doctrine excludes the recipient", "warnings"),
         Outcome("waived_recipient_aware", C, "Waived: the recipient already knew", "warnings"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -63,7 +64,7 @@ class Param:
 
     def coerce(self, value: Any, *, origin: str | None = None) -> Any:
         """Check a typed value (from TOML or Python) and return it as the declared type."""
-        bad = ParameterError(self.name, f"got {value!r}; allowed: {self.allowed()}", origin=origin)
+        bad = ParameterError(self.name, f"got {_short(value)}; allowed: {self.allowed()}", origin=origin)
         if issubclass(self.kind, Enum):
             if isinstance(value, self.kind):
                 return value
@@ -74,20 +75,24 @@ class Param:
                     raise bad from None
             raise bad
         if self.kind is bool:
-            if isinstance(value, bool):
-                return value
+            if _is_bool(value):
+                return bool(value)
             raise bad
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        # numbers.Real covers Python and numpy ints and floats (design tables hold numpy values)
+        if _is_bool(value) or not isinstance(value, numbers.Real):
+            raise bad
+        try:
+            as_float = float(value)
+        except OverflowError:
+            raise bad from None
+        if not math.isfinite(as_float):
             raise bad
         if self.kind is int:
-            if isinstance(value, float):
-                if not value.is_integer():
-                    raise bad
-                value = int(value)
-        else:
-            value = float(value)
-            if not math.isfinite(value):
+            if not as_float.is_integer():
                 raise bad
+            value = int(as_float)
+        else:
+            value = as_float
         assert self.low is not None and self.high is not None
         if not self.low <= value <= self.high:
             raise bad
@@ -114,6 +119,16 @@ class Param:
                         self.name, f"{text!r} is not {self.allowed()}", origin=origin
                     ) from None
         return self.coerce(value, origin=origin)
+
+
+def _is_bool(value: Any) -> bool:
+    """A Python or numpy boolean (without importing numpy: importing sim.params stays cheap)."""
+    return isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b"
+
+
+def _short(value: Any) -> str:
+    text = repr(value.item() if hasattr(value, "item") else value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _fmt(x: float | None) -> str:

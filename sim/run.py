@@ -14,6 +14,9 @@ from typing import Any
 
 from sim.params import ModelParams
 
+MAX_DAYS = 100_000
+"""Longest run accepted from users (about 274 years), the same bound for runs and sweeps."""
+
 WARNING_COLUMNS: tuple[str, ...] = (
     "warning_id", "day", "sender", "recipient", "plot_id", "is_real", "fabricated",
     "credibility", "details_known", "details_passed", "timing", "location", "perpetrators",

@@ -103,7 +103,13 @@ def load_scenario(name_or_path: str) -> Scenario:
     """A built-in scenario by name, or a scenario file by path."""
     path = Path(name_or_path)
     if path.suffix == ".toml" and path.exists():
-        return parse_scenario(path.read_text(encoding="utf-8"), origin=str(path))
+        if not path.is_file():
+            raise UserError(f"scenario: {path} is not a file")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"scenario: cannot read {path} as UTF-8 text ({exc})") from None
+        return parse_scenario(text, origin=str(path))
     if name_or_path not in scenario_names():
         raise UserError(
             f"scenario: unknown scenario {name_or_path!r}; allowed: "
@@ -138,43 +144,57 @@ def parse_scenario(text: str, *, origin: str) -> Scenario:
         raise UserError(f"{origin}: not valid TOML ({exc})") from None
     _only(data, _TOP_KEYS, origin, "top level")
     rows = data.get("agency")
-    if not isinstance(rows, list) or len(rows) < 2:
+    if not isinstance(rows, list) or len(rows) < 2 or not all(isinstance(r, dict) for r in rows):
         raise UserError(f"{origin}: agency: at least two [[agency]] tables are required")
     agencies = tuple(_agency(row, k, origin) for k, row in enumerate(rows))
     index = {a.name: k for k, a in enumerate(agencies)}
     if len(index) != len(agencies):
         raise UserError(f"{origin}: agency.name: names must be unique")
     blocs = {a.bloc for a in agencies}
+    for key, value in _table(data, "blocs", origin).items():
+        if not isinstance(value, str):
+            raise UserError(f"{origin}: blocs.{key}: expected a text description")
 
     factors: dict[tuple[str, str], float] = {}
     for key, value in _table(data, "bloc_rivalry", origin).items():
         a, sep, b = key.partition(":")
-        if not sep or a not in blocs or b not in blocs:
+        if not sep or a not in blocs or b not in blocs or a == b:
             raise UserError(
-                f"{origin}: bloc_rivalry.{key}: expected 'blocA:blocB' with blocs among "
+                f"{origin}: bloc_rivalry.{key}: expected 'blocA:blocB', two different blocs among "
                 + ", ".join(sorted(blocs))
             )
         factors[(a, b)] = factors[(b, a)] = _number(value, f"bloc_rivalry.{key}", origin, 0, 10)
 
     pairs: dict[tuple[int, int], float] = {}
-    for k, row in enumerate(data.get("pair", [])):
+    for k, row in enumerate(_tables(data, "pair", origin)):
         key = f"pair[{k}]"
         _only(row, {"from", "to", "rivalry"}, origin, key)
         i, j = _member(row.get("from"), index, f"{key}.from", origin), _member(
             row.get("to"), index, f"{key}.to", origin
         )
+        if i == j:
+            raise UserError(f"{origin}: {key}: 'from' and 'to' must be different agencies")
         pairs[(i, j)] = _number(row.get("rivalry"), f"{key}.rivalry", origin, 0, 1)
 
     no_liaison: set[tuple[int, int]] = set()
     liaison = _table(data, "liaison", origin)
     _only(liaison, {"none"}, origin, "liaison")
-    for k, pair in enumerate(liaison.get("none", [])):
+    pairs_without = liaison.get("none", [])
+    if not isinstance(pairs_without, list):
+        raise UserError(f"{origin}: liaison.none: expected a list of pairs of agency names")
+    for k, pair in enumerate(pairs_without):
         if not (isinstance(pair, list) and len(pair) == 2):
             raise UserError(f"{origin}: liaison.none[{k}]: expected a pair of agency names")
-        no_liaison.add((_member(pair[0], index, f"liaison.none[{k}]", origin),
-                        _member(pair[1], index, f"liaison.none[{k}]", origin)))
+        i = _member(pair[0], index, f"liaison.none[{k}]", origin)
+        j = _member(pair[1], index, f"liaison.none[{k}]", origin)
+        if i == j:
+            raise UserError(f"{origin}: liaison.none[{k}]: expected two different agencies")
+        no_liaison.add((i, j))
 
-    shifts = tuple(_shift(row, k, index=index, blocs=blocs, agencies=agencies, origin=origin) for k, row in enumerate(data.get("shift", [])))
+    shifts = tuple(
+        _shift(row, k, index=index, blocs=blocs, agencies=agencies, origin=origin)
+        for k, row in enumerate(_tables(data, "shift", origin))
+    )
     return Scenario(
         name=str(data.get("name", origin)),
         description=str(data.get("description", "")),
@@ -194,6 +214,9 @@ def _agency(row: Any, k: int, origin: str) -> AgencyProfile:
     for required in ("name", "bloc", "capability", "home_security", "source_sensitivity"):
         if required not in row:
             raise UserError(f"{origin}: {key}.{required}: missing")
+    for text_key in ("name", "bloc", "country"):
+        if text_key in row and not (isinstance(row[text_key], str) and row[text_key].strip()):
+            raise UserError(f"{origin}: {key}.{text_key}: expected non-empty text")
     doctrine_text = row.get("doctrine", Doctrine.WARN_ALL.value)
     try:
         doctrine = Doctrine(doctrine_text)
@@ -228,6 +251,8 @@ def _shift(row: Any, k: int, *, index: dict[str, int], blocs: set[str],
         raise UserError(f"{origin}: {key}.between: expected two agency or bloc names")
 
     def group(name: Any) -> tuple[int, ...]:
+        if not isinstance(name, str):
+            raise UserError(f"{origin}: {key}.between: expected agency or bloc names")
         if name in index:
             return (index[name],)
         if name in blocs:
@@ -239,6 +264,14 @@ def _shift(row: Any, k: int, *, index: dict[str, int], blocs: set[str],
         raise UserError(f"{origin}: {key}.directed: expected true or false")
     return RivalryShift(day, group(between[0]), group(between[1]),
                         _number(row.get("rivalry"), f"{key}.rivalry", origin, 0, 1), directed)
+
+
+def _tables(data: dict[str, Any], key: str, origin: str) -> list[dict[str, Any]]:
+    """An array of tables (``[[key]]``), checked to be one."""
+    value = data.get(key, [])
+    if not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+        raise UserError(f"{origin}: {key}: expected [[{key}]] tables")
+    return value
 
 
 def _only(data: dict[str, Any], allowed: set[str], origin: str, where: str) -> None:
@@ -263,6 +296,6 @@ def _number(value: Any, key: str, origin: str, low: float, high: float) -> float
 
 
 def _member(name: Any, index: dict[str, int], key: str, origin: str) -> int:
-    if name not in index:
+    if not isinstance(name, str) or name not in index:
         raise UserError(f"{origin}: {key}: unknown agency {name!r}; allowed: {', '.join(index)}")
     return index[name]

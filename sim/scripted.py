@@ -10,7 +10,7 @@ above 0).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -68,6 +68,10 @@ class Fabrication:
     uniforms: Mapping[int, float] = field(default_factory=dict)
 
 
+def ints(values: Iterable[int]) -> np.ndarray:
+    return np.array(list(values), dtype=np.int64)
+
+
 def _uniforms(rows: Sequence[Mapping[int, float]]) -> np.ndarray:
     u = np.full((len(rows), N_UNIFORMS), 0.5)
     for i, row in enumerate(rows):
@@ -89,7 +93,6 @@ def build_world(
     manipulative: Sequence[int] = (),
 ) -> World:
     """A world with exactly these events; the trigger rule is the model's own."""
-    ints = lambda values: np.array(list(values), dtype=np.int64)  # noqa: E731
     threats = Threats(
         target=ints(p.target for p in plots),
         emerge=ints(p.emerge for p in plots),
@@ -114,8 +117,8 @@ def build_world(
         trigger_day=trigger_days(params, credibility, known, ints(s.day for s in sightings),
                                  threats.attack_day[threat]),
         credibility=credibility,
+        day=ints(s.day for s in sightings),
         known=known,
-        n_known=known.sum(axis=1),
         delay=ints(s.delay for s in sightings),
         shift=ints(s.shift for s in sightings),
         u=_uniforms([s.uniforms for s in sightings]),

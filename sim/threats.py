@@ -102,8 +102,8 @@ class Detections:
     agency: IntArray
     trigger_day: IntArray  # day the protocol looks at it (detected and impending); -1 never
     credibility: FloatArray
+    day: IntArray  # day of detection
     known: BoolArray  # (n, 3): which details the detector learned
-    n_known: IntArray
     delay: IntArray
     shift: IntArray
     u: FloatArray  # (n, N_UNIFORMS)
@@ -174,7 +174,7 @@ def draw_detections(rng: np.random.Generator, p: ModelParams, threats: Threats,
     return Detections(
         threat=threat, agency=agency,
         trigger_day=trigger_days(p, credibility, known, day, threats.attack_day[threat]),
-        credibility=credibility, known=known, n_known=known.sum(axis=1),
+        credibility=credibility, day=day, known=known,
         delay=rng.poisson(p.delivery_delay, size),
         shift=rng.integers(1, p.max_attack_shift + 1, size),
         u=rng.random((size, N_UNIFORMS)),

@@ -141,6 +141,85 @@ def test_bad_case_files_name_the_column_and_allowed_values(tmp_path: Path, capsy
         assert str(path) in err and needle in err, err
 
 
-def test_bad_days_is_a_usage_error():
-    done = warnsim("run", "--days", "-3")
-    assert done.returncode == 2 and "negative" in done.stderr
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["run", "--days", "-3"], "run: argument --days: -3 is negative"),
+        (["run", "--days", "abc"], "run: argument --days: 'abc' is not an integer"),
+        (["run", "--days", "100001"], "allowed: an integer in [0, 100000]"),
+        (["run", "--seed", "-1"], "run: argument --seed: -1 is negative"),
+        (["run", "--colour", "red"], "unrecognized arguments: --colour red"),
+        (["fly"], "invalid choice: 'fly'"),
+    ],
+)
+def test_usage_errors_are_one_line_exit_2(args, needle):
+    done = warnsim(*args)
+    assert done.returncode == 2
+    assert done.stderr.startswith("warnsim: error: ") and needle in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_unwritable_log_is_one_line_and_leaves_nothing(tmp_path: Path, capsys):
+    target = tmp_path / "taken.csv"
+    target.mkdir()
+    assert main(["run", "--days", "20", "--log", str(target)]) == 2
+    assert "cannot write" in capsys.readouterr().err
+    assert not (tmp_path / "taken.csv.tmp").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("pair = 3\n", "pair: expected [[pair]] tables"),
+        ('[[shift]]\nday = 1\nbetween = [["A"], "B"]\nrivalry = 0.5\n', "expected agency or bloc names"),
+        ('[[pair]]\nfrom = ["S"]\nto = "R"\nrivalry = 0.5\n', "pair[0].from: unknown agency"),
+        ('[[pair]]\nfrom = "S"\nto = "S"\nrivalry = 0.5\n', "must be different agencies"),
+        ("[liaison]\nnone = 5\n", "liaison.none: expected a list"),
+        ("[blocs]\nA = 3\n", "blocs.A: expected a text description"),
+    ],
+)
+def test_malformed_scenario_files_are_one_line(tmp_path: Path, capsys, text, needle):
+    from tests.conftest import TRIO
+
+    path = tmp_path / "scenario.toml"
+    path.write_text(text + TRIO if text.startswith(("pair", "[blocs]")) else TRIO + text)
+    assert main(["run", "--days", "5", "--scenario", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and str(path) in err, err
+
+
+def test_scenario_path_that_is_not_a_readable_file(tmp_path: Path, capsys):
+    folder = tmp_path / "dir.toml"
+    folder.mkdir()
+    assert main(["run", "--scenario", str(folder)]) == 2
+    assert "is not a file" in capsys.readouterr().err
+    binary = tmp_path / "bin.toml"
+    binary.write_bytes(b"\xff\xfe\x00name")
+    assert main(["run", "--scenario", str(binary)]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+HEADER = "case,sender,recipient,rivalry,details,channel,response\n"
+
+
+def test_case_files_from_spreadsheets_and_their_errors(tmp_path: Path, capsys):
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(("\ufeff" + HEADER + "x,A,B,0.5,1,private,heeded\n").encode("utf-8"))
+    assert main(["cases", str(bom), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["case"] == "x"
+    bad = {
+        "case,sender,recipient,rivalry,rivalry,details,channel,response\n": "column 'rivalry' appears more than once",
+        HEADER + "x,A,B,0.5,1,private,heeded,extra\n": "line 2: more fields than columns",
+        HEADER + "\n\nx,A,B,0.5,1,private,heeded\n\ny,A,B,0.5,9,private,heeded\n": "line 6: details",
+        HEADER + ",A,B,0.5,1,private,heeded\n": "case: empty",
+    }
+    for n, (text, needle) in enumerate(bad.items()):
+        path = tmp_path / f"bad{n}.csv"
+        path.write_text(text)
+        assert main(["cases", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert needle in err, err
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes((HEADER + "Caf\xe9,A,B,0.5,1,private,heeded\n").encode("latin-1"))
+    assert main(["cases", str(latin)]) == 2
+    assert "cannot read as UTF-8" in capsys.readouterr().err

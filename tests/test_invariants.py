@@ -9,6 +9,7 @@ from enum import Enum
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -81,6 +82,15 @@ def test_outcome_invariants_hold_for_any_valid_parameters(spec: RunSpec) -> None
                 assert value == out[o.numerator] / den
     log = result.warnings
     assert log is not None and set(log) == set(WARNING_COLUMNS)
+    frame = pd.DataFrame(log)
+    sent = frame[frame.waiver_reason == ""]
+    assert len(frame) - frame.fabricated.sum() == out["warnings_triggered"]
+    for reason in ("doctrine_excludes", "recipient_aware", "sources_at_risk", "no_channel"):
+        assert (frame.waiver_reason == reason).sum() == out[f"waived_{reason}"]
+    assert len(sent) == out["warnings_sent"]
+    assert (sent.heeded == True).sum() == out["warnings_heeded"]  # noqa: E712 - object column
+    assert (~sent.is_real.astype(bool)).sum() == out["false_alarms"]
+    assert (frame.details_passed[frame.waiver_reason != ""] == 0).all()
     delivered = [h for h, d in zip(log["heeded"], log["delivered_day"], strict=True) if d >= 0]
     assert all(h is not None for h in delivered)
     assert len(delivered) == out["warnings_delivered"]
@@ -141,6 +151,12 @@ def test_series_is_optional_and_complete() -> None:
     loud = simulate(RunSpec(seed=3, days=30, record_series=True))
     assert loud.series is not None and loud.series["day"] == list(range(30))
     assert _same(quiet.outcomes, loud.outcomes)
+    year = simulate(RunSpec(seed=1, record_series=True))
+    assert year.series is not None
+    for name in ("mean_trust", "mean_trust_low_rivalry", "mean_trust_high_rivalry"):
+        assert year.series[name][-1] == year.outcomes[name]
+    for name in ("warnings_sent", "warnings_heeded", "attacks", "casualties", "interdicted", "deterred"):
+        assert year.series[name][-1] == year.outcomes[name]
 
 
 def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -159,3 +175,22 @@ def _nan_safe(log: dict[str, list[Any]] | None, like: dict[str, list[Any]] | Non
             if not same:
                 return log
     return like
+
+
+def _corner(pick: str) -> ModelParams:
+    values: dict[str, Any] = {}
+    for name, p in PARAMETERS.items():
+        if p.is_numeric:
+            values[name] = p.high if pick == "high" else p.low
+        elif p.kind is bool:
+            values[name] = pick == "high"
+    return ModelParams(**values)
+
+
+def test_the_corners_of_the_parameter_space_run() -> None:
+    """Every numeric parameter at its declared maximum (then minimum) at once: it still runs."""
+    for pick in ("high", "low"):
+        for scenario in ("default", "world-2024"):
+            out = simulate(RunSpec(params=_corner(pick), scenario=scenario, days=15, seed=1)).outcomes
+            assert out["plots"] == out["attacks"] + out["interdicted"] + out["deterred"] + out["pending"]
+            assert out["warnings_heeded"] + out["warnings_dismissed"] == out["warnings_delivered"]

@@ -351,3 +351,46 @@ def test_logged_rivalry_is_the_one_the_recipient_judged_with():
     params = ModelParams(rivalry=0.9, source_waiver_weight=0.0)
     cable = only_cable(run(scenario, params, [PLOT_ON_R], [Sighting(0, S, day=1, delay=4)]))
     assert cable.delivered_day == 5 and cable.rivalry == pytest.approx(0.2)
+
+
+def test_a_waived_warning_passes_no_details(trio):
+    cable = only_cable(run(trio, ModelParams(doctrine="never"), [PLOT_ON_R], [Sighting(0, S, day=1)]))
+    assert cable.details_known == 3 and cable.details_passed == 0
+    assert not (cable.timing or cable.location or cable.perpetrators)
+
+
+@pytest.mark.parametrize(("u", "withheld"), [(0.4, True), (0.6, False)])
+def test_sanitisation_chance_is_half_at_zero_rivalry_for_full_sensitivity(trio, u, withheld):
+    # p(withhold) = sanitisation 1 x sensitivity 1 x (1 + rivalry 0) / 2 = 0.5
+    params = ModelParams(rivalry=0.0, sanitisation=1.0, source_waiver_weight=0.0)
+    cable = only_cable(run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, uniforms={U.SANITISE: u})]))
+    assert cable.details_passed == (0 if withheld else 3)
+
+
+def asymmetric(from_s_to_r: float, from_r_to_s: float) -> Scenario:
+    text = TRIO + (f'[[pair]]\nfrom = "S"\nto = "R"\nrivalry = {from_s_to_r}\n'
+                   f'[[pair]]\nfrom = "R"\nto = "S"\nrivalry = {from_r_to_s}\n')
+    return parse_scenario(text, origin="asymmetric")
+
+
+def test_sender_screens_with_its_own_rivalry_recipient_judges_with_its_own():
+    params = ModelParams(doctrine="non_rivals", source_waiver_weight=0.0)
+    # S sees R as a rival: S's doctrine excludes R, whatever R thinks of S.
+    assert only_cable(run(asymmetric(0.9, 0.1), params, [PLOT_ON_R], [Sighting(0, S, day=1)])).waiver_reason \
+        is WaiverReason.DOCTRINE_EXCLUDES
+    # S does not see R as a rival: it warns, and R judges with its own (high) rivalry toward S.
+    warm, cold = (only_cable(run(asymmetric(0.1, r_to_s), params, [PLOT_ON_R], [Sighting(0, S, day=1)]))
+                  for r_to_s in (0.1, 0.9))
+    assert warm.sent and cold.sent
+    assert cold.rivalry == pytest.approx(0.9) and warm.rivalry == pytest.approx(0.1)
+    assert cold.heed_probability < warm.heed_probability
+
+
+@pytest.mark.parametrize(("known", "interdicted"), [((True, True, True), True), ((True, False, False), False)])
+def test_arrests_are_likelier_the_more_specific_the_heeded_warning(trio, known, interdicted):
+    # p(arrests) = 0.4 x (1 + 3 x specificity) / 4: 0.4 with 3 details, 0.2 with 1; uniform 0.3
+    params = ModelParams(interdiction_effect=0.4, deterrence_effect=0.0, sanitisation=0.0,
+                         source_waiver_weight=0.0)
+    uniforms = {U.DECIDE: 0.0, U.INTERDICT: 0.3}
+    model = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, known=known, uniforms=uniforms)])
+    assert (model.outcomes()["interdicted"] == 1) == interdicted
