@@ -33,6 +33,8 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet ruff
 	$(BIN)/ruff check sim tests benchmarks
+	$(BIN)/python -m pip install --quiet mypy
+	$(BIN)/mypy sim --ignore-missing-imports
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from sim.analysis import compare
 from sim.analysis.intervals import pool
@@ -25,6 +26,7 @@ def make_cells(rng: np.random.Generator, slope: float, runs_per_level: int = 20)
             rows.append({"level": level, "successes": rng.binomial(trials, p), "trials": trials})
     cells = pd.DataFrame(rows)
     cells.insert(0, "cluster", np.arange(len(cells)))
+    cells.insert(1, "run", np.arange(len(cells)))
     return cells
 
 
@@ -63,7 +65,8 @@ def test_pairwise_interval_matches_the_independent_formula_for_separate_runs():
     row = compare.pairwise(cells[cells["level"].isin([0.0, 1.0])]).iloc[0]
     a = pool(*cells.loc[cells["level"] == 0.0, ["successes", "trials"]].T.to_numpy())
     b = pool(*cells.loc[cells["level"] == 1.0, ["successes", "trials"]].T.to_numpy())
-    se = (row["diff_high"] - row["diff_low"]) / (2 * 1.959964)
+    se = (row["diff_high"] - row["diff_low"]) / (2 * stats.t.ppf(0.975, row["clusters"] - 1))
+    assert row["clusters"] == 40
     # G/(G-1) corrections differ slightly: 40 clusters jointly vs 20 per level.
     assert se == pytest.approx(np.sqrt(a.variance + b.variance), rel=0.03)
 
@@ -81,6 +84,8 @@ def test_heed_regression_finds_the_rivalry_effect_with_clustered_errors(tmp_path
     assert rivalry["odds_ratio"] < 1 and rivalry["or_high"] < 1
     assert {"intercept", "dyad_rivalry", "specificity_threshold"} == set(table.index)
     assert table["runs"].iloc[0] == 48
+    # A grid shares seeds by replication (common random numbers): 8 clusters, not 48 runs.
+    assert table["clusters"].iloc[0] == 8
 
 
 def test_band_cells_count_each_delivered_warning_once(tmp_path):
@@ -88,3 +93,69 @@ def test_band_cells_count_each_delivered_warning_once(tmp_path):
     cells = compare.cells_by_band(results.ok)
     assert cells["trials"].sum() == results.ok["warnings_delivered"].sum()
     assert set(cells["level"]) <= {0.0, 1.0, 2.0}
+
+
+def crn_cells(rng: np.random.Generator, replications: int = 30, shared_sd: float = 0.15) -> pd.DataFrame:
+    """Two design points whose runs of the same replication share a strong random effect
+    (common random numbers): heed probability 0.5 + u_k and 0.55 + u_k, u_k ~ N(0, shared_sd).
+    The true difference of the pooled rates is 0.05."""
+    rows = []
+    for rep in range(replications):
+        shared = rng.normal(0, shared_sd)
+        for j, (level, p) in enumerate(((0.0, 0.5), (1.0, 0.55))):
+            rows.append({
+                "cluster": rep, "run": 2 * rep + j, "level": level, "trials": 200,
+                "successes": rng.binomial(200, np.clip(p + shared, 0.01, 0.99)),
+            })
+    return pd.DataFrame(rows)
+
+
+def half_width(cells: pd.DataFrame) -> float:
+    row = compare.pairwise(cells).iloc[0]
+    return float(row["diff_high"] - row["diff_low"]) / 2
+
+
+def test_clustering_by_replication_pairs_common_random_numbers():
+    """Same-seed runs at two points are paired by clustering on the replication: the noise they
+    share cancels, so the interval of the difference is several times narrower than when each
+    run is its own cluster, and it still covers the truth at about the nominal rate."""
+    rng = np.random.default_rng(42)
+    cells = crn_cells(rng)
+    by_replication = half_width(cells)
+    by_run = half_width(cells.assign(cluster=cells["run"]))
+    assert by_replication < 0.35 * by_run
+
+    hits, simulations = 0, 400
+    for _ in range(simulations):
+        row = compare.pairwise(crn_cells(rng)).iloc[0]
+        assert row["clusters"] == 30
+        hits += row["diff_low"] <= 0.05 <= row["diff_high"]
+    # Binomial SD of the coverage over 400 intervals is 1.1 points.
+    assert 0.92 <= hits / simulations <= 0.98
+
+
+def test_cells_from_a_grid_are_clustered_by_replication(tmp_path):
+    results = load_results(grid_results(tmp_path / "grid", replications=4))
+    cells = compare.cells_by_parameter(results.ok, "rivalry")
+    assert set(cells["cluster"]) == {0, 1, 2, 3} and cells["run"].nunique() == 24
+    assert compare.cluster_column(results.design.kind) == "replication"
+    by_run = compare.cells_by_parameter(results.ok, "rivalry", cluster="run_id")
+    assert by_run["cluster"].nunique() == 24
+    levels = compare.rate_by_level(cells)
+    assert (levels["clusters"] == 4).all() and (levels["runs"] == 8).all()
+
+
+def test_pairwise_uses_t_on_clusters_minus_one_degrees_of_freedom():
+    """Three clusters, hand-computed: se = sqrt(3/2 * 2/900), difference 0.2. A normal reference
+    would give [0.087, 0.313] and p = 0.0005; t on 2 degrees of freedom gives p = 0.074."""
+    cells = pd.DataFrame({
+        "cluster": [0, 0, 1, 1, 2, 2], "level": [0.0, 1.0] * 3,
+        "successes": [5, 7, 4, 5, 6, 9], "trials": [10] * 6,
+    })
+    row = compare.pairwise(cells).iloc[0]
+    se = np.sqrt(3 / 2 * 2 / 900)
+    t = stats.t.ppf(0.975, 2)
+    assert row["difference"] == pytest.approx(0.2)
+    assert (row["diff_low"], row["diff_high"]) == pytest.approx((0.2 - t * se, 0.2 + t * se))
+    assert row["p_value"] == pytest.approx(2 * stats.t.sf(0.2 / se, 2))
+    assert row["p_value"] > 0.05 and row["clusters"] == 3

@@ -83,11 +83,24 @@ def test_pool_weights_runs_by_their_trials():
 def test_degenerate_inputs():
     assert math.isnan(pooled_interval([], []).estimate)
     assert math.isnan(pooled_interval([0, 0], [0, 0]).estimate)
-    single = pooled_interval([3], [10])
-    assert single.estimate == 0.3 and single.low < 0.3 < single.high
+    single = pooled_interval([3], [10])  # one run: no between-run variance, no interval
+    assert single.estimate == 0.3 and single.n == 1
+    assert math.isnan(single.low) and math.isnan(single.high)
     flat = mean_interval([2.0, 2.0, 2.0])
     assert (flat.low, flat.high) == (2.0, 2.0)
     one = mean_interval([1.0, np.nan])
     assert one.estimate == 1.0 and math.isnan(one.low) and one.n == 1
     with pytest.raises(ValueError):
         wilson_interval(1, 2, confidence=1.5)
+
+
+def test_one_cluster_gives_no_interval_not_a_falsely_narrow_one():
+    """8 heeded of 8 warnings in one run once printed ``1 [0.676, 1]``: one run says nothing
+    about run-to-run variation, so the bounds are NaN and the tables say n/a."""
+    from sim.analysis.summary import _cell
+
+    iv = pooled_interval([8], [8])
+    assert iv.estimate == 1.0 and math.isnan(iv.low) and math.isnan(iv.high)
+    assert _cell(iv) == "1 [n/a]"
+    two = pooled_interval([8, 7], [8, 8])
+    assert math.isfinite(two.low) and two.low < two.estimate

@@ -8,7 +8,15 @@ import pandas as pd
 import pytest
 
 from sim.analysis.load import DesignKind, load_results
-from sim.analysis.tables import format_p, format_value, latex_escape, to_latex, to_markdown
+from sim.analysis.tables import (
+    format_p,
+    format_value,
+    latex_escape,
+    remove_stale,
+    to_latex,
+    to_markdown,
+    write_table,
+)
 from sim.cli import main
 from sim.errors import UserError
 from sim.outcomes import OUTCOME_NAMES
@@ -71,6 +79,8 @@ def test_analyze_writes_every_table_in_three_formats(grid, capsys):
     assert len(summary) == 6 * len(OUTCOME_NAMES)
     heed = summary[summary["outcome"] == "heed_rate"]
     assert (heed["low"] <= heed["mean"]).all() and (heed["mean"] <= heed["high"]).all()
+    # The SD is over runs (of per-run rates for a rate), not of the pooled mean: say so.
+    assert "sd_per_run" in summary.columns and "sd" not in summary.columns
     trend = pd.read_csv(tables / "heed_trend.csv").set_index("stratum")
     assert trend.at["all", "slope"] < 0 and trend.at["all", "p_value"] < 0.01
     assert "\\toprule" in (tables / "heed_trend.tex").read_text()
@@ -91,3 +101,26 @@ def test_table_formatting():
     assert to_markdown(frame).splitlines() == ["| name | value |", "| :--- | ---: |", "| a_b | 0.5 |"]
     tex = to_latex(frame, "Caption", "tab:x")
     assert r"\begin{tabular}{lr}" in tex and r"\caption{Caption}" in tex and r"a\_b & 0.5 \\" in tex and r"\bottomrule" in tex
+
+
+def test_csv_tables_keep_full_precision(tmp_path):
+    frame = pd.DataFrame({"x": [0.123456789012345, 1 / 3, 2.5e-12]})
+    csv = write_table(frame, tmp_path, "t")[0]
+    assert pd.read_csv(csv)["x"].tolist() == frame["x"].tolist()  # exact round trip
+
+
+def test_replications_1_prints_no_interval_for_a_pooled_rate(tmp_path, capsys):
+    folder = grid_results(tmp_path / "one", replications=1)
+    assert main(["analyze", str(folder), "--quiet"]) == 0
+    summary = pd.read_csv(folder / "tables" / "summary.csv")
+    heed = summary[summary["outcome"] == "heed_rate"]
+    assert heed["low"].isna().all() and heed["high"].isna().all() and heed["mean"].notna().all()
+    assert "[n/a]" in (folder / "tables" / "key_outcomes.md").read_text()
+
+
+def test_remove_stale_touches_only_the_named_stems_and_extensions(tmp_path):
+    for name in ("heed_trend.csv", "heed_trend.md", "heed_trend.xlsx", "notes.md", "summary.csv"):
+        (tmp_path / name).write_text("x")
+    removed = remove_stale(tmp_path, {"heed_trend", "sobol"}, ("csv", "md", "tex"))
+    assert sorted(p.name for p in removed) == ["heed_trend.csv", "heed_trend.md"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["heed_trend.xlsx", "notes.md", "summary.csv"]

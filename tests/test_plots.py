@@ -6,11 +6,22 @@ import dataclasses
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 from PIL import Image
 
+from sim.analysis import plots
 from sim.analysis.load import load_results
-from sim.analysis.plots import DPI, FIGURES, heed_vs_rivalry, sensitivity_bars, trust_trajectories
+from sim.analysis.plots import (
+    DPI,
+    FIGURES,
+    draw_levels,
+    heatmap,
+    heed_vs_rivalry,
+    sensitivity_bars,
+    trust_trajectories,
+)
 from sim.cli import main
 from tests.analysis_fixtures import grid_results, write_results
 
@@ -91,3 +102,57 @@ def test_plot_command_draws_into_the_results_folder(grid, capsys):
     assert (grid.directory / "figures" / "waiver_reasons.png").is_file()
     assert main(["plot", str(grid.directory), "--only", "pie_chart"]) == 2
     assert "unknown figure pie_chart" in capsys.readouterr().err
+
+
+def png_width(path) -> int:
+    with Image.open(path) as image:
+        return image.size[0]
+
+
+def test_trajectories_facet_by_the_second_parameter_instead_of_pooling_it(tmp_path):
+    """4 x 4 grid (as the prevention paradox): one panel per level of the second parameter,
+    two columns wide, and nothing pooled."""
+    points = [{"rivalry": r, "deterrence_effect": d}
+              for r, d in itertools.product([0.0, 0.3, 0.6, 0.9], [0.0, 0.3, 0.6, 0.9])]
+    results = load_results(write_results(tmp_path / "four", points, replications=2, days=10))
+    paths, message = trust_trajectories(results, tmp_path / "fig")
+    assert paths is not None and "pooled" not in message
+    assert png_width(paths[1]) == round(7.0 * DPI)
+
+
+def test_figures_name_the_swept_parameters_they_pool_over(tmp_path):
+    points = [{"rivalry": r, "specificity_threshold": s, "false_lead_rate": f}
+              for r, s, f in itertools.product([0.0, 1.0], [0.0, 0.67], [0.0, 2.0])]
+    results = load_results(write_results(tmp_path / "three", points, replications=2, days=10))
+    for figure in (heed_vs_rivalry, trust_trajectories, heatmap):
+        paths, message = figure(results, tmp_path / "fig")
+        assert paths is not None
+        assert "pooled over false lead rate (2 levels)" in message, figure.__name__
+
+
+def test_a_categorical_axis_gets_points_and_error_bars_only():
+    table = pd.DataFrame({"level": [0.0, 2.0], "mean": [0.9, 0.4], "low": [0.85, 0.3],
+                          "high": [0.95, 0.5]})
+    ax = Figure().add_subplot()
+    draw_levels(ax, table, "x", categorical=True)
+    assert all(line.get_linestyle() == "None" for line in ax.lines)  # no joining line
+    assert not [c for c in ax.collections if type(c).__name__ == "FillBetweenPolyCollection"]
+    assert sorted(ax.lines[0].get_xdata()) == [0.0, 2.0]  # the empty band (1) stays empty
+
+
+def test_heed_by_band_leaves_empty_bands_empty(tmp_path, monkeypatch):
+    """Rivalry not swept: x is the dyad's band; a band without warnings gets no point."""
+    points = [{"false_lead_rate": f} for f in (0.0, 2.0)]
+    folder = write_results(tmp_path / "bands", points, replications=3, days=10)
+    runs = pd.read_parquet(folder / "runs.parquet")
+    runs["delivered_mid_rivalry"] = 0
+    runs["heeded_mid_rivalry"] = 0
+    runs.to_parquet(folder / "runs.parquet")
+    calls = []
+    original = plots.draw_levels
+    monkeypatch.setattr(plots, "draw_levels", lambda *a, **k: calls.append((a, k)) or original(*a, **k))
+    paths, _ = heed_vs_rivalry(load_results(folder), tmp_path / "fig")
+    assert paths is not None and len(calls) == 2
+    for args, kwargs in calls:
+        assert kwargs.get("categorical") is True
+        assert 1.0 not in set(args[1]["level"])

@@ -346,3 +346,164 @@ def test_shipped_experiments_smoke(path, tmp_path):
     runs = read_runs(tmp_path / "out")
     assert len(runs) == summary.total and (runs["status"] == "ok").all()
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["experiment"]["days"] == 5
+
+
+# --- review fixes: foreign --out folders, bad --dask, self-contained manifest, dry run --------
+
+
+def sweep_cli(exp: Path, out: Path, *extra: str) -> int:
+    return main(["sweep", str(exp), "--out", str(out), "--quiet", "--workers", "1", *extra])
+
+
+@pytest.mark.parametrize("name, content", [
+    ("runs.parquet", "precious"),               # a file a sweep would overwrite
+    ("manifest.json", '{"name": "not ours"}'),  # JSON, but not a warnsim manifest
+    ("manifest.json", "not json"),
+    ("notes.txt", "precious"),
+])
+def test_unrelated_non_empty_out_is_refused_even_with_force(small, tmp_path, capsys, name,
+                                                             content):
+    out = tmp_path / "u"
+    out.mkdir()
+    (out / name).write_text(content)
+    for force in ((), ("--force",)):
+        assert sweep_cli(small, out, *force) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and str(out) in err and name in err, err
+        assert "holds no warnsim sweep results" in err and "(?)" not in err
+        assert "new or empty folder" in err and "--force" not in err
+        assert sorted(p.name for p in out.iterdir()) == [name]
+        assert (out / name).read_text() == content
+
+
+def test_out_with_only_figures_and_tables_is_a_new_results_folder(small, tmp_path):
+    """A fresh clone has results/<name>/figures and tables (committed): `make demo` works."""
+    out = tmp_path / "results" / "small"
+    for sub in ("figures", "tables"):
+        (out / sub).mkdir(parents=True)
+        (out / sub / "committed.txt").write_text(sub)
+    assert sweep_cli(small, out) == 0
+    assert len(read_runs(out)) == 12
+    assert (out / "figures" / "committed.txt").read_text() == "figures"
+    # A finished folder (manifest, parquet files, figures) is recognised: resume and --force.
+    assert sweep_cli(small, out) == 0 and sweep_cli(small, out, "--force") == 0
+    assert (out / "tables" / "committed.txt").exists()
+    # So is one a killed sweep left (working storage, no manifest yet).
+    (out / "manifest.json").unlink()
+    (out / ".sweep" / "parts").mkdir(parents=True)
+    assert sweep_cli(small, out) == 0 and len(read_runs(out)) == 12
+
+
+@pytest.mark.parametrize("address", ["foo", "tcp://host", "http://host:8786", "tcp://[::1"])
+def test_malformed_dask_address_is_a_user_error_and_writes_nothing(small, tmp_path, capsys,
+                                                                   address):
+    out = tmp_path / "out"
+    assert main(["sweep", str(small), "--out", str(out), "--quiet", "--dask", address]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("warnsim: error: --dask: ")
+    assert repr(address) in err and "tcp://host:port" in err
+    assert not out.exists()
+
+
+def test_unreachable_dask_scheduler_writes_and_deletes_nothing(small, tmp_path, capsys,
+                                                               monkeypatch):
+    import sim.sweep.executors
+
+    monkeypatch.setattr(sim.sweep.executors, "CONNECT_TIMEOUT", "0.3s")
+    out = tmp_path / "out"
+    dead = "tcp://127.0.0.1:1"
+    assert main(["sweep", str(small), "--out", str(out), "--quiet", "--dask", dead]) == 2
+    err = capsys.readouterr().err
+    assert "--dask: cannot reach the scheduler at 'tcp://127.0.0.1:1'" in err
+    assert not out.exists()
+    # --force with an unreachable scheduler keeps the earlier results.
+    assert sweep_cli(small, out) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert main(["sweep", str(small), "--out", str(out), "--quiet", "--dask", dead,
+                 "--force"]) == 2
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert not (out / ".sweep").exists()
+
+
+def scenario_experiment(tmp_path: Path) -> tuple[Path, str, str]:
+    from importlib import resources
+
+    scenario = (resources.files("sim") / "data" / "scenarios" / "default.toml").read_text("utf-8")
+    (tmp_path / "mine.toml").write_text(scenario)
+    design = "rivalry,doctrine\n0.2,never\n0.8,warn_all\n"
+    (tmp_path / "pts.csv").write_text(design)
+    exp = tmp_path / "exp.toml"
+    exp.write_text('name = "own"\nscenario = "mine.toml"\ndays = 5\nreplications = 2\nseed = 3\n'
+                   'design = "pts.csv"\n')
+    return exp, scenario, design
+
+
+def test_manifest_embeds_scenario_and_design_text(tmp_path):
+    import hashlib
+
+    exp, scenario, design = scenario_experiment(tmp_path)
+    run_experiment(exp, out=tmp_path / "out", workers=1, progress=False)
+    manifest = read_manifest(tmp_path / "out")
+    assert manifest["scenario_text"] == scenario and manifest["design_text"] == design
+    assert hashlib.sha256(scenario.encode()).hexdigest() == manifest["scenario_sha256"]
+    assert hashlib.sha256(design.encode()).hexdigest() == manifest["design_file_sha256"]
+    # A built-in scenario and a grid have no file text.
+    run_experiment(tiny_experiment(tmp_path), out=tmp_path / "grid", workers=1, progress=False)
+    grid = read_manifest(tmp_path / "grid")
+    assert grid["scenario_text"] is None and grid["design_text"] is None
+
+
+def tiny_experiment(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.toml"
+    path.write_text(SMALL.replace("days = 40", "days = 5").replace("replications = 3",
+                                                                    "replications = 1"))
+    return path
+
+
+def test_scenario_file_runs_from_another_working_directory(tmp_path, monkeypatch):
+    """Workers (Dask's, on other machines) need not share the caller's working directory."""
+    from sim.sweep import plan
+    from sim.sweep.tasks import Chunk, run_chunk
+
+    scenario_experiment(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    the_plan = plan(load_experiment("exp.toml"))  # a relative scenario path: "mine.toml"
+    template = the_plan.template()  # what is sent to the workers
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # a worker's own working directory
+    result = run_chunk(Chunk(template, tuple(the_plan.tasks())))
+    assert result.runs["status"] == ["ok"] * 4, result.runs["error"]
+
+
+def test_scenario_file_changed_under_a_sweep_fails_its_runs(tmp_path):
+    """A worker running a different scenario file than the sweep was started with must not
+    silently produce rows: every run fails with a message naming the file."""
+    exp, scenario, _ = scenario_experiment(tmp_path)
+    loaded = load_experiment(exp)
+    (tmp_path / "mine.toml").write_text(scenario.replace("\n", "\n\n", 1))
+    summary = run_experiment(loaded, out=tmp_path / "out", workers=1, progress=False)
+    assert summary.failed == summary.total == 4
+    assert "mine.toml" in summary.first_failure
+    assert "differs from the one this sweep was started with" in summary.first_failure
+    # A worker without the file (a Dask worker on another machine) says so in every row.
+    from sim.sweep import plan
+    from sim.sweep.tasks import Chunk, run_chunk
+
+    the_plan = plan(loaded)
+    (tmp_path / "mine.toml").unlink()
+    result = run_chunk(Chunk(the_plan.template(), tuple(the_plan.tasks())))
+    assert result.failed == 4
+    assert all("every worker needs it at the same path" in e for e in result.runs["error"])
+
+
+def test_dry_run_with_dask_says_the_estimate_is_for_local_workers(small, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["sweep", str(small), "--out", str(out), "--dry-run", "--dask",
+                 "tcp://scheduler:8786"]) == 0
+    text = capsys.readouterr().out
+    assert "12 runs of 40 days" in text
+    note = [line for line in text.splitlines() if line.startswith("note:")]
+    assert len(note) == 1 and "local worker(s)" in note[0]
+    assert "tcp://scheduler:8786 (not contacted)" in note[0]
+    assert not out.exists()

@@ -36,8 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def analyze_handler(args: argparse.Namespace) -> int:
     from sim.analysis.load import load_results
-    from sim.analysis.report import analyses
-    from sim.analysis.tables import to_markdown, write_table
+    from sim.analysis.report import TABLE_EXTENSIONS, TABLE_STEMS, analyses
+    from sim.analysis.tables import remove_stale, to_markdown, write_table
 
     if not 0 < args.confidence < 1:
         raise UserError(f"--confidence: got {args.confidence}; allowed: a number in (0, 1)")
@@ -46,22 +46,28 @@ def analyze_handler(args: argparse.Namespace) -> int:
     print(f"{results.name}: {len(results.ok)} runs ok, {results.n_failed} failed")
     if results.manifest.get("complete") is False:
         print("note: the sweep has not finished; these tables cover the runs done so far")
+    written: set[str] = set()
     for table, note in analyses(results, args.confidence):
         if table is None:
             print(f"skipped: {note}")
             continue
         paths = write_table(table.frame, out, table.stem, table.caption)
+        written.add(table.stem)
         print(f"wrote {paths[0].with_suffix('.{csv,md,tex}')}")
         if not args.quiet and table.stem != "summary":
             print(f"\n{table.caption}\n\n{to_markdown(table.frame)}")
         if note:
             print(f"note: {note}")
+    # Tables this design no longer supports (e.g. a folder re-swept with another design).
+    for path in remove_stale(out, set(TABLE_STEMS) - written, TABLE_EXTENSIONS):
+        print(f"removed stale {path}")
     return 0
 
 
 def plot_handler(args: argparse.Namespace) -> int:
     from sim.analysis.load import load_results
-    from sim.analysis.plots import FIGURES
+    from sim.analysis.plots import FIGURE_EXTENSIONS, FIGURES
+    from sim.analysis.tables import remove_stale
 
     names = args.only or list(FIGURES)
     unknown = [n for n in names if n not in FIGURES]
@@ -73,6 +79,9 @@ def plot_handler(args: argparse.Namespace) -> int:
         paths, message = FIGURES[name](results, out)
         if paths is None:
             print(f"skipped {name}: {message}")
+            # A figure these results no longer support must not survive from an earlier sweep.
+            for path in remove_stale(out, {name}, FIGURE_EXTENSIONS):
+                print(f"removed stale {path}")
         else:
             print(f"wrote {paths[0].with_suffix('.{pdf,png}')}: {message}")
     return 0

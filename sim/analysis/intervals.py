@@ -3,23 +3,30 @@
 Two kinds of outcome need two kinds of interval:
 
 * **Means over runs** (casualties, attacks, end-of-run trust): runs are independent
-  replications, so the percentile-corrected BCa bootstrap (Efron 1987, *JASA* 82:171) of the
-  mean over runs is used, through :func:`scipy.stats.bootstrap`. It needs no normality, which
-  matters for casualties: attack lethality is power-law distributed and the run means are
-  skewed.
+  replications, so the bias-corrected and accelerated (BCa) bootstrap (Efron 1987, *JASA*
+  82:171) of the mean over runs is used, through :func:`scipy.stats.bootstrap`. It needs no
+  normality, which matters for casualties: attack lethality is power-law distributed and the
+  run means are skewed.
 * **Proportions pooled over warnings** (heed rate = heeded / delivered): the estimate is the
   ratio of sums over runs, so a run with 200 warnings weighs 100 times one with 2, as it
   should. Warnings of one run are *not* independent (they share the run's evolving trust and
   rivalry), so a plain Wilson interval on the pooled counts is falsely narrow. We use the
-  Korn & Graubard (1998, *Survey Methodology* 24:193) interval for clustered data: the
-  ratio-estimator (linearisation) variance with the run as the cluster gives a design effect
-  ``deff`` = clustered variance / binomial variance (floored at 1, so clustering never makes an
-  interval narrower than Wilson's); the Wilson interval (Wilson 1927, *JASA* 22:209) is then
-  computed with the effective sample size ``N / deff``, itself scaled by ``(z / t_{G-1})^2``
-  so that few clusters widen the interval as a t reference would. Unlike a cluster bootstrap it
-  is deterministic, instant for hundreds of design points, and stays inside [0, 1] with a
+  **Wilson interval on the Korn-Graubard effective sample size**: as in Korn & Graubard (1998,
+  *Survey Methodology* 24:193) the ratio-estimator (linearisation) variance with the run as
+  the cluster gives a design effect ``deff`` = clustered variance / binomial variance (floored
+  at 1, so clustering never makes an interval narrower than Wilson's) and an effective sample
+  size ``N / deff``, itself scaled by ``(z / t_{G-1})^2`` so that few clusters widen the
+  interval as a t reference would. Korn & Graubard put a Clopper-Pearson (beta) interval on
+  that effective size; we put the Wilson score interval (Wilson 1927, *JASA* 22:209) on it,
+  which is less conservative and still covers at the nominal rate. Unlike a cluster bootstrap
+  it is deterministic, instant for hundreds of design points, and stays inside [0, 1] with a
   sensible width when no warning (or every warning) was heeded. Its coverage is checked by
   simulation in ``tests/test_analysis_intervals.py``.
+
+  With fewer than two clusters (one run: a ``replications = 1`` sweep) the between-run
+  variance cannot be estimated at all, so the bounds are NaN (tables print them empty, or
+  ``n/a`` in the ``mean [low, high]`` cells) rather than a binomial interval that would treat
+  the run's correlated warnings as independent and be falsely narrow.
 """
 
 from __future__ import annotations
@@ -130,10 +137,12 @@ def pool(successes: ArrayLike, trials: ArrayLike) -> Pooled:
 def pooled_interval(
     successes: ArrayLike, trials: ArrayLike, confidence: float = CONFIDENCE
 ) -> Interval:
-    """Korn-Graubard design-effect-adjusted Wilson interval for a proportion pooled over runs.
+    """Wilson interval on the Korn-Graubard effective sample size, for a proportion pooled
+    over runs.
 
     ``successes[i]`` and ``trials[i]`` are run i's numerator and denominator (heeded and
-    delivered warnings). See the module docstring for why this interval.
+    delivered warnings). See the module docstring for why this interval. With fewer than two
+    clusters the estimate is returned with NaN bounds (no clustered variance exists).
     """
     pooled = pool(successes, trials)
     if pooled.trials == 0:
@@ -141,8 +150,7 @@ def pooled_interval(
     p, total, g = pooled.estimate, pooled.trials, pooled.clusters
     z = _z(confidence)
     if g < 2:
-        low, high = _wilson_bounds(p, total, z)
-        return Interval(p, low, high, g)
+        return Interval(p, math.nan, math.nan, g)
     binomial = p * (1 - p) / total
     deff = max(1.0, pooled.variance / binomial) if binomial > 0 else 1.0
     t = stats.t.ppf(0.5 + confidence / 2, df=g - 1)

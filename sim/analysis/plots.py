@@ -7,8 +7,12 @@ was not swept). Figures are drawn on a bare :class:`~matplotlib.figure.Figure` w
 canvas (no pyplot, so no global figure state and no GUI backend) under the house style
 ``warnsim.mplstyle``, and saved without timestamps, so the same results give the same bytes.
 
-Intervals drawn are the analysis's own: pooled rates with the run-clustered Wilson interval,
+Intervals drawn are the analysis's own: pooled rates with the clustered Wilson interval,
 means with the BCa bootstrap (see :mod:`sim.analysis.intervals`).
+
+A figure never pools over a swept parameter silently: a parameter it does not show on an axis,
+as lines or as panels is named in a note at the top of the figure ("pooled over ..."), and so
+are levels left out to keep a panel readable ("k of m levels shown").
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import matplotlib as mpl
 import numpy as np
@@ -40,6 +45,8 @@ DPI = 300
 MAX_LINES = 6
 """More lines than this in one panel are unreadable in print; a figure then skips or thins."""
 
+FIGURE_EXTENSIONS: tuple[str, ...] = ("pdf", "png")
+"""What :func:`save` writes for each figure stem (the keys of :data:`FIGURES`)."""
 FigureResult = tuple[list[Path] | None, str]
 WAIVER_COLUMNS: dict[str, str] = {
     "waived_doctrine_excludes": "doctrine excludes",
@@ -119,24 +126,60 @@ def hue_groups(runs: pd.DataFrame, hue: str | None) -> list[tuple[str | None, pd
     return [(level_text(lv), runs[runs[hue] == lv]) for lv in levels]
 
 
-def draw_levels(ax, table: pd.DataFrame, name: str | None, offset: float = 0.0) -> None:
-    """A line with an interval band (numeric levels) or points with error bars (categories)."""
+def pooling_note(runs: pd.DataFrame, hidden: list[str], hue: str | None = None) -> str:
+    """What a figure pools over (swept parameters it does not show) and which ``hue`` levels
+    it leaves out; empty when it shows everything."""
+    parts = []
+    if hidden:
+        parts.append("pooled over " + ", ".join(
+            f"{p.replace('_', ' ')} ({runs[p].nunique()} levels)" for p in hidden
+        ))
+    if hue is not None and runs[hue].nunique() > MAX_LINES:
+        shown = len(hue_groups(runs, hue))
+        parts.append(f"{shown} of {runs[hue].nunique()} {hue.replace('_', ' ')} levels shown")
+    return "; ".join(parts)
+
+
+def add_note(fig: Figure, text: str) -> None:
+    """A small note above a figure without a legend above it (else see :func:`legend_above`)."""
+    if text:
+        fig.suptitle(text, x=0.01, ha="left", fontsize=6.5, fontstyle="italic")
+
+
+def draw_levels(
+    ax, table: pd.DataFrame, name: str | None, offset: float = 0.0, *, categorical: bool = False
+) -> None:
+    """A line with an interval band (numeric levels) or points with error bars (categories).
+
+    On a categorical axis (``categorical``, or non-numeric levels) nothing joins the points:
+    a line would invent values between categories and cross those without data.
+    """
     x, ticks = positions(table["level"])
     y, low, high = (table[c].to_numpy(float) for c in ("mean", "low", "high"))
-    if ticks is None:
+    if ticks is None and not categorical:
         (line,) = ax.plot(x, y, marker="o", label=name)
         ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
         return
-    ax.errorbar(x + offset, y, yerr=[y - low, high - y], fmt="o", capsize=2, label=name)
-    ax.set_xticks(x, ticks)
+    err = np.nan_to_num(np.vstack([y - low, high - y]), nan=0.0)
+    ax.errorbar(x + offset, y, yerr=err, fmt="o", capsize=2, label=name)
+    if ticks is not None:
+        ax.set_xticks(x, ticks)
 
 
-def legend_above(fig: Figure, ax, title: str | None) -> None:
-    """One legend above the panels (outside the data, so it never hides a line or band)."""
+def legend_above(fig: Figure, ax, title: str | None, note: str = "") -> None:
+    """One legend above the panels (outside the data, so it never hides a line or band).
+
+    A pooling ``note`` goes under the legend title (or, without a legend, above the figure),
+    so the two never overlap.
+    """
     handles, names = ax.get_legend_handles_labels()
-    if handles:
-        ncols = len(handles) if len(handles) <= 4 else (3 if fig.get_figwidth() <= ONE_COLUMN else 6)
-        fig.legend(handles, names, title=title, loc="outside upper center", ncols=ncols)
+    if not handles:
+        add_note(fig, note)
+        return
+    if note:
+        title = f"{title}\n({note})" if title else f"({note})"
+    ncols = len(handles) if len(handles) <= 4 else (3 if fig.get_figwidth() <= ONE_COLUMN else 6)
+    fig.legend(handles, names, title=title, loc="outside upper center", ncols=ncols)
 
 
 def point_labels(results: Results) -> pd.Series:
@@ -157,40 +200,48 @@ def sample_skip(results: Results) -> str | None:
 def heed_vs_rivalry(results: Results, out_dir: Path) -> FigureResult:
     """Pooled heed rate against rivalry, one line (with interval band) per level of another
     swept parameter. With rivalry swept the x axis is the rivalry parameter; otherwise it is
-    the dyad's rivalry band (low / mid / high), which every run records."""
+    the dyad's rivalry band (low / mid / high), which every run records, drawn as points with
+    error bars (a band without delivered warnings stays empty). Swept parameters not shown
+    are named in a "pooled over" note."""
     if skip := sample_skip(results):
         return None, skip
     params = swept(results)
     runs = results.ok
     if "rivalry" in params:
-        hue = next((p for p in params if p != "rivalry"), None)
+        others = [p for p in params if p != "rivalry"]
         xlabel = label("rivalry")
-        tables = [
-            (name, rate_by_level(cells_by_parameter(g, "rivalry")).rename(columns={"rate": "mean"}))
-            for name, g in hue_groups(runs, hue)
-        ]
+        cells: Callable[..., Any] = partial(cells_by_parameter, parameter="rivalry")
     elif all(f"delivered_{b}_rivalry" in runs for b in BANDS):
-        hue = params[0] if params else None
+        others = params
         xlabel = "rivalry band of the dyad"
-        tables = [
-            (name, rate_by_level(cells_by_band(g)).rename(columns={"rate": "mean"}))
-            for name, g in hue_groups(runs, hue)
-        ]
+        cells = cells_by_band
     else:
         return None, "rivalry is not swept and the runs have no per-band heed counts"
+    hue = others[0] if others else None
+    tables = [
+        (name, rate_by_level(cells(g)).rename(columns={"rate": "mean"}))
+        for name, g in hue_groups(runs, hue)
+    ]
     if all(t.empty for _, t in tables):
         return None, "no delivered warnings: no heed rate to plot"
+    note = pooling_note(runs, others[1:], hue)
     with figure(ONE_COLUMN, 2.8) as fig:
         ax = fig.add_subplot()
-        for name, table in tables:
-            if not table.empty:
+        shown = [(name, table) for name, table in tables if not table.empty]
+        for i, (name, table) in enumerate(shown):
+            if "rivalry" in params:
                 draw_levels(ax, table, name)
+            else:
+                draw_levels(ax, table, name, offset=0.1 * (i - (len(shown) - 1) / 2), categorical=True)
         if "rivalry" not in params:
             ax.set_xticks(range(len(BANDS)), BANDS)
+            ax.set_xlim(-0.5, len(BANDS) - 0.5)
         ax.set(xlabel=xlabel, ylabel="heed rate (share of delivered)", ylim=(0, 1))
         if hue is not None:
-            legend_above(fig, ax, label(hue))
-        return save(fig, out_dir, "heed_vs_rivalry"), "heed rate against rivalry"
+            legend_above(fig, ax, label(hue), note)
+        else:
+            add_note(fig, note)
+        return save(fig, out_dir, "heed_vs_rivalry"), "heed rate against rivalry" + (f" ({note})" if note else "")
 
 
 def outcomes_vs_parameter(results: Results, out_dir: Path) -> FigureResult:
@@ -204,6 +255,7 @@ def outcomes_vs_parameter(results: Results, out_dir: Path) -> FigureResult:
     x, hue = params[0], (params[1] if len(params) > 1 else None)
     outcomes = [o for o in ("heed_rate", "mean_trust", "casualties") if o in results.ok]
     groups = hue_groups(results.ok, hue)
+    note = pooling_note(results.ok, params[2:], hue)
     with figure(TWO_COLUMNS, 2.4) as fig:
         axes = fig.subplots(1, len(outcomes), squeeze=False)[0]
         for ax, outcome in zip(axes, outcomes, strict=True):
@@ -213,8 +265,10 @@ def outcomes_vs_parameter(results: Results, out_dir: Path) -> FigureResult:
             if BY_NAME[outcome].kind in (Kind.RATE, Kind.MEAN):
                 ax.set_ylim(0, 1)
         if hue is not None:
-            legend_above(fig, axes[-1], label(hue))
-        return save(fig, out_dir, "outcomes_vs_parameter"), f"outcomes against {x}"
+            legend_above(fig, axes[-1], label(hue), note)
+        else:
+            add_note(fig, note)
+        return save(fig, out_dir, "outcomes_vs_parameter"), f"outcomes against {x}" + (f" ({note})" if note else "")
 
 
 def heatmap(results: Results, out_dir: Path, outcome: str = "heed_rate") -> FigureResult:
@@ -233,6 +287,7 @@ def heatmap(results: Results, out_dir: Path, outcome: str = "heed_rate") -> Figu
         for (vx, vy), g in results.ok.groupby([px, py], sort=True)
     ]
     grid = pd.DataFrame(cells).pivot(index=py, columns=px, values="value")
+    note = pooling_note(results.ok, params[2:])
     with figure(ONE_COLUMN, 3.0) as fig:
         ax = fig.add_subplot()
         # The colour range is the data's, not [0, 1]: differences between cells are the point,
@@ -244,7 +299,8 @@ def heatmap(results: Results, out_dir: Path, outcome: str = "heed_rate") -> Figu
             annotate(ax, image, grid.to_numpy(float))
         ax.set(xlabel=label(px), ylabel=label(py))
         fig.colorbar(image, ax=ax, label=label(outcome))
-        return save(fig, out_dir, f"heatmap_{outcome}"), f"{outcome} over {px} x {py}"
+        add_note(fig, note)
+        return save(fig, out_dir, f"heatmap_{outcome}"), f"{outcome} over {px} x {py}" + (f" ({note})" if note else "")
 
 
 def annotate(ax, image, values: np.ndarray) -> None:
@@ -283,8 +339,13 @@ def outcome_distributions(results: Results, out_dir: Path) -> FigureResult:
 
 
 def trust_trajectories(results: Results, out_dir: Path) -> FigureResult:
-    """Mean trust over time: median and inter-quartile band across runs, one line per design
-    point (or per level of the first swept parameter when there are many points)."""
+    """Mean trust over time: median and inter-quartile band across runs.
+
+    Up to MAX_LINES design points: one line per point in one panel. More points: one line per
+    level of the first swept parameter and one panel per level of the second (at most
+    MAX_LINES of each, evenly thinned), so no swept parameter is pooled unseen; parameters
+    beyond the second are pooled and named in a note, as are thinned levels.
+    """
     series = results.series
     if series is None or series.empty or "mean_trust" not in series:
         return None, "no timeseries.parquet (set record_series = true in the experiment)"
@@ -292,24 +353,52 @@ def trust_trajectories(results: Results, out_dir: Path) -> FigureResult:
     labels = point_labels(results)
     runs = results.ok[["run_id", "point_id", *params]]
     data = series.merge(runs, on="run_id", how="inner")
+    panels: list[tuple[str | None, pd.DataFrame]] = [(None, data)]
     if len(labels) <= MAX_LINES:
         data["line"] = data["point_id"].map(labels)
         title = label(params[0]) if len(params) == 1 else " / ".join(p.replace("_", " ") for p in params)
+        panels, note = [(None, data)], ""
     else:
-        data = pd.concat([g.assign(line=n) for n, g in hue_groups(data, params[0])])
-        title = label(params[0])
-    with figure(ONE_COLUMN, 3.0) as fig:
-        ax = fig.add_subplot()
-        for name, g in data.groupby("line", sort=False):
-            q = g.groupby("day")["mean_trust"].quantile([0.25, 0.5, 0.75]).unstack()
-            (line,) = ax.plot(q.index, q[0.5], label=name)
-            ax.fill_between(q.index, q[0.25], q[0.75], color=line.get_color(), alpha=0.2,
-                            linewidth=0)
+        hue, facet = params[0], (params[1] if len(params) > 1 else None)
+        note = pooling_note(results.ok, params[2:], hue)
+        if facet is not None:
+            extra = pooling_note(results.ok, [], facet)
+            note = "; ".join(t for t in (note, extra) if t)
+        panels = [
+            (None if facet is None else f"{facet.replace('_', ' ')} = {name}",
+             pd.concat([g.assign(line=n) for n, g in hue_groups(part, hue)]))
+            for name, part in hue_groups(data, facet)
+        ]
+        title = label(hue)
+    ncols = min(len(panels), 4)
+    nrows = -(-len(panels) // ncols)
+    width = ONE_COLUMN if len(panels) == 1 else TWO_COLUMNS
+    height = 3.0 if len(panels) == 1 else 0.7 + 2.0 * nrows
+    with figure(width, height) as fig:
+        axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
+        for ax, (panel, part) in zip(axes, panels, strict=False):
+            for name, g in part.groupby("line", sort=False):
+                q = g.groupby("day")["mean_trust"].quantile([0.25, 0.5, 0.75]).unstack()
+                (line,) = ax.plot(q.index, q[0.5], label=name)
+                ax.fill_between(q.index, q[0.25], q[0.75], color=line.get_color(), alpha=0.2,
+                                linewidth=0)
+            if panel is not None:
+                ax.set_title(panel)
+        for ax in axes[len(panels):]:
+            ax.set_visible(False)
         # Autoscaled (not [0, 1]): trust moves by a few hundredths a year, which is the finding.
-        ax.set(xlabel="day", ylabel=label("mean_trust"))
+        for i, ax in enumerate(axes[: len(panels)]):
+            if i + ncols >= len(panels):  # no panel below: label the day axis here
+                ax.set_xlabel("day")
+                ax.xaxis.set_tick_params(labelbottom=True)
+            if i % ncols == 0:
+                ax.set_ylabel(label("mean_trust"))
         if params:
-            legend_above(fig, ax, title)
-        return save(fig, out_dir, "trust_trajectories"), "trust over time"
+            legend_above(fig, axes[0], title, note)
+        else:
+            add_note(fig, note)
+        message = "trust over time" + (f" ({note})" if note else "")
+        return save(fig, out_dir, "trust_trajectories"), message
 
 
 def waiver_reasons(results: Results, out_dir: Path) -> FigureResult:
@@ -322,6 +411,7 @@ def waiver_reasons(results: Results, out_dir: Path) -> FigureResult:
     params = swept(results)
     key = params[0] if params and not results.design.kind.is_sample else None
     means = runs.groupby(key)[columns].mean() if key else runs[columns].mean().to_frame("all runs").T
+    note = pooling_note(runs, params[1:] if key else params)
     with figure(ONE_COLUMN, 1.2 + 0.22 * len(means)) as fig:
         ax = fig.add_subplot()
         left = np.zeros(len(means))
@@ -332,8 +422,8 @@ def waiver_reasons(results: Results, out_dir: Path) -> FigureResult:
             left += values
         ax.set_yticks(range(len(means)), ticks)
         ax.set(xlabel="waived warnings per run", ylabel=label(key) if key else "")
-        fig.legend(loc="outside upper center", ncols=2)
-        return save(fig, out_dir, "waiver_reasons"), "waiver reasons"
+        fig.legend(loc="outside upper center", ncols=2, title=f"({note})" if note else None)
+        return save(fig, out_dir, "waiver_reasons"), "waiver reasons" + (f" ({note})" if note else "")
 
 
 def sensitivity_bars(results: Results, out_dir: Path) -> FigureResult:

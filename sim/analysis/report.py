@@ -9,8 +9,9 @@ log, rivalry not varied, not a sampled design) yields a message instead of a tab
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -30,6 +31,13 @@ class Table:
 
 Step = tuple[Table | None, str]
 
+TABLE_STEMS: tuple[str, ...] = (
+    "summary", "key_outcomes", "heed_by_rivalry", "heed_trend", "heed_pairwise",
+    "heed_regression", "sobol", "prcc",
+)
+"""Every table ``analyses`` can write; ``analyze`` removes those it skipped this time."""
+TABLE_EXTENSIONS: tuple[str, ...] = ("csv", "md", "tex")
+
 
 def analyses(results: Results, confidence: float = CONFIDENCE) -> Iterator[Step]:
     """Yield each table (or a reason it was skipped) in report order."""
@@ -39,7 +47,8 @@ def analyses(results: Results, confidence: float = CONFIDENCE) -> Iterator[Step]
     yield from rivalry_comparisons(results, confidence)
     yield guarded(lambda: Table(
         "heed_regression",
-        "Logistic regression of heeding on dyad rivalry and swept parameters (run-clustered SE)",
+        "Logistic regression of heeding on dyad rivalry and swept parameters "
+        f"({_cluster_text(results)}-clustered SE)",
         compare.heed_regression(results, confidence),
     ))
     yield from sensitivity_tables(results, confidence)
@@ -51,6 +60,7 @@ class RivalryLevels:
 
     by_parameter: bool
     strata: list[str]
+    cluster: str = compare.REPLICATION
 
     @property
     def name(self) -> str:
@@ -58,15 +68,16 @@ class RivalryLevels:
 
     def cells(self, runs: pd.DataFrame) -> pd.DataFrame:
         if self.by_parameter:
-            return compare.cells_by_parameter(runs, "rivalry")
-        return compare.cells_by_band(runs)
+            return compare.cells_by_parameter(runs, "rivalry", cluster=self.cluster)
+        return compare.cells_by_band(runs, cluster=self.cluster)
 
 
 def rivalry_levels(results: Results) -> RivalryLevels:
     varying = [p for p in results.design.parameters if results.ok[p].nunique() > 1]
+    cluster = compare.cluster_column(results.design.kind)
     if "rivalry" in varying:
-        return RivalryLevels(True, [p for p in varying if p != "rivalry"])
-    return RivalryLevels(False, varying)
+        return RivalryLevels(True, [p for p in varying if p != "rivalry"], cluster)
+    return RivalryLevels(False, varying, cluster)
 
 
 def rivalry_comparisons(results: Results, confidence: float) -> Iterator[Step]:
@@ -80,7 +91,9 @@ def rivalry_comparisons(results: Results, confidence: float) -> Iterator[Step]:
         yield None, "heed by rivalry: fewer than two rivalry levels with delivered warnings"
         return
     levels = compare.rate_by_level(cells, confidence).rename(columns={"level": spec.name})
-    yield Table("heed_by_rivalry", "Pooled heed rate by rivalry level (run-clustered Wilson interval)", levels), ""
+    caption = "Pooled heed rate by rivalry level (clustered Wilson interval; clusters = "
+    caption += f"{_cluster_text(results)}s)"
+    yield Table("heed_by_rivalry", caption, levels), ""
     groups = [("all", runs)]
     if spec.strata:
         groups += [(_stratum(k, spec.strata), g) for k, g in runs.groupby(spec.strata)]
@@ -94,11 +107,13 @@ def rivalry_comparisons(results: Results, confidence: float) -> Iterator[Step]:
         rows.append({"stratum": name, **asdict(trend)})
     yield Table("heed_trend", f"Trend of heed rate in {spec.name}: slope = change in heed rate per unit", pd.DataFrame(rows)), ""
     pairs = compare.pairwise(cells, confidence).rename(columns={"level_a": "a", "level_b": "b"})
-    yield Table("heed_pairwise", "Pairwise differences in heed rate (b - a), Holm-adjusted p", pairs), ""
+    caption = f"Pairwise differences in heed rate (b - a), paired by {_cluster_text(results)}, Holm-adjusted p"
+    yield Table("heed_pairwise", caption, pairs), ""
 
 
 def sensitivity_tables(results: Results, confidence: float) -> Iterator[Step]:
     kind = results.design.kind
+    make: Callable[[Results, str, float], Any]
     if kind is DesignKind.SOBOL:
         make, stem, caption = sensitivity.sobol_table, "sobol", "Sobol indices (first order S1, total ST)"
     elif kind is DesignKind.LHS:
@@ -127,6 +142,10 @@ def guarded(make) -> Step:
     except UserError as exc:
         return None, str(exc)
     return table, ""
+
+
+def _cluster_text(results: Results) -> str:
+    return "replication" if compare.cluster_column(results.design.kind) == compare.REPLICATION else "run"
 
 
 def _stratum(key: object, names: list[str]) -> str:

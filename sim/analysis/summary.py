@@ -1,8 +1,11 @@
-"""Per-design-point summaries of every outcome: n, mean, SD and a 95% interval.
+"""Per-design-point summaries of every outcome: n, mean, SD over runs and a 95% interval.
 
 Counts, amounts and means get a bootstrap interval of the mean over runs; rates get the
 pooled estimate (sum of numerators over sum of denominators) with the run-clustered Wilson
-interval (see :mod:`sim.analysis.intervals`). For sampled designs (LHS, Sobol) every point is
+interval (see :mod:`sim.analysis.intervals`). The ``sd_per_run`` column is the SD of the
+per-run values over runs; for a rate these are the unweighted per-run rates, so it describes
+run-to-run spread and is *not* the standard error of the pooled ``mean`` next to it. With
+fewer than two runs ``low`` and ``high`` are empty (no interval can be estimated). For sampled designs (LHS, Sobol) every point is
 distinct and has only a few replications, so one row per outcome summarises the whole design.
 """
 
@@ -50,7 +53,7 @@ def summarise(results: Results, confidence: float = CONFIDENCE) -> pd.DataFrame:
 
 
 def describe(runs: pd.DataFrame, outcome: Outcome, confidence: float = CONFIDENCE) -> dict:
-    """n, mean, SD and interval of one outcome over ``runs`` (pooled for rates)."""
+    """n, mean, SD over runs and interval of one outcome over ``runs`` (pooled for rates)."""
     values = runs[outcome.name].astype(float)
     if outcome.kind is Kind.RATE:
         assert outcome.numerator is not None and outcome.denominator is not None
@@ -62,7 +65,7 @@ def describe(runs: pd.DataFrame, outcome: Outcome, confidence: float = CONFIDENC
     finite = values[np.isfinite(values)]
     return {
         "outcome": outcome.name, "unit": outcome.unit, "n": iv.n, "mean": iv.estimate,
-        "sd": float(finite.std(ddof=1)) if finite.size > 1 else np.nan,
+        "sd_per_run": float(finite.std(ddof=1)) if finite.size > 1 else np.nan,
         "low": iv.low, "high": iv.high, "interval": method,
     }
 
@@ -81,13 +84,13 @@ def key_table(summary: pd.DataFrame, outcomes: tuple[str, ...] = KEY_OUTCOMES) -
     return firsts.join(wide).reset_index()
 
 
-_DESCRIBE_COLUMNS = {"outcome", "unit", "n", "mean", "sd", "low", "high", "interval"}
+_DESCRIBE_COLUMNS = {"outcome", "unit", "n", "mean", "sd_per_run", "low", "high", "interval"}
 
 
 def _cell(iv: Interval) -> str:
     if not np.isfinite(iv.estimate):
         return ""
     if not (np.isfinite(iv.low) and np.isfinite(iv.high)):
-        return format_value(iv.estimate)
+        return f"{format_value(iv.estimate)} [n/a]"
     return f"{format_value(iv.estimate)} [{format_value(iv.low)}, {format_value(iv.high)}]"
 

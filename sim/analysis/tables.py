@@ -1,5 +1,5 @@
-"""Write a table as CSV (full precision, for re-use), Markdown (for the README and terminal)
-and LaTeX booktabs (for papers) into ``DIR/tables/``.
+"""Write a table as CSV (full precision: each float's shortest round-trip repr, for re-use),
+Markdown (for the README and terminal) and LaTeX booktabs (for papers) into ``DIR/tables/``.
 
 The LaTeX and Markdown writers are small and local rather than ``DataFrame.to_latex`` /
 ``to_markdown``: those need jinja2 or tabulate and their output changes between pandas
@@ -103,8 +103,25 @@ def write_table(frame: pd.DataFrame, directory: Path, stem: str, caption: str = 
     """Write ``stem.csv``, ``stem.md`` and ``stem.tex`` into ``directory``; return the paths."""
     directory.mkdir(parents=True, exist_ok=True)
     paths = [directory / f"{stem}.{ext}" for ext in ("csv", "md", "tex")]
-    frame.to_csv(paths[0], index=False, float_format="%.6g", lineterminator="\n")
+    frame.to_csv(paths[0], index=False, lineterminator="\n")  # floats as repr: full precision
     heading = f"**{caption}**\n\n" if caption else ""
     paths[1].write_text(heading + to_markdown(frame), encoding="utf-8")
     paths[2].write_text(to_latex(frame, caption, f"tab:{stem}"), encoding="utf-8")
     return paths
+
+
+def remove_stale(directory: Path, stems: set[str] | list[str], extensions: tuple[str, ...]) -> list[Path]:
+    """Delete ``stem.ext`` in ``directory`` for the given stems and extensions only; return them.
+
+    ``analyze`` and ``plot`` call this with the outputs they know how to write but skipped this
+    time, so a folder re-swept with another design does not keep stale tables or figures next
+    to the new ones. Nothing but those exact names is touched.
+    """
+    removed = []
+    for stem in sorted(stems):
+        for ext in extensions:
+            path = directory / f"{stem}.{ext}"
+            if path.is_file():
+                path.unlink()
+                removed.append(path)
+    return removed

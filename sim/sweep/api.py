@@ -71,6 +71,7 @@ class Estimate:
     seconds_per_run: float
     slots: int
     conflict: str = ""
+    dask: str = ""
 
     @property
     def seconds(self) -> float:
@@ -94,16 +95,21 @@ class Estimate:
             lines.append(f"note: the sweep would be refused: {self.conflict}")
         lines.append(f"estimate: {self.seconds_per_run * 1000:.1f} ms per run, about "
                      f"{_duration(self.seconds)} on {self.slots} worker(s)")
+        if self.dask:
+            lines.append(f"note: the estimate assumes {self.slots} local worker(s), not the Dask "
+                         f"cluster at {self.dask} (not contacted); on the cluster expect about "
+                         f"{_duration(self.seconds * self.slots)} divided by its total threads")
         return "\n".join(lines)
 
 
 def estimate(experiment: Experiment, *, workers: int | None = None, out: str | Path | None = None,
-             samples: int = 3, run_fn: RunFn | None = None) -> Estimate:
+             samples: int = 3, run_fn: RunFn | None = None, dask: Any = None) -> Estimate:
     """Count the runs and time ``samples`` of them (after one warm-up) in this process;
     writes nothing.
 
     The estimate assumes near-linear speed-up over local workers (the benchmark measures how
-    near); for Dask pass ``workers`` as the cluster's total threads.
+    near); for Dask pass ``workers`` as the cluster's total threads. ``dask`` (an address, as
+    ``--dask`` gives) is not contacted: the text then says the estimate is for local workers.
     """
     the_plan = plan(experiment)
     out_dir = SweepOptions(out_dir=Path(out) if out else None).out_for(experiment)
@@ -124,7 +130,8 @@ def estimate(experiment: Experiment, *, workers: int | None = None, out: str | P
     per_run = (time.perf_counter() - t0) / len(timed)
     executor = ExecutorSpec.choose(workers)
     slots = 1 if executor.kind is ExecutorKind.SERIAL else executor.workers or 1
-    return Estimate(the_plan, done, per_run, slots, conflict)
+    where = "" if dask is None else str(dask)
+    return Estimate(the_plan, done, per_run, slots, conflict, where)
 
 
 def read_runs(out_dir: str | Path) -> pd.DataFrame:

@@ -45,7 +45,7 @@ def handler(args: argparse.Namespace) -> int:
 
     experiment = api.load_experiment(args.file)
     if args.dry_run:
-        print(api.estimate(experiment, workers=args.workers, out=args.out).text())
+        print(api.estimate(experiment, workers=args.workers, out=args.out, dask=args.dask).text())
         return 0
     summary = api.run_experiment(experiment, out=args.out, workers=args.workers,
                                  dask=args.dask, force=args.force, progress=not args.quiet)

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -79,7 +80,7 @@ class SweepPlan:
     def total(self) -> int:
         return self.points * len(self.seeds)
 
-    def tasks(self, skip: set[int] = frozenset()) -> Iterator[RunTask]:
+    def tasks(self, skip: AbstractSet[int] = frozenset()) -> Iterator[RunTask]:
         """Runs in ``run_id`` order: ``run_id = point_id * replications + replication``."""
         reps = len(self.seeds)
         for point_id, values in enumerate(self.design.points):
@@ -89,9 +90,12 @@ class SweepPlan:
                     yield RunTask(run_id, point_id, k, seed, values)
 
     def template(self, run_fn: RunFn | None = None) -> RunTemplate:
+        """What every run shares. A scenario file goes by absolute path, so workers whose
+        working directory differs (Dask) find it; the file must be there on every worker."""
         e = self.experiment
-        return RunTemplate(ModelParams.from_mapping(e.fixed, origin=e.origin), e.scenario,
-                           e.days, e.record_warnings, e.record_series, run_fn)
+        scenario = str(Path(e.scenario).resolve()) if e.scenario_sha256 else e.scenario
+        return RunTemplate(ModelParams.from_mapping(e.fixed, origin=e.origin), scenario,
+                           e.days, e.record_warnings, e.record_series, run_fn, e.scenario_sha256)
 
     def fingerprint(self) -> str:
         """Hash of everything that determines the results: file text, parsed experiment
@@ -146,21 +150,26 @@ def run_experiment(experiment: Experiment, options: SweepOptions | None = None) 
     the_plan = plan(experiment)
     fingerprint = the_plan.fingerprint()
     store = Store(options.out_for(experiment))
+    # Nothing is written or deleted until the folder is known to be a sweep's (or new) and the
+    # executor is up: a wrong --out or an unreachable --dask leaves the folder as it was.
     if options.force:
-        store.clear()
-    store.check(fingerprint, experiment.origin)
-    if store.is_complete(fingerprint):
-        manifest = store.manifest() or {}
-        return SweepSummary(store.out, the_plan.total, 0, the_plan.total,
-                            int(manifest.get("runs_failed", 0)), time.perf_counter() - started,
-                            manifest.get("first_failure", ""))
-    state = store.begin({"fingerprint": fingerprint, "experiment_file": experiment.origin,
-                         "started": _now(), "total": the_plan.total})
+        store.recognise(experiment.origin)
+    else:
+        store.check(fingerprint, experiment.origin)
+        if store.is_complete(fingerprint):
+            manifest = store.manifest() or {}
+            return SweepSummary(store.out, the_plan.total, 0, the_plan.total,
+                                int(manifest.get("runs_failed", 0)),
+                                time.perf_counter() - started, manifest.get("first_failure", ""))
     template = the_plan.template(options.run_fn)
     if options.run_fn is None:
-        _preload(experiment.scenario)
+        _preload(template.scenario)
     failed_now = 0
     with open_executor(options.executor) as (executor, slots):
+        if options.force:
+            store.clear()
+        state = store.begin({"fingerprint": fingerprint, "experiment_file": experiment.origin,
+                             "started": _now(), "total": the_plan.total})
         # Built after the pool has forked, so the workers do not inherit (and, as Python's
         # reference counting touches them, copy) per-run bookkeeping that grows with the sweep.
         done = store.done_run_ids(tidy=True)
@@ -284,7 +293,9 @@ def _manifest(the_plan: SweepPlan, fingerprint: str, state: dict[str, Any],
         "experiment": e.describe(),
         "design": the_plan.design.describe(),
         "design_file_sha256": e.design.file_sha256,
+        "design_text": e.design.file_text,
         "scenario_sha256": e.scenario_sha256,
+        "scenario_text": e.scenario_text,
         "runs_total": the_plan.total,
         "runs_done": the_plan.total,
         "runs_ok": the_plan.total - failed,

@@ -26,6 +26,11 @@ from typing import Any
 
 from sim.errors import UserError
 
+CONNECT_TIMEOUT = "10s"
+"""How long to wait for a Dask scheduler before giving up (before anything is written)."""
+
+DASK_ADDRESS = "a running Dask scheduler's address tcp://host:port, e.g. tcp://scheduler:8786"
+
 
 class ExecutorKind(StrEnum):
     SERIAL = "serial"  # in this process, one run after another
@@ -125,10 +130,20 @@ def _dask_client(address: Any) -> Iterator[Any]:
     if isinstance(address, Client):
         yield address
         return
+    from distributed.comm import get_address_host_port
+
+    try:  # checked before any Client exists: a Client failing on a bad address can hang
+        if not str(address).startswith("inproc://"):  # in-process LocalCluster: no port
+            get_address_host_port(address)
+    except (ValueError, TypeError) as exc:  # no port, unknown scheme, not a string
+        raise UserError(f"--dask: got {address!r} ({exc}); allowed: {DASK_ADDRESS}") from None
     try:
-        client = Client(address, timeout="10s")
+        client = Client(address, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as exc:
-        raise UserError(f"--dask: cannot reach the scheduler at {address!r}: {exc}") from None
+        raise UserError(f"--dask: cannot reach the scheduler at {address!r} ({exc}); "
+                        f"allowed: {DASK_ADDRESS}") from None
+    except (ValueError, TypeError) as exc:  # malformed: no port, unknown scheme, not a string
+        raise UserError(f"--dask: got {address!r} ({exc}); allowed: {DASK_ADDRESS}") from None
     try:
         yield client
     finally:

@@ -72,6 +72,7 @@ class DesignSpec:
     columns: tuple[str, ...] = ()
     file: str | None = None
     file_sha256: str | None = None
+    file_text: str | None = None
 
     @property
     def parameters(self) -> tuple[str, ...]:
@@ -88,7 +89,9 @@ class Experiment:
     """A validated experiment: what to run, how often and with which root seed.
 
     ``text`` and ``sha256`` are the experiment file's exact text and hash (recorded in the
-    manifest and used to refuse mixing results of a changed file into an old folder).
+    manifest and used to refuse mixing results of a changed file into an old folder);
+    ``scenario_text`` is a scenario file's text (None for a built-in scenario), recorded in the
+    manifest with the design CSV's text so a results folder documents its own inputs.
     """
 
     name: str
@@ -103,6 +106,7 @@ class Experiment:
     record_series: bool = False
     path: Path | None = None
     scenario_sha256: str | None = None
+    scenario_text: str | None = None
     text: str = ""
     sha256: str = ""
 
@@ -175,8 +179,8 @@ def parse_experiment(text: str, *, path: Path | None = None, name: str | None = 
     exp_name = _text(data, "name", origin, default=default_name)
     if not exp_name or not _NAME.match(exp_name):
         raise UserError(f"{origin}: name: got {exp_name!r}; allowed: {KEYS['name']}")
-    scenario, scenario_sha256 = _scenario(_text(data, "scenario", origin, default="default"),
-                                          path, origin)
+    scenario, scenario_sha256, scenario_text = _scenario(
+        _text(data, "scenario", origin, default="default"), path, origin)
     fixed = _table(data, "fixed", origin)
     fixed_values = P.check_mapping(fixed, origin=f"{origin} [fixed]")
     design_keys = [k for k in ("grid", "sample", "design") if k in data]
@@ -209,6 +213,7 @@ def parse_experiment(text: str, *, path: Path | None = None, name: str | None = 
         record_series=_flag(data, "record_series", False, origin),
         path=path,
         scenario_sha256=scenario_sha256,
+        scenario_text=scenario_text,
         text=text,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
@@ -307,7 +312,8 @@ def _points(value: Any, path: Path | None, origin: str) -> DesignSpec:
     csv_path, raw = _read_beside(value, path, "design", origin)
     where = str(csv_path)
     try:
-        lines = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
+        text = raw.decode("utf-8")
+        lines = list(csv.reader(text.removeprefix("\ufeff").splitlines()))
     except (UnicodeDecodeError, csv.Error) as exc:
         raise UserError(f"{where}: malformed CSV: {exc}") from None
     lines = [row for row in lines if any(cell.strip() for cell in row)]
@@ -325,7 +331,7 @@ def _points(value: Any, path: Path | None, origin: str) -> DesignSpec:
         rows.append(tuple(s.parse(cell, origin=f"{where} line {number}")
                           for s, cell in zip(specs, row, strict=True)))
     return DesignSpec(kind=DesignKind.POINTS, rows=tuple(rows), columns=columns,
-                      file=value, file_sha256=hashlib.sha256(raw).hexdigest())
+                      file=value, file_sha256=hashlib.sha256(raw).hexdigest(), file_text=text)
 
 
 # --- small typed getters ----------------------------------------------------------------------
@@ -374,20 +380,25 @@ def _read_beside(name: str, path: Path | None, key: str, origin: str) -> tuple[P
         raise UserError(f"{origin}: {key}: cannot read {str(file)!r}: {exc}") from None
 
 
-def _scenario(name: str, path: Path | None, origin: str) -> tuple[str, str | None]:
+def _scenario(name: str, path: Path | None, origin: str) -> tuple[str, str | None, str | None]:
     """A built-in scenario name, or a scenario file (relative to the experiment file) checked
-    now and returned as a path with its hash (a changed scenario file changes the results)."""
+    now and returned as a path with its hash (a changed scenario file changes the results) and
+    its text (for the manifest)."""
     from sim.scenarios import load_scenario, scenario_names
 
     if name.endswith(".toml"):
         file, raw = _read_beside(name, path, "scenario", origin)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UserError(f"{origin}: scenario: {str(file)!r} is not UTF-8 text: {exc}") from None
         load_scenario(str(file))
-        return str(file), hashlib.sha256(raw).hexdigest()
+        return str(file), hashlib.sha256(raw).hexdigest(), text
     names = scenario_names()
     if name not in names:
         raise UserError(f"{origin}: scenario: got {name!r}; allowed: {', '.join(names)} "
                         "or the path of a scenario .toml file")
-    return name, None
+    return name, None, None
 
 
 def plain(value: Any) -> Any:

@@ -7,7 +7,7 @@ Layout of ``out/``::
     .sweep/parts/part-<first run_id>-<token>/{runs,warnings,timeseries}.arrow
 
 Each chunk's tables are written as uncompressed Arrow IPC files (several times faster to write
-and read back than Parquet; they are working storage only) into into a temporary directory that is then renamed into
+and read back than Parquet; they are working storage only) into a temporary directory that is then renamed into
 ``parts/`` (a rename is atomic on POSIX), so a part is either entirely there or not at all and
 a killed sweep loses only the runs in flight. The set of finished runs is the union of the
 parts' ``run_id`` columns. When every run is done the parts are merged (in ``run_id`` order)
@@ -17,6 +17,12 @@ still has its parts or already has complete final files.
 
 ``state.json`` holds the experiment's fingerprint: a later sweep into the same folder with a
 different experiment (or design file, or size) is refused instead of silently mixing results.
+
+A sweep writes only into a folder it recognises: a new or empty one, one holding just
+``figures/`` and ``tables/`` (committed in the repository, so a fresh clone has them), or one
+made by an earlier sweep (``.sweep/`` working storage or a warnsim ``manifest.json``). Any other
+non-empty folder is refused, even with ``--force``, so a mistyped ``--out`` never overwrites or
+deletes files that are not a sweep's.
 """
 
 from __future__ import annotations
@@ -43,6 +49,11 @@ RUNS, WARNINGS, SERIES, MANIFEST = "runs.parquet", "warnings.parquet", "timeseri
 WORK = ".sweep"
 PART = {RUNS: "runs.arrow", WARNINGS: "warnings.arrow", SERIES: "timeseries.arrow"}
 FINAL_FILES = (RUNS, WARNINGS, SERIES, MANIFEST)
+ALLOWED_IN_NEW = ("figures", "tables")
+"""Subfolders that may exist in a results folder before its first sweep (the analysis writes
+them, and the repository commits them)."""
+MANIFEST_KEYS = ("fingerprint", "experiment_file", "runs_total")
+"""Keys every warnsim manifest has: a manifest.json without them is not a sweep's."""
 
 
 def runs_schema() -> pa.Schema:
@@ -74,11 +85,38 @@ class Store:
     def state(self) -> dict[str, Any] | None:
         return _read_json(self.state_path)
 
-    def check(self, fingerprint: str, origin: str) -> None:
-        """Refuse a folder holding results of a different experiment (writes nothing)."""
-        if self.out.exists() and not self.out.is_dir():
+    def recognise(self, origin: str) -> None:
+        """Refuse anything but a new or empty folder, one holding only ``figures/`` and
+        ``tables/``, or one an earlier sweep wrote (writes nothing). Run before :meth:`clear`:
+        ``--force`` discards an earlier sweep's files, never a folder that is not a sweep's."""
+        if not self.out.exists():
+            return
+        if not self.out.is_dir():
             raise UserError(f"{origin}: the output folder {str(self.out)!r} is a file; "
                             "allowed: a folder, new or made by an earlier sweep")
+        if self.work.is_dir() or self._has_warnsim_manifest():
+            return
+        others = sorted(p.name for p in self.out.iterdir()
+                        if not (p.name in ALLOWED_IN_NEW and p.is_dir()))
+        if others:
+            shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            raise UserError(
+                f"{origin}: the output folder {str(self.out)!r} is not empty ({shown}) and holds "
+                "no warnsim sweep results; choose a new or empty folder with --out, or empty "
+                "this one yourself"
+            )
+
+    def _has_warnsim_manifest(self) -> bool:
+        try:
+            found = json.loads((self.out / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return isinstance(found, dict) and all(k in found for k in MANIFEST_KEYS)
+
+    def check(self, fingerprint: str, origin: str) -> None:
+        """Refuse a folder that is not a sweep's (see :meth:`recognise`) or that holds
+        results of a different experiment (writes nothing)."""
+        self.recognise(origin)
         for found in (self.state(), self.manifest()):
             if found is not None and found.get("fingerprint") != fingerprint:
                 other = found.get("experiment_file", "?")
@@ -97,7 +135,8 @@ class Store:
                 and (self.out / RUNS).exists())
 
     def clear(self) -> None:
-        """``--force``: remove this sweep's files (and nothing else: figures stay)."""
+        """``--force``: remove this sweep's files (and nothing else: figures stay). Only for a
+        folder :meth:`recognise` accepts."""
         shutil.rmtree(self.work, ignore_errors=True)
         for name in FINAL_FILES:
             (self.out / name).unlink(missing_ok=True)

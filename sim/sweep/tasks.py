@@ -8,9 +8,12 @@ recorded as failed with its error, and the chunk goes on.
 
 from __future__ import annotations
 
+import hashlib
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 from sim.outcomes import OUTCOMES, Kind
@@ -26,7 +29,12 @@ STATUS_FAILED = "failed"
 
 @dataclass(frozen=True, slots=True)
 class RunTemplate:
-    """What every run of an experiment shares."""
+    """What every run of an experiment shares.
+
+    ``scenario_sha256`` is set for a scenario file: the file is read by path wherever a chunk
+    runs (so every Dask worker needs it at the same path), and each chunk first checks that the
+    file there is the one the experiment was started with.
+    """
 
     base: ModelParams
     scenario: str
@@ -34,6 +42,7 @@ class RunTemplate:
     record_warnings: bool
     record_series: bool
     run_fn: RunFn | None = None
+    scenario_sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +92,13 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     warnings = _empty(WARNING_COLUMNS) if t.record_warnings else None
     series = _empty(SERIES_COLUMNS) if t.record_series else None
     params: dict[int, ModelParams] = {}
+    problem = _scenario_problem(t)
     for task in chunk.tasks:
         for k in meta:
             runs[k].append(getattr(task, k))
         try:
+            if problem:
+                raise RuntimeError(problem)
             if task.point_id not in params:
                 params[task.point_id] = t.base.replace(**task.values)
             spec = RunSpec(params=params[task.point_id], scenario=t.scenario, days=t.days,
@@ -114,6 +126,22 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
             for name, values in cols.items():
                 dest[name].extend(values)
     return ChunkResult(runs, warnings, series)
+
+
+def _scenario_problem(t: RunTemplate) -> str:
+    """Why this process cannot run the template's scenario file ("" if it can)."""
+    if t.scenario_sha256 is None:
+        return ""
+    where = f"on {socket.gethostname()}"
+    try:
+        raw = Path(t.scenario).read_bytes()
+    except OSError as exc:
+        return (f"scenario file {t.scenario!r} cannot be read {where} ({exc}); every worker "
+                "needs it at the same path")
+    if hashlib.sha256(raw).hexdigest() != t.scenario_sha256:
+        return (f"scenario file {t.scenario!r} {where} differs from the one this sweep "
+                "was started with")
+    return ""
 
 
 def _empty(columns: tuple[str, ...]) -> dict[str, list[Any]]:
