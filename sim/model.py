@@ -92,7 +92,6 @@ class WarningModel(mesa.Model):
                    judgement=self.judgement)
             for i, a in enumerate(profiles)
         ]
-        self.capability = np.array([a.capability for a in profiles])
         self.threats = world.threats
         self.detections = world.detections
         self.fabrications = world.fabrications

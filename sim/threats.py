@@ -40,7 +40,6 @@ FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
 N_DETAILS = 3
-DETAIL_NAMES = ("timing", "location", "perpetrators")
 
 
 class U:

@@ -56,7 +56,6 @@ from sim.analysis.load import DesignKind, Results
 from sim.errors import UserError
 from sim.outcomes import BANDS, BY_NAME, Kind
 
-CELL_COLUMNS = ("cluster", "run", "level", "successes", "trials")
 """A *cells* frame: one row per (run, level) with the numerator and denominator of a rate,
 the run and the cluster it belongs to (its replication, or the run itself)."""
 
