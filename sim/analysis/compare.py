@@ -56,8 +56,9 @@ from sim.analysis.load import DesignKind, Results
 from sim.errors import UserError
 from sim.outcomes import BANDS, BY_NAME, Kind
 
-"""A *cells* frame: one row per (run, level) with the numerator and denominator of a rate,
-the run and the cluster it belongs to (its replication, or the run itself)."""
+# A *cells* frame: one row per (run, level) with the numerator and denominator of a rate
+# (columns cluster, run, level, successes, trials), the cluster being the run's replication
+# or the run itself.
 
 REPLICATION, RUN = "replication", "run_id"
 """The two cluster columns of ``runs.parquet`` (see the module docstring)."""
