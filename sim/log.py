@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.enums import Channel, WaiverReason
-from sim.run import WARNING_COLUMNS
+from sim.schema import WARNING_COLUMNS
 
 
 @dataclass(slots=True)

@@ -41,9 +41,8 @@ from sim.agents import Agency, Protocol
 from sim.decision import Judgement
 from sim.enums import Channel, WaiverReason
 from sim.log import Cable, WarningLog
-from sim.outcomes import BANDS, band_of
+from sim.schema import BANDS, SERIES_COLUMNS, band_of
 from sim.params import ModelParams
-from sim.run import SERIES_COLUMNS
 from sim.scenarios import RivalryShift, Scenario
 from sim.threats import FateCode, U, World, WorldRows, draw_world
 

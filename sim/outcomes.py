@@ -11,6 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from sim.schema import BANDS, band_of
+
+__all__ = ["BANDS", "BY_NAME", "OUTCOMES", "OUTCOME_NAMES", "Kind", "Outcome", "band_of"]
+
 
 class Kind(Enum):
     COUNT = "count"  # a non-negative integer tally
@@ -29,13 +33,6 @@ class Outcome:
     denominator: str | None = None
 
 
-BANDS: tuple[str, ...] = ("low", "mid", "high")
-"""Rivalry bands: low [0, 1/3), mid [1/3, 2/3), high [2/3, 1]: for heed counts, the recipient's
-rivalry toward the sender when it judged the warning; for trust, the rivalry at the end."""
-
-
-def band_of(rivalry: float) -> str:
-    return BANDS[min(int(rivalry * 3), 2)]
 
 
 def _declare() -> tuple[Outcome, ...]:

@@ -13,33 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sim.params import ModelParams
+from sim.schema import SERIES_COLUMNS, WARNING_COLUMNS
+
+__all__ = ["MAX_DAYS", "SERIES_COLUMNS", "WARNING_COLUMNS", "RunResult", "RunSpec", "release", "simulate"]
 
 MAX_DAYS = 100_000
 """Longest run accepted from users (about 274 years), the same bound for runs and sweeps."""
-
-WARNING_COLUMNS: tuple[str, ...] = (
-    "warning_id", "day", "sender", "recipient", "plot_id", "is_real", "fabricated",
-    "credibility", "details_known", "details_passed", "timing", "location", "perpetrators",
-    "channel", "waiver_reason", "rivalry", "delivered_day", "perceived_intent",
-    "perceived_credibility", "corroborated", "heed_probability", "heeded", "confirmed", "relay",
-)
-"""Columns of the warning log (the "cable"), one row per triggered warning, waived ones included.
-
-Waived warnings have ``waiver_reason`` set and ``channel`` empty; undelivered ones have
-``delivered_day == -1`` and null decision columns; ``plot_id`` is -1 for false leads and
-fabrications; ``confirmed`` is null until the recipient has judged the warning's outcome;
-``relay`` names the third agency that carried a relayed warning (empty otherwise). ``rivalry``
-is the recipient's rivalry toward the sender when it judged the warning (when it was sent, for
-warnings never delivered).
-"""
-
-SERIES_COLUMNS: tuple[str, ...] = (
-    "day", "mean_trust", "mean_trust_low_rivalry", "mean_trust_mid_rivalry",
-    "mean_trust_high_rivalry", "mean_rivalry", "warnings_sent", "warnings_heeded", "attacks",
-    "casualties", "interdicted", "deterred",
-)
-"""Per-day series (cumulative counts, end-of-day trust), recorded only when asked for."""
-
 
 @dataclass(frozen=True, slots=True)
 class RunSpec:

@@ -43,9 +43,10 @@ from pyarrow import feather
 from sim.errors import UserError
 from sim.outcomes import OUTCOMES, Kind
 from sim.params import PARAMETERS
+from sim.schema import MANIFEST_FILE, RUNS_FILE, SERIES_FILE, WARNINGS_FILE
 from sim.sweep.tasks import ChunkResult
 
-RUNS, WARNINGS, SERIES, MANIFEST = "runs.parquet", "warnings.parquet", "timeseries.parquet", "manifest.json"
+RUNS, WARNINGS, SERIES, MANIFEST = RUNS_FILE, WARNINGS_FILE, SERIES_FILE, MANIFEST_FILE
 WORK = ".sweep"
 PART = {RUNS: "runs.arrow", WARNINGS: "warnings.arrow", SERIES: "timeseries.arrow"}
 FINAL_FILES = (RUNS, WARNINGS, SERIES, MANIFEST)

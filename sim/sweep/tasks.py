@@ -18,7 +18,8 @@ from typing import Any
 
 from sim.outcomes import OUTCOMES, Kind
 from sim.params import ModelParams
-from sim.run import SERIES_COLUMNS, WARNING_COLUMNS, RunResult, RunSpec
+from sim.run import RunResult, RunSpec
+from sim.schema import SERIES_COLUMNS, WARNING_COLUMNS
 
 RunFn = Callable[[RunSpec], RunResult]
 """What runs one model: :func:`sim.run.simulate` unless a caller injects another."""

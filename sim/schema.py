@@ -1,0 +1,93 @@
+"""Result schemas: the columns of every table a run or a sweep writes, declared once.
+
+This module is the ground of the model layer: it imports nothing from the model, so the model,
+the warning log, the run interface, the sweep engine and the analysis all read column names and
+types from here without import cycles. Each column carries its storage type (used to write a
+declared Parquet schema even for an empty table) and a one-line meaning (used in docs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Dtype(StrEnum):
+    """Storage type of a column (Arrow/Parquet logical type). Every column is nullable."""
+
+    INT = "int64"
+    FLOAT = "float64"
+    BOOL = "bool"
+    STRING = "string"
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    dtype: Dtype
+    doc: str
+
+
+RUNS_FILE = "runs.parquet"
+WARNINGS_FILE = "warnings.parquet"
+SERIES_FILE = "timeseries.parquet"
+DYADS_FILE = "dyads.parquet"
+MANIFEST_FILE = "manifest.json"
+
+BANDS: tuple[str, ...] = ("low", "mid", "high")
+"""Rivalry bands: low [0, 1/3), mid [1/3, 2/3), high [2/3, 1]."""
+
+
+def band_of(rivalry: float) -> str:
+    """The band of a rivalry value in [0, 1]."""
+    return BANDS[min(int(rivalry * 3), 2)]
+
+
+_I, _F, _B, _S = Dtype.INT, Dtype.FLOAT, Dtype.BOOL, Dtype.STRING
+
+WARNING_FIELDS: tuple[Column, ...] = (
+    Column("warning_id", _I, "Position of the warning in the run's log"),
+    Column("day", _I, "Day the warning was triggered (and sent, unless waived)"),
+    Column("sender", _S, "Sending agency"),
+    Column("recipient", _S, "Recipient agency (the target country's service)"),
+    Column("plot_id", _I, "Index of the real plot warned about; -1 for false leads and fabrications"),
+    Column("is_real", _B, "The warning is about a real plot"),
+    Column("fabricated", _B, "The warning was invented by a manipulative sender"),
+    Column("credibility", _F, "The sender's assessed credibility of its detection (NaN for fabrications)"),
+    Column("details_known", _I, "Details (timing, location, perpetrators) the sender knew"),
+    Column("details_passed", _I, "Details passed after sanitisation"),
+    Column("timing", _B, "The timing detail was passed"),
+    Column("location", _B, "The location detail was passed"),
+    Column("perpetrators", _B, "The perpetrators detail was passed"),
+    Column("channel", _S, "private, public, both or relay; empty when waived"),
+    Column("waiver_reason", _S, "Why the duty to warn was waived; empty when sent"),
+    Column("rivalry", _F, "Recipient's rivalry toward the sender when it judged (else when sent)"),
+    Column("delivered_day", _I, "Day the warning reached the recipient's decision-makers; -1 never"),
+    Column("perceived_intent", _F, "Recipient's probability that the sender is benevolent"),
+    Column("perceived_credibility", _F, "Recipient's probability that the warning is about a real plot"),
+    Column("corroborated", _B, "The recipient's own intelligence corroborated the warning"),
+    Column("heed_probability", _F, "Probability of heeding from the recipient's choice rule"),
+    Column("heeded", _B, "The recipient took protective action"),
+    Column("confirmed", _B, "An attack or arrests confirmed the warning within the window"),
+    Column("relay", _S, "Third agency that relayed the warning; empty otherwise"),
+)
+"""The warning log (the "cable"): one row per triggered warning, waived ones included."""
+
+SERIES_FIELDS: tuple[Column, ...] = (
+    Column("day", _I, "Day of the run"),
+    Column("mean_trust", _F, "Mean perceived benevolence over all dyads, end of day"),
+    Column("mean_trust_low_rivalry", _F, "Mean perceived benevolence in low-rivalry dyads"),
+    Column("mean_trust_mid_rivalry", _F, "Mean perceived benevolence in mid-rivalry dyads"),
+    Column("mean_trust_high_rivalry", _F, "Mean perceived benevolence in high-rivalry dyads"),
+    Column("mean_rivalry", _F, "Mean rivalry over all dyads"),
+    Column("warnings_sent", _I, "Warnings sent so far"),
+    Column("warnings_heeded", _I, "Warnings heeded so far"),
+    Column("attacks", _I, "Attacks so far"),
+    Column("casualties", _I, "Deaths so far"),
+    Column("interdicted", _I, "Plots ended by arrests so far"),
+    Column("deterred", _I, "Plots silently abandoned so far"),
+)
+"""The per-day series (cumulative counts, end-of-day trust), recorded only when asked for."""
+
+WARNING_COLUMNS: tuple[str, ...] = tuple(c.name for c in WARNING_FIELDS)
+SERIES_COLUMNS: tuple[str, ...] = tuple(c.name for c in SERIES_FIELDS)
