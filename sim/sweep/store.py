@@ -1,268 +1,642 @@
-"""The results folder: parts written as runs finish, resume, and the final files.
+"""The results folder: parts written as runs finish, verified resume, and the final files.
 
 Layout of ``out/``::
 
     runs.parquet  warnings.parquet  timeseries.parquet  manifest.json   (final, complete)
+    .sweep.lock                                                          (while a sweep writes)
     .sweep/state.json                                                    (working storage)
     .sweep/parts/part-<first run_id>-<token>/{runs,warnings,timeseries}.arrow
+    .trash-<token>/                                                      (being deleted)
 
-Each chunk's tables are written as uncompressed Arrow IPC files (several times faster to write
-and read back than Parquet; they are working storage only) into a temporary directory that is then renamed into
-``parts/`` (a rename is atomic on POSIX), so a part is either entirely there or not at all and
-a killed sweep loses only the runs in flight. The set of finished runs is the union of the
-parts' ``run_id`` columns. When every run is done the parts are merged (in ``run_id`` order)
-into the final files, each written to a temporary name and renamed into place; the manifest is
-written last and the working storage removed after it, so a sweep killed at any moment either
-still has its parts or already has complete final files.
+**Parts.** Each chunk's tables are written as uncompressed Arrow IPC files (several times
+faster to write and read back than Parquet; they are working storage only) into a temporary
+directory that is then renamed into ``parts/`` (a rename is atomic on POSIX), so a part is
+either entirely there or not at all and a killed sweep loses only the runs in flight. Every file
+a sweep writes carries the experiment's fingerprint in its schema metadata, so it vouches for
+itself even when ``state.json`` or ``manifest.json`` is lost.
 
-``state.json`` holds the experiment's fingerprint: a later sweep into the same folder with a
-different experiment (or design file, or size) is refused instead of silently mixing results.
+**Resume verifies before it trusts** (:meth:`Store.scan`): a part counts only if its runs file
+is readable, carries this experiment's fingerprint, holds exactly the consecutive run ids its
+name starts with, has every log file the experiment records (each readable, within the part's
+run ids) and overlaps no other part. Anything else is moved to the trash and its runs run
+again; unfinished temporary parts are deleted. A finished folder is checked against its
+manifest (:meth:`Store.finished`: each final file's row count and sha256); a damaged one cannot
+be rebuilt (its parts are gone) and is reported with the exact fix.
 
-A sweep writes only into a folder it recognises: a new or empty one, one holding just
-``figures/`` and ``tables/`` (committed in the repository, so a fresh clone has them), or one
-made by an earlier sweep (``.sweep/`` working storage or a warnsim ``manifest.json``). Any other
-non-empty folder is refused, even with ``--force``, so a mistyped ``--out`` never overwrites or
-deletes files that are not a sweep's.
+**Final files.** When every run is done the parts are merged (in ``run_id`` order) into the
+final files, each written to a temporary name and renamed into place; the manifest (with each
+file's rows and sha256) is written last. Then the working storage is renamed to
+``.trash-<token>`` (one atomic step) and deleted. Anything named ``.trash-*`` is deleted on
+sight, so a kill during that deletion leaves either a complete ``.sweep`` (and the next run
+merges again, to the same bytes) or none.
+
+**Which folders a sweep may write into** (:meth:`Store.recognise`): a new or empty one, one
+holding just ``figures/`` and ``tables/`` (committed in the repository, so a fresh clone has
+them), or one made by an earlier sweep. A final file name (``runs.parquet``...) counts as a
+sweep's only if the file says so in its metadata or a warnsim manifest is beside it; an empty
+``.sweep/`` proves nothing. Any other file is refused, even with ``--force``, so a mistyped
+``--out`` never overwrites or deletes files that are not a sweep's.
 """
 
 from __future__ import annotations
 
+import bisect
+import errno
+import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyarrow import feather
 
-from sim.errors import UserError
-from sim.outcomes import OUTCOMES, Kind
-from sim.params import PARAMETERS
+from sim.errors import SweepStopped, UserError
 from sim.schema import MANIFEST_FILE, RUNS_FILE, SERIES_FILE, WARNINGS_FILE
-from sim.sweep.tasks import ChunkResult
+from sim.sweep.lock import LOCK, FolderLock
+from sim.sweep.tables import runs_schema, series_schema, warnings_schema
+from sim.sweep.tasks import STATUS_OK, ChunkResult
 
 RUNS, WARNINGS, SERIES, MANIFEST = RUNS_FILE, WARNINGS_FILE, SERIES_FILE, MANIFEST_FILE
 WORK = ".sweep"
+TRASH = ".trash-"
 PART = {RUNS: "runs.arrow", WARNINGS: "warnings.arrow", SERIES: "timeseries.arrow"}
+SCHEMAS = {RUNS: runs_schema, WARNINGS: warnings_schema, SERIES: series_schema}
 FINAL_FILES = (RUNS, WARNINGS, SERIES, MANIFEST)
 ALLOWED_IN_NEW = ("figures", "tables")
 """Subfolders that may exist in a results folder before its first sweep (the analysis writes
 them, and the repository commits them)."""
 MANIFEST_KEYS = ("fingerprint", "experiment_file", "runs_total")
 """Keys every warnsim manifest has: a manifest.json without them is not a sweep's."""
+META_KEY = b"warnsim"
+"""Schema metadata key of every file a sweep writes: ``{"fingerprint": ...}``."""
+PART_NAME = re.compile(r"^part-(\d{10})-[0-9a-f]+$")
+PIECE_RUNS = 4_096
+"""Most runs in one part re-made from a finished folder (``--retry-failed``)."""
+ROW_GROUP = 65_536
+"""Rows per Parquet row group of the final files, whatever the chunking: the files' layout
+then depends only on their contents, and merging holds at most one row group and one part."""
 
 
-def runs_schema() -> pa.Schema:
-    """The fixed schema of ``runs.parquet`` (counts stay integers even with failed runs)."""
-    kinds = {int: pa.int64(), float: pa.float64(), bool: pa.bool_()}
-    fields = [pa.field(n, pa.int64()) for n in ("run_id", "point_id", "replication", "seed", "days")]
-    fields.append(pa.field("scenario", pa.string()))
-    fields += [pa.field(p.name, kinds.get(p.kind, pa.string())) for p in PARAMETERS.values()]
-    fields += [pa.field(o.name, pa.int64() if o.kind is Kind.COUNT else pa.float64())
-               for o in OUTCOMES]
-    fields += [pa.field("status", pa.string()), pa.field("error", pa.string())]
-    return pa.schema(fields)
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """A finished folder's manifest and what is wrong with its files (empty: all verified)."""
+
+    manifest: dict[str, Any]
+    problems: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class Done:
+    """What the parts hold: run-id intervals ``[first, last]`` in order, the failed runs (if
+    asked for) and a note for each part discarded."""
+
+    intervals: list[tuple[int, int]] = field(default_factory=list)
+    failed: dict[str, list[int]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(b - a + 1 for a, b in self.intervals)
 
 
 class Store:
-    """One sweep's output folder."""
+    """One experiment's output folder. ``logs`` are the final file names of the per-run logs
+    the experiment records (``warnings.parquet``, ``timeseries.parquet``)."""
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, fingerprint: str, logs: tuple[str, ...] = (),
+                 origin: str = "") -> None:
         self.out = Path(out_dir)
+        self.fingerprint = fingerprint
+        self.logs = logs
+        self.files = (RUNS, *logs)
+        self.origin = origin or str(self.out)
         self.work = self.out / WORK
         self.parts = self.work / "parts"
         self.state_path = self.work / "state.json"
+        self.meta = {META_KEY: json.dumps({"fingerprint": fingerprint}).encode()}
 
-    # --- opening ---------------------------------------------------------------------------
+    # --- reading (no writes) -----------------------------------------------------------------
 
     def manifest(self) -> dict[str, Any] | None:
-        return _read_json(self.out / MANIFEST)
+        """The manifest if there is a readable warnsim one."""
+        found = _json_or_none(self.out / MANIFEST)
+        return found if _is_manifest(found) else None
 
-    def state(self) -> dict[str, Any] | None:
-        return _read_json(self.state_path)
-
-    def recognise(self, origin: str) -> None:
-        """Refuse anything but a new or empty folder, one holding only ``figures/`` and
-        ``tables/``, or one an earlier sweep wrote (writes nothing). Run before :meth:`clear`:
-        ``--force`` discards an earlier sweep's files, never a folder that is not a sweep's."""
-        if not self.out.exists():
-            return
-        if not self.out.is_dir():
-            raise UserError(f"{origin}: the output folder {str(self.out)!r} is a file; "
-                            "allowed: a folder, new or made by an earlier sweep")
-        if self.work.is_dir() or self._has_warnsim_manifest():
-            return
-        others = sorted(p.name for p in self.out.iterdir()
-                        if not (p.name in ALLOWED_IN_NEW and p.is_dir()))
+    def recognise(self) -> None:
+        """Refuse an output path that cannot be a results folder, or a folder holding files
+        that are not a sweep's (writes nothing). Run before :meth:`clear`: ``--force``
+        discards an earlier sweep's files, never a folder that is not a sweep's."""
+        where = f"{self.origin}: the output folder {str(self.out)!r}"
+        try:
+            for parent in self.out.parents:
+                if parent.exists() and not parent.is_dir():
+                    raise UserError(f"{where} is inside {str(parent)!r}, which is a file; "
+                                    "allowed: a folder path")
+            if not self.out.exists():
+                return
+            if not self.out.is_dir():
+                raise UserError(f"{where} is a file; allowed: a folder, new or made by an "
+                                "earlier sweep")
+            entries = sorted(self.out.iterdir())
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:
+                raise UserError(f"{self.origin}: the output folder path is too long "
+                                f"({len(str(self.out))} characters); allowed: a path the "
+                                "file system accepts") from None
+            raise UserError(f"{where}: cannot be read ({exc.strerror or exc})") from None
+        has_manifest = self.manifest() is not None
+        others = [p.name for p in entries if not self._ours(p, has_manifest)]
         if others:
             shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
             raise UserError(
-                f"{origin}: the output folder {str(self.out)!r} is not empty ({shown}) and holds "
-                "no warnsim sweep results; choose a new or empty folder with --out, or empty "
-                "this one yourself"
+                f"{where} is not empty ({shown}) and holds no warnsim sweep results there; "
+                "choose a new or empty folder with --out, or empty this one yourself"
             )
 
-    def _has_warnsim_manifest(self) -> bool:
-        try:
-            found = json.loads((self.out / MANIFEST).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return False
-        return isinstance(found, dict) and all(k in found for k in MANIFEST_KEYS)
+    def _ours(self, path: Path, has_manifest: bool) -> bool:
+        name = path.name
+        if name in ALLOWED_IN_NEW or name == WORK:
+            return path.is_dir()
+        if name == LOCK or name.startswith(TRASH):
+            return True
+        if name == MANIFEST:
+            return has_manifest or any(_parquet_meta(self.out / f) is not None
+                                       for f in (RUNS, WARNINGS, SERIES))
+        if name in (RUNS, WARNINGS, SERIES):
+            return has_manifest or _parquet_meta(path) is not None
+        return name in {_tmp_name(f) for f in FINAL_FILES}
 
-    def check(self, fingerprint: str, origin: str) -> None:
-        """Refuse a folder that is not a sweep's (see :meth:`recognise`) or that holds
-        results of a different experiment (writes nothing)."""
-        self.recognise(origin)
-        for found in (self.state(), self.manifest()):
-            if found is not None and found.get("fingerprint") != fingerprint:
-                other = found.get("experiment_file", "?")
-                what = ("an earlier version of this experiment (the file, its design file or "
-                        "its size changed since)" if other == origin
-                        else f"a different experiment ({other})")
-                raise UserError(
-                    f"{origin}: the output folder {str(self.out)!r} holds results of {what}; "
-                    "use --force to start over or --out for another folder"
-                )
+    def conflict(self) -> str:
+        """Why the folder cannot take this experiment's runs ("" if it can): it holds results
+        (parts or final files) of a different experiment, or of an earlier version of this
+        one. A folder with nothing to lose (only a state file, say) is no conflict."""
+        found: list[tuple[str, str]] = []  # (fingerprint, experiment file)
+        state = _json_or_none(self.state_path)
+        if isinstance(state, dict) and self._has_parts():
+            found.append((state.get("fingerprint", ""), state.get("experiment_file", "?")))
+        manifest = self.manifest()
+        if manifest is not None and (self.out / RUNS).exists():
+            found.append((manifest.get("fingerprint", ""), manifest.get("experiment_file", "?")))
+        for name in (RUNS, *self.logs):
+            meta = _parquet_meta(self.out / name)
+            if meta is not None:
+                found.append((meta.get("fingerprint", ""), "?"))
+        part = self._first_part_meta()
+        if part is not None:
+            found.append((part.get("fingerprint", ""), "?"))
+        for fingerprint, other in found:
+            if fingerprint != self.fingerprint:
+                what = (f"a different experiment ({other})" if other not in ("?", self.origin)
+                        and other != _resolved(self.origin)
+                        else "an earlier version of this experiment (the file, its design "
+                        "or scenario file, or its size changed since)" if other != "?"
+                        else "a different experiment, or an earlier version of this one")
+                return (f"{self.origin}: the output folder {str(self.out)!r} holds results "
+                        f"of {what}; use --force to start over or --out for another folder")
+        return ""
 
-    def is_complete(self, fingerprint: str) -> bool:
-        found = self.manifest()
-        return (found is not None and found.get("fingerprint") == fingerprint
-                and found.get("complete") is True and not self.work.exists()
-                and (self.out / RUNS).exists())
+    def check(self) -> None:
+        """:meth:`recognise`, then refuse a :meth:`conflict` (writes nothing)."""
+        self.recognise()
+        problem = self.conflict()
+        if problem:
+            raise UserError(problem)
+
+    def finished(self) -> Finished | None:
+        """The verified state of a finished folder (manifest complete, no working storage);
+        None if the folder is not finished."""
+        manifest = self.manifest()
+        if (manifest is None or manifest.get("complete") is not True
+                or manifest.get("fingerprint") != self.fingerprint or self.work.exists()):
+            return None
+        problems = []
+        sums = manifest.get("checksums")
+        for name in self.files:
+            path = self.out / name
+            expected = (sums or {}).get(name, {})
+            rows = _parquet_rows(path)
+            if rows is None:
+                problems.append(f"{name} is missing" if not path.exists()
+                                else f"{name} is not a readable Parquet file")
+            elif expected and rows != expected.get("rows"):
+                problems.append(f"{name} has {rows:,} rows, the manifest records "
+                                f"{expected.get('rows'):,}")
+            elif expected and _sha256(path) != expected.get("sha256"):
+                problems.append(f"{name} differs from the file the sweep wrote (sha256)")
+            elif name == RUNS and rows != manifest.get("runs_total"):
+                problems.append(f"{name} has {rows:,} rows, the sweep had "
+                                f"{manifest.get('runs_total')} runs")
+        return Finished(manifest, tuple(problems))
+
+    def done_count(self) -> int:
+        """Runs in parts that look complete (for ``--dry-run``: reads names and row counts,
+        verifies nothing, writes nothing)."""
+        total = 0
+        for entry in self._part_dirs():
+            try:
+                total += _ipc_rows(entry / PART[RUNS])
+            except (OSError, pa.ArrowException):
+                continue
+        return total
+
+    # --- writing (under the folder lock) -----------------------------------------------------
+
+    def lock(self) -> FolderLock:
+        return FolderLock(self.out, self.origin)
 
     def clear(self) -> None:
         """``--force``: remove this sweep's files (and nothing else: figures stay). Only for a
         folder :meth:`recognise` accepts."""
-        shutil.rmtree(self.work, ignore_errors=True)
+        if self.work.exists():
+            self._discard(self.work)
         for name in FINAL_FILES:
             (self.out / name).unlink(missing_ok=True)
+            (self.out / _tmp_name(name)).unlink(missing_ok=True)
+
+    def tidy(self) -> None:
+        """Delete what killed sweeps left: trash, unfinished temporary parts and files."""
+        for entry in self.out.iterdir():
+            if entry.name.startswith(TRASH):
+                shutil.rmtree(entry, ignore_errors=True)
+            elif entry.name in {_tmp_name(f) for f in FINAL_FILES}:
+                entry.unlink(missing_ok=True)
+        if self.parts.is_dir():
+            for entry in self.parts.iterdir():
+                if entry.name.startswith(".tmp"):
+                    shutil.rmtree(entry, ignore_errors=True)
 
     def begin(self, state: dict[str, Any]) -> dict[str, Any]:
-        """Create working storage (or keep an existing one); return the stored state."""
-        old = self.state()
-        if old is not None:
+        """Create working storage (or keep an existing one); return the stored state. A
+        missing, unreadable or foreign state file is rewritten (:meth:`conflict` has already
+        refused a folder whose parts are another experiment's)."""
+        old = _json_or_none(self.state_path)
+        if isinstance(old, dict) and old.get("fingerprint") == self.fingerprint:
             return old
-        try:
-            self.parts.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UserError(f"{self.out}: cannot create the results folder: {exc}") from None
+        self.parts.mkdir(parents=True, exist_ok=True)
         _write_json(self.state_path, state)
         return state
 
-    def done_run_ids(self, *, tidy: bool = False) -> set[int]:
-        """The run ids of every complete part; ``tidy`` deletes unfinished temporary parts
-        (left by a killed sweep) instead of just ignoring them."""
-        done: set[int] = set()
-        if not self.parts.exists():
-            return done
-        for entry in self.parts.iterdir():
-            if entry.name.startswith(".tmp"):
-                if tidy:
-                    shutil.rmtree(entry, ignore_errors=True)
-            elif entry.is_dir():
-                done.update(_read(entry / PART[RUNS], ["run_id"])["run_id"].to_pylist())
+    def scan(self, *, failed: bool = False) -> Done:
+        """Verify every part (see the module docstring), discard the bad ones, and return
+        the finished run ids as intervals; with ``failed`` also each part's failed runs."""
+        done = Done()
+        candidates = []
+        for entry in self._part_dirs():
+            match = PART_NAME.match(entry.name)
+            problem, rows = ("not a part", 0) if match is None else self._verify(entry)
+            if problem:
+                done.notes.append(self._drop(entry, problem))
+                continue
+            first = int(match.group(1)) if match else 0
+            candidates.append((first, first + rows - 1, entry))
+        end = -1
+        for first, last, entry in sorted(candidates, key=lambda c: (c[0], c[2].name)):
+            if first <= end:
+                done.notes.append(self._drop(entry, f"overlaps runs {first}-{end}"))
+                continue
+            end = last
+            if done.intervals and done.intervals[-1][1] == first - 1:
+                done.intervals[-1] = (done.intervals[-1][0], last)
+            else:
+                done.intervals.append((first, last))
+            if failed:
+                status = _read(entry / PART[RUNS], ["run_id", "status"])
+                bad = pc.filter(status["run_id"], pc.not_equal(status["status"], STATUS_OK))
+                if len(bad):
+                    done.failed[entry.name] = bad.to_pylist()
         return done
 
-    # --- writing ---------------------------------------------------------------------------
+    def _verify(self, entry: Path) -> tuple[str, int]:
+        """("", rows) for a complete part of this experiment, else (what is wrong, 0)."""
+        match = PART_NAME.match(entry.name)
+        assert match is not None
+        first = int(match.group(1))
+        try:
+            table = _read(entry / PART[RUNS], ["run_id"])
+            if _file_meta(entry / PART[RUNS]).get("fingerprint") != self.fingerprint:
+                return "another experiment's", 0
+            ids = table["run_id"]
+            n = len(ids)
+            if n == 0 or ids.null_count or ids.to_numpy().tolist() != list(range(first, first + n)):
+                return "run ids do not match its name", 0
+            for name in self.logs:
+                path = entry / PART[name]
+                if not path.exists():
+                    return f"{PART[name]} missing", 0
+                logged = _read(path, ["run_id"])["run_id"]
+                if len(logged) and (pc.min(logged).as_py() < first
+                                    or pc.max(logged).as_py() > first + n - 1):
+                    return f"{PART[name]} holds other runs", 0
+        except (OSError, pa.ArrowException, KeyError, ValueError) as exc:
+            return f"unreadable: {exc}", 0
+        return "", n
 
-    def write_part(self, runs: pa.Table, result: ChunkResult) -> None:
-        first = runs["run_id"][0].as_py()
+    def write_part(self, result: ChunkResult) -> None:
+        first = result.runs["run_id"][0].as_py()
         tmp = self.parts / f".tmp-{secrets.token_hex(6)}"
         tmp.mkdir()
-        for name, columns in ((WARNINGS, result.warnings), (SERIES, result.series)):
-            if columns is not None:
-                feather.write_feather(pa.table(columns), tmp / PART[name],
-                                      compression="uncompressed")
-        feather.write_feather(runs, tmp / PART[RUNS], compression="uncompressed")
+        for name, table in ((WARNINGS, result.warnings), (SERIES, result.series)):
+            if table is not None:
+                _write_ipc(table.replace_schema_metadata(self.meta), tmp / PART[name])
+        _write_ipc(result.runs.replace_schema_metadata(self.meta), tmp / PART[RUNS])
         os.replace(tmp, self.parts / f"part-{first:010d}-{secrets.token_hex(4)}")
 
-    def merge_runs(self) -> tuple[int, str]:
-        """Write the final ``runs.parquet`` from the parts; return the number of failed runs
-        and a description of the first failure (empty if none)."""
+    def drop_failed(self, done: Done) -> int:
+        """``--retry-failed`` on working storage: rewrite each part holding failed runs as
+        parts of its successful runs only (a run-id range each). Returns how many runs left."""
+        dropped = 0
+        for name, bad in done.failed.items():
+            source = self.parts / name
+            match = PART_NAME.match(name)
+            assert match is not None
+            first = int(match.group(1))
+            last = first + _ipc_rows(source / PART[RUNS]) - 1
+            keep = _ranges_without(first, last, set(bad))
+            self._split({f: source / PART[f] for f in self.files}, keep, _ipc_batches)
+            self._discard(source)
+            dropped += len(bad)
+        return dropped
+
+    def reopen(self, failed: list[int], total: int) -> None:
+        """``--retry-failed`` on a finished folder: turn its final files back into parts
+        without the failed runs, then forget the manifest; the final files are rewritten at
+        the end. Killed half-way, the runs not yet in parts are run again."""
+        (self.out / MANIFEST).unlink()
+        keep = _ranges_without(0, total - 1, set(failed))
+        self._split({f: self.out / f for f in self.files}, keep, _parquet_batches)
+
+    def merge_runs(self) -> tuple[int, str, dict[str, Any]]:
+        """Write the final ``runs.parquet`` from the parts; return the number of failed runs,
+        a description of the first failure (empty if none) and the file's checksum entry."""
         failed, last, first = 0, -1, ""
-        for table in _merge(self._parts(RUNS), self.out / RUNS, runs_schema()):
+        merged = _Merge(self.out / RUNS, runs_schema().with_metadata(self.meta))
+        for table in merged.write(self._sources(RUNS)):
             ids = table["run_id"]
-            if pc.min(ids).as_py() <= last:  # would break the run-id order of every file
+            if pc.min(ids).as_py() <= last:  # scan() keeps no overlapping parts
                 raise RuntimeError(f"{self.parts}: parts overlap at run {last}")
             last = pc.max(ids).as_py()
-            bad = table.filter(pc.not_equal(table["status"], "ok"))
+            bad = table.filter(pc.not_equal(table["status"], STATUS_OK))
             if bad.num_rows and not first:
                 row = bad.slice(0, 1).select(["run_id", "seed", "error"]).to_pylist()[0]
                 first = f"run {row['run_id']} (seed {row['seed']}): {row['error']}"
             failed += bad.num_rows
-        return failed, first
+        return failed, first, merged.checksum()
 
-    def finish(self, manifest: dict[str, Any], *, warnings: bool, series: bool) -> None:
-        """Merge the logs into their final files, write the manifest, drop working storage."""
-        for wanted, name in ((warnings, WARNINGS), (series, SERIES)):
-            if wanted:
-                for _ in _merge(self._parts(name), self.out / name, None):
+    def finish(self, manifest: dict[str, Any], runs_checksum: dict[str, Any]) -> None:
+        """Merge the logs into their final files, write the manifest (with every file's rows
+        and sha256), then drop working storage."""
+        sums = {RUNS: runs_checksum}
+        for name in (WARNINGS, SERIES):
+            if name in self.logs:
+                merged = _Merge(self.out / name, SCHEMAS[name]().with_metadata(self.meta))
+                for _ in merged.write(self._sources(name)):
                     pass
+                sums[name] = merged.checksum()
             else:
                 (self.out / name).unlink(missing_ok=True)
-        _write_json(self.out / MANIFEST, manifest)
-        shutil.rmtree(self.work)
+        _write_json(self.out / MANIFEST, {**manifest, "checksums": sums})
+        self._discard(self.work)
 
-    def _parts(self, name: str) -> list[Path]:
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _part_dirs(self) -> list[Path]:
+        if not self.parts.is_dir():
+            return []
+        return [p for p in self.parts.iterdir() if not p.name.startswith(".tmp")]
+
+    def _has_parts(self) -> bool:
+        return any(PART_NAME.match(p.name) for p in self._part_dirs())
+
+    def _first_part_meta(self) -> dict[str, Any] | None:
+        for entry in self._part_dirs():
+            if PART_NAME.match(entry.name):
+                try:
+                    return _file_meta(entry / PART[RUNS])
+                except (OSError, pa.ArrowException, ValueError):
+                    continue
+        return None
+
+    def _sources(self, name: str) -> list[Path]:
         """One table's part files in run-id order (part names start with the first run id)."""
-        return sorted(p / PART[name] for p in self.parts.iterdir()
-                      if p.is_dir() and not p.name.startswith(".tmp"))
+        return [p / PART[name] for p in sorted(self._part_dirs())]
+
+    def _drop(self, entry: Path, why: str) -> str:
+        self._discard(entry)
+        return f"discarded part {entry.name} ({why}); its runs are run again"
+
+    def _discard(self, path: Path) -> None:
+        """Move ``path`` out of the way in one rename, then delete it (a kill in between
+        leaves trash that the next run deletes, never a half-deleted part)."""
+        trash = self.out / f"{TRASH}{secrets.token_hex(6)}"
+        os.replace(path, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def _split(self, sources: dict[str, Path], keep: list[tuple[int, int]],
+               batches: Any) -> None:
+        """Write the rows of ``sources`` whose run ids fall in ``keep`` as new parts, at most
+        :data:`PIECE_RUNS` runs each, streaming (one batch and one open file at a time)."""
+        pieces = [(a, min(a + PIECE_RUNS - 1, hi)) for lo, hi in keep
+                  for a in range(lo, hi + 1, PIECE_RUNS)]
+        if not pieces:
+            return
+        tmps = [self.parts / f".tmp-{secrets.token_hex(6)}" for _ in pieces]
+        for tmp in tmps:
+            tmp.mkdir(parents=True)
+        starts = [a for a, _ in pieces]
+        for name, path in sources.items():
+            schema = SCHEMAS[name]().with_metadata(self.meta)
+            writers = _PieceWriters(tmps, PART[name], schema)
+            for batch in batches(path):
+                ids = batch.column("run_id").to_numpy()
+                if not len(ids):
+                    continue
+                piece = max(0, bisect.bisect_right(starts, int(ids[0])) - 1)
+                while piece < len(pieces) and pieces[piece][0] <= ids[-1]:
+                    a, b = pieces[piece]
+                    lo, hi = np.searchsorted(ids, [a, b + 1])
+                    if hi > lo:
+                        writers.write(piece, batch.slice(lo, hi - lo))
+                    piece += 1
+            writers.close()
+        for tmp, (a, _) in zip(tmps, pieces, strict=True):
+            os.replace(tmp, self.parts / f"part-{a:010d}-{secrets.token_hex(4)}")
 
 
-ROW_GROUP = 4_096
-"""Rows per Parquet row group of the final files, whatever the chunking: the files' layout
-then depends only on their contents, and the writer's per-row-group metadata stays small."""
+class _PieceWriters:
+    """One Arrow IPC file per piece directory, opened when its first rows come, and an empty
+    (typed) file for every piece that gets none."""
+
+    def __init__(self, dirs: list[Path], file: str, schema: pa.Schema) -> None:
+        self.dirs, self.file, self.schema = dirs, file, schema
+        self.current: tuple[int, pa.ipc.RecordBatchFileWriter] | None = None
+        self.written: set[int] = set()
+
+    def write(self, piece: int, batch: pa.RecordBatch) -> None:
+        if self.current is None or self.current[0] != piece:
+            self._close_current()
+            self.current = (piece, pa.ipc.new_file(str(self.dirs[piece] / self.file),
+                                                   self.schema))
+            self.written.add(piece)
+        self.current[1].write_batch(batch.cast(self.schema) if batch.schema != self.schema
+                                    else batch)
+
+    def _close_current(self) -> None:
+        if self.current is not None:
+            self.current[1].close()
+            self.current = None
+
+    def close(self) -> None:
+        self._close_current()
+        for i, folder in enumerate(self.dirs):
+            if i not in self.written:
+                _write_ipc(self.schema.empty_table(), folder / self.file)
 
 
-def _merge(sources: list[Path], target: Path, schema: pa.Schema | None) -> Iterator[pa.Table]:
-    """Concatenate part files in order into ``target``, streaming (memory bounded by one row
-    group, not by the number of runs), and yield each part's table on the way.
+class _Merge:
+    """Concatenate part files in order into one Parquet file, streaming (memory bounded by one
+    row group and one part, not by the number of runs). Parts cover disjoint, increasing
+    run-id ranges, so concatenation in that order is run-id order; every part is cast to the
+    declared schema, so the result does not depend on how runs were chunked."""
 
-    Parts cover disjoint, increasing run-id ranges, so concatenation in that order is run-id
-    order. Column types inferred per part (a column all null in one part, say) are unified
-    first, so the result does not depend on how runs were chunked.
-    """
-    if schema is None:
-        schema = pa.unify_schemas([pa.ipc.open_file(s).schema for s in sources],
-                                  promote_options="permissive") if sources else pa.schema([])
-    tmp = target.with_name(f".{target.name}.tmp")
-    pending: list[pa.Table] = []
-    rows = 0
-    with pq.ParquetWriter(tmp, schema) as writer:
-        for source in sources:
-            table = _read(source).select(schema.names).cast(schema)
-            yield table
-            pending.append(table)
-            rows += table.num_rows
-            if rows >= ROW_GROUP:
-                whole = pa.concat_tables(pending).combine_chunks()
-                cut = rows - rows % ROW_GROUP
-                writer.write_table(whole.slice(0, cut), row_group_size=ROW_GROUP)
-                pending, rows = [whole.slice(cut)], rows - cut
-        if rows:
-            writer.write_table(pa.concat_tables(pending))
-    os.replace(tmp, target)
+    def __init__(self, target: Path, schema: pa.Schema) -> None:
+        self.target, self.schema = target, schema
+        self.rows = 0
+
+    def write(self, sources: Iterable[Path]) -> Iterator[pa.Table]:
+        """Write the file, yielding each part's table on the way."""
+        tmp = self.target.with_name(_tmp_name(self.target.name))
+        pending: list[pa.Table] = []
+        rows = 0
+        with pq.ParquetWriter(tmp, self.schema) as writer:
+            for source in sources:
+                table = _read(source).select(self.schema.names).cast(self.schema)
+                yield table
+                pending.append(table)
+                rows += table.num_rows
+                if rows >= ROW_GROUP:
+                    whole = pa.concat_tables(pending).combine_chunks()
+                    cut = rows - rows % ROW_GROUP
+                    writer.write_table(whole.slice(0, cut), row_group_size=ROW_GROUP)
+                    self.rows += cut
+                    pending, rows = [whole.slice(cut)], rows - cut
+            if rows:
+                writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP)
+                self.rows += rows
+        os.replace(tmp, self.target)
+
+    def checksum(self) -> dict[str, Any]:
+        return {"rows": self.rows, "sha256": _sha256(self.target)}
+
+
+def _ranges_without(first: int, last: int, drop: set[int]) -> list[tuple[int, int]]:
+    """The maximal run-id ranges in ``[first, last]`` that contain no id of ``drop``."""
+    out, start = [], first
+    for i in sorted(x for x in drop if first <= x <= last):
+        if i > start:
+            out.append((start, i - 1))
+        start = i + 1
+    if start <= last:
+        out.append((start, last))
+    return out
+
+
+def _ipc_batches(path: Path) -> Iterator[pa.RecordBatch]:
+    with pa.memory_map(str(path)) as source:
+        reader = pa.ipc.open_file(source)
+        for i in range(reader.num_record_batches):
+            yield reader.get_batch(i)
+
+
+def _parquet_batches(path: Path) -> Iterator[pa.RecordBatch]:
+    yield from pq.ParquetFile(path).iter_batches(batch_size=ROW_GROUP)
+
+
+def _write_ipc(table: pa.Table, path: Path) -> None:
+    feather.write_feather(table, path, compression="uncompressed")
 
 
 def _read(path: Path, columns: list[str] | None = None) -> pa.Table:
     return feather.read_table(path, columns=columns, memory_map=False)
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
+def _ipc_rows(path: Path) -> int:
+    with pa.memory_map(str(path)) as source:
+        reader = pa.ipc.open_file(source)
+        return sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
+
+
+def _file_meta(path: Path) -> dict[str, Any]:
+    with pa.memory_map(str(path)) as source:
+        meta = pa.ipc.open_file(source).schema.metadata or {}
+    return json.loads(meta.get(META_KEY, b"{}"))
+
+
+def _parquet_meta(path: Path) -> dict[str, Any] | None:
+    """A Parquet file's warnsim metadata; None if it is not a sweep's (or not Parquet)."""
+    try:
+        meta = pq.read_schema(path).metadata or {}
+        found = json.loads(meta[META_KEY])
+    except (OSError, pa.ArrowException, KeyError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _parquet_rows(path: Path) -> int | None:
+    try:
+        return pq.ParquetFile(path).metadata.num_rows
+    except (OSError, pa.ArrowException):
+        return None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _tmp_name(name: str) -> str:
+    return f".{name}.tmp"
+
+
+def _resolved(path: str) -> str:
+    try:
+        return str(Path(path).resolve())
+    except OSError:
+        return path
+
+
+def _is_manifest(found: Any) -> bool:
+    return isinstance(found, dict) and all(k in found for k in MANIFEST_KEYS)
+
+
+def _json_or_none(path: Path) -> Any:
+    """A JSON file's contents; None if it is missing or damaged (callers decide what that
+    means: a damaged state file is rewritten, a damaged manifest makes the folder unverified)."""
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except (OSError, ValueError):
         return None
-    except (OSError, ValueError) as exc:
-        raise UserError(f"{path}: unreadable ({exc}); use --force to start over") from None
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(_tmp_name(path.name))
     tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
     os.replace(tmp, path)
+
+
+def stopped_by(exc: OSError, what: str) -> SweepStopped:
+    """A file-system failure as one line: which file, why, and that finished runs are kept."""
+    where = exc.filename or what
+    return SweepStopped(f"cannot write {where} ({exc.strerror or exc}); finished runs are "
+                        "kept: fix the cause and run the same command to resume")

@@ -1,9 +1,15 @@
 """The unit of work sent to an executor: a chunk of runs, and the function that runs it.
 
 A chunk carries one shared :class:`RunTemplate` plus a few small :class:`RunTask` records, so
-a worker process receives each run's identity and swept values, not a full parameter set, and
-sends back only plain columns. :func:`run_chunk` never raises for a failing run: the run is
-recorded as failed with its error, and the chunk goes on.
+a worker process receives each run's identity and swept values, not a full parameter set. The
+worker returns Arrow tables in their final schemas (:mod:`sim.sweep.tables`): converting the
+runs' Python values to columns is the largest per-run cost of the engine, and done here it runs
+in parallel on the workers and the tables travel back as Arrow buffers, not pickled objects.
+
+:func:`run_chunk` never raises for a failing run: whatever the run function raises (an
+``Exception``, ``SystemExit`` or ``KeyboardInterrupt`` of its own) is recorded with the run as
+``failed`` and the chunk goes on. Only :class:`~sim.errors.Interrupted`, which the sweep's signal
+handler raises when the user stops the sweep, passes through.
 """
 
 from __future__ import annotations
@@ -12,14 +18,20 @@ import hashlib
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from enum import Enum
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+
+from sim.errors import Interrupted
 from sim.outcomes import OUTCOMES, Kind
 from sim.params import ModelParams
 from sim.run import RunResult, RunSpec
-from sim.schema import SERIES_COLUMNS, WARNING_COLUMNS
+from sim.schema import SERIES_FIELDS, WARNING_FIELDS
+from sim.sweep.experiment import plain
+from sim.sweep.tables import META, log_schema, runs_schema
 
 RunFn = Callable[[RunSpec], RunResult]
 """What runs one model: :func:`sim.run.simulate` unless a caller injects another."""
@@ -32,9 +44,12 @@ STATUS_FAILED = "failed"
 class RunTemplate:
     """What every run of an experiment shares.
 
-    ``scenario_sha256`` is set for a scenario file: the file is read by path wherever a chunk
-    runs (so every Dask worker needs it at the same path), and each chunk first checks that the
-    file there is the one the experiment was started with.
+    ``scenario`` is what the model loads: a built-in name or a scenario file's absolute path;
+    ``label`` is what results record in their ``scenario`` column (see
+    :class:`~sim.sweep.experiment.Experiment`). ``scenario_sha256`` is set for a scenario file:
+    the file is read by path wherever a chunk runs (so every Dask worker needs it at the same
+    path), and each chunk first checks that the file there is the one the experiment was
+    started with.
     """
 
     base: ModelParams
@@ -44,6 +59,7 @@ class RunTemplate:
     record_series: bool
     run_fn: RunFn | None = None
     scenario_sha256: str | None = None
+    label: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,19 +81,114 @@ class Chunk:
 
 @dataclass(slots=True)
 class ChunkResult:
-    """Plain columns from one chunk: ``runs`` (meta + outcomes + status/error) and, when
-    recorded, the warning log and series with a leading ``run_id`` column."""
+    """One chunk's tables: ``runs`` (identity, parameters, outcomes, status and error) and,
+    when recorded, the warning log and series with a leading ``run_id`` column."""
 
-    runs: dict[str, list[Any]]
-    warnings: dict[str, list[Any]] | None
-    series: dict[str, list[Any]] | None
-
-    @property
-    def failed(self) -> int:
-        return sum(s != STATUS_OK for s in self.runs["status"])
+    runs: pa.Table
+    warnings: pa.Table | None
+    series: pa.Table | None
+    failed: int
 
 
 _COUNTS = frozenset(o.name for o in OUTCOMES if o.kind is Kind.COUNT)
+_UNFIT = (pa.ArrowException, OverflowError)
+"""What converting a value that does not fit its declared column type raises."""
+
+
+class _Rows:
+    """The runs table of one chunk, filled run by run."""
+
+    def __init__(self, template: RunTemplate) -> None:
+        self.t = template
+        self.columns: dict[str, list[Any]] = {
+            k: [] for k in (*META, *(o.name for o in OUTCOMES), "status", "error")}
+        self.points: list[int] = []
+        self.params: dict[int, ModelParams] = {}
+        self.values: dict[int, Mapping[str, Any]] = {}
+
+    def params_of(self, task: RunTask) -> ModelParams:
+        if task.point_id not in self.params:
+            self.params[task.point_id] = self.t.base.replace(**task.values)
+        return self.params[task.point_id]
+
+    def add(self, task: RunTask, outcomes: Mapping[str, Any] | None, error: str = "") -> None:
+        c = self.columns
+        for k in META:
+            c[k].append(getattr(task, k))
+        self.points.append(task.point_id)
+        self.values.setdefault(task.point_id, task.values)
+        for o in OUTCOMES:
+            c[o.name].append(None if outcomes is None else outcomes[o.name])
+        c["status"].append(STATUS_OK if outcomes is not None else STATUS_FAILED)
+        c["error"].append(error)
+
+    def fail(self, i: int, error: str) -> None:
+        """Turn row ``i`` into a failed run (its log could not be stored)."""
+        for o in OUTCOMES:
+            self.columns[o.name][i] = None
+        self.columns["status"][i] = STATUS_FAILED
+        self.columns["error"][i] = error
+
+    def table(self) -> pa.Table:
+        n = len(self.points)
+        by_name: dict[str, list[Any]] = {**{k: self.columns[k] for k in META},
+                                         "days": [self.t.days] * n,
+                                         "scenario": [self.t.label or self.t.scenario] * n}
+        base = self.t.base.to_dict()
+        full = {p: {**base, **{k: plain(v) for k, v in values.items()}}
+                for p, values in self.values.items()}
+        per_run = [full[p] for p in self.points]
+        for name in base:
+            by_name[name] = [v[name] for v in per_run]
+        by_name.update((k, v) for k, v in self.columns.items() if k not in by_name)
+        return pa.table(by_name, schema=runs_schema())
+
+
+class _Log:
+    """One per-run log (warnings or series) of a chunk: each run's columns, kept as the run
+    function returned them and turned into one Arrow table at the end of the chunk."""
+
+    def __init__(self, schema: pa.Schema) -> None:
+        self.schema = schema
+        self.fields = list(schema)[1:]
+        self.names = [f.name for f in self.fields]
+        self.runs: list[tuple[int, int, Mapping[str, list[Any]]]] = []  # (row, run_id, columns)
+
+    def check(self, got: Mapping[str, list[Any]] | None) -> Mapping[str, list[Any]]:
+        """A run's log, checked for its declared columns (missing ones are the run's error)."""
+        if got is None:
+            raise ValueError("the run function returned no log although one was requested")
+        lengths = {len(got[c]) for c in self.names}
+        if len(lengths) > 1:
+            raise ValueError(f"log columns have different lengths {sorted(lengths)}")
+        return got
+
+    def table(self, rows: _Rows) -> pa.Table:
+        """All runs' rows; a run whose values do not fit the declared types fails instead."""
+        try:
+            return self._convert(self.runs)
+        except _UNFIT:
+            pass
+        kept = []
+        for entry in self.runs:
+            try:
+                self._convert([entry])
+            except _UNFIT as exc:
+                rows.fail(entry[0], f"{type(exc).__name__}: log does not match "
+                          f"sim.schema: {exc}")
+            else:
+                kept.append(entry)
+        return self._convert(kept)
+
+    def _convert(self, runs: list[tuple[int, int, Mapping[str, list[Any]]]]) -> pa.Table:
+        first = self.names[0] if self.names else None
+        counts = [len(log[first]) if first else 0 for _, _, log in runs]
+        run_ids = np.repeat(np.array([r for _, r, _ in runs], dtype=np.int64), counts)
+        arrays = [pa.array(run_ids)]
+        for field in self.fields:
+            values = list(chain.from_iterable(log[field.name] for _, _, log in runs))
+            arrays.append(pa.array(values, type=field.type))
+        return pa.Table.from_arrays(arrays, schema=self.schema)
 
 
 def run_chunk(chunk: Chunk) -> ChunkResult:
@@ -87,46 +198,35 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     t = chunk.template
     # Looked up at call time so a monkeypatched sim.run.simulate reaches forked workers too.
     run_fn = t.run_fn or sim.run.simulate
-    meta = ("run_id", "point_id", "replication", "seed")
-    runs: dict[str, list[Any]] = {k: [] for k in (*meta, *(o.name for o in OUTCOMES),
-                                                  "status", "error")}
-    warnings = _empty(WARNING_COLUMNS) if t.record_warnings else None
-    series = _empty(SERIES_COLUMNS) if t.record_series else None
-    params: dict[int, ModelParams] = {}
+    rows = _Rows(t)
+    warnings = _Log(log_schema(WARNING_FIELDS)) if t.record_warnings else None
+    series = _Log(log_schema(SERIES_FIELDS)) if t.record_series else None
     problem = _scenario_problem(t)
     for task in chunk.tasks:
-        for k in meta:
-            runs[k].append(getattr(task, k))
         try:
             if problem:
                 raise RuntimeError(problem)
-            if task.point_id not in params:
-                params[task.point_id] = t.base.replace(**task.values)
-            spec = RunSpec(params=params[task.point_id], scenario=t.scenario, days=t.days,
+            spec = RunSpec(params=rows.params_of(task), scenario=t.scenario, days=t.days,
                            seed=task.seed, record_warnings=t.record_warnings,
                            record_series=t.record_series)
             result = run_fn(spec)
             outcomes = {o.name: _outcome(o.name, result.outcomes[o.name]) for o in OUTCOMES}
-            logs = [(warnings, WARNING_COLUMNS, result.warnings),
-                    (series, SERIES_COLUMNS, result.series)]
-            extracted = [(dest, _columns(cols, got)) for dest, cols, got in logs
-                         if dest is not None]
-        except Exception as exc:  # a failing run is data, not a crash of the sweep
-            for o in OUTCOMES:
-                runs[o.name].append(None)
-            runs["status"].append(STATUS_FAILED)
-            runs["error"].append(f"{type(exc).__name__}: {exc}")
+            logs = [(log, log.check(got)) for log, got in ((warnings, result.warnings),
+                                                          (series, result.series))
+                    if log is not None]
+        except Interrupted:  # the user stopped the sweep: not a property of this run
+            raise
+        except BaseException as exc:  # a failing run is data, not a crash of the sweep
+            rows.add(task, None, f"{type(exc).__name__}: {exc}")
             continue
-        for name, value in outcomes.items():
-            runs[name].append(value)
-        runs["status"].append(STATUS_OK)
-        runs["error"].append("")
-        for dest, cols in extracted:
-            rows = len(next(iter(cols.values()))) if cols else 0
-            dest["run_id"].extend([task.run_id] * rows)
-            for name, values in cols.items():
-                dest[name].extend(values)
-    return ChunkResult(runs, warnings, series)
+        row = len(rows.points)
+        rows.add(task, outcomes)
+        for log, got in logs:
+            log.runs.append((row, task.run_id, got))
+    tables = [None if log is None else log.table(rows) for log in (warnings, series)]
+    runs = rows.table()
+    failed = sum(s != STATUS_OK for s in rows.columns["status"])
+    return ChunkResult(runs, tables[0], tables[1], failed)
 
 
 def _scenario_problem(t: RunTemplate) -> str:
@@ -143,20 +243,6 @@ def _scenario_problem(t: RunTemplate) -> str:
         return (f"scenario file {t.scenario!r} {where} differs from the one this sweep "
                 "was started with")
     return ""
-
-
-def _empty(columns: tuple[str, ...]) -> dict[str, list[Any]]:
-    return {k: [] for k in ("run_id", *columns)}
-
-
-def _columns(columns: tuple[str, ...], got: Mapping[str, list[Any]] | None) -> dict[str, list[Any]]:
-    """The declared columns of a log, enums as their strings; missing ones are an error."""
-    if got is None:
-        raise ValueError("the run function returned no log although one was requested")
-    lengths = {len(got[c]) for c in columns}
-    if len(lengths) > 1:
-        raise ValueError(f"log columns have different lengths {sorted(lengths)}")
-    return {c: [v.value if isinstance(v, Enum) else v for v in got[c]] for c in columns}
 
 
 def _outcome(name: str, value: Any) -> Any:
