@@ -208,7 +208,7 @@ def _already_done(store: Store, the_plan: SweepPlan, options: SweepOptions,
                   started: float) -> SweepSummary | None:
     """The summary of a finished, verified folder (None if there is work to do)."""
     found = store.finished()
-    if found is None:
+    if found is None or store.leftovers():  # leftovers: tidied under the lock
         return None
     if found.problems:
         raise UserError(_damaged(store, found, the_plan))

@@ -25,7 +25,7 @@ from typing import Any
 
 from sim import params as P
 from sim.errors import UserError
-from sim.sweep.limits import MAX_DESIGN_FILE_BYTES, MAX_POINTS, Size, check_size
+from sim.sweep.limits import MAX_DESIGN_FILE_BYTES, MAX_POINTS, Size, check_points, check_size
 
 
 class DesignKind(StrEnum):
@@ -262,6 +262,12 @@ def parse_experiment(text: str, *, path: Path | None = None, name: str | None = 
 
 def _grid(table: Mapping[str, Any], origin: str) -> DesignSpec:
     where = f"{origin} [grid]"
+    # The product of the axes' lengths first: three 100,000-value axes are refused before
+    # 300,000 values are made.
+    check_points(math.prod(_int_in(f"{key}.num", raw.get("num"), 1, 100_000, where)
+                           if isinstance(raw, Mapping) and "num" in raw
+                           else len(raw) if isinstance(raw, list) else 1
+                           for key, raw in table.items()), origin)
     values: list[tuple[str, tuple[Any, ...]]] = []
     for key, raw in table.items():
         spec = P.get(key, origin=where)
@@ -355,7 +361,11 @@ def _points(value: Any, path: Path | None, origin: str) -> DesignSpec:
     where = str(csv_path)
     try:
         text = raw.decode("utf-8")
-        lines = csv.reader(text.removeprefix("\ufeff").splitlines())
+        physical = text.removeprefix("\ufeff").splitlines()
+        if sum(1 for line in physical if line.strip()) > MAX_POINTS + 1:  # + the header
+            raise UserError(f"{where}: design too large: more than {MAX_POINTS:,} rows; "
+                            f"allowed: at most {MAX_POINTS:,} design points")
+        lines = csv.reader(physical)
         header = next((row for row in lines if any(cell.strip() for cell in row)), None)
         if header is None:
             raise UserError(f"{where}: needs a header of parameter names and at least one row")
@@ -369,9 +379,6 @@ def _points(value: Any, path: Path | None, origin: str) -> DesignSpec:
             if not any(cell.strip() for cell in row):
                 continue
             number = lines.line_num
-            if len(rows) == MAX_POINTS:
-                raise UserError(f"{where}: design too large: more than {MAX_POINTS:,} rows; "
-                                f"allowed: at most {MAX_POINTS:,} design points")
             if len(row) != len(columns):
                 raise UserError(f"{where} line {number}: got {len(row)} values; allowed: "
                                 f"{len(columns)} (one per header column)")

@@ -73,11 +73,18 @@ class Size:
         return design + 9 * self.replications
 
 
+def check_points(points: int, origin: str) -> None:
+    """Refuse more than :data:`MAX_POINTS` design points (before any point is made)."""
+    if points > MAX_POINTS:
+        raise UserError(f"{origin}: design too large: {points:,} design points; allowed: at "
+                        f"most {MAX_POINTS:,} (use fewer design points, replications or days)")
+
+
 def check_size(size: Size, origin: str) -> None:
     """Refuse a design whose total size exceeds a declared limit (one line naming the product)."""
+    check_points(size.points, origin)
     what = f"{size.points:,} design points x {size.replications:,} replications"
     checks = [
-        (size.points, MAX_POINTS, f"{size.points:,} design points"),
         (size.runs, MAX_RUNS, f"{what} = {size.runs:,} runs"),
         (size.runs * size.days, MAX_RUN_DAYS,
          f"{what} x {size.days:,} days = {size.runs * size.days:,} run-days"),

@@ -4,17 +4,21 @@ Two sweeps writing parts into one folder interleave their run-id ranges, and eac
 clean-up deletes the other's working storage. So a sweep holds ``<out>/.sweep.lock`` from
 before it reads the folder's state until after its last write:
 
-* taken atomically with ``flock(2)`` on the lock file (the kernel arbitrates, so two sweeps
-  started at the same instant cannot both win);
+* taken atomically with a POSIX record lock (``fcntl(F_SETLK)``, via :func:`fcntl.lockf`) on
+  the lock file: the kernel arbitrates, so two sweeps started at the same instant cannot both
+  win, and it works on NFS;
 * the file names its holder (pid, host, start time, experiment file) so the refused sweep says
   who has the folder;
-* released on exit: unlinked, then unlocked. The kernel drops a ``flock`` when its holder dies,
+* released on exit: unlinked, then unlocked. The kernel drops the lock when its holder dies,
   so a lock file left by a SIGKILLed sweep is stale and the next sweep takes it over (after
   checking the file it locked is still the one at the path: a holder unlinking it in between
   would otherwise let two sweeps lock two different files).
 
-Forked pool workers inherit the lock; they die with their parent (see
-:mod:`sim.sweep.executors`), so a killed sweep's lock goes with its workers.
+A record lock belongs to the process, not to the open file: forked pool workers do not inherit
+it, so it goes the moment a killed sweep's parent dies. It is also not exclusive within one
+process, so the locks this process holds are kept in a registry as well (two sweeps started
+from two threads of one notebook). And the process drops it when it closes *any* descriptor of
+the lock file: only other processes ever read the file (to name the holder).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import fcntl
 import json
 import os
 import socket
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -31,6 +36,10 @@ from types import TracebackType
 from sim.errors import FolderInUse, SweepStopped
 
 LOCK = ".sweep.lock"
+
+_HELD: set[str] = set()
+"""Lock files this process holds (a record lock does not exclude its own process)."""
+_HELD_GUARD = threading.Lock()
 
 
 class FolderLock:
@@ -43,6 +52,7 @@ class FolderLock:
         self.path = out / LOCK
         self.origin = origin
         self.fd: int | None = None
+        self.key = ""
         self.created: list[Path] = []
 
     def __enter__(self) -> FolderLock:
@@ -61,9 +71,16 @@ class FolderLock:
             raise SweepStopped(f"{self.out}: cannot create the results folder "
                                f"({exc.strerror or exc})") from None
         self.created = missing
+        key = os.path.realpath(self.path)
         try:
-            while self.fd is None:
-                self.fd = self._try_lock()
+            with _HELD_GUARD:
+                if key in _HELD:
+                    raise FolderInUse(f"{self.origin}: the output folder {str(self.out)!r} is "
+                                      "in use by another sweep in this process")
+                while self.fd is None:
+                    self.fd = self._try_lock()
+                _HELD.add(key)
+                self.key = key
         except BaseException:
             self._remove_created()
             raise
@@ -75,7 +92,7 @@ class FolderLock:
             raise SweepStopped(f"{self.path}: cannot create the lock file "
                                f"({exc.strerror or exc})") from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             os.close(fd)
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
@@ -87,7 +104,7 @@ class FolderLock:
             same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
         except FileNotFoundError:
             same = False
-        if not same:  # the holder unlinked it between our open and flock: try again
+        if not same:  # the holder unlinked it between our open and lock: try again
             os.close(fd)
             return None
         info = {"pid": os.getpid(), "host": socket.gethostname(),
@@ -116,6 +133,8 @@ class FolderLock:
             return
         fd, self.fd = self.fd, None
         self._drop(fd)
+        with _HELD_GUARD:
+            _HELD.discard(self.key)
         self._remove_created()
 
     def _drop(self, fd: int) -> None:

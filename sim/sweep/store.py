@@ -123,6 +123,7 @@ class Store:
         self.parts = self.work / "parts"
         self.state_path = self.work / "state.json"
         self.meta = {META_KEY: json.dumps({"fingerprint": fingerprint}).encode()}
+        self._tmp_names = {_tmp_name(f) for f in FINAL_FILES}
 
     # --- reading (no writes) -----------------------------------------------------------------
 
@@ -265,14 +266,17 @@ class Store:
     def tidy(self) -> None:
         """Delete what killed sweeps left: trash, unfinished temporary parts and files."""
         for entry in self.out.iterdir():
-            if entry.name.startswith(TRASH):
-                shutil.rmtree(entry, ignore_errors=True)
-            elif entry.name in {_tmp_name(f) for f in FINAL_FILES}:
-                entry.unlink(missing_ok=True)
+            if entry.name.startswith(TRASH) or entry.name in self._tmp_names:
+                _remove(entry)
         if self.parts.is_dir():
             for entry in self.parts.iterdir():
                 if entry.name.startswith(".tmp"):
-                    shutil.rmtree(entry, ignore_errors=True)
+                    _remove(entry)
+
+    def leftovers(self) -> bool:
+        """Whether a killed sweep left trash or temporary files here (for :meth:`tidy`)."""
+        return any(p.name.startswith(TRASH) or p.name in self._tmp_names
+                   for p in self.out.iterdir())
 
     def begin(self, state: dict[str, Any]) -> dict[str, Any]:
         """Create working storage (or keep an existing one); return the stored state. A
@@ -438,7 +442,7 @@ class Store:
         leaves trash that the next run deletes, never a half-deleted part)."""
         trash = self.out / f"{TRASH}{secrets.token_hex(6)}"
         os.replace(path, trash)
-        shutil.rmtree(trash, ignore_errors=True)
+        _remove(trash)
 
     def _split(self, sources: dict[str, Path], keep: list[tuple[int, int]],
                batches: Any) -> None:
@@ -603,6 +607,14 @@ def _sha256(path: Path) -> str:
         while block := f.read(1 << 20):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _remove(path: Path) -> None:
+    """Delete a file or a folder tree, as far as possible (trash: the next run tries again)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _tmp_name(name: str) -> str:
