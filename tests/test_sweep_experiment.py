@@ -97,6 +97,14 @@ POINTS_BAD = {
                   ["line 3", "rivalry", "allowed: a number in [0, 1]"]),
     "ragged row": ("rivalry,doctrine\n0.1\n", ["line 2", "got 1 values"]),
     "no rows": ("rivalry\n", ["at least one row"]),
+    # Python's float() reads full-width digits; a design file's numbers are ASCII.
+    "full-width digits": ("rivalry\n\uff10.\uff15\n", ["line 2", "rivalry",
+                                                       "got '\uff10.\uff15'",
+                                                       "in ASCII characters"]),
+    # The same point twice would run with the same seeds: identical results counted twice.
+    "duplicate rows": ("rivalry,doctrine\n0.1,never\n\n0.5,never\n0.10, never\n",
+                       ["line 5", "repeats line 2", "each design point once",
+                        "replications"]),
 }
 
 

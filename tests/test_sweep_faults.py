@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -21,13 +22,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from sim.cli import main
-from sim.errors import FolderInUse, SweepStopped, UserError
+from sim.errors import FolderInUse, UserError
 from sim.schema import WARNING_FIELDS
-from sim.sweep import SweepOptions, load_experiment, read_manifest, read_runs, run_experiment
-from sim.sweep.engine import run_experiment as run_with_options
-from sim.sweep.executors import ExecutorSpec
+from sim.sweep import load_experiment, read_manifest, read_runs, run_experiment
 from sim.sweep.lock import LOCK
-from sim.sweep.store import ROW_GROUP
 from tests.fake_runs import failing_odd_replications, fake, quiet, sigint_after
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,7 +53,8 @@ def exp(tmp_path: Path) -> Path:
 
 def sweep(exp: Path, out: Path, run_fn=fake, **kw) -> object:
     kw.setdefault("workers", 1)
-    return run_experiment(exp, out=out, progress=False, run_fn=run_fn, **kw)
+    kw.setdefault("progress", False)
+    return run_experiment(exp, out=out, run_fn=run_fn, **kw)
 
 
 @pytest.fixture
@@ -194,7 +193,7 @@ def test_results_and_resume_do_not_depend_on_the_working_directory(tmp_path, mon
     scenario = (resources.files("sim") / "data" / "scenarios" / "default.toml").read_text()
     (project / "exps" / "mine.toml").write_text(scenario)
     (project / "exps" / "pts.csv").write_text("rivalry\n0.2\n0.8\n")
-    text = EXPERIMENT.split("[grid]")[0].replace("days = 3", 'scenario = "./mine.toml"\ndays = 3')
+    text = EXPERIMENT.split("[grid]", maxsplit=1)[0].replace("days = 3", 'scenario = "./mine.toml"\ndays = 3')
     (project / "exps" / "exp.toml").write_text(text + 'design = "pts.csv"\n')
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -505,3 +504,465 @@ def test_analyze_hand_edited_manifest_with_bad_ranges_is_one_line(tmp_path, caps
         line = one_line(capsys.readouterr().err)
         assert line.startswith(f"warnsim: error: {out / 'manifest.json'}: design ranges ")
         assert "allowed: {name: [low, high]} with numbers" in line
+
+
+# --- 7. one line and the documented exit status where tracebacks were ---------------------------
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_killed_worker_stops_the_sweep_in_one_line_exit_3(tmp_path):
+    exp = tmp_path / "long.toml"
+    exp.write_text("days = 50000\nreplications = 2\nrecord_warnings = false\n[grid]\n"
+                   "rivalry = [0.2, 0.8]\n")  # runs of about a second each
+    proc = subprocess.Popen([sys.executable, "-B", "-m", "sim", "sweep", str(exp), "--out",
+                             str(tmp_path / "out"), "--workers", "2", "--quiet"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: len(children(proc.pid)) >= 2)
+    victim = children(proc.pid)[0]
+    os.kill(victim, signal.SIGKILL)  # as the out-of-memory killer does
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3
+    assert one_line(err) == (
+        "warnsim: error: a worker process died (killed by a signal: the out-of-memory killer? "
+        "see `dmesg`); finished runs are kept: run the same command to resume")
+    assert not any(alive(w) for w in children(proc.pid))
+
+
+def test_file_too_large_stops_the_sweep_in_one_line_then_resumes(tmp_path):
+    """RLIMIT_FSIZE makes the kernel refuse writes past a size (EFBIG), as a quota would."""
+    import resource
+
+    exp = tmp_path / "logs.toml"
+    exp.write_text("days = 365\nreplications = 16\n[grid]\nrivalry = [0.2, 0.8]\n")
+    out = tmp_path / "out"
+    limit = 200_000  # a part's warning log of 16 one-year runs is about 400 kB
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = cli("sweep", str(exp), "--out", str(out), "--workers", "1", "--quiet",
+               preexec_fn=small_files)
+    assert done.returncode == 3
+    line = one_line(done.stderr)
+    assert line.startswith(f"warnsim: error: cannot write in {out} ")
+    assert "(File too large); finished runs are kept: fix the cause and run the same command " \
+           "to resume" in line
+    assert run_experiment(exp, out=out, workers=1, progress=False).ok
+    run_experiment(exp, out=tmp_path / "whole", workers=1, progress=False)
+    for name in ("runs.parquet", "warnings.parquet"):
+        assert (out / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
+
+
+NAMESPACE_STEPS = """
+import contextlib, io, json, shutil, subprocess, sys
+from sim.cli import main
+mnt, exp, keep = sys.argv[1:4]
+sweep = ["sweep", exp, "--out", f"{mnt}/out", "--workers", "1", "--quiet"]
+def mount(*options):
+    subprocess.run(["mount", *options, mnt], check=True)
+def step(name, argv):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        status = main(argv)
+    print(json.dumps([name, status, err.getvalue()]), flush=True)
+if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt]).returncode:
+    sys.exit(99)
+step("full", sweep)
+mount("-o", "remount,ro")
+step("resume-read-only", sweep)
+mount("-o", "remount,rw,size=64m")
+step("resume", sweep)
+for name in ("runs.parquet", "warnings.parquet"):
+    shutil.copy(f"{mnt}/out/{name}", keep)
+mount("-o", "remount,ro")
+step("done-read-only", sweep)
+step("force-read-only", [*sweep, "--force"])
+step("log-read-only", ["run", "--days", "5", "--log", f"{mnt}/log.csv"])
+"""
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1)")
+def test_full_and_read_only_file_systems(tmp_path):
+    """A 64 kB tmpfs (ENOSPC), then read-only (EROFS), mounted in a private user and mount
+    namespace: real kernel errors without root on the host."""
+    probe = subprocess.run(["unshare", "-r", "-m", "true"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"user namespaces not available here: {probe.stderr.decode().strip()}")
+    exp = tmp_path / "logs.toml"
+    exp.write_text("days = 100\nreplications = 16\n[grid]\nrivalry = [0.2, 0.8]\n")
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    done = subprocess.run(["unshare", "-r", "-m", sys.executable, "-B", "-c", NAMESPACE_STEPS,
+                           str(mnt), str(exp), str(tmp_path)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=180, check=False)
+    if done.returncode == 99:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr
+    steps = {name: (status, err) for name, status, err in map(json.loads,
+                                                                done.stdout.splitlines())}
+    assert {name: status for name, (status, _) in steps.items()} == {
+        "full": 3, "resume-read-only": 3, "resume": 0, "done-read-only": 0,
+        "force-read-only": 3, "log-read-only": 2}
+    assert "(No space left on device); finished runs are kept" in one_line(steps["full"][1])
+    for name in ("resume-read-only", "force-read-only"):
+        assert one_line(steps[name][1]) == (
+            f"warnsim: error: {mnt / 'out' / LOCK}: cannot create the lock file (Read-only "
+            "file system)")
+    assert steps["done-read-only"][1] == ""
+    assert one_line(steps["log-read-only"][1]) == (
+        f"warnsim: error: cannot write {mnt / 'log.csv'} (Read-only file system)")
+    run_experiment(exp, out=tmp_path / "whole", workers=1, progress=False)
+    for name in ("runs.parquet", "warnings.parquet"):
+        assert (tmp_path / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
+
+
+def test_over_long_output_path_is_one_line(exp, tmp_path, capsys):
+    out = tmp_path / ("x" * 300) / "out"
+    assert main(["sweep", str(exp), "--out", str(out), "--workers", "1"]) == 2
+    assert one_line(capsys.readouterr().err) == (
+        f"warnsim: error: {exp}: the output folder path is too long ({len(str(out))} "
+        "characters); allowed: a path the file system accepts")
+
+
+def test_closed_output_pipe_exits_141_silently():
+    proc = subprocess.Popen([sys.executable, "-B", "-m", "sim", "params"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before anything is written: `| head -0`
+    assert proc.wait(timeout=60) == 141
+    assert proc.stderr.read() == b""
+
+
+def test_sweep_with_stderr_closed_runs_and_exits_0(tmp_path):
+    exp = tmp_path / "tiny.toml"
+    exp.write_text("days = 5\nreplications = 2\n[grid]\nrivalry = [0.2, 0.8]\n")
+    out = tmp_path / "out"
+    done = subprocess.run(["bash", "-c", '"$0" -B -m sim sweep "$1" --out "$2" --workers 1 '
+                           "2>&-", sys.executable, str(exp), str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and done.stdout == ""
+    assert len(read_runs(out)) == 4 and not (out / ".sweep").exists()
+
+
+def test_case_file_with_a_huge_field_is_one_line(tmp_path, capsys):
+    path = tmp_path / "cases.csv"
+    path.write_text("case,sender,recipient,rivalry,details,channel,response\n"
+                    + "x" * 200_000 + ",A,B,0.5,1,private,heeded\n")
+    assert main(["cases", str(path)]) == 2
+    assert one_line(capsys.readouterr().err) == (
+        f"warnsim: error: {path}: malformed CSV: field larger than field limit (131072)")
+
+
+@pytest.mark.parametrize("raised", [SystemExit(3), KeyboardInterrupt("from the run itself")])
+def test_run_function_raising_systemexit_or_keyboardinterrupt_is_a_failed_run(exp, tmp_path,
+                                                                             raised):
+    def run(spec):
+        if spec.seed % 2 == 0:
+            raise raised
+        return fake(spec)
+
+    summary = sweep(exp, tmp_path / "out", run_fn=run)
+    runs = read_runs(tmp_path / "out")
+    failed = runs[runs["status"] == "failed"]
+    assert summary.failed == len(failed) == (runs["seed"] % 2 == 0).sum() > 0
+    assert set(failed["error"]) == {f"{type(raised).__name__}: {raised}"}
+
+
+# --- 8. damage that used to go unnoticed ------------------------------------------------------
+
+
+@pytest.mark.parametrize("damage", ["delete warnings", "truncate runs", "replace runs"])
+def test_damaged_finished_folder_is_reported_with_the_fix(exp, tmp_path, capsys, damage):
+    out = tmp_path / "out"
+    sweep(exp, out)
+    if damage == "delete warnings":
+        (out / "warnings.parquet").unlink()
+        problem = "warnings.parquet is missing"
+    elif damage == "truncate runs":
+        (out / "runs.parquet").write_bytes((out / "runs.parquet").read_bytes()[:-100])
+        problem = "runs.parquet is not a readable Parquet file"
+    else:  # a readable file, but not the one the sweep wrote
+        pq.write_table(pq.read_table(out / "runs.parquet").slice(0, 23), out / "runs.parquet")
+        problem = "runs.parquet has 23 rows, the manifest records 24"
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert main(["sweep", str(exp), "--out", str(out), "--workers", "1", "--quiet"]) == 2
+    assert one_line(capsys.readouterr().err) == (
+        f"warnsim: error: {out}: {problem}; the sweep's working files are gone, so it cannot "
+        f"be rebuilt: run `warnsim sweep {exp} --out {out} --force` to run its 24 runs again")
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert main(["sweep", str(exp), "--out", str(out), "--dry-run"]) == 0
+    assert f"note: the sweep would be refused: {out}: {problem}" in capsys.readouterr().out
+
+
+def test_deleted_manifest_is_reported_and_force_starts_over(exp, tmp_path, capsys, reference):
+    out = tmp_path / "out"
+    sweep(exp, out)
+    (out / "manifest.json").unlink()
+    assert main(["sweep", str(exp), "--out", str(out), "--workers", "1", "--quiet"]) == 2
+    assert one_line(capsys.readouterr().err) == (
+        f"warnsim: error: {out}: manifest.json is missing or unreadable, so the results there "
+        f"cannot be verified; run `warnsim sweep {exp} --out {out} --force` to run the sweep "
+        "again")
+    sweep(exp, out, force=True)  # the files vouch for themselves (metadata): not refused
+    assert_identical(out, reference)
+
+
+def test_out_inside_a_regular_file_is_one_line(exp, tmp_path, capsys):
+    (tmp_path / "file").write_text("mine")
+    out = tmp_path / "file" / "sub"
+    for force in ((), ("--force",)):
+        assert main(["sweep", str(exp), "--out", str(out), "--workers", "1", *force]) == 2
+        assert one_line(capsys.readouterr().err) == (
+            f"warnsim: error: {exp}: the output folder {str(out)!r} is inside "
+            f"{str(tmp_path / 'file')!r}, which is a file; allowed: a folder path")
+    assert (tmp_path / "file").read_text() == "mine"
+
+
+def test_empty_working_folder_does_not_make_a_users_files_a_sweeps(exp, tmp_path, capsys):
+    out = tmp_path / "mine"
+    (out / ".sweep").mkdir(parents=True)
+    pq.write_table(pq.read_table(sweep_to(exp, tmp_path / "x") / "runs.parquet")
+                   .replace_schema_metadata(None), out / "runs.parquet")  # the user's own file
+    before = (out / "runs.parquet").read_bytes()
+    for force in ((), ("--force",)):
+        assert main(["sweep", str(exp), "--out", str(out), "--workers", "1", *force]) == 2
+        line = one_line(capsys.readouterr().err)
+        assert "is not empty (runs.parquet) and holds no warnsim sweep results" in line
+    assert (out / "runs.parquet").read_bytes() == before
+
+
+def sweep_to(exp: Path, out: Path) -> Path:
+    sweep(exp, out)
+    return out
+
+
+STOPPED_CHILD = """
+import sys
+from pathlib import Path
+from sim.errors import SweepStopped
+from sim.sweep import SweepOptions, load_experiment
+from sim.sweep.engine import run_experiment
+from sim.sweep.executors import ExecutorSpec
+from tests.fake_runs import gated
+options = SweepOptions(out_dir=Path(sys.argv[2]), executor=ExecutorSpec.choose(2),
+                       progress=False, run_fn=gated, stall_seconds=1.0, chunk_size=1)
+try:
+    run_experiment(load_experiment(sys.argv[1]), options)
+except SweepStopped as exc:
+    print(exc, file=sys.stderr)
+    sys.exit(exc.exit_status)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_stopped_worker_stops_the_sweep_instead_of_waiting_forever(exp, tmp_path):
+    out, gate = tmp_path / "out", tmp_path / "gate"
+    proc = python(STOPPED_CHILD, str(exp), str(out), env={"WARNSIM_TEST_GATE": str(gate)},
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: gate.with_suffix(".running").exists() and len(children(proc.pid)) >= 2)
+    victim, other = children(proc.pid)[:2]
+    os.kill(victim, signal.SIGSTOP)
+    gate.touch()  # every other run finishes; the stopped worker's chunk never does
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3
+    lines = err.strip().splitlines()
+    assert lines == [
+        f"warnsim: note: worker process {victim} is stopped; `kill -CONT {victim}` lets it go "
+        "on, else the sweep stops in 1 s keeping what finished",
+        f"worker process {victim} has been stopped (SIGSTOP or a debugger) for 1 s; finished "
+        "runs are kept: run the same command to resume"]
+    wait_for(lambda: not alive(victim) and not alive(other), seconds=5)
+    assert not (out / LOCK).exists()
+    summary = sweep(exp, out)
+    assert summary.skipped > 0 and summary.ok
+
+
+# --- 9. retrying failed runs; decisions on the experiment file; typed empty logs ---------------
+
+
+def test_retry_failed_in_a_finished_folder_gives_the_clean_result(exp, tmp_path, reference):
+    out = tmp_path / "out"
+    first = sweep(exp, out, run_fn=failing_odd_replications)
+    assert 0 < first.failed < 24
+    again = sweep(exp, out)  # without --retry-failed a finished folder stays as it is
+    assert (again.ran, again.failed) == (0, first.failed)
+    retried = sweep(exp, out, retry_failed=True)
+    assert (retried.ran, retried.skipped, retried.failed) == (first.failed, 24 - first.failed, 0)
+    assert_identical(out, reference)
+
+
+def test_retry_failed_while_resuming(exp, tmp_path, reference, monkeypatch):
+    out = tmp_path / "out"
+    calls = [0]
+
+    def fail_then_stop(spec):  # odd seeds fail; Ctrl-C in the 15th run
+        calls[0] += 1
+        if calls[0] == 15:
+            os.kill(os.getpid(), signal.SIGINT)
+        return failing_odd_replications(spec)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(exp, out=out, workers=1, progress=False, chunk_size=5,
+                       run_fn=fail_then_stop)
+    # From the command line, as a user retries once the cause is fixed.
+    monkeypatch.setattr("sim.run.simulate", fake)
+    assert main(["sweep", str(exp), "--out", str(out), "--workers", "1", "--quiet",
+                 "--retry-failed"]) == 0
+    assert_identical(out, reference)
+
+
+def test_no_warnings_at_all_writes_the_declared_columns(exp, tmp_path):
+    out = tmp_path / "out"
+    sweep(exp, out, run_fn=quiet)
+    table = pq.read_table(out / "warnings.parquet")
+    assert table.num_rows == 0
+    types = {"int64": "int64", "float64": "double", "bool": "bool", "string": "string"}
+    assert [(f.name, str(f.type)) for f in table.schema] == [
+        ("run_id", "int64"), *((c.name, types[c.dtype.value]) for c in WARNING_FIELDS)]
+
+
+def test_integer_valued_floats_are_their_integers_and_others_refused(tmp_path):
+    text = EXPERIMENT.replace("days = 3", "days = 3.0").replace("replications = 4",
+                                                                 "replications = 4e0")
+    (tmp_path / "float.toml").write_text(text)
+    (tmp_path / "int.toml").write_text(EXPERIMENT)
+    as_float, as_int = (load_experiment(tmp_path / f) for f in ("float.toml", "int.toml"))
+    assert (as_float.days, as_float.replications) == (3, 4)
+    assert type(as_float.days) is int and as_float.describe() == as_int.describe()
+    for bad, allowed in (("days = 3.5", "days: got 3.5"), ("seed = 1e16", "seed: got 1e+16")):
+        (tmp_path / "bad.toml").write_text(EXPERIMENT.replace("seed = 5", "seed = 5")
+                                           .replace("days = 3", bad) if "days" in bad
+                                           else EXPERIMENT.replace("seed = 5", bad))
+        with pytest.raises(UserError, match=re.escape(allowed)):
+            load_experiment(tmp_path / "bad.toml")
+
+
+@pytest.mark.parametrize("argv", [["run", "--seed", "\uff15"], ["run", "--days", "\uff13\uff10"]])
+def test_full_width_digits_are_not_numbers_on_the_command_line(argv, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    assert "is not an integer (ASCII digits)" in one_line(capsys.readouterr().err)
+
+
+def test_progress_on_a_non_terminal_is_a_line_every_five_percent(exp, tmp_path, capsys):
+    sweep(exp, tmp_path / "out", progress=True, chunk_size=1)
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    lines = err.splitlines()
+    # 24 runs one at a time, a line whenever a new 5 % step is reached (7/24 = 29 % is not).
+    assert [line.split(",")[0] for line in lines] == [
+        f"faults: {n}/24 runs ({100 * n // 24}%)" for n in
+        (2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 14, 15, 16, 17, 18, 20, 21, 22, 23, 24)]
+    assert all(line.endswith(" left") and " runs/s, " in line for line in lines)
+
+
+def test_progress_on_a_terminal_is_a_bar(tmp_path):
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    exp = tmp_path / "tiny.toml"
+    exp.write_text("days = 5\nreplications = 2\n[grid]\nrivalry = [0.2, 0.8]\n")
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))  # 80 columns
+    proc = subprocess.Popen([sys.executable, "-B", "-m", "sim", "sweep", str(exp), "--out",
+                             str(tmp_path / "out"), "--workers", "1"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=follower)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(timeout=60) == 0
+    assert b"\r" in seen and b"4/4" in seen and b"run/s" in seen
+
+
+# --- the fault-injection test: SIGKILL at 10 seeded moments, each resume byte-identical ------
+
+KILLED_SWEEPS = """
+import os, signal, sys
+import pyarrow.compute, pyarrow.parquet, tqdm  # imported once here, not in every sweep
+from sim.sweep import run_experiment
+from tests.fake_runs import fake
+
+def sweep(out, workers, kill_at):
+    # Every step that changes the folder (Python's audit events for them), counted as it
+    # starts; SIGKILL before step number kill_at (0: never). Between two such steps only
+    # temporary files grow, so these are all the states a kill can leave. Printed at the end:
+    # the number of steps, the step that renames the first final file into place (the merge
+    # is under way) and the one that moves the working storage out (clean-up begins).
+    count, merge, cleanup, me = 0, 0, 0, os.getpid()
+    def hook(event, args):
+        nonlocal count, merge, cleanup
+        if os.getpid() != me:  # forked workers inherit the hook: their steps are not counted
+            return
+        if event in ("os.mkdir", "os.rename", "os.remove", "os.rmdir", "shutil.rmtree") or (
+                event == "open" and isinstance(args[1], str) and "w" in args[1]):
+            count += 1
+            if event == "os.rename" and str(args[1]).endswith(".parquet") and not merge:
+                merge = count
+            if event == "os.rename" and str(args[0]).endswith(".sweep"):
+                cleanup = count
+            if count == kill_at:
+                os.kill(me, signal.SIGKILL)
+    sys.addaudithook(hook)
+    run_experiment(sys.argv[1], out=out, workers=workers, progress=False, run_fn=fake,
+                   chunk_size=3)
+    print(count, merge, cleanup, flush=True)
+
+# One sweep per line of stdin, each in a process forked from this one (imports done once).
+for line in sys.stdin:
+    out, workers, kill_at = line.split()
+    pid = os.fork()
+    if pid == 0:
+        sweep(out, int(workers), int(kill_at))
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    print("status", os.waitstatus_to_exitcode(status), flush=True)
+"""
+
+
+def test_sigkill_at_ten_seeded_moments_then_resume_is_byte_identical(exp, tmp_path, reference):
+    import random
+
+    sweeps = python(KILLED_SWEEPS, str(exp), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    text=True)
+
+    def killed(out: Path, workers: int, kill_at: int) -> list[str]:
+        assert sweeps.stdin is not None and sweeps.stdout is not None
+        sweeps.stdin.write(f"{out} {workers} {kill_at}\n")
+        sweeps.stdin.flush()
+        lines = [sweeps.stdout.readline().split()]
+        while lines[-1][0] != "status":
+            lines.append(sweeps.stdout.readline().split())
+        return lines
+
+    try:
+        calibration = killed(tmp_path / "calibration", 1, 0)
+        assert calibration[-1] == ["status", "0"]
+        steps, merge, cleanup = map(int, calibration[0])
+        assert 1 < merge < cleanup < steps
+        assert_identical(tmp_path / "calibration", reference)
+        rng = random.Random(11)
+        # Six moments while runs are done and written, two in the final merge (final files
+        # and manifest), two in the clean-up; three of the ten with a pool of two workers
+        # (the same steps: only the parent writes).
+        moments = (rng.sample(range(1, merge), 6) + rng.sample(range(merge, cleanup + 1), 2)
+                   + rng.sample(range(cleanup + 1, steps + 1), 2))
+        print(f"steps {steps}, merge {merge}, clean-up {cleanup}, kills at {moments}")
+        for i, kill_at in enumerate(moments):
+            workers = 2 if i % 3 == 1 else 1
+            out = tmp_path / f"killed-{workers}-{kill_at}"
+            assert killed(out, workers, kill_at) == [["status", str(-signal.SIGKILL)]]
+            resumed = sweep(exp, out)
+            assert resumed.ok and resumed.total == 24
+            assert_identical(out, reference)
+    finally:
+        sweeps.kill()
+        sweeps.wait()

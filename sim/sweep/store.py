@@ -647,8 +647,11 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def stopped_by(exc: OSError, what: str) -> SweepStopped:
-    """A file-system failure as one line: which file, why, and that finished runs are kept."""
-    where = exc.filename or what
-    return SweepStopped(f"cannot write {where} ({exc.strerror or exc}); finished runs are "
-                        "kept: fix the cause and run the same command to resume")
+def stopped_by(exc: OSError, folder: str) -> SweepStopped:
+    """A file-system failure as one line: which file (or folder), why, and that finished runs
+    are kept. Arrow's I/O errors carry neither file name nor errno, only "[errno N]" in text."""
+    where = exc.filename if exc.filename is not None else f"in {folder}"
+    found = re.search(r"\[errno (\d+)\]", str(exc))
+    reason = os.strerror(int(found.group(1))) if found else exc.strerror or str(exc)
+    return SweepStopped(f"cannot write {where} ({reason}); finished runs are kept: fix the "
+                        "cause and run the same command to resume")
