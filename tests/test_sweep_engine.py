@@ -197,11 +197,12 @@ def test_resume_adds_only_missing_runs(small, tmp_path):
     with pytest.raises(Interrupted):
         run_experiment(small, out=out, workers=1, progress=False, chunk_size=2, run_fn=fn)
     assert not (out / "runs.parquet").exists()  # parts only, no half final files
-    parts = sorted((out / ".sweep" / "parts").iterdir())
+    parts = sorted(p for p in (out / ".sweep" / "parts").iterdir() if p.name.endswith(".runs.arrow"))
     assert [p.name[:15] for p in parts] == ["part-0000000000", "part-0000000002", "part-0000000004"]
     # Lose the middle part, as when a parallel sweep is killed with an early chunk in flight:
     # the resumed chunks must not span the gap, or the merged files would be out of order.
-    shutil.rmtree(parts[1])
+    for file in (out / ".sweep" / "parts").glob(parts[1].name.replace(".runs.arrow", ".*")):
+        file.unlink()
     fn, calls = counting()
     summary = run_experiment(small, out=out, workers=1, progress=False, run_fn=fn)
     assert (summary.skipped, summary.ran, len(calls)) == (4, 8, 8)
@@ -273,7 +274,8 @@ def test_sigkill_then_resume_gives_each_run_once(tmp_path):
     parts = out / ".sweep" / "parts"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if parts.exists() and sum(1 for p in parts.iterdir() if p.name.startswith("part-")) >= 3:
+        if parts.exists() and sum(1 for p in parts.iterdir()
+                                  if p.name.endswith(".runs.arrow")) >= 3:
             break
         time.sleep(0.005)
     os.killpg(proc.pid, signal.SIGKILL)

@@ -234,8 +234,10 @@ def stop_after(exp: Path, out: Path, runs: int) -> None:
                        run_fn=sigint_after(runs))
 
 
-def parts(out: Path) -> list[Path]:
-    return sorted((out / ".sweep" / "parts").iterdir())
+def parts(out: Path) -> list[str]:
+    """The committed parts' names (``part-<first run>-<token>``, one runs file each)."""
+    return sorted(p.name.removesuffix(".runs.arrow") for p in (out / ".sweep" / "parts").iterdir()
+                  if p.name.endswith(".runs.arrow"))
 
 
 def test_half_deleted_part_is_discarded_and_its_runs_run_again(exp, tmp_path, reference,
@@ -244,13 +246,15 @@ def test_half_deleted_part_is_discarded_and_its_runs_run_again(exp, tmp_path, re
     stop_after(exp, out, 6)
     kept = parts(out)
     assert len(kept) == 5
-    (kept[2] / "warnings.arrow").unlink()  # as a kill in the middle of deleting a part leaves it
-    (kept[3] / "runs.arrow").write_bytes((kept[3] / "runs.arrow").read_bytes()[:200])
+    where = out / ".sweep" / "parts"
+    (where / f"{kept[2]}.warnings.arrow").unlink()  # a part with one of its two log files
+    runs = where / f"{kept[3]}.runs.arrow"
+    runs.write_bytes(runs.read_bytes()[:200])  # a truncated file
     summary = sweep(exp, out)
     assert (summary.skipped, summary.ran) == (3, 21)
     err = capsys.readouterr().err
-    assert f"discarded part {kept[2].name} (warnings.arrow missing)" in err
-    assert f"discarded part {kept[3].name} (unreadable" in err
+    assert f"discarded part {kept[2]} (warnings.arrow missing)" in err
+    assert f"discarded part {kept[3]} (unreadable" in err
     assert_identical(out, reference)
 
 
@@ -263,10 +267,12 @@ def test_other_damage_to_working_storage_is_repaired(exp, tmp_path, reference, d
         (work / "state.json").write_text("{not json")
     elif damage == "parts-of-another-size":  # a part whose runs do not match its name
         first = parts(out)[0]
-        first.rename(first.with_name("part-0000000001-abcd"))
+        for file in (work / "parts").glob(f"{first}.*"):
+            file.rename(file.with_name(file.name.replace(first, "part-0000000001-abcd")))
     else:
         (work / "parts" / "part-junk").mkdir()
         (work / "parts" / "stray.txt").write_text("x")
+        (work / "parts" / "part-0000000009-ab.warnings.arrow").write_text("uncommitted")
     sweep(exp, out)
     assert_identical(out, reference)
 
@@ -279,7 +285,7 @@ def test_kill_during_clean_up_leaves_a_resumable_folder(exp, tmp_path, reference
     stop_after(exp, tmp_path / "copy", 3)
     trash = out / ".trash-0123456789ab"
     shutil.copytree(tmp_path / "copy" / ".sweep", trash)
-    (sorted((trash / "parts").iterdir())[0] / "warnings.arrow").unlink()
+    next((trash / "parts").glob("*.warnings.arrow")).unlink()
     summary = sweep(exp, out)
     assert summary.ran == 0 and not trash.exists()
     assert_identical(out, reference)
@@ -469,7 +475,7 @@ def test_large_allowed_design_runs_without_holding_its_tasks(tmp_path):
     assert stdout.splitlines() == [
         "1000 design points x 100000 replications = 100000000 runs of 5 days (default scenario)",
         "stopped"]
-    assert len(list((out / ".sweep" / "parts").iterdir())) == 3  # 199 runs, 64 a chunk
+    assert len(parts(out)) == 3  # 199 runs, 64 a chunk
 
 
 # --- 6. analyze on a sweep in which every run failed ------------------------------------------
@@ -966,3 +972,37 @@ def test_sigkill_at_ten_seeded_moments_then_resume_is_byte_identical(exp, tmp_pa
     finally:
         sweeps.kill()
         sweeps.wait()
+
+
+# --- worker-side tables: a value that does not fit its declared column fails only its run -----
+
+
+def test_values_that_do_not_fit_their_columns_fail_their_runs_only(exp, tmp_path):
+    from sim.outcomes import OUTCOMES, Kind
+    from sim.run import RunResult
+
+    count = next(o.name for o in OUTCOMES if o.kind is Kind.COUNT)
+    integer = next(c.name for c in WARNING_FIELDS if c.dtype.value == "int64")
+
+    def odd(spec):
+        result = fake(spec)
+        if spec.seed % 4 == 0:  # a fractional count: never silently truncated
+            return RunResult({**result.outcomes, count: 2.5}, result.warnings, result.series)
+        if spec.seed % 4 == 1:  # fake() logs one warning here: text in an integer column
+            return RunResult(result.outcomes, {**result.warnings, integer: ["x"]},
+                             result.series)
+        return result
+
+    sweep(exp, tmp_path / "out", run_fn=odd)
+    runs = read_runs(tmp_path / "out")
+    bad_count = runs[runs["seed"] % 4 == 0]
+    assert (bad_count["status"] == "failed").all() and len(bad_count)
+    assert set(bad_count["error"]) == {f"ValueError: outcome {count} is not an integer: 2.5"}
+    logged = pq.read_table(tmp_path / "out" / "warnings.parquet").to_pandas()
+    bad_log = runs[runs["seed"] % 4 == 1]
+    assert (bad_log["status"] == "failed").all() and len(bad_log)
+    assert all(e.startswith("ArrowInvalid: log does not match sim.schema: Could not convert 'x'")
+               for e in bad_log["error"])
+    assert not logged["run_id"].isin(runs.loc[runs["status"] == "failed", "run_id"]).any()
+    ok = runs[runs["seed"] % 4 > 1]
+    assert (ok["status"] == "ok").all() and len(ok)

@@ -14,9 +14,11 @@ starts any thread of its own (the progress bar's), so the fork never copies a he
 Workers belong to the sweep that started them. Each worker asks the kernel to kill it when its
 parent dies (Linux ``PR_SET_PDEATHSIG``; elsewhere a thread watching the parent's pid), so a
 SIGKILLed ``warnsim sweep`` leaves no orphan holding memory and the inherited stdout/stderr
-(a reader of the output gets end-of-file). Workers ignore SIGINT, SIGTERM and SIGHUP: the
-parent receives them too (Ctrl-C reaches the whole process group), stops the sweep keeping what
-finished, and kills its workers itself, so a signal never turns into a "failed" run.
+(a reader of the output gets end-of-file). Workers ignore SIGINT and SIGHUP: the parent
+receives them too (Ctrl-C and a closed terminal reach the whole process group), stops the sweep
+keeping what finished, and kills its workers itself, so a signal never turns into a "failed"
+run. SIGTERM keeps its default in workers: the pool itself terminates workers with it when one
+of them dies.
 """
 
 from __future__ import annotations
@@ -118,9 +120,11 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def _worker_init(parent: int) -> None:
-    """Runs first in every local worker: leave stop signals to the parent, die with it."""
-    for signum in STOP_SIGNALS:
-        signal.signal(signum, signal.SIG_IGN)
+    """Runs first in every local worker: leave the group's stop signals to the parent, die
+    with it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_parent(parent)
 
 
@@ -197,9 +201,10 @@ def open_executor(spec: ExecutorSpec) -> Iterator[Pool]:
         try:
             # A fork-context pool starts all its processes at the first submit: do it now,
             # before the caller starts threads.
-            pool.submit(_noop).result()
+            started = pool.submit(_noop)
             handle = Pool(pool, workers, tuple(p for p in mp.active_children()
                                                if p not in before))
+            started.result()
             yield handle
         except BaseException:
             handle.kill()

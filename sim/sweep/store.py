@@ -5,15 +5,18 @@ Layout of ``out/``::
     runs.parquet  warnings.parquet  timeseries.parquet  manifest.json   (final, complete)
     .sweep.lock                                                          (while a sweep writes)
     .sweep/state.json                                                    (working storage)
-    .sweep/parts/part-<first run_id>-<token>/{runs,warnings,timeseries}.arrow
+    .sweep/parts/part-<first run_id>-<token>.{warnings,timeseries,runs}.arrow
     .trash-<token>/                                                      (being deleted)
 
 **Parts.** Each chunk's tables are written as uncompressed Arrow IPC files (several times
-faster to write and read back than Parquet; they are working storage only) into a temporary
-directory that is then renamed into ``parts/`` (a rename is atomic on POSIX), so a part is
-either entirely there or not at all and a killed sweep loses only the runs in flight. Every file
-a sweep writes carries the experiment's fingerprint in its schema metadata, so it vouches for
-itself even when ``state.json`` or ``manifest.json`` is lost.
+faster to write and read back than Parquet; they are working storage only), each under a
+temporary name then renamed into place (a rename is atomic on POSIX); the runs file is renamed
+last and is the part's commit: a part exists if and only if its runs file does, and a log file
+without one is left over from a kill and deleted. So a killed sweep loses only the runs in
+flight. Parts are flat files, not folders: on some file systems a ``rmdir`` costs milliseconds,
+which per part was most of the engine's cost per run. Every file a sweep writes carries the
+experiment's fingerprint in its schema metadata, so it vouches for itself even when
+``state.json`` or ``manifest.json`` is lost.
 
 **Resume verifies before it trusts** (:meth:`Store.scan`): a part counts only if its runs file
 is readable, carries this experiment's fingerprint, holds exactly the consecutive run ids its
@@ -78,7 +81,8 @@ MANIFEST_KEYS = ("fingerprint", "experiment_file", "runs_total")
 """Keys every warnsim manifest has: a manifest.json without them is not a sweep's."""
 META_KEY = b"warnsim"
 """Schema metadata key of every file a sweep writes: ``{"fingerprint": ...}``."""
-PART_NAME = re.compile(r"^part-(\d{10})-[0-9a-f]+$")
+PART_FILE = re.compile(r"^(part-(\d{10})-[0-9a-f]+)\.(runs|warnings|timeseries)\.arrow$")
+"""A part's files: ``<stem>.<table>.arrow``; the stem starts with the part's first run id."""
 PIECE_RUNS = 4_096
 """Most runs in one part re-made from a finished folder (``--retry-failed``)."""
 ROW_GROUP = 65_536
@@ -242,9 +246,9 @@ class Store:
         """Runs in parts that look complete (for ``--dry-run``: reads names and row counts,
         verifies nothing, writes nothing)."""
         total = 0
-        for entry in self._part_dirs():
+        for stem in self._stems():
             try:
-                total += _ipc_rows(entry / PART[RUNS])
+                total += _ipc_rows(self._file(stem, RUNS))
             except (OSError, pa.ArrowException):
                 continue
         return total
@@ -269,8 +273,10 @@ class Store:
             if entry.name.startswith(TRASH) or entry.name in self._tmp_names:
                 _remove(entry)
         if self.parts.is_dir():
+            stems = set(self._stems())
             for entry in self.parts.iterdir():
-                if entry.name.startswith(".tmp"):
+                match = PART_FILE.match(entry.name)
+                if match is None or match.group(1) not in stems:  # temporary, uncommitted
                     _remove(entry)
 
     def leftovers(self) -> bool:
@@ -291,21 +297,21 @@ class Store:
 
     def scan(self, *, failed: bool = False) -> Done:
         """Verify every part (see the module docstring), discard the bad ones, and return
-        the finished run ids as intervals; with ``failed`` also each part's failed runs."""
+        the finished run ids as intervals; with ``failed`` also each part's failed runs.
+        Run after :meth:`tidy`, which leaves only committed parts' files."""
         done = Done()
         candidates = []
-        for entry in self._part_dirs():
-            match = PART_NAME.match(entry.name)
-            problem, rows = ("not a part", 0) if match is None else self._verify(entry)
+        for stem in self._stems():
+            problem, rows = self._verify(stem)
             if problem:
-                done.notes.append(self._drop(entry, problem))
+                done.notes.append(self._drop(stem, problem))
                 continue
-            first = int(match.group(1)) if match else 0
-            candidates.append((first, first + rows - 1, entry))
+            first = _first(stem)
+            candidates.append((first, first + rows - 1, stem))
         end = -1
-        for first, last, entry in sorted(candidates, key=lambda c: (c[0], c[2].name)):
+        for first, last, stem in sorted(candidates):
             if first <= end:
-                done.notes.append(self._drop(entry, f"overlaps runs {first}-{end}"))
+                done.notes.append(self._drop(stem, f"overlaps runs {first}-{end}"))
                 continue
             end = last
             if done.intervals and done.intervals[-1][1] == first - 1:
@@ -313,27 +319,25 @@ class Store:
             else:
                 done.intervals.append((first, last))
             if failed:
-                status = _read(entry / PART[RUNS], ["run_id", "status"])
+                status = _read(self._file(stem, RUNS), ["run_id", "status"])
                 bad = pc.filter(status["run_id"], pc.not_equal(status["status"], STATUS_OK))
                 if len(bad):
-                    done.failed[entry.name] = bad.to_pylist()
+                    done.failed[stem] = bad.to_pylist()
         return done
 
-    def _verify(self, entry: Path) -> tuple[str, int]:
+    def _verify(self, stem: str) -> tuple[str, int]:
         """("", rows) for a complete part of this experiment, else (what is wrong, 0)."""
-        match = PART_NAME.match(entry.name)
-        assert match is not None
-        first = int(match.group(1))
+        first = _first(stem)
         try:
-            table = _read(entry / PART[RUNS], ["run_id"])
-            if _file_meta(entry / PART[RUNS]).get("fingerprint") != self.fingerprint:
+            runs = self._file(stem, RUNS)
+            if _file_meta(runs).get("fingerprint") != self.fingerprint:
                 return "another experiment's", 0
-            ids = table["run_id"]
+            ids = _read(runs, ["run_id"])["run_id"]
             n = len(ids)
             if n == 0 or ids.null_count or ids.to_numpy().tolist() != list(range(first, first + n)):
                 return "run ids do not match its name", 0
             for name in self.logs:
-                path = entry / PART[name]
+                path = self._file(stem, name)
                 if not path.exists():
                     return f"{PART[name]} missing", 0
                 logged = _read(path, ["run_id"])["run_id"]
@@ -346,27 +350,30 @@ class Store:
 
     def write_part(self, result: ChunkResult) -> None:
         first = result.runs["run_id"][0].as_py()
-        tmp = self.parts / f".tmp-{secrets.token_hex(6)}"
-        tmp.mkdir()
-        for name, table in ((WARNINGS, result.warnings), (SERIES, result.series)):
-            if table is not None:
-                _write_ipc(table.replace_schema_metadata(self.meta), tmp / PART[name])
-        _write_ipc(result.runs.replace_schema_metadata(self.meta), tmp / PART[RUNS])
-        os.replace(tmp, self.parts / f"part-{first:010d}-{secrets.token_hex(4)}")
+        tables = [(name, table) for name, table in ((WARNINGS, result.warnings),
+                                                    (SERIES, result.series))
+                  if table is not None]
+        tmp = f".tmp-{secrets.token_hex(6)}"
+        for name, table in [*tables, (RUNS, result.runs)]:
+            _write_ipc(table.replace_schema_metadata(self.meta), self._file(tmp, name))
+        self._commit(tmp, f"part-{first:010d}-{secrets.token_hex(4)}",
+                     [name for name, _ in tables])
+
+    def _commit(self, tmp: str, stem: str, logs: list[str]) -> None:
+        """Rename a part's files into place, the runs file last (the commit)."""
+        for name in [*logs, RUNS]:
+            os.replace(self._file(tmp, name), self._file(stem, name))
 
     def drop_failed(self, done: Done) -> int:
         """``--retry-failed`` on working storage: rewrite each part holding failed runs as
         parts of its successful runs only (a run-id range each). Returns how many runs left."""
         dropped = 0
-        for name, bad in done.failed.items():
-            source = self.parts / name
-            match = PART_NAME.match(name)
-            assert match is not None
-            first = int(match.group(1))
-            last = first + _ipc_rows(source / PART[RUNS]) - 1
+        for stem, bad in done.failed.items():
+            first = _first(stem)
+            last = first + _ipc_rows(self._file(stem, RUNS)) - 1
             keep = _ranges_without(first, last, set(bad))
-            self._split({f: source / PART[f] for f in self.files}, keep, _ipc_batches)
-            self._discard(source)
+            self._split({f: self._file(stem, f) for f in self.files}, keep, _ipc_batches,
+                        replacing=stem)
             dropped += len(bad)
         return dropped
 
@@ -412,30 +419,39 @@ class Store:
 
     # --- helpers -----------------------------------------------------------------------------
 
-    def _part_dirs(self) -> list[Path]:
+    def _stems(self) -> list[str]:
+        """The committed parts (those with a runs file), in run-id order."""
         if not self.parts.is_dir():
             return []
-        return [p for p in self.parts.iterdir() if not p.name.startswith(".tmp")]
+        return sorted(m.group(1) for m in map(PART_FILE.match, os.listdir(self.parts))
+                      if m is not None and m.group(3) == "runs")
+
+    def _file(self, stem: str, name: str) -> Path:
+        return self.parts / f"{stem}.{PART[name]}"
 
     def _has_parts(self) -> bool:
-        return any(PART_NAME.match(p.name) for p in self._part_dirs())
+        return bool(self._stems())
 
     def _first_part_meta(self) -> dict[str, Any] | None:
-        for entry in self._part_dirs():
-            if PART_NAME.match(entry.name):
-                try:
-                    return _file_meta(entry / PART[RUNS])
-                except (OSError, pa.ArrowException, ValueError):
-                    continue
+        for stem in self._stems():
+            try:
+                return _file_meta(self._file(stem, RUNS))
+            except (OSError, pa.ArrowException, ValueError):
+                continue
         return None
 
     def _sources(self, name: str) -> list[Path]:
-        """One table's part files in run-id order (part names start with the first run id)."""
-        return [p / PART[name] for p in sorted(self._part_dirs())]
+        """One table's part files in run-id order."""
+        return [self._file(stem, name) for stem in self._stems()]
 
-    def _drop(self, entry: Path, why: str) -> str:
-        self._discard(entry)
-        return f"discarded part {entry.name} ({why}); its runs are run again"
+    def _drop(self, stem: str, why: str) -> str:
+        self._uncommit(stem)
+        return f"discarded part {stem} ({why}); its runs are run again"
+
+    def _uncommit(self, stem: str) -> None:
+        """Delete a part, its runs file first: from then on the part does not exist."""
+        for name in (RUNS, WARNINGS, SERIES):
+            self._file(stem, name).unlink(missing_ok=True)
 
     def _discard(self, path: Path) -> None:
         """Move ``path`` out of the way in one rename, then delete it (a kill in between
@@ -444,21 +460,19 @@ class Store:
         os.replace(path, trash)
         _remove(trash)
 
-    def _split(self, sources: dict[str, Path], keep: list[tuple[int, int]],
-               batches: Any) -> None:
+    def _split(self, sources: dict[str, Path], keep: list[tuple[int, int]], batches: Any,
+               replacing: str | None = None) -> None:
         """Write the rows of ``sources`` whose run ids fall in ``keep`` as new parts, at most
-        :data:`PIECE_RUNS` runs each, streaming (one batch and one open file at a time)."""
+        :data:`PIECE_RUNS` runs each, streaming (one batch and one open file at a time); then
+        delete part ``replacing`` (uncommitted before the new parts are committed, so the two
+        never overlap)."""
         pieces = [(a, min(a + PIECE_RUNS - 1, hi)) for lo, hi in keep
                   for a in range(lo, hi + 1, PIECE_RUNS)]
-        if not pieces:
-            return
-        tmps = [self.parts / f".tmp-{secrets.token_hex(6)}" for _ in pieces]
-        for tmp in tmps:
-            tmp.mkdir(parents=True)
+        tmps = [f".tmp-{secrets.token_hex(6)}" for _ in pieces]
         starts = [a for a, _ in pieces]
-        for name, path in sources.items():
+        for name, path in sources.items() if pieces else ():
             schema = SCHEMAS[name]().with_metadata(self.meta)
-            writers = _PieceWriters(tmps, PART[name], schema)
+            writers = _PieceWriters([self._file(t, name) for t in tmps], schema)
             for batch in batches(path):
                 ids = batch.column("run_id").to_numpy()
                 if not len(ids):
@@ -471,24 +485,25 @@ class Store:
                         writers.write(piece, batch.slice(lo, hi - lo))
                     piece += 1
             writers.close()
+        if replacing is not None:
+            self._uncommit(replacing)
         for tmp, (a, _) in zip(tmps, pieces, strict=True):
-            os.replace(tmp, self.parts / f"part-{a:010d}-{secrets.token_hex(4)}")
+            self._commit(tmp, f"part-{a:010d}-{secrets.token_hex(4)}", list(self.logs))
 
 
 class _PieceWriters:
-    """One Arrow IPC file per piece directory, opened when its first rows come, and an empty
-    (typed) file for every piece that gets none."""
+    """One Arrow IPC file per piece, opened when its first rows come, and an empty (typed)
+    file for every piece that gets none."""
 
-    def __init__(self, dirs: list[Path], file: str, schema: pa.Schema) -> None:
-        self.dirs, self.file, self.schema = dirs, file, schema
+    def __init__(self, paths: list[Path], schema: pa.Schema) -> None:
+        self.paths, self.schema = paths, schema
         self.current: tuple[int, pa.ipc.RecordBatchFileWriter] | None = None
         self.written: set[int] = set()
 
     def write(self, piece: int, batch: pa.RecordBatch) -> None:
         if self.current is None or self.current[0] != piece:
             self._close_current()
-            self.current = (piece, pa.ipc.new_file(str(self.dirs[piece] / self.file),
-                                                   self.schema))
+            self.current = (piece, pa.ipc.new_file(str(self.paths[piece]), self.schema))
             self.written.add(piece)
         self.current[1].write_batch(batch.cast(self.schema) if batch.schema != self.schema
                                     else batch)
@@ -500,9 +515,9 @@ class _PieceWriters:
 
     def close(self) -> None:
         self._close_current()
-        for i, folder in enumerate(self.dirs):
+        for i, path in enumerate(self.paths):
             if i not in self.written:
-                _write_ipc(self.schema.empty_table(), folder / self.file)
+                _write_ipc(self.schema.empty_table(), path)
 
 
 class _Merge:
@@ -539,6 +554,10 @@ class _Merge:
 
     def checksum(self) -> dict[str, Any]:
         return {"rows": self.rows, "sha256": _sha256(self.target)}
+
+
+def _first(stem: str) -> int:
+    return int(stem.split("-")[1])
 
 
 def _ranges_without(first: int, last: int, drop: set[int]) -> list[tuple[int, int]]:

@@ -90,21 +90,21 @@ class ChunkResult:
     failed: int
 
 
-_COUNTS = frozenset(o.name for o in OUTCOMES if o.kind is Kind.COUNT)
+_OUTCOME_NAMES = frozenset(o.name for o in OUTCOMES)
 _UNFIT = (pa.ArrowException, OverflowError)
 """What converting a value that does not fit its declared column type raises."""
 
 
 class _Rows:
-    """The runs table of one chunk, filled run by run."""
+    """The runs table of one chunk: each run's task, outcomes (None if it failed) and error,
+    turned into columns at the end of the chunk, one Arrow conversion per column."""
 
     def __init__(self, template: RunTemplate) -> None:
         self.t = template
-        self.columns: dict[str, list[Any]] = {
-            k: [] for k in (*META, *(o.name for o in OUTCOMES), "status", "error")}
-        self.points: list[int] = []
+        self.tasks: list[RunTask] = []
+        self.outcomes: list[Mapping[str, Any] | None] = []
+        self.errors: list[str] = []
         self.params: dict[int, ModelParams] = {}
-        self.values: dict[int, Mapping[str, Any]] = {}
 
     def params_of(self, task: RunTask) -> ModelParams:
         if task.point_id not in self.params:
@@ -112,36 +112,68 @@ class _Rows:
         return self.params[task.point_id]
 
     def add(self, task: RunTask, outcomes: Mapping[str, Any] | None, error: str = "") -> None:
-        c = self.columns
-        for k in META:
-            c[k].append(getattr(task, k))
-        self.points.append(task.point_id)
-        self.values.setdefault(task.point_id, task.values)
-        for o in OUTCOMES:
-            c[o.name].append(None if outcomes is None else outcomes[o.name])
-        c["status"].append(STATUS_OK if outcomes is not None else STATUS_FAILED)
-        c["error"].append(error)
+        self.tasks.append(task)
+        self.outcomes.append(outcomes)
+        self.errors.append(error)
 
     def fail(self, i: int, error: str) -> None:
-        """Turn row ``i`` into a failed run (its log could not be stored)."""
-        for o in OUTCOMES:
-            self.columns[o.name][i] = None
-        self.columns["status"][i] = STATUS_FAILED
-        self.columns["error"][i] = error
+        """Turn row ``i`` into a failed run (its outcomes or log could not be stored)."""
+        self.outcomes[i] = None
+        self.errors[i] = error
+
+    @property
+    def failed(self) -> int:
+        return sum(o is None for o in self.outcomes)
 
     def table(self) -> pa.Table:
-        n = len(self.points)
-        by_name: dict[str, list[Any]] = {**{k: self.columns[k] for k in META},
-                                         "days": [self.t.days] * n,
-                                         "scenario": [self.t.label or self.t.scenario] * n}
+        schema = runs_schema()
+        outcome_columns = self._outcome_columns(schema)
+        n = len(self.tasks)
+        by_name: dict[str, Any] = {k: [getattr(t, k) for t in self.tasks] for k in META}
+        by_name["days"] = [self.t.days] * n
+        by_name["scenario"] = [self.t.label or self.t.scenario] * n
         base = self.t.base.to_dict()
-        full = {p: {**base, **{k: plain(v) for k, v in values.items()}}
-                for p, values in self.values.items()}
-        per_run = [full[p] for p in self.points]
+        full: dict[int, dict[str, Any]] = {}
+        for t in self.tasks:
+            if t.point_id not in full:
+                full[t.point_id] = {**base, **{k: plain(v) for k, v in t.values.items()}}
+        per_run = [full[t.point_id] for t in self.tasks]
         for name in base:
             by_name[name] = [v[name] for v in per_run]
-        by_name.update((k, v) for k, v in self.columns.items() if k not in by_name)
-        return pa.table(by_name, schema=runs_schema())
+        by_name.update(outcome_columns)
+        by_name["status"] = [STATUS_FAILED if o is None else STATUS_OK for o in self.outcomes]
+        by_name["error"] = self.errors
+        return pa.table(by_name, schema=schema)
+
+    def _outcome_columns(self, schema: pa.Schema) -> dict[str, pa.Array]:
+        """Every outcome as a column of its declared type. A value that does not convert
+        safely (a fractional count, text) fails its run rather than being truncated."""
+        try:
+            return self._convert(schema)
+        except _UNFIT:
+            pass
+        for i, outcomes in enumerate(self.outcomes):
+            if outcomes is None:
+                continue
+            for o in OUTCOMES:
+                try:
+                    _arrow([outcomes[o.name]], schema.field(o.name).type)
+                except _UNFIT:
+                    kind = "an integer" if o.kind is Kind.COUNT else "a number"
+                    self.fail(i, f"ValueError: outcome {o.name} is not {kind}: "
+                                 f"{outcomes[o.name]!r}")
+                    break
+        return self._convert(schema)
+
+    def _convert(self, schema: pa.Schema) -> dict[str, pa.Array]:
+        return {o.name: _arrow([None if r is None else r[o.name] for r in self.outcomes],
+                               schema.field(o.name).type) for o in OUTCOMES}
+
+
+def _arrow(values: list[Any], target: pa.DataType) -> pa.Array:
+    """Python values as an Arrow array of ``target``: inferred, then cast safely (so 2.5 is
+    not silently an integer 2, as ``pa.array(values, type=int64)`` would make it)."""
+    return pa.array(values).cast(target, safe=True)
 
 
 class _Log:
@@ -164,7 +196,9 @@ class _Log:
         return got
 
     def table(self, rows: _Rows) -> pa.Table:
-        """All runs' rows; a run whose values do not fit the declared types fails instead."""
+        """The rows of every run that has not failed; a run whose values do not fit the
+        declared types fails instead."""
+        self.runs = [entry for entry in self.runs if rows.outcomes[entry[0]] is not None]
         try:
             return self._convert(self.runs)
         except _UNFIT:
@@ -210,7 +244,9 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
                            seed=task.seed, record_warnings=t.record_warnings,
                            record_series=t.record_series)
             result = run_fn(spec)
-            outcomes = {o.name: _outcome(o.name, result.outcomes[o.name]) for o in OUTCOMES}
+            outcomes = result.outcomes
+            if not _OUTCOME_NAMES <= outcomes.keys():
+                raise KeyError(f"outcome {min(_OUTCOME_NAMES - outcomes.keys())!r} missing")
             logs = [(log, log.check(got)) for log, got in ((warnings, result.warnings),
                                                           (series, result.series))
                     if log is not None]
@@ -219,14 +255,16 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
         except BaseException as exc:  # a failing run is data, not a crash of the sweep
             rows.add(task, None, f"{type(exc).__name__}: {exc}")
             continue
-        row = len(rows.points)
+        row = len(rows.tasks)
         rows.add(task, outcomes)
         for log, got in logs:
             log.runs.append((row, task.run_id, got))
-    tables = [None if log is None else log.table(rows) for log in (warnings, series)]
-    runs = rows.table()
-    failed = sum(s != STATUS_OK for s in rows.columns["status"])
-    return ChunkResult(runs, tables[0], tables[1], failed)
+    while True:  # once, unless a value that does not fit its column fails a run
+        failed = rows.failed
+        runs = rows.table()
+        tables = [None if log is None else log.table(rows) for log in (warnings, series)]
+        if rows.failed == failed:
+            return ChunkResult(runs, tables[0], tables[1], failed)
 
 
 def _scenario_problem(t: RunTemplate) -> str:
@@ -243,13 +281,3 @@ def _scenario_problem(t: RunTemplate) -> str:
         return (f"scenario file {t.scenario!r} {where} differs from the one this sweep "
                 "was started with")
     return ""
-
-
-def _outcome(name: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if name in _COUNTS:
-        if isinstance(value, float) and not value.is_integer():
-            raise ValueError(f"count outcome {name} is not an integer: {value!r}")
-        return int(value)
-    return float(value)
