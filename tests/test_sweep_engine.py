@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -197,7 +196,7 @@ def test_resume_adds_only_missing_runs(small, tmp_path):
     with pytest.raises(Interrupted):
         run_experiment(small, out=out, workers=1, progress=False, chunk_size=2, run_fn=fn)
     assert not (out / "runs.parquet").exists()  # parts only, no half final files
-    parts = sorted(p for p in (out / ".sweep" / "parts").iterdir() if p.name.endswith(".runs.arrow"))
+    parts = sorted((out / ".sweep" / "parts").glob("part-*.runs.arrow"))
     assert [p.name[:15] for p in parts] == ["part-0000000000", "part-0000000002", "part-0000000004"]
     # Lose the middle part, as when a parallel sweep is killed with an early chunk in flight:
     # the resumed chunks must not span the gap, or the merged files would be out of order.
@@ -274,8 +273,9 @@ def test_sigkill_then_resume_gives_each_run_once(tmp_path):
     parts = out / ".sweep" / "parts"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if parts.exists() and sum(1 for p in parts.iterdir()
-                                  if p.name.endswith(".runs.arrow")) >= 3:
+        if parts.exists() and sum(1 for p in parts.iterdir()  # committed parts
+                                  if p.name.startswith("part-")
+                                  and p.name.endswith(".runs.arrow")) >= 3:
             break
         time.sleep(0.005)
     os.killpg(proc.pid, signal.SIGKILL)

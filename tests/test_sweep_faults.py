@@ -236,8 +236,8 @@ def stop_after(exp: Path, out: Path, runs: int) -> None:
 
 def parts(out: Path) -> list[str]:
     """The committed parts' names (``part-<first run>-<token>``, one runs file each)."""
-    return sorted(p.name.removesuffix(".runs.arrow") for p in (out / ".sweep" / "parts").iterdir()
-                  if p.name.endswith(".runs.arrow"))
+    return sorted(p.name.removesuffix(".runs.arrow")
+                  for p in (out / ".sweep" / "parts").glob("part-*.runs.arrow"))
 
 
 def test_half_deleted_part_is_discarded_and_its_runs_run_again(exp, tmp_path, reference,

@@ -395,11 +395,13 @@ class Store:
             if pc.min(ids).as_py() <= last:  # scan() keeps no overlapping parts
                 raise RuntimeError(f"{self.parts}: parts overlap at run {last}")
             last = pc.max(ids).as_py()
-            bad = table.filter(pc.not_equal(table["status"], STATUS_OK))
-            if bad.num_rows and not first:
-                row = bad.slice(0, 1).select(["run_id", "seed", "error"]).to_pylist()[0]
-                first = f"run {row['run_id']} (seed {row['seed']}): {row['error']}"
-            failed += bad.num_rows
+            not_ok = pc.not_equal(table["status"], STATUS_OK)
+            if pc.any(not_ok).as_py():
+                bad = table.filter(not_ok)
+                if not first:
+                    row = bad.slice(0, 1).select(["run_id", "seed", "error"]).to_pylist()[0]
+                    first = f"run {row['run_id']} (seed {row['seed']}): {row['error']}"
+                failed += bad.num_rows
         return failed, first, merged.checksum()
 
     def finish(self, manifest: dict[str, Any], runs_checksum: dict[str, Any]) -> None:
@@ -537,7 +539,9 @@ class _Merge:
         rows = 0
         with pq.ParquetWriter(tmp, self.schema) as writer:
             for source in sources:
-                table = _read(source).select(self.schema.names).cast(self.schema)
+                table = _read(source)
+                if not table.schema.equals(self.schema):  # parts are written in it: rare
+                    table = table.select(self.schema.names).cast(self.schema)
                 yield table
                 pending.append(table)
                 rows += table.num_rows

@@ -82,12 +82,35 @@ class Chunk:
 @dataclass(slots=True)
 class ChunkResult:
     """One chunk's tables: ``runs`` (identity, parameters, outcomes, status and error) and,
-    when recorded, the warning log and series with a leading ``run_id`` column."""
+    when recorded, the warning log and series with a leading ``run_id`` column.
+
+    Sent from a worker as Arrow IPC streams: pickling a table column by column costs 30 times
+    more (0.03 ms a run with a year's warning log, on both sides of the pipe)."""
 
     runs: pa.Table
     warnings: pa.Table | None
     series: pa.Table | None
     failed: int
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return (*(None if t is None else _to_ipc(t) for t in (self.runs, self.warnings,
+                                                               self.series)), self.failed)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        runs, warnings, series, self.failed = state
+        self.runs, self.warnings, self.series = (None if b is None else _from_ipc(b)
+                                                 for b in (runs, warnings, series))
+
+
+def _to_ipc(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def _from_ipc(data: bytes) -> pa.Table:
+    return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
 
 
 _OUTCOME_NAMES = frozenset(o.name for o in OUTCOMES)
