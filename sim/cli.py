@@ -126,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"days to simulate, 0-{MAX_DAYS} (default 365)")
     run.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
     run.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
+                     type=_ascii,
                      help="override a model parameter (repeatable); see `warnsim params`")
     run.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     run.add_argument("--log", type=Path, metavar="FILE",
@@ -147,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     cases = sub.add_parser("cases", help="score single-warning vignettes against recorded responses")
     cases.add_argument("file", nargs="?", type=Path, help="CSV of cases (default: the built-in cases)")
-    cases.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE")
+    cases.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
+                       type=_ascii)
     cases.add_argument("--json", action="store_true")
     cases.set_defaults(func=_cmd_cases)
 
@@ -161,6 +163,14 @@ def _days(text: str) -> int:
     if days > MAX_DAYS:
         raise argparse.ArgumentTypeError(f"{days} is too many; allowed: an integer in [0, {MAX_DAYS}]")
     return days
+
+
+def _ascii(text: str) -> str:
+    """Option text in ASCII: Python's int() and float() also read full-width and other
+    digits ("\uff10.\uff15"), which would pass as numbers."""
+    if not text.isascii():
+        raise argparse.ArgumentTypeError(f"got {text!r}; allowed: ASCII characters only")
+    return text
 
 
 def _non_negative_int(text: str) -> int:

@@ -291,6 +291,17 @@ def test_kill_during_clean_up_leaves_a_resumable_folder(exp, tmp_path, reference
     assert_identical(out, reference)
 
 
+def test_finished_folder_with_failures_and_leftovers_still_counts_them(exp, tmp_path, capsys,
+                                                                      monkeypatch):
+    out = tmp_path / "out"
+    failed = sweep(exp, out, run_fn=failing_odd_replications).failed
+    (out / ".trash-0123456789ab").mkdir()  # what a kill during the last deletion leaves
+    monkeypatch.setattr("sim.run.simulate", fake)
+    assert main(["sweep", str(exp), "--out", str(out), "--workers", "1", "--quiet"]) == 1
+    assert f"{failed} FAILED" in capsys.readouterr().err
+    assert not (out / ".trash-0123456789ab").exists()
+
+
 # --- 4. killed parents: workers die with them, readers get end-of-file ------------------------
 
 
@@ -842,12 +853,17 @@ def test_integer_valued_floats_are_their_integers_and_others_refused(tmp_path):
             load_experiment(tmp_path / "bad.toml")
 
 
-@pytest.mark.parametrize("argv", [["run", "--seed", "\uff15"], ["run", "--days", "\uff13\uff10"]])
-def test_full_width_digits_are_not_numbers_on_the_command_line(argv, capsys):
+@pytest.mark.parametrize("argv, message", [
+    (["run", "--seed", "\uff15"], "is not an integer (ASCII digits)"),
+    (["run", "--days", "\uff13\uff10"], "is not an integer (ASCII digits)"),
+    (["run", "--set", "rivalry=\uff10.\uff15"], "allowed: ASCII characters only"),
+    (["cases", "--set", "face_cost=\uff11"], "allowed: ASCII characters only"),
+])
+def test_full_width_digits_are_not_numbers_on_the_command_line(argv, message, capsys):
     with pytest.raises(SystemExit) as stop:
         main(argv)
     assert stop.value.code == 2
-    assert "is not an integer (ASCII digits)" in one_line(capsys.readouterr().err)
+    assert message in one_line(capsys.readouterr().err)
 
 
 def test_progress_on_a_non_terminal_is_a_line_every_five_percent(exp, tmp_path, capsys):

@@ -212,12 +212,18 @@ def _already_done(store: Store, the_plan: SweepPlan, options: SweepOptions,
         return None
     if found.problems:
         raise UserError(_damaged(store, found, the_plan))
-    manifest = found.manifest
-    failed = int(manifest.get("runs_failed", 0))
-    if options.retry_failed and failed:
+    if options.retry_failed and found.manifest.get("runs_failed"):
         return None
-    return SweepSummary(store.out, the_plan.total, 0, the_plan.total, failed,
-                        time.perf_counter() - started, manifest.get("first_failure", ""))
+    return _finished(store, found, the_plan, started)
+
+
+def _finished(store: Store, found: Finished, the_plan: SweepPlan,
+              started: float) -> SweepSummary:
+    """The summary of a verified finished folder: nothing run, failures as recorded."""
+    manifest = found.manifest
+    return SweepSummary(store.out, the_plan.total, 0, the_plan.total,
+                        int(manifest.get("runs_failed", 0)), time.perf_counter() - started,
+                        manifest.get("first_failure", ""))
 
 
 def _damaged(store: Store, found: Finished, the_plan: SweepPlan) -> str:
@@ -253,12 +259,11 @@ def _run_locked(job: _Job, pool: Pool) -> SweepSummary:
         if found is not None:
             if found.problems:
                 raise UserError(_damaged(store, found, the_plan))
-            failed = _failed_runs(store.out / RUNS) if options.retry_failed else []
-            if not failed:
-                return SweepSummary(store.out, the_plan.total, 0, the_plan.total, 0,
-                                    time.perf_counter() - started)
+            retry = _failed_runs(store.out / RUNS) if options.retry_failed else []
+            if not retry:
+                return _finished(store, found, the_plan, started)
             state = store.begin(state)
-            store.reopen(failed, the_plan.total)
+            store.reopen(retry, the_plan.total)
         elif not store.work.exists() and (store.out / RUNS).exists():
             raise UserError(f"{store.out}: {MANIFEST} is missing or unreadable, so the results "
                             f"there cannot be verified; run `warnsim sweep {e.origin} --out "

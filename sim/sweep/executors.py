@@ -115,16 +115,17 @@ def _noop() -> None:
 PR_SET_PDEATHSIG = 1
 """prctl(2) option: the signal this process gets when its parent dies."""
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-"""What stops a sweep; the parent handles them (see :mod:`sim.sweep.engine`)."""
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                     if hasattr(signal, name))
+"""What stops a sweep (SIGHUP: not on Windows); the parent handles them (see
+:mod:`sim.sweep.engine`)."""
 
 
 def _worker_init(parent: int) -> None:
     """Runs first in every local worker: leave the group's stop signals to the parent, die
     with it."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL if signum == signal.SIGTERM else signal.SIG_IGN)
     die_with_parent(parent)
 
 

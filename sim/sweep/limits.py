@@ -16,7 +16,6 @@ parsed rows), one cached seed per replication and one row group of the final fil
 from __future__ import annotations
 
 import os
-import resource
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,6 +127,10 @@ def _meminfo_available() -> int | None:
 
 
 def _rlimit_left() -> int | None:
+    try:
+        import resource
+    except ImportError:  # not on POSIX
+        return None
     soft, _ = resource.getrlimit(resource.RLIMIT_AS)
     if soft == resource.RLIM_INFINITY:
         return None

@@ -24,10 +24,10 @@ the lock file: only other processes ever read the file (to name the holder).
 from __future__ import annotations
 
 import errno
-import fcntl
 import json
 import os
 import socket
+import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,7 +92,7 @@ class FolderLock:
             raise SweepStopped(f"{self.path}: cannot create the lock file "
                                f"({exc.strerror or exc})") from None
         try:
-            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _lock(fd)
         except OSError as exc:
             os.close(fd)
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
@@ -150,3 +150,15 @@ class FolderLock:
                 folder.rmdir()
             except OSError:
                 return
+
+
+def _lock(fd: int) -> None:
+    """Take the lock without waiting (OSError if another process has it)."""
+    if sys.platform == "win32":  # a byte-range lock (untested: no Windows machine here)
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -51,7 +51,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,7 +72,8 @@ RUNS, WARNINGS, SERIES, MANIFEST = RUNS_FILE, WARNINGS_FILE, SERIES_FILE, MANIFE
 WORK = ".sweep"
 TRASH = ".trash-"
 PART = {RUNS: "runs.arrow", WARNINGS: "warnings.arrow", SERIES: "timeseries.arrow"}
-SCHEMAS = {RUNS: runs_schema, WARNINGS: warnings_schema, SERIES: series_schema}
+SCHEMAS: dict[str, Callable[[], pa.Schema]] = {RUNS: runs_schema, WARNINGS: warnings_schema,
+                                                SERIES: series_schema}
 FINAL_FILES = (RUNS, WARNINGS, SERIES, MANIFEST)
 ALLOWED_IN_NEW = ("figures", "tables")
 """Subfolders that may exist in a results folder before its first sweep (the analysis writes
