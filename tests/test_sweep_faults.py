@@ -258,12 +258,17 @@ def test_half_deleted_part_is_discarded_and_its_runs_run_again(exp, tmp_path, re
     assert_identical(out, reference)
 
 
-@pytest.mark.parametrize("damage", ["state.json", "parts-of-another-size", "garbage"])
+@pytest.mark.parametrize("damage", ["state.json", "parts-of-another-size", "garbage",
+                                    "overlapping parts"])
 def test_other_damage_to_working_storage_is_repaired(exp, tmp_path, reference, damage):
     out = tmp_path / "out"
     stop_after(exp, out, 4)
     work = out / ".sweep"
-    if damage == "state.json":
+    if damage == "overlapping parts":  # what two sweeps writing into one folder used to leave
+        first = parts(out)[0]
+        for file in (work / "parts").glob(f"{first}.*"):
+            shutil.copy(file, file.with_name(file.name.replace(first, "part-0000000000-ffff")))
+    elif damage == "state.json":
         (work / "state.json").write_text("{not json")
     elif damage == "parts-of-another-size":  # a part whose runs do not match its name
         first = parts(out)[0]
