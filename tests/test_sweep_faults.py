@@ -665,6 +665,19 @@ def test_sweep_with_stderr_closed_runs_and_exits_0(tmp_path):
     assert len(read_runs(out)) == 4 and not (out / ".sweep").exists()
 
 
+def test_reader_of_the_progress_going_away_does_not_stop_the_sweep(tmp_path):
+    """`warnsim sweep ... 2>&1 | head -1`: progress lines hit a closed pipe (EPIPE)."""
+    exp = tmp_path / "tiny.toml"
+    exp.write_text("days = 5\nreplications = 20\n[grid]\nrivalry = [0.2, 0.8]\n")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-B", "-m", "sim", "sweep", str(exp), "--out",
+                             str(out), "--workers", "1"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 141  # the summary line finds the pipe closed too
+    assert len(read_runs(out)) == 40 and not (out / ".sweep").exists()
+
+
 def test_case_file_with_a_huge_field_is_one_line(tmp_path, capsys):
     path = tmp_path / "cases.csv"
     path.write_text("case,sender,recipient,rivalry,details,channel,response\n"

@@ -179,8 +179,9 @@ def run_experiment(experiment: Experiment, options: SweepOptions | None = None) 
     the_plan = plan(experiment)
     store = Store(options.out_for(experiment), the_plan.fingerprint(), the_plan.logs(),
                   experiment.origin)
-    # Nothing is written or deleted until the folder is known to be a sweep's (or new) and the
-    # executor is up: a wrong --out or an unreachable --dask leaves the folder as it was.
+    # Nothing but the lock (removed again) is written or deleted until the folder is known to
+    # be a sweep's (or new) and the executor is up: a wrong --out or an unreachable --dask
+    # leaves the folder as it was.
     store.recognise()
     if not options.force:
         store.check()
@@ -188,11 +189,12 @@ def run_experiment(experiment: Experiment, options: SweepOptions | None = None) 
         if done is not None:  # verified, without taking the lock: a read-only folder is fine
             return done
     job = _Job(store, the_plan, the_plan.template(options.run_fn), options, started)
-    if options.run_fn is None:
-        _preload(job.template.scenario)
     try:
-        with store.lock(), _stop_on_signals(), open_executor(options.executor) as pool:
-            return _run_locked(job, pool)
+        with store.lock():  # before the slow preload: a folder in use is refused at once
+            if options.run_fn is None:
+                _preload(job.template.scenario)
+            with _stop_on_signals(), open_executor(options.executor) as pool:
+                return _run_locked(job, pool)
     except OSError as exc:
         raise stopped_by(exc, str(store.out)) from None
     except BrokenExecutor:
@@ -246,8 +248,8 @@ class _Job:
 def _run_locked(job: _Job, pool: Pool) -> SweepSummary:
     store, the_plan, options, started = job.store, job.plan, job.options, job.started
     e = the_plan.experiment
-    store.recognise()  # again, now that no other sweep can change the folder
-    if options.force:
+    if options.force:  # checked again, now that no other sweep can change the folder
+        store.recognise()
         store.clear()
     else:
         store.check()
@@ -428,8 +430,12 @@ def _preload(scenario: str) -> None:
 
 
 def _say(text: str) -> None:
-    if sys.stderr is not None:
+    """A note or progress line on stderr. Best effort: a closed or full stderr (a reader
+    that went away) must not stop a sweep."""
+    try:
         print(text, file=sys.stderr, flush=True)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 class _Progress:
@@ -454,12 +460,18 @@ class _Bar(_Progress):
 
     def update(self, runs: int, failed: int) -> None:
         self.failed += failed
-        if failed:
-            self.bar.set_postfix(failed=self.failed, refresh=False)
-        self.bar.update(runs)
+        try:
+            if failed:
+                self.bar.set_postfix(failed=self.failed, refresh=False)
+            self.bar.update(runs)
+        except (OSError, ValueError):  # the terminal went away: the sweep goes on
+            self.bar.disable = True
 
     def close(self) -> None:
-        self.bar.close()
+        try:
+            self.bar.close()
+        except (OSError, ValueError):
+            pass
 
 
 class _Lines(_Progress):

@@ -179,7 +179,7 @@ class Store:
                                        for f in (RUNS, WARNINGS, SERIES))
         if name in (RUNS, WARNINGS, SERIES):
             return has_manifest or _parquet_meta(path) is not None
-        return name in {_tmp_name(f) for f in FINAL_FILES}
+        return name in self._tmp_names
 
     def conflict(self) -> str:
         """Why the folder cannot take this experiment's runs ("" if it can): it holds results
@@ -201,14 +201,20 @@ class Store:
             found.append((part.get("fingerprint", ""), "?"))
         for fingerprint, other in found:
             if fingerprint != self.fingerprint:
-                what = (f"a different experiment ({other})" if other not in ("?", self.origin)
-                        and other != _resolved(self.origin)
-                        else "an earlier version of this experiment (the file, its design "
-                        "or scenario file, or its size changed since)" if other != "?"
-                        else "a different experiment, or an earlier version of this one")
                 return (f"{self.origin}: the output folder {str(self.out)!r} holds results "
-                        f"of {what}; use --force to start over or --out for another folder")
+                        f"of {self._whose(other)}; use --force to start over or --out for "
+                        "another folder")
         return ""
+
+    def _whose(self, other: str) -> str:
+        """Describe the experiment file that made other results (recorded resolved; "?" when
+        only a file's metadata is known)."""
+        if other == "?":
+            return "a different experiment, or an earlier version of this one"
+        if other in (self.origin, _resolved(self.origin)):
+            return ("an earlier version of this experiment (the file, its design or scenario "
+                    "file, or its size changed since)")
+        return f"a different experiment ({other})"
 
     def check(self) -> None:
         """:meth:`recognise`, then refuse a :meth:`conflict` (writes nothing)."""
