@@ -86,9 +86,16 @@ PART_FILE = re.compile(r"^(part-(\d{10})-[0-9a-f]+)\.(runs|warnings|timeseries)\
 """A part's files: ``<stem>.<table>.arrow``; the stem starts with the part's first run id."""
 PIECE_RUNS = 4_096
 """Most runs in one part re-made from a finished folder (``--retry-failed``)."""
-ROW_GROUP = 65_536
-"""Rows per Parquet row group of the final files, whatever the chunking: the files' layout
-then depends only on their contents, and merging holds at most one row group and one part."""
+ROW_GROUP_CELLS = 1 << 21
+"""Values (rows x columns) per Parquet row group of the final files, whatever the chunking: the
+files' layout then depends only on their contents and schema, and merging holds about one row
+group (16 MB of 8-byte values) and one part. Narrow logs get long row groups (fast to write,
+well compressed), the wide runs table short ones."""
+
+
+def row_group(schema: pa.Schema) -> int:
+    """Rows per row group of a final file with ``schema``."""
+    return max(4_096, ROW_GROUP_CELLS // len(schema))
 
 
 @dataclass(frozen=True, slots=True)
@@ -542,6 +549,7 @@ class _Merge:
     def write(self, sources: Iterable[Path]) -> Iterator[pa.Table]:
         """Write the file, yielding each part's table on the way."""
         tmp = self.target.with_name(_tmp_name(self.target.name))
+        group = row_group(self.schema)
         pending: list[pa.Table] = []
         rows = 0
         with pq.ParquetWriter(tmp, self.schema) as writer:
@@ -552,14 +560,14 @@ class _Merge:
                 yield table
                 pending.append(table)
                 rows += table.num_rows
-                if rows >= ROW_GROUP:
+                if rows >= group:
                     whole = pa.concat_tables(pending).combine_chunks()
-                    cut = rows - rows % ROW_GROUP
-                    writer.write_table(whole.slice(0, cut), row_group_size=ROW_GROUP)
+                    cut = rows - rows % group
+                    writer.write_table(whole.slice(0, cut), row_group_size=group)
                     self.rows += cut
                     pending, rows = [whole.slice(cut)], rows - cut
             if rows:
-                writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP)
+                writer.write_table(pa.concat_tables(pending), row_group_size=group)
                 self.rows += rows
         os.replace(tmp, self.target)
 
@@ -591,7 +599,7 @@ def _ipc_batches(path: Path) -> Iterator[pa.RecordBatch]:
 
 
 def _parquet_batches(path: Path) -> Iterator[pa.RecordBatch]:
-    yield from pq.ParquetFile(path).iter_batches(batch_size=ROW_GROUP)
+    yield from pq.ParquetFile(path).iter_batches(batch_size=4_096)
 
 
 def _write_ipc(table: pa.Table, path: Path) -> None:
