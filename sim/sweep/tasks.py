@@ -201,7 +201,8 @@ def _arrow(values: list[Any], target: pa.DataType) -> pa.Array:
 
 class _Log:
     """One per-run log (warnings or series) of a chunk: each run's columns, kept as the run
-    function returned them and turned into one Arrow table at the end of the chunk."""
+    function returned them (lists, or numpy arrays) and turned into one Arrow table at the end
+    of the chunk."""
 
     def __init__(self, schema: pa.Schema) -> None:
         self.schema = schema
@@ -243,8 +244,13 @@ class _Log:
         run_ids = np.repeat(np.array([r for _, r, _ in runs], dtype=np.int64), counts)
         arrays = [pa.array(run_ids)]
         for field in self.fields:
-            values = list(chain.from_iterable(log[field.name] for _, _, log in runs))
-            arrays.append(pa.array(values, type=field.type))
+            columns = [log[field.name] for _, _, log in runs]
+            if (columns and all(isinstance(c, np.ndarray) for c in columns)
+                    and len({c.dtype for c in columns}) == 1):
+                # A model that logs numpy arrays: one copy, no Python object per value.
+                arrays.append(pa.array(np.concatenate(columns), type=field.type))
+            else:
+                arrays.append(pa.array(list(chain.from_iterable(columns)), type=field.type))
         return pa.Table.from_arrays(arrays, schema=self.schema)
 
 
