@@ -259,7 +259,7 @@ def test_half_deleted_part_is_discarded_and_its_runs_run_again(exp, tmp_path, re
 
 
 @pytest.mark.parametrize("damage", ["state.json", "parts-of-another-size", "garbage",
-                                    "overlapping parts"])
+                                    "overlapping parts", "wrong kinds"])
 def test_other_damage_to_working_storage_is_repaired(exp, tmp_path, reference, damage):
     out = tmp_path / "out"
     stop_after(exp, out, 4)
@@ -270,6 +270,11 @@ def test_other_damage_to_working_storage_is_repaired(exp, tmp_path, reference, d
             shutil.copy(file, file.with_name(file.name.replace(first, "part-0000000000-ffff")))
     elif damage == "state.json":
         (work / "state.json").write_text("{not json")
+    elif damage == "wrong kinds":  # parts a file, state.json a folder
+        shutil.rmtree(work)
+        work.mkdir()
+        (work / "parts").write_text("x")
+        (work / "state.json").mkdir()
     elif damage == "parts-of-another-size":  # a part whose runs do not match its name
         first = parts(out)[0]
         for file in (work / "parts").glob(f"{first}.*"):

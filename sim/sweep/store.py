@@ -282,10 +282,14 @@ class Store:
             (self.out / _tmp_name(name)).unlink(missing_ok=True)
 
     def tidy(self) -> None:
-        """Delete what killed sweeps left: trash, unfinished temporary parts and files."""
+        """Delete what killed sweeps left (trash, unfinished temporary parts and files) and
+        working storage of the wrong kind (``parts`` a file, ``state.json`` a folder)."""
         for entry in self.out.iterdir():
             if entry.name.startswith(TRASH) or entry.name in self._tmp_names:
                 _remove(entry)
+        for path, folder in ((self.parts, True), (self.state_path, False)):
+            if path.exists() and path.is_dir() != folder:
+                _remove(path)
         if self.parts.is_dir():
             stems = set(self._stems())
             for entry in self.parts.iterdir():
