@@ -82,10 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="rewrite the parameter table embedded in FILE (docs/ODD.md)")
     params.set_defaults(func=_cmd_params)
 
-    cases = sub.add_parser("cases", help="score single-warning vignettes against recorded responses")
+    cases = sub.add_parser(
+        "cases", help="score single-warning vignettes against recorded responses",
+        description="The model's probabilities of heeding, investigating and dismissing each "
+        "documented warning (judged as the first from its sender), beside the recorded response.")
     cases.add_argument("file", nargs="?", type=Path, help="CSV of cases (default: the built-in cases)")
-    cases.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE")
-    cases.add_argument("--json", action="store_true")
+    cases.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a model parameter (repeatable); see `warnsim params`")
+    cases.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     cases.set_defaults(func=_cmd_cases)
 
     register_sweep(sub)
@@ -197,9 +201,9 @@ def _run_report(spec: Any, out: dict[str, Any], log: dict[str, list[Any]], log_r
     ]
     n = len(log["warning_id"])
     if log_rows and n:
-        cols = ("warning_id", "day", "sender", "recipient", "is_real", "details_known",
-                "details_passed", "channel", "waiver_reason", "rivalry", "heed_probability",
-                "heeded", "confirmed")
+        cols = ("warning_id", "day", "sender", "recipient", "is_real", "fabricated",
+                "details_passed", "channel", "waiver_reason", "rivalry", "perceived_credibility",
+                "response", "heeded", "confirmed")
         rows = [tuple(_fmt(log[c][i]) if log[c][i] is not None else "" for c in cols)
                 for i in range(min(n, log_rows))]
         parts += ["", f"Warning log (first {len(rows)} of {n}; --log FILE writes all)", _table(rows, cols)]
@@ -258,9 +262,11 @@ def _cmd_cases(args: argparse.Namespace) -> int:
         print(json.dumps([s.as_dict() for s in scored], indent=2))
         return 0
     rows = [(s.case.case, f"{s.case.sender} -> {s.case.recipient}", f"{s.case.rivalry:g}",
-             str(s.case.details), s.case.channel.value, f"{s.perceived_intent:.2f}",
-             f"{s.perceived_credibility:.2f}", f"{s.heed_probability:.2f}", s.case.response.value)
+             str(s.case.details), s.case.channel.value, f"{s.perceived_benevolence:.2f}",
+             f"{s.perceived_credibility:.2f}", f"{s.choice.heed:.2f}", f"{s.choice.investigate:.2f}",
+             f"{s.choice.dismiss:.2f}", s.predicted.value, s.case.response.value)
             for s in scored]
-    print(_table(rows, ("case", "dyad", "rivalry", "details", "channel", "intent",
-                        "credibility", "heed_probability", "recorded")))
+    print(_table(rows, ("case", "dyad", "rivalry", "details", "channel", "benevolence",
+                        "credibility", "p_heed", "p_investigate", "p_dismiss", "predicted",
+                        "recorded")))
     return 0

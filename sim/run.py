@@ -47,14 +47,14 @@ def simulate(spec: RunSpec) -> RunResult:
     from sim.scenarios import load_scenario
 
     model = WarningModel(
-        load_scenario(spec.scenario), spec.params, days=spec.days, rng=spec.seed,
+        scenario=load_scenario(spec.scenario), params=spec.params, days=spec.days, rng=spec.seed,
         record_series=spec.record_series,
     )
     try:
         model.run()
         return RunResult(
             outcomes=model.outcomes(),
-            warnings=model.log.columns() if spec.record_warnings else None,
+            warnings=model.warning_log() if spec.record_warnings else None,
             series=model.series() if spec.record_series else None,
         )
     finally:
