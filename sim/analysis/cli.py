@@ -21,7 +21,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     analyze.add_argument("directory", metavar="DIR", type=Path, help="a sweep's results folder")
     analyze.add_argument("--confidence", type=float, default=0.95, help="interval level (default 0.95)")
-    analyze.add_argument("--quiet", action="store_true", help="write the tables, print only their paths")
+    analyze.add_argument("--by", nargs="+", metavar="FACTOR",
+                         help="split the rivalry tables by these swept factors (default: every "
+                         "swept factor other than rivalry; 'none' pools them, and the captions say so)")
+    shown = analyze.add_mutually_exclusive_group()
+    shown.add_argument("--verbose", action="store_true", help="print every table, not only the key one")
+    shown.add_argument("--quiet", action="store_true", help="write the tables, print only their paths")
     analyze.set_defaults(func=analyze_handler)
 
     plot = subparsers.add_parser(
@@ -34,32 +39,48 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     plot.set_defaults(func=plot_handler)
 
 
+PRINT_ROWS = 12
+"""Rows of the key table ``analyze`` prints (the files have all of them)."""
+
+
 def analyze_handler(args: argparse.Namespace) -> int:
     from sim.analysis.load import load_results
-    from sim.analysis.report import TABLE_EXTENSIONS, TABLE_STEMS, analyses
-    from sim.analysis.tables import remove_stale, to_markdown, write_table
+    from sim.analysis.report import KEY_STEM, TABLE_EXTENSIONS, TABLE_STEMS, analyses, check_by
+    from sim.analysis.tables import markdown_document, remove_stale, to_markdown, write_table
 
     if not 0 < args.confidence < 1:
         raise UserError(f"--confidence: got {args.confidence}; allowed: a number in (0, 1)")
+    by = None if args.by is None else [] if args.by == ["none"] else args.by
     results = load_results(args.directory)
+    check_by(results, by)  # before anything is written
     out = results.directory / "tables"
     print(f"{results.name}: {len(results.ok)} runs ok, {results.n_failed} failed")
     if results.manifest.get("complete") is False:
         print("note: the sweep has not finished; these tables cover the runs done so far")
-    written: set[str] = set()
-    for table, note in analyses(results, args.confidence):
+    written: list[str] = []
+    messages: list[str] = []
+    for table, note in analyses(results, args.confidence, by):
         if table is None:
-            print(f"skipped: {note}")
+            messages.append(f"skipped: {note}")
             continue
-        paths = write_table(table.frame, out, table.stem, table.caption)
-        written.add(table.stem)
-        print(f"wrote {paths[0].with_suffix('.{csv,md,tex}')}")
-        if not args.quiet and table.stem != "summary":
-            print(f"\n{table.caption}\n\n{to_markdown(table.frame)}")
+        write_table(table, out)
+        written.append(table.stem)
         if note:
-            print(f"note: {note}")
+            messages.append(f"note: {note}")
+        if args.verbose:
+            print(f"\n{markdown_document(table)}")
+        elif not args.quiet and table.stem == KEY_STEM:
+            frame = table.frame.head(PRINT_ROWS)
+            more = len(table.frame) - len(frame)
+            print(f"\n{table.title}\n\n{to_markdown(frame)}", end="")
+            if more:
+                print(f"... {more} more rows in {out / (KEY_STEM + '.md')}")
+            print()
+    print(f"wrote {len(written)} tables to {out}/ (each as .csv, .md, .tex): {', '.join(written)}")
+    for message in messages:
+        print(message)
     # Tables this design no longer supports (e.g. a folder re-swept with another design).
-    for path in remove_stale(out, set(TABLE_STEMS) - written, TABLE_EXTENSIONS):
+    for path in remove_stale(out, set(TABLE_STEMS) - set(written), TABLE_EXTENSIONS):
         print(f"removed stale {path}")
     return 0
 
