@@ -87,7 +87,7 @@ def analyze_handler(args: argparse.Namespace) -> int:
 
 def plot_handler(args: argparse.Namespace) -> int:
     from sim.analysis.load import load_results
-    from sim.analysis.plots import FIGURE_EXTENSIONS, FIGURES
+    from sim.analysis.plots import FIGURE_EXTENSIONS, FIGURES, draw
     from sim.analysis.tables import remove_stale
 
     names = args.only or list(FIGURES)
@@ -97,7 +97,7 @@ def plot_handler(args: argparse.Namespace) -> int:
     results = load_results(args.directory)
     out = results.directory / "figures"
     for name in names:
-        paths, message = FIGURES[name](results, out)
+        paths, message = draw(name, results, out)
         if paths is None:
             print(f"skipped {name}: {message}")
             # A figure these results no longer support must not survive from an earlier sweep.
