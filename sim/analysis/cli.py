@@ -38,6 +38,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     plot.add_argument("--only", nargs="+", metavar="NAME", help="draw only these figures")
     plot.set_defaults(func=plot_handler)
 
+    discover = subparsers.add_parser(
+        "discover", help="scenario discovery (PRIM): which parameter ranges make an outcome cross a threshold",
+        description="Find boxes of parameter ranges where the design points' outcome is at or "
+        "above THRESHOLD (or below, with --below), by PRIM (Friedman & Fisher 1999). Writes "
+        "the boxes and the peeling trajectory into DIR/tables/ and the figure discovery into "
+        "DIR/figures/. Best on a sampled (LHS) sweep.",
+    )
+    discover.add_argument("directory", metavar="DIR", type=Path, help="a sweep's results folder")
+    discover.add_argument("--outcome", required=True, help="an outcome column, e.g. heed_rate")
+    discover.add_argument("--threshold", required=True, type=float,
+                          help="cases of interest: points whose outcome is >= this")
+    discover.add_argument("--below", action="store_true", help="cases of interest are <= the threshold")
+    discover.add_argument("--boxes", type=int, default=2, help="boxes to find, one after another (default 2)")
+    discover.add_argument("--alpha", type=float, default=0.05, help="share peeled per step (default 0.05)")
+    discover.add_argument("--min-mass", type=float, default=0.05,
+                          help="smallest box, as a share of all points (default 0.05)")
+    discover.add_argument("--min-coverage", type=float, default=0.5,
+                          help="the box reported is the densest with at least this coverage (default 0.5)")
+    discover.set_defaults(func=discover_handler)
+
 
 PRINT_ROWS = 12
 """Rows of the key table ``analyze`` prints (the files have all of them)."""
@@ -105,4 +125,38 @@ def plot_handler(args: argparse.Namespace) -> int:
                 print(f"removed stale {path}")
         else:
             print(f"wrote {paths[0].with_suffix('.{pdf,png}')}: {message}")
+    return 0
+
+
+def discover_handler(args: argparse.Namespace) -> int:
+    from sim.analysis.discovery import discover, discovery_figure
+    from sim.analysis.load import load_results
+    from sim.analysis.plots import save, style
+    from sim.analysis.tables import Table, to_markdown, write_table
+
+    if args.boxes < 1:
+        raise UserError(f"--boxes: got {args.boxes}; allowed: an integer >= 1")
+    results = load_results(args.directory)
+    found = discover(results, args.outcome, args.threshold, below=args.below, boxes=args.boxes,
+                     alpha=args.alpha, min_mass=args.min_mass, min_coverage=args.min_coverage)
+    with style():
+        fig = discovery_figure(found)
+    question = f"cases of interest: design points with {found.rule}"
+    boxes = Table("discovery_boxes", f"PRIM boxes ({question}), each with the parameter ranges it restricts",
+                  found.box_table(), keys=("box", "parameter"), group="parameter",
+                  grouped=("box_low", "box_high", "range_low", "range_high"),
+                  pooled="replications of a design point are averaged first (rates pooled)")
+    steps = Table("discovery_trajectory", f"PRIM peeling trajectories ({question})",
+                  found.trajectory_table(), keys=("box", "step"),
+                  notes={"chosen": "the box reported for this trajectory"})
+    out = results.directory
+    for table in (boxes, steps):
+        write_table(table, out / "tables")
+    paths = save(fig, out / "figures", "discovery")
+    n, cases = len(found.y), int(found.y.sum())
+    print(f"{results.name}: {cases} of {n} design points have {found.rule}"
+          + (f" ({found.dropped} points without a value left out)" if found.dropped else ""))
+    print(f"\n{boxes.title}\n\n{to_markdown(boxes.frame, boxes.group, grouped=boxes.grouped)}")
+    print(f"wrote {out / 'tables'}/discovery_boxes and discovery_trajectory (.csv, .md, .tex), "
+          f"{paths[0].with_suffix('.{pdf,png}')}")
     return 0

@@ -54,7 +54,7 @@ _COLSEP_PT = 12.0  # 2 x \tabcolsep
 MAX_DECIMALS = 4
 P_FLOOR = 0.001
 """Smaller p-values print as ``<0.001`` (the CSV keeps the number)."""
-LEVEL_COLUMNS = {"level", "a", "b", "box_low", "box_high", "range_low", "range_high"}
+LEVEL_COLUMNS = {"level", "a", "b", "range_low", "range_high"}
 """Columns holding a factor's values: printed exactly, not to significant figures."""
 
 
@@ -74,6 +74,7 @@ class Table:
     pooled: str = ""
     keys: tuple[str, ...] = ()
     group: str | None = None
+    grouped: tuple[str, ...] | None = None
     notes: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -124,6 +125,7 @@ def significant_decimals(values: np.ndarray, digits: int = 3) -> int:
     x = np.abs(values[np.isfinite(values)])
     if x.size == 0 or np.all(x == np.round(x)):
         return 0
+    x = x[x != np.round(x)] if np.any(x != np.round(x)) else x  # whole numbers need no digits
     typical = float(np.median(x[x > 0])) if np.any(x > 0) else 1.0
     return int(np.clip(digits - 1 - math.floor(math.log10(typical)), 0, MAX_DECIMALS))
 
@@ -163,11 +165,15 @@ def _is_p(column: str) -> bool:
     return column.startswith("p_") or column == "p"
 
 
-def formatted_columns(frame: pd.DataFrame, group: str | None = None) -> dict[str, list[str]]:
-    """Every cell as text, column by column (one precision per column, or per group)."""
+def formatted_columns(
+    frame: pd.DataFrame, group: str | None = None, grouped: tuple[str, ...] | None = None
+) -> dict[str, list[str]]:
+    """Every cell as text, column by column (one precision per column, or per group of rows
+    for the ``grouped`` columns, all of them if None)."""
     columns = [str(c) for c in frame.columns]
     out: dict[str, list[str]] = {}
-    groups = [np.arange(len(frame))] if group is None else [
+    whole = [np.arange(len(frame))]
+    split = whole if group is None else [
         np.flatnonzero((frame[group] == g).to_numpy()) for g in pd.unique(frame[group])
     ]
     for column in columns:
@@ -181,8 +187,10 @@ def formatted_columns(frame: pd.DataFrame, group: str | None = None) -> dict[str
         else:
             cells = [""] * len(series)
             exact = column in PARAMETERS or column in LEVEL_COLUMNS
-            family = frame[_family(column, columns)].to_numpy(float)
+            base = _family(column, columns)
+            family = frame[base if pd.api.types.is_float_dtype(frame[base]) else column].to_numpy(float)
             values = series.to_numpy(float)
+            groups = split if grouped is None or column in grouped else whole
             for rows in groups:
                 d = exact_decimals(values[rows]) if exact else significant_decimals(family[rows])
                 for i in rows:
@@ -195,8 +203,10 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def formatted_rows(frame: pd.DataFrame, group: str | None = None) -> list[list[str]]:
-    cols = formatted_columns(frame, group)
+def formatted_rows(
+    frame: pd.DataFrame, group: str | None = None, grouped: tuple[str, ...] | None = None
+) -> list[list[str]]:
+    cols = formatted_columns(frame, group, grouped)
     return [list(row) for row in zip(*cols.values(), strict=True)] if cols else []
 
 
@@ -207,9 +217,10 @@ def _numeric(frame: pd.DataFrame) -> list[bool]:
 
 # --- Markdown ----------------------------------------------------------------------------
 
-def to_markdown(frame: pd.DataFrame, group: str | None = None, *, human: bool = True) -> str:
+def to_markdown(frame: pd.DataFrame, group: str | None = None, *, human: bool = True,
+                grouped: tuple[str, ...] | None = None) -> str:
     """A GitHub-flavoured Markdown table (numbers right-aligned, human headers)."""
-    cells = formatted_rows(frame, group)
+    cells = formatted_rows(frame, group, grouped)
     names = [header(str(c)) if human else str(c) for c in frame.columns]
     align = ["---:" if num else ":---" for num in _numeric(frame)]
     lines = ["| " + " | ".join(names) + " |", "| " + " | ".join(align) + " |"]
@@ -226,7 +237,7 @@ def latex_escape(text: str) -> str:
 def to_latex(table: Table) -> str:
     """A booktabs table (a ``longtable`` when long), split into parts if wider than the page."""
     frame = table.frame
-    cells = formatted_columns(frame, table.group)
+    cells = formatted_columns(frame, table.group, table.grouped)
     numeric = dict(zip(frame.columns, _numeric(frame), strict=True))
     widths = {c: _width(cells[c], header(str(c))) for c in frame.columns}
     parts = _split(list(frame.columns), list(table.keys), widths)
@@ -315,7 +326,7 @@ def markdown_document(table: Table) -> str:
     if table.pooled:
         lead += " " + table.pooled[:1].upper() + table.pooled[1:].rstrip(".") + "."
     notes = explain_columns(list(table.frame.columns), table.notes)
-    return f"{lead}\n\n{to_markdown(table.frame, table.group)}\n{notes}\n"
+    return f"{lead}\n\n{to_markdown(table.frame, table.group, grouped=table.grouped)}\n{notes}\n"
 
 
 def remove_stale(directory: Path, stems: set[str] | list[str], extensions: tuple[str, ...]) -> list[Path]:
