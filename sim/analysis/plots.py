@@ -79,6 +79,8 @@ MIN_WARNINGS = 30
 """A rate from fewer delivered warnings than this is drawn open, with its count, unjoined."""
 MIN_RUNS = 2
 """A mean from fewer runs than this has no interval: drawn open, with its count, unjoined."""
+MIN_JOINED = 4
+"""Fewer levels than this on a numeric axis are drawn as points, not joined by a line."""
 RIVALRY_BIN = 0.05
 """Width of the dyad-rivalry bins of the heed figure when the dyads have many values."""
 
@@ -452,11 +454,16 @@ def heed_vs_rivalry(results: Results) -> Drawing:
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(2.2, 1))
     handles, names, any_sparse = [], [], False
     pending: list[Counts] = []
+    levels = sorted({lv for _, _, t in groups for lv in t["level"]})
+    # A line between few, far-apart levels (within-bloc 0.1 and cross-bloc 0.7) would invent
+    # the rates between them, across the rival threshold: points only, side by side.
+    joined = not categorical and len(levels) >= MIN_JOINED
+    dodge = 0.08 if categorical else 0.012 * max(levels[-1] - levels[0], 0.5)
     for i, (name, cells, table) in enumerate(groups):
         color = f"C{i}"
-        shift = 0.08 * (i - (len(groups) - 1) / 2) if categorical else 0.0
+        shift = 0.0 if joined else dodge * (i - (len(groups) - 1) / 2)
         handle, sparse = draw_series(top, table["level"].to_numpy(float), table, name,
-                                     joined=not categorical, offset=shift, color=color,
+                                     joined=joined, offset=shift, color=color,
                                      pending=pending)
         any_sparse |= sparse
         if name is not None:
@@ -756,6 +763,13 @@ def waiver_reasons(results: Results) -> Drawing:
                 ax.barh(range(len(means)), values, left=left, label=WAIVER_COLUMNS[column], height=0.7)
                 left += values
             set_category_ticks(ax, "y", np.arange(len(means), dtype=float), [level_text(v) for v in means.index])
+            cut = cut_value(results, key) if key and pd.api.types.is_numeric_dtype(means.index) else None
+            if cut is not None:  # between the bars of the levels on either side of it
+                levels = means.index.to_numpy(float)
+                at = float(np.interp(cut[0], levels, np.arange(len(levels)))) - 0.5 * (cut[0] in levels)
+                ax.axhline(at, color="0.35", linestyle="--", linewidth=0.8, zorder=1.5)
+                cuts = [(Line2D([], [], color="0.35", linestyle="--", linewidth=0.8),
+                         f"{cut[1]} ({format_value(cut[0])})")]
             ax.set(xlabel="Waived warnings per run", ylabel=header(key) if key and ax is axes[0] else "")
         if title:
             ax.set_title(title)
