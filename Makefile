@@ -24,7 +24,7 @@ figures: $(STAMP)
 	WARNSIM=$(BIN)/warnsim bash scripts/figures.sh $(SWEEP_FLAGS)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 tests
+	$(BIN)/python -m pytest -q -rs -n 2 tests
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py

@@ -13,5 +13,8 @@ for file in experiments/*.toml; do
     "$WARNSIM" sweep "$file" --out "results/$name" --quiet "$@"
     "$WARNSIM" analyze "results/$name" --quiet
     "$WARNSIM" plot "results/$name"
+    if [ "$name" = discovery ]; then  # its question, stated in experiments/discovery.toml
+        "$WARNSIM" discover "results/$name" --outcome heed_rate_high_rivalry --threshold 0.5
+    fi
 done
 echo "figures: all experiments done in $((SECONDS - start)) s"

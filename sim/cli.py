@@ -57,7 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"warnsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="one run of a scenario; prints its outcome table")
+    run = sub.add_parser(
+        "run", help="one run of a scenario; prints its outcome table",
+        description="Simulate one scenario for a number of days with one seed and print every "
+        "outcome, the waivers by reason, heed rates and trust by rivalry band, and the first "
+        "rows of the warning log (or one JSON object with --json).",
+    )
     run.add_argument("--scenario", default="default", help="built-in name or .toml path (default: default)")
     run.add_argument("--days", type=_days, default=365,
                      help=f"days to simulate, 0-{MAX_DAYS} (default 365)")
@@ -78,8 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     scen.set_defaults(func=_cmd_scenarios)
 
     params = sub.add_parser("params", help="the model's parameters (name, type, default, range, unit)")
-    params.add_argument("--update-odd", type=Path, metavar="FILE",
-                        help="rewrite the parameter table embedded in FILE (docs/ODD.md)")
+    # A developer's tool (keeps docs/ODD.md in step with sim/params.py): hidden from --help.
+    params.add_argument("--update-odd", type=Path, metavar="FILE", help=argparse.SUPPRESS)
     params.set_defaults(func=_cmd_params)
 
     cases = sub.add_parser(
@@ -88,8 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
         "documented warning (judged as the first from its sender), beside the recorded response.")
     cases.add_argument("file", nargs="?", type=Path, help="CSV of cases (default: the built-in cases)")
     cases.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a model parameter (repeatable); see `warnsim params`")
-    cases.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+                       help="score with a model parameter changed (repeatable); see `warnsim params`")
+    cases.add_argument("--json", action="store_true",
+                       help="print the scored cases as a JSON list instead of a table")
     cases.set_defaults(func=_cmd_cases)
 
     register_sweep(sub)
