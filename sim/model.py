@@ -425,16 +425,24 @@ class WarningModel(mesa.Model):
             out[f"heed_rate_{band}_rivalry"] = _rate(h, len(in_band))
         judged = [x for x in delivered if x.confirmed is not None]
         false_heeded = sum(x.heeded is True and not x.is_real for x in delivered)
+        trust = self.trust_matrix()
+        n = len(self.names)
+        manipulated = np.array([[r != s and self.manipulates(s, r) for s in range(n)]
+                                for r in range(n)])  # [r, s]
+        honest = ~manipulated & ~np.eye(n, dtype=bool)
         out |= {
             "false_alarms": false_alarms,
             "false_alarm_share": _rate(false_alarms, len(sent)),
             "false_alarms_heeded": false_heeded,
+            "fabrications_heeded": sum(x.heeded is True and x.fabricated for x in delivered),
             "protective_cost": c.protective_cost,
             "investigative_cost": c.investigation_cost,
             "net_harm": casualties + c.protective_cost + c.investigation_cost,
             "confirmations": sum(bool(x.confirmed) for x in judged),
             "disconfirmations": sum(not x.confirmed for x in judged),
             **self._trust_by_band(),
+            "trust_in_manipulators": float(trust[manipulated].mean()) if manipulated.any() else math.nan,
+            "trust_in_benevolent": float(trust[honest].mean()) if honest.any() else math.nan,
         }
         return out
 

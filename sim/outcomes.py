@@ -113,6 +113,8 @@ def _declare() -> tuple[Outcome, ...]:
                 "share", "false_alarms", "warnings_sent"),
         Outcome("false_alarms_heeded", C, "False alarms heeded",
                 "Protective actions taken on warnings not about a real plot", "warnings"),
+        Outcome("fabrications_heeded", C, "Fabrications heeded",
+                "Protective actions taken on fabricated warnings", "warnings"),
         Outcome("protective_cost", A, "Protective cost",
                 "Cost of the protective actions taken", _DEATHS),
         Outcome("investigative_cost", A, "Investigative cost",
@@ -129,6 +131,14 @@ def _declare() -> tuple[Outcome, ...]:
         Outcome(f"mean_trust_{b}_rivalry", M, f"Mean trust ({b} rivalry)",
                 f"Mean perceived benevolence in {b}-rivalry dyads at the end", "probability")
         for b in BANDS
+    ]
+    out += [
+        Outcome("trust_in_manipulators", M, "Trust in manipulators",
+                "Mean perceived benevolence, at the end, of senders that do manipulate the recipient "
+                "(how well learning has identified them)", "probability"),
+        Outcome("trust_in_benevolent", M, "Trust in benevolent senders",
+                "Mean perceived benevolence, at the end, of senders that do not manipulate the "
+                "recipient", "probability"),
     ]
     return tuple(out)
 

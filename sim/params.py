@@ -447,7 +447,7 @@ class ModelParams:
         source="brief: protective action diverts resources and attention",
     )
     burn_risk: float = _p(
-        0.05, "Source burn risk",
+        0.2, "Source burn risk",
         "Chance each detail passed burns a source, times sender sensitivity and rivalry",
         low=0, high=1, unit="probability", group="consequences",
         source="Carnegie & Carson 2020: disclosure exposes sources",
