@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="write the full warning log (.csv or .parquet)")
     run.add_argument("--series", type=Path, metavar="FILE",
                      help="record the per-day series (DataCollector) and write it (.csv or .parquet)")
+    run.add_argument("--agents", type=Path, metavar="FILE",
+                     help="record the per-agency series (agent reporters) and write it (.csv or .parquet)")
+    run.add_argument("--dyads", type=Path, metavar="FILE",
+                     help="record trust and rivalry per ordered pair per day and write it (.csv or .parquet)")
     run.add_argument("--log-rows", type=_non_negative_int, default=15, metavar="N",
                      help="warning-log rows to print (default 15)")
     run.set_defaults(func=_cmd_run)
@@ -128,21 +132,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     params = ModelParams.from_mapping(parse_assignments(args.assignments))
     load_scenario(args.scenario)  # fail on a bad name before any work
-    for flag, path in (("--log", args.log), ("--series", args.series)):
+    outputs = (("--log", args.log), ("--series", args.series), ("--agents", args.agents),
+               ("--dyads", args.dyads))
+    for flag, path in outputs:
         if path is not None and path.suffix not in (".csv", ".parquet"):
             raise UserError(f"{flag}: {path}: allowed suffixes: .csv, .parquet")
     spec = RunSpec(params=params, scenario=args.scenario, days=args.days, seed=args.seed,
-                   record_series=args.series is not None)
+                   record_series=args.series is not None or args.agents is not None,
+                   record_dyads=args.dyads is not None)
     result = simulate(spec)
     assert result.warnings is not None
-    if args.log is not None:
-        _write_table(result.warnings, args.log)
-    if args.series is not None:
-        assert result.series is not None
-        _write_table(result.series, args.series)
+    tables = (result.warnings, result.series, result.agents, result.dyads)
+    for (_, path), table in zip(outputs, tables, strict=True):
+        if path is not None:
+            assert table is not None
+            _write_table(table, path)
     if args.json:
         payload = {"scenario": args.scenario, "days": args.days, "seed": args.seed,
                    **result.outcomes}
+        # The final matrices, rows and columns in the order of `agencies` (diagonal null).
+        payload |= {"agencies": result.agencies, "trust_matrix": result.trust_matrix,
+                    "rivalry_matrix": result.rivalry_matrix}
         print(json.dumps(_json_safe(payload)))
     else:
         print(_run_report(spec, result.outcomes, result.warnings, args.log_rows))
