@@ -24,7 +24,7 @@ from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
 from sim.viz.controls import model_params
-from sim.viz.figures import LOG_COLUMNS, RECENT_DAYS, network_svg, plots_svg, recent_log, today
+from sim.viz.figures import LOG_COLUMNS, RECENT_DAYS, network_svg, plots_svg, recent_log
 from sim.viz.server import SCENARIO_VARIABLE
 from sim.viz.viewmodel import Session, ViewModel
 
@@ -39,7 +39,7 @@ def summary_html(model: ViewModel) -> str:
     changed = ", ".join(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}"
                         for k, v in model.changed.items()) or "none"
     return (f"<div class='summary' style='font-size:15px'><b class='day-counter'>Day "
-            f"{max(today(model), 0)}</b> of {model.days} &middot; scenario "
+            f"{model.day}</b> of {model.days} simulated &middot; scenario "
             f"<b>{escape(model.scenario_name)}</b> &middot; seed {model.seed_value}<br>"
             f"<span class='changed'>changed from the defaults: {escape(changed)}</span></div>")
 

@@ -26,13 +26,27 @@ VIEW_DAYS = 3650
 """Default run length in the view: ten years, so that learning has time to show."""
 
 
-def nice_step(low: float, high: float, steps: int = SLIDER_STEPS) -> float:
-    """The largest round step (1, 2 or 5 times a power of ten) giving at least ``steps`` steps."""
+def nice_step(low: float, high: float, default: float, steps: int = SLIDER_STEPS) -> float:
+    """The largest round step (1, 2 or 5 times a power of ten) that gives at least ``steps``
+    steps over [low, high] and puts the default on the slider's grid (``low + k step``): a
+    slider snaps its value to that grid, so an off-grid default would change the parameter as
+    soon as the page loads."""
     raw = (high - low) / steps
     if raw <= 0:
         return 1.0
     power = 10.0 ** math.floor(math.log10(raw))
-    return next(round(f * power, 12) for f in (5, 2, 1, 0.5) if f * power <= raw * (1 + 1e-9))
+    for _ in range(12):
+        for factor in (5, 2, 1):
+            step = round(factor * power, 12)
+            if step <= raw * (1 + 1e-9) and _on_grid(default - low, step):
+                return step
+        power /= 10
+    return round(power, 12)
+
+
+def _on_grid(offset: float, step: float) -> bool:
+    k = offset / step
+    return abs(k - round(k)) < 1e-6
 
 
 def control(spec: Param) -> dict[str, Any]:
@@ -48,7 +62,7 @@ def control(spec: Param) -> dict[str, Any]:
     if spec.kind is int:
         return {"type": "SliderInt", "value": default, "min": int(spec.low), "max": int(spec.high),
                 "step": 1, "label": label}
-    step = nice_step(spec.low, spec.high)
+    step = nice_step(spec.low, spec.high, default)
     return {"type": "SliderFloat", "value": default, "min": spec.low, "max": spec.high,
             "step": step, "label": label}
 
@@ -74,8 +88,8 @@ def model_params(scenario: str = "default", seed: int = 0, days: int = VIEW_DAYS
         "scenario": {"type": "Select", "value": scenario, "values": scenarios, "label": "Scenario"},
         "seed": {"type": "SliderInt", "value": seed, "min": 0, "max": 999, "step": 1,
                  "label": "Seed"},
-        "days": {"type": "SliderInt", "value": days, "min": 30, "max": min(MAX_DAYS, 36500),
-                 "step": 30, "label": "Days"},
+        "days": {"type": "SliderInt", "value": days, "min": 10, "max": min(MAX_DAYS, 36500),
+                 "step": 10, "label": "Days"},
     }
     for spec in shown_parameters():
         out[spec.name] = control(spec)

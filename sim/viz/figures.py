@@ -99,8 +99,8 @@ def network_svg(model: Any, *, size: int = 560) -> str:
     xy = np.array([pos[i] for i in range(n)]) * radius + centre
     trust = model.trust_matrix()
     day = today(model)
-    svg.text(8, 16, f"Day {max(day, 0)}: liaison channels and warnings", size=13, weight="bold",
-             cls="day-title")
+    svg.text(8, 16, f"After day {model.day}: liaison channels and warnings", size=13,
+             weight="bold", cls="day-title")
 
     for i in range(n):
         for j in range(i + 1, n):

@@ -11,6 +11,7 @@ A page session builds a new model at every reset; Mesa 3.3.1 keeps each one aliv
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from sim.model import WarningModel
@@ -43,6 +44,14 @@ class ViewModel(WarningModel):
         self.seed_value = int(seed)
         self.scenario_name = scenario
         defaults = ModelParams().to_dict()
-        self.changed = {k: v for k, v in self.params.to_dict().items() if v != defaults[k]}
+        self.changed = {k: v for k, v in self.params.to_dict().items()
+                        if not _same(v, defaults[k])}
         if session is not None:
             session.adopt(self)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, or equal floats up to a slider's rounding (0.1 + 9 x 0.1 is not 1.0)."""
+    if isinstance(a, float) and isinstance(b, float | int) and not isinstance(b, bool):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return a == b
