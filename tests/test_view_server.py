@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.enums import Response
@@ -181,3 +182,17 @@ def _band(cable) -> str:
     from sim.schema import band_of
 
     return band_of(cable.rivalry)
+
+
+def test_the_view_shows_the_run_that_warnsim_run_reports():
+    from sim.run import RunSpec, simulate
+
+    model = ViewModel(seed=11, days=200, rivalry=0.9)
+    try:
+        model.run()
+        expected = simulate(RunSpec(params=model.params, days=200, seed=11))
+        assert model.outcomes() == pytest.approx(expected.outcomes, nan_ok=True)
+        pd.testing.assert_frame_equal(pd.DataFrame(model.warning_log()),
+                                      pd.DataFrame(expected.warnings))
+    finally:
+        release(model)

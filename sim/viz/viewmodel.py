@@ -35,11 +35,14 @@ class Session:
 
 
 class ViewModel(WarningModel):
-    """A :class:`WarningModel` recording the per-day series, built from the view's controls."""
+    """A :class:`WarningModel` recording the per-day series, built from the view's controls.
+
+    The seed is passed as ``rng`` like :func:`sim.run.simulate` does, so the view at seed ``N``
+    shows the run ``warnsim run --seed N`` reports."""
 
     def __init__(self, *, scenario: str = "default", seed: int = 0, days: int = VIEW_DAYS,
                  session: Session | None = None, **kwargs: Any) -> None:
-        super().__init__(scenario=scenario, seed=int(seed), days=int(days), record_series=True,
+        super().__init__(scenario=scenario, rng=int(seed), days=int(days), record_series=True,
                          **kwargs)
         self.seed_value = int(seed)
         self.scenario_name = scenario
