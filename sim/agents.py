@@ -72,6 +72,7 @@ class Agency(mesa.Agent):
         self.sent = 0
         self.received = 0
         self.heeded = 0
+        self.sources_burned = 0
 
     # --- as a sender -----------------------------------------------------------------------------
     def act(self) -> None:

@@ -1,7 +1,8 @@
 """The ``warnsim`` command line.
 
-Subcommands: ``run`` (one run), ``scenarios``, ``params``, ``cases``, ``sweep`` (experiments),
-``analyze`` and ``plot`` (statistics and figures from a sweep's results). Bad input of any kind
+Subcommands: ``run`` (one run), ``view`` (the run in the browser), ``scenarios``, ``params``,
+``cases``, ``init`` (a new experiment file), ``sweep`` (experiments), ``analyze`` and ``plot``
+(statistics and figures from a sweep's results). Bad input of any kind
 (:class:`sim.errors.UserError`) prints one line, ``warnsim: error: ...``, and exits with status 2;
 argparse's own usage errors exit 2 as well.
 """
@@ -74,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="write the full warning log (.csv or .parquet)")
     run.add_argument("--series", type=Path, metavar="FILE",
                      help="record the per-day series (DataCollector) and write it (.csv or .parquet)")
+    run.add_argument("--agents", type=Path, metavar="FILE",
+                     help="record the per-agency series (agent reporters) and write it (.csv or .parquet)")
+    run.add_argument("--dyads", type=Path, metavar="FILE",
+                     help="record trust and rivalry per ordered pair per day and write it (.csv or .parquet)")
     run.add_argument("--log-rows", type=_non_negative_int, default=15, metavar="N",
                      help="warning-log rows to print (default 15)")
     run.set_defaults(func=_cmd_run)
@@ -98,6 +103,27 @@ def build_parser() -> argparse.ArgumentParser:
                        help="print the scored cases as a JSON list instead of a table")
     cases.set_defaults(func=_cmd_cases)
 
+    view = sub.add_parser(
+        "view", help="watch one run day by day in the browser (SolaraViz; needs warnsim[viz])",
+        description="Serve an interactive page of the model (Mesa's SolaraViz): the agencies as a "
+        "network with trust and warnings, live plots, the warning log and controls for every "
+        "parameter. Listens on 127.0.0.1 unless --host says otherwise; stop with Ctrl-C.")
+    view.add_argument("--scenario", default="default",
+                      help="built-in name or .toml path (default: default)")
+    view.add_argument("--port", type=_port, default=8765, help="port, 0 for any free one (default 8765)")
+    view.add_argument("--host", default="127.0.0.1",
+                      help="address to listen on (default 127.0.0.1: this machine only)")
+    view.set_defaults(func=_cmd_view)
+
+    init = sub.add_parser(
+        "init", help="write a commented experiment file to start from",
+        description="Write NAME.toml into the current folder: an experiment file with every "
+        "section explained and every model parameter listed from the declarations, ready for "
+        "`warnsim sweep NAME.toml`.")
+    init.add_argument("name", help="experiment name (letters, digits, _ and -)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing NAME.toml")
+    init.set_defaults(func=_cmd_init)
+
     register_sweep(sub)
     register_analysis(sub)
     return parser
@@ -108,6 +134,13 @@ def _days(text: str) -> int:
     if days > MAX_DAYS:
         raise argparse.ArgumentTypeError(f"{days} is too many; allowed: an integer in [0, {MAX_DAYS}]")
     return days
+
+
+def _port(text: str) -> int:
+    port = _non_negative_int(text)
+    if port > 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port; allowed: an integer in [0, 65535]")
+    return port
 
 
 def _non_negative_int(text: str) -> int:
@@ -128,21 +161,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     params = ModelParams.from_mapping(parse_assignments(args.assignments))
     load_scenario(args.scenario)  # fail on a bad name before any work
-    for flag, path in (("--log", args.log), ("--series", args.series)):
+    outputs = (("--log", args.log), ("--series", args.series), ("--agents", args.agents),
+               ("--dyads", args.dyads))
+    for flag, path in outputs:
         if path is not None and path.suffix not in (".csv", ".parquet"):
             raise UserError(f"{flag}: {path}: allowed suffixes: .csv, .parquet")
     spec = RunSpec(params=params, scenario=args.scenario, days=args.days, seed=args.seed,
-                   record_series=args.series is not None)
+                   record_series=args.series is not None or args.agents is not None,
+                   record_dyads=args.dyads is not None)
     result = simulate(spec)
     assert result.warnings is not None
-    if args.log is not None:
-        _write_table(result.warnings, args.log)
-    if args.series is not None:
-        assert result.series is not None
-        _write_table(result.series, args.series)
+    tables = (result.warnings, result.series, result.agents, result.dyads)
+    for (_, path), table in zip(outputs, tables, strict=True):
+        if path is not None:
+            assert table is not None
+            _write_table(table, path)
     if args.json:
         payload = {"scenario": args.scenario, "days": args.days, "seed": args.seed,
                    **result.outcomes}
+        # The final matrices, rows and columns in the order of `agencies` (diagonal null).
+        payload |= {"agencies": result.agencies, "trust_matrix": result.trust_matrix,
+                    "rivalry_matrix": result.rivalry_matrix}
         print(json.dumps(_json_safe(payload)))
     else:
         print(_run_report(spec, result.outcomes, result.warnings, args.log_rows))
@@ -253,6 +292,21 @@ def _cmd_params(args: argparse.Namespace) -> int:
     rows = [(r["name"], r["type"], r["default"], r["range"], r["unit"], r["meaning"])
             for r in paramtable.rows()]
     print(_table(rows, ("name", "type", "default", "range", "unit", "meaning")))
+    return 0
+
+
+# --- view and init ------------------------------------------------------------------------------
+def _cmd_view(args: argparse.Namespace) -> int:
+    from sim.viz.server import serve
+
+    return serve(args.scenario, args.host, args.port)
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from sim.template import write_template
+
+    path = write_template(args.name, Path.cwd(), force=args.force)
+    print(f"wrote {path}; run it with: warnsim sweep {path.name}")
     return 0
 
 

@@ -20,7 +20,9 @@ Order of events within a day (the ODD "process overview", ``docs/ODD.md``):
    attack or arrests confirm, nothing visible does not) and the outcome is evidence about the
    sender for the recipient, its allies and, for public warnings, everyone; a confirmation lowers
    the dyad's rivalry by ``diplomacy_effect`` (intelligence diplomacy);
-7. the per-day series is recorded if asked for.
+7. the per-day series is recorded if asked for: the model reporters (:data:`sim.schema.SERIES_FIELDS`),
+   the agent reporters (:data:`sim.schema.AGENT_FIELDS`) and, with ``record_dyads``, trust and
+   rivalry per ordered pair (:data:`sim.schema.DYAD_FIELDS`).
 
 The model is ``(scenario, parameters, days, seed) -> outcomes``: it knows nothing of
 experiments. All randomness comes from ``self.rng`` and is drawn in bulk at construction
@@ -48,7 +50,7 @@ from sim.log import Cable, WarningLog
 from sim.params import ModelParams
 from sim.protocol import Protocol, relay_matrix
 from sim.scenarios import RivalryShift, Scenario, load_scenario
-from sim.schema import BANDS, SERIES_COLUMNS, band_of
+from sim.schema import AGENT_COLUMNS, BANDS, DYAD_COLUMNS, SERIES_COLUMNS, band_of
 from sim.world import FateCode, U, World, WorldRows, draw_world
 
 _PENDING, _ATTACK, _INTERDICTED, _DETERRED = (
@@ -67,6 +69,7 @@ class WarningModel(mesa.Model):
         rng: int | np.random.Generator | None = None,
         seed: int | None = None,
         record_series: bool = False,
+        record_dyads: bool = False,
         world: World | None = None,
         **parameters: Any,
     ) -> None:
@@ -134,11 +137,14 @@ class WarningModel(mesa.Model):
         self._heeded = 0
         self._investigated = 0
         self._snapshot: dict[str, Any] = {}
+        self._agent_snapshot: dict[str, list[Any]] = {}
         self.datacollector: mesa.DataCollector | None = None
         if record_series:
             self.datacollector = mesa.DataCollector(
-                model_reporters={name: _reporter(name) for name in SERIES_COLUMNS}
+                model_reporters={name: _reporter(name) for name in SERIES_COLUMNS},
+                agent_reporters={name: _agent_reporter(name) for name in AGENT_COLUMNS},
             )
+        self._dyad_rows: list[tuple[int, np.ndarray, np.ndarray]] | None = [] if record_dyads else None
 
     @property
     def rows(self) -> WorldRows:
@@ -212,9 +218,15 @@ class WarningModel(mesa.Model):
         self._resolve(day)
         self.consequences.end_plots(day)
         self._evaluate(day)
-        if self.datacollector is not None:
-            self._snapshot = self._series_row(day)
-            self.datacollector.collect(self)
+        if self.datacollector is not None or self._dyad_rows is not None:
+            trust = self.trust_matrix()
+            if self.datacollector is not None:
+                self._snapshot = self._series_row(day, trust)
+                self._agent_snapshot = self._agent_rows(day, trust)
+                self.datacollector.collect(self)
+            if self._dyad_rows is not None:
+                off = ~np.eye(len(self.names), dtype=bool)
+                self._dyad_rows.append((day, trust[off], self.rivalry[off]))
         self._in_step = False
         self.day += 1
         if self.day >= self.days:
@@ -231,7 +243,8 @@ class WarningModel(mesa.Model):
         if not cable.sent:
             return
         self._sent += 1
-        self.agencies[cable.sender_index].sent += 1
+        sender = self.agencies[cable.sender_index]
+        sender.sent += 1
         rows = self.rows
         u = cable.u
         assert u is not None
@@ -243,6 +256,7 @@ class WarningModel(mesa.Model):
             cable.sources_burned = self.consequences.burn(
                 s, float(self.rivalry[s, r]), self._sensitivity[s],
                 (cable.timing, cable.location, cable.perpetrators), u)
+            sender.sources_burned += cable.sources_burned
         if cable.channel is Channel.PUBLIC:
             delay = 0
         elif cable.channel is Channel.RELAY:
@@ -328,8 +342,13 @@ class WarningModel(mesa.Model):
         np.fill_diagonal(out, np.nan)
         return out
 
-    def _trust_by_band(self) -> dict[str, float]:
-        trust = self.trust_matrix()
+    def rivalry_matrix(self) -> np.ndarray:
+        """Rivalry ``[i, j]`` of ``i`` toward ``j`` now (a copy; shifts and diplomacy change it)."""
+        return self.rivalry.copy()
+
+    def _trust_by_band(self, trust: np.ndarray | None = None) -> dict[str, float]:
+        if trust is None:
+            trust = self.trust_matrix()
         off = ~np.eye(len(self.names), dtype=bool)
         bands = np.minimum((self.rivalry * 3).astype(int), 2)
         out = {"mean_trust": float(trust[off].mean())}
@@ -338,13 +357,13 @@ class WarningModel(mesa.Model):
             out[f"mean_trust_{name}_rivalry"] = float(trust[mask].mean()) if mask.any() else math.nan
         return out
 
-    def _series_row(self, day: int) -> dict[str, Any]:
+    def _series_row(self, day: int, trust: np.ndarray) -> dict[str, Any]:
         t = self.threats
         c = self.consequences
         off = ~np.eye(len(self.names), dtype=bool)
         casualties = int(t.casualties.sum())
         return {
-            "day": day, **self._trust_by_band(), "mean_rivalry": float(self.rivalry[off].mean()),
+            "day": day, **self._trust_by_band(trust), "mean_rivalry": float(self.rivalry[off].mean()),
             "warnings_sent": self._sent, "warnings_heeded": self._heeded,
             "warnings_investigated": self._investigated,
             "attacks": int((t.fate == _ATTACK).sum()), "casualties": casualties,
@@ -352,6 +371,52 @@ class WarningModel(mesa.Model):
             "deterred": int((t.fate == _DETERRED).sum()),
             "sources_burned": c.sources_burned,
             "net_harm": casualties + c.protective_cost + c.investigation_cost,
+        }
+
+    def _agent_rows(self, day: int, trust: np.ndarray) -> dict[str, list[Any]]:
+        """The agent reporters' values for today, one list entry per agency (by index)."""
+        t = self.threats
+        n = len(self.names)
+        attacked = t.fate == _ATTACK
+        agencies = self.agencies
+        return {
+            "day": [day] * n, "agency": self.names,
+            "warnings_sent": [a.sent for a in agencies],
+            "warnings_received": [a.received for a in agencies],
+            "warnings_heeded": [a.heeded for a in agencies],
+            "capability": self.consequences.capability.tolist(),
+            "sources_burned": [a.sources_burned for a in agencies],
+            "actions_in_force": list(self.consequences.load),
+            "attacks_suffered": np.bincount(t.target[attacked], minlength=n).tolist(),
+            "casualties_suffered": np.bincount(t.target, weights=t.casualties,
+                                               minlength=n).astype(int).tolist(),
+            "trust_given": np.nanmean(trust, axis=1).tolist(),
+            "trust_received": np.nanmean(trust, axis=0).tolist(),
+        }
+
+    def agent_series(self) -> dict[str, list[Any]]:
+        """The per-agency series as columns (:data:`sim.schema.AGENT_FIELDS`; empty when the
+        series is not recorded), rows ordered by day, then agency."""
+        if self.datacollector is None or self.day == 0:
+            return {name: [] for name in AGENT_COLUMNS}
+        frame = self.datacollector.get_agent_vars_dataframe()
+        return {name: frame[name].tolist() for name in AGENT_COLUMNS}
+
+    def dyad_series(self) -> dict[str, list[Any]]:
+        """The dyad-level series as columns (:data:`sim.schema.DYAD_FIELDS`; empty unless
+        ``record_dyads``): per day, every ordered pair (recipient, sender) in row-major order."""
+        rows = self._dyad_rows
+        if not rows:
+            return {name: [] for name in DYAD_COLUMNS}
+        n = len(self.names)
+        recipient, sender = np.nonzero(~np.eye(n, dtype=bool))
+        names = np.array(self.names, dtype=object)
+        return {
+            "day": np.repeat([d for d, _, _ in rows], len(recipient)).tolist(),
+            "recipient": np.tile(names[recipient], len(rows)).tolist(),
+            "sender": np.tile(names[sender], len(rows)).tolist(),
+            "trust": np.concatenate([x for _, x, _ in rows]).tolist(),
+            "rivalry": np.concatenate([x for _, _, x in rows]).tolist(),
         }
 
     def warning_log(self) -> dict[str, list[Any]]:
@@ -450,6 +515,11 @@ class WarningModel(mesa.Model):
 def _reporter(name: str) -> Any:
     """A DataCollector reporter reading one column of the day's snapshot (computed once a day)."""
     return lambda model: model._snapshot[name]
+
+
+def _agent_reporter(name: str) -> Any:
+    """A DataCollector agent reporter reading one column of the day's per-agency snapshot."""
+    return lambda agent: agent.model._agent_snapshot[name][agent.index]
 
 
 def _rate(numerator: int, denominator: int) -> float:

@@ -116,3 +116,34 @@ SERIES_FIELDS: tuple[Column, ...] = (
 
 WARNING_COLUMNS: tuple[str, ...] = tuple(c.name for c in WARNING_FIELDS)
 SERIES_COLUMNS: tuple[str, ...] = tuple(c.name for c in SERIES_FIELDS)
+
+AGENT_FIELDS: tuple[Column, ...] = (
+    Column("day", _I, "Day of the run"),
+    Column("agency", _S, "The agency (agent) the row describes"),
+    Column("warnings_sent", _I, "Warnings this agency sent so far, fabricated ones included"),
+    Column("warnings_received", _I, "Warnings delivered to this agency so far"),
+    Column("warnings_heeded", _I, "Warnings this agency heeded so far (at once or after investigating)"),
+    Column("capability", _F, "Collection capability now (falls as its sources are burned)"),
+    Column("sources_burned", _I, "This agency's sources exposed by the details it passed, so far"),
+    Column("actions_in_force", _I, "Protective actions this agency has in force (its warning load)"),
+    Column("attacks_suffered", _I, "Attacks on this agency's country so far"),
+    Column("casualties_suffered", _I, "Deaths in attacks on this agency's country so far"),
+    Column("trust_given", _F, "Mean perceived benevolence this agency holds of the others, end of day"),
+    Column("trust_received", _F, "Mean perceived benevolence the others hold of this agency, end of day"),
+)
+"""The per-agency series (the DataCollector's agent reporters): one row per agency per day,
+recorded with the per-day series."""
+
+DYAD_FIELDS: tuple[Column, ...] = (
+    Column("day", _I, "Day of the run"),
+    Column("recipient", _S, "The agency that holds the belief"),
+    Column("sender", _S, "The agency the belief is about"),
+    Column("trust", _F, "Recipient's perceived benevolence of the sender (probability of a "
+           "benevolent type), end of day"),
+    Column("rivalry", _F, "Recipient's rivalry toward the sender, end of day"),
+)
+"""The dyad-level series: one row per ordered pair of agencies per day (``n (n - 1)`` rows a
+day), recorded only when asked for (``record_dyads``) since it is large."""
+
+AGENT_COLUMNS: tuple[str, ...] = tuple(c.name for c in AGENT_FIELDS)
+DYAD_COLUMNS: tuple[str, ...] = tuple(c.name for c in DYAD_FIELDS)
