@@ -3,9 +3,10 @@
 ``warnsim cases [FILE]`` puts the probabilities the model gives each of the three responses
 (heed, investigate, dismiss) to a documented historical warning next to the response recorded for
 it: face validation (``../shared/MODEL-BRIEF.md``, the cases tables). A case is judged as the
-first warning from its sender: the recipient has no record of the sender, only its prior (the
-believed share of manipulative senders among rivals or allies, or the case's own
-``prior_manipulative``) and the warning's arrival, exactly as in a run (:mod:`sim.inference`).
+first warning from its sender, received on day 0: the recipient has no record of the sender
+(no quiet days, nothing shared by allies or seen in public), only its prior (the believed share of
+manipulative senders among rivals or allies, or the case's own ``prior_manipulative``) and the
+warning's arrival, judged with the same formulas as in a run (:mod:`sim.inference`).
 The sender's ability is unknown to the recipient, as in a run. The details' checks and the
 corroboration are random in the model; a case's probabilities average over them, given whether
 the warning was about a real plot (column ``real``).

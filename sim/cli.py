@@ -90,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     params = sub.add_parser("params", help="the model's parameters (name, type, default, range, unit)")
     # A developer's tool (keeps docs/ODD.md in step with sim/params.py): hidden from --help.
     params.add_argument("--update-odd", type=Path, metavar="FILE", help=argparse.SUPPRESS)
+    params.add_argument("--json", action="store_true",
+                        help="print the declarations as a JSON list (name, type, default, low, "
+                        "high, choices, unit, group, label, meaning, source)")
     params.set_defaults(func=_cmd_params)
 
     cases = sub.add_parser(
@@ -288,6 +291,11 @@ def _cmd_params(args: argparse.Namespace) -> int:
             raise UserError(f"--update-odd: {args.update_odd}: no such file")
         changed = paramtable.update(args.update_odd)
         print(f"{args.update_odd}: {'updated' if changed else 'already up to date'}")
+        return 0
+    if args.json:
+        from sim.params import PARAMETERS
+
+        print(json.dumps([p.describe() for p in PARAMETERS.values()], indent=2))
         return 0
     rows = [(r["name"], r["type"], r["default"], r["range"], r["unit"], r["meaning"])
             for r in paramtable.rows()]

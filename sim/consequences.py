@@ -48,7 +48,7 @@ class Consequences:
         n = len(capability)
         self.load = [0] * n
         self.protective_cost = 0.0
-        self.investigation_cost = 0.0
+        self.investigative_cost = 0.0
         self.sources_burned = 0
         self.protected: set[int] = set()  # threats their target has taken protective action on
         self._p = p
@@ -90,7 +90,7 @@ class Consequences:
         return self._p.action_cost * (1.0 + self.load[r] / self._p.attention_capacity)
 
     def investigate(self) -> None:
-        self.investigation_cost += self._p.investigation_cost
+        self.investigative_cost += self._p.investigation_cost
 
     def protect(self, r: int, day: int, k: int, interdiction: float, u: Sequence[float]) -> None:
         """Protective action by ``r`` on a warning about threat ``k`` (-1: a fabrication).

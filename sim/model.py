@@ -44,7 +44,7 @@ from mesa.agent import AgentSet
 from sim.agents import Agency, Shared
 from sim.consequences import Consequences
 from sim.enums import Channel, Response, WaiverReason
-from sim.inference import ABILITY_LEVELS, Dyad, Inference, prior_vector
+from sim.inference import Dyad, Inference, prior_vector
 from sim.ledger import TrustLedger
 from sim.log import Cable, WarningLog
 from sim.params import ModelParams
@@ -71,16 +71,18 @@ class WarningModel(mesa.Model):
         record_series: bool = False,
         record_dyads: bool = False,
         world: World | None = None,
-        **parameters: Any,
+        **kwargs: Any,
     ) -> None:
-        """``parameters`` override single model parameters (checked against the declarations);
-        ``world`` replaces the random draw of the world (scripted runs, :mod:`sim.scripted`)."""
+        """``kwargs`` are single model parameters, checked against the declarations (named
+        ``kwargs`` because Mesa's SolaraViz passes extra keywords only to a parameter of that
+        name); ``world`` replaces the random draw of the world (scripted runs,
+        :mod:`sim.scripted`)."""
         super().__init__(rng=rng) if seed is None else super().__init__(seed=seed)
         if days < 0:
             raise ValueError("days must be non-negative")
         params = params or ModelParams()
-        if parameters:
-            params = params.replace(**parameters)
+        if kwargs:
+            params = params.replace(**kwargs)
         self.params = p = params
         self.scenario = scenario = load_scenario(scenario) if isinstance(scenario, str) else scenario
         self.days = days
@@ -370,7 +372,7 @@ class WarningModel(mesa.Model):
             "interdicted": int((t.fate == _INTERDICTED).sum()),
             "deterred": int((t.fate == _DETERRED).sum()),
             "sources_burned": c.sources_burned,
-            "net_harm": casualties + c.protective_cost + c.investigation_cost,
+            "net_harm": casualties + c.protective_cost + c.investigative_cost,
         }
 
     def _agent_rows(self, day: int, trust: np.ndarray) -> dict[str, list[Any]]:
@@ -501,8 +503,8 @@ class WarningModel(mesa.Model):
             "false_alarms_heeded": false_heeded,
             "fabrications_heeded": sum(x.heeded is True and x.fabricated for x in delivered),
             "protective_cost": c.protective_cost,
-            "investigative_cost": c.investigation_cost,
-            "net_harm": casualties + c.protective_cost + c.investigation_cost,
+            "investigative_cost": c.investigative_cost,
+            "net_harm": casualties + c.protective_cost + c.investigative_cost,
             "confirmations": sum(bool(x.confirmed) for x in judged),
             "disconfirmations": sum(not x.confirmed for x in judged),
             **self._trust_by_band(),

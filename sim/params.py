@@ -227,7 +227,7 @@ class ModelParams:
     )
     lethality_scale: float = _p(
         1.0, "Lethality scale",
-        "Scale of the Lomax (Pareto II) deaths of an unmitigated attack; mean = scale / (alpha - 2)",
+        "Scale of the Lomax (Pareto II) deaths of an unmitigated attack (deaths are rounded down)",
         low=0.1, high=100, unit="deaths", group="threats",
         source="GTD 2019: about 1.7 deaths per attack; Europol TE-SAT 2020",
     )
@@ -290,7 +290,7 @@ class ModelParams:
         low=0, high=1, unit="-", group="protocol", source="Carnegie & Carson 2020: disclosure dilemma",
     )
     public_alert_share: float = _p(
-        0.1, "Public-alert share", "Chance a warning over liaison also goes out as a public alert",
+        0.25, "Public-alert share", "Chance a warning over liaison also goes out as a public alert",
         low=0, high=1, unit="probability", group="protocol",
         source="Crocus 2024: cable plus public embassy alert",
     )
@@ -341,7 +341,8 @@ class ModelParams:
     )
     ability_spread: float = _p(
         3.0, "Ability spread",
-        "SD of the log discriminability multiplier across agencies (three equally likely levels)",
+        "Spread of agencies' ability: three equally likely levels multiply discriminability by "
+        "exp(-0.97 s), 1 and exp(0.97 s)",
         low=0, high=4, unit="log SD", group="types",
         source="Mayer, Davis & Schoorman 1995: trust rests on ability as well as benevolence",
     )
@@ -365,14 +366,14 @@ class ModelParams:
     )
     corroboration_rate: float = _p(
         0.15, "Corroboration rate",
-        "Chance the recipient's own intelligence corroborates a real plot (times its capability)",
+        "Chance the recipient's own intelligence corroborates a real plot (times its capability factor)",
         low=0, high=1, unit="probability", group="evidence",
         source="brief, mechanism 4: the recipient checks against its own intelligence",
     )
     false_corroboration: float = _p(
         0.05, "False corroboration",
         "Chance own intelligence seems to corroborate a warning that is not about a real plot "
-        "(times capability)", low=0, high=1, unit="probability", group="evidence",
+        "(times the capability factor)", low=0, high=1, unit="probability", group="evidence",
     )
     # --- decision ------------------------------------------------------------------------
     response_policy: ResponsePolicy = _p(
@@ -497,7 +498,8 @@ class ModelParams:
     )
     capability_floor: float = _p(
         0.5, "Capability floor",
-        "Capability factor = floor + (1 - floor) x capability, for details learned and verified",
+        "Capability factor = floor + (1 - floor) x capability: scales details learned, details "
+        "verified, corroboration and investigation",
         low=0, high=1, unit="-", group="structure",
     )
     sanitisation_rivalry_weight: float = _p(

@@ -10,8 +10,9 @@ Mechanisms (``../shared/MODEL-BRIEF.md``, mechanisms 1-2):
 * **Types** (Kydd 2005; Sobel 1985). Each agency draws a propensity to manipulate ``u ~ U(0, 1)``;
   it fabricates warnings to an agency it regards as a rival when ``u < manipulative_share_rival``
   and to one it does not when ``u < manipulative_share_ally``. The true share of manipulative
-  senders among rivals and among allies is therefore exactly the declared share, and a sender
-  manipulative toward allies is manipulative toward rivals too. A scenario may fix an agency's
+  senders among rivals and among allies is therefore exactly the declared share, and (when the
+  ally share is the smaller, as it is by default) a sender manipulative toward allies is
+  manipulative toward rivals too. A scenario may fix an agency's
   type (``manipulative = true``: toward its rivals; ``false``: never).
 * **Ability** (Mayer, Davis & Schoorman 1995): each agency also draws one of three equally likely
   ability levels, which multiply its discriminability by ``exp(ability_spread x z_k)``
