@@ -14,7 +14,7 @@ for file in experiments/*.toml; do
     "$WARNSIM" analyze "results/$name" --quiet
     "$WARNSIM" plot "results/$name"
     if [ "$name" = discovery ]; then  # its question, stated in experiments/discovery.toml
-        "$WARNSIM" discover "results/$name" --outcome heed_rate_high_rivalry --threshold 0.5
+        "$WARNSIM" discover "results/$name" --outcome net_harm --contrast doctrine=non_rivals:warn_all --threshold 0
     fi
 done
 echo "figures: all experiments done in $((SECONDS - start)) s"

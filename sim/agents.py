@@ -216,7 +216,8 @@ class Agency(mesa.Agent):
             return _HEED_ALL
         if policy is ResponsePolicy.DISMISS_ALL:
             return _DISMISS_ALL
-        return self.inference.choose(self.index, kappa, value, cost, face, days_left)
+        return self.inference.choose(self.index, kappa, value=value, cost=cost, face=face,
+                                     days_left=days_left)
 
     def cry_wolf_probe(self, cable: Cable) -> None:
         """For the first warning this agency received from a sender: the heed probability the

@@ -241,7 +241,8 @@ def _score(c: Case, p: ModelParams) -> Scored:
                 continue
             llr = inference.evidence(recipient, c.details, verified, corroborated)
             kappa = credibility(dyad.real_chance(probs), llr)
-            choice = inference.choose(recipient, kappa, value, cost, face, c.days_left)
+            choice = inference.choose(recipient, kappa, value=value, cost=cost, face=face,
+                                      days_left=c.days_left)
             heed += weight * choice.heed
             investigate += weight * choice.investigate
             kappa_mean += weight * kappa

@@ -329,7 +329,7 @@ class Inference:
         return verified * ok + (details - verified) * not_ok + (corr if corroborated else no_corr)
 
     # --- the response --------------------------------------------------------------------------
-    def choose(self, r: int, kappa: float, value: float, cost: float, face: float,
+    def choose(self, r: int, kappa: float, *, value: float, cost: float, face: float,
                days_left: int) -> Choice:
         """Multinomial-logit probabilities of heeding, investigating and dismissing."""
         t = self.temperature

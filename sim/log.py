@@ -18,7 +18,6 @@ from sim.inference import Dyad
 from sim.schema import WARNING_COLUMNS
 
 
-
 @dataclass(slots=True)
 class Cable:
     warning_id: int

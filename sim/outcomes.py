@@ -136,7 +136,7 @@ def _declare() -> tuple[Outcome, ...]:
         Outcome("trust_in_manipulators", M, "Trust in manipulators",
                 "Mean perceived benevolence, at the end, of senders that do manipulate the recipient "
                 "(how well learning has identified them)", "probability"),
-        Outcome("trust_in_benevolent", M, "Trust in benevolent senders",
+        Outcome("trust_in_benevolent", M, "Trust in benevolent",
                 "Mean perceived benevolence, at the end, of senders that do not manipulate the "
                 "recipient", "probability"),
     ]

@@ -192,7 +192,7 @@ class ModelParams:
 
     # --- relations -----------------------------------------------------------------------
     rivalry: float = _p(
-        0.7, "Cross-bloc rivalry",
+        0.7, "Rivalry",
         "Rivalry between agencies of different blocs, times the scenario's bloc-pair factor",
         low=0, high=1, unit="0-1", group="relations",
     )
@@ -217,7 +217,7 @@ class ModelParams:
         source="Heritage Foundation 2013: 60 plots against the US in 12 years; Europol TE-SAT 2020",
     )
     false_lead_rate: float = _p(
-        0.7, "False leads per plot", "False leads (reporting that looks like a plot) per real plot",
+        0.7, "False leads", "False leads (reporting that looks like a plot) per real plot",
         low=0, high=20, unit="per plot", group="threats",
     )
     lead_time_mean: float = _p(
@@ -232,7 +232,7 @@ class ModelParams:
         source="GTD 2019: about 1.7 deaths per attack; Europol TE-SAT 2020",
     )
     lethality_alpha: float = _p(
-        2.4, "Lethality tail exponent", "Tail exponent of attack deaths (power law)",
+        2.4, "Lethality tail", "Tail exponent of attack deaths (power law)",
         low=2.05, high=5, unit="-", group="threats",
         source="Clauset, Young & Gleditsch 2007: about 2.4 for deaths in terrorist events",
     )
@@ -314,28 +314,28 @@ class ModelParams:
         source="brief, mechanism 3: a public alert can make attackers shift their timing",
     )
     max_attack_shift: int = _p(
-        14, "Largest attack shift", "Largest delay attackers add after a public alert",
+        14, "Attack shift, max", "Largest delay attackers add after a public alert",
         low=1, high=90, unit="days", group="protocol",
     )
     # --- types (rational suspicion) --------------------------------------------------------
     manipulative_share_rival: float = _p(
-        0.3, "Manipulative share, rivals (true)",
+        0.3, "Manipulators, rivals",
         "True share of senders that fabricate warnings to agencies they regard as rivals",
         low=0, high=1, unit="share", group="types", source="Kydd 2005; Sobel 1985",
     )
     manipulative_share_ally: float = _p(
-        0.05, "Manipulative share, allies (true)",
+        0.05, "Manipulators, allies",
         "True share of senders that fabricate warnings to agencies they do not regard as rivals",
         low=0, high=1, unit="share", group="types", source="Kydd 2005",
     )
     believed_manipulative_rival: float = _p(
-        0.3, "Believed manipulative share, rivals",
+        0.3, "Suspicion of rivals",
         "Recipients' prior that a rival sender is a manipulative type (the suspicion of rivals)",
         low=0.001, high=0.999, unit="probability", group="types",
         source="Kydd 2005: trust as a belief about the other's type",
     )
     believed_manipulative_ally: float = _p(
-        0.05, "Believed manipulative share, allies",
+        0.05, "Suspicion of allies",
         "Recipients' prior that a non-rival sender is a manipulative type",
         low=0.001, high=0.999, unit="probability", group="types", source="Kydd 2005",
     )
@@ -360,7 +360,7 @@ class ModelParams:
         source="verifiable disclosure vs cheap talk (brief, mechanism 4)",
     )
     false_verification_rate: float = _p(
-        0.05, "False verification rate",
+        0.05, "False verification",
         "Chance a passed detail of a false lead or fabrication seems to check out",
         low=0, high=1, unit="probability", group="evidence",
     )
@@ -382,7 +382,7 @@ class ModelParams:
         group="decision", source="Wickens & Dixon 2007: reference policies of the crossover",
     )
     action_cost: float = _p(
-        0.28, "Protective-action cost",
+        0.28, "Action cost",
         "Cost of one protective action when the recipient has no other in force", low=0, high=20,
         unit=_DEATHS, group="decision", source="Lindell & Perry 2012: PADM",
     )
@@ -411,7 +411,7 @@ class ModelParams:
         low=0, high=1, unit="probability", group="decision",
     )
     investigation_false_positive: float = _p(
-        0.1, "Investigation false positive",
+        0.1, "Investigation false hits",
         "Chance an investigation seems to confirm a warning that is not about a real plot",
         low=0, high=1, unit="probability", group="decision",
     )
@@ -454,7 +454,7 @@ class ModelParams:
         source="Carnegie & Carson 2020: disclosure exposes sources",
     )
     burn_loss: float = _p(
-        0.1, "Capability lost per source", "Share of a sender's capability lost with each burned source",
+        0.1, "Loss per burned source", "Share of a sender's capability lost with each burned source",
         low=0, high=1, unit="share", group="consequences",
     )
     # --- learning ------------------------------------------------------------------------
@@ -503,21 +503,21 @@ class ModelParams:
         low=0, high=1, unit="-", group="structure",
     )
     sanitisation_rivalry_weight: float = _p(
-        0.5, "Sanitisation rivalry weight",
+        0.5, "Sanitising by rivalry",
         "Withholding chance scales with 1 - weight + weight x rivalry",
         low=0, high=1, unit="-", group="structure", source="Carnegie & Carson 2020",
     )
     interdiction_detail_weight: float = _p(
-        0.75, "Interdiction detail weight",
+        0.75, "Arrests by detail",
         "Arrest chance scales with 1 - weight + weight x share of details passed",
         low=0, high=1, unit="-", group="structure",
     )
     fabrication_detail_rate: float = _p(
-        0.5, "Fabricated detail rate", "Chance a fabricated warning claims each of the three details",
+        0.5, "Fabricated details", "Chance a fabricated warning claims each of the three details",
         low=0, high=1, unit="probability", group="structure",
     )
     fabrication_lead_max: int = _p(
-        30, "Longest fabricated lead", "Most days ahead a fabricated warning puts its attack date",
+        30, "Fabricated lead, max", "Most days ahead a fabricated warning puts its attack date",
         low=1, high=180, unit="days", group="structure",
     )
 

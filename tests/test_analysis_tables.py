@@ -69,7 +69,7 @@ def test_the_summary_has_one_precision_per_outcome():
 def test_headers_are_human_with_units():
     assert header("heed_rate") == "Heed rate (share)"
     assert header("rivalry") == "Rivalry (0-1)"
-    assert header("casualties") == "Casualties (deaths per run)"
+    assert header("casualties") == "Deaths (per run)"
     assert header("runs") == "Runs"
     assert header("not_declared_anywhere") == "Not declared anywhere"
     md = to_markdown(pd.DataFrame({"heed_rate": [0.5]}))

@@ -64,7 +64,7 @@ def test_prim_refuses_a_threshold_no_point_reaches():
 
 @pytest.fixture(scope="module")
 def tiny_discovery(tmp_path_factory):
-    experiment = load_experiment(ROOT / "experiments" / "discovery.toml").shrunk(days=60, replications=1, n=64)
+    experiment = load_experiment(ROOT / "experiments" / "discovery.toml").shrunk(days=60, replications=1)
     out = tmp_path_factory.mktemp("discovery") / "discovery"
     summary = run_experiment(experiment, out=out, workers=1, progress=False)
     assert summary.failed == 0, summary.first_failure
@@ -73,29 +73,58 @@ def tiny_discovery(tmp_path_factory):
 
 def test_the_discovery_experiment_runs_end_to_end(tiny_discovery, capsys):
     results = load_results(tiny_discovery)
-    values = point_values(results.ok, "heed_rate_high_rivalry").dropna()
-    threshold = float(values.median())
-    args = ["discover", str(tiny_discovery), "--outcome", "heed_rate_high_rivalry",
-            "--threshold", f"{threshold:.6f}"]
+    contrast = ("doctrine", "non_rivals", "warn_all")
+    probe = discover(results, "net_harm", 0.0, contrast=contrast, boxes=1, min_coverage=0.1)
+    threshold = float(np.median(_contrast_values(results)))
+    args = ["discover", str(tiny_discovery), "--outcome", "net_harm", "--contrast",
+            "doctrine=non_rivals:warn_all", "--threshold", f"{threshold:.6f}"]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "design points have heed_rate_high_rivalry >=" in out
+    assert "net_harm[doctrine=non_rivals] - net_harm[doctrine=warn_all] >=" in out
     boxes = pd.read_csv(tiny_discovery / "tables" / "discovery_boxes.csv")
     assert {"coverage", "density", "box_low", "box_high"} <= set(boxes.columns)
     assert (boxes["density"] > 0.5).all()
     for ext in ("csv", "md", "tex"):
         assert (tiny_discovery / "tables" / f"discovery_trajectory.{ext}").is_file()
     assert (tiny_discovery / "figures" / "discovery.png").is_file()
-    found = discover(results, "heed_rate_high_rivalry", threshold)
+    assert len(probe.y) == 256  # one contrast per sampled condition
+    found = discover(results, "net_harm", threshold, contrast=contrast)
     with style():
         fig = discovery_figure(found)
     assert not layout_problems(fig)
+
+
+def _contrast_values(results) -> np.ndarray:
+    runs = results.ok
+    values = point_values(runs, "net_harm")
+    doctrine = runs.groupby("point_id")["doctrine"].first()
+    frame = pd.DataFrame({"value": values, "doctrine": doctrine})
+    # points alternate warn_all, non_rivals for the same condition (scripts/discovery_design.py)
+    a = frame[frame.doctrine == "non_rivals"].value.to_numpy()
+    b = frame[frame.doctrine == "warn_all"].value.to_numpy()
+    return a - b
+
+
+def test_a_contrast_is_the_paired_difference_between_two_levels(tiny_discovery):
+    results = load_results(tiny_discovery)
+    threshold = float(np.median(_contrast_values(results)))
+    found = discover(results, "net_harm", threshold, contrast=("doctrine", "non_rivals", "warn_all"),
+                     boxes=1, min_coverage=0.1)
+    expected = _contrast_values(results) >= threshold
+    assert sorted(found.y.tolist()) == sorted(expected.tolist())
+    with pytest.raises(UserError, match="has no level 'sometimes'"):
+        discover(results, "net_harm", 0.0, contrast=("doctrine", "sometimes", "warn_all"))
+    with pytest.raises(UserError, match="'colour' is not a swept parameter"):
+        discover(results, "net_harm", 0.0, contrast=("colour", "a", "b"))
 
 
 def test_discover_rejects_bad_input_in_one_line(tiny_discovery, capsys):
     assert main(["discover", str(tiny_discovery), "--outcome", "heed_ratio", "--threshold", "0.5"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("warnsim: error: --outcome: 'heed_ratio' is not an outcome") and err.count("\n") == 1
+    assert main(["discover", str(tiny_discovery), "--outcome", "heed_rate", "--contrast",
+                 "doctrine", "--threshold", "0"]) == 2
+    assert "--contrast: got 'doctrine'; allowed: FACTOR=A:B" in capsys.readouterr().err
     assert main(["discover", str(tiny_discovery), "--outcome", "heed_rate", "--threshold", "2"]) == 2
     assert "change --threshold" in capsys.readouterr().err
     assert main(["discover", str(tiny_discovery), "--outcome", "heed_rate", "--threshold", "0.5",

@@ -169,7 +169,8 @@ def test_believed_share_of_the_class_sets_the_prior(trio):
     model = run(trio, params, [PLOT_ON_R, plot_on_t],
                 [Sighting(0, S, day=1, uniforms=SURE_DISMISS), Sighting(1, S, day=1, uniforms=SURE_DISMISS)])
     by_recipient = {c.recipient: c for c in model.log}
-    assert by_recipient["T"].perceived_benevolence > 0.9 > 0.5 > by_recipient["R"].perceived_benevolence
+    assert by_recipient["T"].perceived_benevolence > 0.9
+    assert by_recipient["R"].perceived_benevolence < 0.5
 
 
 def test_credibility_is_the_hit_rate_times_the_evidence_in_odds_form(trio):
@@ -233,7 +234,7 @@ def test_corroboration_raises_credibility_by_its_likelihood_ratio(trio):
 
 
 # --- learning --------------------------------------------------------------------------------------
-def _ledger_after(trio, params, plots, sightings, days=60, fabrications=(), manipulative=()):
+def _ledger_after(trio, params, plots, sightings, *, days=60, fabrications=(), manipulative=()):
     world = build_world(params, trio.size, plots, sightings=sightings, fabrications=fabrications,
                         manipulative=manipulative)
     model = WarningModel(scenario=trio, params=params, days=days, rng=0, world=world)

@@ -255,7 +255,7 @@ def test_figures_name_the_swept_parameters_they_pool_over(tmp_path):
     for figure in (heed_vs_rivalry, trust_trajectories, heatmap):
         fig, message = figure(results)
         assert fig is not None
-        assert "pooled over false lead rate (2 levels)" in message, figure.__name__
+        assert "pooled over false leads (2 levels)" in message, figure.__name__
 
 
 def test_heed_by_band_leaves_empty_bands_empty(tmp_path):

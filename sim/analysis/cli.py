@@ -56,6 +56,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           help="smallest box, as a share of all points (default 0.05)")
     discover.add_argument("--min-coverage", type=float, default=0.5,
                           help="the box reported is the densest with at least this coverage (default 0.5)")
+    discover.add_argument("--contrast", metavar="FACTOR=A:B",
+                          help="the outcome at FACTOR=A minus at FACTOR=B, design points otherwise "
+                          "equal (e.g. doctrine=non_rivals:warn_all)")
     discover.set_defaults(func=discover_handler)
 
 
@@ -136,9 +139,18 @@ def discover_handler(args: argparse.Namespace) -> int:
 
     if args.boxes < 1:
         raise UserError(f"--boxes: got {args.boxes}; allowed: an integer >= 1")
+    contrast = None
+    if args.contrast is not None:
+        factor, sep, levels = args.contrast.partition("=")
+        a, colon, b = levels.partition(":")
+        if not (sep and colon and factor and a and b):
+            raise UserError(f"--contrast: got {args.contrast!r}; allowed: FACTOR=A:B, "
+                            "e.g. doctrine=non_rivals:warn_all")
+        contrast = (factor.strip(), a.strip(), b.strip())
     results = load_results(args.directory)
     found = discover(results, args.outcome, args.threshold, below=args.below, boxes=args.boxes,
-                     alpha=args.alpha, min_mass=args.min_mass, min_coverage=args.min_coverage)
+                     alpha=args.alpha, min_mass=args.min_mass, min_coverage=args.min_coverage,
+                     contrast=contrast)
     with style():
         fig = discovery_figure(found)
     question = f"cases of interest: design points with {found.rule}"

@@ -26,10 +26,18 @@ cases of interest and the new box is mostly cases (density above one half and ab
 rest's base rate). Pasting (re-growing a box after peeling)
 is left out: on the smooth responses of a sampled sweep it changes a box by less than a
 peeling step. Only numeric parameters take part (a sampled design has no others).
+
+**Contrasts** (``contrast=(factor, a, b)``): with a design that repeats every sample at each
+level of a categorical factor (a points design, e.g. every condition under two doctrines), the
+outcome of a point is the difference between its value at level ``a`` and at level ``b`` with
+the other parameters equal; replications share their seeds across levels (common random
+numbers), so the difference is paired. "Under which conditions does warning rivals lower net
+harm?" is ``net_harm`` contrasted ``doctrine=non_rivals:warn_all`` at threshold 0.
 """
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -174,6 +182,7 @@ class Discovery:
     ranges: dict[str, tuple[float, float]]
     trajectories: list[Trajectory]
     dropped: int
+    contrast: tuple[str, str, str] | None = None
 
     @property
     def observed(self) -> dict[str, tuple[float, float]]:
@@ -188,7 +197,11 @@ class Discovery:
 
     @property
     def rule(self) -> str:
-        return f"{self.outcome} {'<=' if self.below else '>='} {self.threshold:g}"
+        what = self.outcome
+        if self.contrast is not None:
+            factor, a, b = self.contrast
+            what = f"{self.outcome}[{factor}={a}] - {self.outcome}[{factor}={b}]"
+        return f"{what} {'<=' if self.below else '>='} {self.threshold:g}"
 
     def box_table(self) -> pd.DataFrame:
         """One row per (box, restricted parameter), with the box's statistics."""
@@ -217,7 +230,8 @@ class Discovery:
 
 
 def discover(results, outcome: str, threshold: float, *, below: bool = False, boxes: int = 2,
-             alpha: float = 0.05, min_mass: float = 0.05, min_coverage: float = 0.5) -> Discovery:
+             alpha: float = 0.05, min_mass: float = 0.05, min_coverage: float = 0.5,
+             contrast: tuple[str, str, str] | None = None) -> Discovery:
     """PRIM on the design points of a results folder (see the module docstring)."""
     from sim.analysis.sensitivity import point_values
     from sim.outcomes import BY_NAME
@@ -234,6 +248,8 @@ def discover(results, outcome: str, threshold: float, *, below: bool = False, bo
         raise UserError(f"{results.directory}: no numeric swept parameter varies; nothing to discover")
     x = runs.groupby("point_id", sort=True)[params].first().astype(float)
     value = point_values(runs, outcome).reindex(x.index)
+    if contrast is not None:
+        x, value = _contrasted(results, x, value, contrast)
     keep = value.notna().to_numpy()
     if keep.sum() < 20:
         raise UserError(f"{int(keep.sum())} design points have a value of {outcome}; PRIM needs at least 20")
@@ -241,7 +257,30 @@ def discover(results, outcome: str, threshold: float, *, below: bool = False, bo
     y = value <= threshold if below else value >= threshold
     ranges = {p: results.design.ranges.get(p, (float(x[p].min()), float(x[p].max()))) for p in params}
     found = prim(x, y, boxes=boxes, alpha=alpha, min_mass=min_mass, min_coverage=min_coverage)
-    return Discovery(outcome, threshold, below, x, y, ranges, found, int((~keep).sum()))
+    return Discovery(outcome, threshold, below, x, y, ranges, found, int((~keep).sum()), contrast)
+
+
+def _contrasted(results, x: pd.DataFrame, value: pd.Series,
+                contrast: tuple[str, str, str]) -> tuple[pd.DataFrame, pd.Series]:
+    """One row per combination of the numeric parameters: value at level a minus at level b."""
+    factor, a, b = contrast
+    runs = results.ok
+    if factor not in results.design.parameters:
+        raise UserError(f"--contrast: {factor!r} is not a swept parameter; allowed: "
+                        + ", ".join(results.design.parameters))
+    levels = runs.groupby("point_id", sort=True)[factor].first().astype(str).reindex(x.index)
+    for level in (a, b):
+        if level not in set(levels):
+            raise UserError(f"--contrast: {factor} has no level {level!r}; allowed: "
+                            + ", ".join(sorted(set(levels))))
+    frame = x.assign(_level=levels, _value=value)
+    params = list(x.columns)
+    wide = frame[frame._level.isin([a, b])].pivot_table(
+        index=params, columns="_level", values="_value", aggfunc="mean").dropna()
+    if wide.empty:
+        raise UserError(f"--contrast: no design point appears at both {factor}={a} and {factor}={b}")
+    diff = wide[a] - wide[b]
+    return wide.index.to_frame(index=False).astype(float), pd.Series(diff.to_numpy())
 
 
 def discovery_figure(found: Discovery):
@@ -286,14 +325,14 @@ def discovery_figure(found: Discovery):
         lo = (row.box_low - row.range_low) / span if span else 0.0
         hi = (row.box_high - row.range_low) / span if span else 1.0
         right.barh(j, hi - lo, left=lo, height=0.6, color=f"C{(row.box - 1) % 8}")
-        labels.append(f"box {row.box}: {name_of(row.parameter)}\n"
-                      f"{row.box_low:.3g} to {row.box_high:.3g}")
+        name = textwrap.fill(f"box {row.box}: {name_of(row.parameter)}", 26)
+        labels.append(f"{name}\n{row.box_low:.3g} to {row.box_high:.3g}")
     if labels:
         right.set_yticks(range(len(labels)), labels, fontsize=6.5)
         right.invert_yaxis()
     else:
         right.set_yticks([])
-    right.set(xlim=(0, 1), xlabel="Restricted range (share of the sampled range)")
+    right.set(xlim=(0, 1), xlabel="Box range (share of sampled range)")
     note = (f"cases of interest: {found.rule} at {int(found.y.sum())} of {len(found.y)} "
             "design points")
     legend_above(fig, handles, names, None, note)
