@@ -61,6 +61,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           "equal (e.g. doctrine=non_rivals:warn_all)")
     discover.set_defaults(func=discover_handler)
 
+    decompose = subparsers.add_parser(
+        "decompose", help="the share of the rivalry gradient each mechanism explains",
+        description="Read a sweep of experiments/decomposition.toml (the defaults, each mechanism "
+        "of sim/mechanisms.py switched off alone, and all off, on the same seeds) and write the "
+        "share of the gap between low- and high-rivalry heed rates each mechanism explains, with "
+        "bootstrap intervals, into DIR/tables/decomposition.{csv,md,tex}.")
+    decompose.add_argument("directory", metavar="DIR", type=Path, help="the decomposition sweep's results folder")
+    decompose.add_argument("--confidence", type=float, default=0.95, help="interval level (default 0.95)")
+    decompose.set_defaults(func=decompose_handler)
+
 
 PRINT_ROWS = 12
 """Rows of the key table ``analyze`` prints (the files have all of them)."""
@@ -171,4 +181,29 @@ def discover_handler(args: argparse.Namespace) -> int:
     print(f"\n{boxes.title}\n\n{to_markdown(boxes.frame, boxes.group, grouped=boxes.grouped)}")
     print(f"wrote {out / 'tables'}/discovery_boxes and discovery_trajectory (.csv, .md, .tex), "
           f"{paths[0].with_suffix('.{pdf,png}')}")
+    return 0
+
+
+def decompose_handler(args: argparse.Namespace) -> int:
+    from sim.analysis.decomposition import decomposition_table
+    from sim.analysis.load import load_results
+    from sim.analysis.tables import Table, to_markdown, write_table
+
+    if not 0 < args.confidence < 1:
+        raise UserError(f"--confidence: got {args.confidence}; allowed: a number in (0, 1)")
+    results = load_results(args.directory)
+    frame = decomposition_table(results, args.confidence)
+    level = f"{args.confidence:.0%}"
+    table = Table(
+        "decomposition",
+        "Decomposition of the rivalry gradient (pooled heed rate of low- minus high-rivalry "
+        f"dyads) by mechanism: the gradient with each switched off and the share of the "
+        f"defaults' gradient it explains, {level} bootstrap intervals over replications",
+        frame, keys=("mechanism",),
+        notes={"gradient": "heed rate of low- minus high-rivalry dyads with the mechanism off",
+               "share_explained": "1 - gradient / gradient of the defaults",
+               "replications": "paired replications (same seeds at every design point)"})
+    write_table(table, results.directory / "tables")
+    print(f"\n{table.title}\n\n{to_markdown(table.frame)}")
+    print(f"wrote {results.directory / 'tables'}/decomposition (.csv, .md, .tex)")
     return 0
