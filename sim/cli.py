@@ -83,8 +83,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="warning-log rows to print (default 15)")
     run.set_defaults(func=_cmd_run)
 
-    scen = sub.add_parser("scenarios", help="list the built-in scenarios")
-    scen.add_argument("name", nargs="?", help="show one scenario's agencies and relations")
+    scen = sub.add_parser(
+        "scenarios", help="list the built-in scenarios, or show one fully resolved",
+        description="Without NAME, list the built-in scenarios. With a built-in name or the path "
+        "of a scenario .toml file, show its agencies, bloc factors, pair overrides, the resolved "
+        "rivalry and liaison matrices (at the parameters given with --set) and scheduled shifts. "
+        "The file format is documented in docs/scenarios.md.")
+    scen.add_argument("name", nargs="?", help="a built-in scenario or a scenario .toml file")
+    scen.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
+                      help="resolve the rivalry matrix with a model parameter changed (repeatable)")
+    scen.add_argument("--template", type=Path, metavar="FILE",
+                      help="write an annotated example scenario file to FILE (refuses to overwrite)")
     scen.set_defaults(func=_cmd_scenarios)
 
     params = sub.add_parser("params", help="the model's parameters (name, type, default, range, unit)")
@@ -260,8 +269,18 @@ def _run_report(spec: Any, out: dict[str, Any], log: dict[str, list[Any]], log_r
 
 # --- scenarios and params ----------------------------------------------------------------------
 def _cmd_scenarios(args: argparse.Namespace) -> int:
-    from sim.scenarios import load_scenario, scenario_names
+    from sim.params import ModelParams, parse_assignments
+    from sim.scenarios import load_scenario, scenario_names, template
 
+    if args.template is not None:
+        if args.template.exists():
+            raise UserError(f"--template: {args.template} exists; choose a new file name")
+        try:
+            args.template.write_text(template(), encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"--template: cannot write {args.template} ({exc.strerror or exc})") from None
+        print(f"wrote {args.template}; check it with `warnsim scenarios {args.template}`")
+        return 0
     if args.name is None:
         rows = []
         for name in scenario_names():
@@ -269,18 +288,49 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
             rows.append((name, str(s.size), s.description))
         print(_table(rows, ("scenario", "agencies", "description")))
         return 0
+    params = ModelParams.from_mapping(parse_assignments(args.assignments))
     s = load_scenario(args.name)
-    print(f"{s.name}: {s.description}\n")
+    print(_scenario_report(s, params))
+    return 0
+
+
+def _scenario_report(s: Any, params: Any) -> str:
+    """A scenario as the model resolves it: agencies, factors, matrices, shifts."""
+    from sim.protocol import relay_matrix
+
+    names = [a.name for a in s.agencies]
+    parts = [f"{s.name}: {s.description}", ""]
     agencies = [(a.name, a.country, a.bloc, f"{a.capability:g}", f"{a.home_security:g}",
                  f"{a.source_sensitivity:g}", a.doctrine.value,
                  "drawn" if a.manipulative is None else str(a.manipulative).lower())
                 for a in s.agencies]
-    print(_table(agencies, ("agency", "country", "bloc", "capability", "home_security",
-                        "source_sensitivity", "doctrine", "manipulative")))
-    if s.no_liaison:
-        pairs = ", ".join(f"{s.agencies[i].name}-{s.agencies[j].name}" for i, j in sorted(s.no_liaison))
-        print(f"\nno liaison channel: {pairs}")
-    return 0
+    parts.append(_table(agencies, ("agency", "country", "bloc", "capability", "home_security",
+                                   "source_sensitivity", "doctrine", "manipulative")))
+    if s.bloc_factors:
+        factors = sorted({tuple(sorted(k)): v for k, v in s.bloc_factors.items()}.items())
+        parts += ["", "Bloc-pair factors (cross-bloc rivalry = rivalry x factor, clipped to [0, 1])",
+                  _table([(f"{a}:{b}", f"{v:g}") for (a, b), v in factors], ("blocs", "factor"))]
+    if s.pair_rivalry:
+        pairs = [(names[i], names[j], f"{v:g}") for (i, j), v in sorted(s.pair_rivalry.items())]
+        parts += ["", "Directed pair overrides", _table(pairs, ("from", "to", "rivalry"))]
+    rivalry = s.rivalry_matrix(params)
+    parts += ["", f"Rivalry at the start, row toward column (rivalry = {params.rivalry:g}, "
+              f"within_bloc_rivalry = {params.within_bloc_rivalry:g}; rivals: >= "
+              f"{params.rival_threshold:g})",
+              _table([(n, *(("-" if i == j else f"{rivalry[i, j]:.2f}") for j in range(len(names))))
+                      for i, n in enumerate(names)], ("", *names))]
+    liaison = s.liaison_matrix()
+    relays = relay_matrix(liaison, rivalry)
+    cells = [(n, *("-" if i == j else "yes" if liaison[i, j]
+                   else f"via {names[relays[i, j]]}" if relays[i, j] >= 0 else "no"
+                   for j in range(len(names)))) for i, n in enumerate(names)]
+    parts += ["", "Liaison, row to column (yes; or the relay a warning goes through without it)",
+              _table(cells, ("", *names))]
+    if s.shifts:
+        rows = [(str(sh.day), ", ".join(names[i] for i in sh.a), ", ".join(names[j] for j in sh.b),
+                 f"{sh.rivalry:g}", "yes" if sh.directed else "no") for sh in s.shifts]
+        parts += ["", "Scheduled shifts", _table(rows, ("day", "from", "to", "rivalry", "directed"))]
+    return "\n".join(parts)
 
 
 def _cmd_params(args: argparse.Namespace) -> int:

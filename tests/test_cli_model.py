@@ -181,7 +181,7 @@ def test_unwritable_log_is_one_line_and_leaves_nothing(tmp_path: Path, capsys):
     [
         ("pair = 3\n", "pair: expected [[pair]] tables"),
         ('[[shift]]\nday = 1\nbetween = [["A"], "B"]\nrivalry = 0.5\n', "expected agency or bloc names"),
-        ('[[pair]]\nfrom = ["S"]\nto = "R"\nrivalry = 0.5\n', "pair[0].from: unknown agency"),
+        ('[[pair]]\nfrom = ["S"]\nto = "R"\nrivalry = 0.5\n', "pair #1.from: unknown agency"),
         ('[[pair]]\nfrom = "S"\nto = "S"\nrivalry = 0.5\n', "must be different agencies"),
         ("[liaison]\nnone = 5\n", "liaison.none: expected a list"),
         ("[blocs]\nA = 3\n", "blocs.A: expected a text description"),
@@ -232,3 +232,27 @@ def test_case_files_from_spreadsheets_and_their_errors(tmp_path: Path, capsys):
     latin.write_bytes((HEADER + "Caf\xe9,A,B,0.5,1,private,heeded\n").encode("latin-1"))
     assert main(["cases", str(latin)]) == 2
     assert "cannot read as UTF-8" in capsys.readouterr().err
+
+
+def test_scenarios_shows_a_file_fully_resolved(tmp_path: Path, capsys):
+    path = tmp_path / "mine.toml"
+    assert main(["scenarios", "--template", str(path)]) == 0
+    assert path.is_file()
+    assert main(["scenarios", "--template", str(path)]) == 2
+    assert "exists" in capsys.readouterr().err
+    assert main(["scenarios", str(path), "--set", "rivalry=0.5"]) == 0
+    text = capsys.readouterr().out
+    for heading in ("Bloc-pair factors", "Directed pair overrides", "Rivalry at the start",
+                    "Liaison, row to column", "Scheduled shifts"):
+        assert heading in text
+    assert "0.60" in text  # north-south: 0.5 x factor 1.2
+    assert "via " in text  # the pair without liaison gets a relay
+
+
+def test_mistyped_bloc_is_refused_naming_the_agency(tmp_path: Path, capsys):
+    path = tmp_path / "typo.toml"
+    main(["scenarios", "--template", str(path)])
+    capsys.readouterr()
+    path.write_text(path.read_text().replace('bloc = "north"\ncapability = 0.5', 'bloc = "nort"\ncapability = 0.5'))
+    assert main(["scenarios", str(path)]) == 2
+    assert "agency 'N2': bloc 'nort' is not declared in [blocs]; allowed: north, south" in capsys.readouterr().err

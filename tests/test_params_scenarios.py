@@ -106,14 +106,15 @@ def test_asymmetric_pair_rivalry():
 @pytest.mark.parametrize(
     ("extra", "needle"),
     [
-        ("[[agency]]\nname = 'Q'\ncolour = 'red'\n", "agency[3]: unknown key 'colour'"),
-        ("[liaison]\nnone = [['S', 'Q']]\n", "liaison.none[0]: unknown agency 'Q'"),
+        ("[[agency]]\nname = 'Q'\ncolour = 'red'\n", "agency 'Q': unknown key 'colour'"),
+        ("[liaison]\nnone = [['S', 'Q']]\n", "liaison.none #1: unknown agency 'Q'"),
         ("[bloc_rivalry]\n'A:Z' = 1.0\n", "bloc_rivalry.A:Z: expected 'blocA:blocB'"),
-        ("[[shift]]\nday = -1\nbetween = ['A', 'B']\nrivalry = 0.5\n", "shift[0].day"),
+        ("[[shift]]\nday = -1\nbetween = ['A', 'B']\nrivalry = 0.5\n", "shift #1.day"),
         ("[[shift]]\nday = 3\nbetween = ['A', 'Z']\nrivalry = 0.5\n", "'Z' is neither an agency nor a bloc"),
-        ("[[pair]]\nfrom = 'S'\nto = 'R'\nrivalry = 3\n", "pair[0].rivalry: got 3"),
+        ("[[pair]]\nfrom = 'S'\nto = 'R'\nrivalry = 3\n", "pair #1.rivalry: got 3"),
         ("[[agency]]\nname = 'S'\nbloc = 'A'\ncapability = 1\nhome_security = 0\nsource_sensitivity = 0\n",
-         "names must be unique"),
+         "agency 'S': names must be unique"),
+        ("[blocs]\nA = 'a'\n", "agency 'R': bloc 'B' is not declared in [blocs]; allowed: A"),
     ],
 )
 def test_bad_scenario_files_name_the_key(extra, needle):
@@ -131,7 +132,7 @@ def test_bad_agency_values_are_named():
         parse_scenario("colour = 'red'\n" + TRIO, origin="bad.toml")
 
     text = TRIO.replace("capability = 0.8", "capability = 1.8")
-    with pytest.raises(UserError, match=r"agency\[0\]\.capability: got 1.8"):
+    with pytest.raises(UserError, match=r"agency 'S': capability: got 1.8"):
         parse_scenario(text, origin="bad.toml")
     text = TRIO.replace('doctrine = "warn_all"', 'doctrine = "sometimes"', 1)
     with pytest.raises(UserError, match="allowed: warn_all, non_rivals, never"):
@@ -171,3 +172,13 @@ def test_public_channel_costs_a_rival_face_in_the_case_scores():
 
     public, private = score([crocus, replace(crocus, channel=Channel.PRIVATE)])
     assert public.choice.heed <= private.choice.heed
+
+
+def test_the_scenario_docs_show_the_template_and_every_key():
+    from sim.scenarios import _AGENCY_KEYS, _TOP_KEYS, template
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "scenarios.md").read_text()
+    assert template() in docs
+    for key in (*_AGENCY_KEYS, *_TOP_KEYS, "from", "to", "day", "between", "directed"):
+        assert f"`{key}`" in docs or f"`[{key}]`" in docs or f"`[[{key}]]`" in docs, key
+    parse_scenario(template(), origin="template")
