@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test figures bench lint clean
+.PHONY: demo test figures bench lint clean chromium view
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,12 +23,25 @@ demo: $(STAMP)
 figures: $(STAMP)
 	WARNSIM=$(BIN)/warnsim bash scripts/figures.sh $(SWEEP_FLAGS)
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 tests
+# The browser test drives Debian's chromium (Playwright with executable_path): install it
+# when it is missing and we may (root with apt-get), as .ci/run does.
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
+	  || echo "make: chromium is not installed; the browser test will say so"
+
+test: $(STAMP) chromium
+	$(BIN)/python -m pytest -q -rs -n 2 tests
+
+# The interactive view of one run in the browser (http://127.0.0.1:8765).
+view: $(STAMP)
+	$(BIN)/warnsim view
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py
 	$(BIN)/python benchmarks/bench_sweep.py
+	$(BIN)/python benchmarks/bench_view.py
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet ruff

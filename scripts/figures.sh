@@ -13,5 +13,10 @@ for file in experiments/*.toml; do
     "$WARNSIM" sweep "$file" --out "results/$name" --quiet "$@"
     "$WARNSIM" analyze "results/$name" --quiet
     "$WARNSIM" plot "results/$name"
+    case "$name" in  # the questions stated in the experiment files
+        discovery) "$WARNSIM" discover "results/$name" --outcome net_harm \
+                       --contrast doctrine=non_rivals:warn_all --threshold 0 ;;
+        decomposition) "$WARNSIM" decompose "results/$name" ;;
+    esac
 done
 echo "figures: all experiments done in $((SECONDS - start)) s"

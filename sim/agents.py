@@ -1,119 +1,94 @@
-"""Agencies: the model's agents, as senders (the duty-to-warn protocol) and recipients.
+"""Agencies: the model's agents, as senders (the duty-to-warn protocol) and as recipients.
 
-The sender side follows the ICD 191 chain (``../shared/MODEL-BRIEF.md``, mechanism 3):
-trigger -> waiver screen -> sanitisation -> channel -> delivery delay -> record. The trigger
-(credible AND specific AND impending) is evaluated in bulk when detections are drawn
-(:func:`sim.threats.draw_detections`); each detection reaches its agency on the day it becomes
-impending, and :meth:`Agency.act` runs the rest of the chain. Waiver reasons are screened in a
-fixed order and the first that applies is recorded:
-
-1. ``doctrine_excludes``: the agency never warns, or warns only non-rivals and the recipient is
-   a rival (rivalry >= ``rival_threshold``);
-2. ``recipient_aware``: the target's own services already know of the plot (a ground often
-   cited in practice, not confirmed in the public text of ICD 191);
-3. ``no_channel``: no liaison channel, no relay, and public alerts are not used for such dyads;
-4. ``sources_at_risk``: warning would unduly endanger sources and methods (ICD 191 E.2), with
-   probability ``source_waiver_weight x source_sensitivity x rivalry``: passing intelligence to
-   a rival service exposes more.
-
-Sanitisation withholds each known detail with probability
-``sanitisation x source_sensitivity x (1 + rivalry) / 2`` (the disclosure dilemma, Carnegie &
-Carson 2020: specificity makes a warning verifiable but exposes sources). A dyad with liaison
-gets a written cable, plus a public alert with ``public_alert_share``. A dyad without liaison
-gets a cable relayed by a third agency with liaison to both (the one the recipient is least
-rival to; ``relay_delay`` extra days) when ``relay_when_no_liaison`` is on and such an agency
-exists, else a public alert when ``public_when_no_liaison`` is on, else nothing (waiver
-``no_channel``). Manipulative agencies also send fabricated warnings to rivals
-(intimidation, "blackmail"; Sobel 1985): these skip the protocol and claim 1-3 details.
-
-Agents receive their parameters (:class:`Protocol`, :class:`~sim.decision.Judgement`) at
-creation and never read model-level flags.
+The Mesa glue between the mechanisms and the schedule. As a sender an agency runs
+:class:`sim.protocol.Protocol` on each of its detections on the day it becomes impending, and a
+manipulative one sends its fabrications; as a recipient it judges each delivered warning with
+:class:`sim.inference.Inference` and its beliefs in :class:`sim.ledger.TrustLedger`, and acts
+through :class:`sim.consequences.Consequences`. Agents receive their parameters (protocol,
+inference rules, their own profile) at creation and never read model-level flags; they reach
+the shared state of the run (the world's rows, the rivalry matrix, the ledger) through
+:class:`Shared`, which the model hands them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
+from numpy.typing import NDArray
 
-from sim.decision import Judgement
-from sim.enums import Channel, Doctrine, WaiverReason
+from sim.consequences import Consequences
+from sim.enums import Channel, Doctrine, Response, ResponsePolicy
+from sim.inference import Choice, Dyad, Inference, Vector, benevolence, credibility, posterior
+from sim.ledger import TrustLedger
 from sim.log import Cable
-from sim.params import ModelParams
+from sim.protocol import Protocol
 from sim.scenarios import AgencyProfile
-from sim.threats import N_DETAILS, U
+from sim.world import N_DETAILS, U, WorldRows
 
-if TYPE_CHECKING:
-    from sim.model import WarningModel
+_HEED_ALL = Choice(heed=1.0, investigate=0.0, dismiss=0.0)
+_DISMISS_ALL = Choice(heed=0.0, investigate=0.0, dismiss=1.0)
 
 
-@dataclass(frozen=True, slots=True)
-class Protocol:
-    """Sender-side protocol parameters, handed to each agency at creation."""
+@dataclass(slots=True)
+class Shared:
+    """The run's shared state, as the agents see it (owned and updated by the model)."""
 
-    rival_threshold: float
-    source_waiver_weight: float
-    sanitisation: float
-    public_alert_share: float
-    relay_when_no_liaison: bool
-    public_when_no_liaison: bool
+    names: list[str]
+    rows: WorldRows
+    rivalry: NDArray[np.float64]  # [i, j]: rivalry of i toward j
+    rival: NDArray[np.bool_]  # rivalry >= rival_threshold
+    liaison: NDArray[np.bool_]
+    relays: NDArray[np.int64]
+    ledger: TrustLedger
+    consequences: Consequences
+    policy: ResponsePolicy
 
-    @classmethod
-    def from_params(cls, p: ModelParams) -> Protocol:
-        return cls(
-            rival_threshold=p.rival_threshold,
-            source_waiver_weight=p.source_waiver_weight,
-            sanitisation=p.sanitisation,
-            public_alert_share=p.public_alert_share,
-            relay_when_no_liaison=p.relay_when_no_liaison,
-            public_when_no_liaison=p.public_when_no_liaison,
-        )
+    def relay_name(self, s: int, r: int, channel: Channel | None) -> str:
+        return self.names[int(self.relays[s, r])] if channel is Channel.RELAY else ""
 
 
 class Agency(mesa.Agent):
-    """An intelligence agency: detects threats abroad, warns under its doctrine, judges warnings.
+    """An intelligence agency: detects threats abroad, warns under its doctrine, judges warnings."""
 
-    Its per-sender trust is a beta-reputation belief: ``confirmations[j]`` and
-    ``disconfirmations[j]`` are rows of the model's evidence matrices (views, so the model can
-    fade all of them at once each day).
-    """
-
-    def __init__(
-        self,
-        model: WarningModel,
-        index: int,
-        profile: AgencyProfile,
-        *,
-        doctrine: Doctrine,
-        manipulative: bool,
-        protocol: Protocol,
-        judgement: Judgement,
-    ) -> None:
+    def __init__(self, model: mesa.Model, index: int, profile: AgencyProfile, *,
+                 doctrine: Doctrine, protocol: Protocol, inference: Inference, shared: Shared,
+                 prior: tuple[Vector, Vector]) -> None:
+        """``prior``: this recipient's log prior over a sender's type, for a sender that regards
+        it as a rival and for one that does not (:func:`sim.inference.prior_vector`)."""
         super().__init__(model)
         self.index = index
         self.profile = profile
         self.name = profile.name
         self.doctrine = doctrine
-        self.manipulative = manipulative
         self.protocol = protocol
-        self.judgement = judgement
-        self.confirmations = model.confirmations[index]  # views: rows of the model's matrices
-        self.disconfirmations = model.disconfirmations[index]
+        self.inference = inference
+        self.shared = shared
+        self.prior = prior
+        self._heard_from: set[int] = set()
         self.due_detections: dict[int, list[int]] = {}
         self.due_fabrications: dict[int, list[int]] = {}
+        self.sent = 0
+        self.received = 0
+        self.heeded = 0
+        self.sources_burned = 0
 
+    # --- as a sender -----------------------------------------------------------------------------
     def act(self) -> None:
-        """Run the protocol on every detection that becomes impending today.
-
-        A plot already ended by arrests is no longer impending, so it triggers nothing; a plot
-        silently abandoned still does, since nobody can see that it was.
-        """
+        """Run the protocol on every detection that becomes impending today, then send any
+        fabrications due. A plot already ended in the open triggers nothing; one silently
+        abandoned still does, since nobody can see that it was. A detection the agency's
+        capability, reduced by burned sources, would no longer have made is dropped."""
         day = self.model.day
+        sh = self.shared
+        rows = sh.rows
         for row in self.due_detections.pop(day, ()):
-            if not self.model.visibly_ended(self.model.rows.det_threat[row]):
-                self.model.dispatch(self.screen(row, day))
+            if sh.consequences.visibly_ended(rows.det_threat[row]):
+                continue
+            if not sh.consequences.still_detects(self.index, rows.det_detect_u[row]):
+                continue
+            self.model.dispatch(self.screen(row, day))
         for row in self.due_fabrications.pop(day, ()):
             cable = self.fabricate(row, day)
             if cable is not None:
@@ -121,121 +96,169 @@ class Agency(mesa.Agent):
 
     def screen(self, row: int, day: int) -> Cable:
         """Waiver screen, sanitisation and channel for one triggered detection."""
-        m = self.model
-        rows = m.rows
+        sh = self.shared
+        rows = sh.rows
         k = rows.det_threat[row]
-        r = rows.target[k]
-        rivalry = float(m.rivalry[self.index, r])
-        u = rows.det_u[row]
+        s, r = self.index, rows.target[k]
+        rivalry = float(sh.rivalry[s, r])
+        u = rows.det_u[row].tolist()
         known = rows.det_known[row]
-        waiver = self._waiver(r, k, rivalry, day, u[U.WAIVER])
+        sensitivity = self.profile.source_sensitivity
+        liaison = bool(sh.liaison[s, r])
+        waiver = self.protocol.waiver(
+            doctrine=self.doctrine, rivalry=rivalry, sensitivity=sensitivity,
+            recipient_aware=0 <= rows.aware_day[k] <= day, liaison=liaison, u=u[U.WAIVER])
         passed = [False] * N_DETAILS  # a waived warning passes nothing
         channel: Channel | None = None
         if waiver is None:
-            p_withhold = self.protocol.sanitisation * self.profile.source_sensitivity * (1 + rivalry) / 2
-            passed = [kn and u[U.SANITISE + i] >= p_withhold for i, kn in enumerate(known)]
-            channel = self._channel(r, u[U.PUBLIC])
+            passed = self.protocol.sanitise(known, rivalry, sensitivity,
+                                            u[U.SANITISE:U.SANITISE + N_DETAILS])
+            channel = self.protocol.channel(liaison=liaison, has_relay=sh.relays[s, r] >= 0,
+                                            u=u[U.PUBLIC])
         real = rows.is_real[k]
         return Cable(
-            warning_id=m.log.next_id(), day=day, sender=self.name, recipient=m.names[r],
-            plot_id=k if real else -1, is_real=real, fabricated=False,
+            warning_id=self.model.log.next_id(), day=day, sender=self.name,
+            recipient=sh.names[r], plot_id=k if real else -1, is_real=real, fabricated=False,
             credibility=rows.det_credibility[row], details_known=sum(known),
             details_passed=sum(passed), timing=passed[0], location=passed[1],
             perpetrators=passed[2], channel=channel, waiver_reason=waiver,
-            rivalry=float(m.rivalry[r, self.index]), relay=self._relay_name(r, channel),
-            sender_index=self.index, recipient_index=r, threat=k,
-            claimed_day=rows.planned_day[k], row=row,
+            rivalry=float(sh.rivalry[r, s]), relay=sh.relay_name(s, r, channel),
+            sender_index=s, recipient_index=r, threat=k, warned_day=rows.planned_day[k], row=row,
+            u=u,
         )
-
-    def _waiver(self, r: int, k: int, rivalry: float, day: int, u: float) -> WaiverReason | None:
-        m = self.model
-        if self.doctrine is Doctrine.NEVER or (
-            self.doctrine is Doctrine.NON_RIVALS and rivalry >= self.protocol.rival_threshold
-        ):
-            return WaiverReason.DOCTRINE_EXCLUDES
-        if 0 <= m.rows.aware_day[k] <= day:
-            return WaiverReason.RECIPIENT_AWARE
-        if not m.liaison[self.index, r] and not (
-            self.protocol.public_when_no_liaison or self._relay_to(r) >= 0
-        ):
-            return WaiverReason.NO_CHANNEL
-        if u < self.protocol.source_waiver_weight * self.profile.source_sensitivity * rivalry:
-            return WaiverReason.SOURCES_AT_RISK
-        return None
-
-    def _channel(self, r: int, u: float) -> Channel:
-        if self.model.liaison[self.index, r]:
-            return Channel.BOTH if u < self.protocol.public_alert_share else Channel.PRIVATE
-        return Channel.RELAY if self._relay_to(r) >= 0 else Channel.PUBLIC
-
-    def _relay_name(self, r: int, channel: Channel | None) -> str:
-        return self.model.names[self._relay_to(r)] if channel is Channel.RELAY else ""
-
-    def _relay_to(self, r: int) -> int:
-        """The third agency that would relay a warning to ``r``, or -1 (relays off or none)."""
-        return int(self.model.relays[self.index, r]) if self.protocol.relay_when_no_liaison else -1
-
-    # --- as a recipient ----------------------------------------------------------------------
-    def judge(self, cable: Cable, day: int, u: list[float]) -> bool:
-        """Judge a delivered warning (:mod:`sim.decision`), record the judgement on the cable.
-
-        Corroboration: the recipient's own services know of the plot by now, or, with chance
-        ``false_corroboration x capability``, seem to confirm a warning they know nothing of.
-        """
-        m = self.model
-        s = cable.sender_index
-        j = self.judgement
-        rivalry = float(m.rivalry[self.index, s])
-        corroborated = (cable.threat >= 0 and 0 <= m.rows.aware_day[cable.threat] <= day) or (
-            u[U.CORROBORATE] < j.false_corroboration * self.profile.capability
-        )
-        intent = j.intent(rivalry, float(self.confirmations[s]), float(self.disconfirmations[s]))
-        credibility = j.credibility(intent, cable.details_passed, corroborated)
-        p_heed = j.heed_probability(credibility, rivalry, cable.public)
-        cable.delivered_day = day
-        cable.rivalry = rivalry
-        cable.perceived_intent = intent
-        cable.perceived_credibility = credibility
-        cable.corroborated = corroborated
-        cable.heed_probability = p_heed
-        cable.heeded = u[U.DECIDE] < p_heed
-        return cable.heeded
-
-    def learn(self, sender: int, confirmed: bool) -> None:
-        """Update the beta-reputation evidence about ``sender`` from a judged warning.
-
-        A confirmation counts 1; nothing visible counts ``cry_wolf_penalty`` against the
-        sender (Breznitz 1984), whether it was a false alarm or a silently deterred plot.
-        """
-        if confirmed:
-            self.confirmations[sender] += 1.0
-        else:
-            self.disconfirmations[sender] += self.judgement.cry_wolf_penalty
 
     def fabricate(self, row: int, day: int) -> Cable | None:
-        """An invented warning to a rival (None if the recipient is no longer a rival or unreachable).
+        """An invented warning, if this agency manipulates the recipient today and can reach it.
 
         Fabrications use the same channels as real warnings but no doctrine: they are not sent
-        under the duty to warn.
-        """
-        m = self.model
-        fab = m.fabrications
-        r = int(fab.recipient[row])
-        if m.rivalry[self.index, r] < self.protocol.rival_threshold:
+        under the duty to warn."""
+        sh = self.shared
+        rows = sh.rows
+        s, r = self.index, rows.fab_recipient[row]
+        if not self.model.manipulates(s, r):
             return None
-        if not m.liaison[self.index, r] and not (
-            self.protocol.public_when_no_liaison or self._relay_to(r) >= 0
-        ):
+        liaison = bool(sh.liaison[s, r])
+        if not self.protocol.reachable(liaison):
             return None
-        details = int(fab.details[row])
-        flags = np.arange(N_DETAILS) < details
-        channel = self._channel(r, float(fab.u[row, U.PUBLIC]))
+        claimed = rows.fab_claimed[row]
+        u = rows.fab_u[row].tolist()
+        channel = self.protocol.channel(liaison=liaison, has_relay=sh.relays[s, r] >= 0,
+                                        u=u[U.PUBLIC])
         return Cable(
-            warning_id=m.log.next_id(), day=day, sender=self.name, recipient=m.names[r],
-            plot_id=-1, is_real=False, fabricated=True, credibility=float("nan"),
-            details_known=details, details_passed=details, timing=bool(flags[0]),
-            location=bool(flags[1]), perpetrators=bool(flags[2]), channel=channel,
-            waiver_reason=None, rivalry=float(m.rivalry[r, self.index]),
-            relay=self._relay_name(r, channel), sender_index=self.index, recipient_index=r, threat=-1,
-            claimed_day=day + int(fab.lead[row]), row=row,
+            warning_id=self.model.log.next_id(), day=day, sender=self.name,
+            recipient=sh.names[r], plot_id=-1, is_real=False, fabricated=True,
+            credibility=float("nan"), details_known=sum(claimed), details_passed=sum(claimed),
+            timing=claimed[0], location=claimed[1], perpetrators=claimed[2], channel=channel,
+            waiver_reason=None, rivalry=float(sh.rivalry[r, s]),
+            relay=sh.relay_name(s, r, channel), sender_index=s, recipient_index=r, threat=-1,
+            warned_day=day + rows.fab_lead[row], row=row, u=u,
         )
+
+    # --- as a recipient --------------------------------------------------------------------------
+    def judge(self, cable: Cable, day: int, dyad: Dyad) -> None:
+        """Judge a delivered warning and respond (``dyad``: this recipient's model of the sender)."""
+        sh, inf = self.shared, self.inference
+        r, s = self.index, cable.sender_index
+        u = cable.u
+        assert u is not None
+        self.received += 1
+        rivalry = float(sh.rivalry[r, s])
+        sh.ledger.observe_arrival(r, s, dyad.arrival)
+        prior = self.prior[0 if sh.rival[s, r] else 1]
+        weights = sh.ledger.log_weights(r, s, prior, sh.rival)
+        probs = posterior(weights)
+        details = cable.details_passed
+        passed = (cable.timing, cable.location, cable.perpetrators)
+        check = float(inf.verify_real[r]) if cable.is_real else inf.verify_false
+        verified = sum(1 for i, flag in enumerate(passed) if flag and u[U.VERIFY + i] < check)
+        corroborate = (inf.corroborate_real if cable.is_real else inf.corroborate_false)[r]
+        corroborated = u[U.CORROBORATE] < corroborate
+        llr = inf.evidence(r, details, verified, corroborated)
+        value = inf.harm_averted(r, details)
+        cost = sh.consequences.action_cost(r)
+        face = inf.face_cost * rivalry if cable.public else 0.0
+        days_left = cable.warned_day - day
+
+        kappa = credibility(dyad.real_chance(probs), llr)
+        choice = self._choose(kappa, value, cost, face, days_left)
+        if s not in self._heard_from:
+            self._heard_from.add(s)
+            cable.probe = ([w + a for w, a in zip(weights, dyad.arrival, strict=True)],
+                           llr, value, cost, face, days_left)
+        draw = u[U.RESPOND]
+        if draw < choice.heed:
+            response = Response.HEEDED
+        elif draw < choice.heed + choice.investigate:
+            response = Response.INVESTIGATED
+        else:
+            response = Response.DISMISSED
+        c = cable
+        c.delivered_day, c.rivalry, c.dyad = day, rivalry, dyad
+        c.perceived_benevolence = benevolence(probs)
+        c.hit_rate = dyad.expected_hit_rate(probs)
+        c.p_fabricated = dyad.fabricated_chance(probs)
+        c.details_verified, c.corroborated, c.evidence_llr = verified, corroborated, llr
+        c.perceived_credibility, c.harm_averted, c.action_cost, c.face_cost = kappa, value, cost, face
+        c.p_heed, c.p_investigate, c.p_dismiss = choice.heed, choice.investigate, choice.dismiss
+        c.response = response
+        if response is Response.HEEDED:
+            self._protect(cable, day)
+        elif response is Response.DISMISSED:
+            cable.heeded, cable.decided_day = False, day
+        else:
+            sh.consequences.investigate()
+            cable.decided_day = -1
+
+    def _choose(self, kappa: float, value: float, cost: float, face: float,
+                days_left: int) -> Choice:
+        policy = self.shared.policy
+        if policy is ResponsePolicy.HEED_ALL:
+            return _HEED_ALL
+        if policy is ResponsePolicy.DISMISS_ALL:
+            return _DISMISS_ALL
+        return self.inference.choose(self.index, kappa, value=value, cost=cost, face=face,
+                                     days_left=days_left)
+
+    def cry_wolf_probe(self, cable: Cable) -> None:
+        """For the first warning this agency received from a sender: the heed probability the
+        same warning would have had after one earlier warning from that sender, not acted upon
+        and followed by nothing (a false alarm), or confirmed. Computed from the state recorded
+        when the warning was judged; only when the warning log is exported."""
+        if cable.probe is None or cable.dyad is None:
+            return
+        earlier, llr, value, cost, face, days_left = cable.probe
+        for confirmed in (False, True):
+            outcome = cable.dyad.outcome(confirmed, 1.0)
+            probs = posterior([w + o for w, o in zip(earlier, outcome, strict=True)])
+            kappa = credibility(cable.dyad.real_chance(probs), llr)
+            p = self._choose(kappa, value, cost, face, days_left).heed
+            if confirmed:
+                cable.p_heed_after_confirmation = p
+            else:
+                cable.p_heed_after_false_alarm = p
+
+    def resolve(self, cable: Cable, day: int) -> None:
+        """An investigation reports: update the credibility and heed or dismiss."""
+        inf = self.inference
+        r = self.index
+        u = cable.u
+        assert u is not None and cable.perceived_credibility is not None
+        assert cable.harm_averted is not None
+        probe = float(inf.probe_real[r]) if cable.is_real else inf.probe_false
+        positive = u[U.PROBE] < probe
+        kappa = inf.resolve(r, cable.perceived_credibility, positive)
+        cost = self.shared.consequences.action_cost(r)
+        p_heed = inf.heed_after(kappa, cable.harm_averted, cost, cable.face_cost or 0.0)
+        cable.investigation_positive = positive
+        cable.credibility_after_investigation = kappa
+        if u[U.RESOLVE] < p_heed:
+            self._protect(cable, day)
+        else:
+            cable.heeded, cable.decided_day = False, day
+
+    def _protect(self, cable: Cable, day: int) -> None:
+        assert cable.u is not None
+        self.heeded += 1
+        cable.heeded, cable.decided_day = True, day
+        chance = self.inference.interdiction_chance(cable.details_passed)
+        self.shared.consequences.protect(self.index, day, cable.threat, chance, cable.u)

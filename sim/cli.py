@@ -1,11 +1,12 @@
 """The ``warnsim`` command line.
 
-Subcommands: ``run`` (one run), ``scenarios``, ``params``, ``cases``, ``sweep`` (experiments),
-``analyze`` and ``plot`` (statistics and figures from a sweep's results). Every failure prints
-one line, ``warnsim: error: ...``, without a traceback, and exits with a documented status (the
-README's "Exit statuses"): 2 bad input (:class:`sim.errors.UserError`, and argparse's usage
-errors), 3 a file that cannot be read or written or a sweep stopped by the machine, 4 a results
-folder in use, 128 + N a stop signal N, 141 a closed output pipe (silently, as ``cat`` does).
+Subcommands: ``run`` (one run), ``view`` (the run in the browser), ``scenarios``, ``params``,
+``cases``, ``init`` (a new experiment file), ``sweep`` (experiments), ``analyze`` and ``plot``
+(statistics and figures from a sweep's results). Every failure prints one line,
+``warnsim: error: ...``, without a traceback, and exits with a documented status (the README's
+"Exit statuses"): 2 bad input (:class:`sim.errors.UserError`, and argparse's usage errors), 3 a
+file that cannot be read or written or a sweep stopped by the machine, 4 a results folder in
+use, 128 + N a stop signal N, 141 a closed output pipe (silently, as ``cat`` does).
 """
 
 from __future__ import annotations
@@ -120,7 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"warnsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="one run of a scenario; prints its outcome table")
+    run = sub.add_parser(
+        "run", help="one run of a scenario; prints its outcome table",
+        description="Simulate one scenario for a number of days with one seed and print every "
+        "outcome, the waivers by reason, heed rates and trust by rivalry band, and the first "
+        "rows of the warning log (or one JSON object with --json).",
+    )
     run.add_argument("--scenario", default="default", help="built-in name or .toml path (default: default)")
     run.add_argument("--days", type=_days, default=365,
                      help=f"days to simulate, 0-{MAX_DAYS} (default 365)")
@@ -133,25 +139,68 @@ def build_parser() -> argparse.ArgumentParser:
                      help="write the full warning log (.csv or .parquet)")
     run.add_argument("--series", type=Path, metavar="FILE",
                      help="record the per-day series (DataCollector) and write it (.csv or .parquet)")
+    run.add_argument("--agents", type=Path, metavar="FILE",
+                     help="record the per-agency series (agent reporters) and write it (.csv or .parquet)")
+    run.add_argument("--dyads", type=Path, metavar="FILE",
+                     help="record trust and rivalry per ordered pair per day and write it (.csv or .parquet)")
     run.add_argument("--log-rows", type=_non_negative_int, default=15, metavar="N",
                      help="warning-log rows to print (default 15)")
     run.set_defaults(func=_cmd_run)
 
-    scen = sub.add_parser("scenarios", help="list the built-in scenarios")
-    scen.add_argument("name", nargs="?", help="show one scenario's agencies and relations")
+    scen = sub.add_parser(
+        "scenarios", help="list the built-in scenarios, or show one fully resolved",
+        description="Without NAME, list the built-in scenarios. With a built-in name or the path "
+        "of a scenario .toml file, show its agencies, bloc factors, pair overrides, the resolved "
+        "rivalry and liaison matrices (at the parameters given with --set) and scheduled shifts. "
+        "The file format is documented in docs/scenarios.md.")
+    scen.add_argument("name", nargs="?", help="a built-in scenario or a scenario .toml file")
+    scen.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
+                      type=_ascii,
+                      help="resolve the rivalry matrix with a model parameter changed (repeatable)")
+    scen.add_argument("--template", type=Path, metavar="FILE",
+                      help="write an annotated example scenario file to FILE (refuses to overwrite)")
     scen.set_defaults(func=_cmd_scenarios)
 
     params = sub.add_parser("params", help="the model's parameters (name, type, default, range, unit)")
-    params.add_argument("--update-odd", type=Path, metavar="FILE",
-                        help="rewrite the parameter table embedded in FILE (docs/ODD.md)")
+    # A developer's tool (keeps docs/ODD.md in step with sim/params.py): hidden from --help.
+    params.add_argument("--update-odd", type=Path, metavar="FILE", help=argparse.SUPPRESS)
+    params.add_argument("--json", action="store_true",
+                        help="print the declarations as a JSON list (name, type, default, low, "
+                        "high, choices, unit, group, label, meaning, source)")
     params.set_defaults(func=_cmd_params)
 
-    cases = sub.add_parser("cases", help="score single-warning vignettes against recorded responses")
+    cases = sub.add_parser(
+        "cases", help="score single-warning vignettes against recorded responses",
+        description="The model's probabilities of heeding, investigating and dismissing each "
+        "documented warning (judged as the first from its sender), beside the recorded response.")
     cases.add_argument("file", nargs="?", type=Path, help="CSV of cases (default: the built-in cases)")
     cases.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
-                       type=_ascii)
-    cases.add_argument("--json", action="store_true")
+                       type=_ascii,
+                       help="score with a model parameter changed (repeatable); see `warnsim params`")
+    cases.add_argument("--json", action="store_true",
+                       help="print the scored cases as a JSON list instead of a table")
     cases.set_defaults(func=_cmd_cases)
+
+    view = sub.add_parser(
+        "view", help="watch one run day by day in the browser (SolaraViz; needs warnsim[viz])",
+        description="Serve an interactive page of the model (Mesa's SolaraViz): the agencies as a "
+        "network with trust and warnings, live plots, the warning log and controls for every "
+        "parameter. Listens on 127.0.0.1 unless --host says otherwise; stop with Ctrl-C.")
+    view.add_argument("--scenario", default="default",
+                      help="built-in name or .toml path (default: default)")
+    view.add_argument("--port", type=_port, default=8765, help="port, 0 for any free one (default 8765)")
+    view.add_argument("--host", default="127.0.0.1",
+                      help="address to listen on (default 127.0.0.1: this machine only)")
+    view.set_defaults(func=_cmd_view)
+
+    init = sub.add_parser(
+        "init", help="write a commented experiment file to start from",
+        description="Write NAME.toml into the current folder: an experiment file with every "
+        "section explained and every model parameter listed from the declarations, ready for "
+        "`warnsim sweep NAME.toml`.")
+    init.add_argument("name", help="experiment name (letters, digits, _ and -)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing NAME.toml")
+    init.set_defaults(func=_cmd_init)
 
     register_sweep(sub)
     register_analysis(sub)
@@ -171,6 +220,13 @@ def _ascii(text: str) -> str:
     if not text.isascii():
         raise argparse.ArgumentTypeError(f"got {text!r}; allowed: ASCII characters only")
     return text
+
+
+def _port(text: str) -> int:
+    port = _non_negative_int(text)
+    if port > 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port; allowed: an integer in [0, 65535]")
+    return port
 
 
 def _non_negative_int(text: str) -> int:
@@ -193,21 +249,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     params = ModelParams.from_mapping(parse_assignments(args.assignments))
     load_scenario(args.scenario)  # fail on a bad name before any work
-    for flag, path in (("--log", args.log), ("--series", args.series)):
+    outputs = (("--log", args.log), ("--series", args.series), ("--agents", args.agents),
+               ("--dyads", args.dyads))
+    for flag, path in outputs:
         if path is not None and path.suffix not in (".csv", ".parquet"):
             raise UserError(f"{flag}: {path}: allowed suffixes: .csv, .parquet")
     spec = RunSpec(params=params, scenario=args.scenario, days=args.days, seed=args.seed,
-                   record_series=args.series is not None)
+                   record_series=args.series is not None or args.agents is not None,
+                   record_dyads=args.dyads is not None)
     result = simulate(spec)
     assert result.warnings is not None
-    if args.log is not None:
-        _write_table(result.warnings, args.log)
-    if args.series is not None:
-        assert result.series is not None
-        _write_table(result.series, args.series)
+    tables = (result.warnings, result.series, result.agents, result.dyads)
+    for (_, path), table in zip(outputs, tables, strict=True):
+        if path is not None:
+            assert table is not None
+            _write_table(table, path)
     if args.json:
         payload = {"scenario": args.scenario, "days": args.days, "seed": args.seed,
                    **result.outcomes}
+        # The final matrices, rows and columns in the order of `agencies` (diagonal null).
+        payload |= {"agencies": result.agencies, "trust_matrix": result.trust_matrix,
+                    "rivalry_matrix": result.rivalry_matrix}
         print(json.dumps(_json_safe(payload)))
     else:
         print(_run_report(spec, result.outcomes, result.warnings, args.log_rows))
@@ -275,9 +337,9 @@ def _run_report(spec: Any, out: dict[str, Any], log: dict[str, list[Any]], log_r
     ]
     n = len(log["warning_id"])
     if log_rows and n:
-        cols = ("warning_id", "day", "sender", "recipient", "is_real", "details_known",
-                "details_passed", "channel", "waiver_reason", "rivalry", "heed_probability",
-                "heeded", "confirmed")
+        cols = ("warning_id", "day", "sender", "recipient", "is_real", "fabricated",
+                "details_passed", "channel", "waiver_reason", "rivalry", "perceived_credibility",
+                "response", "heeded", "confirmed")
         rows = [tuple(_fmt(log[c][i]) if log[c][i] is not None else "" for c in cols)
                 for i in range(min(n, log_rows))]
         parts += ["", f"Warning log (first {len(rows)} of {n}; --log FILE writes all)", _table(rows, cols)]
@@ -286,8 +348,18 @@ def _run_report(spec: Any, out: dict[str, Any], log: dict[str, list[Any]], log_r
 
 # --- scenarios and params ----------------------------------------------------------------------
 def _cmd_scenarios(args: argparse.Namespace) -> int:
-    from sim.scenarios import load_scenario, scenario_names
+    from sim.params import ModelParams, parse_assignments
+    from sim.scenarios import load_scenario, scenario_names, template
 
+    if args.template is not None:
+        if args.template.exists():
+            raise UserError(f"--template: {args.template} exists; choose a new file name")
+        try:
+            args.template.write_text(template(), encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"--template: cannot write {args.template} ({exc.strerror or exc})") from None
+        print(f"wrote {args.template}; check it with `warnsim scenarios {args.template}`")
+        return 0
     if args.name is None:
         rows = []
         for name in scenario_names():
@@ -295,18 +367,49 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
             rows.append((name, str(s.size), s.description))
         print(_table(rows, ("scenario", "agencies", "description")))
         return 0
+    params = ModelParams.from_mapping(parse_assignments(args.assignments))
     s = load_scenario(args.name)
-    print(f"{s.name}: {s.description}\n")
+    print(_scenario_report(s, params))
+    return 0
+
+
+def _scenario_report(s: Any, params: Any) -> str:
+    """A scenario as the model resolves it: agencies, factors, matrices, shifts."""
+    from sim.protocol import relay_matrix
+
+    names = [a.name for a in s.agencies]
+    parts = [f"{s.name}: {s.description}", ""]
     agencies = [(a.name, a.country, a.bloc, f"{a.capability:g}", f"{a.home_security:g}",
                  f"{a.source_sensitivity:g}", a.doctrine.value,
                  "drawn" if a.manipulative is None else str(a.manipulative).lower())
                 for a in s.agencies]
-    print(_table(agencies, ("agency", "country", "bloc", "capability", "home_security",
-                        "source_sensitivity", "doctrine", "manipulative")))
-    if s.no_liaison:
-        pairs = ", ".join(f"{s.agencies[i].name}-{s.agencies[j].name}" for i, j in sorted(s.no_liaison))
-        print(f"\nno liaison channel: {pairs}")
-    return 0
+    parts.append(_table(agencies, ("agency", "country", "bloc", "capability", "home_security",
+                                   "source_sensitivity", "doctrine", "manipulative")))
+    if s.bloc_factors:
+        factors = sorted({tuple(sorted(k)): v for k, v in s.bloc_factors.items()}.items())
+        parts += ["", "Bloc-pair factors (cross-bloc rivalry = rivalry x factor, clipped to [0, 1])",
+                  _table([(f"{a}:{b}", f"{v:g}") for (a, b), v in factors], ("blocs", "factor"))]
+    if s.pair_rivalry:
+        pairs = [(names[i], names[j], f"{v:g}") for (i, j), v in sorted(s.pair_rivalry.items())]
+        parts += ["", "Directed pair overrides", _table(pairs, ("from", "to", "rivalry"))]
+    rivalry = s.rivalry_matrix(params)
+    parts += ["", f"Rivalry at the start, row toward column (rivalry = {params.rivalry:g}, "
+              f"within_bloc_rivalry = {params.within_bloc_rivalry:g}; rivals: >= "
+              f"{params.rival_threshold:g})",
+              _table([(n, *(("-" if i == j else f"{rivalry[i, j]:.2f}") for j in range(len(names))))
+                      for i, n in enumerate(names)], ("", *names))]
+    liaison = s.liaison_matrix()
+    relays = relay_matrix(liaison, rivalry)
+    cells = [(n, *("-" if i == j else "yes" if liaison[i, j]
+                   else f"via {names[relays[i, j]]}" if relays[i, j] >= 0 else "no"
+                   for j in range(len(names)))) for i, n in enumerate(names)]
+    parts += ["", "Liaison, row to column (yes; or the relay a warning goes through without it)",
+              _table(cells, ("", *names))]
+    if s.shifts:
+        rows = [(str(sh.day), ", ".join(names[i] for i in sh.a), ", ".join(names[j] for j in sh.b),
+                 f"{sh.rivalry:g}", "yes" if sh.directed else "no") for sh in s.shifts]
+        parts += ["", "Scheduled shifts", _table(rows, ("day", "from", "to", "rivalry", "directed"))]
+    return "\n".join(parts)
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
@@ -318,9 +421,29 @@ def _cmd_params(args: argparse.Namespace) -> int:
         changed = paramtable.update(args.update_odd)
         print(f"{args.update_odd}: {'updated' if changed else 'already up to date'}")
         return 0
+    if args.json:
+        from sim.params import PARAMETERS
+
+        print(json.dumps([p.describe() for p in PARAMETERS.values()], indent=2))
+        return 0
     rows = [(r["name"], r["type"], r["default"], r["range"], r["unit"], r["meaning"])
             for r in paramtable.rows()]
     print(_table(rows, ("name", "type", "default", "range", "unit", "meaning")))
+    return 0
+
+
+# --- view and init ------------------------------------------------------------------------------
+def _cmd_view(args: argparse.Namespace) -> int:
+    from sim.viz.server import serve
+
+    return serve(args.scenario, args.host, args.port)
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from sim.template import write_template
+
+    path = write_template(args.name, Path.cwd(), force=args.force)
+    print(f"wrote {path}; run it with: warnsim sweep {path.name}")
     return 0
 
 
@@ -339,9 +462,11 @@ def _cmd_cases(args: argparse.Namespace) -> int:
         print(json.dumps([s.as_dict() for s in scored], indent=2))
         return 0
     rows = [(s.case.case, f"{s.case.sender} -> {s.case.recipient}", f"{s.case.rivalry:g}",
-             str(s.case.details), s.case.channel.value, f"{s.perceived_intent:.2f}",
-             f"{s.perceived_credibility:.2f}", f"{s.heed_probability:.2f}", s.case.response.value)
+             str(s.case.details), s.case.channel.value, f"{s.perceived_benevolence:.2f}",
+             f"{s.perceived_credibility:.2f}", f"{s.choice.heed:.2f}", f"{s.choice.investigate:.2f}",
+             f"{s.choice.dismiss:.2f}", s.predicted.value, s.case.response.value)
             for s in scored]
-    print(_table(rows, ("case", "dyad", "rivalry", "details", "channel", "intent",
-                        "credibility", "heed_probability", "recorded")))
+    print(_table(rows, ("case", "dyad", "rivalry", "details", "channel", "benevolence",
+                        "credibility", "p_heed", "p_investigate", "p_dismiss", "predicted",
+                        "recorded")))
     return 0

@@ -53,6 +53,19 @@ class Channel(_Named):
         return self is Channel.PUBLIC or self is Channel.BOTH
 
 
+class NoLiaisonRoute(_Named):
+    """What a sender does for a recipient it has no liaison channel with.
+
+    ``relay``: pass a written warning through a third agency with liaison to both (a protecting
+    power), falling back to a public alert when no such agency exists; ``public``: issue a public
+    alert (Crocus 2024: a public embassy alert beside the cable); ``none``: waive (no channel).
+    """
+
+    RELAY = "relay"
+    PUBLIC = "public"
+    NONE = "none"
+
+
 class WaiverReason(_Named):
     """Why the duty to warn was waived (ICD 191 section E.2 and the grounds cited in practice)."""
 
@@ -63,8 +76,26 @@ class WaiverReason(_Named):
 
 
 class Response(_Named):
-    """A recorded response to a real-world warning (used by the case vignettes)."""
+    """The three responses to a warning (Lindell & Perry 2012's Protective Action Decision Model).
+
+    ``heeded``: protective action; ``investigated``: information search (seek corroboration at a
+    cost and a delay, then decide: the FBI's response to the 2011 Russian warning on Tsarnaev);
+    ``dismissed``: continue as normal.
+    """
 
     HEEDED = "heeded"
-    DISMISSED = "dismissed"
     INVESTIGATED = "investigated"
+    DISMISSED = "dismissed"
+
+
+class ResponsePolicy(_Named):
+    """Who decides the response: the recipients' own choice rule, or a policy imposed on all.
+
+    ``heed_all`` and ``dismiss_all`` are the two reference policies of the reliability crossover
+    (Wickens & Dixon 2007: below some reliability, acting on every alarm is worse than acting on
+    none).
+    """
+
+    MODEL = "model"
+    HEED_ALL = "heed_all"
+    DISMISS_ALL = "dismiss_all"

@@ -1,8 +1,10 @@
 """The warning log: one record ("cable") per triggered warning, as ICD 191 requires.
 
 Every warning or waiver is documented (ICD 191, section E): the record holds what was known,
-what was passed, by which channel, why it was waived, and later how the recipient judged it and
-whether events confirmed it.
+what was passed, by which channel, why it was waived, and later how the recipient judged it
+(its belief about the sender, the warning's evidence, the choice probabilities and the
+response) and whether events confirmed it. The columns and their meaning are declared in
+:mod:`sim.schema`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sim.enums import Channel, WaiverReason
+from sim.enums import Channel, Response, WaiverReason
+from sim.inference import Dyad
 from sim.schema import WARNING_COLUMNS
 
 
@@ -33,20 +36,39 @@ class Cable:
     channel: Channel | None
     waiver_reason: WaiverReason | None
     rivalry: float
-    delivered_day: int = -1
-    perceived_intent: float | None = None
-    perceived_credibility: float | None = None
-    corroborated: bool | None = None
-    heed_probability: float | None = None
-    heeded: bool | None = None
-    confirmed: bool | None = None
     relay: str = ""
+    warned_day: int = -1
+    sources_burned: int = 0
+    delivered_day: int = -1
+    perceived_benevolence: float | None = None
+    hit_rate: float | None = None
+    p_fabricated: float | None = None
+    details_verified: int | None = None
+    corroborated: bool | None = None
+    evidence_llr: float | None = None
+    perceived_credibility: float | None = None
+    harm_averted: float | None = None
+    action_cost: float | None = None
+    face_cost: float | None = None
+    p_heed: float | None = None
+    p_investigate: float | None = None
+    p_dismiss: float | None = None
+    p_heed_after_false_alarm: float | None = None
+    p_heed_after_confirmation: float | None = None
+    response: Response | None = None
+    investigation_positive: bool | None = None
+    credibility_after_investigation: float | None = None
+    heeded: bool | None = None
+    decided_day: int | None = None
+    confirmed: bool | None = None
     # bookkeeping, not exported
     sender_index: int = -1
     recipient_index: int = -1
     threat: int = -1  # index into Threats, -1 for fabrications
-    claimed_day: int = -1  # the attack date the warning points to
     row: int = -1  # index into Detections or Fabrications
+    u: list[float] | None = None  # the row's uniforms
+    dyad: Dyad | None = None  # the recipient's model of the sender when it judged
+    probe: tuple[list[float], float, float, float, float, int] | None = None  # cry-wolf probe inputs
 
     @property
     def public(self) -> bool:
@@ -55,7 +77,6 @@ class Cable:
     @property
     def sent(self) -> bool:
         return self.waiver_reason is None
-
 
 
 class WarningLog:
@@ -80,12 +101,15 @@ class WarningLog:
         return len(self.cables)
 
     def columns(self) -> dict[str, list[Any]]:
-        """The log as columns (enums as strings, empty string for no channel / no waiver)."""
-        out: dict[str, list[Any]] = {name: [] for name in WARNING_COLUMNS}
-        for cable in self.cables:
-            for name in WARNING_COLUMNS:
-                value = getattr(cable, name)
-                if name in ("channel", "waiver_reason"):
-                    value = "" if value is None else value.value
-                out[name].append(value)
+        """The log as columns: enums as their strings (empty string for no channel, no waiver,
+        no response), everything else as recorded (None where not yet known)."""
+        out: dict[str, list[Any]] = {}
+        for name in WARNING_COLUMNS:
+            values = [getattr(c, name) for c in self.cables]
+            if name in _ENUM_COLUMNS:
+                values = ["" if v is None else v.value for v in values]
+            out[name] = values
         return out
+
+
+_ENUM_COLUMNS = frozenset({"channel", "waiver_reason", "response"})

@@ -1,35 +1,39 @@
-"""The warning-diplomacy model: one day per step.
+"""The warning-diplomacy model: the Mesa glue that runs the mechanisms one day per step.
+
+``WarningModel(rivalry=0.9, scenario="default", seed=1)`` builds a run from keyword
+parameters (any name of :class:`sim.params.ModelParams`), so Mesa's own tools (``batch_run``,
+SolaraViz) can drive it; ``params=`` takes a whole parameter set.
 
 Order of events within a day (the ODD "process overview", ``docs/ODD.md``):
 
 1. scheduled rivalry shifts take effect (scenario ``[[shift]]``);
-2. trust evidence fades toward the prior (``trust_decay``: Josang & Ismail's forgetting factor);
-3. agencies with work today act in random order (``AgentSet.shuffle_do``): each runs the duty-to-warn protocol
-   on detections that became impending today, and manipulative ones send fabrications;
-   a public alert on a real plot may make the attackers move their date
-   (``attacker_adaptation``);
-4. warnings reaching their recipient today are judged (:mod:`sim.decision`); a heeded warning
-   about a live plot leads to arrests (visible) with ``interdiction_effect x (1 + 3 x
-   specificity) / 4``, else to silent abandonment with ``deterrence_effect``, else to
-   protective measures that cut deaths by ``casualty_reduction`` if the attack still comes;
-5. plots end: arrests scheduled for today, then attacks due today;
-6. warnings whose date plus ``confirmation_window`` has passed (or, if delivered later, on
-   their delivery day) are judged by outcome: an attack or arrests by then confirm the sender;
-   nothing visible (a false alarm, a fabrication, a real plot deterred by the warning itself:
-   the prevention paradox, or an attack the plotters postponed past the window after a public
-   alert) counts ``cry_wolf_penalty`` against it (Breznitz 1984); a confirmation lowers the
-   dyad's rivalry by ``diplomacy_effect`` (intelligence diplomacy);
-7. the per-day series is recorded if asked for.
+2. agencies with work today act in random order (``AgentSet.shuffle_do``): the duty-to-warn
+   protocol on detections that became impending today (:mod:`sim.protocol`), fabrications from
+   manipulative senders; sending burns sources and a public alert may move the attack
+   (:mod:`sim.consequences`);
+3. warnings reaching their recipient today are judged, in a fixed order: the arrival is
+   evidence about the sender's type, the warning's details are checked, and the recipient
+   heeds, investigates or dismisses (:mod:`sim.inference`, :mod:`sim.ledger`);
+4. investigations due today report, and the recipient heeds or dismisses;
+5. plots end: arrests, home services' arrest attempts, then attacks; protective actions expire;
+6. warnings whose date plus ``confirmation_window`` has passed are judged by their outcome (an
+   attack or arrests confirm, nothing visible does not) and the outcome is evidence about the
+   sender for the recipient, its allies and, for public warnings, everyone; a confirmation lowers
+   the dyad's rivalry by ``diplomacy_effect`` (intelligence diplomacy);
+7. the per-day series is recorded if asked for: the model reporters (:data:`sim.schema.SERIES_FIELDS`),
+   the agent reporters (:data:`sim.schema.AGENT_FIELDS`) and, with ``record_dyads``, trust and
+   rivalry per ordered pair (:data:`sim.schema.DYAD_FIELDS`).
 
 The model is ``(scenario, parameters, days, seed) -> outcomes``: it knows nothing of
 experiments. All randomness comes from ``self.rng`` and is drawn in bulk at construction
-(:mod:`sim.threats`), apart from the shuffled agent order, which only changes warning ids:
+(:mod:`sim.world`), apart from the shuffled agent order, which only changes warning ids:
 warnings point to the date the plotters first chose, and each day's deliveries are judged in
 a fixed order.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import Any
 
@@ -37,17 +41,20 @@ import mesa
 import numpy as np
 from mesa.agent import AgentSet
 
-from sim.agents import Agency, Protocol
-from sim.decision import Judgement
-from sim.enums import Channel, WaiverReason
+from sim.agents import Agency, Shared
+from sim.consequences import Consequences
+from sim.enums import Channel, Response, WaiverReason
+from sim.inference import Dyad, Inference, prior_vector
+from sim.ledger import TrustLedger
 from sim.log import Cable, WarningLog
-from sim.schema import BANDS, SERIES_COLUMNS, band_of
 from sim.params import ModelParams
-from sim.scenarios import RivalryShift, Scenario
-from sim.threats import FateCode, U, World, WorldRows, draw_world
+from sim.protocol import Protocol, relay_matrix
+from sim.scenarios import RivalryShift, Scenario, load_scenario
+from sim.schema import AGENT_COLUMNS, BANDS, DYAD_COLUMNS, SERIES_COLUMNS, band_of
+from sim.world import FateCode, U, World, WorldRows, draw_world
 
-# Plain ints for the daily loop (Enum attribute lookups are slow there).
-_PENDING, _ATTACK, _INTERDICTED, _DETERRED = (int(f) for f in FateCode)
+_PENDING, _ATTACK, _INTERDICTED, _DETERRED = (
+    FateCode.PENDING, FateCode.ATTACK, FateCode.INTERDICTED, FateCode.DETERRED)
 
 
 class WarningModel(mesa.Model):
@@ -55,89 +62,149 @@ class WarningModel(mesa.Model):
 
     def __init__(
         self,
-        scenario: Scenario,
-        params: ModelParams,
         *,
-        days: int,
+        scenario: str | Scenario = "default",
+        days: int = 365,
+        params: ModelParams | None = None,
         rng: int | np.random.Generator | None = None,
+        seed: int | None = None,
         record_series: bool = False,
+        record_dyads: bool = False,
         world: World | None = None,
+        **kwargs: Any,
     ) -> None:
-        """``world`` replaces the random draw of threats and detections (scripted runs)."""
-        super().__init__(rng=rng)
+        """``kwargs`` are single model parameters, checked against the declarations (named
+        ``kwargs`` because Mesa's SolaraViz passes extra keywords only to a parameter of that
+        name); ``world`` replaces the random draw of the world (scripted runs,
+        :mod:`sim.scripted`)."""
+        super().__init__(rng=rng) if seed is None else super().__init__(seed=seed)
         if days < 0:
             raise ValueError("days must be non-negative")
-        self.params = params
-        self.scenario = scenario
+        params = params or ModelParams()
+        if kwargs:
+            params = params.replace(**kwargs)
+        self.params = p = params
+        self.scenario = scenario = load_scenario(scenario) if isinstance(scenario, str) else scenario
         self.days = days
         self.day = 0
+        self.running = days > 0
         profiles = scenario.agencies
         n = len(profiles)
         self.names = [a.name for a in profiles]
-        self.rivalry = scenario.rivalry_matrix(params)
+        self.rivalry = scenario.rivalry_matrix(p)
         self.liaison = scenario.liaison_matrix()
-        self.relays = relay_matrix(self.liaison, self.rivalry)
-        self.confirmations = np.zeros((n, n))  # [recipient, sender]
-        self.disconfirmations = np.zeros((n, n))
-        self.judgement = Judgement.from_params(params)
+        capability = np.array([a.capability for a in profiles])
+        home = np.array([a.home_security for a in profiles])
+        self._sensitivity = [a.source_sensitivity for a in profiles]
+        self._declared = [a.manipulative for a in profiles]
+        self.protocol = Protocol.from_params(p)
+        self.inference = Inference.build(p, capability, home)
         self.log = WarningLog()
 
-        world = draw_world(self.rng, params, scenario, days) if world is None else world
-        manipulative = world.manipulative
-        protocol = Protocol.from_params(params)
+        world = draw_world(self.rng, p, scenario, days) if world is None else world
+        self.world = world
+        self.threats = world.threats
+        self._propensity = world.propensity.tolist()
+        self.consequences = Consequences(p, world.threats, capability, days)
+        self._reachable = self.liaison | (self.protocol.reachable(False) & ~np.eye(n, dtype=bool))
+        self.ledger = TrustLedger(
+            blocs=[a.bloc for a in profiles], half_life=p.evidence_half_life,
+            ally_sharing=p.ally_sharing, public_observation=p.public_observation,
+            learning=p.learning,
+        )
+        self.shared = Shared(
+            names=self.names, rows=WorldRows.of(world), rivalry=self.rivalry,
+            rival=self.rivalry >= p.rival_threshold, liaison=self.liaison,
+            relays=relay_matrix(self.liaison, self.rivalry), ledger=self.ledger,
+            consequences=self.consequences, policy=p.response_policy,
+        )
+        priors = (prior_vector(p.believed_manipulative_rival),
+                  prior_vector(p.believed_manipulative_ally))
         self.agencies = [
-            Agency(self, i, a, doctrine=params.doctrine.resolve(a.doctrine),
-                   manipulative=bool(manipulative[i]), protocol=protocol,
-                   judgement=self.judgement)
+            Agency(self, i, a, doctrine=p.doctrine.resolve(a.doctrine), protocol=self.protocol,
+                   inference=self.inference, shared=self.shared, prior=priors)
             for i, a in enumerate(profiles)
         ]
-        self.threats = world.threats
-        self.detections = world.detections
-        self.fabrications = world.fabrications
-        self.rows = WorldRows.of(world)
+        self._priors = np.array(priors)
+        self._refresh_beliefs()
         self._schedule_agency_work()
-
         self._deliveries: defaultdict[int, list[Cable]] = defaultdict(list)
+        self._resolutions: defaultdict[int, list[Cable]] = defaultdict(list)
         self._evaluations: defaultdict[int, list[Cable]] = defaultdict(list)
-        self._interdictions: defaultdict[int, list[int]] = defaultdict(list)
-        self._attacks: defaultdict[int, list[int]] = defaultdict(list)
-        t = self.threats
-        for k in np.flatnonzero(t.is_real):
-            self._attacks[int(t.attack_day[k])].append(int(k))
-            if t.home_interdict_day[k] >= 0:
-                self._interdictions[int(t.home_interdict_day[k])].append(int(k))
-        self._shifts = defaultdict(list)
+        self._shifts: defaultdict[int, list[RivalryShift]] = defaultdict(list)
         for shift in scenario.shifts:
             self._shifts[shift.day].append(shift)
-        self._decay = 1.0 - params.trust_decay
-        self._faded_through = -1
         self._in_step = False
         self._sent = 0
         self._heeded = 0
+        self._investigated = 0
         self._snapshot: dict[str, Any] = {}
+        self._agent_snapshot: dict[str, list[Any]] = {}
         self.datacollector: mesa.DataCollector | None = None
         if record_series:
             self.datacollector = mesa.DataCollector(
-                model_reporters={name: _reporter(name) for name in SERIES_COLUMNS}
+                model_reporters={name: _reporter(name) for name in SERIES_COLUMNS},
+                agent_reporters={name: _agent_reporter(name) for name in AGENT_COLUMNS},
             )
+        self._dyad_rows: list[tuple[int, np.ndarray, np.ndarray]] | None = [] if record_dyads else None
+
+    @property
+    def rows(self) -> WorldRows:
+        return self.shared.rows
 
     def _schedule_agency_work(self) -> None:
-        det = self.detections
+        det = self.world.detections
         busy: defaultdict[int, dict[Agency, None]] = defaultdict(dict)
-        for row in np.flatnonzero((det.trigger_day >= 0) & (det.trigger_day < self.days)).tolist():
-            agency = self.agencies[det.agency[row]]
-            day: int = det.trigger_day[row].item()
+        rows = np.flatnonzero((det.trigger_day >= 0) & (det.trigger_day < self.days))
+        for row, a, day in zip(rows.tolist(), det.agency[rows].tolist(),
+                               det.trigger_day[rows].tolist(), strict=True):
+            agency = self.agencies[a]
             agency.due_detections.setdefault(day, []).append(row)
             busy[day][agency] = None
-        fab = self.fabrications
-        for row in range(len(fab.sender)):
-            agency = self.agencies[fab.sender[row]]
-            day = fab.day[row].item()
+        fab = self.world.fabrications
+        for row, (a, day) in enumerate(zip(fab.sender.tolist(), fab.day.tolist(), strict=True)):
+            agency = self.agencies[a]
             agency.due_fabrications.setdefault(day, []).append(row)
             busy[day][agency] = None
         self._busy: dict[int, list[Agency]] = {day: list(agencies) for day, agencies in busy.items()}
 
-    # --- the day ------------------------------------------------------------------------
+    # --- types ----------------------------------------------------------------------------------
+    def manipulates(self, s: int, r: int) -> bool:
+        """Whether ``s`` is a manipulative type toward ``r`` today (:mod:`sim.world`, types)."""
+        rival = bool(self.shared.rival[s, r])
+        declared = self._declared[s]
+        if declared is not None:
+            return declared and rival
+        p = self.params
+        share = p.manipulative_share_rival if rival else p.manipulative_share_ally
+        return self._propensity[s] < share
+
+    def dyad(self, s: int, r: int) -> Dyad:
+        """``r``'s model of sender ``s`` today (:class:`sim.inference.Dyad`)."""
+        key = (s, r)
+        found = self._dyads.get(key)
+        if found is None:
+            found = self._dyads[key] = self.inference.dyad(s, r, float(self._genuine[s, r]))
+        return found
+
+    def _refresh_beliefs(self) -> None:
+        """Recompute what depends on the rivalry matrix: the share of each sender's genuine
+        warnings that survive its doctrine, the channel and the sources waiver, and with it the
+        log-likelihood of a quiet day in every dyad."""
+        excluded = np.array([[self.protocol.excludes(a.doctrine, float(x)) for x in row]
+                             for a, row in zip(self.agencies, self.rivalry, strict=True)])
+        sensitivity = np.array(self._sensitivity)[:, None]
+        waiver = self.protocol.source_waiver_chance(self.rivalry, sensitivity)
+        genuine = np.where(self._reachable & ~excluded, 1.0 - waiver, 0.0)
+        self._genuine = genuine
+        self._dyads: dict[tuple[int, int], Dyad] = {}
+        rates = self.inference.genuine_base * genuine[:, :, None]  # [s, r, k]
+        fab = self.params.fabrication_rate
+        silence = np.concatenate([-rates, -(rates + fab)], axis=2)
+        silence[~self._reachable] = 0.0
+        self.ledger.set_silence(silence.transpose(1, 0, 2))
+
+    # --- the day ------------------------------------------------------------------------------
     def step(self) -> None:
         day = self.day
         self._in_step = True
@@ -145,15 +212,27 @@ class WarningModel(mesa.Model):
             self._apply_shift(shift)
         due = self._busy.pop(day, None)
         if due:  # only agencies with work today act (most days: none), in random order
-            AgentSet(due, random=self.random).shuffle_do("act")
+            if len(due) == 1:
+                due[0].act()
+            else:
+                AgentSet(due, random=self.random).shuffle_do("act")
         self._deliver(day)
-        self._end_plots(day)
+        self._resolve(day)
+        self.consequences.end_plots(day)
         self._evaluate(day)
-        if self.datacollector is not None:
-            self._snapshot = self._series_row(day)
-            self.datacollector.collect(self)
+        if self.datacollector is not None or self._dyad_rows is not None:
+            trust = self.trust_matrix()
+            if self.datacollector is not None:
+                self._snapshot = self._series_row(day, trust)
+                self._agent_snapshot = self._agent_rows(day, trust)
+                self.datacollector.collect(self)
+            if self._dyad_rows is not None:
+                off = ~np.eye(len(self.names), dtype=bool)
+                self._dyad_rows.append((day, trust[off], self.rivalry[off]))
         self._in_step = False
         self.day += 1
+        if self.day >= self.days:
+            self.running = False
 
     def run(self) -> None:
         """Step through every day of the run."""
@@ -161,108 +240,80 @@ class WarningModel(mesa.Model):
             self.step()
 
     def dispatch(self, cable: Cable) -> None:
-        """Record a cable; if sent, queue its delivery and let attackers react to a public alert."""
+        """Record a cable; if sent, burn sources, queue its delivery, let attackers react."""
         self.log.add(cable)
         if not cable.sent:
             return
         self._sent += 1
+        sender = self.agencies[cable.sender_index]
+        sender.sent += 1
         rows = self.rows
-        delays = rows.fab_delay if cable.fabricated else rows.det_delay
-        delay = 0 if cable.channel is Channel.PUBLIC else delays[cable.row]
-        if cable.channel is Channel.RELAY:
+        u = cable.u
+        assert u is not None
+        if cable.fabricated:
+            delay, shift = rows.fab_delay[cable.row], rows.fab_shift[cable.row]
+        else:
+            delay, shift = rows.det_delay[cable.row], rows.det_shift[cable.row]
+            s, r = cable.sender_index, cable.recipient_index
+            cable.sources_burned = self.consequences.burn(
+                s, float(self.rivalry[s, r]), self._sensitivity[s],
+                (cable.timing, cable.location, cable.perpetrators), u)
+            sender.sources_burned += cable.sources_burned
+        if cable.channel is Channel.PUBLIC:
+            delay = 0
+        elif cable.channel is Channel.RELAY:
             delay += self.params.relay_delay
         self._deliveries[cable.day + delay].append(cable)
-        k = cable.threat
-        t = self.threats
-        if (cable.public and cable.is_real and t.fate[k] == _PENDING
-                and rows.det_u[cable.row][U.ADAPT] < self.params.attacker_adaptation):
-            t.attack_day[k] += rows.det_shift[cable.row]
-            t.shifted[k] = True
-            self._attacks[int(t.attack_day[k])].append(k)
-
-    def visibly_ended(self, k: int) -> bool:
-        """Whether threat ``k`` is a real plot that ended in the open (arrests or attack)."""
-        return bool(self.threats.is_real[k]) and self.threats.fate[k] in (_ATTACK, _INTERDICTED)
+        if cable.public and cable.is_real and u[U.ADAPT] < self.params.attacker_adaptation:
+            self.consequences.adapt(cable.threat, shift)
 
     def _deliver(self, day: int) -> None:
         cables = self._deliveries.pop(day, None)
         if not cables:
             return
-        self._fade(day)
+        self.ledger.advance(day)
         # A fixed order, whatever order the agencies acted in: results never depend on the shuffle.
         cables.sort(key=lambda c: (c.fabricated, c.row))
-        rows = self.rows
+        window = self.params.confirmation_window
         for c in cables:
-            u = (rows.fab_u if c.fabricated else rows.det_u)[c.row]
-            if self.agencies[c.recipient_index].judge(c, day, u):
+            self.agencies[c.recipient_index].judge(c, day, self.dyad(c.sender_index, c.recipient_index))
+            due = max(day, c.warned_day + window)
+            if c.response is Response.INVESTIGATED:
+                self._investigated += 1
+                resolve = day + self.params.investigation_days
+                self._resolutions[resolve].append(c)
+                due = max(due, resolve)
+            elif c.heeded:
                 self._heeded += 1
-                if c.is_real:
-                    self._protect(c, u, day)
-            # Judged once the warned date plus the window has passed (today at the earliest,
-            # so a late delivery is still judged).
-            self._evaluations[max(day, c.claimed_day + self.params.confirmation_window)].append(c)
+            self._evaluations[due].append(c)
 
-    def _protect(self, cable: Cable, u: list[float], day: int) -> None:
-        """Protective action on a heeded warning about a real plot that is still live."""
-        t, k, p = self.threats, cable.threat, self.params
-        if not t.is_real[k] or t.fate[k] != _PENDING or t.attack_day[k] <= day:
-            return
-        specificity = cable.details_passed / 3
-        if u[U.INTERDICT] < p.interdiction_effect * (1 + 3 * specificity) / 4:
-            when = day + int(u[U.WHEN] * (t.attack_day[k] - day))
-            self._interdictions[when].append(k)
-        elif u[U.DETER] < p.deterrence_effect:
-            t.fate[k] = _DETERRED
-            t.fate_day[k] = day
-        else:
-            t.mitigated[k] = True
-
-    def _end_plots(self, day: int) -> None:
-        t = self.threats
-        for k in self._interdictions.pop(day, ()):
-            if t.fate[k] == _PENDING:
-                t.fate[k] = _INTERDICTED
-                t.fate_day[k] = day
-        reduction = self.params.casualty_reduction
-        for k in self._attacks.pop(day, ()):
-            if t.fate[k] == _PENDING and t.attack_day[k] == day:
-                t.fate[k] = _ATTACK
-                t.fate_day[k] = day
-                lethal = t.lethality[k]
-                t.casualties[k] = round(lethal * (1 - reduction)) if t.mitigated[k] else lethal
-
-    def _fade(self, day: int) -> None:
-        """Apply the daily fading of trust evidence for every day up to ``day``, at once.
-
-        Evidence fades at the start of each day; doing the days since the last read in one
-        multiplication keeps idle days free of array work.
-        """
-        days = day - self._faded_through
-        if days > 0 and self._decay != 1.0:
-            factor = self._decay**days
-            self.confirmations *= factor
-            self.disconfirmations *= factor
-        self._faded_through = max(day, self._faded_through)
+    def _resolve(self, day: int) -> None:
+        for c in self._resolutions.pop(day, ()):
+            self.agencies[c.recipient_index].resolve(c, day)
+            self._heeded += bool(c.heeded)
 
     def _evaluate(self, day: int) -> None:
-        t, p = self.threats, self.params
         due = self._evaluations.pop(day, None)
         if not due:
             return
-        self._fade(day)
+        t, p = self.threats, self.params
+        self.ledger.advance(day)
         for c in due:
             k = c.threat
-            confirmed = (
-                c.is_real
-                and t.fate[k] in (_ATTACK, _INTERDICTED)
-                and t.fate_day[k] <= day
-            )
+            confirmed = c.is_real and t.fate[k] in (_ATTACK, _INTERDICTED) and t.fate_day[k] <= day
             c.confirmed = bool(confirmed)
-            self.agencies[c.recipient_index].learn(c.sender_index, c.confirmed)
+            r, s = c.recipient_index, c.sender_index
+            # Warnings about the same threat are recognisable (same target, date, details): the
+            # recipient knows whether it acted on that threat through any of them.
+            acted = k in self.consequences.protected if k >= 0 else bool(c.heeded)
+            q = self.inference.visibility(heeded=acted, details=c.details_passed, public=c.public)
+            assert c.dyad is not None
+            self.ledger.observe_outcome(r, s, c.dyad.outcome(c.confirmed, q), public=c.public,
+                                        rival=self.shared.rival)
             if confirmed and p.diplomacy_effect > 0:
-                r, s = c.recipient_index, c.sender_index
                 for a, b in ((r, s), (s, r)):
                     self.rivalry[a, b] = max(0.0, self.rivalry[a, b] - p.diplomacy_effect)
+                self._rivalry_changed()
 
     def _apply_shift(self, shift: RivalryShift) -> None:
         for a in shift.a:
@@ -271,39 +322,111 @@ class WarningModel(mesa.Model):
                     self.rivalry[a, b] = shift.rivalry
                     if not shift.directed:
                         self.rivalry[b, a] = shift.rivalry
+        self._rivalry_changed()
 
-    # --- observation --------------------------------------------------------------------
+    def _rivalry_changed(self) -> None:
+        self.shared.rival[...] = self.rivalry >= self.params.rival_threshold
+        self._refresh_beliefs()
+
+    # --- observation ----------------------------------------------------------------------------
+    def prior_tensor(self) -> np.ndarray:
+        """``[r, s, h]``: ``r``'s log prior over ``s``'s type, from ``s``'s class toward ``r``."""
+        rival_to_me = self.shared.rival.T[:, :, None]  # [r, s] = s regards r as a rival
+        return np.where(rival_to_me, self._priors[0], self._priors[1])
+
     def trust_matrix(self) -> np.ndarray:
         """Perceived benevolence ``[recipient, sender]`` at the end of the last day (diagonal NaN).
 
-        During a step (the per-day series) that is the current day, whose fading has begun.
+        During a step (the per-day series) that is the current day.
         """
-        self._fade(self.day if self._in_step else self.day - 1)
-        out = self.judgement.intent(self.rivalry, self.confirmations, self.disconfirmations)
+        day = self.day if self._in_step else self.day - 1
+        out = self.ledger.benevolence_matrix(day, self.prior_tensor(), self.shared.rival)
         np.fill_diagonal(out, np.nan)
         return out
 
-    def _trust_by_band(self) -> dict[str, float]:
-        trust = self.trust_matrix()
+    def rivalry_matrix(self) -> np.ndarray:
+        """Rivalry ``[i, j]`` of ``i`` toward ``j`` now (a copy; shifts and diplomacy change it)."""
+        return self.rivalry.copy()
+
+    def _trust_by_band(self, trust: np.ndarray | None = None) -> dict[str, float]:
+        if trust is None:
+            trust = self.trust_matrix()
         off = ~np.eye(len(self.names), dtype=bool)
         bands = np.minimum((self.rivalry * 3).astype(int), 2)
         out = {"mean_trust": float(trust[off].mean())}
         for b, name in enumerate(BANDS):
             mask = off & (bands == b)
-            out[f"mean_trust_{name}_rivalry"] = float(trust[mask].mean()) if mask.any() else float("nan")
+            out[f"mean_trust_{name}_rivalry"] = float(trust[mask].mean()) if mask.any() else math.nan
         return out
 
-    def _series_row(self, day: int) -> dict[str, Any]:
+    def _series_row(self, day: int, trust: np.ndarray) -> dict[str, Any]:
         t = self.threats
+        c = self.consequences
         off = ~np.eye(len(self.names), dtype=bool)
+        casualties = int(t.casualties.sum())
         return {
-            "day": day, **self._trust_by_band(), "mean_rivalry": float(self.rivalry[off].mean()),
+            "day": day, **self._trust_by_band(trust), "mean_rivalry": float(self.rivalry[off].mean()),
             "warnings_sent": self._sent, "warnings_heeded": self._heeded,
-            "attacks": int((t.fate == _ATTACK).sum()),
-            "casualties": int(t.casualties.sum()),
+            "warnings_investigated": self._investigated,
+            "attacks": int((t.fate == _ATTACK).sum()), "casualties": casualties,
             "interdicted": int((t.fate == _INTERDICTED).sum()),
             "deterred": int((t.fate == _DETERRED).sum()),
+            "sources_burned": c.sources_burned,
+            "net_harm": casualties + c.protective_cost + c.investigative_cost,
         }
+
+    def _agent_rows(self, day: int, trust: np.ndarray) -> dict[str, list[Any]]:
+        """The agent reporters' values for today, one list entry per agency (by index)."""
+        t = self.threats
+        n = len(self.names)
+        attacked = t.fate == _ATTACK
+        agencies = self.agencies
+        return {
+            "day": [day] * n, "agency": self.names,
+            "warnings_sent": [a.sent for a in agencies],
+            "warnings_received": [a.received for a in agencies],
+            "warnings_heeded": [a.heeded for a in agencies],
+            "capability": self.consequences.capability.tolist(),
+            "sources_burned": [a.sources_burned for a in agencies],
+            "actions_in_force": list(self.consequences.load),
+            "attacks_suffered": np.bincount(t.target[attacked], minlength=n).tolist(),
+            "casualties_suffered": np.bincount(t.target, weights=t.casualties,
+                                               minlength=n).astype(int).tolist(),
+            "trust_given": np.nanmean(trust, axis=1).tolist(),
+            "trust_received": np.nanmean(trust, axis=0).tolist(),
+        }
+
+    def agent_series(self) -> dict[str, list[Any]]:
+        """The per-agency series as columns (:data:`sim.schema.AGENT_FIELDS`; empty when the
+        series is not recorded), rows ordered by day, then agency."""
+        if self.datacollector is None or self.day == 0:
+            return {name: [] for name in AGENT_COLUMNS}
+        frame = self.datacollector.get_agent_vars_dataframe()
+        return {name: frame[name].tolist() for name in AGENT_COLUMNS}
+
+    def dyad_series(self) -> dict[str, list[Any]]:
+        """The dyad-level series as columns (:data:`sim.schema.DYAD_FIELDS`; empty unless
+        ``record_dyads``): per day, every ordered pair (recipient, sender) in row-major order."""
+        rows = self._dyad_rows
+        if not rows:
+            return {name: [] for name in DYAD_COLUMNS}
+        n = len(self.names)
+        recipient, sender = np.nonzero(~np.eye(n, dtype=bool))
+        names = np.array(self.names, dtype=object)
+        return {
+            "day": np.repeat([d for d, _, _ in rows], len(recipient)).tolist(),
+            "recipient": np.tile(names[recipient], len(rows)).tolist(),
+            "sender": np.tile(names[sender], len(rows)).tolist(),
+            "trust": np.concatenate([x for _, x, _ in rows]).tolist(),
+            "rivalry": np.concatenate([x for _, _, x in rows]).tolist(),
+        }
+
+    def warning_log(self) -> dict[str, list[Any]]:
+        """The warning log as columns (:mod:`sim.schema`), cry-wolf probes included."""
+        for cable in self.log:
+            if cable.probe is not None:
+                self.agencies[cable.recipient_index].cry_wolf_probe(cable)
+        return self.log.columns()
 
     def series(self) -> dict[str, list[Any]]:
         """The per-day series as columns (empty when not recorded)."""
@@ -314,75 +437,81 @@ class WarningModel(mesa.Model):
     def outcomes(self) -> dict[str, float | int]:
         """The run's outcome statistics (names declared in :mod:`sim.outcomes`)."""
         t = self.threats
-        real = t.is_real & (t.emerge < self.days)
+        c = self.consequences
+        real = t.is_real
         fate = t.fate[real]
         ended = fate != _PENDING
         potential = int(t.lethality[real][ended].sum())
         casualties = int(t.casualties[real].sum())
         cables = self.log.cables
-        sent = [c for c in cables if c.sent]
-        delivered = [c for c in sent if c.delivered_day >= 0]
-        heeded = sum(bool(c.heeded) for c in delivered)
-        waived = {r: 0 for r in WaiverReason}
-        for c in cables:
-            if c.waiver_reason is not None:
-                waived[c.waiver_reason] += 1
-        false_alarms = sum(not c.is_real for c in sent)
+        sent = [x for x in cables if x.sent]
+        delivered = [x for x in sent if x.delivered_day >= 0]
+        heeded = sum(x.heeded is True for x in delivered)
+        open_ = sum(x.heeded is None for x in delivered)
+        waived = dict.fromkeys(WaiverReason, 0)
+        for x in cables:
+            if x.waiver_reason is not None:
+                waived[x.waiver_reason] += 1
+        false_alarms = sum(not x.is_real for x in sent)
+        foiled = int(((fate == _INTERDICTED) | (fate == _DETERRED)).sum())
         out: dict[str, float | int] = {
             "plots": int(real.sum()),
-            "false_leads": int((~t.is_real & (t.emerge < self.days)).sum()),
+            "false_leads": int((~real).sum()),
             "attacks": int((fate == _ATTACK).sum()),
             "casualties": casualties,
             "interdicted": int((fate == _INTERDICTED).sum()),
             "deterred": int((fate == _DETERRED).sum()),
             "pending": int((fate == _PENDING).sum()),
+            "plots_ended": int(ended.sum()),
+            "foiled": foiled,
+            "foiled_share": _rate(foiled, int(ended.sum())),
             "potential_casualties": potential,
             "lives_saved": potential - casualties,
-            "detections": int((self.detections.day < self.days).sum()),
-            "warnings_triggered": sum(not c.fabricated for c in cables),
+            "detections": int((self.world.detections.day < self.days).sum()),
+            "warnings_triggered": sum(not x.fabricated for x in cables),
             "warnings_waived": sum(waived.values()),
-            **{f"waived_{r.value}": n for r, n in waived.items()},
+            **{f"waived_{r.value}": k for r, k in waived.items()},
             "warnings_sent": len(sent),
-            "fabricated_warnings": sum(c.fabricated for c in sent),
-            "public_alerts": sum(c.public for c in sent),
+            "fabricated_warnings": sum(x.fabricated for x in sent),
+            "public_alerts": sum(x.public for x in sent),
             "attacks_shifted": int(t.shifted[real].sum()),
-            "details_withheld": sum(c.details_known - c.details_passed for c in sent),
+            "details_withheld": sum(x.details_known - x.details_passed for x in sent),
+            "sources_burned": c.sources_burned,
             "warnings_delivered": len(delivered),
             "warnings_heeded": heeded,
-            "warnings_dismissed": len(delivered) - heeded,
+            "warnings_investigated": sum(x.response is Response.INVESTIGATED for x in delivered),
+            "warnings_dismissed": len(delivered) - heeded - open_,
+            "investigations_open": open_,
             "heed_rate": _rate(heeded, len(delivered)),
         }
         for band in BANDS:
-            in_band = [c for c in delivered if band_of(c.rivalry) == band]
-            h = sum(bool(c.heeded) for c in in_band)
+            in_band = [x for x in delivered if band_of(x.rivalry) == band]
+            h = sum(x.heeded is True for x in in_band)
             out[f"delivered_{band}_rivalry"] = len(in_band)
             out[f"heeded_{band}_rivalry"] = h
             out[f"heed_rate_{band}_rivalry"] = _rate(h, len(in_band))
-        judged = [c for c in delivered if c.confirmed is not None]
+        judged = [x for x in delivered if x.confirmed is not None]
+        false_heeded = sum(x.heeded is True and not x.is_real for x in delivered)
+        trust = self.trust_matrix()
+        n = len(self.names)
+        manipulated = np.array([[r != s and self.manipulates(s, r) for s in range(n)]
+                                for r in range(n)])  # [r, s]
+        honest = ~manipulated & ~np.eye(n, dtype=bool)
         out |= {
             "false_alarms": false_alarms,
             "false_alarm_share": _rate(false_alarms, len(sent)),
-            "confirmations": sum(bool(c.confirmed) for c in judged),
-            "disconfirmations": sum(not c.confirmed for c in judged),
+            "false_alarms_heeded": false_heeded,
+            "fabrications_heeded": sum(x.heeded is True and x.fabricated for x in delivered),
+            "protective_cost": c.protective_cost,
+            "investigative_cost": c.investigative_cost,
+            "net_harm": casualties + c.protective_cost + c.investigative_cost,
+            "confirmations": sum(bool(x.confirmed) for x in judged),
+            "disconfirmations": sum(not x.confirmed for x in judged),
             **self._trust_by_band(),
+            "trust_in_manipulators": float(trust[manipulated].mean()) if manipulated.any() else math.nan,
+            "trust_in_benevolent": float(trust[honest].mean()) if honest.any() else math.nan,
         }
         return out
-
-
-def relay_matrix(liaison: np.ndarray, rivalry: np.ndarray) -> np.ndarray:
-    """``[s, r]``: the agency that relays from ``s`` to ``r`` when they lack liaison, else -1.
-
-    Among agencies with liaison to both, the one the recipient is least rival to at the start
-    (ties: the first), as a protecting power passes messages between states without relations.
-    """
-    n = len(liaison)
-    out = np.full((n, n), -1, dtype=np.int64)
-    for s, r in np.argwhere(~liaison & ~np.eye(n, dtype=bool)):
-        candidates = np.flatnonzero(liaison[s] & liaison[:, r])
-        candidates = candidates[(candidates != s) & (candidates != r)]
-        if candidates.size:
-            out[s, r] = candidates[np.argmin(rivalry[r, candidates])]
-    return out
 
 
 def _reporter(name: str) -> Any:
@@ -390,5 +519,10 @@ def _reporter(name: str) -> Any:
     return lambda model: model._snapshot[name]
 
 
+def _agent_reporter(name: str) -> Any:
+    """A DataCollector agent reporter reading one column of the day's per-agency snapshot."""
+    return lambda agent: agent.model._agent_snapshot[name][agent.index]
+
+
 def _rate(numerator: int, denominator: int) -> float:
-    return numerator / denominator if denominator else float("nan")
+    return numerator / denominator if denominator else math.nan

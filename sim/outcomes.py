@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from sim.enums import WaiverReason
 from sim.schema import BANDS, band_of
 
 __all__ = ["BANDS", "BY_NAME", "OUTCOMES", "OUTCOME_NAMES", "Kind", "Outcome", "band_of"]
@@ -18,74 +19,136 @@ __all__ = ["BANDS", "BY_NAME", "OUTCOMES", "OUTCOME_NAMES", "Kind", "Outcome", "
 
 class Kind(Enum):
     COUNT = "count"  # a non-negative integer tally
-    AMOUNT = "amount"  # a non-negative real total (deaths)
+    AMOUNT = "amount"  # a non-negative real total (deaths, costs)
     RATE = "rate"  # numerator / denominator, in [0, 1], NaN when the denominator is 0
     MEAN = "mean"  # a mean of a quantity in [0, 1], NaN when there is nothing to average
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
+    """One outcome: its name, kind, short human label (table headers), meaning and unit.
+
+    A rate names its numerator and denominator counts. **Undefined values**: a rate whose
+    denominator is 0 in a run (no warnings of that kind) and a mean over an empty set (no dyads
+    in a band) are NaN for that run; the statistics pool rates over runs (so such a run adds
+    nothing) and skip NaN means, reporting how many runs they used.
+    """
+
     name: str
     kind: Kind
+    label: str
     doc: str
     unit: str = ""
     numerator: str | None = None
     denominator: str | None = None
 
 
+_DEATHS = "death-equivalents"
 
 
 def _declare() -> tuple[Outcome, ...]:
     C, A, R, M = Kind.COUNT, Kind.AMOUNT, Kind.RATE, Kind.MEAN
     out = [
-        Outcome("plots", C, "Real plots that emerged", "plots"),
-        Outcome("false_leads", C, "False leads that emerged (reporting that looks like a plot)", "leads"),
-        Outcome("attacks", C, "Plots that ended in an attack", "plots"),
-        Outcome("casualties", A, "Deaths in attacks", "deaths"),
-        Outcome("interdicted", C, "Plots ended by arrests (visible prevention)", "plots"),
-        Outcome("deterred", C, "Plots silently abandoned after a heeded warning", "plots"),
-        Outcome("pending", C, "Plots not yet ended when the run stopped", "plots"),
-        Outcome("potential_casualties", A, "Deaths the ended plots would have caused unmitigated", "deaths"),
-        Outcome("lives_saved", A, "potential_casualties minus casualties", "deaths"),
-        Outcome("detections", C, "Foreign detections of plots and false leads made during the run", "detections"),
-        Outcome("warnings_triggered", C, "Detections that met the trigger (credible, specific, impending) and were screened; plots already ended by arrests are skipped", "warnings"),
-        Outcome("warnings_waived", C, "Triggered warnings waived, any reason", "warnings"),
-        Outcome("waived_doctrine_excludes", C, "Waived: the sender's doctrine excludes the recipient", "warnings"),
-        Outcome("waived_recipient_aware", C, "Waived: the recipient already knew", "warnings"),
-        Outcome("waived_sources_at_risk", C, "Waived: warning would endanger sources and methods", "warnings"),
-        Outcome("waived_no_channel", C, "Waived: no channel to the recipient", "warnings"),
-        Outcome("warnings_sent", C, "Warnings sent, fabricated ones included", "warnings"),
-        Outcome("fabricated_warnings", C, "Warnings fabricated by manipulative senders", "warnings"),
-        Outcome("public_alerts", C, "Warnings sent (also) as a public alert", "warnings"),
-        Outcome("attacks_shifted", C, "Plots whose date attackers moved after a public alert", "plots"),
-        Outcome("details_withheld", C, "Known details withheld by sanitisation", "details"),
-        Outcome("warnings_delivered", C, "Warnings that reached the recipient's decision-makers", "warnings"),
-        Outcome("warnings_heeded", C, "Delivered warnings acted upon", "warnings"),
-        Outcome("warnings_dismissed", C, "Delivered warnings dismissed", "warnings"),
-        Outcome("heed_rate", R, "Heeded share of delivered warnings", "share",
+        Outcome("plots", C, "Plots", "Real plots that emerged", "plots"),
+        Outcome("false_leads", C, "False leads",
+                "False leads that emerged (reporting that looks like a plot)", "leads"),
+        Outcome("attacks", C, "Attacks", "Plots that ended in an attack", "plots"),
+        Outcome("casualties", A, "Deaths", "Deaths in attacks", "deaths"),
+        Outcome("interdicted", C, "Interdicted", "Plots ended by arrests (visible prevention)", "plots"),
+        Outcome("deterred", C, "Deterred", "Plots silently abandoned after protective action", "plots"),
+        Outcome("pending", C, "Pending", "Plots not yet ended when the run stopped", "plots"),
+        Outcome("plots_ended", C, "Plots ended", "Plots ended by attack, arrests or abandonment", "plots"),
+        Outcome("foiled", C, "Foiled", "Plots interdicted or deterred", "plots"),
+        Outcome("foiled_share", R, "Share foiled", "Share of ended plots that were foiled", "share",
+                "foiled", "plots_ended"),
+        Outcome("potential_casualties", A, "Potential deaths",
+                "Deaths the ended plots would have caused unmitigated", "deaths"),
+        Outcome("lives_saved", A, "Lives saved", "potential_casualties minus casualties", "deaths"),
+        Outcome("detections", C, "Detections",
+                "Foreign detections of plots and false leads made during the run", "detections"),
+        Outcome("warnings_triggered", C, "Triggered",
+                "Detections that met the trigger (credible, specific, impending) and were screened; "
+                "plots already ended in the open and detections lost with burned sources are skipped",
+                "warnings"),
+        Outcome("warnings_waived", C, "Waived", "Triggered warnings waived, any reason", "warnings"),
+        *(Outcome(f"waived_{r.value}", C, f"Waived: {r.value.replace('_', ' ')}",
+                  f"Waived: {_WAIVER_DOCS[r]}", "warnings") for r in WaiverReason),
+        Outcome("warnings_sent", C, "Sent", "Warnings sent, fabricated ones included", "warnings"),
+        Outcome("fabricated_warnings", C, "Fabricated",
+                "Warnings fabricated by manipulative senders", "warnings"),
+        Outcome("public_alerts", C, "Public alerts", "Warnings sent (also) as a public alert", "warnings"),
+        Outcome("attacks_shifted", C, "Attacks moved",
+                "Plots whose date attackers moved after a public alert", "plots"),
+        Outcome("details_withheld", C, "Details withheld", "Known details withheld by sanitisation",
+                "details"),
+        Outcome("sources_burned", C, "Sources burned",
+                "Sender sources exposed by the details they passed", "sources"),
+        Outcome("warnings_delivered", C, "Delivered",
+                "Warnings that reached the recipient's decision-makers", "warnings"),
+        Outcome("warnings_heeded", C, "Heeded",
+                "Delivered warnings acted upon (at once or after investigating)", "warnings"),
+        Outcome("warnings_investigated", C, "Investigated",
+                "Delivered warnings investigated before deciding", "warnings"),
+        Outcome("warnings_dismissed", C, "Dismissed",
+                "Delivered warnings not acted upon (at once or after investigating)", "warnings"),
+        Outcome("investigations_open", C, "Investigations open",
+                "Investigations not yet reported when the run stopped", "warnings"),
+        Outcome("heed_rate", R, "Heed rate", "Heeded share of delivered warnings", "share",
                 "warnings_heeded", "warnings_delivered"),
     ]
     for b in BANDS:
         out += [
-            Outcome(f"delivered_{b}_rivalry", C, f"Delivered warnings in {b}-rivalry dyads", "warnings"),
-            Outcome(f"heeded_{b}_rivalry", C, f"Heeded warnings in {b}-rivalry dyads", "warnings"),
-            Outcome(f"heed_rate_{b}_rivalry", R, f"Heed rate in {b}-rivalry dyads", "share",
+            Outcome(f"delivered_{b}_rivalry", C, f"Delivered ({b} rivalry)",
+                    f"Delivered warnings in {b}-rivalry dyads", "warnings"),
+            Outcome(f"heeded_{b}_rivalry", C, f"Heeded ({b} rivalry)",
+                    f"Heeded warnings in {b}-rivalry dyads", "warnings"),
+            Outcome(f"heed_rate_{b}_rivalry", R, f"Heed rate ({b} rivalry)",
+                    f"Heed rate in {b}-rivalry dyads", "share",
                     f"heeded_{b}_rivalry", f"delivered_{b}_rivalry"),
         ]
     out += [
-        Outcome("false_alarms", C, "Warnings sent about false leads or fabricated", "warnings"),
-        Outcome("false_alarm_share", R, "False-alarm share of warnings sent", "share",
-                "false_alarms", "warnings_sent"),
-        Outcome("confirmations", C, "Warning evaluations that confirmed the sender", "warnings"),
-        Outcome("disconfirmations", C, "Warning evaluations where nothing visible happened", "warnings"),
-        Outcome("mean_trust", M, "Mean perceived benevolence over all dyads at the end", "probability"),
+        Outcome("false_alarms", C, "False alarms",
+                "Warnings sent about false leads or fabricated", "warnings"),
+        Outcome("false_alarm_share", R, "False-alarm share", "False-alarm share of warnings sent",
+                "share", "false_alarms", "warnings_sent"),
+        Outcome("false_alarms_heeded", C, "False alarms heeded",
+                "Protective actions taken on warnings not about a real plot", "warnings"),
+        Outcome("fabrications_heeded", C, "Fabrications heeded",
+                "Protective actions taken on fabricated warnings", "warnings"),
+        Outcome("protective_cost", A, "Protective cost",
+                "Cost of the protective actions taken", _DEATHS),
+        Outcome("investigative_cost", A, "Investigative cost",
+                "Cost of the investigations made", _DEATHS),
+        Outcome("net_harm", A, "Net harm", "Deaths plus protective and investigation costs", _DEATHS),
+        Outcome("confirmations", C, "Confirmations",
+                "Warning evaluations where an attack or arrests followed", "warnings"),
+        Outcome("disconfirmations", C, "Disconfirmations",
+                "Warning evaluations where nothing visible followed", "warnings"),
+        Outcome("mean_trust", M, "Mean trust",
+                "Mean perceived benevolence over all ordered dyads at the end", "probability"),
     ]
     out += [
-        Outcome(f"mean_trust_{b}_rivalry", M, f"Mean perceived benevolence in {b}-rivalry dyads at the end",
-                "probability")
+        Outcome(f"mean_trust_{b}_rivalry", M, f"Mean trust ({b} rivalry)",
+                f"Mean perceived benevolence in {b}-rivalry dyads at the end", "probability")
         for b in BANDS
     ]
+    out += [
+        Outcome("trust_in_manipulators", M, "Trust in manipulators",
+                "Mean perceived benevolence, at the end, of senders that do manipulate the recipient "
+                "(how well learning has identified them)", "probability"),
+        Outcome("trust_in_benevolent", M, "Trust in benevolent",
+                "Mean perceived benevolence, at the end, of senders that do not manipulate the "
+                "recipient", "probability"),
+    ]
     return tuple(out)
+
+
+_WAIVER_DOCS: dict[WaiverReason, str] = {
+    WaiverReason.DOCTRINE_EXCLUDES: "the sender's doctrine excludes the recipient",
+    WaiverReason.RECIPIENT_AWARE: "the recipient already knew",
+    WaiverReason.SOURCES_AT_RISK: "warning would endanger sources and methods",
+    WaiverReason.NO_CHANNEL: "no channel to the recipient",
+}
 
 
 OUTCOMES: tuple[Outcome, ...] = _declare()

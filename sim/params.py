@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from sim.enums import DoctrineSetting
+from sim.enums import DoctrineSetting, NoLiaisonRoute, ResponsePolicy
 from sim.errors import UserError
 
 
@@ -45,6 +45,7 @@ class Param:
     low: float | None
     high: float | None
     unit: str
+    label: str
     doc: str
     group: str
     source: str
@@ -52,6 +53,17 @@ class Param:
     @property
     def is_numeric(self) -> bool:
         return self.kind in (int, float)
+
+    @property
+    def type_name(self) -> str:
+        """``real``, ``integer``, ``categorical`` or ``boolean`` (EMA Workbench's vocabulary)."""
+        if issubclass(self.kind, Enum):
+            return "categorical"
+        return {float: "real", int: "integer", bool: "boolean"}[self.kind]
+
+    @property
+    def choices(self) -> tuple[str, ...] | None:
+        return tuple(m.value for m in self.kind) if issubclass(self.kind, Enum) else None
 
     def allowed(self) -> str:
         """Human-readable description of the allowed values."""
@@ -61,6 +73,17 @@ class Param:
             return "true or false"
         kind = "an integer" if self.kind is int else "a number"
         return f"{kind} in [{_fmt(self.low)}, {_fmt(self.high)}]"
+
+    def describe(self) -> dict[str, Any]:
+        """Plain data for ``warnsim params --json`` and other tools."""
+        default = self.default.value if isinstance(self.default, Enum) else self.default
+        return {
+            "name": self.name, "type": self.type_name, "default": default,
+            "low": self.low, "high": self.high,
+            "choices": list(self.choices) if self.choices else None,
+            "unit": self.unit, "group": self.group, "label": self.label, "meaning": self.doc,
+            "source": self.source,
+        }
 
     def coerce(self, value: Any, *, origin: str | None = None) -> Any:
         """Check a typed value (from TOML or Python) and return it as the declared type."""
@@ -137,6 +160,7 @@ def _fmt(x: float | None) -> str:
 
 def _p(
     default: Any,
+    label: str,
     doc: str,
     *,
     low: float | None = None,
@@ -147,8 +171,19 @@ def _p(
 ) -> Any:
     return field(
         default=default,
-        metadata={"low": low, "high": high, "unit": unit, "doc": doc, "group": group, "source": source},
+        metadata={"low": low, "high": high, "unit": unit, "label": label, "doc": doc,
+                  "group": group, "source": source},
     )
+
+
+GROUPS: tuple[str, ...] = (
+    "relations", "threats", "detection", "protocol", "types", "evidence", "decision",
+    "consequences", "learning", "structure",
+)
+"""Parameter groups, in the order the ODD table and ``warnsim params`` list them."""
+
+_DEATHS = "death-equivalents"
+"""The common unit of harm and cost: one unit is the harm of one death (a documented normalisation)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -157,199 +192,333 @@ class ModelParams:
 
     # --- relations -----------------------------------------------------------------------
     rivalry: float = _p(
-        0.7, "Rivalry between agencies of rival blocs (multiplied by the scenario's bloc factors)",
+        0.7, "Rivalry",
+        "Rivalry between agencies of different blocs, times the scenario's bloc-pair factor",
         low=0, high=1, unit="0-1", group="relations",
     )
     within_bloc_rivalry: float = _p(
-        0.1, "Rivalry between agencies of the same bloc", low=0, high=1, unit="0-1",
-        group="relations",
+        0.1, "Within-bloc rivalry", "Rivalry between agencies of the same bloc",
+        low=0, high=1, unit="0-1", group="relations",
     )
     rival_threshold: float = _p(
-        0.5, "Rivalry at or above which a dyad counts as rivals (doctrine, fabrication)",
+        0.5, "Rival threshold",
+        "Rivalry at or above which a dyad counts as rivals (doctrine, types, beliefs)",
         low=0, high=1, unit="0-1", group="relations",
     )
     diplomacy_effect: float = _p(
-        0.0, "Drop in a dyad's rivalry (both directions) per confirmed warning: intelligence diplomacy",
+        0.0, "Diplomacy effect",
+        "Drop in a dyad's rivalry (both directions) per confirmed warning: intelligence diplomacy",
         low=0, high=0.5, unit="per confirmation", group="relations",
     )
     # --- threats -------------------------------------------------------------------------
     plot_rate: float = _p(
-        0.02, "Real plots arriving against each country", low=0, high=0.5,
-        unit="per country-day", group="threats",
+        0.012, "Plot rate", "Real plots arriving against each country",
+        low=0, high=0.2, unit="per country-day", group="threats",
+        source="Heritage Foundation 2013: 60 plots against the US in 12 years; Europol TE-SAT 2020",
     )
     false_lead_rate: float = _p(
-        1.0, "False leads (reporting that looks like a plot) per real plot", low=0, high=20,
-        unit="per plot", group="threats",
+        0.7, "False leads", "False leads (reporting that looks like a plot) per real plot",
+        low=0, high=20, unit="per plot", group="threats",
     )
     lead_time_mean: float = _p(
-        21.0, "Mean days from a plot's emergence to its attack date (gamma, shape 2)",
+        21.0, "Mean lead time", "Mean days from a plot's emergence to its attack date (gamma)",
         low=3, high=180, unit="days", group="threats",
         source="Crocus 2024: warned 15 days before the attack",
     )
-    lethality_min: float = _p(
-        5.0, "Lower bound of the power-law lethality of an unmitigated attack", low=1, high=1000,
-        unit="deaths", group="threats",
+    lethality_scale: float = _p(
+        1.0, "Lethality scale",
+        "Scale of the Lomax (Pareto II) deaths of an unmitigated attack (deaths are rounded down)",
+        low=0.1, high=100, unit="deaths", group="threats",
+        source="GTD 2019: about 1.7 deaths per attack; Europol TE-SAT 2020",
     )
     lethality_alpha: float = _p(
-        2.4, "Tail exponent of attack lethality (power law)", low=1.05, high=6, unit="-",
-        group="threats", source="Clauset, Young & Gleditsch 2007: alpha about 2.4 for terrorism deaths",
+        2.4, "Lethality tail", "Tail exponent of attack deaths (power law)",
+        low=2.05, high=5, unit="-", group="threats",
+        source="Clauset, Young & Gleditsch 2007: about 2.4 for deaths in terrorist events",
     )
-    lethality_max: float = _p(
-        1500.0, "Cap on the deaths of one attack", low=10, high=100000, unit="deaths",
-        group="threats",
+    home_interdiction: float = _p(
+        0.85, "Home interdiction",
+        "Chance the target's own services, once aware of a plot, end it by arrests",
+        low=0, high=1, unit="probability", group="threats",
+        source="Heritage Foundation 2013: 56 of 60 known plots against the US foiled",
     )
     # --- detection -----------------------------------------------------------------------
     detection_rate: float = _p(
-        0.25, "Chance a foreign agency of full capability detects a given plot or false lead",
+        0.25, "Detection rate",
+        "Chance a foreign agency of full capability detects a given plot or false lead",
         low=0, high=1, unit="probability", group="detection",
     )
     discriminability: float = _p(
-        1.5, "Signal-detection d' between real plots and false leads at full capability",
-        low=0, high=5, unit="SD", group="detection", source="signal detection theory (brief, mechanism 2)",
+        2.0, "Discriminability",
+        "Signal-detection d' between real plots and false leads at full capability",
+        low=0, high=5, unit="SD", group="detection",
+        source="signal detection theory (brief, mechanism 2)",
     )
     detail_rate: float = _p(
-        0.6, "Chance of learning each detail (timing, location, perpetrators) at full capability",
+        0.6, "Detail rate",
+        "Chance of learning each detail (timing, location, perpetrators) at full capability",
         low=0, high=1, unit="probability", group="detection",
     )
     # --- protocol ------------------------------------------------------------------------
     doctrine: DoctrineSetting = _p(
-        DoctrineSetting.SCENARIO, "Whom agencies warn: each agency's own doctrine, or one imposed on all",
+        DoctrineSetting.SCENARIO, "Doctrine",
+        "Whom agencies warn: each agency's own doctrine, or one imposed on all",
         group="protocol", source="ICD 191 (2015): warn friend and foe",
     )
     credibility_threshold: float = _p(
-        0.5, "Assessed credibility needed to trigger the duty to warn", low=0, high=1,
-        unit="probability", group="protocol", source="ICD 191: credible",
+        0.5, "Credibility threshold", "Assessed credibility needed to trigger the duty to warn",
+        low=0, high=1, unit="probability", group="protocol", source="ICD 191: credible",
     )
     specificity_threshold: float = _p(
-        0.33, "Share of the three details needed to trigger the duty to warn", low=0, high=1,
-        unit="share", group="protocol", source="ICD 191: specific (timing, location, perpetrators)",
+        0.33, "Specificity threshold", "Share of the three details needed to trigger the duty to warn",
+        low=0, high=1, unit="share", group="protocol",
+        source="ICD 191: specific (timing, location, perpetrators)",
     )
     impending_horizon: int = _p(
-        30, "Days before the attack date from which a threat counts as impending", low=1, high=365,
-        unit="days", group="protocol", source="ICD 191: impending",
+        30, "Impending horizon", "Days before the attack date from which a threat counts as impending",
+        low=1, high=365, unit="days", group="protocol", source="ICD 191: impending",
     )
     source_waiver_weight: float = _p(
-        0.5, "Sources-and-methods waiver chance = weight x sender sensitivity x rivalry", low=0,
-        high=1, unit="-", group="protocol", source="ICD 191 E.2: unduly endanger sources and methods",
+        0.5, "Source waiver weight",
+        "Sources-and-methods waiver chance = weight x sender sensitivity x rivalry",
+        low=0, high=1, unit="-", group="protocol",
+        source="ICD 191 E.2: unduly endanger sources and methods",
     )
     sanitisation: float = _p(
-        0.5, "Chance of withholding a known detail = this x sender sensitivity x (1 + rivalry) / 2",
+        0.5, "Sanitisation",
+        "Chance of withholding a known detail at full sensitivity (scaled by rivalry, see structure)",
         low=0, high=1, unit="-", group="protocol", source="Carnegie & Carson 2020: disclosure dilemma",
     )
     public_alert_share: float = _p(
-        0.1, "Chance a warning also goes out as a public alert (liaison dyads)", low=0, high=1,
-        unit="probability", group="protocol", source="Crocus 2024: cable plus public embassy alert",
+        0.25, "Public-alert share", "Chance a warning over liaison also goes out as a public alert",
+        low=0, high=1, unit="probability", group="protocol",
+        source="Crocus 2024: cable plus public embassy alert",
     )
-    relay_when_no_liaison: bool = _p(
-        True, "Without a liaison channel, pass a written warning through a third agency linked to both",
+    no_liaison_route: NoLiaisonRoute = _p(
+        NoLiaisonRoute.RELAY, "No-liaison route",
+        "Channel to a recipient without liaison: relay via a third agency, public alert, or none",
         group="protocol", source="third-party route (brief: US-Iran, no diplomatic relations)",
     )
     relay_delay: int = _p(
-        2, "Extra days a relayed warning takes", low=0, high=30, unit="days", group="protocol",
-    )
-    public_when_no_liaison: bool = _p(
-        True, "Without liaison or relay, warn by public alert (else waive: no channel)",
-        group="protocol", source="Crocus 2024: public embassy alert",
-    )
-    attacker_adaptation: float = _p(
-        0.5, "Chance a public alert makes the attackers move their date later", low=0, high=1,
-        unit="probability", group="protocol",
-    )
-    max_attack_shift: int = _p(
-        14, "Largest delay (days) attackers add after a public alert", low=1, high=90, unit="days",
+        2, "Relay delay", "Extra days a relayed warning takes", low=0, high=30, unit="days",
         group="protocol",
     )
     delivery_delay: float = _p(
-        1.0, "Mean extra days a liaison cable takes to reach a decision-maker (Poisson)", low=0,
-        high=30, unit="days", group="protocol",
+        1.0, "Delivery delay",
+        "Mean extra days a cable takes to reach a decision-maker (Poisson)", low=0, high=30,
+        unit="days", group="protocol",
     )
-    # --- manipulation --------------------------------------------------------------------
-    manipulative_share: float = _p(
-        0.15, "Share of agencies that also send fabricated warnings to rivals (when the scenario does not say)",
-        low=0, high=1, unit="share", group="manipulation", source="Sobel 1985; Kydd 2005",
+    attacker_adaptation: float = _p(
+        0.5, "Attacker adaptation", "Chance a public alert makes the attackers move their date later",
+        low=0, high=1, unit="probability", group="protocol",
+        source="brief, mechanism 3: a public alert can make attackers shift their timing",
+    )
+    max_attack_shift: int = _p(
+        14, "Attack shift, max", "Largest delay attackers add after a public alert",
+        low=1, high=90, unit="days", group="protocol",
+    )
+    # --- types (rational suspicion) --------------------------------------------------------
+    manipulative_share_rival: float = _p(
+        0.3, "Manipulators, rivals",
+        "True share of senders that fabricate warnings to agencies they regard as rivals",
+        low=0, high=1, unit="share", group="types", source="Kydd 2005; Sobel 1985",
+    )
+    manipulative_share_ally: float = _p(
+        0.05, "Manipulators, allies",
+        "True share of senders that fabricate warnings to agencies they do not regard as rivals",
+        low=0, high=1, unit="share", group="types", source="Kydd 2005",
+    )
+    believed_manipulative_rival: float = _p(
+        0.3, "Suspicion of rivals",
+        "Recipients' prior that a rival sender is a manipulative type (the suspicion of rivals)",
+        low=0.001, high=0.999, unit="probability", group="types",
+        source="Kydd 2005: trust as a belief about the other's type",
+    )
+    believed_manipulative_ally: float = _p(
+        0.05, "Suspicion of allies",
+        "Recipients' prior that a non-rival sender is a manipulative type",
+        low=0.001, high=0.999, unit="probability", group="types", source="Kydd 2005",
+    )
+    ability_spread: float = _p(
+        3.0, "Ability spread",
+        "Spread of agencies' ability: three equally likely levels multiply discriminability by "
+        "exp(-0.97 s), 1 and exp(0.97 s)",
+        low=0, high=4, unit="log SD", group="types",
+        source="Mayer, Davis & Schoorman 1995: trust rests on ability as well as benevolence",
     )
     fabrication_rate: float = _p(
-        0.002, "Fabricated warnings a manipulative agency sends each rival", low=0, high=0.2,
-        unit="per dyad-day", group="manipulation",
+        0.0015, "Fabrication rate",
+        "Fabricated warnings a manipulative sender sends each agency it manipulates",
+        low=0, high=0.05, unit="per dyad-day", group="types",
+        source="Sobel 1985: a manipulator mixes true and false messages",
     )
-    # --- recipient decision --------------------------------------------------------------
-    prior_trust_ally: float = _p(
-        0.85, "Prior probability a sender with rivalry 0 is benevolent", low=0.01, high=0.99,
-        unit="probability", group="decision", source="Kydd 2005: trust as belief about type",
+    # --- evidence ------------------------------------------------------------------------
+    verification_rate: float = _p(
+        0.3, "Verification rate",
+        "Chance a passed detail of a real plot checks out (times the recipient's capability factor)",
+        low=0, high=1, unit="probability", group="evidence",
+        source="verifiable disclosure vs cheap talk (brief, mechanism 4)",
     )
-    prior_trust_rival: float = _p(
-        0.15, "Prior probability a sender with rivalry 1 is benevolent", low=0.01, high=0.99,
-        unit="probability", group="decision", source="Kydd 2005",
+    false_verification_rate: float = _p(
+        0.05, "False verification",
+        "Chance a passed detail of a false lead or fabrication seems to check out",
+        low=0, high=1, unit="probability", group="evidence",
     )
-    prior_weight: float = _p(
-        2.0, "Pseudo-observations behind the prior trust (beta prior strength; 2 = Josang's uniform prior)", low=0.1, high=100,
-        unit="observations", group="decision", source="Josang & Ismail 2002: beta reputation",
-    )
-    sender_accuracy: float = _p(
-        0.6, "Share of a benevolent sender's warnings the recipient expects to be about real plots",
-        low=0.01, high=0.99, unit="probability", group="decision",
-    )
-    detail_evidence: float = _p(
-        2.0, "Likelihood ratio of each verifiable detail passed (cheap talk vs verifiable disclosure)",
-        low=1, high=20, unit="ratio", group="decision", source="verifiable disclosure (brief, mechanism 4)",
-    )
-    corroboration_evidence: float = _p(
-        4.0, "Likelihood ratio when the recipient's own intelligence corroborates", low=1, high=100,
-        unit="ratio", group="decision",
+    corroboration_rate: float = _p(
+        0.15, "Corroboration rate",
+        "Chance the recipient's own intelligence corroborates a real plot (times its capability factor)",
+        low=0, high=1, unit="probability", group="evidence",
+        source="brief, mechanism 4: the recipient checks against its own intelligence",
     )
     false_corroboration: float = _p(
-        0.05, "Chance own intelligence seems to corroborate a warning it knows nothing of (x capability)", low=0,
-        high=1, unit="probability", group="decision",
+        0.05, "False corroboration",
+        "Chance own intelligence seems to corroborate a warning that is not about a real plot "
+        "(times the capability factor)", low=0, high=1, unit="probability", group="evidence",
     )
-    heed_benefit: float = _p(
-        1.0, "Value of acting on a certainly-true warning (harm averted, cost units)", low=0,
-        high=10, unit="cost units", group="decision", source="Lindell & Perry 2012: PADM",
+    # --- decision ------------------------------------------------------------------------
+    response_policy: ResponsePolicy = _p(
+        ResponsePolicy.MODEL, "Response policy",
+        "Recipients choose their response (model), or every warning is heeded or dismissed",
+        group="decision", source="Wickens & Dixon 2007: reference policies of the crossover",
     )
     action_cost: float = _p(
-        0.3, "Cost of protective action", low=0, high=10, unit="cost units", group="decision",
-        source="Lindell & Perry 2012: PADM",
+        0.28, "Action cost",
+        "Cost of one protective action when the recipient has no other in force", low=0, high=20,
+        unit=_DEATHS, group="decision", source="Lindell & Perry 2012: PADM",
+    )
+    attention_capacity: float = _p(
+        3.0, "Attention capacity",
+        "Protective actions in force at which the next one costs twice as much (warning overload)",
+        low=0.1, high=50, unit="actions", group="decision",
+        source="Sri Lanka 2019, Brussels 2016: institutional capacity (brief, counter-cases)",
     )
     face_cost: float = _p(
-        0.3, "Cost of being seen to heed a sender, times rivalry", low=0, high=10,
-        unit="cost units", group="decision",
+        0.5, "Face cost", "Cost of being seen to heed a public warning, times rivalry toward the sender",
+        low=0, high=20, unit=_DEATHS, group="decision",
+        source="brief, mechanism 5: heeding a rival publicly looks like weakness",
     )
-    public_face_multiplier: float = _p(
-        2.0, "Face cost multiplier when the warning was public", low=1, high=10, unit="x",
-        group="decision",
+    investigation_cost: float = _p(
+        0.05, "Investigation cost", "Cost of investigating a warning before deciding",
+        low=0, high=5, unit=_DEATHS, group="decision", source="Lindell & Perry 2012: information search",
+    )
+    investigation_days: int = _p(
+        5, "Investigation days", "Days an investigation takes before the recipient decides",
+        low=1, high=60, unit="days", group="decision",
+    )
+    investigation_power: float = _p(
+        0.6, "Investigation power",
+        "Chance an investigation confirms a real plot (times the recipient's capability factor)",
+        low=0, high=1, unit="probability", group="decision",
+    )
+    investigation_false_positive: float = _p(
+        0.1, "Investigation false hits",
+        "Chance an investigation seems to confirm a warning that is not about a real plot",
+        low=0, high=1, unit="probability", group="decision",
     )
     choice_temperature: float = _p(
-        0.15, "Logit noise of the heed choice (bounded rationality); lower is more decisive",
-        low=0.01, high=10, unit="cost units", group="decision", source="McKelvey & Palfrey 1995: logit QRE",
+        0.02, "Choice temperature",
+        "Logit noise of the response choice (bounded rationality); lower is more decisive",
+        low=0.01, high=10, unit=_DEATHS, group="decision",
+        source="McKelvey & Palfrey 1995: logit quantal response",
     )
-    # --- outcomes ------------------------------------------------------------------------
-    home_interdiction: float = _p(
-        0.5, "Chance that a plot the target's own services know of ends in arrests", low=0,
-        high=1, unit="probability", group="outcomes",
-    )
+    # --- consequences --------------------------------------------------------------------
     interdiction_effect: float = _p(
-        0.4, "Chance a heeded warning leads to arrests (x (1 + 3 x specificity) / 4)", low=0,
-        high=1, unit="probability", group="outcomes",
+        0.4, "Interdiction effect",
+        "Chance protective action on a fully specific warning ends the plot in arrests",
+        low=0, high=1, unit="probability", group="consequences",
     )
     deterrence_effect: float = _p(
-        0.3, "Chance a heeded, not interdicted warning makes the plotters silently abandon",
-        low=0, high=1, unit="probability", group="outcomes",
+        0.3, "Deterrence effect",
+        "Chance protective action that makes no arrests makes the plotters silently abandon",
+        low=0, high=1, unit="probability", group="consequences",
     )
     casualty_reduction: float = _p(
-        0.5, "Share of deaths avoided by protective measures if the attack still happens", low=0,
-        high=1, unit="share", group="outcomes",
+        0.5, "Casualty reduction",
+        "Share of deaths avoided by protective measures if the attack still happens",
+        low=0, high=1, unit="share", group="consequences",
+    )
+    protection_days: int = _p(
+        14, "Protection days", "Days a protective action stays in force (and occupies attention)",
+        low=1, high=180, unit="days", group="consequences",
+    )
+    diversion: float = _p(
+        0.1, "Security diversion",
+        "Share of home interdiction lost for each protective action in force",
+        low=0, high=1, unit="share per action", group="consequences",
+        source="brief: protective action diverts resources and attention",
+    )
+    burn_risk: float = _p(
+        0.2, "Source burn risk",
+        "Chance each detail passed burns a source, times sender sensitivity and rivalry",
+        low=0, high=1, unit="probability", group="consequences",
+        source="Carnegie & Carson 2020: disclosure exposes sources",
+    )
+    burn_loss: float = _p(
+        0.1, "Loss per burned source", "Share of a sender's capability lost with each burned source",
+        low=0, high=1, unit="share", group="consequences",
     )
     # --- learning ------------------------------------------------------------------------
-    cry_wolf_penalty: float = _p(
-        1.0, "Weight of a warning followed by nothing visible (false alarm or silent prevention)",
-        low=0, high=10, unit="observations", group="learning", source="Breznitz 1984: cry wolf",
+    learning: bool = _p(
+        True, "Learning", "Recipients update their beliefs about senders' types from evidence",
+        group="learning", source="Kydd 2005; Josang & Ismail 2002",
     )
     confirmation_window: int = _p(
-        7, "Days after the warned date within which an attack or arrest confirms a warning",
+        7, "Confirmation window",
+        "Days after the warned date within which an attack or arrests confirm a warning",
         low=0, high=60, unit="days", group="learning",
     )
-    trust_decay: float = _p(
-        0.002, "Daily fading of trust evidence toward the prior", low=0, high=0.1, unit="per day",
-        group="learning", source="Josang & Ismail 2002: forgetting factor",
+    evidence_half_life: float = _p(
+        1095.0, "Evidence half-life", "Days for evidence about a sender to lose half its weight",
+        low=7, high=36500, unit="days", group="learning",
+        source="Josang & Ismail 2002: forgetting factor",
+    )
+    ally_sharing: float = _p(
+        0.5, "Ally sharing", "Weight of an ally's own evidence about a sender, shared in its bloc",
+        low=0, high=1, unit="weight", group="learning",
+        source="brief: allies share assessments",
+    )
+    public_observation: float = _p(
+        0.5, "Public observation",
+        "Weight of the outcome of a public warning for agencies that watched it",
+        low=0, high=1, unit="weight", group="learning",
+        source="brief: third parties see public warnings and their outcomes",
+    )
+    # --- structure: functional-form constants ------------------------------------------------
+    lead_time_shape: float = _p(
+        2.0, "Lead-time shape", "Gamma shape of the lead time (1 = exponential)",
+        low=0.5, high=20, unit="-", group="structure",
+    )
+    lead_time_min: int = _p(
+        2, "Shortest lead time", "Fewest days between a plot's emergence and its attack date",
+        low=1, high=30, unit="days", group="structure",
+    )
+    detection_window: float = _p(
+        0.5, "Detection window", "Share of a threat's lead time within which foreign detection happens",
+        low=0.05, high=1, unit="share", group="structure",
+    )
+    capability_floor: float = _p(
+        0.5, "Capability floor",
+        "Capability factor = floor + (1 - floor) x capability: scales details learned, details "
+        "verified, corroboration and investigation",
+        low=0, high=1, unit="-", group="structure",
+    )
+    sanitisation_rivalry_weight: float = _p(
+        0.5, "Sanitising by rivalry",
+        "Withholding chance scales with 1 - weight + weight x rivalry",
+        low=0, high=1, unit="-", group="structure", source="Carnegie & Carson 2020",
+    )
+    interdiction_detail_weight: float = _p(
+        0.75, "Arrests by detail",
+        "Arrest chance scales with 1 - weight + weight x share of details passed",
+        low=0, high=1, unit="-", group="structure",
+    )
+    fabrication_detail_rate: float = _p(
+        0.5, "Fabricated details", "Chance a fabricated warning claims each of the three details",
+        low=0, high=1, unit="probability", group="structure",
+    )
+    fabrication_lead_max: int = _p(
+        30, "Fabricated lead, max", "Most days ahead a fabricated warning puts its attack date",
+        low=1, high=180, unit="days", group="structure",
     )
 
     def __post_init__(self) -> None:
@@ -382,7 +551,7 @@ def _declarations() -> dict[str, Param]:
         m = f.metadata
         out[f.name] = Param(
             name=f.name, kind=hints[f.name], default=f.default, low=m["low"], high=m["high"],
-            unit=m["unit"], doc=m["doc"], group=m["group"], source=m["source"],
+            unit=m["unit"], label=m["label"], doc=m["doc"], group=m["group"], source=m["source"],
         )
     return out
 

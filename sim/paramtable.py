@@ -18,9 +18,7 @@ END = "<!-- parameter-table:end -->"
 
 
 def _kind(p: Param) -> str:
-    if issubclass(p.kind, Enum):
-        return "categorical"
-    return {float: "real", int: "integer", bool: "boolean"}[p.kind]
+    return p.type_name
 
 
 def _default(p: Param) -> str:

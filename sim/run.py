@@ -9,13 +9,15 @@ each one's entry or its memory grows without bound (see :func:`release`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from sim.params import ModelParams
-from sim.schema import SERIES_COLUMNS, WARNING_COLUMNS
+from sim.schema import AGENT_COLUMNS, DYAD_COLUMNS, SERIES_COLUMNS, WARNING_COLUMNS
 
-__all__ = ["MAX_DAYS", "SERIES_COLUMNS", "WARNING_COLUMNS", "RunResult", "RunSpec", "release", "simulate"]
+__all__ = ["AGENT_COLUMNS", "DYAD_COLUMNS", "MAX_DAYS", "SERIES_COLUMNS", "WARNING_COLUMNS",
+           "RunResult", "RunSpec", "release", "simulate"]
 
 MAX_DAYS = 100_000
 """Longest run accepted from users (about 274 years), the same bound for runs and sweeps."""
@@ -30,15 +32,27 @@ class RunSpec:
     seed: int = 0
     record_warnings: bool = True
     record_series: bool = False
+    record_dyads: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class RunResult:
-    """Plain data from one finished run (no references to the model)."""
+    """Plain data from one finished run (no references to the model).
+
+    ``trust_matrix[r][s]`` is recipient ``r``'s perceived benevolence of sender ``s`` at the end
+    (None on the diagonal), ``rivalry_matrix[i][j]`` the rivalry of ``i`` toward ``j`` at the end;
+    ``agencies`` names their rows and columns. ``agents`` (with the series) and ``dyads`` (with
+    ``record_dyads``) hold the per-agency and per-dyad series as columns (:mod:`sim.schema`).
+    """
 
     outcomes: dict[str, float | int]
     warnings: dict[str, list[Any]] | None
     series: dict[str, list[Any]] | None
+    agencies: list[str] = field(default_factory=list)
+    trust_matrix: list[list[float | None]] = field(default_factory=list)
+    rivalry_matrix: list[list[float]] = field(default_factory=list)
+    agents: dict[str, list[Any]] | None = None
+    dyads: dict[str, list[Any]] | None = None
 
 
 def simulate(spec: RunSpec) -> RunResult:
@@ -47,18 +61,28 @@ def simulate(spec: RunSpec) -> RunResult:
     from sim.scenarios import load_scenario
 
     model = WarningModel(
-        load_scenario(spec.scenario), spec.params, days=spec.days, rng=spec.seed,
-        record_series=spec.record_series,
+        scenario=load_scenario(spec.scenario), params=spec.params, days=spec.days, rng=spec.seed,
+        record_series=spec.record_series, record_dyads=spec.record_dyads,
     )
     try:
         model.run()
         return RunResult(
             outcomes=model.outcomes(),
-            warnings=model.log.columns() if spec.record_warnings else None,
+            warnings=model.warning_log() if spec.record_warnings else None,
             series=model.series() if spec.record_series else None,
+            agencies=list(model.names),
+            trust_matrix=_rows(model.trust_matrix()),
+            rivalry_matrix=_rows(model.rivalry_matrix()),
+            agents=model.agent_series() if spec.record_series else None,
+            dyads=model.dyad_series() if spec.record_dyads else None,
         )
     finally:
         release(model)
+
+
+def _rows(matrix: Any) -> list[list[Any]]:
+    """A square matrix as a list of rows of floats, NaN (the diagonal) as None."""
+    return [[None if math.isnan(x) else x for x in row] for row in matrix.tolist()]
 
 
 def release(model: Any) -> None:

@@ -3,7 +3,8 @@
 A scenario is a TOML file: the built-in ones live in ``sim/data/scenarios/`` and are listed by
 ``warnsim scenarios``; a user's own file is used by passing its path wherever a scenario name
 is accepted. The file declares agencies (``[[agency]]``), blocs, bloc-pair rivalry factors,
-pairs without a liaison channel and scheduled rivalry shifts (``[[shift]]``).
+pairs without a liaison channel and scheduled rivalry shifts (``[[shift]]``). Every key is documented, with an annotated example, in
+``docs/scenarios.md``; ``warnsim scenarios --template FILE`` writes that example.
 
 Rivalry of agency *i* toward *j* at the start of a run:
 
@@ -118,6 +119,11 @@ def load_scenario(name_or_path: str) -> Scenario:
     return _builtin(name_or_path)
 
 
+def template() -> str:
+    """An annotated example scenario (``warnsim scenarios --template FILE``)."""
+    return (resources.files("sim") / "data" / "templates" / "scenario.toml").read_text("utf-8")
+
+
 _CACHE: dict[str, Scenario] = {}
 
 
@@ -149,11 +155,18 @@ def parse_scenario(text: str, *, origin: str) -> Scenario:
     agencies = tuple(_agency(row, k, origin) for k, row in enumerate(rows))
     index = {a.name: k for k, a in enumerate(agencies)}
     if len(index) != len(agencies):
-        raise UserError(f"{origin}: agency.name: names must be unique")
-    blocs = {a.bloc for a in agencies}
-    for key, value in _table(data, "blocs", origin).items():
+        repeated = next(a.name for k, a in enumerate(agencies) if index[a.name] != k)
+        raise UserError(f"{origin}: agency {repeated!r}: names must be unique")
+    declared = _table(data, "blocs", origin)
+    for key, value in declared.items():
         if not isinstance(value, str):
             raise UserError(f"{origin}: blocs.{key}: expected a text description")
+    if declared:
+        for a in agencies:
+            if a.bloc not in declared:
+                raise UserError(f"{origin}: agency {a.name!r}: bloc {a.bloc!r} is not declared in "
+                                f"[blocs]; allowed: {', '.join(declared)}")
+    blocs = {a.bloc for a in agencies}
 
     factors: dict[tuple[str, str], float] = {}
     for key, value in _table(data, "bloc_rivalry", origin).items():
@@ -167,7 +180,7 @@ def parse_scenario(text: str, *, origin: str) -> Scenario:
 
     pairs: dict[tuple[int, int], float] = {}
     for k, row in enumerate(_tables(data, "pair", origin)):
-        key = f"pair[{k}]"
+        key = f"pair #{k + 1}"
         _only(row, {"from", "to", "rivalry"}, origin, key)
         i, j = _member(row.get("from"), index, f"{key}.from", origin), _member(
             row.get("to"), index, f"{key}.to", origin
@@ -184,11 +197,11 @@ def parse_scenario(text: str, *, origin: str) -> Scenario:
         raise UserError(f"{origin}: liaison.none: expected a list of pairs of agency names")
     for k, pair in enumerate(pairs_without):
         if not (isinstance(pair, list) and len(pair) == 2):
-            raise UserError(f"{origin}: liaison.none[{k}]: expected a pair of agency names")
-        i = _member(pair[0], index, f"liaison.none[{k}]", origin)
-        j = _member(pair[1], index, f"liaison.none[{k}]", origin)
+            raise UserError(f"{origin}: liaison.none #{k + 1}: expected a pair of agency names")
+        i = _member(pair[0], index, f"liaison.none #{k + 1}", origin)
+        j = _member(pair[1], index, f"liaison.none #{k + 1}", origin)
         if i == j:
-            raise UserError(f"{origin}: liaison.none[{k}]: expected two different agencies")
+            raise UserError(f"{origin}: liaison.none #{k + 1}: expected two different agencies")
         no_liaison.add((i, j))
 
     shifts = tuple(
@@ -207,33 +220,35 @@ def parse_scenario(text: str, *, origin: str) -> Scenario:
 
 
 def _agency(row: Any, k: int, origin: str) -> AgencyProfile:
-    key = f"agency[{k}]"
     if not isinstance(row, dict):
-        raise UserError(f"{origin}: {key}: expected a table")
+        raise UserError(f"{origin}: agency #{k + 1}: expected a table")
+    name = row.get("name")
+    key = f"agency {name!r}" if isinstance(name, str) and name.strip() else f"agency #{k + 1}"
     _only(row, _AGENCY_KEYS, origin, key)
     for required in ("name", "bloc", "capability", "home_security", "source_sensitivity"):
         if required not in row:
-            raise UserError(f"{origin}: {key}.{required}: missing")
+            raise UserError(f"{origin}: {key}: {required}: missing")
     for text_key in ("name", "bloc", "country"):
         if text_key in row and not (isinstance(row[text_key], str) and row[text_key].strip()):
-            raise UserError(f"{origin}: {key}.{text_key}: expected non-empty text")
+            raise UserError(f"{origin}: {key}: {text_key}: expected non-empty text")
     doctrine_text = row.get("doctrine", Doctrine.WARN_ALL.value)
     try:
         doctrine = Doctrine(doctrine_text)
     except ValueError:
         raise UserError(
-            f"{origin}: {key}.doctrine: got {doctrine_text!r}; allowed: {Doctrine.allowed()}"
+            f"{origin}: {key}: doctrine: got {doctrine_text!r}; allowed: {Doctrine.allowed()}"
         ) from None
     manipulative = row.get("manipulative")
     if manipulative is not None and not isinstance(manipulative, bool):
-        raise UserError(f"{origin}: {key}.manipulative: expected true or false")
+        raise UserError(f"{origin}: {key}: manipulative: expected true or false")
     return AgencyProfile(
         name=str(row["name"]),
         country=str(row.get("country", row["name"])),
         bloc=str(row["bloc"]),
-        capability=_number(row["capability"], f"{key}.capability", origin, 0, 1),
-        home_security=_number(row["home_security"], f"{key}.home_security", origin, 0, 1),
-        source_sensitivity=_number(row["source_sensitivity"], f"{key}.source_sensitivity", origin, 0, 1),
+        capability=_number(row["capability"], f"{key}: capability", origin, 0, 1),
+        home_security=_number(row["home_security"], f"{key}: home_security", origin, 0, 1),
+        source_sensitivity=_number(row["source_sensitivity"], f"{key}: source_sensitivity", origin,
+                                   0, 1),
         doctrine=doctrine,
         manipulative=manipulative,
     )
@@ -241,7 +256,7 @@ def _agency(row: Any, k: int, origin: str) -> AgencyProfile:
 
 def _shift(row: Any, k: int, *, index: dict[str, int], blocs: set[str],
            agencies: tuple[AgencyProfile, ...], origin: str) -> RivalryShift:
-    key = f"shift[{k}]"
+    key = f"shift #{k + 1}"
     _only(row, {"day", "between", "rivalry", "directed"}, origin, key)
     day = row.get("day")
     if not isinstance(day, int) or isinstance(day, bool) or day < 0:

@@ -1,10 +1,10 @@
 """Hand-written worlds: replay a particular sequence of plots, detections and fabrications.
 
-A :class:`~sim.threats.World` is normally drawn at random; building one by hand lets a user
+A :class:`~sim.world.World` is normally drawn at random; building one by hand lets a user
 replay a historical episode step by step (e.g. one warning before Crocus City Hall) and lets the
 tests check each mechanism in isolation through the public model interface. Every random
 comparison a later step makes is against a uniform number that defaults to 0.5 here and can be
-set per event (``uniforms={U.DECIDE: 0.0}`` makes a heed certain whenever its probability is
+set per event (``uniforms={U.RESPOND: 0.0}`` makes a heed certain whenever its probability is
 above 0).
 """
 
@@ -15,17 +15,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.inference import ABILITY_LEVELS
 from sim.params import ModelParams
-from sim.threats import (
-    N_DETAILS,
-    N_UNIFORMS,
-    Detections,
-    Fabrications,
-    Threats,
-    U,
-    World,
-    trigger_days,
-)
+from sim.protocol import trigger_days
+from sim.world import N_DETAILS, N_UNIFORMS, Detections, Fabrications, Threats, U, World
+
+_TRIPLES = (U.SANITISE, U.VERIFY, U.BURN)
+"""Uniform columns that come three at a time (one per detail): setting the first sets all three."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +34,8 @@ class Plot:
     lethality: int = 100
     real: bool = True
     aware_day: int = -1  # the target's own services learn of it on this day (-1: never)
-    home_interdict_day: int = -1  # and arrest the plotters on this day (-1: never)
+    home_try_day: int = -1  # and try to arrest the plotters on this day (-1: never)
+    home_u: float = 0.0  # compared with the home interdiction chance on that day
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,19 +49,21 @@ class Sighting:
     known: tuple[bool, bool, bool] = (True, True, True)
     delay: int = 0
     shift: int = 5
+    detect_u: float = 0.0
     uniforms: Mapping[int, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class Fabrication:
-    """Manipulative agency ``sender`` invents a warning to ``recipient`` on ``day``."""
+    """Agency ``sender`` invents a warning to ``recipient`` on ``day``, sent if it manipulates it."""
 
     sender: int
     recipient: int
     day: int
-    details: int = 2
+    details: int = 2  # claims the first ``details`` of timing, location, perpetrators
     lead: int = 10
     delay: int = 0
+    shift: int = 5
     uniforms: Mapping[int, float] = field(default_factory=dict)
 
 
@@ -76,10 +75,8 @@ def _uniforms(rows: Sequence[Mapping[int, float]]) -> np.ndarray:
     u = np.full((len(rows), N_UNIFORMS), 0.5)
     for i, row in enumerate(rows):
         for column, value in row.items():
-            if column == U.SANITISE:
-                u[i, U.SANITISE : U.SANITISE + N_DETAILS] = value
-            else:
-                u[i, column] = value
+            width = N_DETAILS if column in _TRIPLES else 1
+            u[i, column : column + width] = value
     return u
 
 
@@ -91,8 +88,15 @@ def build_world(
     sightings: Sequence[Sighting] = (),
     fabrications: Sequence[Fabrication] = (),
     manipulative: Sequence[int] = (),
+    ability: Sequence[int] | None = None,
 ) -> World:
-    """A world with exactly these events; the trigger rule is the model's own."""
+    """A world with exactly these events; the trigger rule is the model's own.
+
+    Agencies in ``manipulative`` get propensity 0 (manipulative toward every agency whose class
+    has a positive true share); the others 1 (never manipulative). ``ability`` gives each
+    agency's ability level (default: the middle level, multiplier 1).
+    """
+    size = len(plots)
     threats = Threats(
         target=ints(p.target for p in plots),
         emerge=ints(p.emerge for p in plots),
@@ -101,12 +105,13 @@ def build_world(
         lethality=ints(p.lethality if p.real else 0 for p in plots),
         is_real=np.array([p.real for p in plots], dtype=bool),
         aware_day=ints(p.aware_day for p in plots),
-        home_interdict_day=ints(p.home_interdict_day for p in plots),
-        fate=np.zeros(len(plots), np.int8),
-        fate_day=np.full(len(plots), -1, dtype=np.int64),
-        mitigated=np.array([p.aware_day >= 0 and p.home_interdict_day < 0 for p in plots], dtype=bool),
-        shifted=np.zeros(len(plots), bool),
-        casualties=np.zeros(len(plots), np.int64),
+        home_try_day=ints(p.home_try_day for p in plots),
+        home_u=np.array([p.home_u for p in plots], dtype=float),
+        fate=np.zeros(size, np.int8),
+        fate_day=np.full(size, -1, dtype=np.int64),
+        mitigated=np.zeros(size, bool),
+        shifted=np.zeros(size, bool),
+        casualties=np.zeros(size, np.int64),
     )
     known = np.array([s.known for s in sightings], dtype=bool).reshape(-1, N_DETAILS)
     credibility = np.array([s.credibility for s in sightings], dtype=float)
@@ -119,19 +124,25 @@ def build_world(
         credibility=credibility,
         day=ints(s.day for s in sightings),
         known=known,
+        detect_u=np.array([s.detect_u for s in sightings], dtype=float),
         delay=ints(s.delay for s in sightings),
         shift=ints(s.shift for s in sightings),
         u=_uniforms([s.uniforms for s in sightings]),
     )
+    claimed = np.array([[i < f.details for i in range(N_DETAILS)] for f in fabrications],
+                       dtype=bool).reshape(-1, N_DETAILS)
     fabricated = Fabrications(
         sender=ints(f.sender for f in fabrications),
         recipient=ints(f.recipient for f in fabrications),
         day=ints(f.day for f in fabrications),
-        details=ints(f.details for f in fabrications),
+        claimed=claimed,
         lead=ints(f.lead for f in fabrications),
         delay=ints(f.delay for f in fabrications),
+        shift=ints(f.shift for f in fabrications),
         u=_uniforms([f.uniforms for f in fabrications]),
     )
-    flags = np.zeros(n_agencies, dtype=bool)
-    flags[list(manipulative)] = True
-    return World(threats=threats, detections=detections, fabrications=fabricated, manipulative=flags)
+    propensity = np.ones(n_agencies)
+    propensity[list(manipulative)] = 0.0
+    levels = [ABILITY_LEVELS // 2] * n_agencies if ability is None else list(ability)
+    return World(threats=threats, detections=detections, fabrications=fabricated,
+                 propensity=propensity, ability=np.array(levels, dtype=np.int64))

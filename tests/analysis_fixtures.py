@@ -97,6 +97,7 @@ def _outcomes(values: dict, rng: np.random.Generator) -> tuple[dict, pd.DataFram
     for o in OUTCOMES:
         if o.kind is Kind.RATE:
             den = out[o.denominator]
+            out[o.numerator] = min(out[o.numerator], den)
             out[o.name] = out[o.numerator] / den if den > 0 else np.nan
     waived = 3
     log = pd.DataFrame({

@@ -101,6 +101,6 @@ def test_one_cluster_gives_no_interval_not_a_falsely_narrow_one():
 
     iv = pooled_interval([8], [8])
     assert iv.estimate == 1.0 and math.isnan(iv.low) and math.isnan(iv.high)
-    assert _cell(iv) == "1 [n/a]"
+    assert _cell(iv, 0) == "1 [n/a]"
     two = pooled_interval([8, 7], [8, 8])
     assert math.isfinite(two.low) and two.low < two.estimate

@@ -1,4 +1,4 @@
-"""Reading results folders, the table writers and the analyze command end to end."""
+"""Reading results folders and the analyze command end to end."""
 
 from __future__ import annotations
 
@@ -8,15 +8,7 @@ import pandas as pd
 import pytest
 
 from sim.analysis.load import DesignKind, load_results
-from sim.analysis.tables import (
-    format_p,
-    format_value,
-    latex_escape,
-    remove_stale,
-    to_latex,
-    to_markdown,
-    write_table,
-)
+from sim.analysis.tables import remove_stale
 from sim.cli import main
 from sim.errors import UserError
 from sim.outcomes import OUTCOME_NAMES
@@ -89,24 +81,6 @@ def test_analyze_writes_every_table_in_three_formats(grid, capsys):
 
 def test_analyze_rejects_a_bad_confidence(grid):
     assert main(["analyze", str(grid), "--confidence", "95"]) == 2
-
-
-def test_table_formatting():
-    assert [format_value(v) for v in (3, 3.0, 0.31415, 12345.6, 2e-5, float("nan"), True)] == [
-        "3", "3", "0.314", "12346", "2.0e-05", "", "true",
-    ]
-    assert [format_p(p) for p in (0.0, 3e-20, 0.0123, float("nan"))] == ["<1e-16", "<1e-16", "0.012", ""]
-    assert latex_escape("heed_rate & 50%") == r"heed\_rate \& 50\%"
-    frame = pd.DataFrame({"name": ["a_b"], "value": [0.5]})
-    assert to_markdown(frame).splitlines() == ["| name | value |", "| :--- | ---: |", "| a_b | 0.5 |"]
-    tex = to_latex(frame, "Caption", "tab:x")
-    assert r"\begin{tabular}{lr}" in tex and r"\caption{Caption}" in tex and r"a\_b & 0.5 \\" in tex and r"\bottomrule" in tex
-
-
-def test_csv_tables_keep_full_precision(tmp_path):
-    frame = pd.DataFrame({"x": [0.123456789012345, 1 / 3, 2.5e-12]})
-    csv = write_table(frame, tmp_path, "t")[0]
-    assert pd.read_csv(csv)["x"].tolist() == frame["x"].tolist()  # exact round trip
 
 
 def test_replications_1_prints_no_interval_for_a_pooled_rate(tmp_path, capsys):

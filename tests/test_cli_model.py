@@ -80,27 +80,36 @@ def test_params_lists_every_parameter(capsys):
     assert all(name in text for name in PARAMETERS)
 
 
-def test_cases_json_scores_the_seed_article_cases():
+def test_cases_json_scores_the_built_in_cases():
     done = warnsim("cases", "--json")
     assert done.returncode == 0, done.stderr
     cases = json.loads(done.stdout)
-    assert {c["case"] for c in cases} >= {"Crocus City Hall 2024", "Kerman 2024", "Venezuela 2004", "Tsarnaev 2011"}
+    assert {c["case"] for c in cases} >= {"Crocus City Hall 2024", "Kerman 2024", "Venezuela 2004",
+                                          "Tsarnaev 2011", "Sri Lanka Easter 2019"}
     for c in cases:
-        assert {"case", "heed_probability", "response"} <= c.keys()
-        assert 0 <= c["heed_probability"] <= 1
+        assert {"case", "p_heed", "p_investigate", "p_dismiss", "predicted", "response"} <= c.keys()
+        assert c["p_heed"] + c["p_investigate"] + c["p_dismiss"] == pytest.approx(1.0)
+        assert c["predicted"] in {"heeded", "investigated", "dismissed"}
+
+
+def test_cases_table_shows_the_three_responses(capsys):
+    assert main(["cases"]) == 0
+    text = capsys.readouterr().out
+    for column in ("p_heed", "p_investigate", "p_dismiss", "predicted", "recorded"):
+        assert column in text
 
 
 def test_cases_from_a_users_csv(tmp_path: Path, capsys):
     path = tmp_path / "mine.csv"
     path.write_text(
-        "case,sender,recipient,rivalry,details,channel,prior_trust,corroborated,response\n"
-        "ally,A,B,0.0,3,private,0.9,yes,heeded\n"
-        "rival,A,C,1.0,0,public,,no,dismissed\n"
+        "case,sender,recipient,rivalry,details,channel,prior_manipulative,corroborated,response\n"
+        "ally,A,B,0.0,3,private,0.01,yes,heeded\n"
+        "rival,A,C,1.0,0,public,0.9,no,dismissed\n"
     )
     assert main(["cases", str(path), "--json"]) == 0
     ally, rival = json.loads(capsys.readouterr().out)
-    assert ally["heed_probability"] > 0.9
-    assert rival["heed_probability"] < 0.1
+    assert ally["p_heed"] > 0.9 and ally["predicted"] == "heeded"
+    assert rival["p_heed"] < 0.1 and rival["predicted"] == "dismissed"
 
 
 @pytest.mark.parametrize(
@@ -130,7 +139,7 @@ def test_bad_case_files_name_the_column_and_allowed_values(tmp_path: Path, capsy
         "case,sender,recipient,rivalry,details,channel,response\nx,A,B,2,1,private,heeded\n": "rivalry: got '2'",
         "case,sender,recipient,rivalry,details,channel,response\nx,A,B,0.5,1,pigeon,heeded\n": "channel: got 'pigeon'; allowed: private, public, both",
         "case,sender,recipient,rivalry,details,channel,response\nx,A,B,0.5,4,private,heeded\n": "details: got '4'",
-        "case,sender,recipient,rivalry,details,channel,response\nx,A,B,0.5,1,private,ignored\n": "response: got 'ignored'; allowed: heeded, dismissed, investigated",
+        "case,sender,recipient,rivalry,details,channel,response\nx,A,B,0.5,1,private,ignored\n": "response: got 'ignored'; allowed: heeded, investigated, dismissed",
         "case,sender,recipient,rivalry,details,channel\n": "missing column 'response'",
     }
     for n, (text, needle) in enumerate(cases.items()):
@@ -172,7 +181,7 @@ def test_unwritable_log_is_one_line_and_leaves_nothing(tmp_path: Path, capsys):
     [
         ("pair = 3\n", "pair: expected [[pair]] tables"),
         ('[[shift]]\nday = 1\nbetween = [["A"], "B"]\nrivalry = 0.5\n', "expected agency or bloc names"),
-        ('[[pair]]\nfrom = ["S"]\nto = "R"\nrivalry = 0.5\n', "pair[0].from: unknown agency"),
+        ('[[pair]]\nfrom = ["S"]\nto = "R"\nrivalry = 0.5\n', "pair #1.from: unknown agency"),
         ('[[pair]]\nfrom = "S"\nto = "S"\nrivalry = 0.5\n', "must be different agencies"),
         ("[liaison]\nnone = 5\n", "liaison.none: expected a list"),
         ("[blocs]\nA = 3\n", "blocs.A: expected a text description"),
@@ -223,3 +232,27 @@ def test_case_files_from_spreadsheets_and_their_errors(tmp_path: Path, capsys):
     latin.write_bytes((HEADER + "Caf\xe9,A,B,0.5,1,private,heeded\n").encode("latin-1"))
     assert main(["cases", str(latin)]) == 2
     assert "cannot read as UTF-8" in capsys.readouterr().err
+
+
+def test_scenarios_shows_a_file_fully_resolved(tmp_path: Path, capsys):
+    path = tmp_path / "mine.toml"
+    assert main(["scenarios", "--template", str(path)]) == 0
+    assert path.is_file()
+    assert main(["scenarios", "--template", str(path)]) == 2
+    assert "exists" in capsys.readouterr().err
+    assert main(["scenarios", str(path), "--set", "rivalry=0.5"]) == 0
+    text = capsys.readouterr().out
+    for heading in ("Bloc-pair factors", "Directed pair overrides", "Rivalry at the start",
+                    "Liaison, row to column", "Scheduled shifts"):
+        assert heading in text
+    assert "0.60" in text  # north-south: 0.5 x factor 1.2
+    assert "via " in text  # the pair without liaison gets a relay
+
+
+def test_mistyped_bloc_is_refused_naming_the_agency(tmp_path: Path, capsys):
+    path = tmp_path / "typo.toml"
+    main(["scenarios", "--template", str(path)])
+    capsys.readouterr()
+    path.write_text(path.read_text().replace('bloc = "north"\ncapability = 0.5', 'bloc = "nort"\ncapability = 0.5'))
+    assert main(["scenarios", str(path)]) == 2
+    assert "agency 'N2': bloc 'nort' is not declared in [blocs]; allowed: north, south" in capsys.readouterr().err

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -60,7 +61,14 @@ def test_outcome_invariants_hold_for_any_valid_parameters(spec: RunSpec) -> None
     out = result.outcomes
     assert set(out) == set(BY_NAME)
     assert out["plots"] == out["attacks"] + out["interdicted"] + out["deterred"] + out["pending"]
-    assert out["warnings_heeded"] + out["warnings_dismissed"] == out["warnings_delivered"]
+    assert (out["warnings_heeded"] + out["warnings_dismissed"] + out["investigations_open"]
+            == out["warnings_delivered"])
+    assert out["investigations_open"] <= out["warnings_investigated"]
+    assert out["foiled"] == out["interdicted"] + out["deterred"]
+    assert out["plots_ended"] == out["plots"] - out["pending"]
+    assert out["false_alarms_heeded"] <= min(out["false_alarms"], out["warnings_heeded"])
+    assert out["net_harm"] == pytest.approx(
+        out["casualties"] + out["protective_cost"] + out["investigative_cost"])
     assert out["warnings_delivered"] <= out["warnings_sent"]
     assert out["warnings_sent"] == (
         out["warnings_triggered"] - out["warnings_waived"] + out["fabricated_warnings"]
@@ -89,10 +97,21 @@ def test_outcome_invariants_hold_for_any_valid_parameters(spec: RunSpec) -> None
         assert (frame.waiver_reason == reason).sum() == out[f"waived_{reason}"]
     assert len(sent) == out["warnings_sent"]
     assert (sent.heeded == True).sum() == out["warnings_heeded"]  # noqa: E712 - object column
+    delivered_rows = frame[frame.delivered_day >= 0]
+    assert (delivered_rows.response == "investigated").sum() == out["warnings_investigated"]
+    assert set(delivered_rows.response) <= {"heeded", "investigated", "dismissed"}
+    for row in delivered_rows.itertuples():
+        assert row.p_heed + row.p_investigate + row.p_dismiss == pytest.approx(1.0)
+        assert 0.0 <= row.perceived_credibility <= 1.0 and 0.0 <= row.perceived_benevolence <= 1.0
+        assert row.details_verified <= row.details_passed
+        if row.response == "heeded":
+            assert row.heeded is True
     assert (~sent.is_real.astype(bool)).sum() == out["false_alarms"]
     assert (frame.details_passed[frame.waiver_reason != ""] == 0).all()
-    delivered = [h for h, d in zip(log["heeded"], log["delivered_day"], strict=True) if d >= 0]
-    assert all(h is not None for h in delivered)
+    delivered = [(h, r) for h, r, d in zip(log["heeded"], log["response"], log["delivered_day"],
+                                            strict=True) if d >= 0]
+    assert all(h is not None or r == "investigated" for h, r in delivered)
+    assert sum(h is None for h, _ in delivered) == out["investigations_open"]
     assert len(delivered) == out["warnings_delivered"]
     assert all(0 <= p <= 3 for p in log["details_passed"])
     assert all(p <= k for p, k in zip(log["details_passed"], log["details_known"], strict=True))
@@ -125,7 +144,7 @@ def test_finished_models_are_freed() -> None:
     from mesa import Agent
 
     scenario = load_scenario("default")
-    model = WarningModel(scenario, ModelParams(), days=5, rng=1)
+    model = WarningModel(scenario=scenario, days=5, rng=1)
     model.run()
     ref = weakref.ref(model)
     assert model in Agent._ids
@@ -155,8 +174,10 @@ def test_series_is_optional_and_complete() -> None:
     assert year.series is not None
     for name in ("mean_trust", "mean_trust_low_rivalry", "mean_trust_high_rivalry"):
         assert year.series[name][-1] == year.outcomes[name]
-    for name in ("warnings_sent", "warnings_heeded", "attacks", "casualties", "interdicted", "deterred"):
+    for name in ("warnings_sent", "warnings_heeded", "warnings_investigated", "attacks",
+                 "casualties", "interdicted", "deterred", "sources_burned"):
         assert year.series[name][-1] == year.outcomes[name]
+    assert year.series["net_harm"][-1] == pytest.approx(year.outcomes["net_harm"])
 
 
 def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -193,4 +214,11 @@ def test_the_corners_of_the_parameter_space_run() -> None:
         for scenario in ("default", "world-2024"):
             out = simulate(RunSpec(params=_corner(pick), scenario=scenario, days=15, seed=1)).outcomes
             assert out["plots"] == out["attacks"] + out["interdicted"] + out["deterred"] + out["pending"]
-            assert out["warnings_heeded"] + out["warnings_dismissed"] == out["warnings_delivered"]
+            assert (out["warnings_heeded"] + out["warnings_dismissed"] + out["investigations_open"]
+            == out["warnings_delivered"])
+    assert out["investigations_open"] <= out["warnings_investigated"]
+    assert out["foiled"] == out["interdicted"] + out["deterred"]
+    assert out["plots_ended"] == out["plots"] - out["pending"]
+    assert out["false_alarms_heeded"] <= min(out["false_alarms"], out["warnings_heeded"])
+    assert out["net_harm"] == pytest.approx(
+        out["casualties"] + out["protective_cost"] + out["investigative_cost"])

@@ -1,29 +1,35 @@
-"""Scripted scenarios: each mechanism, on a hand-built world, through the model's public API."""
+"""Scripted scenarios: each mechanism on a hand-built world, through the model's public API,
+with the expected numbers derived from the mechanism's formula."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
 
-from sim.enums import Channel, WaiverReason
+from sim.enums import Channel, Response, WaiverReason
+from sim.inference import ABILITY_LEVELS, posterior, prior_vector
 from sim.log import Cable
 from sim.model import WarningModel
 from sim.params import ModelParams
 from sim.run import release
 from sim.scenarios import Scenario, parse_scenario
 from sim.scripted import Fabrication, Plot, Sighting, build_world
-from sim.threats import FateCode, U
+from sim.world import FateCode, U
 from tests.conftest import TRIO, R, S, T
 
-SURE_HEED = {U.DECIDE: 0.0}
-SURE_DISMISS = {U.DECIDE: 1.0}
+SURE_HEED = {U.RESPOND: 0.0}
+SURE_DISMISS = {U.RESPOND: 1.0}
+QUIET = {"source_waiver_weight": 0.0}
+"""No sources waiver: the scripted warning goes out whatever the rivalry."""
 
 
 def run(scenario: Scenario, params: ModelParams, plots, sightings=(), *, fabrications=(),
         manipulative=(), days: int = 60) -> WarningModel:
     world = build_world(params, scenario.size, plots, sightings=sightings,
                         fabrications=fabrications, manipulative=manipulative)
-    model = WarningModel(scenario, params, days=days, rng=0, world=world)
+    model = WarningModel(scenario=scenario, params=params, days=days, rng=0, world=world)
     model.run()
     release(model)
     return model
@@ -35,10 +41,11 @@ def only_cable(model: WarningModel) -> Cable:
 
 
 PLOT_ON_R = Plot(target=R, emerge=0, attack_day=20, lethality=100)
-PUBLIC_ONLY = ModelParams(relay_when_no_liaison=False)
+FALSE_LEAD_ON_R = Plot(target=R, emerge=0, attack_day=20, real=False)
+PUBLIC_ONLY = ModelParams(no_liaison_route="public", **QUIET)
 
 
-# --- trigger ---------------------------------------------------------------------------------
+# --- the protocol: trigger ---------------------------------------------------------------------
 def test_trigger_needs_credibility(trio):
     model = run(trio, ModelParams(), [PLOT_ON_R], [Sighting(0, S, day=1, credibility=0.3)])
     assert len(model.log) == 0
@@ -56,12 +63,11 @@ def test_trigger_waits_until_impending(trio):
     assert only_cable(model).day == 40
 
 
-# --- waivers ---------------------------------------------------------------------------------
+# --- waivers -----------------------------------------------------------------------------------
 def test_doctrine_never_waives(trio):
-    model = run(trio, ModelParams(doctrine="never"), [PLOT_ON_R], [Sighting(0, S, day=1)])
-    cable = only_cable(model)
+    cable = only_cable(run(trio, ModelParams(doctrine="never"), [PLOT_ON_R], [Sighting(0, S, day=1)]))
     assert cable.waiver_reason is WaiverReason.DOCTRINE_EXCLUDES
-    assert cable.channel is None and cable.delivered_day == -1
+    assert cable.channel is None and cable.delivered_day == -1 and cable.details_passed == 0
 
 
 def test_non_rivals_doctrine_warns_friends_only(trio):
@@ -75,296 +81,492 @@ def test_non_rivals_doctrine_warns_friends_only(trio):
 
 def test_recipient_already_aware_waives(trio):
     plot = Plot(target=R, emerge=0, attack_day=20, aware_day=1)
-    model = run(trio, ModelParams(), [plot], [Sighting(0, S, day=3)])
-    assert only_cable(model).waiver_reason is WaiverReason.RECIPIENT_AWARE
+    assert only_cable(run(trio, ModelParams(), [plot], [Sighting(0, S, day=3)])).waiver_reason \
+        is WaiverReason.RECIPIENT_AWARE
 
 
-def test_no_channel_waives_when_relays_and_public_alerts_are_off(trio_without_liaison):
-    params = ModelParams(public_when_no_liaison=False, relay_when_no_liaison=False)
-    model = run(trio_without_liaison, params, [PLOT_ON_R], [Sighting(0, S, day=1)])
+def test_no_channel_waives_when_the_route_is_none(trio_without_liaison):
+    model = run(trio_without_liaison, ModelParams(no_liaison_route="none"), [PLOT_ON_R],
+                [Sighting(0, S, day=1)])
     assert only_cable(model).waiver_reason is WaiverReason.NO_CHANNEL
 
 
 def test_no_liaison_relays_through_a_third_agency(trio_without_liaison):
-    params = ModelParams(source_waiver_weight=0.0, relay_delay=3)
+    params = ModelParams(relay_delay=3, **QUIET)
     model = run(trio_without_liaison, params, [PLOT_ON_R], [Sighting(0, S, day=1, delay=1)])
     cable = only_cable(model)
-    assert cable.channel is Channel.RELAY and not cable.public
+    assert cable.channel is Channel.RELAY and cable.relay == "T" and not cable.public
     assert cable.delivered_day == 1 + 1 + 3
-    assert model.relays[S, R] == T
 
 
-def test_no_liaison_and_no_relay_falls_back_to_public_alert(trio_without_liaison):
-    model = run(trio_without_liaison, PUBLIC_ONLY, [PLOT_ON_R], [Sighting(0, S, day=1)])
-    assert only_cable(model).channel is Channel.PUBLIC
+def test_public_route_sends_a_public_alert_at_once(trio_without_liaison):
+    cable = only_cable(run(trio_without_liaison, PUBLIC_ONLY, [PLOT_ON_R],
+                           [Sighting(0, S, day=1, delay=4)]))
+    assert cable.channel is Channel.PUBLIC and cable.delivered_day == 1
 
 
 @pytest.mark.parametrize(("rivalry", "waived"), [(1.0, True), (0.4, False)])
 def test_sources_at_risk_waiver_grows_with_rivalry(trio, rivalry, waived):
     # waiver chance = weight 1 x sensitivity 1 x rivalry, against a uniform of 0.5
     params = ModelParams(rivalry=rivalry, source_waiver_weight=1.0)
-    model = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1)])
-    reason = only_cable(model).waiver_reason
+    reason = only_cable(run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1)])).waiver_reason
     assert (reason is WaiverReason.SOURCES_AT_RISK) == waived
 
 
-# --- sanitisation, channel, delivery ------------------------------------------------------------
-def test_sanitisation_withholds_details_from_a_rival(trio):
-    params = ModelParams(rivalry=1.0, sanitisation=1.0, source_waiver_weight=0.0)
-    cable = only_cable(run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1)]))
-    assert cable.sent and cable.details_known == 3 and cable.details_passed == 0
-    assert not (cable.timing or cable.location or cable.perpetrators)
-
-
-def test_no_sanitisation_passes_everything_known(trio):
-    params = ModelParams(sanitisation=0.0, source_waiver_weight=0.0)
-    cable = only_cable(run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, known=(True, False, True))]))
-    assert (cable.details_known, cable.details_passed) == (2, 2)
-    assert cable.timing and not cable.location and cable.perpetrators
+# --- sanitisation, channel, delivery -----------------------------------------------------------
+@pytest.mark.parametrize(("weight", "rivalry", "u", "withheld"), [
+    (0.5, 0.0, 0.45, True), (0.5, 0.0, 0.55, False),  # chance 1 x 1 x (1 - 0.5 + 0) = 0.5
+    (1.0, 0.2, 0.15, True), (1.0, 0.2, 0.25, False),  # chance 1 x 1 x 0.2 = 0.2
+])
+def test_sanitisation_chance_follows_its_formula(trio, weight, rivalry, u, withheld):
+    params = ModelParams(rivalry=rivalry, sanitisation=1.0, sanitisation_rivalry_weight=weight,
+                         **QUIET)
+    cable = only_cable(run(trio, params, [PLOT_ON_R],
+                           [Sighting(0, S, day=1, uniforms={U.SANITISE: u})]))
+    assert cable.details_passed == (0 if withheld else 3)
+    assert cable.details_known == 3
 
 
 def test_public_alert_share_adds_a_public_alert(trio):
-    params = ModelParams(public_alert_share=1.0, source_waiver_weight=0.0)
-    cable = only_cable(run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1)]))
-    assert cable.channel is Channel.BOTH
-
-
-def test_cable_delivery_takes_its_delay_public_alert_does_not(trio, trio_without_liaison):
-    params = ModelParams(source_waiver_weight=0.0, relay_when_no_liaison=False)
-    cable = only_cable(run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, delay=4)]))
-    assert cable.delivered_day == 5
-    public = only_cable(run(trio_without_liaison, params, [PLOT_ON_R], [Sighting(0, S, day=1, delay=4)]))
-    assert public.delivered_day == 1
+    params = ModelParams(public_alert_share=1.0, **QUIET)
+    assert only_cable(run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1)])).channel is Channel.BOTH
 
 
 def test_public_alert_makes_attackers_shift_their_date(trio_without_liaison):
-    params = ModelParams(attacker_adaptation=1.0, source_waiver_weight=0.0,
-                         relay_when_no_liaison=False)
+    params = ModelParams(attacker_adaptation=1.0, no_liaison_route="public", **QUIET)
     model = run(trio_without_liaison, params, [PLOT_ON_R],
                 [Sighting(0, S, day=1, shift=6, uniforms=SURE_DISMISS)])
-    assert model.threats.fate[0] == FateCode.ATTACK
-    assert model.threats.fate_day[0] == 26
+    assert model.threats.fate[0] == FateCode.ATTACK and model.threats.fate_day[0] == 26
     assert model.outcomes()["attacks_shifted"] == 1
 
 
 def test_private_warning_does_not_shift_the_attack(trio):
-    params = ModelParams(attacker_adaptation=1.0, source_waiver_weight=0.0)
+    params = ModelParams(attacker_adaptation=1.0, **QUIET)
     model = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, uniforms=SURE_DISMISS)])
     assert model.threats.fate_day[0] == 20
 
 
-# --- the recipient's decision and its consequences ----------------------------------------------
+# --- the recipient's inference ------------------------------------------------------------------
+def test_first_warning_is_judged_from_the_prior_and_its_arrival(trio):
+    """Perceived benevolence = posterior over intent x ability from the believed share of the
+    sender's class and the likelihood of one arrival (and the quiet days before it)."""
+    params = ModelParams(rivalry=0.8, believed_manipulative_rival=0.4, learning=True, **QUIET)
+    model = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=0, uniforms=SURE_DISMISS)], days=1)
+    cable = only_cable(model)
+    dyad = cable.dyad
+    assert dyad is not None
+    quiet = dyad.silence  # day 0's quiet day, counted before the arrival
+    weights = [p + q + a for p, q, a in zip(prior_vector(0.4), quiet, dyad.arrival, strict=True)]
+    expected = sum(posterior(weights)[:ABILITY_LEVELS])
+    assert cable.perceived_benevolence == pytest.approx(expected)
+    assert cable.perceived_benevolence < 0.6  # an arrival is evidence of manipulation (it sends more)
+
+
+def test_believed_share_of_the_class_sets_the_prior(trio):
+    params = ModelParams(rivalry=0.8, believed_manipulative_rival=0.5,
+                         believed_manipulative_ally=0.01, **QUIET)
+    plot_on_t = Plot(target=T, emerge=0, attack_day=20)
+    model = run(trio, params, [PLOT_ON_R, plot_on_t],
+                [Sighting(0, S, day=1, uniforms=SURE_DISMISS), Sighting(1, S, day=1, uniforms=SURE_DISMISS)])
+    by_recipient = {c.recipient: c for c in model.log}
+    assert by_recipient["T"].perceived_benevolence > 0.9
+    assert by_recipient["R"].perceived_benevolence < 0.5
+
+
+def test_credibility_is_the_hit_rate_times_the_evidence_in_odds_form(trio):
+    """kappa = P(real | record, arrival) in odds form times the evidence's likelihood ratio."""
+    params = ModelParams(**QUIET)
+    model = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, uniforms=SURE_DISMISS)], days=2)
+    c = only_cable(model)
+    assert c.dyad is not None and c.evidence_llr is not None
+    # R has no ally and nothing is public: its posterior is the prior plus its direct evidence,
+    # which nothing has changed since the warning arrived.
+    probs = posterior([p + e for p, e in zip(prior_vector(params.believed_manipulative_rival),
+                                            model.ledger.direct[R, S].tolist(), strict=True)])
+    prior = c.dyad.real_chance(probs)
+    odds = prior / (1 - prior) * math.exp(c.evidence_llr)
+    assert c.perceived_credibility == pytest.approx(odds / (1 + odds))
+    assert c.perceived_benevolence == pytest.approx(sum(probs[:ABILITY_LEVELS]))
+
+
+def test_each_detail_check_moves_the_odds_by_its_likelihood_ratio(trio):
+    params = ModelParams(sanitisation=0.0, corroboration_rate=0.0, false_corroboration=0.0, **QUIET)
+    # details are checked against uniforms: below v1 the detail checks out
+    uniforms = {U.VERIFY: 0.0, U.RESPOND: 1.0}
+    model = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, uniforms=uniforms)])
+    c = only_cable(model)
+    assert c.details_verified == 3  # all three check out with uniform 0
+    factor = params.capability_floor + (1 - params.capability_floor) * 0.5  # R's capability
+    v1, v0 = params.verification_rate * factor, params.false_verification_rate
+    assert c.evidence_llr == pytest.approx(3 * math.log(v1 / v0))
+    model = run(trio, params, [PLOT_ON_R],
+                [Sighting(0, S, day=1, uniforms={U.VERIFY: 1.0, U.RESPOND: 1.0})])
+    c = only_cable(model)
+    assert c.details_verified == 0
+    assert c.evidence_llr == pytest.approx(3 * math.log((1 - v1) / (1 - v0)))
+
+
+def test_fabricated_details_fail_their_checks_and_lower_credibility(trio):
+    """More claimed details on a fabrication are more chances to fail: credibility falls."""
+    params = ModelParams(rivalry=0.8, manipulative_share_ally=0.0, corroboration_rate=0.0,
+                         false_corroboration=0.0)
+    creds = []
+    for details in (0, 1, 2, 3):
+        fab = Fabrication(S, R, day=3, details=details, uniforms={U.VERIFY: 0.9, U.RESPOND: 1.0})
+        model = run(trio, params, [], fabrications=[fab], manipulative=[S])
+        cable = only_cable(model)
+        assert cable.fabricated and cable.details_verified == 0
+        creds.append(cable.perceived_credibility)
+    assert creds == sorted(creds, reverse=True) and creds[0] > creds[-1]
+
+
+def test_corroboration_raises_credibility_by_its_likelihood_ratio(trio):
+    params = ModelParams(sanitisation=0.0, **QUIET)
+    llr = {}
+    for u in (0.0, 1.0):
+        model = run(trio, params, [PLOT_ON_R],
+                    [Sighting(0, S, day=1, uniforms={U.CORROBORATE: u, U.VERIFY: 1.0, U.RESPOND: 1.0})])
+        c = only_cable(model)
+        llr[c.corroborated] = c.evidence_llr
+    factor = params.capability_floor + (1 - params.capability_floor) * 0.5
+    c1, c0 = params.corroboration_rate * factor, params.false_corroboration * factor
+    assert llr[True] - llr[False] == pytest.approx(math.log(c1 / c0) - math.log((1 - c1) / (1 - c0)))
+
+
+# --- learning --------------------------------------------------------------------------------------
+def _ledger_after(trio, params, plots, sightings, *, days=60, fabrications=(), manipulative=()):
+    world = build_world(params, trio.size, plots, sightings=sightings, fabrications=fabrications,
+                        manipulative=manipulative)
+    model = WarningModel(scenario=trio, params=params, days=days, rng=0, world=world)
+    model.run()
+    release(model)
+    return model
+
+
+def test_a_false_alarm_lowers_trust_more_than_a_confirmation_raises_it(trio):
+    """Slovic's asymmetry: the record's likelihood (module sim.inference)."""
+    params = ModelParams(learning=True, **QUIET)
+    quiet = _ledger_after(trio, params, [], [])
+    confirmed = _ledger_after(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, uniforms=SURE_DISMISS)])
+    alarmed = _ledger_after(trio, params, [FALSE_LEAD_ON_R], [Sighting(0, S, day=1, uniforms=SURE_DISMISS)])
+    assert only_cable(confirmed).confirmed is True and only_cable(alarmed).confirmed is False
+    base, up, down = (m.trust_matrix()[R, S] for m in (quiet, confirmed, alarmed))
+    assert down < base
+    assert abs(up - base) < abs(down - base)
+
+
+def test_outcome_evidence_is_the_likelihood_of_the_record(trio):
+    """Direct evidence = quiet days + the arrival + the outcome, each a log-likelihood vector."""
+    params = ModelParams(learning=True, evidence_half_life=36500, **QUIET)
+    model = _ledger_after(trio, params, [FALSE_LEAD_ON_R], [Sighting(0, S, day=1, uniforms=SURE_DISMISS)],
+                          days=30)
+    cable = only_cable(model)
+    assert cable.dyad is not None and cable.confirmed is False
+    through = model.ledger._through
+    assert through == cable.warned_day + params.confirmation_window  # the outcome's day
+    quiet = _ledger_after(trio, params, [], [], days=30).ledger.evidence_at(through)[0][R, S]
+    fade = 0.5 ** (1 / 36500)
+    expected = (np.array(cable.dyad.arrival) * fade ** (through - cable.delivered_day)
+                + np.array(cable.dyad.outcome(False, 1.0)))
+    assert model.ledger.direct[R, S] - quiet == pytest.approx(expected, rel=1e-9)
+
+
+def test_silence_is_evidence_of_benevolence(trio):
+    params = ModelParams(learning=True, **QUIET)
+    short, long_ = (_ledger_after(trio, params, [], [], days=d).trust_matrix()[R, S] for d in (30, 720))
+    prior = 1 - params.believed_manipulative_rival
+    assert prior < short < long_
+
+
+def test_evidence_fades_with_its_half_life(trio):
+    """What a false alarm taught, compared with a quiet record, halves every half-life."""
+    params = ModelParams(learning=True, evidence_half_life=100, **QUIET)
+    model = _ledger_after(trio, params, [FALSE_LEAD_ON_R], [Sighting(0, S, day=1, uniforms=SURE_DISMISS)],
+                          days=30)
+    quiet = _ledger_after(trio, params, [], [], days=30)
+    day = model.ledger._through
+    now, later = ((model.ledger.evidence_at(d)[0] - quiet.ledger.evidence_at(d)[0])[R, S]
+                  for d in (day, day + 100))
+    assert np.any(now != 0) and later == pytest.approx(now * 0.5, rel=1e-9)
+
+
+def test_allies_share_their_evidence(trio):
+    """T (S's bloc-mate, also warned) is irrelevant; R's ally would be: give R an ally."""
+    text = TRIO + ('[[agency]]\nname = "Q"\nbloc = "B"\ncapability = 0.5\nhome_security = 0.3\n'
+                   'source_sensitivity = 0.5\ndoctrine = "warn_all"\n')
+    quad = parse_scenario(text, origin="quad")
+    q = 3
+    for sharing in (0.0, 1.0):
+        params = ModelParams(learning=True, ally_sharing=sharing, **QUIET)
+        model = _ledger_after(quad, params, [FALSE_LEAD_ON_R], [Sighting(0, S, day=1, uniforms=SURE_DISMISS)])
+        untouched = _ledger_after(quad, params, [], [])
+        moved = untouched.trust_matrix()[q, S] - model.trust_matrix()[q, S]
+        assert (moved > 0.01) == (sharing == 1.0)
+
+
+def test_public_warnings_teach_third_parties(trio_without_liaison):
+    """R's false alarm from S, sent as a public alert, is seen by T (not R's ally)."""
+    text = TRIO.replace('name = "T"\nbloc = "A"', 'name = "T"\nbloc = "C"')
+    scenario = parse_scenario(text + '[liaison]\nnone = [["S", "R"]]\n', origin="trio-c")
+    for weight in (0.0, 1.0):
+        params = ModelParams(learning=True, public_observation=weight, no_liaison_route="public",
+                             rivalry=0.8, **QUIET)
+        model = _ledger_after(scenario, params, [FALSE_LEAD_ON_R],
+                              [Sighting(0, S, day=1, uniforms=SURE_DISMISS)])
+        assert (np.abs(model.ledger.public[T, S]).sum() > 0) == (weight == 1.0)
+
+
+def test_learning_off_keeps_every_belief_at_its_prior(trio):
+    params = ModelParams(learning=False, **QUIET)
+    model = _ledger_after(trio, params, [FALSE_LEAD_ON_R], [Sighting(0, S, day=1, uniforms=SURE_DISMISS)])
+    assert np.all(model.ledger.direct == 0)
+    assert model.trust_matrix()[R, S] == pytest.approx(1 - params.believed_manipulative_rival)
+
+
+# --- responses and consequences -------------------------------------------------------------------
 def test_heeded_specific_warning_can_lead_to_arrests(trio):
-    params = ModelParams(source_waiver_weight=0.0, sanitisation=0.0)
-    uniforms = {U.DECIDE: 0.0, U.INTERDICT: 0.0, U.WHEN: 0.5}
+    params = ModelParams(sanitisation=0.0, **QUIET)
+    uniforms = {U.RESPOND: 0.0, U.INTERDICT: 0.0, U.WHEN: 0.5}
     model = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, uniforms=uniforms)])
     cable = only_cable(model)
-    assert cable.heeded and cable.confirmed
+    assert cable.response is Response.HEEDED and cable.heeded and cable.confirmed
     out = model.outcomes()
     assert (out["interdicted"], out["attacks"], out["casualties"]) == (1, 0, 0)
-    assert model.confirmations[R, S] > 0.9
+    assert out["protective_cost"] == pytest.approx(params.action_cost)
 
 
-def test_heeded_warning_that_deters_looks_like_a_false_alarm(trio):
-    """The prevention paradox: a plot silently abandoned leaves nothing to confirm the sender."""
-    params = ModelParams(source_waiver_weight=0.0, trust_decay=0.0)
-    uniforms = {U.DECIDE: 0.0, U.INTERDICT: 1.0, U.DETER: 0.0}
-    model = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, uniforms=uniforms)])
+def test_heeded_warning_that_deters_leaves_nothing_to_confirm_the_sender(trio):
+    """The prevention paradox: a plot silently abandoned looks like a false alarm."""
+    uniforms = {U.RESPOND: 0.0, U.INTERDICT: 1.0, U.DETER: 0.0}
+    model = run(trio, ModelParams(**QUIET), [PLOT_ON_R], [Sighting(0, S, day=1, uniforms=uniforms)])
     cable = only_cable(model)
-    assert cable.heeded and cable.confirmed is False
-    assert model.outcomes()["deterred"] == 1
-    assert model.disconfirmations[R, S] == pytest.approx(params.cry_wolf_penalty)
-    assert model.trust_matrix()[R, S] < model.judgement.prior_mean(params.rivalry)
+    assert cable.heeded and cable.confirmed is False and model.outcomes()["deterred"] == 1
 
 
 def test_heeded_warning_mitigates_an_attack_that_still_comes(trio):
-    params = ModelParams(source_waiver_weight=0.0, casualty_reduction=0.5)
-    uniforms = {U.DECIDE: 0.0, U.INTERDICT: 1.0, U.DETER: 1.0}
-    model = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, uniforms=uniforms)])
-    out = model.outcomes()
+    params = ModelParams(casualty_reduction=0.5, **QUIET)
+    uniforms = {U.RESPOND: 0.0, U.INTERDICT: 1.0, U.DETER: 1.0}
+    out = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, uniforms=uniforms)]).outcomes()
     assert (out["attacks"], out["casualties"], out["lives_saved"]) == (1, 50, 50)
+    assert out["net_harm"] == pytest.approx(50 + params.action_cost)
+
+
+@pytest.mark.parametrize(("known", "interdicted"), [((True, True, True), True),
+                                                    ((True, False, False), False)])
+def test_arrests_are_likelier_the_more_specific_the_heeded_warning(trio, known, interdicted):
+    # p(arrests) = 0.4 x (1 - 0.75 + 0.75 x details / 3): 0.4 with 3 details, 0.2 with 1; uniform 0.3
+    params = ModelParams(interdiction_effect=0.4, deterrence_effect=0.0, sanitisation=0.0, **QUIET)
+    uniforms = {U.RESPOND: 0.0, U.INTERDICT: 0.3}
+    model = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, known=known, uniforms=uniforms)])
+    assert (model.outcomes()["interdicted"] == 1) == interdicted
 
 
 def test_dismissed_warning_leaves_full_casualties_but_is_confirmed(trio):
-    params = ModelParams(source_waiver_weight=0.0)
-    model = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, uniforms=SURE_DISMISS)])
+    model = run(trio, ModelParams(**QUIET), [PLOT_ON_R], [Sighting(0, S, day=1, uniforms=SURE_DISMISS)])
     cable = only_cable(model)
-    assert cable.heeded is False and cable.confirmed is True
-    assert model.outcomes()["casualties"] == 100
+    assert cable.response is Response.DISMISSED and cable.heeded is False and cable.confirmed
+    assert model.outcomes()["casualties"] == 100 and model.outcomes()["protective_cost"] == 0
 
 
-def test_trust_rises_after_confirmation_and_falls_after_false_alarm(trio):
-    params = ModelParams(source_waiver_weight=0.0, trust_decay=0.0)
-    prior = float(model_prior(trio, params))
-    confirmed = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1)])
-    false_lead = Plot(target=R, emerge=0, attack_day=20, real=False)
-    alarmed = run(trio, params, [false_lead], [Sighting(0, S, day=1)])
-    assert only_cable(alarmed).is_real is False and only_cable(alarmed).confirmed is False
-    assert confirmed.trust_matrix()[R, S] > prior > alarmed.trust_matrix()[R, S]
+def _investigated(trio, params, plot, probe: float, resolve: float) -> WarningModel:
+    """With a very high choice temperature the three responses are near 1/3 each, so a draw of
+    0.5 falls on the middle one: investigate."""
+    uniforms = {U.RESPOND: 0.5, U.PROBE: probe, U.RESOLVE: resolve}
+    return run(trio, params, [plot], [Sighting(0, S, day=1, uniforms=uniforms)])
 
 
-def model_prior(scenario: Scenario, params: ModelParams) -> float:
-    return float(WarningModel(scenario, params, days=0, rng=0).judgement.prior_mean(params.rivalry))
+def test_investigation_costs_time_and_money_and_then_decides(trio):
+    params = ModelParams(choice_temperature=10.0, investigation_days=4, **QUIET)
+    plot = Plot(target=R, emerge=0, attack_day=40)
+    model = _investigated(trio, params, plot, probe=0.0, resolve=0.0)
+    cable = only_cable(model)
+    assert cable.response is Response.INVESTIGATED and cable.heeded is True
+    assert cable.investigation_positive is True and cable.decided_day == cable.delivered_day + 4
+    assert cable.credibility_after_investigation > cable.perceived_credibility
+    assert model.outcomes()["investigative_cost"] == pytest.approx(params.investigation_cost)
 
 
-def test_cry_wolf_penalty_scales_the_loss_of_trust(trio):
-    false_lead = Plot(target=R, emerge=0, attack_day=20, real=False)
-    trust = []
-    for penalty in (0.0, 1.0, 3.0):
-        params = ModelParams(source_waiver_weight=0.0, trust_decay=0.0, cry_wolf_penalty=penalty)
-        trust.append(run(trio, params, [false_lead], [Sighting(0, S, day=1)]).trust_matrix()[R, S])
-    assert trust[0] > trust[1] > trust[2]
+def test_investigation_that_finds_nothing_lowers_credibility(trio):
+    params = ModelParams(choice_temperature=10.0, **QUIET)
+    plot = Plot(target=R, emerge=0, attack_day=40)
+    cable = only_cable(_investigated(trio, params, plot, probe=1.0, resolve=1.0))
+    assert cable.response is Response.INVESTIGATED
+    assert cable.investigation_positive is False and cable.heeded is False
+    assert cable.credibility_after_investigation < cable.perceived_credibility
 
 
-def test_trust_evidence_decays_toward_the_prior(trio):
-    slow = ModelParams(source_waiver_weight=0.0, trust_decay=0.0)
-    fast = ModelParams(source_waiver_weight=0.0, trust_decay=0.05)
-    plots, sightings = [PLOT_ON_R], [Sighting(0, S, day=1)]
-    kept = run(trio, slow, plots, sightings, days=200).trust_matrix()[R, S]
-    faded = run(trio, fast, plots, sightings, days=200).trust_matrix()[R, S]
-    prior = model_prior(trio, fast)
-    assert kept > faded > prior
-    assert faded - prior < 0.1 * (kept - prior)
+def test_no_investigation_when_the_warned_date_comes_first(trio):
+    params = ModelParams(choice_temperature=10.0, investigation_days=30, **QUIET)
+    cable = only_cable(run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1)]))
+    assert cable.p_investigate == 0.0
 
 
-def test_corroboration_and_details_raise_perceived_credibility(trio):
-    params = ModelParams(source_waiver_weight=0.0, sanitisation=0.0)
-    aware = Plot(target=R, emerge=0, attack_day=20, aware_day=2)
-    plain = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, known=(True, False, False))])
-    detailed = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1)])
-    # delivered after the recipient's own services learned of it: corroborated
-    late = run(trio, params, [aware], [Sighting(0, S, day=1, delay=3, known=(True, False, False))])
-    c_plain, c_detailed, c_late = only_cable(plain), only_cable(detailed), only_cable(late)
-    assert c_late.corroborated and not c_plain.corroborated
-    assert c_detailed.perceived_credibility > c_plain.perceived_credibility
-    assert c_late.perceived_credibility > c_plain.perceived_credibility
-    assert c_detailed.heed_probability > c_plain.heed_probability
+@pytest.mark.parametrize(("policy", "heeded"), [("heed_all", True), ("dismiss_all", False)])
+def test_response_policy_overrides_the_choice(trio, policy, heeded):
+    params = ModelParams(response_policy=policy, **QUIET)
+    cable = only_cable(run(trio, params, [FALSE_LEAD_ON_R], [Sighting(0, S, day=1)]))
+    assert cable.heeded is heeded
 
 
-def test_public_warning_costs_more_face(trio, trio_without_liaison):
-    params = ModelParams(source_waiver_weight=0.0, relay_when_no_liaison=False)
-    private = only_cable(run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1)]))
-    public = only_cable(run(trio_without_liaison, params, [PLOT_ON_R], [Sighting(0, S, day=1)]))
-    assert public.perceived_credibility == pytest.approx(private.perceived_credibility)
-    assert public.heed_probability < private.heed_probability
+def test_protective_actions_in_force_make_the_next_one_dearer(trio):
+    """Warning overload: cost = action_cost x (1 + load / attention_capacity)."""
+    params = ModelParams(attention_capacity=2.0, response_policy="heed_all", **QUIET)
+    plots = [Plot(target=R, emerge=0, attack_day=30, real=False) for _ in range(3)]
+    sightings = [Sighting(k, S, day=1 + k) for k in range(3)]
+    model = run(trio, params, plots, sightings)
+    costs = [c.action_cost for c in model.log]
+    assert costs == pytest.approx([params.action_cost * (1 + k / 2.0) for k in range(3)])
+    assert model.outcomes()["protective_cost"] == pytest.approx(sum(costs))
 
 
-# --- manipulation, rivalry dynamics ------------------------------------------------------------
-def test_manipulative_agency_fabricates_only_to_rivals(trio):
-    params = ModelParams(rivalry=0.9)
+def test_a_second_warning_about_a_threat_already_acted_on_costs_nothing(trio):
+    params = ModelParams(response_policy="heed_all", rivalry=0.3, **QUIET)  # T warns non-rivals
+    sightings = [Sighting(0, S, day=1), Sighting(0, T, day=2)]
+    model = run(trio, params, [FALSE_LEAD_ON_R], sightings)
+    assert [c.heeded for c in model.log] == [True, True]
+    assert model.outcomes()["protective_cost"] == pytest.approx(params.action_cost)
+
+
+@pytest.mark.parametrize(("actions", "interdicted"), [(0, True), (3, False)])
+def test_protective_actions_divert_home_security(trio, actions, interdicted):
+    """Home interdiction chance 0.85 x (1 - 0.2)^k against a uniform of 0.5: 0.85, then 0.435."""
+    params = ModelParams(diversion=0.2, home_interdiction=0.85, response_policy="heed_all",
+                         protection_days=30, **QUIET)
+    home_plot = Plot(target=R, emerge=0, attack_day=40, aware_day=2, home_try_day=10, home_u=0.5)
+    alarms = [Plot(target=R, emerge=0, attack_day=30, real=False) for _ in range(actions)]
+    sightings = [Sighting(1 + k, S, day=1) for k in range(actions)]
+    model = run(trio, params, [home_plot, *alarms], sightings)
+    assert (model.threats.fate[0] == FateCode.INTERDICTED) == interdicted
+
+
+def test_passing_details_to_a_rival_burns_sources_and_capability(trio):
+    """burn chance = burn_risk x sensitivity x rivalry = 1 x 1 x 0.7 per detail, uniform 0."""
+    params = ModelParams(burn_risk=1.0, burn_loss=0.5, sanitisation=0.0, **QUIET)
+    plots = [PLOT_ON_R, Plot(target=R, emerge=0, attack_day=40)]
+    sightings = [Sighting(0, S, day=1, uniforms={U.BURN: 0.0}),
+                 Sighting(1, S, day=30, detect_u=0.25 * 0.8 * 0.5)]  # detected at capability 0.8
+    model = run(trio, params, plots, sightings)
+    first = model.log.cables[0]
+    assert first.sources_burned == 3 and model.outcomes()["sources_burned"] == 3
+    assert model.consequences.capability[S] == pytest.approx(0.8 * 0.5**3)
+    assert len(model.log) == 1  # the second detection needed more capability than is left
+
+
+def test_home_security_alone_can_interdict(trio):
+    plot = Plot(target=R, emerge=0, attack_day=20, aware_day=3, home_try_day=8, home_u=0.0)
+    model = run(trio, ModelParams(), [plot])
+    assert model.threats.fate[0] == FateCode.INTERDICTED and model.outcomes()["interdicted"] == 1
+
+
+# --- types and manipulation ----------------------------------------------------------------------
+def test_manipulative_sender_fabricates_to_the_classes_its_propensity_admits(trio):
+    params = ModelParams(rivalry=0.9, manipulative_share_ally=0.0)
     fabs = [Fabrication(S, R, day=3), Fabrication(S, T, day=3)]
     model = run(trio, params, [], fabrications=fabs, manipulative=[S])
     cable = only_cable(model)
-    assert cable.fabricated and cable.recipient == "R" and not cable.is_real
-    assert cable.confirmed is False
-    assert model.outcomes()["fabricated_warnings"] == 1
+    assert cable.fabricated and cable.recipient == "R" and cable.confirmed is False
+    allied = run(trio, params.replace(manipulative_share_ally=0.5), [], fabrications=fabs,
+                 manipulative=[S])
+    assert {c.recipient for c in allied.log} == {"R", "T"}
 
 
+def test_a_warning_no_benevolent_sender_could_send_is_seen_through(trio):
+    """T's doctrine excludes rivals: a warning from T to a rival can only be a fabrication."""
+    params = ModelParams(rivalry=0.9, manipulative_share_ally=0.0)
+    model = run(trio, params, [], fabrications=[Fabrication(T, R, day=3)], manipulative=[T])
+    cable = only_cable(model)
+    assert cable.p_fabricated == pytest.approx(1.0) and cable.perceived_credibility < 1e-6
+
+
+def test_fabrications_need_a_channel_too(trio_without_liaison):
+    params = ModelParams(rivalry=0.9, no_liaison_route="none")
+    model = run(trio_without_liaison, params, [], fabrications=[Fabrication(S, R, day=3)],
+                manipulative=[S])
+    assert len(model.log) == 0
+
+
+# --- rivalry dynamics -------------------------------------------------------------------------------
 def test_confirmed_warnings_lower_rivalry_with_intelligence_diplomacy(trio):
-    params = ModelParams(rivalry=0.7, diplomacy_effect=0.2, source_waiver_weight=0.0)
+    params = ModelParams(rivalry=0.7, diplomacy_effect=0.2, **QUIET)
     model = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, uniforms=SURE_DISMISS)])
     assert only_cable(model).confirmed
-    assert model.rivalry[R, S] == pytest.approx(0.5)
-    assert model.rivalry[S, R] == pytest.approx(0.5)
+    assert model.rivalry[R, S] == pytest.approx(0.5) and model.rivalry[S, R] == pytest.approx(0.5)
 
 
 def test_scheduled_rivalry_shift_takes_effect_on_its_day():
     text = TRIO + '[[shift]]\nday = 10\nbetween = ["A", "B"]\nrivalry = 0.1\n'
     scenario = parse_scenario(text, origin="shifting")
     params = ModelParams(rivalry=0.9)
-    world = build_world(params, scenario.size, [])
-    model = WarningModel(scenario, params, days=20, rng=0, world=world)
+    model = WarningModel(scenario=scenario, params=params, days=20, rng=0,
+                         world=build_world(params, scenario.size, []))
     for _ in range(10):
         model.step()
-    assert model.rivalry[S, R] == pytest.approx(0.9)
+    assert model.rivalry[S, R] == pytest.approx(0.9) and model.shared.rival[S, R]
     model.step()
-    assert model.rivalry[S, R] == pytest.approx(0.1) and model.rivalry[R, T] == pytest.approx(0.1)
-    assert model.rivalry[S, T] == pytest.approx(params.within_bloc_rivalry)
+    assert model.rivalry[S, R] == pytest.approx(0.1) and not model.shared.rival[S, R]
     release(model)
 
 
-def test_home_security_alone_can_interdict(trio):
-    plot = Plot(target=R, emerge=0, attack_day=20, aware_day=3, home_interdict_day=8)
-    model = run(trio, ModelParams(), [plot])
-    assert model.threats.fate[0] == FateCode.INTERDICTED
-    assert model.outcomes()["interdicted"] == 1
-
-
+# --- the record ----------------------------------------------------------------------------------
 def test_every_triggered_warning_is_recorded_with_its_cable_fields(trio):
     params = ModelParams(doctrine="non_rivals", rivalry=0.9)
     plot_on_s = Plot(target=S, emerge=0, attack_day=20)
     model = run(trio, params, [PLOT_ON_R, plot_on_s], [Sighting(0, S, day=1), Sighting(1, T, day=2)])
-    columns = model.log.columns()
+    columns = model.warning_log()
     assert columns["waiver_reason"] == ["doctrine_excludes", ""]
     assert columns["sender"] == ["S", "T"] and columns["recipient"] == ["R", "S"]
     assert columns["plot_id"] == [0, 1] and columns["is_real"] == [True, True]
-    assert np.isfinite(columns["credibility"]).all()
+    assert columns["response"][0] == "" and columns["response"][1] in {"heeded", "investigated", "dismissed"}
+
+
+def test_first_warnings_carry_the_cry_wolf_probe(trio):
+    plots = [PLOT_ON_R, Plot(target=R, emerge=0, attack_day=30)]
+    model = run(trio, ModelParams(**QUIET), plots, [Sighting(0, S, day=1), Sighting(1, S, day=5)])
+    columns = model.warning_log()
+    first, second = columns["p_heed_after_false_alarm"]
+    assert first is not None and second is None
+    assert first <= columns["p_heed"][0]
 
 
 def test_results_do_not_depend_on_the_order_agencies_act_in(trio_without_liaison):
     """Same world, different shuffles: identical outcomes (only warning ids may differ)."""
-    params = ModelParams(attacker_adaptation=1.0, relay_when_no_liaison=False, source_waiver_weight=0.0)
+    params = ModelParams(attacker_adaptation=1.0, no_liaison_route="public", **QUIET)
     plots = [PLOT_ON_R, Plot(target=S, emerge=0, attack_day=25)]
-    sightings = [Sighting(0, S, day=2, shift=4, uniforms={U.DECIDE: 0.0, U.INTERDICT: 1.0}),
-                 Sighting(0, T, day=2, uniforms={U.DECIDE: 0.0, U.INTERDICT: 1.0, U.DETER: 0.0}),
+    sightings = [Sighting(0, S, day=2, shift=4, uniforms={U.RESPOND: 0.0, U.INTERDICT: 1.0}),
+                 Sighting(0, T, day=2, uniforms={U.RESPOND: 0.0, U.INTERDICT: 1.0, U.DETER: 0.0}),
                  Sighting(1, R, day=2), Sighting(1, T, day=2, uniforms=SURE_HEED)]
     results = set()
     for seed in range(12):
         world = build_world(params, 3, plots, sightings=sightings)
-        model = WarningModel(trio_without_liaison, params, days=60, rng=seed, world=world)
+        model = WarningModel(scenario=trio_without_liaison, params=params, days=60, rng=seed,
+                             world=world)
         model.run()
-        rows = sorted((c.sender, c.recipient, c.heeded, c.confirmed, c.claimed_day) for c in model.log)
-        outcomes = {k: None if np.isnan(v) else v for k, v in model.outcomes().items()}
+        rows = sorted((c.sender, c.recipient, c.heeded, c.confirmed, c.warned_day) for c in model.log)
+        outcomes = {k: None if isinstance(v, float) and np.isnan(v) else v
+                    for k, v in model.outcomes().items()}
         results.add((tuple(sorted(outcomes.items())), tuple(rows)))
         release(model)
     assert len(results) == 1
 
 
 def test_a_warning_delivered_after_its_window_is_still_judged(trio):
-    params = ModelParams(source_waiver_weight=0.0, confirmation_window=0)
+    params = ModelParams(confirmation_window=0, **QUIET)
     cable = only_cable(run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, delay=30)]))
     assert cable.delivered_day == 31 and cable.confirmed is True
 
 
 def test_no_warning_about_a_plot_already_ended_by_arrests(trio):
-    plot = Plot(target=R, emerge=0, attack_day=40, aware_day=1, home_interdict_day=2)
+    plot = Plot(target=R, emerge=0, attack_day=40, aware_day=1, home_try_day=2)
     model = run(trio, ModelParams(impending_horizon=30), [plot], [Sighting(0, S, day=5)])
     assert len(model.log) == 0 and model.outcomes()["interdicted"] == 1
-
-
-def test_relayed_warning_names_its_relay(trio_without_liaison):
-    params = ModelParams(source_waiver_weight=0.0)
-    cable = only_cable(run(trio_without_liaison, params, [PLOT_ON_R], [Sighting(0, S, day=1)]))
-    assert cable.relay == "T" and cable.channel is Channel.RELAY
-
-
-def test_fabrications_need_a_channel_too(trio_without_liaison):
-    params = ModelParams(rivalry=0.9, relay_when_no_liaison=False, public_when_no_liaison=False)
-    model = run(trio_without_liaison, params, [], fabrications=[Fabrication(S, R, day=3)],
-                manipulative=[S])
-    assert len(model.log) == 0
 
 
 def test_logged_rivalry_is_the_one_the_recipient_judged_with():
     text = TRIO + '[[shift]]\nday = 3\nbetween = ["A", "B"]\nrivalry = 0.2\n'
     scenario = parse_scenario(text, origin="shifting")
-    params = ModelParams(rivalry=0.9, source_waiver_weight=0.0)
+    params = ModelParams(rivalry=0.9, **QUIET)
     cable = only_cable(run(scenario, params, [PLOT_ON_R], [Sighting(0, S, day=1, delay=4)]))
     assert cable.delivered_day == 5 and cable.rivalry == pytest.approx(0.2)
-
-
-def test_a_waived_warning_passes_no_details(trio):
-    cable = only_cable(run(trio, ModelParams(doctrine="never"), [PLOT_ON_R], [Sighting(0, S, day=1)]))
-    assert cable.details_known == 3 and cable.details_passed == 0
-    assert not (cable.timing or cable.location or cable.perpetrators)
-
-
-@pytest.mark.parametrize(("u", "withheld"), [(0.4, True), (0.6, False)])
-def test_sanitisation_chance_is_half_at_zero_rivalry_for_full_sensitivity(trio, u, withheld):
-    # p(withhold) = sanitisation 1 x sensitivity 1 x (1 + rivalry 0) / 2 = 0.5
-    params = ModelParams(rivalry=0.0, sanitisation=1.0, source_waiver_weight=0.0)
-    cable = only_cable(run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, uniforms={U.SANITISE: u})]))
-    assert cable.details_passed == (0 if withheld else 3)
 
 
 def asymmetric(from_s_to_r: float, from_r_to_s: float) -> Scenario:
@@ -373,24 +575,17 @@ def asymmetric(from_s_to_r: float, from_r_to_s: float) -> Scenario:
     return parse_scenario(text, origin="asymmetric")
 
 
-def test_sender_screens_with_its_own_rivalry_recipient_judges_with_its_own():
-    params = ModelParams(doctrine="non_rivals", source_waiver_weight=0.0)
-    # S sees R as a rival: S's doctrine excludes R, whatever R thinks of S.
-    assert only_cable(run(asymmetric(0.9, 0.1), params, [PLOT_ON_R], [Sighting(0, S, day=1)])).waiver_reason \
-        is WaiverReason.DOCTRINE_EXCLUDES
-    # S does not see R as a rival: it warns, and R judges with its own (high) rivalry toward S.
-    warm, cold = (only_cable(run(asymmetric(0.1, r_to_s), params, [PLOT_ON_R], [Sighting(0, S, day=1)]))
-                  for r_to_s in (0.1, 0.9))
-    assert warm.sent and cold.sent
-    assert cold.rivalry == pytest.approx(0.9) and warm.rivalry == pytest.approx(0.1)
-    assert cold.heed_probability < warm.heed_probability
+def test_sender_screens_with_its_own_rivalry():
+    params = ModelParams(doctrine="non_rivals", **QUIET)
+    cable = only_cable(run(asymmetric(0.9, 0.1), params, [PLOT_ON_R], [Sighting(0, S, day=1)]))
+    assert cable.waiver_reason is WaiverReason.DOCTRINE_EXCLUDES
+    warm = only_cable(run(asymmetric(0.1, 0.9), params, [PLOT_ON_R], [Sighting(0, S, day=1)]))
+    assert warm.sent and warm.rivalry == pytest.approx(0.9)
 
 
-@pytest.mark.parametrize(("known", "interdicted"), [((True, True, True), True), ((True, False, False), False)])
-def test_arrests_are_likelier_the_more_specific_the_heeded_warning(trio, known, interdicted):
-    # p(arrests) = 0.4 x (1 + 3 x specificity) / 4: 0.4 with 3 details, 0.2 with 1; uniform 0.3
-    params = ModelParams(interdiction_effect=0.4, deterrence_effect=0.0, sanitisation=0.0,
-                         source_waiver_weight=0.0)
-    uniforms = {U.DECIDE: 0.0, U.INTERDICT: 0.3}
-    model = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, known=known, uniforms=uniforms)])
-    assert (model.outcomes()["interdicted"] == 1) == interdicted
+def test_public_heeding_of_a_rival_costs_face(trio, trio_without_liaison):
+    params = ModelParams(no_liaison_route="public", face_cost=1.0, rivalry=0.8, **QUIET)
+    private = only_cable(run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1)]))
+    public = only_cable(run(trio_without_liaison, params, [PLOT_ON_R], [Sighting(0, S, day=1)]))
+    assert private.face_cost == 0.0 and public.face_cost == pytest.approx(0.8)
+    assert public.p_heed < private.p_heed

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from sim.cases import builtin_cases, score
-from sim.decision import Judgement
 from sim.params import PARAMETERS, ModelParams, ParameterError, check_mapping, parse_assignments
 from sim.scenarios import load_scenario, parse_scenario, scenario_names
 from tests.conftest import TRIO
@@ -37,7 +36,7 @@ def test_direct_construction_is_validated_too():
 
 def test_typed_values_from_toml_are_checked():
     assert check_mapping({"rivalry": 1, "impending_horizon": 10.0}) == {"rivalry": 1.0, "impending_horizon": 10}
-    for bad in ({"rivalry": True}, {"rivalry": "0.5"}, {"public_when_no_liaison": 1},
+    for bad in ({"rivalry": True}, {"rivalry": "0.5"}, {"learning": 1},
                 {"impending_horizon": 10.5}, {"rivalry": float("nan")}):
         with pytest.raises(ParameterError):
             check_mapping(bad, origin="exp.toml")
@@ -50,22 +49,35 @@ def test_error_names_origin_key_and_allowed_values():
 
 
 def test_command_line_assignments_parse_every_kind():
-    parsed = parse_assignments(["rivalry=0.25", "impending_horizon=12", "public_when_no_liaison=no",
-                                "doctrine=NON_RIVALS"])
+    parsed = parse_assignments(["rivalry=0.25", "impending_horizon=12", "learning=no",
+                                "doctrine=NON_RIVALS", "no_liaison_route=Public"])
     assert parsed["rivalry"] == 0.25 and parsed["impending_horizon"] == 12
-    assert parsed["public_when_no_liaison"] is False and parsed["doctrine"].value == "non_rivals"
+    assert parsed["learning"] is False and parsed["doctrine"].value == "non_rivals"
+    assert parsed["no_liaison_route"].value == "public"
 
 
-def test_built_in_scenarios_load_and_default_rivalry_means_cross_bloc_rivalry():
+def test_built_in_scenarios_load_and_rivalry_scales_the_cross_bloc_factors():
     assert {"default", "world-2024"} <= set(scenario_names())
     scenario = load_scenario("default")
     assert scenario.size == 12 and len({a.bloc for a in scenario.agencies}) == 3
     assert scenario.no_liaison
-    rivalry = scenario.rivalry_matrix(ModelParams(rivalry=0.9))
-    blocs = np.array([a.bloc for a in scenario.agencies])
-    cross = blocs[:, None] != blocs[None, :]
-    assert np.allclose(rivalry[cross], 0.9)
-    assert np.allclose(rivalry[~cross & ~np.eye(12, dtype=bool)], ModelParams().within_bloc_rivalry)
+    rivalry = scenario.rivalry_matrix(ModelParams(rivalry=0.6))
+    blocs = [a.bloc for a in scenario.agencies]
+    for i, a in enumerate(blocs):
+        for j, b in enumerate(blocs):
+            if i == j:
+                continue
+            expected = (ModelParams().within_bloc_rivalry if a == b
+                        else min(1.0, 0.6 * scenario.bloc_factors[(a, b)]))
+            assert rivalry[i, j] == pytest.approx(expected)
+
+
+def test_default_scenario_has_dyads_in_every_rivalry_band():
+    from sim.schema import BANDS, band_of
+
+    rivalry = load_scenario("default").rivalry_matrix(ModelParams())
+    off = ~np.eye(len(rivalry), dtype=bool)
+    assert {band_of(float(x)) for x in rivalry[off]} == set(BANDS)
 
 
 def test_world_2024_codes_the_cases_dyads_as_rivals():
@@ -94,14 +106,15 @@ def test_asymmetric_pair_rivalry():
 @pytest.mark.parametrize(
     ("extra", "needle"),
     [
-        ("[[agency]]\nname = 'Q'\ncolour = 'red'\n", "agency[3]: unknown key 'colour'"),
-        ("[liaison]\nnone = [['S', 'Q']]\n", "liaison.none[0]: unknown agency 'Q'"),
+        ("[[agency]]\nname = 'Q'\ncolour = 'red'\n", "agency 'Q': unknown key 'colour'"),
+        ("[liaison]\nnone = [['S', 'Q']]\n", "liaison.none #1: unknown agency 'Q'"),
         ("[bloc_rivalry]\n'A:Z' = 1.0\n", "bloc_rivalry.A:Z: expected 'blocA:blocB'"),
-        ("[[shift]]\nday = -1\nbetween = ['A', 'B']\nrivalry = 0.5\n", "shift[0].day"),
+        ("[[shift]]\nday = -1\nbetween = ['A', 'B']\nrivalry = 0.5\n", "shift #1.day"),
         ("[[shift]]\nday = 3\nbetween = ['A', 'Z']\nrivalry = 0.5\n", "'Z' is neither an agency nor a bloc"),
-        ("[[pair]]\nfrom = 'S'\nto = 'R'\nrivalry = 3\n", "pair[0].rivalry: got 3"),
+        ("[[pair]]\nfrom = 'S'\nto = 'R'\nrivalry = 3\n", "pair #1.rivalry: got 3"),
         ("[[agency]]\nname = 'S'\nbloc = 'A'\ncapability = 1\nhome_security = 0\nsource_sensitivity = 0\n",
-         "names must be unique"),
+         "agency 'S': names must be unique"),
+        ("[blocs]\nA = 'a'\n", "agency 'R': bloc 'B' is not declared in [blocs]; allowed: A"),
     ],
 )
 def test_bad_scenario_files_name_the_key(extra, needle):
@@ -119,7 +132,7 @@ def test_bad_agency_values_are_named():
         parse_scenario("colour = 'red'\n" + TRIO, origin="bad.toml")
 
     text = TRIO.replace("capability = 0.8", "capability = 1.8")
-    with pytest.raises(UserError, match=r"agency\[0\]\.capability: got 1.8"):
+    with pytest.raises(UserError, match=r"agency 'S': capability: got 1.8"):
         parse_scenario(text, origin="bad.toml")
     text = TRIO.replace('doctrine = "warn_all"', 'doctrine = "sometimes"', 1)
     with pytest.raises(UserError, match="allowed: warn_all, non_rivals, never"):
@@ -128,33 +141,44 @@ def test_bad_agency_values_are_named():
         parse_scenario("name = ", origin="bad.toml")
 
 
-def test_judgement_reduces_to_josang_beta_reputation():
-    """With a uniform prior of weight 2, intent is (r + 1) / (r + s + 2) (Josang & Ismail 2002)."""
-    j = Judgement.from_params(ModelParams(prior_weight=2.0, prior_trust_ally=0.5, prior_trust_rival=0.5))
-    for r, s in [(0, 0), (3, 1), (0, 4), (10, 2)]:
-        assert j.intent(0.3, r, s) == pytest.approx((r + 1) / (r + s + 2))
+def test_built_in_cases_carry_their_source_and_the_counter_cases():
+    cases = {c.case: c for c in builtin_cases()}
+    assert {"Crocus City Hall 2024", "Kerman 2024", "Venezuela 2004", "Tsarnaev 2011",
+            "Yemen cargo bombs 2010", "Sri Lanka Easter 2019", "Brussels 2016"} <= set(cases)
+    assert all(c.source for c in cases.values())
 
 
-def test_heed_probability_is_monotone_in_each_input():
-    j = Judgement.from_params(ModelParams())
-    grid = np.linspace(0, 1, 11)
-    assert np.all(np.diff([j.heed_probability(c, 0.5, False) for c in grid]) > 0)  # credibility up
-    assert np.all(np.diff([j.heed_probability(0.6, r, False) for r in grid]) < 0)  # rivalry up
-    assert j.heed_probability(0.6, 0.5, True) < j.heed_probability(0.6, 0.5, False)
-    assert np.all(np.diff([j.credibility(0.5, d, False) for d in range(4)]) > 0)  # details up
-    assert j.credibility(0.5, 1, True) > j.credibility(0.5, 1, False)
+def test_case_probabilities_are_a_distribution_over_the_three_responses():
+    for s in score(builtin_cases()):
+        total = s.choice.heed + s.choice.investigate + s.choice.dismiss
+        assert total == pytest.approx(1.0) and min(s.choice.heed, s.choice.investigate) >= 0
 
 
-def test_logistic_is_stable_at_extremes():
-    from sim.decision import logistic
+def test_warning_overload_makes_an_ally_dismiss_a_specific_warning():
+    """The counter-cases' mechanism: the same specific warning from an ally is heeded by a
+    recipient with attention to spare and dismissed by one with many protective actions in force."""
+    sri_lanka = next(c for c in builtin_cases() if c.case.startswith("Sri Lanka"))
+    from dataclasses import replace
 
-    assert logistic(1e4) == 1.0 and logistic(-1e4) == 0.0 and logistic(0.0) == 0.5
-    j = Judgement.from_params(ModelParams(choice_temperature=0.01, action_cost=10))
-    assert 0.0 <= j.heed_probability(0.0, 1.0, True) < 1e-12
+    rested, stretched = score([replace(sri_lanka, load=0), replace(sri_lanka, load=20)])
+    assert rested.choice.heed > 0.5 > stretched.choice.heed
 
 
-def test_seed_article_cases_are_all_more_likely_dismissed_than_heeded():
-    """Face validation: every recorded response in the brief's table was not a plain heed."""
-    scored = {s.case.case: s for s in score(builtin_cases())}
-    assert all(s.heed_probability < 0.5 for s in scored.values())
-    assert scored["Crocus City Hall 2024"].heed_probability < scored["Tsarnaev 2011"].heed_probability
+def test_public_channel_costs_a_rival_face_in_the_case_scores():
+    crocus = next(c for c in builtin_cases() if c.case.startswith("Crocus"))
+    from dataclasses import replace
+
+    from sim.enums import Channel
+
+    public, private = score([crocus, replace(crocus, channel=Channel.PRIVATE)])
+    assert public.choice.heed <= private.choice.heed
+
+
+def test_the_scenario_docs_show_the_template_and_every_key():
+    from sim.scenarios import _AGENCY_KEYS, _TOP_KEYS, template
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "scenarios.md").read_text()
+    assert template() in docs
+    for key in (*_AGENCY_KEYS, *_TOP_KEYS, "from", "to", "day", "between", "directed"):
+        assert f"`{key}`" in docs or f"`[{key}]`" in docs or f"`[[{key}]]`" in docs, key
+    parse_scenario(template(), origin="template")

@@ -1,4 +1,9 @@
-"""Every figure from small synthetic results folders: files, sizes, not blank, deterministic."""
+"""Every figure on the designs researchers run, not only the demo's: a small grid, a dense
+grid (41 rivalry levels x 3 doctrines, one doctrine with almost no warnings), a Latin
+hypercube, a Sobol design and a grid with empty cells. Each drawn figure must be one or two
+journal columns wide, no taller than a page allows, with no text overlapping other text or
+cut off at the edge (checked on the rendered bounding boxes); sparse points must be open and
+unjoined, empty cells hatched, and the files deterministic."""
 
 from __future__ import annotations
 
@@ -8,18 +13,23 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 from PIL import Image
 
-from sim.analysis import plots
 from sim.analysis.load import load_results
 from sim.analysis.plots import (
     DPI,
     FIGURES,
-    draw_levels,
+    MAX_HEIGHT,
+    MIN_WARNINGS,
+    draw,
     heatmap,
     heed_vs_rivalry,
+    outcomes_vs_parameter,
     sensitivity_bars,
+    style,
     trust_trajectories,
 )
 from sim.cli import main
@@ -30,83 +40,201 @@ WIDTHS = {  # inches: one column 3.5, two columns 7
     "heatmap_mean_trust": 3.5, "outcome_distributions": 7.0, "trust_trajectories": 3.5,
     "waiver_reasons": 3.5, "sensitivity": 7.0,
 }
+DOCTRINES = ("warn_all", "non_rivals", "never")
+
+
+def starve(folder, keep, *, runs_where) -> None:
+    """Leave the runs selected by ``runs_where`` with ``keep`` delivered warnings each (0: none),
+    in the warning log and in the run counts alike: sparse or empty cells, planted."""
+    runs = pd.read_parquet(folder / "runs.parquet")
+    log = pd.read_parquet(folder / "warnings.parquet")
+    chosen = set(runs.loc[runs_where(runs), "run_id"])
+    delivered = log["delivered_day"] >= 0
+    rank = log[delivered].groupby("run_id").cumcount().reindex(log.index)
+    log = log[~(log["run_id"].isin(chosen) & delivered & (rank >= keep))]
+    counts = log[log["delivered_day"] >= 0].groupby("run_id")["heeded"].agg(
+        lambda h: (len(h), int(pd.Series(h).astype(bool).sum())))
+    for column in [c for c in runs.columns if c.startswith(("delivered_", "heeded_"))]:
+        runs.loc[runs["run_id"].isin(chosen), column] = 0
+    for run_id in chosen:
+        n, heeded = counts.get(run_id, (0, 0))
+        row = runs["run_id"] == run_id
+        runs.loc[row, ["warnings_delivered", "warnings_heeded"]] = [n, heeded]
+        runs.loc[row, "heed_rate"] = heeded / n if n else np.nan
+        runs.loc[row, "delivered_high_rivalry"] = n
+        runs.loc[row, "heeded_high_rivalry"] = heeded
+    runs.to_parquet(folder / "runs.parquet")
+    log.to_parquet(folder / "warnings.parquet")
 
 
 @pytest.fixture(scope="module")
-def grid(tmp_path_factory):
-    return load_results(grid_results(tmp_path_factory.mktemp("plots") / "grid"))
-
-
-@pytest.fixture(scope="module")
-def sobol(tmp_path_factory):
-    n, names = 16, ("rivalry", "false_lead_rate")
-    base = np.random.default_rng(2).random((n, 4)) * [1, 5, 1, 5]
-    a, b = base[:, :2], base[:, 2:]
-    blocks = [a, b] + [np.where(np.arange(2) == i, b, a) for i in range(2)]
+def designs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("plots")
+    out = {"grid": grid_results(root / "grid")}
+    dense = [{"rivalry": r / 40, "doctrine": d} for r in range(41) for d in DOCTRINES]
+    out["dense"] = write_results(root / "dense", dense, replications=2, days=5)
+    starve(out["dense"], 1, runs_where=lambda r: r["doctrine"] == "never")
+    empty = [{"rivalry": r, "doctrine": d} for r in (0.0, 0.25, 0.5, 0.75, 1.0) for d in DOCTRINES]
+    out["empty"] = write_results(root / "empty", empty, replications=3, days=5)
+    starve(out["empty"], 0, runs_where=lambda r: (r["doctrine"] == "never") & (r["rivalry"] < 0.5))
+    rng = np.random.default_rng(3)
+    names = ("rivalry", "false_lead_rate", "detail_evidence", "action_cost")
+    ranges = {"rivalry": [0, 1], "false_lead_rate": [0, 5], "detail_evidence": [1, 6], "action_cost": [0, 1]}
+    scale = np.array([r[1] - r[0] for r in ranges.values()])
+    low = np.array([r[0] for r in ranges.values()])
+    lhs = [dict(zip(names, map(float, low + row * scale), strict=True)) for row in rng.random((48, 4))]
+    out["lhs"] = write_results(root / "lhs", lhs, kind="lhs", replications=1, days=5, n=48, ranges=ranges)
+    n = 16
+    base = rng.random((n, 8)) * np.tile(scale, 2) + np.tile(low, 2)
+    a, b = base[:, :4], base[:, 4:]
+    blocks = [a, b] + [np.where(np.arange(4) == i, b, a) for i in range(4)]
     points = [dict(zip(names, map(float, row), strict=True)) for row in np.vstack(blocks)]
-    folder = tmp_path_factory.mktemp("plots") / "sobol"
-    ranges = {"rivalry": [0, 1], "false_lead_rate": [0, 5]}
-    return load_results(write_results(folder, points, kind="sobol", replications=2, n=n, ranges=ranges))
+    out["sobol"] = write_results(root / "sobol", points, kind="sobol", replications=1, days=5, n=n, ranges=ranges)
+    return {name: load_results(folder) for name, folder in out.items()}
 
 
-def test_figure_table_is_complete():
-    assert set(FIGURES) == set(WIDTHS)
+def layout_problems(fig) -> list[str]:
+    """Size limits, texts overlapping each other, texts cut off at the figure's edge."""
+    width, height = fig.get_size_inches()
+    problems = []
+    if not (np.isclose(width, 3.5) or np.isclose(width, 7.0)):
+        problems.append(f"width {width} in")
+    if height > MAX_HEIGHT + 1e-9:
+        problems.append(f"height {height} in")
+    with style():  # as save() draws it
+        fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    page = fig.bbox
+    hidden = set()  # labels of ticks outside the view: kept by matplotlib, never drawn
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            span = (high - low) * 1e-6
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                if not low - span <= tick.get_loc() <= high + span:
+                    hidden |= {id(tick.label1), id(tick.label2)}
+    texts = [t for t in fig.findobj(Text)
+             if t.get_visible() and t.get_text().strip() and id(t) not in hidden]
+    boxes = [(t.get_text(), t.get_window_extent(renderer).expanded(0.98, 0.9)) for t in texts]
+    for text, box in boxes:
+        if box.x0 < page.x0 - 1 or box.x1 > page.x1 + 1 or box.y0 < page.y0 - 1 or box.y1 > page.y1 + 1:
+            problems.append(f"cut off: {text!r}")
+    for (ta, a), (tb, b) in itertools.combinations(boxes, 2):
+        if a.overlaps(b):
+            problems.append(f"overlap: {ta!r} / {tb!r}")
+    return problems
 
 
-@pytest.mark.parametrize("name", [n for n in WIDTHS if n != "sensitivity"])
-def test_each_grid_figure_writes_pdf_and_png_of_the_stated_width(grid, tmp_path, name):
-    paths, message = FIGURES[name](grid, tmp_path)
+@pytest.mark.parametrize("design", ["grid", "dense", "empty", "lhs", "sobol"])
+def test_every_figure_fits_the_page_without_overlapping_text(designs, design):
+    drawn = []
+    for name, build in FIGURES.items():
+        fig, message = build(designs[design])
+        assert message, name
+        if fig is None:
+            continue
+        drawn.append(name)
+        assert not layout_problems(fig), (name, layout_problems(fig))
+    expected = {"grid": 6, "dense": 5, "empty": 6, "lhs": 3, "sobol": 3}[design]
+    assert len(drawn) >= expected, drawn
+
+
+def test_sparse_points_are_open_with_counts_and_never_joined(designs):
+    fig, _ = heed_vs_rivalry(designs["dense"])
+    top = fig.axes[0]
+    never = [line for line in top.lines if line.get_label() == "never"]
+    assert never and all(np.isnan(np.asarray(line.get_ydata(), float)).all() for line in never)
+    sparse = [line for line in top.lines if line.get_gid() == "sparse"]
+    assert sparse and all(line.get_markerfacecolor() == "white" for line in sparse)
+    counts = [t.get_text() for t in top.texts]
+    assert counts and all(int(c) < MIN_WARNINGS for c in counts)
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any(text.startswith(f"open: < {MIN_WARNINGS} warnings") for text in legend)
+    joined = [line for line in top.lines if line.get_gid() == "data-line" and line.get_label() == "warn_all"]
+    assert np.isfinite(np.asarray(joined[0].get_ydata(), float)).sum() > 10
+
+
+def test_the_rival_threshold_is_marked_on_rivalry_axes(designs):
+    for build in (heed_vs_rivalry, outcomes_vs_parameter):
+        fig, _ = build(designs["dense"])
+        cuts = [line for line in fig.axes[0].lines
+                if line.get_linestyle() == "--" and list(line.get_xdata()) == [0.5, 0.5]]
+        assert cuts, build.__name__
+        assert any("rival threshold (0.5)" == t.get_text() for t in fig.legends[0].get_texts())
+
+
+def test_empty_heatmap_cells_are_hatched_and_named(designs):
+    fig, _ = heatmap(designs["empty"])
+    ax = fig.axes[0]
+    hatched = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_hatch() == "xxxx"]
+    assert len(hatched) == 2  # doctrine never at rivalry 0 and 0.25
+    assert "no warnings" in [t.get_text() for t in fig.legends[0].get_texts()]
+
+
+def test_dense_category_ticks_are_thinned(designs):
+    fig, _ = heatmap(designs["dense"])
+    labels = [t for t in fig.axes[0].get_xticklabels() if t.get_text()]
+    assert 2 <= len(labels) <= 8
+
+
+def test_sampled_designs_name_what_they_pool_and_share_scales(designs):
+    fig, message = heed_vs_rivalry(designs["lhs"])
+    assert "pooled over the 48 points of the lhs design" in message
+    fig, _ = sensitivity_bars(designs["lhs"])
+    limits = {ax.get_xlim() for ax in fig.axes}
+    assert len(limits) == 1 and limits.pop() == (-1.05, 1.05)
+
+
+def test_each_grid_figure_writes_pdf_and_png_of_the_stated_width(designs, tmp_path):
+    for name in [n for n in WIDTHS if n != "sensitivity"]:
+        paths, message = draw(name, designs["grid"], tmp_path)
+        assert paths is not None, message
+        pdf, png = paths
+        assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 1000
+        with Image.open(png) as image:  # one column, or two when it gets panels
+            assert image.size[0] in (round(WIDTHS[name] * DPI), round(7.0 * DPI)), name
+    paths, message = draw("sensitivity", designs["sobol"], tmp_path)
     assert paths is not None, message
-    pdf, png = paths
-    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 1000
-    with Image.open(png) as image:
-        assert image.size[0] == round(WIDTHS[name] * DPI)
 
 
-def test_sensitivity_figure_from_a_sobol_design(sobol, tmp_path):
-    paths, message = sensitivity_bars(sobol, tmp_path)
-    assert paths is not None, message
-    with Image.open(paths[1]) as image:
-        assert image.size[0] == round(WIDTHS["sensitivity"] * DPI)
-    assert paths[0].stat().st_size > 1000
-
-
-def test_a_rendered_figure_is_not_blank(grid, tmp_path):
-    paths, _ = heed_vs_rivalry(grid, tmp_path)
+def test_a_rendered_figure_is_not_blank(designs, tmp_path):
+    paths, _ = draw("heed_vs_rivalry", designs["grid"], tmp_path)
     assert paths is not None
     pixels = np.asarray(Image.open(paths[1]).convert("L"), dtype=float)
     assert pixels.std() > 20  # a white page has 0; lines, bands and text make it vary
     assert (pixels < 128).mean() > 0.005  # some ink
 
 
-def test_figures_are_byte_identical_for_the_same_results(grid, tmp_path):
-    first, _ = heed_vs_rivalry(grid, tmp_path / "a")
-    second, _ = heed_vs_rivalry(grid, tmp_path / "b")
+def test_figures_are_byte_identical_for_the_same_results(designs, tmp_path):
+    first, _ = draw("heed_vs_rivalry", designs["grid"], tmp_path / "a")
+    second, _ = draw("heed_vs_rivalry", designs["grid"], tmp_path / "b")
     assert first is not None and second is not None
     for x, y in itertools.zip_longest(first, second):
         assert x.read_bytes() == y.read_bytes(), x.name
 
 
-def test_figures_skip_cleanly_when_the_results_lack_what_they_need(grid, sobol, tmp_path):
-    paths, message = sensitivity_bars(grid, tmp_path)
+def test_figures_skip_cleanly_when_the_results_lack_what_they_need(designs, tmp_path):
+    grid = designs["grid"]
+    paths, message = draw("sensitivity", grid, tmp_path)
     assert paths is None and "sampled" in message
-    paths, message = heed_vs_rivalry(sobol, tmp_path)
+    paths, message = draw("outcomes_vs_parameter", designs["sobol"], tmp_path)
     assert paths is None and "sensitivity" in message
-    paths, message = trust_trajectories(dataclasses.replace(grid, series=None), tmp_path)
+    paths, message = trust_trajectories(dataclasses.replace(grid, series=None))
     assert paths is None and "record_series" in message
     assert not list(tmp_path.iterdir())
 
 
-def test_plot_command_draws_into_the_results_folder(grid, capsys):
+def test_without_a_warning_log_the_heed_figure_uses_the_run_counts(designs):
+    fig, _ = heed_vs_rivalry(dataclasses.replace(designs["grid"], warnings=None))
+    assert fig is not None and fig.axes[1].get_xlabel() == "Rivalry (0-1)"
+
+
+def test_plot_command_draws_into_the_results_folder(designs, capsys):
+    grid = designs["grid"]
     assert main(["plot", str(grid.directory), "--only", "heed_vs_rivalry", "waiver_reasons"]) == 0
     assert (grid.directory / "figures" / "waiver_reasons.png").is_file()
     assert main(["plot", str(grid.directory), "--only", "pie_chart"]) == 2
     assert "unknown figure pie_chart" in capsys.readouterr().err
-
-
-def png_width(path) -> int:
-    with Image.open(path) as image:
-        return image.size[0]
 
 
 def test_trajectories_facet_by_the_second_parameter_instead_of_pooling_it(tmp_path):
@@ -115,9 +243,9 @@ def test_trajectories_facet_by_the_second_parameter_instead_of_pooling_it(tmp_pa
     points = [{"rivalry": r, "deterrence_effect": d}
               for r, d in itertools.product([0.0, 0.3, 0.6, 0.9], [0.0, 0.3, 0.6, 0.9])]
     results = load_results(write_results(tmp_path / "four", points, replications=2, days=10))
-    paths, message = trust_trajectories(results, tmp_path / "fig")
-    assert paths is not None and "pooled" not in message
-    assert png_width(paths[1]) == round(7.0 * DPI)
+    fig, message = trust_trajectories(results)
+    assert fig is not None and "pooled" not in message
+    assert fig.get_figwidth() == 7.0 and not layout_problems(fig)
 
 
 def test_figures_name_the_swept_parameters_they_pool_over(tmp_path):
@@ -125,34 +253,24 @@ def test_figures_name_the_swept_parameters_they_pool_over(tmp_path):
               for r, s, f in itertools.product([0.0, 1.0], [0.0, 0.67], [0.0, 2.0])]
     results = load_results(write_results(tmp_path / "three", points, replications=2, days=10))
     for figure in (heed_vs_rivalry, trust_trajectories, heatmap):
-        paths, message = figure(results, tmp_path / "fig")
-        assert paths is not None
-        assert "pooled over false lead rate (2 levels)" in message, figure.__name__
+        fig, message = figure(results)
+        assert fig is not None
+        assert "pooled over false leads (2 levels)" in message, figure.__name__
 
 
-def test_a_categorical_axis_gets_points_and_error_bars_only():
-    table = pd.DataFrame({"level": [0.0, 2.0], "mean": [0.9, 0.4], "low": [0.85, 0.3],
-                          "high": [0.95, 0.5]})
-    ax = Figure().add_subplot()
-    draw_levels(ax, table, "x", categorical=True)
-    assert all(line.get_linestyle() == "None" for line in ax.lines)  # no joining line
-    assert not [c for c in ax.collections if type(c).__name__ == "FillBetweenPolyCollection"]
-    assert sorted(ax.lines[0].get_xdata()) == [0.0, 2.0]  # the empty band (1) stays empty
-
-
-def test_heed_by_band_leaves_empty_bands_empty(tmp_path, monkeypatch):
-    """Rivalry not swept: x is the dyad's band; a band without warnings gets no point."""
+def test_heed_by_band_leaves_empty_bands_empty(tmp_path):
+    """No warning log and rivalry not swept: x is the dyad's band, drawn as unjoined points;
+    a band without warnings gets no point."""
     points = [{"false_lead_rate": f} for f in (0.0, 2.0)]
     folder = write_results(tmp_path / "bands", points, replications=3, days=10)
     runs = pd.read_parquet(folder / "runs.parquet")
     runs["delivered_mid_rivalry"] = 0
     runs["heeded_mid_rivalry"] = 0
     runs.to_parquet(folder / "runs.parquet")
-    calls = []
-    original = plots.draw_levels
-    monkeypatch.setattr(plots, "draw_levels", lambda *a, **k: calls.append((a, k)) or original(*a, **k))
-    paths, _ = heed_vs_rivalry(load_results(folder), tmp_path / "fig")
-    assert paths is not None and len(calls) == 2
-    for args, kwargs in calls:
-        assert kwargs.get("categorical") is True
-        assert 1.0 not in set(args[1]["level"])
+    results = dataclasses.replace(load_results(folder), warnings=None)
+    fig, _ = heed_vs_rivalry(results)
+    top = fig.axes[0]
+    assert not [line for line in top.lines if line.get_gid() == "data-line"]  # nothing joined
+    xs = {round(float(x)) for line in top.lines if isinstance(line, Line2D)
+          for x in np.asarray(line.get_xdata(), float) if np.isfinite(x)}
+    assert 1 not in xs and 2 in xs

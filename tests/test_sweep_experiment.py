@@ -59,8 +59,8 @@ BAD = {
     "sample range not a pair": (HEAD + '[sample]\nmethod = "lhs"\nn = 8\n[sample.ranges]\n'
                                 "rivalry = [0.1]\n", ["rivalry", "[low, high]"]),
     "sample of a bool": (HEAD + '[sample]\nmethod = "lhs"\nn = 8\n[sample.ranges]\n'
-                         "public_when_no_liaison = [0, 1]\n",
-                         ["public_when_no_liaison", "only numeric parameters"]),
+                         "learning = [0, 1]\n",
+                         ["learning", "only numeric parameters"]),
     "sample method": (HEAD + '[sample]\nmethod = "halton"\nn = 8\n[sample.ranges]\n'
                       "rivalry = [0, 1]\n", ["[sample]", "method", "allowed: lhs, sobol"]),
     "sample unknown key": (HEAD + '[sample]\nmethod = "lhs"\nn = 8\nsize = 3\n',
@@ -201,15 +201,15 @@ def test_sobol_design_has_saltelli_structure(tmp_path):
 
 
 def test_points_csv(tmp_path):
-    (tmp_path / "pts.csv").write_text("rivalry,doctrine,public_when_no_liaison\n"
+    (tmp_path / "pts.csv").write_text("rivalry,doctrine,learning\n"
                                       "0.1,never,true\n0.9, warn_all ,false\n")
     exp = load_experiment(write(tmp_path, HEAD + 'design = "pts.csv"\n'))
     design = build_design(exp)
     assert design.kind is DesignKind.POINTS and design.parameters == (
-        "rivalry", "doctrine", "public_when_no_liaison")
+        "rivalry", "doctrine", "learning")
     assert [p["rivalry"] for p in design.points] == [0.1, 0.9]
     assert [p["doctrine"].value for p in design.points] == ["never", "warn_all"]
-    assert [p["public_when_no_liaison"] for p in design.points] == [True, False]
+    assert [p["learning"] for p in design.points] == [True, False]
     assert exp.design.file_sha256
 
 

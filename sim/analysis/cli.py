@@ -21,7 +21,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     analyze.add_argument("directory", metavar="DIR", type=Path, help="a sweep's results folder")
     analyze.add_argument("--confidence", type=float, default=0.95, help="interval level (default 0.95)")
-    analyze.add_argument("--quiet", action="store_true", help="write the tables, print only their paths")
+    analyze.add_argument("--by", nargs="+", metavar="FACTOR",
+                         help="split the rivalry tables by these swept factors (default: every "
+                         "swept factor other than rivalry; 'none' pools them, and the captions say so)")
+    shown = analyze.add_mutually_exclusive_group()
+    shown.add_argument("--verbose", action="store_true", help="print every table, not only the key one")
+    shown.add_argument("--quiet", action="store_true", help="write the tables, print only their paths")
     analyze.set_defaults(func=analyze_handler)
 
     plot = subparsers.add_parser(
@@ -33,40 +38,89 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     plot.add_argument("--only", nargs="+", metavar="NAME", help="draw only these figures")
     plot.set_defaults(func=plot_handler)
 
+    discover = subparsers.add_parser(
+        "discover", help="scenario discovery (PRIM): which parameter ranges make an outcome cross a threshold",
+        description="Find boxes of parameter ranges where the design points' outcome is at or "
+        "above THRESHOLD (or below, with --below), by PRIM (Friedman & Fisher 1999). Writes "
+        "the boxes and the peeling trajectory into DIR/tables/ and the figure discovery into "
+        "DIR/figures/. Best on a sampled (LHS) sweep.",
+    )
+    discover.add_argument("directory", metavar="DIR", type=Path, help="a sweep's results folder")
+    discover.add_argument("--outcome", required=True, help="an outcome column, e.g. heed_rate")
+    discover.add_argument("--threshold", required=True, type=float,
+                          help="cases of interest: points whose outcome is >= this")
+    discover.add_argument("--below", action="store_true", help="cases of interest are <= the threshold")
+    discover.add_argument("--boxes", type=int, default=2, help="boxes to find, one after another (default 2)")
+    discover.add_argument("--alpha", type=float, default=0.05, help="share peeled per step (default 0.05)")
+    discover.add_argument("--min-mass", type=float, default=0.05,
+                          help="smallest box, as a share of all points (default 0.05)")
+    discover.add_argument("--min-coverage", type=float, default=0.5,
+                          help="the box reported is the densest with at least this coverage (default 0.5)")
+    discover.add_argument("--contrast", metavar="FACTOR=A:B",
+                          help="the outcome at FACTOR=A minus at FACTOR=B, design points otherwise "
+                          "equal (e.g. doctrine=non_rivals:warn_all)")
+    discover.set_defaults(func=discover_handler)
+
+    decompose = subparsers.add_parser(
+        "decompose", help="the share of the rivalry gradient each mechanism explains",
+        description="Read a sweep of experiments/decomposition.toml (the defaults, each mechanism "
+        "of sim/mechanisms.py switched off alone, and all off, on the same seeds) and write the "
+        "share of the gap between low- and high-rivalry heed rates each mechanism explains, with "
+        "bootstrap intervals, into DIR/tables/decomposition.{csv,md,tex}.")
+    decompose.add_argument("directory", metavar="DIR", type=Path, help="the decomposition sweep's results folder")
+    decompose.add_argument("--confidence", type=float, default=0.95, help="interval level (default 0.95)")
+    decompose.set_defaults(func=decompose_handler)
+
+
+PRINT_ROWS = 12
+"""Rows of the key table ``analyze`` prints (the files have all of them)."""
+
 
 def analyze_handler(args: argparse.Namespace) -> int:
     from sim.analysis.load import load_results
-    from sim.analysis.report import TABLE_EXTENSIONS, TABLE_STEMS, analyses
-    from sim.analysis.tables import remove_stale, to_markdown, write_table
+    from sim.analysis.report import KEY_STEM, TABLE_EXTENSIONS, TABLE_STEMS, analyses, check_by
+    from sim.analysis.tables import markdown_document, remove_stale, to_markdown, write_table
 
     if not 0 < args.confidence < 1:
         raise UserError(f"--confidence: got {args.confidence}; allowed: a number in (0, 1)")
+    by = None if args.by is None else [] if args.by == ["none"] else args.by
     results = load_results(args.directory)
+    check_by(results, by)  # before anything is written
     out = results.directory / "tables"
     print(f"{results.name}: {len(results.ok)} runs ok, {results.n_failed} failed")
     if results.manifest.get("complete") is False:
         print("note: the sweep has not finished; these tables cover the runs done so far")
-    written: set[str] = set()
-    for table, note in analyses(results, args.confidence):
+    written: list[str] = []
+    messages: list[str] = []
+    for table, note in analyses(results, args.confidence, by):
         if table is None:
-            print(f"skipped: {note}")
+            messages.append(f"skipped: {note}")
             continue
-        paths = write_table(table.frame, out, table.stem, table.caption)
-        written.add(table.stem)
-        print(f"wrote {paths[0].with_suffix('.{csv,md,tex}')}")
-        if not args.quiet and table.stem != "summary":
-            print(f"\n{table.caption}\n\n{to_markdown(table.frame)}")
+        write_table(table, out)
+        written.append(table.stem)
         if note:
-            print(f"note: {note}")
+            messages.append(f"note: {note}")
+        if args.verbose:
+            print(f"\n{markdown_document(table)}")
+        elif not args.quiet and table.stem == KEY_STEM:
+            frame = table.frame.head(PRINT_ROWS)
+            more = len(table.frame) - len(frame)
+            print(f"\n{table.title}\n\n{to_markdown(frame)}", end="")
+            if more:
+                print(f"... {more} more rows in {out / (KEY_STEM + '.md')}")
+            print()
+    print(f"wrote {len(written)} tables to {out}/ (each as .csv, .md, .tex): {', '.join(written)}")
+    for message in messages:
+        print(message)
     # Tables this design no longer supports (e.g. a folder re-swept with another design).
-    for path in remove_stale(out, set(TABLE_STEMS) - written, TABLE_EXTENSIONS):
+    for path in remove_stale(out, set(TABLE_STEMS) - set(written), TABLE_EXTENSIONS):
         print(f"removed stale {path}")
     return 0
 
 
 def plot_handler(args: argparse.Namespace) -> int:
     from sim.analysis.load import load_results
-    from sim.analysis.plots import FIGURE_EXTENSIONS, FIGURES
+    from sim.analysis.plots import FIGURE_EXTENSIONS, FIGURES, draw
     from sim.analysis.tables import remove_stale
 
     names = args.only or list(FIGURES)
@@ -76,7 +130,7 @@ def plot_handler(args: argparse.Namespace) -> int:
     results = load_results(args.directory)
     out = results.directory / "figures"
     for name in names:
-        paths, message = FIGURES[name](results, out)
+        paths, message = draw(name, results, out)
         if paths is None:
             print(f"skipped {name}: {message}")
             # A figure these results no longer support must not survive from an earlier sweep.
@@ -84,4 +138,72 @@ def plot_handler(args: argparse.Namespace) -> int:
                 print(f"removed stale {path}")
         else:
             print(f"wrote {paths[0].with_suffix('.{pdf,png}')}: {message}")
+    return 0
+
+
+def discover_handler(args: argparse.Namespace) -> int:
+    from sim.analysis.discovery import discover, discovery_figure
+    from sim.analysis.load import load_results
+    from sim.analysis.plots import save, style
+    from sim.analysis.tables import Table, to_markdown, write_table
+
+    if args.boxes < 1:
+        raise UserError(f"--boxes: got {args.boxes}; allowed: an integer >= 1")
+    contrast = None
+    if args.contrast is not None:
+        factor, sep, levels = args.contrast.partition("=")
+        a, colon, b = levels.partition(":")
+        if not (sep and colon and factor and a and b):
+            raise UserError(f"--contrast: got {args.contrast!r}; allowed: FACTOR=A:B, "
+                            "e.g. doctrine=non_rivals:warn_all")
+        contrast = (factor.strip(), a.strip(), b.strip())
+    results = load_results(args.directory)
+    found = discover(results, args.outcome, args.threshold, below=args.below, boxes=args.boxes,
+                     alpha=args.alpha, min_mass=args.min_mass, min_coverage=args.min_coverage,
+                     contrast=contrast)
+    with style():
+        fig = discovery_figure(found)
+    question = f"cases of interest: design points with {found.rule}"
+    boxes = Table("discovery_boxes", f"PRIM boxes ({question}), each with the parameter ranges it restricts",
+                  found.box_table(), keys=("box", "parameter"), group="parameter",
+                  grouped=("box_low", "box_high", "range_low", "range_high"),
+                  pooled="replications of a design point are averaged first (rates pooled)")
+    steps = Table("discovery_trajectory", f"PRIM peeling trajectories ({question})",
+                  found.trajectory_table(), keys=("box", "step"),
+                  notes={"chosen": "the box reported for this trajectory"})
+    out = results.directory
+    for table in (boxes, steps):
+        write_table(table, out / "tables")
+    paths = save(fig, out / "figures", "discovery")
+    n, cases = len(found.y), int(found.y.sum())
+    print(f"{results.name}: {cases} of {n} design points have {found.rule}"
+          + (f" ({found.dropped} points without a value left out)" if found.dropped else ""))
+    print(f"\n{boxes.title}\n\n{to_markdown(boxes.frame, boxes.group, grouped=boxes.grouped)}")
+    print(f"wrote {out / 'tables'}/discovery_boxes and discovery_trajectory (.csv, .md, .tex), "
+          f"{paths[0].with_suffix('.{pdf,png}')}")
+    return 0
+
+
+def decompose_handler(args: argparse.Namespace) -> int:
+    from sim.analysis.decomposition import decomposition_table
+    from sim.analysis.load import load_results
+    from sim.analysis.tables import Table, to_markdown, write_table
+
+    if not 0 < args.confidence < 1:
+        raise UserError(f"--confidence: got {args.confidence}; allowed: a number in (0, 1)")
+    results = load_results(args.directory)
+    frame = decomposition_table(results, args.confidence)
+    level = f"{args.confidence:.0%}"
+    table = Table(
+        "decomposition",
+        "Decomposition of the rivalry gradient (pooled heed rate of low- minus high-rivalry "
+        f"dyads) by mechanism: the gradient with each switched off and the share of the "
+        f"defaults' gradient it explains, {level} bootstrap intervals over replications",
+        frame, keys=("mechanism",),
+        notes={"gradient": "heed rate of low- minus high-rivalry dyads with the mechanism off",
+               "share_explained": "1 - gradient / gradient of the defaults",
+               "replications": "paired replications (same seeds at every design point)"})
+    write_table(table, results.directory / "tables")
+    print(f"\n{table.title}\n\n{to_markdown(table.frame)}")
+    print(f"wrote {results.directory / 'tables'}/decomposition (.csv, .md, .tex)")
     return 0

@@ -43,9 +43,9 @@ the cluster always contains whole runs.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
-from itertools import combinations
 
 import numpy as np
 import pandas as pd
@@ -176,12 +176,32 @@ def pairwise(cells: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFram
     the ``clusters`` column gives G.
     """
     levels = sorted(cells["level"].unique())
-    rows = [_pair(cells, a, b, confidence) for a, b in combinations(levels, 2)]
+    rows = [_pair(cells, a, b, confidence) for a, b in itertools.combinations(levels, 2)]
     table = pd.DataFrame(rows)
     if table.empty:
         return table
     table["p_holm"] = holm(table["p_value"].to_numpy())
     return table
+
+
+def adjacent_differences(cells: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """Each level against the one before it: the paired differences of :func:`pairwise` for
+    consecutive levels only (no multiplicity adjustment: they are drawn, not tested)."""
+    levels = sorted(cells["level"].unique())
+    return pd.DataFrame([_pair(cells, a, b, confidence) for a, b in itertools.pairwise(levels)])
+
+
+def cells_from_warnings(warnings: pd.DataFrame, level: pd.Series, cluster: str) -> pd.DataFrame:
+    """Cells (cluster, run, level) from a warning log: heeded and delivered warnings per run
+    and level, where ``level`` gives each warning's level (e.g. its binned dyad rivalry)."""
+    frame = pd.DataFrame({
+        "cluster": warnings[cluster].to_numpy(), "run": warnings["run_id"].to_numpy(),
+        "level": level.to_numpy(float), "successes": warnings["heeded"].astype(float).to_numpy(),
+    })
+    cells = frame.groupby(["cluster", "run", "level"], sort=True)["successes"].agg(["sum", "size"])
+    cells = cells.reset_index().rename(columns={"sum": "successes", "size": "trials"})
+    cells["trials"] = cells["trials"].astype(float)
+    return cells
 
 
 def holm(p_values: np.ndarray) -> np.ndarray:

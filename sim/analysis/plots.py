@@ -1,24 +1,41 @@
-"""Publication figures from a results folder, one function per figure.
+"""Publication figures from a results folder, one builder per figure.
 
-Every figure function takes the loaded :class:`~sim.analysis.load.Results` and an output
-folder and returns ``(paths, message)``: the PDF and PNG it wrote, or ``None`` and why it was
-skipped when the results lack what it needs (a series that was not recorded, a parameter that
-was not swept). Figures are drawn on a bare :class:`~matplotlib.figure.Figure` with the Agg
-canvas (no pyplot, so no global figure state and no GUI backend) under the house style
-``warnsim.mplstyle``, and saved without timestamps, so the same results give the same bytes.
+Every builder takes the loaded :class:`~sim.analysis.load.Results` and returns
+``(figure, message)``: a :class:`~matplotlib.figure.Figure`, or ``None`` and why it was skipped
+when the results lack what it needs (a series that was not recorded, a parameter that was not
+swept). :func:`draw` saves a figure as PDF and PNG. Figures are drawn on a bare ``Figure``
+with the Agg canvas (no pyplot, so no global figure state and no GUI backend) under the house
+style ``warnsim.mplstyle``, and saved without timestamps, so the same results give the same
+bytes.
 
 Intervals drawn are the analysis's own: pooled rates with the clustered Wilson interval,
 means with the BCa bootstrap (see :mod:`sim.analysis.intervals`).
 
-A figure never pools over a swept parameter silently: a parameter it does not show on an axis,
-as lines or as panels is named in a note at the top of the figure ("pooled over ..."), and so
-are levels left out to keep a panel readable ("k of m levels shown").
+What every figure does so that it holds up beyond the demo's design:
+
+* **Sizes**: 3.5 in (one column) or 7 in (two columns) wide, never taller than
+  :data:`MAX_HEIGHT`; a figure with too many rows to fit says so and skips.
+* **Text**: category ticks are thinned to at most :data:`MAX_TICKS` labels and rotated when
+  long; notes and titles wrap to the figure's width; panels of one quantity share a scale;
+  every marker, line style and hatch has a legend entry.
+* **Sparse cells**: a rate from fewer than :data:`MIN_WARNINGS` delivered warnings, or a mean
+  from fewer than :data:`MIN_RUNS` runs, is drawn as an open marker with its count beside it
+  (where there is room), never joined to its neighbours by a line or band; in a heat map such
+  a cell is hatched, and a cell without data is cross-hatched; the legend says which is which.
+* **No silent pooling**: a swept parameter not shown on an axis, as lines or as panels is
+  named in a note at the top ("pooled over ..."), and so are levels left out to keep a panel
+  readable ("k of m levels shown").
+* **Protocol thresholds** (:data:`AXIS_CUTS`): where a parameter's value changes the protocol
+  along an axis (``rival_threshold`` on a rivalry axis: from there on ``non_rivals`` agencies
+  stop warning), the axis gets a dashed line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import textwrap
+from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -28,25 +45,57 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
 
-from sim.analysis.compare import cells_by_band, cells_by_parameter, rate_by_level
+from sim.analysis.compare import (
+    adjacent_differences,
+    cells_by_band,
+    cells_by_parameter,
+    cells_from_warnings,
+    cluster_column,
+    delivered_warnings,
+    rate_by_level,
+)
+from sim.analysis.labels import header, lower, name_of
 from sim.analysis.load import DesignKind, Results
 from sim.analysis.sensitivity import SENSITIVITY_OUTCOMES, prcc_table, sobol_table
 from sim.analysis.summary import describe
 from sim.analysis.tables import format_value
 from sim.errors import UserError
 from sim.outcomes import BANDS, BY_NAME, Kind
-from sim.params import PARAMETERS
 
 STYLE = Path(__file__).with_name("warnsim.mplstyle")
 ONE_COLUMN, TWO_COLUMNS = 3.5, 7.0
 """Figure widths in inches (journal single and double column)."""
+MAX_HEIGHT = 8.0
+"""Tallest figure (inches): a journal page's text block less room for the caption."""
 DPI = 300
 MAX_LINES = 6
-"""More lines than this in one panel are unreadable in print; a figure then skips or thins."""
+"""More lines than this in one panel are unreadable in print; a figure then thins them."""
+MAX_TICKS = 8
+"""Category labels on one axis before they are thinned."""
+MIN_WARNINGS = 30
+"""A rate from fewer delivered warnings than this is drawn open, with its count, unjoined."""
+MIN_RUNS = 2
+"""A mean from fewer runs than this has no interval: drawn open, with its count, unjoined."""
+MIN_JOINED = 4
+"""Fewer levels than this on a numeric axis are drawn as points, not joined by a line."""
+RIVALRY_BIN = 0.05
+"""Width of the dyad-rivalry bins of the heed figure when the dyads have many values."""
+
+AXIS_CUTS: dict[str, tuple[str, str]] = {
+    "rivalry": ("rival_threshold", "rival threshold"),
+    "within_bloc_rivalry": ("rival_threshold", "rival threshold"),
+    "dyad_rivalry": ("rival_threshold", "rival threshold"),
+}
+"""Axis -> (parameter whose value changes the protocol along it, its legend text): a dyad
+whose rivalry reaches ``rival_threshold`` counts as rivals (doctrine ``non_rivals`` stops
+warning it, manipulative agencies start fabricating against it)."""
 
 FIGURE_EXTENSIONS: tuple[str, ...] = ("pdf", "png")
 """What :func:`save` writes for each figure stem (the keys of :data:`FIGURES`)."""
+Drawing = tuple[Figure | None, str]
 FigureResult = tuple[list[Path] | None, str]
 WAIVER_COLUMNS: dict[str, str] = {
     "waived_doctrine_excludes": "doctrine excludes",
@@ -56,41 +105,103 @@ WAIVER_COLUMNS: dict[str, str] = {
 }
 
 
-# --- labels ------------------------------------------------------------------------------
-
-def label(name: str) -> str:
-    """Axis label with unit for a parameter or outcome name."""
-    spec = PARAMETERS.get(name)
-    unit = spec.unit if spec is not None else ""
-    if spec is None and name in BY_NAME:
-        out = BY_NAME[name]
-        unit = f"{out.unit} per run" if out.kind in (Kind.COUNT, Kind.AMOUNT) else out.unit
-    text = name.replace("_", " ")
-    return f"{text} ({unit})" if unit and unit != "-" else text
-
-
-def level_text(value: object) -> str:
-    return format_value(value) if isinstance(value, int | float | np.number) else str(value)
-
-
 # --- rendering ---------------------------------------------------------------------------
 
 @contextmanager
-def figure(width: float, height: float) -> Iterator[Figure]:
-    """A bare Agg figure under the house style (the style must also be active when saving)."""
+def style():
     with mpl.rc_context(fname=str(STYLE)):
-        fig = Figure(figsize=(width, height))
+        yield
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A bare Agg figure under the house style, at most :data:`MAX_HEIGHT` tall."""
+    with style():
+        fig = Figure(figsize=(width, min(height, MAX_HEIGHT)))
         FigureCanvasAgg(fig)
-        yield fig
+    return fig
 
 
 def save(fig: Figure, out_dir: Path, stem: str) -> list[Path]:
     """Write ``stem.pdf`` (vector) and ``stem.png`` (300 dpi) without timestamps."""
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf, png = out_dir / f"{stem}.pdf", out_dir / f"{stem}.png"
-    fig.savefig(pdf, format="pdf", metadata={"CreationDate": None, "ModDate": None})
-    fig.savefig(png, format="png", dpi=DPI, metadata={"Software": None})
+    with style():
+        fig.savefig(pdf, format="pdf", metadata={"CreationDate": None, "ModDate": None})
+        fig.savefig(png, format="png", dpi=DPI, metadata={"Software": None})
     return [pdf, png]
+
+
+def draw(name: str, results: Results, out_dir: Path) -> FigureResult:
+    """Build figure ``name`` and save it as ``name.pdf`` and ``name.png`` in ``out_dir``."""
+    with style():
+        fig, message = FIGURES[name](results)
+    if fig is None:
+        return None, message
+    return save(fig, out_dir, name), message
+
+
+# --- text --------------------------------------------------------------------------------
+
+def wrap(text: str, width_in: float, fontsize: float = 6.5) -> str:
+    """Wrap ``text`` to lines that fit ``width_in`` inches at ``fontsize`` points."""
+    chars = max(20, int(width_in * 72 / (fontsize * 0.6)))
+    return "\n".join(textwrap.wrap(text, chars))
+
+
+def add_note(fig: Figure, text: str) -> None:
+    """A small note above a figure without a legend above it (else see :func:`legend_above`)."""
+    if text:
+        fig.suptitle(wrap(text, fig.get_figwidth() - 0.1), x=0.01, ha="left", fontsize=6.5,
+                     fontstyle="italic")
+
+
+def level_text(value: object) -> str:
+    return format_value(value) if isinstance(value, int | float | np.number) else str(value)
+
+
+def set_category_ticks(ax, axis: str, positions: np.ndarray, labels: list[str]) -> None:
+    """Category ticks, thinned to at most MAX_TICKS labels (fewer on a narrow x axis, so that
+    they never touch), rotated when long."""
+    limit = MAX_TICKS
+    if axis == "x":
+        fig = ax.get_figure()
+        width_pt = ax.get_position().width * fig.get_figwidth() * 72 * 0.75  # room for a colour bar
+        longest = max((len(t) for t in labels), default=1)
+        limit = max(2, min(MAX_TICKS, int(width_pt // (longest * 4.4 + 8))))
+    step = max(1, -(-len(labels) // limit))
+    keep = list(range(0, len(labels), step))
+    setter = ax.set_xticks if axis == "x" else ax.set_yticks
+    setter([positions[i] for i in keep], [labels[i] for i in keep])
+    if axis == "x" and max((len(labels[i]) for i in keep), default=0) * len(keep) > 36:
+        ax.tick_params(axis="x", labelrotation=45)
+        for tick in ax.get_xticklabels():
+            tick.set_horizontalalignment("right")
+            tick.set_rotation_mode("anchor")
+
+
+def legend_above(fig: Figure, handles: list, names: list[str], title: str | None, note: str = "") -> None:
+    """One legend above the panels (outside the data, so it never hides a line or band).
+
+    A pooling ``note`` goes under the legend title (or, without a legend, above the figure),
+    so the two never overlap. The legend takes as many columns as fit the figure's width,
+    measured on the renderer, and the note wraps until it fits too.
+    """
+    if not handles:
+        add_note(fig, note)
+        return
+    renderer = fig.canvas.get_renderer()
+    limit = fig.bbox.width * 0.97
+    for shrink in (0.0, 0.4, 0.8, 1.2):
+        text = title
+        if note:
+            wrapped = wrap(f"({note})", fig.get_figwidth() - 0.3 - shrink, 7)
+            text = f"{title}\n{wrapped}" if title else wrapped
+        for ncols in range(min(len(handles), 6), 0, -1):
+            legend = fig.legend(handles, names, title=text, loc="outside upper center", ncols=ncols)
+            if legend.get_window_extent(renderer).width <= limit:
+                return
+            legend.remove()
+    fig.legend(handles, names, title=text, loc="outside upper center", ncols=1)
 
 
 # --- data helpers ------------------------------------------------------------------------
@@ -102,17 +213,21 @@ def swept(results: Results) -> list[str]:
 
 
 def by_level(runs: pd.DataFrame, key: str, outcome: str) -> pd.DataFrame:
-    """Estimate and interval of ``outcome`` at each level of ``key`` (rates pooled)."""
+    """Estimate, interval and support (delivered warnings for a rate, else runs) of
+    ``outcome`` at each level of ``key``."""
     spec = BY_NAME[outcome]
-    rows = [{"level": lv, **describe(g, spec)} for lv, g in runs.groupby(key, sort=True)]
+    rows = []
+    for level, group in runs.groupby(key, sort=True):
+        row = {"level": level, **describe(group, spec)}
+        if spec.kind is Kind.RATE:
+            assert spec.denominator is not None
+            row["support"] = float(group[spec.denominator].sum())
+            row["sparse"] = row["support"] < MIN_WARNINGS
+        else:
+            row["support"] = float(row["n"])
+            row["sparse"] = row["n"] < MIN_RUNS
+        rows.append(row)
     return pd.DataFrame(rows)
-
-
-def positions(levels: pd.Series) -> tuple[np.ndarray, list[str] | None]:
-    """x positions of levels: the values if numeric, else 0..k-1 with tick labels."""
-    if pd.api.types.is_numeric_dtype(levels):
-        return levels.to_numpy(float), None
-    return np.arange(len(levels), dtype=float), [str(v) for v in levels]
 
 
 def hue_groups(runs: pd.DataFrame, hue: str | None) -> list[tuple[str | None, pd.DataFrame]]:
@@ -126,60 +241,22 @@ def hue_groups(runs: pd.DataFrame, hue: str | None) -> list[tuple[str | None, pd
     return [(level_text(lv), runs[runs[hue] == lv]) for lv in levels]
 
 
-def pooling_note(runs: pd.DataFrame, hidden: list[str], hue: str | None = None) -> str:
+def pooling_note(results: Results, hidden: list[str], hue: str | None = None) -> str:
     """What a figure pools over (swept parameters it does not show) and which ``hue`` levels
-    it leaves out; empty when it shows everything."""
+    it leaves out; empty when it shows everything. A sampled design is named as a whole."""
+    runs = results.ok
     parts = []
-    if hidden:
+    if hidden and results.design.kind.is_sample:
+        parts.append(f"pooled over the {runs['point_id'].nunique()} points of the "
+                     f"{results.design.kind.value} design: " + ", ".join(lower(p) for p in hidden))
+    elif hidden:
         parts.append("pooled over " + ", ".join(
-            f"{p.replace('_', ' ')} ({runs[p].nunique()} levels)" for p in hidden
+            f"{lower(p)} ({runs[p].nunique()} levels)" for p in hidden
         ))
     if hue is not None and runs[hue].nunique() > MAX_LINES:
         shown = len(hue_groups(runs, hue))
-        parts.append(f"{shown} of {runs[hue].nunique()} {hue.replace('_', ' ')} levels shown")
+        parts.append(f"{shown} of {runs[hue].nunique()} {lower(hue)} levels shown")
     return "; ".join(parts)
-
-
-def add_note(fig: Figure, text: str) -> None:
-    """A small note above a figure without a legend above it (else see :func:`legend_above`)."""
-    if text:
-        fig.suptitle(text, x=0.01, ha="left", fontsize=6.5, fontstyle="italic")
-
-
-def draw_levels(
-    ax, table: pd.DataFrame, name: str | None, offset: float = 0.0, *, categorical: bool = False
-) -> None:
-    """A line with an interval band (numeric levels) or points with error bars (categories).
-
-    On a categorical axis (``categorical``, or non-numeric levels) nothing joins the points:
-    a line would invent values between categories and cross those without data.
-    """
-    x, ticks = positions(table["level"])
-    y, low, high = (table[c].to_numpy(float) for c in ("mean", "low", "high"))
-    if ticks is None and not categorical:
-        (line,) = ax.plot(x, y, marker="o", label=name)
-        ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
-        return
-    err = np.nan_to_num(np.vstack([y - low, high - y]), nan=0.0)
-    ax.errorbar(x + offset, y, yerr=err, fmt="o", capsize=2, label=name)
-    if ticks is not None:
-        ax.set_xticks(x, ticks)
-
-
-def legend_above(fig: Figure, ax, title: str | None, note: str = "") -> None:
-    """One legend above the panels (outside the data, so it never hides a line or band).
-
-    A pooling ``note`` goes under the legend title (or, without a legend, above the figure),
-    so the two never overlap.
-    """
-    handles, names = ax.get_legend_handles_labels()
-    if not handles:
-        add_note(fig, note)
-        return
-    if note:
-        title = f"{title}\n({note})" if title else f"({note})"
-    ncols = len(handles) if len(handles) <= 4 else (3 if fig.get_figwidth() <= ONE_COLUMN else 6)
-    fig.legend(handles, names, title=title, loc="outside upper center", ncols=ncols)
 
 
 def point_labels(results: Results) -> pd.Series:
@@ -195,56 +272,234 @@ def sample_skip(results: Results) -> str | None:
     return None
 
 
+def cut_value(results: Results, axis: str) -> tuple[float, str] | None:
+    """The protocol threshold on ``axis`` if it is one value for every run (see AXIS_CUTS)."""
+    if axis not in AXIS_CUTS:
+        return None
+    parameter, text = AXIS_CUTS[axis]
+    if parameter not in results.ok or results.ok[parameter].nunique() != 1:
+        return None
+    return float(results.ok[parameter].iloc[0]), text
+
+
+def mark_cut(ax, results: Results, axis: str, position: float | None = None) -> list[tuple[Any, str]]:
+    """A dashed line where the protocol changes along the x ``axis``; its legend entry."""
+    cut = cut_value(results, axis)
+    if cut is None:
+        return []
+    value, text = cut
+    ax.axvline(value if position is None else position, color="0.35", linestyle="--",
+               linewidth=0.8, zorder=1.5)
+    handle = Line2D([], [], color="0.35", linestyle="--", linewidth=0.8)
+    return [(handle, f"{text} ({format_value(value)})")]
+
+
+# --- series with sparse points ------------------------------------------------------------
+
+SPARSE_TEXT = {
+    "rate": f"open: < {MIN_WARNINGS} warnings",
+    "mean": f"open: < {MIN_RUNS} runs",
+}
+
+
+@dataclass
+class Counts:
+    """Count labels waiting to be placed once the figure's layout is final."""
+
+    ax: Any
+    xs: np.ndarray
+    ys: np.ndarray
+    texts: list[str]
+    color: str
+
+
+def draw_series(ax, x: np.ndarray, table: pd.DataFrame, name: str | None, *, joined: bool = True,
+                offset: float = 0.0, color: str | None = None,
+                pending: list[Counts] | None = None) -> tuple[Any, bool]:
+    """Estimates with intervals; sparse points open, with their count, never joined.
+
+    ``joined``: a numeric axis gets a line and a band through consecutive non-sparse points;
+    a categorical one points with error bars only (a line would invent values between
+    categories). Sparse points' counts are added to ``pending`` (see :func:`place_counts`).
+    Returns the line's handle for the legend and whether any point was sparse.
+    """
+    y, low, high = (table[c].to_numpy(float) for c in ("mean", "low", "high"))
+    sparse = table["sparse"].to_numpy(bool) & np.isfinite(y) if "sparse" in table else np.zeros(len(y), bool)
+    color = color or ax._get_lines.get_next_color()
+    solid = np.where(sparse, np.nan, y)
+    xs = x + offset
+    if joined:
+        (handle,) = ax.plot(xs, solid, marker="o", color=color, label=name, gid="data-line")
+        ax.fill_between(xs, np.where(sparse, np.nan, low), np.where(sparse, np.nan, high),
+                        color=color, alpha=0.25, linewidth=0)
+    else:
+        err = np.nan_to_num(np.vstack([solid - low, high - solid]), nan=0.0)
+        handle = ax.errorbar(xs, solid, yerr=err, fmt="o", color=color, capsize=2, label=name)
+    if sparse.any():
+        ax.plot(xs[sparse], y[sparse], linestyle="none", marker="o", markerfacecolor="white",
+                markeredgecolor=color, gid="sparse", zorder=3)
+        if pending is not None:
+            counts = table["support"].to_numpy(float)[sparse]
+            pending.append(Counts(ax, xs[sparse], y[sparse], [f"{c:.0f}" for c in counts], color))
+    return handle, bool(sparse.any())
+
+
+def place_counts(fig: Figure, pending: list[Counts]) -> None:
+    """Small count labels beside sparse points, once the layout is final, leaving out any
+    that would overlap another text (so a crowded panel loses labels, never legibility)."""
+    if not pending:
+        return
+    fig.canvas.draw()  # final layout: positions no longer move
+    renderer = fig.canvas.get_renderer()
+    taken = [t.get_window_extent(renderer) for t in visible_texts(fig)]
+    for group in pending:
+        for x, y, text in zip(group.xs, group.ys, group.texts, strict=True):
+            label = group.ax.annotate(text, (x, y), xytext=(3, 2), textcoords="offset points",
+                                      fontsize=5, color=group.color, annotation_clip=True)
+            label.set_in_layout(False)
+            box = label.get_window_extent(renderer).padded(1)
+            if any(box.overlaps(other) for other in taken) or not fig.bbox.contains(box.x1, box.y1):
+                label.remove()
+            else:
+                taken.append(box)
+
+
+def visible_texts(fig: Figure) -> list:
+    """Texts the figure draws: tick labels inside the view, labels, titles, legends."""
+    out = []
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            out += [t.label1 for t in axis.get_major_ticks() if low <= t.get_loc() <= high]
+            out += [axis.label]
+        out += [ax.title, *ax.texts]
+    out += [t for legend in fig.legends for t in [*legend.get_texts(), legend.get_title()]]
+    out += fig.texts
+    return [t for t in out if t.get_visible() and t.get_text().strip()]
+
+
+def sparse_handle(kind: str) -> tuple[Any, str]:
+    handle = Line2D([], [], linestyle="none", marker="o", markerfacecolor="white",
+                    markeredgecolor="0.3")
+    return handle, SPARSE_TEXT[kind]
+
+
 # --- figures -----------------------------------------------------------------------------
 
-def heed_vs_rivalry(results: Results, out_dir: Path) -> FigureResult:
-    """Pooled heed rate against rivalry, one line (with interval band) per level of another
-    swept parameter. With rivalry swept the x axis is the rivalry parameter; otherwise it is
-    the dyad's rivalry band (low / mid / high), which every run records, drawn as points with
-    error bars (a band without delivered warnings stays empty). Swept parameters not shown
-    are named in a "pooled over" note."""
-    if skip := sample_skip(results):
-        return None, skip
-    params = swept(results)
+def heed_levels(results: Results) -> tuple[str, pd.DataFrame, str] | None:
+    """Heed counts per (cluster, run, x level) and the x axis: each delivered warning's dyad
+    rivalry when it was judged (binned when the dyads take many values), from the warning log;
+    without a log, the swept rivalry or the dyad's rivalry band from the run counts."""
     runs = results.ok
-    if "rivalry" in params:
-        others = [p for p in params if p != "rivalry"]
-        xlabel = label("rivalry")
-        cells: Callable[..., Any] = partial(cells_by_parameter, parameter="rivalry")
-    elif all(f"delivered_{b}_rivalry" in runs for b in BANDS):
-        others = params
-        xlabel = "rivalry band of the dyad"
-        cells = cells_by_band
-    else:
-        return None, "rivalry is not swept and the runs have no per-band heed counts"
-    hue = others[0] if others else None
-    tables = [
-        (name, rate_by_level(cells(g)).rename(columns={"rate": "mean"}))
-        for name, g in hue_groups(runs, hue)
-    ]
-    if all(t.empty for _, t in tables):
-        return None, "no delivered warnings: no heed rate to plot"
-    note = pooling_note(runs, others[1:], hue)
-    with figure(ONE_COLUMN, 2.8) as fig:
-        ax = fig.add_subplot()
-        shown = [(name, table) for name, table in tables if not table.empty]
-        for i, (name, table) in enumerate(shown):
-            if "rivalry" in params:
-                draw_levels(ax, table, name)
-            else:
-                draw_levels(ax, table, name, offset=0.1 * (i - (len(shown) - 1) / 2), categorical=True)
-        if "rivalry" not in params:
-            ax.set_xticks(range(len(BANDS)), BANDS)
-            ax.set_xlim(-0.5, len(BANDS) - 0.5)
-        ax.set(xlabel=xlabel, ylabel="heed rate (share of delivered)", ylim=(0, 1))
-        if hue is not None:
-            legend_above(fig, ax, label(hue), note)
+    cluster = cluster_column(results.design.kind)
+    try:
+        log = delivered_warnings(results)
+    except UserError:
+        log = None
+    if log is not None and len(log):
+        dyad = log["rivalry"].astype(float).clip(0, 1)
+        if dyad.round(6).nunique() > 21:
+            level = (np.minimum(dyad // RIVALRY_BIN, 1 / RIVALRY_BIN - 1) + 0.5) * RIVALRY_BIN
+            xlabel = f"Dyad rivalry (0-1, in bins of {RIVALRY_BIN:g})"
         else:
-            add_note(fig, note)
-        return save(fig, out_dir, "heed_vs_rivalry"), "heed rate against rivalry" + (f" ({note})" if note else "")
+            level = dyad.round(6)
+            xlabel = "Dyad rivalry (0-1)"
+        frame = log.assign(x_level=level.to_numpy())
+        return "dyad_rivalry", frame, xlabel
+    if "rivalry" in swept(results):
+        return "rivalry", runs.assign(cluster=runs[cluster]), header("rivalry")
+    if all(f"delivered_{b}_rivalry" in runs for b in BANDS):
+        return "band", runs, "Rivalry band of the dyad"
+    return None
 
 
-def outcomes_vs_parameter(results: Results, out_dir: Path) -> FigureResult:
+def heed_vs_rivalry(results: Results) -> Drawing:
+    """Pooled heed rate against each delivered warning's dyad rivalry, one line per level of
+    a swept factor, with the paired change from one rivalry level to the next below it.
+
+    The x axis is the rivalry of the dyad when the recipient judged the warning, from the
+    warning log: warnings between agencies of one bloc sit at their own (low) rivalry instead
+    of being pooled into every level of the swept between-bloc rivalry. The lower panel shows
+    the differences between neighbouring levels, paired by replication (common random
+    numbers): intervals far too narrow to see on the rate scale are visible there.
+    """
+    found = heed_levels(results)
+    if found is None:
+        return None, "no warning log, rivalry not swept and no per-band heed counts"
+    axis, data, xlabel = found
+    params = [p for p in swept(results) if not (axis == "rivalry" and p == "rivalry")]
+    cluster = cluster_column(results.design.kind)
+    if results.design.kind.is_sample:
+        hue, hidden = None, params
+    else:
+        hue = next((p for p in params if p != "rivalry"), None)
+        hidden = [p for p in params if p not in (hue, "rivalry")]
+    groups = []
+    for name, part in hue_groups(data, hue):
+        if axis == "dyad_rivalry":
+            cells = cells_from_warnings(part, part["x_level"], cluster)
+        elif axis == "rivalry":
+            cells = cells_by_parameter(part, "rivalry", cluster=cluster)
+        else:
+            cells = cells_by_band(part, cluster=cluster)
+        if len(cells):
+            table = rate_by_level(cells).rename(columns={"rate": "mean", "trials": "support"})
+            table["sparse"] = table["support"] < MIN_WARNINGS
+            groups.append((name, cells, table))
+    if not groups:
+        return None, "no delivered warnings: no heed rate to plot"
+    note = pooling_note(results, hidden, hue)
+    categorical = axis == "band"
+    fig = new_figure(ONE_COLUMN, 3.9)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(2.2, 1))
+    handles, names, any_sparse = [], [], False
+    pending: list[Counts] = []
+    levels = sorted({lv for _, _, t in groups for lv in t["level"]})
+    # A line between few, far-apart levels (within-bloc 0.1 and cross-bloc 0.7) would invent
+    # the rates between them, across the rival threshold: points only, side by side.
+    joined = not categorical and len(levels) >= MIN_JOINED
+    dodge = 0.08 if categorical else 0.012 * max(levels[-1] - levels[0], 0.5)
+    for i, (name, cells, table) in enumerate(groups):
+        color = f"C{i}"
+        shift = 0.0 if joined else dodge * (i - (len(groups) - 1) / 2)
+        handle, sparse = draw_series(top, table["level"].to_numpy(float), table, name,
+                                     joined=joined, offset=shift, color=color,
+                                     pending=pending)
+        any_sparse |= sparse
+        if name is not None:
+            handles.append(handle)
+            names.append(name)
+        diffs = adjacent_differences(cells)
+        sparse_levels = set(table.loc[table["sparse"], "level"])
+        if len(diffs):
+            diffs = diffs[~diffs["level_a"].isin(sparse_levels) & ~diffs["level_b"].isin(sparse_levels)]
+        if len(diffs):
+            mid = (diffs["level_a"].to_numpy(float) + diffs["level_b"].to_numpy(float)) / 2
+            err = np.nan_to_num(np.vstack([diffs["difference"] - diffs["diff_low"],
+                                           diffs["diff_high"] - diffs["difference"]]), nan=0.0)
+            bottom.errorbar(mid + shift, diffs["difference"], yerr=err, fmt="o", markersize=2.5,
+                            color=color, capsize=1.5, elinewidth=0.8)
+    bottom.axhline(0, color="black", linewidth=0.5)
+    top.set(ylabel="Heed rate (share)", ylim=(0, 1))
+    bottom.set(xlabel=xlabel, ylabel="Change from the\nlevel before")
+    fig.align_ylabels([top, bottom])
+    if categorical:
+        set_category_ticks(bottom, "x", np.arange(len(BANDS), dtype=float), list(BANDS))
+        bottom.set_xlim(-0.5, len(BANDS) - 0.5)
+    extra = mark_cut(top, results, axis)
+    mark_cut(bottom, results, axis)  # the same line below; one legend entry is enough
+    if any_sparse:
+        extra.append(sparse_handle("rate"))
+    for handle, text in extra:
+        handles.append(handle)
+        names.append(text)
+    legend_above(fig, handles, names, header(hue) if hue else None, note)
+    place_counts(fig, pending)
+    message = "heed rate against dyad rivalry" + (f" ({note})" if note else "")
+    return fig, message
+
+
+def outcomes_vs_parameter(results: Results) -> Drawing:
     """Heed rate, end-of-run trust and casualties against the first swept parameter, one line
     per level of the second: the cry-wolf, channel and doctrine comparisons in one panel row."""
     if skip := sample_skip(results):
@@ -255,24 +510,50 @@ def outcomes_vs_parameter(results: Results, out_dir: Path) -> FigureResult:
     x, hue = params[0], (params[1] if len(params) > 1 else None)
     outcomes = [o for o in ("heed_rate", "mean_trust", "casualties") if o in results.ok]
     groups = hue_groups(results.ok, hue)
-    note = pooling_note(results.ok, params[2:], hue)
-    with figure(TWO_COLUMNS, 2.4) as fig:
-        axes = fig.subplots(1, len(outcomes), squeeze=False)[0]
-        for ax, outcome in zip(axes, outcomes, strict=True):
-            for i, (name, g) in enumerate(groups):
-                draw_levels(ax, by_level(g, x, outcome), name, offset=0.08 * (i - (len(groups) - 1) / 2))
-            ax.set(xlabel=label(x), ylabel=label(outcome))
-            if BY_NAME[outcome].kind in (Kind.RATE, Kind.MEAN):
-                ax.set_ylim(0, 1)
-        if hue is not None:
-            legend_above(fig, axes[-1], label(hue), note)
-        else:
-            add_note(fig, note)
-        return save(fig, out_dir, "outcomes_vs_parameter"), f"outcomes against {x}" + (f" ({note})" if note else "")
+    note = pooling_note(results, params[2:], hue)
+    numeric = pd.api.types.is_numeric_dtype(results.ok[x])
+    fig = new_figure(TWO_COLUMNS, 2.5)
+    axes = fig.subplots(1, len(outcomes), squeeze=False)[0]
+    handles: list = []
+    names: list[str] = []
+    sparse_kinds: set[str] = set()
+    pending: list[Counts] = []
+    for ax, outcome in zip(axes, outcomes, strict=True):
+        for i, (name, g) in enumerate(groups):
+            table = by_level(g, x, outcome)
+            if numeric:
+                xs, ticks = table["level"].to_numpy(float), None
+            else:
+                xs, ticks = np.arange(len(table), dtype=float), [str(v) for v in table["level"]]
+            shift = 0 if numeric else 0.1 * (i - (len(groups) - 1) / 2)
+            handle, sparse = draw_series(ax, xs, table, name, joined=numeric, offset=shift,
+                                         color=f"C{i}", pending=pending)
+            if sparse:
+                sparse_kinds.add("rate" if BY_NAME[outcome].kind is Kind.RATE else "mean")
+            if ax is axes[0] and name is not None:
+                handles.append(handle)
+                names.append(name)
+            if ticks is not None:
+                set_category_ticks(ax, "x", xs, ticks)
+        ax.set(xlabel=header(x), ylabel=header(outcome))
+        if BY_NAME[outcome].kind in (Kind.RATE, Kind.MEAN):
+            ax.set_ylim(0, 1)
+        cut = mark_cut(ax, results, x) if numeric else []
+    for handle, text in cut + [sparse_handle(k) for k in sorted(sparse_kinds)]:
+        handles.append(handle)
+        names.append(text)
+    legend_above(fig, handles, names, header(hue) if hue else None, note)
+    place_counts(fig, pending)
+    return fig, f"outcomes against {x}" + (f" ({note})" if note else "")
 
 
-def heatmap(results: Results, out_dir: Path, outcome: str = "heed_rate") -> FigureResult:
-    """``outcome`` over the first two swept parameters (pooled rates, run means otherwise)."""
+def heatmap(results: Results, outcome: str = "heed_rate") -> Drawing:
+    """``outcome`` over the first two swept parameters (pooled rates, run means otherwise).
+
+    A cell from fewer than MIN_WARNINGS warnings (rates) is hatched; a cell without any is
+    cross-hatched and left without colour. Ticks are thinned on dense grids and the values
+    are written in the cells only when the grid is small enough to read them.
+    """
     if skip := sample_skip(results):
         return None, skip
     params = swept(results)
@@ -282,25 +563,51 @@ def heatmap(results: Results, out_dir: Path, outcome: str = "heed_rate") -> Figu
         return None, f"the runs have no {outcome!r}"
     px, py = params[0], params[1]
     spec = BY_NAME[outcome]
-    cells = [
-        {px: vx, py: vy, "value": describe(g, spec)["mean"]}
-        for (vx, vy), g in results.ok.groupby([px, py], sort=True)
-    ]
-    grid = pd.DataFrame(cells).pivot(index=py, columns=px, values="value")
-    note = pooling_note(results.ok, params[2:])
-    with figure(ONE_COLUMN, 3.0) as fig:
-        ax = fig.add_subplot()
-        # The colour range is the data's, not [0, 1]: differences between cells are the point,
-        # and the annotated values and the colour bar give the absolute level.
-        image = ax.imshow(grid.to_numpy(float), origin="lower", aspect="auto")
-        ax.set_xticks(range(grid.shape[1]), [level_text(v) for v in grid.columns])
-        ax.set_yticks(range(grid.shape[0]), [level_text(v) for v in grid.index])
-        if grid.shape[1] <= 6 and grid.shape[0] <= 8:
-            annotate(ax, image, grid.to_numpy(float))
-        ax.set(xlabel=label(px), ylabel=label(py))
-        fig.colorbar(image, ax=ax, label=label(outcome))
-        add_note(fig, note)
-        return save(fig, out_dir, f"heatmap_{outcome}"), f"{outcome} over {px} x {py}" + (f" ({note})" if note else "")
+    rows = []
+    for (vx, vy), g in results.ok.groupby([px, py], sort=True):
+        support = float(g[spec.denominator].sum()) if spec.kind is Kind.RATE and spec.denominator else len(g)
+        rows.append({px: vx, py: vy, "value": describe(g, spec)["mean"], "support": support})
+    cells = pd.DataFrame(rows)
+    grid = cells.pivot(index=py, columns=px, values="value")
+    support = cells.pivot(index=py, columns=px, values="support").reindex_like(grid)
+    values = grid.to_numpy(float)
+    limit = MIN_WARNINGS if spec.kind is Kind.RATE else MIN_RUNS
+    sparse = np.isfinite(values) & (support.to_numpy(float) < limit)
+    empty = ~np.isfinite(values)
+    note = pooling_note(results, params[2:])
+    fig = new_figure(ONE_COLUMN, 3.2)
+    ax = fig.add_subplot()
+    # The colour range is the data's, not [0, 1]: differences between cells are the point,
+    # and the colour bar gives the absolute level.
+    image = ax.imshow(np.ma.masked_invalid(values), origin="lower", aspect="auto")
+    for (row, col), flag in np.ndenumerate(empty | sparse):
+        if flag:
+            ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, linewidth=0,
+                                   hatch="xxxx" if empty[row, col] else "////", edgecolor="0.45"))
+    set_category_ticks(ax, "x", np.arange(grid.shape[1], dtype=float), [level_text(v) for v in grid.columns])
+    set_category_ticks(ax, "y", np.arange(grid.shape[0], dtype=float), [level_text(v) for v in grid.index])
+    if grid.shape[1] <= 6 and grid.shape[0] <= 8:
+        annotate(ax, image, values)
+    ax.set(xlabel=header(px), ylabel=header(py))
+    fig.colorbar(image, ax=ax, label=header(outcome))
+    handles: list = []
+    names: list[str] = []
+    if pd.api.types.is_numeric_dtype(grid.columns) and cut_value(results, px) is not None:
+        value = cut_value(results, px)[0]
+        levels = grid.columns.to_numpy(float)
+        position = float(np.interp(value, levels, np.arange(len(levels)))) - 0.5 * (value in levels)
+        for handle, text in mark_cut(ax, results, px, position):
+            handles.append(handle)
+            names.append(text)
+    unit = "warnings" if spec.kind is Kind.RATE else "runs"
+    if sparse.any():
+        handles.append(Patch(fill=False, hatch="////", edgecolor="0.45", linewidth=0))
+        names.append(f"< {limit} {unit}")
+    if empty.any():
+        handles.append(Patch(fill=False, hatch="xxxx", edgecolor="0.45", linewidth=0))
+        names.append(f"no {unit}" if spec.kind is Kind.RATE else "no value")
+    legend_above(fig, handles, names, None, note)
+    return fig, f"{outcome} over {px} x {py}" + (f" ({note})" if note else "")
 
 
 def annotate(ax, image, values: np.ndarray) -> None:
@@ -313,32 +620,45 @@ def annotate(ax, image, values: np.ndarray) -> None:
                     color=colour, fontsize=6)
 
 
-def outcome_distributions(results: Results, out_dir: Path) -> FigureResult:
+MAX_BOXES = 30
+"""Design points in one distribution figure (0.2 in per box keeps it within MAX_HEIGHT)."""
+
+
+def outcome_distributions(results: Results) -> Drawing:
     """Casualties and attacks per run at each design point, as box plots (median, IQR,
     5-95% whiskers, mean marked): heavy-tailed lethality makes means alone misleading."""
     if skip := sample_skip(results):
         return None, skip
     labels = point_labels(results)
-    if len(labels) > 40:
-        return None, f"{len(labels)} design points: too many for one distribution figure"
+    if len(labels) > MAX_BOXES:
+        return None, f"{len(labels)} design points: more than {MAX_BOXES} for one distribution figure"
     runs = results.ok
     groups = [runs.loc[runs["point_id"] == pid] for pid in labels.index]
-    height = 1.0 + 0.2 * len(labels)
-    with figure(TWO_COLUMNS, height) as fig:
-        axes = fig.subplots(1, 2, sharey=True)
-        for ax, outcome in zip(axes, ("casualties", "attacks"), strict=True):
-            ax.boxplot(
-                [g[outcome].astype(float).to_numpy() for g in groups], orientation="horizontal",
-                whis=(5, 95), showmeans=True, flierprops={"markersize": 1.2, "alpha": 0.4},
-                meanprops={"marker": "D", "markersize": 2.5},
-            )
-            ax.set_xlabel(label(outcome))
-        axes[0].set_yticks(range(1, len(labels) + 1), list(labels))
-        axes[0].set_ylabel(" / ".join(p.replace("_", " ") for p in swept(results)))
-        return save(fig, out_dir, "outcome_distributions"), "casualties and attacks by point"
+    fig = new_figure(TWO_COLUMNS, 1.3 + 0.2 * len(labels))
+    axes = fig.subplots(1, 2, sharey=True)
+    mean_style = {"marker": "D", "markersize": 2.5, "markerfacecolor": "C2", "markeredgecolor": "C2"}
+    for ax, outcome in zip(axes, ("casualties", "attacks"), strict=True):
+        ax.boxplot(
+            [g[outcome].astype(float).to_numpy() for g in groups], orientation="horizontal",
+            whis=(5, 95), showmeans=True, flierprops={"markersize": 1.2, "alpha": 0.4},
+            meanprops=mean_style, medianprops={"color": "C1"},
+        )
+        ax.set_xlabel(header(outcome))
+    set_category_ticks(axes[0], "y", np.arange(1, len(labels) + 1, dtype=float), list(labels))
+    axes[0].set_ylabel(" / ".join(name_of(p) for p in swept(results)))
+    handles = [
+        Patch(facecolor="white", edgecolor="black", linewidth=0.8),
+        Line2D([], [], color="C1"),
+        Line2D([], [], linestyle="none", **mean_style),
+        Line2D([], [], color="black", marker="|", markersize=5),
+        Line2D([], [], linestyle="none", marker="o", markersize=1.5, color="black", alpha=0.6),
+    ]
+    names = ["interquartile range", "median", "mean", "whiskers: 5th-95th percentile", "runs beyond"]
+    legend_above(fig, handles, names, None)
+    return fig, "casualties and attacks by point"
 
 
-def trust_trajectories(results: Results, out_dir: Path) -> FigureResult:
+def trust_trajectories(results: Results) -> Drawing:
     """Mean trust over time: median and inter-quartile band across runs.
 
     Up to MAX_LINES design points: one line per point in one panel. More points: one line per
@@ -353,82 +673,117 @@ def trust_trajectories(results: Results, out_dir: Path) -> FigureResult:
     labels = point_labels(results)
     runs = results.ok[["run_id", "point_id", *params]]
     data = series.merge(runs, on="run_id", how="inner")
-    panels: list[tuple[str | None, pd.DataFrame]] = [(None, data)]
     if len(labels) <= MAX_LINES:
         data["line"] = data["point_id"].map(labels)
-        title = label(params[0]) if len(params) == 1 else " / ".join(p.replace("_", " ") for p in params)
-        panels, note = [(None, data)], ""
+        title = header(params[0]) if len(params) == 1 else " / ".join(name_of(p) for p in params)
+        panels: list[tuple[str | None, pd.DataFrame]] = [(None, data)]
+        note = ""
     else:
         hue, facet = params[0], (params[1] if len(params) > 1 else None)
-        note = pooling_note(results.ok, params[2:], hue)
+        note = pooling_note(results, params[2:], hue)
         if facet is not None:
-            extra = pooling_note(results.ok, [], facet)
+            extra = pooling_note(results, [], facet)
             note = "; ".join(t for t in (note, extra) if t)
         panels = [
-            (None if facet is None else f"{facet.replace('_', ' ')} = {name}",
+            (None if facet is None else f"{name_of(facet)} = {name}",
              pd.concat([g.assign(line=n) for n, g in hue_groups(part, hue)]))
             for name, part in hue_groups(data, facet)
         ]
-        title = label(hue)
-    ncols = min(len(panels), 4)
+        title = header(hue)
+    ncols = min(len(panels), 3)
     nrows = -(-len(panels) // ncols)
     width = ONE_COLUMN if len(panels) == 1 else TWO_COLUMNS
-    height = 3.0 if len(panels) == 1 else 0.7 + 2.0 * nrows
-    with figure(width, height) as fig:
-        axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
-        for ax, (panel, part) in zip(axes, panels, strict=False):
-            for name, g in part.groupby("line", sort=False):
-                q = g.groupby("day")["mean_trust"].quantile([0.25, 0.5, 0.75]).unstack()
-                (line,) = ax.plot(q.index, q[0.5], label=name)
-                ax.fill_between(q.index, q[0.25], q[0.75], color=line.get_color(), alpha=0.2,
-                                linewidth=0)
-            if panel is not None:
-                ax.set_title(panel)
-        for ax in axes[len(panels):]:
-            ax.set_visible(False)
-        # Autoscaled (not [0, 1]): trust moves by a few hundredths a year, which is the finding.
-        for i, ax in enumerate(axes[: len(panels)]):
-            if i + ncols >= len(panels):  # no panel below: label the day axis here
-                ax.set_xlabel("day")
-                ax.xaxis.set_tick_params(labelbottom=True)
-            if i % ncols == 0:
-                ax.set_ylabel(label("mean_trust"))
-        if params:
-            legend_above(fig, axes[0], title, note)
-        else:
-            add_note(fig, note)
-        message = "trust over time" + (f" ({note})" if note else "")
-        return save(fig, out_dir, "trust_trajectories"), message
+    height = 3.0 if len(panels) == 1 else 0.9 + 1.9 * nrows
+    fig = new_figure(width, height)
+    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
+    for ax, (panel, part) in zip(axes, panels, strict=False):
+        for i, (name, g) in enumerate(part.groupby("line", sort=False)):
+            q = g.groupby("day")["mean_trust"].quantile([0.25, 0.5, 0.75]).unstack()
+            ax.plot(q.index, q[0.5], label=name, color=f"C{i}")
+            ax.fill_between(q.index, q[0.25], q[0.75], color=f"C{i}", alpha=0.2, linewidth=0)
+        if panel is not None:
+            ax.set_title(panel)
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
+    # Autoscaled (not [0, 1]): trust moves by a few hundredths a year, which is the finding.
+    for i, ax in enumerate(axes[: len(panels)]):
+        if i + ncols >= len(panels):  # no panel below: label the day axis here
+            ax.set_xlabel("Day")
+            ax.xaxis.set_tick_params(labelbottom=True)
+        if i % ncols == 0:
+            ax.set_ylabel(header("mean_trust"))
+    handles, names = axes[0].get_legend_handles_labels()
+    handles.append(Patch(color="0.6", alpha=0.4, linewidth=0))
+    names.append("band: interquartile range over runs")
+    legend_above(fig, handles, names, title if params else None, note)
+    message = "trust over time" + (f" ({note})" if note else "")
+    return fig, message
 
 
-def waiver_reasons(results: Results, out_dir: Path) -> FigureResult:
-    """Mean waived warnings per run by reason, stacked, per level of the first swept
-    parameter (all runs together for sampled designs)."""
+MAX_BARS = 12
+"""Levels drawn as stacked bars; a numeric factor with more levels gets stacked areas."""
+
+
+def waiver_reasons(results: Results) -> Drawing:
+    """Mean waived warnings per run by reason, stacked, against the first swept parameter
+    (bars for a few levels, areas for many), one panel per level of the second when it has
+    at most four; all runs together for sampled designs."""
     columns = [c for c in WAIVER_COLUMNS if c in results.ok]
     runs = results.ok
     if not columns or runs[columns].to_numpy(float).sum() == 0:
         return None, "no warning was waived"
     params = swept(results)
     key = params[0] if params and not results.design.kind.is_sample else None
-    means = runs.groupby(key)[columns].mean() if key else runs[columns].mean().to_frame("all runs").T
-    note = pooling_note(runs, params[1:] if key else params)
-    with figure(ONE_COLUMN, 1.2 + 0.22 * len(means)) as fig:
-        ax = fig.add_subplot()
-        left = np.zeros(len(means))
-        ticks = [level_text(v) for v in means.index]
-        for column in columns:
-            values = means[column].to_numpy(float)
-            ax.barh(range(len(means)), values, left=left, label=WAIVER_COLUMNS[column], height=0.7)
-            left += values
-        ax.set_yticks(range(len(means)), ticks)
-        ax.set(xlabel="waived warnings per run", ylabel=label(key) if key else "")
-        fig.legend(loc="outside upper center", ncols=2, title=f"({note})" if note else None)
-        return save(fig, out_dir, "waiver_reasons"), "waiver reasons" + (f" ({note})" if note else "")
+    facet = params[1] if key and len(params) > 1 and runs[params[1]].nunique() <= 4 else None
+    hidden = [p for p in params if p not in (key, facet)]
+    note = pooling_note(results, hidden)
+    panels = [(None, runs)] if facet is None else [
+        (f"{name_of(facet)} = {level_text(v)}", g) for v, g in runs.groupby(facet, sort=True)
+    ]
+    levels = runs[key].nunique() if key else 1
+    areas = key is not None and levels > MAX_BARS and pd.api.types.is_numeric_dtype(runs[key])
+    width = ONE_COLUMN if len(panels) == 1 else TWO_COLUMNS
+    height = 2.6 if areas else 2.0 + 0.2 * min(levels, MAX_BARS * 3)
+    fig = new_figure(width, height)
+    axes = fig.subplots(1, len(panels), sharex=True, sharey=True, squeeze=False)[0]
+    cuts: list[tuple[Any, str]] = []
+    for ax, (title, part) in zip(axes, panels, strict=True):
+        means = part.groupby(key)[columns].mean() if key else part[columns].mean().to_frame("all runs").T
+        if areas:
+            x = means.index.to_numpy(float)
+            ax.stackplot(x, *[means[c].to_numpy(float) for c in columns],
+                         labels=[WAIVER_COLUMNS[c] for c in columns], linewidth=0)
+            ax.set(xlabel=header(key), ylabel="Waived warnings per run" if ax is axes[0] else "")
+            cuts = mark_cut(ax, results, key)
+            ax.set_xlim(x.min(), x.max())
+        else:
+            left = np.zeros(len(means))
+            for column in columns:
+                values = means[column].to_numpy(float)
+                ax.barh(range(len(means)), values, left=left, label=WAIVER_COLUMNS[column], height=0.7)
+                left += values
+            set_category_ticks(ax, "y", np.arange(len(means), dtype=float), [level_text(v) for v in means.index])
+            cut = cut_value(results, key) if key and pd.api.types.is_numeric_dtype(means.index) else None
+            if cut is not None:  # between the bars of the levels on either side of it
+                levels = means.index.to_numpy(float)
+                at = float(np.interp(cut[0], levels, np.arange(len(levels)))) - 0.5 * (cut[0] in levels)
+                ax.axhline(at, color="0.35", linestyle="--", linewidth=0.8, zorder=1.5)
+                cuts = [(Line2D([], [], color="0.35", linestyle="--", linewidth=0.8),
+                         f"{cut[1]} ({format_value(cut[0])})")]
+            ax.set(xlabel="Waived warnings per run", ylabel=header(key) if key and ax is axes[0] else "")
+        if title:
+            ax.set_title(title)
+    handles, names = axes[0].get_legend_handles_labels()
+    for handle, text in cuts:
+        handles.append(handle)
+        names.append(text)
+    legend_above(fig, handles, names, None, note)
+    return fig, "waiver reasons" + (f" ({note})" if note else "")
 
 
-def sensitivity_bars(results: Results, out_dir: Path) -> FigureResult:
+def sensitivity_bars(results: Results) -> Drawing:
     """Sobol first-order and total indices (Saltelli designs) or PRCC (Latin hypercubes) of
-    the main outcomes, with bootstrap / Fisher-z 95% intervals."""
+    the main outcomes, with bootstrap / Fisher-z 95% intervals, on one shared x scale."""
     kind = results.design.kind
     if kind not in (DesignKind.SOBOL, DesignKind.LHS):
         return None, "not a sampled design: no sensitivity indices"
@@ -441,27 +796,33 @@ def sensitivity_bars(results: Results, out_dir: Path) -> FigureResult:
             return None, str(exc)
     params = list(results.design.parameters)
     y = np.arange(len(params), dtype=float)
-    with figure(TWO_COLUMNS, 1.0 + 0.3 * len(params)) as fig:
-        axes = fig.subplots(1, len(outcomes), sharey=True, squeeze=False)[0]
-        for ax, (outcome, table) in zip(axes, tables.items(), strict=True):
-            bars = [("S1", "first order"), ("ST", "total")] if kind is DesignKind.SOBOL else [("prcc", "PRCC")]
-            for i, (col, name) in enumerate(bars):
-                shift = (i - (len(bars) - 1) / 2) * 0.38
-                est = table[col].to_numpy(float)
-                lo_col, hi_col = (f"{col}_low", f"{col}_high") if col != "prcc" else ("low", "high")
-                err = [est - table[lo_col].to_numpy(float), table[hi_col].to_numpy(float) - est]
-                ax.barh(y + shift, est, height=0.36, xerr=np.clip(err, 0, None), label=name,
-                        error_kw={"elinewidth": 0.6, "capsize": 1.5})
-            ax.axvline(0, color="black", linewidth=0.5)
-            ax.set_title(outcome.replace("_", " "))
-            ax.set_xlabel("Sobol index" if kind is DesignKind.SOBOL else "partial rank correlation")
-        axes[0].set_yticks(y, [p.replace("_", " ") for p in params])
-        axes[0].invert_yaxis()
-        legend_above(fig, axes[-1], None)
-        return save(fig, out_dir, "sensitivity"), "sensitivity indices"
+    fig = new_figure(TWO_COLUMNS, 1.3 + 0.3 * len(params))
+    axes = fig.subplots(1, len(outcomes), sharex=True, sharey=True, squeeze=False)[0]
+    bars = [("S1", "first order"), ("ST", "total")] if kind is DesignKind.SOBOL else [("prcc", "PRCC")]
+    for ax, (outcome, table) in zip(axes, tables.items(), strict=True):
+        for i, (col, name) in enumerate(bars):
+            shift = (i - (len(bars) - 1) / 2) * 0.38
+            est = table[col].to_numpy(float)
+            lo_col, hi_col = (f"{col}_low", f"{col}_high") if col != "prcc" else ("low", "high")
+            err = [est - table[lo_col].to_numpy(float), table[hi_col].to_numpy(float) - est]
+            ax.barh(y + shift, est, height=0.36, xerr=np.clip(err, 0, None), label=name,
+                    error_kw={"elinewidth": 0.6, "capsize": 1.5}, color=f"C{i}")
+        ax.axvline(0, color="black", linewidth=0.5)
+        ax.set_title(wrap(name_of(outcome), TWO_COLUMNS / len(outcomes), 8))
+    # One label under the shared x axis: one per panel would collide in four narrow panels.
+    fig.supxlabel("Sobol index" if kind is DesignKind.SOBOL else "Partial rank correlation", fontsize=8)
+    if kind is DesignKind.LHS:
+        axes[0].set_xlim(-1.05, 1.05)
+    set_category_ticks(axes[0], "y", y, [name_of(p) for p in params])
+    axes[0].invert_yaxis()
+    handles, names = axes[0].get_legend_handles_labels()
+    handles.append(Line2D([], [], color="black", marker="|", markersize=4, linewidth=0.6))
+    names.append("95% interval")
+    legend_above(fig, handles, names, None)
+    return fig, "sensitivity indices"
 
 
-FIGURES: dict[str, Callable[[Results, Path], FigureResult]] = {
+FIGURES: dict[str, Callable[[Results], Drawing]] = {
     "heed_vs_rivalry": heed_vs_rivalry,
     "outcomes_vs_parameter": outcomes_vs_parameter,
     "heatmap_heed_rate": partial(heatmap, outcome="heed_rate"),

@@ -1,10 +1,18 @@
 """``warnsim analyze``: every table a results folder supports, each step skipping cleanly.
 
 The steps, in order: per-point summary of every outcome (and a short table of the key ones);
-heed rate by rivalry level with a trend test, overall and within each combination of the
-other swept parameters, and all pairwise differences; the warning-level heed regression; and
-for sampled designs the sensitivity indices. A step whose inputs are missing (no warning
-log, rivalry not varied, not a sampled design) yields a message instead of a table.
+heed rate by rivalry level with a trend test and all pairwise differences; the warning-level
+heed regression; and for sampled designs the sensitivity indices. A step whose inputs are
+missing (no warning log, rivalry not varied, not a sampled design) yields a message instead of
+a table.
+
+**No silent pooling.** The rivalry tables are written per level of the ``by`` factors (by
+default every swept factor other than rivalry, the x axis): ``heed_by_rivalry`` and
+``heed_pairwise`` get one block of rows per level combination, with Holm's adjustment within
+each block, and ``heed_trend`` one row per block plus the pooled row ``all``. A factor left
+out of ``by`` (``analyze --by none`` pools them all) is pooled, and the caption says so with
+its number of levels: with ``doctrine = never`` among the levels, a pooled heed rate mixes
+two different protocols and can reverse a per-level trend (Simpson's paradox).
 """
 
 from __future__ import annotations
@@ -17,17 +25,11 @@ import pandas as pd
 
 from sim.analysis import compare, sensitivity
 from sim.analysis.intervals import CONFIDENCE
+from sim.analysis.labels import doc, lower
 from sim.analysis.load import DesignKind, Results
 from sim.analysis.summary import key_table, summarise
+from sim.analysis.tables import Table
 from sim.errors import UserError
-
-
-@dataclass(frozen=True, slots=True)
-class Table:
-    stem: str
-    caption: str
-    frame: pd.DataFrame
-
 
 Step = tuple[Table | None, str]
 
@@ -37,21 +39,50 @@ TABLE_STEMS: tuple[str, ...] = (
 )
 """Every table ``analyses`` can write; ``analyze`` removes those it skipped this time."""
 TABLE_EXTENSIONS: tuple[str, ...] = ("csv", "md", "tex")
+KEY_STEM = "key_outcomes"
+"""The table ``analyze`` prints by default."""
 
 
-def analyses(results: Results, confidence: float = CONFIDENCE) -> Iterator[Step]:
-    """Yield each table (or a reason it was skipped) in report order."""
+def analyses(
+    results: Results, confidence: float = CONFIDENCE, by: list[str] | None = None
+) -> Iterator[Step]:
+    """Yield each table (or a reason it was skipped) in report order.
+
+    ``by``: the factors the rivalry tables are split by (None: every swept factor other than
+    rivalry; ``[]``: pool them all, and say so).
+    """
+    conf = f"{confidence:.0%}"
     summary = summarise(results, confidence)
-    yield Table("summary", f"Every outcome by design point: mean and {confidence:.0%} interval", summary), ""
-    yield Table("key_outcomes", f"Key outcomes by design point, mean [{confidence:.0%} interval]", key_table(summary)), ""
-    yield from rivalry_comparisons(results, confidence)
+    params = [c for c in summary.columns if c in results.design.parameters]
+    sample = design_sentence(results) if results.design.kind.is_sample else ""
+    yield Table(
+        "summary", f"Every outcome at every design point: estimate and {conf} interval", summary,
+        pooled=sample, keys=("point_id", *params, "outcome"), group="outcome",
+        notes={"low": f"lower bound of the {conf} interval", "high": f"upper bound of the {conf} interval"},
+    ), ""
+    key = key_table(summary)
+    yield Table(
+        KEY_STEM, f"Key outcomes at each design point: estimate [{conf} interval]", key,
+        pooled=sample, keys=("point_id", *params),
+        notes={o: f"{doc(o)}; estimate [{conf} interval]" for o in key.columns
+               if o not in ("point_id", *params)},
+    ), ""
+    yield from rivalry_comparisons(results, confidence, by)
     yield guarded(lambda: Table(
         "heed_regression",
-        "Logistic regression of heeding on dyad rivalry and swept parameters "
-        f"({_cluster_text(results)}-clustered SE)",
-        compare.heed_regression(results, confidence),
+        "Logistic regression of heeding a delivered warning on the dyad's rivalry and every "
+        f"swept parameter ({_cluster_text(results)}-clustered standard errors, {conf} intervals)",
+        compare.heed_regression(results, confidence), keys=("term",),
+        pooled="nothing is pooled: each swept parameter is a regressor",
     ))
     yield from sensitivity_tables(results, confidence)
+
+
+def design_sentence(results: Results) -> str:
+    """'pooled over the 64 points of the lhs design (rivalry, ...)'."""
+    n = results.ok["point_id"].nunique()
+    names = ", ".join(lower(p) for p in results.design.parameters)
+    return f"pooled over the {n} points of the {results.design.kind.value} design ({names})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +95,7 @@ class RivalryLevels:
 
     @property
     def name(self) -> str:
-        return "rivalry" if self.by_parameter else "rivalry band (0 low, 1 mid, 2 high)"
+        return "rivalry" if self.by_parameter else "rivalry_band"
 
     def cells(self, runs: pd.DataFrame) -> pd.DataFrame:
         if self.by_parameter:
@@ -80,44 +111,113 @@ def rivalry_levels(results: Results) -> RivalryLevels:
     return RivalryLevels(False, varying, cluster)
 
 
-def rivalry_comparisons(results: Results, confidence: float) -> Iterator[Step]:
-    """Heed rate by rivalry level, trend tests (overall and per stratum), pairwise table."""
+def check_by(results: Results, by: list[str] | None) -> list[str]:
+    """The factors to split the rivalry tables by, checked against the swept factors."""
+    if results.design.kind.is_sample:
+        return []
+    allowed = rivalry_levels(results).strata
+    if by is None:
+        return allowed
+    unknown = [b for b in by if b not in allowed]
+    if unknown:
+        choices = ", ".join(allowed) if allowed else "none (no other factor varies)"
+        raise UserError(f"--by: {', '.join(unknown)} is not a swept factor other than the x "
+                        f"axis; allowed: {choices}, or none")
+    return list(by)
+
+
+def pooling_sentence(runs: pd.DataFrame, by: list[str], pooled: list[str]) -> str:
+    """'per level of doctrine; pooled over false lead rate (3 levels)'."""
+    parts = []
+    if by:
+        parts.append("one block of rows per level of " + " x ".join(lower(b) for b in by))
+    if pooled:
+        parts.append("pooled over " + ", ".join(
+            f"{lower(p)} ({runs[p].nunique()} levels)" for p in pooled
+        ))
+    return "; ".join(parts)
+
+
+def _blocks(runs: pd.DataFrame, by: list[str]) -> list[tuple[dict[str, Any], pd.DataFrame]]:
+    if not by:
+        return [({}, runs)]
+    return [(dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True)), group)
+            for key, group in runs.groupby(by, sort=True)]
+
+
+def rivalry_comparisons(results: Results, confidence: float, by: list[str] | None = None) -> Iterator[Step]:
+    """Heed rate by rivalry level, trend tests and pairwise differences, per level of ``by``."""
     if results.design.kind.is_sample:
         yield None, "heed by rivalry: skipped for a sampled design (see the sensitivity tables)"
         return
     runs, spec = results.ok, rivalry_levels(results)
-    cells = spec.cells(runs)
-    if cells["level"].nunique() < 2:
+    by = check_by(results, by)
+    pooled = [p for p in spec.strata if p not in by]
+    if spec.cells(runs)["level"].nunique() < 2:
         yield None, "heed by rivalry: fewer than two rivalry levels with delivered warnings"
         return
-    levels = compare.rate_by_level(cells, confidence).rename(columns={"level": spec.name})
-    caption = "Pooled heed rate by rivalry level (clustered Wilson interval; clusters = "
-    caption += f"{_cluster_text(results)}s)"
-    yield Table("heed_by_rivalry", caption, levels), ""
-    groups = [("all", runs)]
-    if spec.strata:
-        groups += [(_stratum(k, spec.strata), g) for k, g in runs.groupby(spec.strata)]
+    sentence = pooling_sentence(runs, by, pooled)
+    blocks = _blocks(runs, by)
+    conf = f"{confidence:.0%}"
+    level_note = ("the swept rivalry between blocs" if spec.by_parameter
+                  else "rivalry band of the dyad (0 low < 1/3 <= 1 mid < 2/3 <= 2 high)")
+    notes = {spec.name: level_note, "low": f"lower bound of the {conf} clustered Wilson interval",
+             "high": f"upper bound of the {conf} clustered Wilson interval"}
+    levels = pd.concat([
+        compare.rate_by_level(spec.cells(g), confidence).rename(columns={"level": spec.name})
+        .assign(**labels) for labels, g in blocks
+    ], ignore_index=True)
+    levels = levels[[*by, *[c for c in levels.columns if c not in by]]]
+    yield Table(
+        "heed_by_rivalry",
+        f"Heed rate by rivalry level, {conf} clustered Wilson intervals "
+        f"(clusters: {_cluster_text(results)}s)",
+        levels, pooled=sentence, keys=(*by, spec.name), notes=notes,
+    ), ""
     rows = []
-    for name, group in groups:
+    for name, group in [("all", runs)] + [(_stratum(lb), g) for lb, g in blocks if by]:
         try:
             trend = compare.trend_test(spec.cells(group), confidence)
         except UserError as exc:
             rows.append({"stratum": name, "note": str(exc)})
             continue
         rows.append({"stratum": name, **asdict(trend)})
-    yield Table("heed_trend", f"Trend of heed rate in {spec.name}: slope = change in heed rate per unit", pd.DataFrame(rows)), ""
-    pairs = compare.pairwise(cells, confidence).rename(columns={"level_a": "a", "level_b": "b"})
-    caption = f"Pairwise differences in heed rate (b - a), paired by {_cluster_text(results)}, Holm-adjusted p"
-    yield Table("heed_pairwise", caption, pairs), ""
+    trend_pooled = "the row all pools over " + (
+        ", ".join(f"{lower(p)} ({runs[p].nunique()} levels)" for p in spec.strata) or "nothing"
+    )
+    if by:
+        trend_pooled += "; the other rows are one level of " + " x ".join(lower(b) for b in by) + " each"
+    elif pooled:
+        trend_pooled = sentence
+    yield Table(
+        "heed_trend",
+        f"Linear trend of the heed rate in {spec.name.replace('_', ' ')} (cluster-robust, "
+        f"{conf} intervals)", pd.DataFrame(rows), pooled=trend_pooled, keys=("stratum",),
+        notes={"low": f"lower bound of the slope's {conf} interval",
+               "high": f"upper bound of the slope's {conf} interval",
+               "trials": "delivered warnings in the stratum"},
+    ), ""
+    pairs = pd.concat([
+        compare.pairwise(spec.cells(g), confidence).rename(columns={"level_a": "a", "level_b": "b"})
+        .assign(**labels) for labels, g in blocks
+    ], ignore_index=True)
+    pairs = pairs[[*by, *[c for c in pairs.columns if c not in by]]]
+    holm = "Holm's adjustment within each block" if by else "Holm's adjustment over all pairs"
+    yield Table(
+        "heed_pairwise",
+        f"Pairwise differences in heed rate between {spec.name.replace('_', ' ')} levels "
+        f"(b - a), paired by {_cluster_text(results)}; {holm}",
+        pairs, pooled=sentence, keys=(*by, "a", "b"),
+    ), ""
 
 
 def sensitivity_tables(results: Results, confidence: float) -> Iterator[Step]:
     kind = results.design.kind
     make: Callable[[Results, str, float], Any]
     if kind is DesignKind.SOBOL:
-        make, stem, caption = sensitivity.sobol_table, "sobol", "Sobol indices (first order S1, total ST)"
+        make, stem, title = sensitivity.sobol_table, "sobol", "Sobol indices (first order S1, total ST)"
     elif kind is DesignKind.LHS:
-        make, stem, caption = sensitivity.prcc_table, "prcc", "Partial rank correlation coefficients"
+        make, stem, title = sensitivity.prcc_table, "prcc", "Partial rank correlation coefficients"
     else:
         yield None, "sensitivity: not a sampled design"
         return
@@ -130,7 +230,12 @@ def sensitivity_tables(results: Results, confidence: float) -> Iterator[Step]:
     if parts:
         frame = pd.concat(parts, ignore_index=True)
         frame = frame[["outcome", *[c for c in frame.columns if c != "outcome"]]]
-        yield Table(stem, f"{caption} with {confidence:.0%} intervals", frame), "; ".join(notes)
+        conf = f"{confidence:.0%}"
+        yield Table(
+            stem, f"{title} with {conf} intervals, per outcome", frame, keys=("outcome", "parameter"),
+            pooled="replications of a design point are averaged first (rates pooled)",
+            notes={"low": f"lower bound of the {conf} interval", "high": f"upper bound of the {conf} interval"},
+        ), "; ".join(notes)
     else:
         yield None, "sensitivity: " + "; ".join(notes)
 
@@ -148,6 +253,5 @@ def _cluster_text(results: Results) -> str:
     return "replication" if compare.cluster_column(results.design.kind) == compare.REPLICATION else "run"
 
 
-def _stratum(key: object, names: list[str]) -> str:
-    values = key if isinstance(key, tuple) else (key,)
-    return ", ".join(f"{n}={v}" for n, v in zip(names, values, strict=True))
+def _stratum(labels: dict[str, Any]) -> str:
+    return ", ".join(f"{n}={v}" for n, v in labels.items())

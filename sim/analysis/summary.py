@@ -16,7 +16,7 @@ import pandas as pd
 
 from sim.analysis.intervals import CONFIDENCE, Interval, mean_interval, pooled_interval
 from sim.analysis.load import Results
-from sim.analysis.tables import format_value
+from sim.analysis.tables import fixed, significant_decimals
 from sim.outcomes import OUTCOMES, Kind, Outcome
 
 KEY_OUTCOMES: tuple[str, ...] = (
@@ -71,13 +71,18 @@ def describe(runs: pd.DataFrame, outcome: Outcome, confidence: float = CONFIDENC
 
 
 def key_table(summary: pd.DataFrame, outcomes: tuple[str, ...] = KEY_OUTCOMES) -> pd.DataFrame:
-    """Wide table for print: one row per point, one ``mean [low, high]`` column per outcome."""
+    """Wide table for print: one row per point, one ``estimate [low, high]`` column per
+    outcome, each column to one precision (that of its estimates)."""
     present = [o for o in outcomes if o in set(summary["outcome"])]
     labels = [c for c in summary.columns if c not in _DESCRIBE_COLUMNS]
     sub = summary[summary["outcome"].isin(present)].copy()
+    decimals = {
+        o: significant_decimals(g["mean"].to_numpy(float)) for o, g in sub.groupby("outcome")
+    }
     sub["cell"] = [
-        _cell(Interval(m, lo, hi, int(n)))
-        for m, lo, hi, n in zip(sub["mean"], sub["low"], sub["high"], sub["n"], strict=True)
+        _cell(Interval(m, lo, hi, int(n)), decimals[o])
+        for m, lo, hi, n, o in zip(sub["mean"], sub["low"], sub["high"], sub["n"], sub["outcome"],
+                                   strict=True)
     ]
     wide = sub.pivot(index=labels[0], columns="outcome", values="cell")[present]
     firsts = sub.groupby(labels[0], sort=True)[labels[1:]].first()
@@ -87,10 +92,9 @@ def key_table(summary: pd.DataFrame, outcomes: tuple[str, ...] = KEY_OUTCOMES) -
 _DESCRIBE_COLUMNS = {"outcome", "unit", "n", "mean", "sd_per_run", "low", "high", "interval"}
 
 
-def _cell(iv: Interval) -> str:
+def _cell(iv: Interval, decimals: int) -> str:
     if not np.isfinite(iv.estimate):
         return ""
     if not (np.isfinite(iv.low) and np.isfinite(iv.high)):
-        return f"{format_value(iv.estimate)} [n/a]"
-    return f"{format_value(iv.estimate)} [{format_value(iv.low)}, {format_value(iv.high)}]"
-
+        return f"{fixed(iv.estimate, decimals)} [n/a]"
+    return f"{fixed(iv.estimate, decimals)} [{fixed(iv.low, decimals)}, {fixed(iv.high, decimals)}]"

@@ -1,0 +1,148 @@
+"""Human names for columns, axes and captions, derived from the declarations.
+
+A paper's table header or axis label reads "Heed rate (share)", not ``heed_rate``. Parameters
+and outcomes take their label from their declaration (:data:`sim.params.PARAMETERS`,
+:data:`sim.outcomes.BY_NAME`: a ``label`` attribute when the declaration has one, else a
+readable form of the name) and their unit from it too. Columns the analysis itself adds
+(``rate``, ``low``, ``clusters``...) are described here, once, so every table's caption can
+explain each of its columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim.outcomes import BY_NAME, Kind
+from sim.params import PARAMETERS
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnDoc:
+    """Header and one-line meaning of a column the analysis computes."""
+
+    header: str
+    doc: str
+
+
+ANALYSIS_COLUMNS: dict[str, ColumnDoc] = {
+    "point_id": ColumnDoc("Point", "design point (its runs share point_id in runs.parquet)"),
+    "outcome": ColumnDoc("Outcome", "the outcome summarised (warnsim params / run --json names)"),
+    "unit": ColumnDoc("Unit", "the outcome's unit"),
+    "n": ColumnDoc("Runs", "finished runs behind the row"),
+    "mean": ColumnDoc("Estimate", "mean over runs; for a rate the pooled rate (sum of numerators / sum of denominators)"),
+    "sd_per_run": ColumnDoc("SD", "standard deviation of the per-run values (run-to-run spread, not a standard error)"),
+    "low": ColumnDoc("Low", "lower bound of the interval"),
+    "high": ColumnDoc("High", "upper bound of the interval"),
+    "interval": ColumnDoc("Interval", "how the interval was computed"),
+    "level": ColumnDoc("Level", "level of the factor"),
+    "rate": ColumnDoc("Heed rate", "heeded / delivered warnings, pooled over the runs of the row"),
+    "runs": ColumnDoc("Runs", "simulation runs pooled in the row"),
+    "clusters": ColumnDoc("Clusters", "independent clusters behind the interval: replications in a grid (common random numbers pair runs across points), runs in a sample"),
+    "trials": ColumnDoc("Warnings", "delivered warnings (the rate's denominator)"),
+    "stratum": ColumnDoc("Stratum", "the runs the row covers: all, or one combination of other swept factors"),
+    "slope": ColumnDoc("Slope", "change in heed rate per unit of the level (cluster-robust weighted least squares)"),
+    "statistic": ColumnDoc("t", "t statistic of the slope (G - 1 degrees of freedom, G clusters)"),
+    "p_value": ColumnDoc("p", "two-sided p-value"),
+    "note": ColumnDoc("Note", "why no estimate could be made"),
+    "a": ColumnDoc("Level a", "first level of the pair"),
+    "b": ColumnDoc("Level b", "second level of the pair"),
+    "rate_a": ColumnDoc("Rate a", "pooled heed rate at level a"),
+    "rate_b": ColumnDoc("Rate b", "pooled heed rate at level b"),
+    "difference": ColumnDoc("Diff.", "risk difference, rate b - rate a (paired by cluster)"),
+    "diff_low": ColumnDoc("Diff. low", "lower bound of the difference's interval"),
+    "diff_high": ColumnDoc("Diff. high", "upper bound of the difference's interval"),
+    "odds_ratio": ColumnDoc("OR", "odds ratio of heeding, b against a"),
+    "or_low": ColumnDoc("OR low", "lower bound of the odds ratio's interval"),
+    "or_high": ColumnDoc("OR high", "upper bound of the odds ratio's interval"),
+    "p_holm": ColumnDoc("p (Holm)", "p-value adjusted for all pairs of the same table part (Holm)"),
+    "term": ColumnDoc("Term", "regressor (dyad rivalry, a swept parameter, or a level against the first)"),
+    "coefficient": ColumnDoc("Coef.", "log odds of heeding per unit of the term"),
+    "std_error": ColumnDoc("SE", "cluster-robust standard error of the coefficient"),
+    "t": ColumnDoc("t", "t statistic (G - 1 degrees of freedom)"),
+    "warnings": ColumnDoc("Warnings", "delivered warnings in the regression"),
+    "parameter": ColumnDoc("Parameter", "the sampled parameter"),
+    "S1": ColumnDoc("S1", "first-order Sobol index: share of variance due to the parameter alone"),
+    "S1_low": ColumnDoc("S1 low", "lower bound of S1's bootstrap interval"),
+    "S1_high": ColumnDoc("S1 high", "upper bound of S1's bootstrap interval"),
+    "ST": ColumnDoc("ST", "total Sobol index: share of variance involving the parameter, interactions included"),
+    "ST_low": ColumnDoc("ST low", "lower bound of ST's bootstrap interval"),
+    "ST_high": ColumnDoc("ST high", "upper bound of ST's bootstrap interval"),
+    "rows": ColumnDoc("Rows", "complete Saltelli rows used"),
+    "prcc": ColumnDoc("PRCC", "partial rank correlation of the outcome with the parameter"),
+    "points": ColumnDoc("Points", "design points used"),
+    "box": ColumnDoc("Box", "PRIM box number (boxes are found one after another, each on the points the earlier ones leave)"),
+    "coverage": ColumnDoc("Coverage", "share of all cases of interest that fall in the box"),
+    "density": ColumnDoc("Density", "share of the points in the box that are cases of interest"),
+    "mass": ColumnDoc("Mass", "share of all design points that fall in the box"),
+    "restricted": ColumnDoc("Restricted", "parameters whose range the box restricts"),
+    "step": ColumnDoc("Step", "peeling (or pasting) step along the trajectory"),
+    "box_low": ColumnDoc("Box low", "lower edge of the box in this parameter"),
+    "box_high": ColumnDoc("Box high", "upper edge of the box in this parameter"),
+    "range_low": ColumnDoc("Range low", "lowest sampled value of the parameter"),
+    "range_high": ColumnDoc("Range high", "highest sampled value of the parameter"),
+    "cases": ColumnDoc("Cases", "cases of interest in the box"),
+}
+"""Columns computed by the analysis (the parameters and outcomes describe themselves)."""
+
+_PLAIN_UNITS = {"", "-"}
+
+
+def readable(name: str) -> str:
+    """``heed_rate_high_rivalry`` -> ``Heed rate high rivalry``."""
+    text = name.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def unit_of(name: str) -> str:
+    """The declared unit of a parameter or outcome ('' if none); counts are per run."""
+    if name in PARAMETERS:
+        return PARAMETERS[name].unit
+    if name in BY_NAME:
+        out = BY_NAME[name]
+        if out.kind in (Kind.COUNT, Kind.AMOUNT) and out.unit:
+            words = name_of(name).lower().split()
+            return "per run" if out.unit.lower() in words else f"{out.unit} per run"
+        return out.unit
+    return ""
+
+
+def name_of(name: str) -> str:
+    """The human name without unit: a declaration's ``label`` if it has one, else readable."""
+    declaration = PARAMETERS.get(name) or BY_NAME.get(name)
+    text = getattr(declaration, "label", None)
+    if text:
+        return str(text)
+    if name in ANALYSIS_COLUMNS:
+        return ANALYSIS_COLUMNS[name].header
+    return readable(name)
+
+
+def header(name: str) -> str:
+    """Column header or axis label with unit: ``Heed rate (share)``, ``Rivalry (0-1)``."""
+    unit = unit_of(name)
+    text = name_of(name)
+    return f"{text} ({unit})" if unit not in _PLAIN_UNITS else text
+
+
+def lower(name: str) -> str:
+    """The human name in running text ('pooled over doctrine')."""
+    text = name_of(name)
+    return text if text[1:2].isupper() else text[:1].lower() + text[1:]
+
+
+def doc(name: str) -> str:
+    """One-line meaning of a column: the declaration's doc, or the analysis column's."""
+    if name in PARAMETERS:
+        return PARAMETERS[name].doc
+    if name in BY_NAME:
+        return BY_NAME[name].doc
+    if name in ANALYSIS_COLUMNS:
+        return ANALYSIS_COLUMNS[name].doc
+    return readable(name)
+
+
+def explain_columns(columns: list[str] | tuple[str, ...], overrides: dict[str, str] | None = None) -> str:
+    """A caption line explaining every column: ``Columns: Point: ...; Runs: ...``."""
+    overrides = overrides or {}
+    parts = [f"{header(c)}: {overrides.get(c, doc(c))}" for c in columns]
+    return "Columns: " + "; ".join(parts) + "."

@@ -1,0 +1,122 @@
+"""The model layer's structure: modules by mechanism without import cycles, keyword construction
+for Mesa's own tools, and declarations that tools can read."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+from sim.outcomes import OUTCOME_NAMES
+from sim.params import PARAMETERS, ParameterError
+
+SIM = Path(__file__).resolve().parents[1] / "sim"
+MODEL_LAYER = ("errors", "enums", "params", "schema", "outcomes", "scenarios", "inference",
+               "protocol", "world", "ledger", "consequences", "log", "agents", "model", "run",
+               "scripted", "cases")
+"""The model layer, ground first (sweep, analysis, viz and the CLI sit on top of it)."""
+
+
+def imports_of(module: str) -> set[str]:
+    """The ``sim.*`` model-layer modules ``module`` imports anywhere (typing-only imports too)."""
+    tree = ast.parse((SIM / f"{module}.py").read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sim."):
+            found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("sim.")}
+    return found & set(MODEL_LAYER)
+
+
+def test_model_layer_has_no_import_cycle():
+    graph = {m: imports_of(m) for m in MODEL_LAYER}
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        if state.get(node) == 1:
+            raise AssertionError("import cycle: " + " -> ".join([*path, node]))
+        if state.get(node) == 2:
+            return
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            visit(nxt, [*path, node])
+        state[node] = 2
+
+    for module in MODEL_LAYER:
+        visit(module, [])
+
+
+def test_every_model_module_imports_alone():
+    code = (
+        "import importlib, sys\n"
+        f"for name in {list(MODEL_LAYER)!r}:\n"
+        "    for key in [k for k in sys.modules if k == 'sim' or k.startswith('sim.')]:\n"
+        "        del sys.modules[key]\n"
+        "    importlib.import_module('sim.' + name)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_ground_imports_nothing_above_it():
+    assert imports_of("schema") == set() and imports_of("enums") == set()
+    assert imports_of("params") <= {"enums", "errors"}
+
+
+def test_keyword_construction_as_mesa_tools_use_it():
+    from sim.model import WarningModel
+    from sim.run import release
+
+    model = WarningModel(rivalry=0.9, scenario="default", seed=1, days=20)
+    assert model.params.rivalry == 0.9 and model.running
+    model.run()
+    assert not model.running and model.steps == 20
+    release(model)
+    with pytest.raises(ParameterError, match="rivalri: unknown parameter"):
+        WarningModel(rivalri=0.9)
+
+
+def test_mesa_batch_run_drives_the_model():
+    import mesa
+
+    from sim.model import WarningModel
+
+    rows = mesa.batch_run(WarningModel, parameters={"rivalry": [0.2, 0.9], "days": 15,
+                                                   "record_series": True},
+                          iterations=1, max_steps=15, number_processes=1, display_progress=False)
+    assert {r["RunId"] for r in rows} == {0, 1} and {r["rivalry"] for r in rows} == {0.2, 0.9}
+    assert all("mean_trust" in r and "AgentID" in r for r in rows)
+
+
+def test_params_json_describes_every_declaration(capsys):
+    assert main(["params", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in rows] == list(PARAMETERS)
+    for r in rows:
+        assert {"name", "type", "default", "low", "high", "choices", "unit", "group",
+                "meaning"} <= r.keys()
+        assert r["type"] in {"real", "integer", "categorical", "boolean"}
+        numeric = r["type"] in {"real", "integer"}
+        assert (r["low"] is not None) == numeric and (r["choices"] is not None) == (
+            r["type"] == "categorical")
+
+
+def test_no_outcome_shares_a_name_with_a_parameter_or_a_run_column():
+    run_columns = {"run_id", "point_id", "replication", "seed", "days", "scenario", "status",
+                   "error"}
+    assert not set(OUTCOME_NAMES) & set(PARAMETERS)
+    assert not set(OUTCOME_NAMES) & run_columns and not set(PARAMETERS) & run_columns
+
+
+def test_waiver_outcomes_are_generated_from_the_enum():
+    from sim.enums import WaiverReason
+
+    assert {n for n in OUTCOME_NAMES if n.startswith("waived_")} == {
+        f"waived_{r.value}" for r in WaiverReason}

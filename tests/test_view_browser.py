@@ -1,0 +1,174 @@
+"""The view as a user sees it: ``warnsim view`` driven in a real headless Chromium (Debian's
+``chromium`` through Playwright), with every request that leaves 127.0.0.1 blocked and
+recorded, so the page must work offline. The screenshot is written to results/view/ and shown
+in the README.
+
+``make test`` and ``.ci/run`` install Chromium and Playwright; without them this test is
+skipped with the reason printed, and under CI it fails instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from sim.params import PARAMETERS
+from sim.scenarios import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOT = ROOT / "results" / "view" / "view.png"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def _require(what: str, ok: bool) -> None:
+    if ok:
+        return
+    message = f"{what} is not installed (make test and .ci/run install it)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def view_url():
+    _require("Debian's chromium", Path(CHROMIUM).exists())
+    pytest.importorskip("solara", reason="the viz extra is not installed")
+    port = _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "view", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                out = proc.stdout.read() if proc.stdout else ""
+                pytest.fail(f"warnsim view did not start: {out[-2000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def page(view_url):
+    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        tab = browser.new_page(viewport={"width": 1280, "height": 900})
+        blocked: list[str] = []
+
+        def offline(route):
+            if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
+                route.continue_()
+            else:
+                blocked.append(route.request.url)
+                route.abort()
+
+        tab.route("**/*", offline)
+        tab.blocked = blocked
+        tab.goto(view_url)
+        yield tab
+        browser.close()
+
+
+def _day(tab) -> int:
+    text = tab.locator(".day-counter").inner_text()
+    return int(text.removeprefix("Day").strip())
+
+
+def _plots(tab) -> list[str]:
+    return tab.locator("svg#plots polyline").evaluate_all("els => els.map(e => e.getAttribute('points'))")
+
+
+def _wait_for(tab, condition, what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        tab.wait_for_timeout(100)
+
+
+def test_view_in_a_real_browser(page):
+    tab = page
+    tab.wait_for_selector(".day-counter", timeout=60_000)
+    # offline: nothing was fetched from outside this machine, and the page is complete
+    assert tab.blocked == []
+    assert _day(tab) == 0
+    scenario = load_scenario("default")
+    names = tab.locator("svg#network circle.agency").evaluate_all(
+        "els => els.map(e => e.getAttribute('data-name'))")
+    assert sorted(names) == sorted(a.name for a in scenario.agencies)
+
+    # resetting without touching a control rebuilds the default model: the controls, generated
+    # from the declarations, hold exactly the declared defaults
+    tab.get_by_role("button", name="Reset").click()
+    tab.wait_for_timeout(500)
+    assert tab.locator(".changed").inner_text().endswith("changed from the defaults: none")
+
+    before = _plots(tab)
+    step = tab.get_by_role("button", name="Step")
+    for expected in range(1, 6):
+        step.click()
+        _wait_for(tab, lambda e=expected: _day(tab) == e, f"day {expected}")
+    after = _plots(tab)
+    assert after != before and any(after)
+    assert "After day 5" in tab.locator("svg#network .day-title").text_content()
+
+    # the rivalry control, generated from the declaration, moved to its maximum; reset
+    spec = PARAMETERS["rivalry"]
+    slider = tab.get_by_role("slider", name=spec.label, exact=False).first
+    slider.focus()
+    slider.press("End")
+    assert float(slider.get_attribute("aria-valuenow")) == spec.high
+    assert tab.locator(".changed").inner_text().endswith("none")  # not before the reset
+    tab.get_by_role("button", name="Reset").click()
+    _wait_for(tab, lambda: tab.locator(".changed").inner_text().endswith(
+        f"changed from the defaults: rivalry = {spec.high:g}"), "the rebuilt model's rivalry")
+    assert _day(tab) == 0
+
+    # a few months in large steps for the screenshot shown in the README
+    interval = tab.get_by_role("slider", name="Render Interval (steps)")
+    interval.focus()
+    for _ in range(30):
+        interval.press("ArrowRight")
+    start = _day(tab)
+    for _ in range(4):
+        step.click()
+        _wait_for(tab, lambda s=start: _day(tab) > s, "a multi-day step")
+        start = _day(tab)
+    assert _day(tab) > 100
+    assert tab.blocked == []
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    tab.set_viewport_size({"width": 1280, "height": 1720})  # the page scrolls inside: show it all
+    tab.wait_for_timeout(500)
+    tab.screenshot(path=str(SCREENSHOT))
+    assert SCREENSHOT.stat().st_size > 20_000
