@@ -244,11 +244,11 @@ class _Log:
         run_ids = np.repeat(np.array([r for _, r, _ in runs], dtype=np.int64), counts)
         arrays = [pa.array(run_ids)]
         for field in self.fields:
-            columns = [log[field.name] for _, _, log in runs]
-            if (columns and all(isinstance(c, np.ndarray) for c in columns)
-                    and len({c.dtype for c in columns}) == 1):
+            columns: list[Any] = [log[field.name] for _, _, log in runs]  # lists or arrays
+            numpy = [c for c in columns if isinstance(c, np.ndarray)]
+            if numpy and len(numpy) == len(columns) and len({c.dtype for c in numpy}) == 1:
                 # A model that logs numpy arrays: one copy, no Python object per value.
-                arrays.append(pa.array(np.concatenate(columns), type=field.type))
+                arrays.append(pa.array(np.concatenate(numpy), type=field.type))
             else:
                 arrays.append(pa.array(list(chain.from_iterable(columns)), type=field.type))
         return pa.Table.from_arrays(arrays, schema=self.schema)
