@@ -28,9 +28,10 @@ from typing import Any
 from sim.errors import Interrupted, SweepStopped, UserError
 from sim.params import ModelParams
 from sim.sweep.design import Design, build_design
-from sim.sweep.executors import STOP_SIGNALS, ExecutorSpec, Pool, open_executor
+from sim.sweep.executors import STOP_SIGNALS, ExecutorKind, ExecutorSpec, Pool, open_executor
 from sim.sweep.experiment import Experiment
 from sim.sweep.limits import check_memory
+from sim.sweep.parts import PartSink
 from sim.sweep.seeds import Seeds
 from sim.sweep.store import MANIFEST, RUNS, SERIES, WARNINGS, Finished, Store, stopped_by
 from sim.sweep.tasks import STATUS_OK, Chunk, ChunkResult, RunFn, RunTask, RunTemplate, run_chunk
@@ -281,9 +282,14 @@ def _run_locked(job: _Job, pool: Pool) -> SweepSummary:
     todo = sum(b - a for a, b in pending)
     bar = _progress(options.progress, the_plan.total, done.count, e.name)
     try:
-        for result in _execute(pool, job.template, the_plan, pending, options):
-            store.write_part(result)
-            bar.update(result.runs.num_rows, result.failed)
+        # Local workers (and this process) write their parts; a Dask worker need not share
+        # the folder's file system, so it sends its tables here.
+        sink = None if options.executor.kind is ExecutorKind.DASK else store.sink
+        chunks = _chunks(job, pending, pool.slots, sink)
+        for result in _execute(pool, chunks, options.stall_seconds):
+            if result.runs is not None:
+                store.write_part(result)
+            bar.update(result.size, result.failed)
     finally:
         bar.close()
     failed, first_failure, runs_sum = store.merge_runs()
@@ -317,8 +323,7 @@ def _complement(intervals: list[tuple[int, int]], total: int) -> list[tuple[int,
     return out
 
 
-def _execute(pool: Pool, template: RunTemplate, the_plan: SweepPlan,
-             pending: list[tuple[int, int]], options: SweepOptions) -> Iterator[ChunkResult]:
+def _execute(pool: Pool, chunks: Iterator[Chunk], stall_seconds: float) -> Iterator[ChunkResult]:
     """Submit chunks keeping two per slot in flight; yield results as they finish.
 
     In-process, submitting runs the chunk, so one at a time: a result is written before the
@@ -326,7 +331,6 @@ def _execute(pool: Pool, template: RunTemplate, the_plan: SweepPlan,
     yielded before a failed future (a lost worker) raises, so they are kept.
     """
     window = 1 if pool.serial else 2 * pool.slots
-    chunks = _chunks(the_plan, template, pending, pool.slots, options.chunk_size)
     in_flight: set[cf.Future] = set()
     stopped_since: dict[int, float] = {}
     try:
@@ -344,14 +348,14 @@ def _execute(pool: Pool, template: RunTemplate, the_plan: SweepPlan,
             if broken:
                 broken[0].result()
             if not finished:
-                _check_stopped(pool, stopped_since, options.stall_seconds)
+                _check_stopped(pool, stopped_since, stall_seconds)
     finally:
         for future in in_flight:
             future.cancel()
 
 
-def _chunks(the_plan: SweepPlan, template: RunTemplate, pending: list[tuple[int, int]],
-            slots: int, chunk_size: int | None) -> Iterator[Chunk]:
+def _chunks(job: _Job, pending: list[tuple[int, int]], slots: int,
+            sink: PartSink | None) -> Iterator[Chunk]:
     """Chunks of consecutive pending runs, made when they are about to be submitted.
 
     After a resume the pending runs have gaps (the runs done before); a chunk never spans one,
@@ -359,11 +363,12 @@ def _chunks(the_plan: SweepPlan, template: RunTemplate, pending: list[tuple[int,
     order of their first run id gives run-id order (see :mod:`sim.sweep.store`).
     """
     left = sum(b - a for a, b in pending)
+    size = job.options.chunk_size
     for first, stop in pending:
         start = first
         while start < stop:
-            end = min(start + (chunk_size or _guided(left, slots)), stop)
-            yield Chunk(template, tuple(the_plan.tasks([(start, end)])))
+            end = min(start + (size or _guided(left, slots)), stop)
+            yield Chunk(job.template, tuple(job.plan.tasks([(start, end)])), sink)
             left -= end - start
             start = end
 

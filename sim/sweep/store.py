@@ -65,13 +65,22 @@ from pyarrow import feather
 from sim.errors import SweepStopped, UserError
 from sim.schema import MANIFEST_FILE, RUNS_FILE, SERIES_FILE, WARNINGS_FILE
 from sim.sweep.lock import LOCK, FolderLock
+from sim.sweep.parts import (
+    META_KEY,
+    PART,
+    PART_FILE,
+    PartSink,
+    first_of,
+    stem_for,
+    temporary,
+    write_ipc,
+)
 from sim.sweep.tables import runs_schema, series_schema, warnings_schema
 from sim.sweep.tasks import STATUS_OK, ChunkResult
 
 RUNS, WARNINGS, SERIES, MANIFEST = RUNS_FILE, WARNINGS_FILE, SERIES_FILE, MANIFEST_FILE
 WORK = ".sweep"
 TRASH = ".trash-"
-PART = {RUNS: "runs.arrow", WARNINGS: "warnings.arrow", SERIES: "timeseries.arrow"}
 SCHEMAS: dict[str, Callable[[], pa.Schema]] = {RUNS: runs_schema, WARNINGS: warnings_schema,
                                                 SERIES: series_schema}
 FINAL_FILES = (RUNS, WARNINGS, SERIES, MANIFEST)
@@ -80,10 +89,6 @@ ALLOWED_IN_NEW = ("figures", "tables")
 them, and the repository commits them)."""
 MANIFEST_KEYS = ("fingerprint", "experiment_file", "runs_total")
 """Keys every warnsim manifest has: a manifest.json without them is not a sweep's."""
-META_KEY = b"warnsim"
-"""Schema metadata key of every file a sweep writes: ``{"fingerprint": ...}``."""
-PART_FILE = re.compile(r"^(part-(\d{10})-[0-9a-f]+)\.(runs|warnings|timeseries)\.arrow$")
-"""A part's files: ``<stem>.<table>.arrow``; the stem starts with the part's first run id."""
 PIECE_RUNS = 4_096
 """Most runs in one part re-made from a finished folder (``--retry-failed``)."""
 ROW_GROUP_CELLS = 1 << 21
@@ -135,6 +140,7 @@ class Store:
         self.parts = self.work / "parts"
         self.state_path = self.work / "state.json"
         self.meta = {META_KEY: json.dumps({"fingerprint": fingerprint}).encode()}
+        self.sink = PartSink(self.parts, self.meta)
         self._tmp_names = {_tmp_name(f) for f in FINAL_FILES}
 
     # --- reading (no writes) -----------------------------------------------------------------
@@ -324,7 +330,7 @@ class Store:
             if problem:
                 done.notes.append(self._drop(stem, problem))
                 continue
-            first = _first(stem)
+            first = first_of(stem)
             candidates.append((first, first + rows - 1, stem))
         end = -1
         for first, last, stem in sorted(candidates):
@@ -345,7 +351,7 @@ class Store:
 
     def _verify(self, stem: str) -> tuple[str, int]:
         """("", rows) for a complete part of this experiment, else (what is wrong, 0)."""
-        first = _first(stem)
+        first = first_of(stem)
         try:
             runs = self._file(stem, RUNS)
             if _file_meta(runs).get("fingerprint") != self.fingerprint:
@@ -367,27 +373,19 @@ class Store:
         return "", n
 
     def write_part(self, result: ChunkResult) -> None:
-        first = result.runs["run_id"][0].as_py()
-        tables = [(name, table) for name, table in ((WARNINGS, result.warnings),
-                                                    (SERIES, result.series))
-                  if table is not None]
-        tmp = f".tmp-{secrets.token_hex(6)}"
-        for name, table in [*tables, (RUNS, result.runs)]:
-            _write_ipc(table.replace_schema_metadata(self.meta), self._file(tmp, name))
-        self._commit(tmp, f"part-{first:010d}-{secrets.token_hex(4)}",
-                     [name for name, _ in tables])
-
-    def _commit(self, tmp: str, stem: str, logs: list[str]) -> None:
-        """Rename a part's files into place, the runs file last (the commit)."""
-        for name in [*logs, RUNS]:
-            os.replace(self._file(tmp, name), self._file(stem, name))
+        """Write a chunk's part from its tables (a Dask worker's: local workers write their
+        parts themselves, see :mod:`sim.sweep.parts`)."""
+        assert result.runs is not None
+        self.sink.write(result.runs, {name: table for name, table in
+                                      ((WARNINGS, result.warnings), (SERIES, result.series))
+                                      if table is not None})
 
     def drop_failed(self, done: Done) -> int:
         """``--retry-failed`` on working storage: rewrite each part holding failed runs as
         parts of its successful runs only (a run-id range each). Returns how many runs left."""
         dropped = 0
         for stem, bad in done.failed.items():
-            first = _first(stem)
+            first = first_of(stem)
             last = first + _ipc_rows(self._file(stem, RUNS)) - 1
             keep = _ranges_without(first, last, set(bad))
             self._split({f: self._file(stem, f) for f in self.files}, keep, _ipc_batches,
@@ -447,7 +445,7 @@ class Store:
                       if m is not None and m.group(3) == "runs")
 
     def _file(self, stem: str, name: str) -> Path:
-        return self.parts / f"{stem}.{PART[name]}"
+        return self.sink.file(stem, name)
 
     def _has_parts(self) -> bool:
         return bool(self._stems())
@@ -488,7 +486,7 @@ class Store:
         never overlap)."""
         pieces = [(a, min(a + PIECE_RUNS - 1, hi)) for lo, hi in keep
                   for a in range(lo, hi + 1, PIECE_RUNS)]
-        tmps = [f".tmp-{secrets.token_hex(6)}" for _ in pieces]
+        tmps = [temporary() for _ in pieces]
         starts = [a for a, _ in pieces]
         for name, path in sources.items() if pieces else ():
             schema = SCHEMAS[name]().with_metadata(self.meta)
@@ -508,7 +506,7 @@ class Store:
         if replacing is not None:
             self._uncommit(replacing)
         for tmp, (a, _) in zip(tmps, pieces, strict=True):
-            self._commit(tmp, f"part-{a:010d}-{secrets.token_hex(4)}", list(self.logs))
+            self.sink.commit(tmp, stem_for(a), list(self.logs))
 
 
 class _PieceWriters:
@@ -537,7 +535,7 @@ class _PieceWriters:
         self._close_current()
         for i, path in enumerate(self.paths):
             if i not in self.written:
-                _write_ipc(self.schema.empty_table(), path)
+                write_ipc(self.schema.empty_table(), path)
 
 
 class _Merge:
@@ -579,9 +577,6 @@ class _Merge:
         return {"rows": self.rows, "sha256": _sha256(self.target)}
 
 
-def _first(stem: str) -> int:
-    return int(stem.split("-")[1])
-
 
 def _ranges_without(first: int, last: int, drop: set[int]) -> list[tuple[int, int]]:
     """The maximal run-id ranges in ``[first, last]`` that contain no id of ``drop``."""
@@ -605,9 +600,6 @@ def _ipc_batches(path: Path) -> Iterator[pa.RecordBatch]:
 def _parquet_batches(path: Path) -> Iterator[pa.RecordBatch]:
     yield from pq.ParquetFile(path).iter_batches(batch_size=4_096)
 
-
-def _write_ipc(table: pa.Table, path: Path) -> None:
-    feather.write_feather(table, path, compression="uncompressed")
 
 
 def _read(path: Path, columns: list[str] | None = None) -> pa.Table:
