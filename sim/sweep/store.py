@@ -8,8 +8,9 @@ Layout of ``out/``::
     .sweep/parts/part-<first run_id>-<token>.{warnings,timeseries,runs}.arrow
     .trash-<token>/                                                      (being deleted)
 
-**Parts.** Each chunk's tables are written as uncompressed Arrow IPC files (several times
-faster to write and read back than Parquet; they are working storage only), each under a
+**Parts** (:mod:`sim.sweep.parts`). Each chunk's tables are written, by the local worker that
+ran it (or here, for Dask), as uncompressed Arrow IPC files (several times faster to write and
+read back than Parquet; they are working storage only), each under a
 temporary name then renamed into place (a rename is atomic on POSIX); the runs file is renamed
 last and is the part's commit: a part exists if and only if its runs file does, and a log file
 without one is left over from a kill and deleted. So a killed sweep loses only the runs in
@@ -21,10 +22,11 @@ experiment's fingerprint in its schema metadata, so it vouches for itself even w
 **Resume verifies before it trusts** (:meth:`Store.scan`): a part counts only if its runs file
 is readable, carries this experiment's fingerprint, holds exactly the consecutive run ids its
 name starts with, has every log file the experiment records (each readable, within the part's
-run ids) and overlaps no other part. Anything else is moved to the trash and its runs run
-again; unfinished temporary parts are deleted. A finished folder is checked against its
-manifest (:meth:`Store.finished`: each final file's row count and sha256); a damaged one cannot
-be rebuilt (its parts are gone) and is reported with the exact fix.
+run ids) and overlaps no other part. Anything else is deleted, its runs file first (from
+then on it is no part), and its runs run again; unfinished temporary parts are deleted. A
+finished folder is checked against its manifest (:meth:`Store.finished`: each final file's row
+count and sha256); a damaged one cannot be rebuilt (its parts are gone) and is reported with
+the exact fix.
 
 **Final files.** When every run is done the parts are merged (in ``run_id`` order) into the
 final files, each written to a temporary name and renamed into place; the manifest (with each
