@@ -128,6 +128,7 @@ class WarningModel(mesa.Model):
         ]
         self._priors = np.array(priors)
         self._prior_tensor: np.ndarray | None = None
+        self._types: tuple[np.ndarray, np.ndarray] | None = None
         self._refresh_beliefs()
         self._schedule_agency_work()
         self._deliveries: defaultdict[int, list[Cable]] = defaultdict(list)
@@ -332,7 +333,7 @@ class WarningModel(mesa.Model):
 
     def _rivalry_changed(self) -> None:
         self.shared.rival[...] = self.rivalry >= self.params.rival_threshold
-        self._prior_tensor = None
+        self._prior_tensor = self._types = None
         self._refresh_beliefs()
 
     # --- observation ----------------------------------------------------------------------------
@@ -383,6 +384,24 @@ class WarningModel(mesa.Model):
             "deterred": int((t.fate == _DETERRED).sum()),
             "sources_burned": c.sources_burned,
             "net_harm": casualties + c.protective_cost + c.investigative_cost,
+            **self._trust_by_type(trust),
+        }
+
+    def _type_masks(self) -> tuple[np.ndarray, np.ndarray]:
+        """``[r, s]`` masks of the ordered pairs where ``s`` does and does not manipulate ``r``
+        today (kept until the rivalry matrix changes)."""
+        if self._types is None:
+            n = len(self.names)
+            manipulated = np.array([[r != s and self.manipulates(s, r) for s in range(n)]
+                                    for r in range(n)])
+            self._types = manipulated, ~manipulated & ~np.eye(n, dtype=bool)
+        return self._types
+
+    def _trust_by_type(self, trust: np.ndarray) -> dict[str, float]:
+        manipulated, honest = self._type_masks()
+        return {
+            "trust_in_manipulators": float(trust[manipulated].mean()) if manipulated.any() else math.nan,
+            "trust_in_benevolent": float(trust[honest].mean()) if honest.any() else math.nan,
         }
 
     def _agent_rows(self, day: int, trust: np.ndarray) -> dict[str, list[Any]]:
@@ -503,10 +522,6 @@ class WarningModel(mesa.Model):
         judged = [x for x in delivered if x.confirmed is not None]
         false_heeded = sum(x.heeded is True and not x.is_real for x in delivered)
         trust = self.trust_matrix()
-        n = len(self.names)
-        manipulated = np.array([[r != s and self.manipulates(s, r) for s in range(n)]
-                                for r in range(n)])  # [r, s]
-        honest = ~manipulated & ~np.eye(n, dtype=bool)
         out |= {
             "false_alarms": false_alarms,
             "false_alarm_share": _rate(false_alarms, len(sent)),
@@ -518,8 +533,7 @@ class WarningModel(mesa.Model):
             "confirmations": sum(bool(x.confirmed) for x in judged),
             "disconfirmations": sum(not x.confirmed for x in judged),
             **self._trust_by_band(),
-            "trust_in_manipulators": float(trust[manipulated].mean()) if manipulated.any() else math.nan,
-            "trust_in_benevolent": float(trust[honest].mean()) if honest.any() else math.nan,
+            **self._trust_by_type(trust),
         }
         return out
 
