@@ -255,7 +255,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if path is not None and path.suffix not in (".csv", ".parquet"):
             raise UserError(f"{flag}: {path}: allowed suffixes: .csv, .parquet")
     spec = RunSpec(params=params, scenario=args.scenario, days=args.days, seed=args.seed,
-                   record_series=args.series is not None or args.agents is not None,
+                   record_series=args.series is not None,
+                   record_agents=args.agents is not None,
                    record_dyads=args.dyads is not None)
     result = simulate(spec)
     assert result.warnings is not None

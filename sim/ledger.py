@@ -51,12 +51,11 @@ class TrustLedger:
         self._fade = 0.5 ** (1.0 / half_life)
         self._sharing = ally_sharing if learning else 0.0
         self._public_weight = public_observation
-        self._allies = [[x for x in range(n) if x != r and blocs[x] == blocs[r]] for r in range(n)]
-        self._same_bloc = np.zeros((n, n))
-        for r, allies in enumerate(self._allies):
-            self._same_bloc[r, allies] = 1.0
-        self._observers = [[o for o in range(n) if o != r and o not in self._allies[r]]
-                           for r in range(n)]
+        bloc = np.array(blocs)
+        same = (bloc[:, None] == bloc[None, :]) & ~np.eye(n, dtype=bool)
+        self._same_bloc = same.astype(float)
+        self._allies = [np.flatnonzero(row) for row in same]
+        self._observers = [np.flatnonzero(~row & (np.arange(n) != r)) for r, row in enumerate(same)]
         self._through = -1
 
     def set_silence(self, per_day: NDArray[np.float64]) -> None:
@@ -101,10 +100,11 @@ class TrustLedger:
         as a rival, which decides whose evidence concerns the same intent)."""
         value = self.direct[r, s] + self.public[r, s]
         if self._sharing:
-            own_class = rival[s, r]
-            allies = [x for x in self._allies[r] if x != s and rival[s, x] == own_class]
-            if allies:
-                value += self._sharing * self.direct[allies, s].sum(axis=0)
+            allies = self._allies[r]
+            if allies.size:
+                allies = allies[(rival[s, allies] == rival[s, r]) & (allies != s)]
+                if allies.size:
+                    value += self._sharing * self.direct[allies, s].sum(axis=0)
         return [p + v for p, v in zip(prior, value.tolist(), strict=True)]
 
     def benevolence_matrix(self, day: int, prior: NDArray[np.float64],
@@ -112,13 +112,16 @@ class TrustLedger:
         """``[r, s]``: posterior probability, through ``day``, that ``s`` is benevolent toward
         ``r`` (``prior[r, s, h]``: log prior; diagonal meaningless)."""
         direct, public = self.evidence_at(day)
-        value = prior + direct + public
+        value = prior + direct
+        if self._has_public:
+            value += public
         if self._sharing:
+            n = len(direct)
             rival_t = rival.T[:, :, None]  # [x, s] = rival[s, x]
             # shared[r, s] = sum over allies x of r in s's same class of direct[x, s]
-            to_rivals = np.einsum("rx,xsh->rsh", self._same_bloc, direct * rival_t)
-            to_others = np.einsum("rx,xsh->rsh", self._same_bloc, direct * ~rival_t)
-            value = value + self._sharing * np.where(rival.T[:, :, None], to_rivals, to_others)
+            to_rivals = (self._same_bloc @ (direct * rival_t).reshape(n, -1)).reshape(direct.shape)
+            to_others = (self._same_bloc @ (direct * ~rival_t).reshape(n, -1)).reshape(direct.shape)
+            value += self._sharing * np.where(rival.T[:, :, None], to_rivals, to_others)
         value = value - value.max(axis=2, keepdims=True)
         weights = np.exp(value)
         return weights[:, :, :ABILITY_LEVELS].sum(axis=2) / weights.sum(axis=2)
@@ -136,9 +139,8 @@ class TrustLedger:
             return
         self.direct[r, s] += loglik
         if public and self._public_weight:
-            own_class = rival[s, r]
-            weighted = self._public_weight * np.asarray(loglik)
-            for o in self._observers[r]:
-                if o != s and rival[s, o] == own_class:
-                    self.public[o, s] += weighted
-                    self._has_public = True
+            observers = self._observers[r]
+            observers = observers[(rival[s, observers] == rival[s, r]) & (observers != s)]
+            if observers.size:
+                self.public[observers, s] += self._public_weight * np.asarray(loglik)
+                self._has_public = True

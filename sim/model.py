@@ -69,6 +69,7 @@ class WarningModel(mesa.Model):
         rng: int | np.random.Generator | None = None,
         seed: int | None = None,
         record_series: bool = False,
+        record_agents: bool = False,
         record_dyads: bool = False,
         world: World | None = None,
         **kwargs: Any,
@@ -126,6 +127,8 @@ class WarningModel(mesa.Model):
             for i, a in enumerate(profiles)
         ]
         self._priors = np.array(priors)
+        self._prior_tensor: np.ndarray | None = None
+        self._types: tuple[np.ndarray, np.ndarray] | None = None
         self._refresh_beliefs()
         self._schedule_agency_work()
         self._deliveries: defaultdict[int, list[Cable]] = defaultdict(list)
@@ -141,11 +144,14 @@ class WarningModel(mesa.Model):
         self._snapshot: dict[str, Any] = {}
         self._agent_snapshot: dict[str, list[Any]] = {}
         self.datacollector: mesa.DataCollector | None = None
-        if record_series:
+        if record_series or record_agents:
+            # Agent reporters cost Mesa a Python call per agency, column and day: only on request.
+            agents = {name: _agent_reporter(name) for name in AGENT_COLUMNS} if record_agents else None
             self.datacollector = mesa.DataCollector(
                 model_reporters={name: _reporter(name) for name in SERIES_COLUMNS},
-                agent_reporters={name: _agent_reporter(name) for name in AGENT_COLUMNS},
+                agent_reporters=agents,
             )
+        self._record_agents = record_agents
         self._dyad_rows: list[tuple[int, np.ndarray, np.ndarray]] | None = [] if record_dyads else None
 
     @property
@@ -224,7 +230,8 @@ class WarningModel(mesa.Model):
             trust = self.trust_matrix()
             if self.datacollector is not None:
                 self._snapshot = self._series_row(day, trust)
-                self._agent_snapshot = self._agent_rows(day, trust)
+                if self._record_agents:
+                    self._agent_snapshot = self._agent_rows(day, trust)
                 self.datacollector.collect(self)
             if self._dyad_rows is not None:
                 off = ~np.eye(len(self.names), dtype=bool)
@@ -326,13 +333,17 @@ class WarningModel(mesa.Model):
 
     def _rivalry_changed(self) -> None:
         self.shared.rival[...] = self.rivalry >= self.params.rival_threshold
+        self._prior_tensor = self._types = None
         self._refresh_beliefs()
 
     # --- observation ----------------------------------------------------------------------------
     def prior_tensor(self) -> np.ndarray:
-        """``[r, s, h]``: ``r``'s log prior over ``s``'s type, from ``s``'s class toward ``r``."""
-        rival_to_me = self.shared.rival.T[:, :, None]  # [r, s] = s regards r as a rival
-        return np.where(rival_to_me, self._priors[0], self._priors[1])
+        """``[r, s, h]``: ``r``'s log prior over ``s``'s type, from ``s``'s class toward ``r``
+        (kept until the rivalry matrix changes)."""
+        if self._prior_tensor is None:
+            rival_to_me = self.shared.rival.T[:, :, None]  # [r, s] = s regards r as a rival
+            self._prior_tensor = np.where(rival_to_me, self._priors[0], self._priors[1])
+        return self._prior_tensor
 
     def trust_matrix(self) -> np.ndarray:
         """Perceived benevolence ``[recipient, sender]`` at the end of the last day (diagonal NaN).
@@ -373,6 +384,24 @@ class WarningModel(mesa.Model):
             "deterred": int((t.fate == _DETERRED).sum()),
             "sources_burned": c.sources_burned,
             "net_harm": casualties + c.protective_cost + c.investigative_cost,
+            **self._trust_by_type(trust),
+        }
+
+    def _type_masks(self) -> tuple[np.ndarray, np.ndarray]:
+        """``[r, s]`` masks of the ordered pairs where ``s`` does and does not manipulate ``r``
+        today (kept until the rivalry matrix changes)."""
+        if self._types is None:
+            n = len(self.names)
+            manipulated = np.array([[r != s and self.manipulates(s, r) for s in range(n)]
+                                    for r in range(n)])
+            self._types = manipulated, ~manipulated & ~np.eye(n, dtype=bool)
+        return self._types
+
+    def _trust_by_type(self, trust: np.ndarray) -> dict[str, float]:
+        manipulated, honest = self._type_masks()
+        return {
+            "trust_in_manipulators": float(trust[manipulated].mean()) if manipulated.any() else math.nan,
+            "trust_in_benevolent": float(trust[honest].mean()) if honest.any() else math.nan,
         }
 
     def _agent_rows(self, day: int, trust: np.ndarray) -> dict[str, list[Any]]:
@@ -399,7 +428,7 @@ class WarningModel(mesa.Model):
     def agent_series(self) -> dict[str, list[Any]]:
         """The per-agency series as columns (:data:`sim.schema.AGENT_FIELDS`; empty when the
         series is not recorded), rows ordered by day, then agency."""
-        if self.datacollector is None or self.day == 0:
+        if not self._record_agents or self.datacollector is None or self.day == 0:
             return {name: [] for name in AGENT_COLUMNS}
         frame = self.datacollector.get_agent_vars_dataframe()
         return {name: frame[name].tolist() for name in AGENT_COLUMNS}
@@ -493,10 +522,6 @@ class WarningModel(mesa.Model):
         judged = [x for x in delivered if x.confirmed is not None]
         false_heeded = sum(x.heeded is True and not x.is_real for x in delivered)
         trust = self.trust_matrix()
-        n = len(self.names)
-        manipulated = np.array([[r != s and self.manipulates(s, r) for s in range(n)]
-                                for r in range(n)])  # [r, s]
-        honest = ~manipulated & ~np.eye(n, dtype=bool)
         out |= {
             "false_alarms": false_alarms,
             "false_alarm_share": _rate(false_alarms, len(sent)),
@@ -508,8 +533,7 @@ class WarningModel(mesa.Model):
             "confirmations": sum(bool(x.confirmed) for x in judged),
             "disconfirmations": sum(not x.confirmed for x in judged),
             **self._trust_by_band(),
-            "trust_in_manipulators": float(trust[manipulated].mean()) if manipulated.any() else math.nan,
-            "trust_in_benevolent": float(trust[honest].mean()) if honest.any() else math.nan,
+            **self._trust_by_type(trust),
         }
         return out
 

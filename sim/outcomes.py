@@ -43,7 +43,8 @@ class Outcome:
     denominator: str | None = None
 
 
-_DEATHS = "death-equivalents"
+_DEATHS = "death-eq."
+"""Death-equivalents: one unit is the harm of one death (costs are declared in this unit)."""
 
 
 def _declare() -> tuple[Outcome, ...]:
@@ -135,10 +136,10 @@ def _declare() -> tuple[Outcome, ...]:
     out += [
         Outcome("trust_in_manipulators", M, "Trust in manipulators",
                 "Mean perceived benevolence, at the end, of senders that do manipulate the recipient "
-                "(how well learning has identified them)", "probability"),
+                "(how well learning has identified them)", "0-1"),
         Outcome("trust_in_benevolent", M, "Trust in benevolent",
                 "Mean perceived benevolence, at the end, of senders that do not manipulate the "
-                "recipient", "probability"),
+                "recipient", "0-1"),
     ]
     return tuple(out)
 

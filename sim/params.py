@@ -182,7 +182,7 @@ GROUPS: tuple[str, ...] = (
 )
 """Parameter groups, in the order the ODD table and ``warnsim params`` list them."""
 
-_DEATHS = "death-equivalents"
+_DEATHS = "death-eq."
 """The common unit of harm and cost: one unit is the harm of one death (a documented normalisation)."""
 
 

@@ -32,6 +32,7 @@ class RunSpec:
     seed: int = 0
     record_warnings: bool = True
     record_series: bool = False
+    record_agents: bool = False
     record_dyads: bool = False
 
 
@@ -41,8 +42,8 @@ class RunResult:
 
     ``trust_matrix[r][s]`` is recipient ``r``'s perceived benevolence of sender ``s`` at the end
     (None on the diagonal), ``rivalry_matrix[i][j]`` the rivalry of ``i`` toward ``j`` at the end;
-    ``agencies`` names their rows and columns. ``agents`` (with the series) and ``dyads`` (with
-    ``record_dyads``) hold the per-agency and per-dyad series as columns (:mod:`sim.schema`).
+    ``agencies`` names their rows and columns. ``agents`` (with ``record_agents``) and ``dyads``
+    (with ``record_dyads``) hold the per-agency and per-dyad series as columns (:mod:`sim.schema`).
     """
 
     outcomes: dict[str, float | int]
@@ -62,7 +63,8 @@ def simulate(spec: RunSpec) -> RunResult:
 
     model = WarningModel(
         scenario=load_scenario(spec.scenario), params=spec.params, days=spec.days, rng=spec.seed,
-        record_series=spec.record_series, record_dyads=spec.record_dyads,
+        record_series=spec.record_series, record_agents=spec.record_agents,
+        record_dyads=spec.record_dyads,
     )
     try:
         model.run()
@@ -73,7 +75,7 @@ def simulate(spec: RunSpec) -> RunResult:
             agencies=list(model.names),
             trust_matrix=_rows(model.trust_matrix()),
             rivalry_matrix=_rows(model.rivalry_matrix()),
-            agents=model.agent_series() if spec.record_series else None,
+            agents=model.agent_series() if spec.record_agents else None,
             dyads=model.dyad_series() if spec.record_dyads else None,
         )
     finally:

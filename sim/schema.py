@@ -111,6 +111,10 @@ SERIES_FIELDS: tuple[Column, ...] = (
     Column("deterred", _I, "Plots silently abandoned so far"),
     Column("sources_burned", _I, "Sources exposed by disclosure so far"),
     Column("net_harm", _F, "Deaths plus protective and investigation costs so far (death-equivalents)"),
+    Column("trust_in_manipulators", _F,
+           "Mean perceived benevolence of senders that do manipulate the recipient, end of day"),
+    Column("trust_in_benevolent", _F,
+           "Mean perceived benevolence of senders that do not manipulate the recipient, end of day"),
 )
 """The per-day series (cumulative counts, end-of-day trust), recorded only when asked for."""
 

@@ -84,6 +84,7 @@ def _outcomes(values: dict, rng: np.random.Generator) -> tuple[dict, pd.DataFram
     out |= {o.name: float(rng.pareto(2.4) * 50) for o in OUTCOMES if o.kind is Kind.AMOUNT}
     out |= {o.name: float(rng.beta(4, 4)) for o in OUTCOMES if o.kind is Kind.MEAN}
     out["mean_trust"] = float(np.clip(0.8 - 0.5 * rivalry + rng.normal(0, 0.03), 0, 1))
+    out["trust_in_benevolent"] = float(np.clip(out["mean_trust"] + 0.05, 0, 1))
     delivered = int(rng.poisson(25)) + 1
     dyad = np.clip(rivalry + rng.normal(0, 0.1, delivered), 0, 1)
     run_p = np.clip(heed_probability(rivalry) + rng.normal(0, 0.05), 0.01, 0.99)
@@ -129,6 +130,7 @@ def _series(run_id: int, values: dict, days: int, rng: np.random.Generator) -> p
     return pd.DataFrame({
         "run_id": run_id, "day": day, "mean_trust": trust, "mean_trust_low_rivalry": trust,
         "mean_trust_mid_rivalry": trust, "mean_trust_high_rivalry": trust,
+        "trust_in_benevolent": trust, "trust_in_manipulators": trust / 2,
         "mean_rivalry": float(values["rivalry"]), "warnings_sent": counts,
         "warnings_heeded": counts // 2, "attacks": counts // 3, "casualties": counts * 2,
         "interdicted": counts // 4, "deterred": counts // 5,

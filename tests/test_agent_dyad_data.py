@@ -22,7 +22,8 @@ from sim.schema import AGENT_COLUMNS, AGENT_FIELDS, DYAD_COLUMNS, DYAD_FIELDS
 
 @pytest.fixture(scope="module")
 def recorded():
-    model = WarningModel(seed=5, days=240, record_series=True, record_dyads=True)
+    model = WarningModel(seed=5, days=240, record_series=True, record_agents=True,
+                         record_dyads=True)
     model.run()
     yield model
     release(model)
@@ -121,6 +122,7 @@ def test_run_result_carries_the_final_matrices():
 @given(days=st.integers(0, 40), seed=st.integers(0, 10_000), rivalry=st.floats(0, 1))
 def test_dyad_rows_are_days_times_ordered_pairs(days, seed, rivalry):
     result = simulate(RunSpec(days=days, seed=seed, record_dyads=True, record_series=True,
+                              record_agents=True,
                               params=RunSpec().params.replace(rivalry=rivalry)))
     n = len(result.agencies)
     assert len(result.dyads["day"]) == days * n * (n - 1)

@@ -172,7 +172,8 @@ def test_series_is_optional_and_complete() -> None:
     assert _same(quiet.outcomes, loud.outcomes)
     year = simulate(RunSpec(seed=1, record_series=True))
     assert year.series is not None
-    for name in ("mean_trust", "mean_trust_low_rivalry", "mean_trust_high_rivalry"):
+    for name in ("mean_trust", "mean_trust_low_rivalry", "mean_trust_high_rivalry",
+                 "trust_in_benevolent", "trust_in_manipulators"):
         assert year.series[name][-1] == year.outcomes[name]
     for name in ("warnings_sent", "warnings_heeded", "warnings_investigated", "attacks",
                  "casualties", "interdicted", "deterred", "sources_burned"):

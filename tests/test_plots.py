@@ -37,7 +37,7 @@ from tests.analysis_fixtures import grid_results, write_results
 
 WIDTHS = {  # inches: one column 3.5, two columns 7
     "heed_vs_rivalry": 3.5, "outcomes_vs_parameter": 7.0, "heatmap_heed_rate": 3.5,
-    "heatmap_mean_trust": 3.5, "outcome_distributions": 7.0, "trust_trajectories": 3.5,
+    "heatmap_trust_in_benevolent": 3.5, "outcome_distributions": 7.0, "trust_trajectories": 3.5,
     "waiver_reasons": 3.5, "sensitivity": 7.0,
 }
 DOCTRINES = ("warn_all", "non_rivals", "never")

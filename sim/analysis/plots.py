@@ -93,6 +93,11 @@ AXIS_CUTS: dict[str, tuple[str, str]] = {
 whose rivalry reaches ``rival_threshold`` counts as rivals (doctrine ``non_rivals`` stops
 warning it, manipulative agencies start fabricating against it)."""
 
+TRUST = "trust_in_benevolent"
+"""The trust the figures show: in senders that are in fact benevolent. (Mean trust over every
+dyad barely moves when the recipients' priors are right: Bayesian beliefs average to the prior;
+learning shows in how trust in benevolent and in manipulative senders move apart.)"""
+
 FIGURE_EXTENSIONS: tuple[str, ...] = ("pdf", "png")
 """What :func:`save` writes for each figure stem (the keys of :data:`FIGURES`)."""
 Drawing = tuple[Figure | None, str]
@@ -144,7 +149,7 @@ def draw(name: str, results: Results, out_dir: Path) -> FigureResult:
 
 def wrap(text: str, width_in: float, fontsize: float = 6.5) -> str:
     """Wrap ``text`` to lines that fit ``width_in`` inches at ``fontsize`` points."""
-    chars = max(20, int(width_in * 72 / (fontsize * 0.6)))
+    chars = max(8, int(width_in * 72 / (fontsize * 0.6)))
     return "\n".join(textwrap.wrap(text, chars))
 
 
@@ -508,7 +513,7 @@ def outcomes_vs_parameter(results: Results) -> Drawing:
     if not params:
         return None, "no swept parameter varies"
     x, hue = params[0], (params[1] if len(params) > 1 else None)
-    outcomes = [o for o in ("heed_rate", "mean_trust", "casualties") if o in results.ok]
+    outcomes = [o for o in ("heed_rate", TRUST, "net_harm") if o in results.ok]
     groups = hue_groups(results.ok, hue)
     note = pooling_note(results, params[2:], hue)
     numeric = pd.api.types.is_numeric_dtype(results.ok[x])
@@ -535,7 +540,7 @@ def outcomes_vs_parameter(results: Results) -> Drawing:
                 names.append(name)
             if ticks is not None:
                 set_category_ticks(ax, "x", xs, ticks)
-        ax.set(xlabel=header(x), ylabel=header(outcome))
+        ax.set(xlabel=header(x), ylabel=wrap(header(outcome), 1.6, 8.0))
         if BY_NAME[outcome].kind in (Kind.RATE, Kind.MEAN):
             ax.set_ylim(0, 1)
         cut = mark_cut(ax, results, x) if numeric else []
@@ -637,7 +642,7 @@ def outcome_distributions(results: Results) -> Drawing:
     fig = new_figure(TWO_COLUMNS, 1.3 + 0.2 * len(labels))
     axes = fig.subplots(1, 2, sharey=True)
     mean_style = {"marker": "D", "markersize": 2.5, "markerfacecolor": "C2", "markeredgecolor": "C2"}
-    for ax, outcome in zip(axes, ("casualties", "attacks"), strict=True):
+    for ax, outcome in zip(axes, ("casualties", "net_harm"), strict=True):
         ax.boxplot(
             [g[outcome].astype(float).to_numpy() for g in groups], orientation="horizontal",
             whis=(5, 95), showmeans=True, flierprops={"markersize": 1.2, "alpha": 0.4},
@@ -667,7 +672,7 @@ def trust_trajectories(results: Results) -> Drawing:
     beyond the second are pooled and named in a note, as are thinned levels.
     """
     series = results.series
-    if series is None or series.empty or "mean_trust" not in series:
+    if series is None or series.empty or TRUST not in series:
         return None, "no timeseries.parquet (set record_series = true in the experiment)"
     params = swept(results)
     labels = point_labels(results)
@@ -698,7 +703,7 @@ def trust_trajectories(results: Results) -> Drawing:
     axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
     for ax, (panel, part) in zip(axes, panels, strict=False):
         for i, (name, g) in enumerate(part.groupby("line", sort=False)):
-            q = g.groupby("day")["mean_trust"].quantile([0.25, 0.5, 0.75]).unstack()
+            q = g.groupby("day")[TRUST].quantile([0.25, 0.5, 0.75]).unstack()
             ax.plot(q.index, q[0.5], label=name, color=f"C{i}")
             ax.fill_between(q.index, q[0.25], q[0.75], color=f"C{i}", alpha=0.2, linewidth=0)
         if panel is not None:
@@ -711,7 +716,7 @@ def trust_trajectories(results: Results) -> Drawing:
             ax.set_xlabel("Day")
             ax.xaxis.set_tick_params(labelbottom=True)
         if i % ncols == 0:
-            ax.set_ylabel(header("mean_trust"))
+            ax.set_ylabel(header(TRUST))
     handles, names = axes[0].get_legend_handles_labels()
     handles.append(Patch(color="0.6", alpha=0.4, linewidth=0))
     names.append("band: interquartile range over runs")
@@ -808,7 +813,7 @@ def sensitivity_bars(results: Results) -> Drawing:
             ax.barh(y + shift, est, height=0.36, xerr=np.clip(err, 0, None), label=name,
                     error_kw={"elinewidth": 0.6, "capsize": 1.5}, color=f"C{i}")
         ax.axvline(0, color="black", linewidth=0.5)
-        ax.set_title(wrap(name_of(outcome), TWO_COLUMNS / len(outcomes), 8))
+        ax.set_title(wrap(name_of(outcome), 0.8 * TWO_COLUMNS / len(outcomes), 9))
     # One label under the shared x axis: one per panel would collide in four narrow panels.
     fig.supxlabel("Sobol index" if kind is DesignKind.SOBOL else "Partial rank correlation", fontsize=8)
     if kind is DesignKind.LHS:
@@ -826,7 +831,7 @@ FIGURES: dict[str, Callable[[Results], Drawing]] = {
     "heed_vs_rivalry": heed_vs_rivalry,
     "outcomes_vs_parameter": outcomes_vs_parameter,
     "heatmap_heed_rate": partial(heatmap, outcome="heed_rate"),
-    "heatmap_mean_trust": partial(heatmap, outcome="mean_trust"),
+    f"heatmap_{TRUST}": partial(heatmap, outcome=TRUST),
     "outcome_distributions": outcome_distributions,
     "trust_trajectories": trust_trajectories,
     "waiver_reasons": waiver_reasons,

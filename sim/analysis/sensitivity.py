@@ -32,7 +32,7 @@ from sim.analysis.load import DesignKind, Results
 from sim.errors import UserError
 from sim.outcomes import BY_NAME, Kind
 
-SENSITIVITY_OUTCOMES: tuple[str, ...] = ("heed_rate", "casualties", "lives_saved", "mean_trust")
+SENSITIVITY_OUTCOMES: tuple[str, ...] = ("heed_rate", "casualties", "net_harm", "trust_in_benevolent")
 """The main outcomes whose sensitivity is tabulated and plotted."""
 
 

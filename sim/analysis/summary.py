@@ -20,8 +20,8 @@ from sim.analysis.tables import fixed, significant_decimals
 from sim.outcomes import OUTCOMES, Kind, Outcome
 
 KEY_OUTCOMES: tuple[str, ...] = (
-    "heed_rate", "warnings_sent", "casualties", "lives_saved", "interdicted", "deterred",
-    "false_alarm_share", "mean_trust",
+    "heed_rate", "warnings_sent", "false_alarm_share", "casualties", "net_harm", "foiled_share",
+    "trust_in_benevolent",
 )
 """The outcomes of the short printed table (the full summary has every outcome)."""
 

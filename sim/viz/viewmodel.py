@@ -43,6 +43,7 @@ class ViewModel(WarningModel):
     def __init__(self, *, scenario: str = "default", seed: int = 0, days: int = VIEW_DAYS,
                  session: Session | None = None, **kwargs: Any) -> None:
         super().__init__(scenario=scenario, rng=int(seed), days=int(days), record_series=True,
+                         record_agents=True,
                          **kwargs)
         self.seed_value = int(seed)
         self.scenario_name = scenario
