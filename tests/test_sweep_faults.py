@@ -1041,3 +1041,37 @@ def test_logs_as_numpy_arrays_give_the_same_files(exp, tmp_path, reference):
 
     sweep(exp, tmp_path / "out", run_fn=numpy_logs)
     assert_identical(tmp_path / "out", reference)
+
+
+# --- worker-side tables: a value that does not fit its declared column fails only its run -----
+
+
+def test_values_that_do_not_fit_their_columns_fail_their_runs_only(exp, tmp_path):
+    from sim.outcomes import OUTCOMES, Kind
+    from sim.run import RunResult
+
+    count = next(o.name for o in OUTCOMES if o.kind is Kind.COUNT)
+    integer = next(c.name for c in WARNING_FIELDS if c.dtype.value == "int64")
+
+    def odd(spec):
+        result = fake(spec)
+        if spec.seed % 4 == 0:  # a fractional count: never silently truncated
+            return RunResult({**result.outcomes, count: 2.5}, result.warnings, result.series)
+        if spec.seed % 4 == 1:  # fake() logs one warning here: text in an integer column
+            return RunResult(result.outcomes, {**result.warnings, integer: ["x"]},
+                             result.series)
+        return result
+
+    sweep(exp, tmp_path / "out", run_fn=odd)
+    runs = read_runs(tmp_path / "out")
+    bad_count = runs[runs["seed"] % 4 == 0]
+    assert (bad_count["status"] == "failed").all() and len(bad_count)
+    assert set(bad_count["error"]) == {f"ValueError: outcome {count} is not an integer: 2.5"}
+    logged = pq.read_table(tmp_path / "out" / "warnings.parquet").to_pandas()
+    bad_log = runs[runs["seed"] % 4 == 1]
+    assert (bad_log["status"] == "failed").all() and len(bad_log)
+    assert all(e.startswith("ArrowInvalid: log does not match sim.schema: Could not convert 'x'")
+               for e in bad_log["error"])
+    assert not logged["run_id"].isin(runs.loc[runs["status"] == "failed", "run_id"]).any()
+    ok = runs[runs["seed"] % 4 > 1]
+    assert (ok["status"] == "ok").all() and len(ok)
