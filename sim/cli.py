@@ -131,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--days", type=_days, default=365,
                      help=f"days to simulate, 0-{MAX_DAYS} (default 365)")
     run.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
+    run.add_argument("--params", type=Path, metavar="FILE",
+                     help="start from the parameter values in FILE (name = value lines, as "
+                     "`warnsim calibrate` writes them); --set overrides them")
     run.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
                      type=_ascii,
                      help="override a model parameter (repeatable); see `warnsim params`")
@@ -174,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="The model's probabilities of heeding, investigating and dismissing each "
         "documented warning (judged as the first from its sender), beside the recorded response.")
     cases.add_argument("file", nargs="?", type=Path, help="CSV of cases (default: the built-in cases)")
+    cases.add_argument("--params", type=Path, metavar="FILE",
+                       help="score with the parameter values in FILE; --set overrides them")
     cases.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
                        type=_ascii,
                        help="score with a model parameter changed (repeatable); see `warnsim params`")
@@ -241,13 +246,29 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def model_params(args: argparse.Namespace) -> Any:
+    """The parameters of ``--params FILE`` (if given) with ``--set`` assignments on top."""
+    from sim.params import ModelParams, parse_assignments
+
+    base = {} if args.params is None else dict(_read_params(args.params).values)
+    return ModelParams.from_mapping({**base, **parse_assignments(args.assignments)})
+
+
+def _read_params(path: Path) -> Any:
+    from sim.paramfile import read_params
+
+    try:
+        return read_params(path)
+    except UserError as exc:
+        raise UserError(f"--params: {exc}") from None
+
+
 # --- run -------------------------------------------------------------------------------------
 def _cmd_run(args: argparse.Namespace) -> int:
-    from sim.params import ModelParams, parse_assignments
     from sim.run import RunSpec, simulate
     from sim.scenarios import load_scenario
 
-    params = ModelParams.from_mapping(parse_assignments(args.assignments))
+    params = model_params(args)
     load_scenario(args.scenario)  # fail on a bad name before any work
     outputs = (("--log", args.log), ("--series", args.series), ("--agents", args.agents),
                ("--dyads", args.dyads))
@@ -451,9 +472,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
 # --- cases -----------------------------------------------------------------------------------
 def _cmd_cases(args: argparse.Namespace) -> int:
     from sim.cases import builtin_cases, load_cases, score
-    from sim.params import ModelParams, parse_assignments
 
-    params = ModelParams.from_mapping(parse_assignments(args.assignments))
+    params = model_params(args)
     try:
         cases = builtin_cases() if args.file is None else load_cases(args.file)
     except csv.Error as exc:  # e.g. a field over csv's limit of 131,072 characters

@@ -94,6 +94,7 @@ def render(name: str) -> str:
         if key.startswith("record_"):
             default = "true" if key == "record_warnings" else "false"
             lines += ["", *doc(key), f"{key} = {default}"]
+    lines += ["", *doc("params"), '# params = "calibrated.toml"']
     if "metrics" in KEYS:
         lines += [
             "", "# [metrics]: your own columns in runs.parquet, one expression each, over the",
@@ -116,6 +117,8 @@ def render(name: str) -> str:
         "# [sample]",
         '# method = "lhs"',
         "# n = 200",
+        '# (or method = "morris" with trajectories = 20 and levels = 4: screening by elementary',
+        "# effects; or method = \"sobol\" with n a power of 2: Sobol indices)",
         "# [sample.ranges]",
         "# rivalry = [0.0, 1.0]",
         "# face_cost = [0.0, 2.0]",

@@ -81,6 +81,22 @@ ANALYSIS_COLUMNS: dict[str, ColumnDoc] = {
     "range_low": ColumnDoc("Range low", "lowest sampled value of the parameter"),
     "range_high": ColumnDoc("Range high", "highest sampled value of the parameter"),
     "cases": ColumnDoc("Cases", "cases of interest in the box"),
+    "mu_star": ColumnDoc("mu*", "mean absolute elementary effect (change in the outcome across the parameter's sampled range): overall influence"),
+    "mu_star_low": ColumnDoc("mu* low", "lower bound of mu*'s bootstrap interval"),
+    "mu_star_high": ColumnDoc("mu* high", "upper bound of mu*'s bootstrap interval"),
+    "mu": ColumnDoc("mu", "mean elementary effect (signed: the direction of a monotone effect)"),
+    "mu_low": ColumnDoc("mu low", "lower bound of mu's bootstrap interval"),
+    "mu_high": ColumnDoc("mu high", "upper bound of mu's bootstrap interval"),
+    "sigma": ColumnDoc("sigma", "standard deviation of the elementary effects: interactions or non-linearity"),
+    "sigma_low": ColumnDoc("sigma low", "lower bound of sigma's bootstrap interval"),
+    "sigma_high": ColumnDoc("sigma high", "upper bound of sigma's bootstrap interval"),
+    "noise": ColumnDoc("Noise", "mean absolute elementary effect replication noise alone would give"),
+    "effects": ColumnDoc("Effects", "elementary effects behind the row (one per trajectory)"),
+    "relative": ColumnDoc("Relative", "mu* as a share of the outcome's largest mu*"),
+    "influential": ColumnDoc("Influential", "the screening counts the parameter as influential for the outcome"),
+    "kept": ColumnDoc("Kept", "influential for at least one outcome: kept for the Sobol analysis"),
+    "influential_for": ColumnDoc("Influential for", "the outcomes for which it is influential"),
+    "most_for": ColumnDoc("Most for", "the outcome for which its relative mu* is largest"),
 }
 """Columns computed by the analysis (the parameters and outcomes describe themselves)."""
 

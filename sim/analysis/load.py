@@ -29,21 +29,24 @@ class DesignKind(Enum):
     LHS = "lhs"
     SOBOL = "sobol"
     POINTS = "points"
+    MORRIS = "morris"
 
     @property
     def is_sample(self) -> bool:
         """Continuous samples: every point is distinct, so points are not grouped into levels."""
-        return self in (DesignKind.LHS, DesignKind.SOBOL)
+        return self in (DesignKind.LHS, DesignKind.SOBOL, DesignKind.MORRIS)
 
 
 @dataclass(frozen=True, slots=True)
 class Design:
-    """The swept parameters, in the sweep's order, and for samples their ranges and base size."""
+    """The swept parameters, in the sweep's order, and for samples their ranges and base size
+    (for Morris designs: the number of trajectories, and ``levels``)."""
 
     kind: DesignKind
     parameters: tuple[str, ...]
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
     n: int | None = None
+    levels: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +120,12 @@ def parse_design(manifest: dict[str, Any], *, origin: Path | str = "manifest.jso
     n = raw.get("n")
     if kind is DesignKind.SOBOL and not isinstance(n, int):
         raise UserError(f"{origin}: a Sobol design needs its base size 'n'")
-    return Design(kind=kind, parameters=parameters, ranges=ranges, n=n)
+    if kind is DesignKind.MORRIS and not (isinstance(n, int) and set(ranges) == set(parameters)):
+        raise UserError(f"{origin}: a Morris design needs its trajectories 'n' and the "
+                        "'ranges' of every parameter")
+    levels = raw.get("levels")
+    return Design(kind=kind, parameters=parameters, ranges=ranges, n=n,
+                  levels=levels if isinstance(levels, int) else None)
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:

@@ -827,6 +827,13 @@ def sensitivity_bars(results: Results) -> Drawing:
     return fig, "sensitivity indices"
 
 
+def morris(results: Results) -> Drawing:
+    """Morris screening: mu* against sigma per outcome (:mod:`sim.analysis.morris_figure`)."""
+    from sim.analysis.morris_figure import morris_scatter
+
+    return morris_scatter(results)
+
+
 FIGURES: dict[str, Callable[[Results], Drawing]] = {
     "heed_vs_rivalry": heed_vs_rivalry,
     "outcomes_vs_parameter": outcomes_vs_parameter,
@@ -836,5 +843,6 @@ FIGURES: dict[str, Callable[[Results], Drawing]] = {
     "trust_trajectories": trust_trajectories,
     "waiver_reasons": waiver_reasons,
     "sensitivity": sensitivity_bars,
+    "morris": morris,
 }
 """Every figure by name (the CLI's ``--only`` choices), in the order they are drawn."""

@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.analysis import compare, sensitivity
+from sim.analysis import compare, morris, sensitivity
 from sim.analysis.intervals import CONFIDENCE
 from sim.analysis.labels import doc, lower
 from sim.analysis.load import DesignKind, Results
@@ -35,7 +35,7 @@ Step = tuple[Table | None, str]
 
 TABLE_STEMS: tuple[str, ...] = (
     "summary", "key_outcomes", "heed_by_rivalry", "heed_trend", "heed_pairwise",
-    "heed_regression", "sobol", "prcc",
+    "heed_regression", "sobol", "prcc", "morris", "morris_screen",
 )
 """Every table ``analyses`` can write; ``analyze`` removes those it skipped this time."""
 TABLE_EXTENSIONS: tuple[str, ...] = ("csv", "md", "tex")
@@ -213,6 +213,9 @@ def rivalry_comparisons(results: Results, confidence: float, by: list[str] | Non
 
 def sensitivity_tables(results: Results, confidence: float) -> Iterator[Step]:
     kind = results.design.kind
+    if kind is DesignKind.MORRIS:
+        yield from morris_tables(results, confidence)
+        return
     make: Callable[[Results, str, float], Any]
     if kind is DesignKind.SOBOL:
         make, stem, title = sensitivity.sobol_table, "sobol", "Sobol indices (first order S1, total ST)"
@@ -238,6 +241,39 @@ def sensitivity_tables(results: Results, confidence: float) -> Iterator[Step]:
         ), "; ".join(notes)
     else:
         yield None, "sensitivity: " + "; ".join(notes)
+
+
+def morris_tables(results: Results, confidence: float) -> Iterator[Step]:
+    """Elementary effects per outcome, and which parameters the screening keeps."""
+    parts, notes = [], []
+    for outcome in sensitivity.SENSITIVITY_OUTCOMES:
+        try:
+            parts.append(morris.morris_table(results, outcome, confidence).assign(outcome=outcome))
+        except UserError as exc:
+            notes.append(f"{outcome}: {exc}")
+    if not parts:
+        yield None, "morris: " + "; ".join(notes)
+        return
+    frame = pd.concat(parts, ignore_index=True)
+    frame = frame[["outcome", *[c for c in frame.columns if c != "outcome"]]]
+    conf = f"{confidence:.0%}"
+    r = results.design.n
+    rule = (f"influential: the lower end of mu*'s interval above the noise and mu* at least "
+            f"{morris.RELATIVE_CUT:g} of the outcome's largest")
+    yield Table(
+        "morris", f"Morris elementary effects per outcome ({r} trajectories, "
+        f"{results.design.levels} levels) with {conf} bootstrap intervals over trajectories, "
+        "ranked by mu*", frame, keys=("outcome", "parameter"),
+        pooled="replications of a design point are averaged first (rates pooled); effects are "
+        "per normalised range (the change in the outcome across the parameter's sampled range)",
+        notes={"influential": rule},
+    ), "; ".join(notes)
+    yield Table(
+        "morris_screen", "Morris screening: the parameters kept (influential for at least one "
+        f"of {', '.join(sorted(frame['outcome'].unique()))})", morris.screen_table(frame),
+        keys=("parameter",), notes={"relative": "largest mu* over the outcomes, as a share of "
+                                    "that outcome's largest mu*"},
+    ), ""
 
 
 def guarded(make) -> Step:

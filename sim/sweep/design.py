@@ -4,7 +4,10 @@ A design point is a mapping of the swept parameters to values; ``point_id`` is i
 the design. For Saltelli (Sobol') designs the position encodes the structure the statistics need
 to estimate Sobol' indices: with base size ``n`` and ``d`` swept parameters,
 ``block = point_id // n`` (0 = matrix A, 1 = matrix B, ``2 + i`` = AB_i, that is A with column
-``i`` taken from B) and ``row = point_id % n``.
+``i`` taken from B) and ``row = point_id % n``. For Morris designs (elementary effects) with
+``d`` swept parameters, ``trajectory = point_id // (d + 1)`` and ``step = point_id % (d + 1)``:
+step ``s > 0`` of a trajectory differs from step ``s - 1`` in exactly one parameter, which the
+analysis reads from the points' values (:mod:`sim.analysis.morris`).
 
 Points are made on demand (:meth:`Design.point`): a grid point is decoded from its number
 (mixed radix, first key slowest), a sampled design is kept as one float64 matrix, so a design of
@@ -41,6 +44,7 @@ class Design:
     values: dict[str, tuple[Any, ...]] | None = None
     matrix: np.ndarray | None = None
     rows: tuple[tuple[Any, ...], ...] = ()
+    levels: int | None = None
 
     def point(self, point_id: int) -> dict[str, Any]:
         """The swept values of one design point."""
@@ -76,6 +80,8 @@ class Design:
         if self.ranges is not None:
             out["ranges"] = {k: [lo, hi] for k, (lo, hi) in self.ranges.items()}
             out["n"] = self.n
+        if self.levels is not None:
+            out["levels"] = self.levels
         if self.values is not None:
             out["values"] = {k: [plain(v) for v in vals] for k, vals in self.values.items()}
         if self.file is not None:
@@ -119,14 +125,15 @@ def build_design(experiment: Experiment) -> Design:
         return Design(spec.kind, spec.columns, spec.points, file=spec.file, rows=spec.rows)
     unit = _unit_sample(spec, experiment.seed)
     for j, (name, lo, hi) in enumerate(spec.ranges):
-        unit[:, j] = _scale(unit[:, j], name, lo, hi)
+        unit[:, j] = _scale(unit[:, j], name, lo, hi, on_grid=spec.kind is DesignKind.MORRIS)
     return Design(spec.kind, spec.parameters, unit.shape[0],
                   ranges={name: (lo, hi) for name, lo, hi in spec.ranges}, n=spec.n,
-                  matrix=unit)
+                  matrix=unit, levels=spec.levels)
 
 
 def _unit_sample(spec: DesignSpec, root: int) -> np.ndarray:
-    """Points in the unit cube; for Sobol' the Saltelli stack A, B, AB_0, ..., AB_{d-1}."""
+    """Points in the unit cube; for Sobol' the Saltelli stack A, B, AB_0, ..., AB_{d-1}; for
+    Morris the trajectories one after another."""
     from scipy.stats import qmc  # half a second to import: only for sampled designs
 
     d, n = len(spec.ranges), spec.n
@@ -134,6 +141,9 @@ def _unit_sample(spec: DesignSpec, root: int) -> np.ndarray:
     rng = design_stream(root)
     if spec.kind is DesignKind.LHS:
         return qmc.LatinHypercube(d, rng=rng).random(n)
+    if spec.kind is DesignKind.MORRIS:
+        assert spec.levels is not None
+        return morris_trajectories(n, d, spec.levels, rng)
     base = qmc.Sobol(2 * d, scramble=True, rng=rng).random(n)
     a, b = base[:, :d], base[:, d:]
     out = np.empty(((d + 2) * n, d))
@@ -145,8 +155,36 @@ def _unit_sample(spec: DesignSpec, root: int) -> np.ndarray:
     return out
 
 
-def _scale(u: np.ndarray, name: str, low: float, high: float) -> np.ndarray:
+def morris_trajectories(r: int, d: int, levels: int, rng: np.random.Generator) -> np.ndarray:
+    """``r`` random Morris trajectories of ``d + 1`` points each on the ``levels``-level grid of
+    the unit cube, stacked (Morris 1991, *Technometrics* 33:161, section 3; the construction
+    SALib's ``morris.sample`` uses without trajectory optimisation).
+
+    With step ``delta = levels / (2 (levels - 1))``, a trajectory is
+    ``B* = (J x* + delta / 2 ((2B - J) D* + J)) P*``: a random base point ``x*`` on the grid
+    (each coordinate at most ``1 - delta``), ``B`` strictly lower triangular ones, ``D*`` random
+    signs and ``P*`` a random permutation, so consecutive points differ in exactly one
+    coordinate, by ``+delta`` or ``-delta``, and every coordinate changes once.
+    """
+    delta = levels / (2 * (levels - 1))
+    b = np.tril(np.ones((d + 1, d)), -1)
+    j = np.ones((d + 1, d))
+    out = np.empty((r * (d + 1), d))
+    base_levels = np.arange(levels // 2) / (levels - 1)  # the grid values <= 1 - delta
+    for t in range(r):
+        x_star = rng.choice(base_levels, size=d)
+        signs = np.diag(rng.choice((-1.0, 1.0), size=d))
+        perm = np.eye(d)[rng.permutation(d)]
+        out[t * (d + 1):(t + 1) * (d + 1)] = (
+            j * x_star + delta / 2 * ((2 * b - j) @ signs + j)) @ perm
+    # The grid's values exactly (the products above leave rounding errors of 1e-16).
+    return np.round(out * (levels - 1)) / (levels - 1)
+
+
+def _scale(u: np.ndarray, name: str, low: float, high: float, *, on_grid: bool = False) -> np.ndarray:
     if P.PARAMETERS[name].kind is int:
+        if on_grid:  # Morris levels: the nearest integer to each level (ends exact)
+            return np.round(low + u * (high - low))
         # Each of the high - low + 1 integers gets an equal share of the unit interval.
         return np.minimum(low + np.floor(u * (high - low + 1)), high)
     return low + u * (high - low)

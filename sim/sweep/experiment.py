@@ -34,6 +34,7 @@ class DesignKind(StrEnum):
     GRID = "grid"  # full factorial over [grid] value lists
     LHS = "lhs"  # Latin hypercube sample over [sample.ranges]
     SOBOL = "sobol"  # Saltelli design (Sobol indices) over [sample.ranges]
+    MORRIS = "morris"  # Morris trajectories (elementary effects) over [sample.ranges]
     POINTS = "points"  # explicit table of points from a CSV file
 
 
@@ -46,14 +47,21 @@ KEYS: dict[str, str] = {
     "seed": "a non-negative integer (root of every run's seed)",
     "record_warnings": "true or false (default true): write warnings.parquet",
     "record_series": "true or false (default false): write timeseries.parquet",
+    "params": "the path of a parameter file (name = value lines, e.g. from `warnsim calibrate`), "
+              "relative to this file: the base every run starts from, under [fixed] and the design",
     "fixed": "a table of model parameter overrides applied to every run",
     "grid": "a table of parameter = [values] or {start, stop, num}",
-    "sample": "a table with method (lhs or sobol), n and [sample.ranges]",
+    "sample": "a table with method (lhs or sobol) and n, or method morris with trajectories and "
+              "levels; and [sample.ranges]",
     "design": "the path of a CSV file of design points (relative to the experiment file)",
 }
 """The top-level keys of an experiment file and what each takes."""
 
-SAMPLE_KEYS = ("method", "n", "ranges")
+SAMPLED = frozenset({DesignKind.LHS, DesignKind.SOBOL, DesignKind.MORRIS})
+"""Design kinds drawn by a sampler over [sample.ranges] (held as a matrix of points)."""
+SAMPLE_KEYS = ("method", "n", "ranges", "trajectories", "levels")
+MORRIS_LEVELS = 4
+"""Default number of levels of a Morris design (Morris 1991; Campolongo et al. 2007 use 4)."""
 LINSPACE_KEYS = ("start", "stop", "num")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -63,7 +71,8 @@ class DesignSpec:
     """The design as written in the file (values checked, not yet expanded into points).
 
     ``values`` holds the grid's value lists, ``ranges`` the sample's ``[low, high]`` per
-    parameter, ``rows`` the CSV's points; only the fields of ``kind`` are filled.
+    parameter, ``rows`` the CSV's points; only the fields of ``kind`` are filled. For a Morris
+    design ``n`` is the number of trajectories and ``levels`` the grid's levels per parameter.
     """
 
     kind: DesignKind
@@ -75,6 +84,7 @@ class DesignSpec:
     file: str | None = None
     file_sha256: str | None = None
     file_text: str | None = None
+    levels: int | None = None
 
     @property
     def parameters(self) -> tuple[str, ...]:
@@ -93,7 +103,11 @@ class DesignSpec:
         if self.kind is DesignKind.POINTS:
             return len(self.rows)
         assert self.n is not None
-        return self.n * (len(self.ranges) + 2) if self.kind is DesignKind.SOBOL else self.n
+        if self.kind is DesignKind.SOBOL:
+            return self.n * (len(self.ranges) + 2)
+        if self.kind is DesignKind.MORRIS:
+            return self.n * (len(self.ranges) + 1)
+        return self.n
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +122,9 @@ class Experiment:
     ``scenario`` is what results record (the ``scenario`` column, the manifest): a built-in
     name, or a scenario file's path as written in the experiment file, normalised and relative
     to it, so it does not depend on the directory a sweep is started from;
-    ``scenario_path`` is where that file is (absolute), for loading it.
+    ``scenario_path`` is where that file is (absolute), for loading it. ``params_file`` is the
+    parameter file named by ``params`` (as written); its values are already in ``fixed``
+    (under the file's own [fixed] values and the design's), so results record them.
     """
 
     name: str
@@ -127,6 +143,7 @@ class Experiment:
     text: str = ""
     sha256: str = ""
     scenario_path: Path | None = None
+    params_file: str | None = None
 
     @property
     def origin(self) -> str:
@@ -144,7 +161,7 @@ class Experiment:
         return Size(points=d.points, parameters=len(d.parameters),
                     replications=self.replications, days=self.days,
                     record_series=self.record_series,
-                    sampled=d.kind in (DesignKind.LHS, DesignKind.SOBOL),
+                    sampled=d.kind in SAMPLED,
                     csv=d.kind is DesignKind.POINTS)
 
     def shrunk(self, *, days: int | None = None, replications: int | None = None,
@@ -155,7 +172,7 @@ class Experiment:
         so a shrunk trial never resumes into, or is mixed with, the full experiment's results.
         """
         design = self.design
-        if n is not None and design.kind in (DesignKind.LHS, DesignKind.SOBOL):
+        if n is not None and design.kind in SAMPLED:
             design = dataclasses.replace(design, n=_check_n(design.kind, n, self.origin))
         copy = dataclasses.replace(
             self,
@@ -179,7 +196,7 @@ class Experiment:
             "fixed": {k: plain(v) for k, v in self.fixed.items()},
             "record_warnings": self.record_warnings,
             "record_series": self.record_series,
-        }
+        } | ({"params": self.params_file} if self.params_file else {})
 
 
 def load_experiment(path: str | Path) -> Experiment:
@@ -218,6 +235,7 @@ def parse_experiment(text: str, *, path: Path | None = None, name: str | None = 
         _text(data, "scenario", origin, default="default"), path, origin)
     fixed = _table(data, "fixed", origin)
     fixed_values = P.check_mapping(fixed, origin=f"{origin} [fixed]")
+    params_file = _params_file(data, path, origin)
     design_keys = [k for k in ("grid", "sample", "design") if k in data]
     if len(design_keys) > 1:
         raise UserError(
@@ -235,6 +253,9 @@ def parse_experiment(text: str, *, path: Path | None = None, name: str | None = 
             raise UserError(
                 f"{origin}: {swept}: set both in [fixed] and in the design; keep one"
             )
+    if params_file is not None:  # the file is the base: [fixed] and the design override it
+        fixed_values = {**{k: v for k, v in params_file.values.items()
+                           if k not in design.parameters}, **fixed_values}
     experiment = Experiment(
         name=exp_name,
         question=_text(data, "question", origin, default=""),
@@ -252,9 +273,25 @@ def parse_experiment(text: str, *, path: Path | None = None, name: str | None = 
         text=text,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         scenario_path=scenario_path,
+        params_file=None if params_file is None else _label(data["params"]),
     )
     check_size(experiment.size, origin)
     return experiment
+
+
+def _params_file(data: Mapping[str, Any], path: Path | None, origin: str) -> Any:
+    """The parameter file named by ``params`` (None without one), read and checked."""
+    from sim.paramfile import read_params
+
+    if "params" not in data:
+        return None
+    value = data["params"]
+    if not isinstance(value, str) or not value.strip():
+        raise UserError(f"{origin}: params: got {value!r}; allowed: {KEYS['params']}")
+    file = Path(value)
+    if not file.is_absolute() and path is not None:
+        file = path.parent / file
+    return read_params(file)
 
 
 # --- the three design forms -----------------------------------------------------------------
@@ -313,13 +350,27 @@ def _sample(table: Mapping[str, Any], origin: str) -> DesignSpec:
         if key not in SAMPLE_KEYS:
             raise UserError(f"{where}: {key}: unknown key; allowed: {', '.join(SAMPLE_KEYS)}")
     method = table.get("method")
-    kinds = {DesignKind.LHS.value, DesignKind.SOBOL.value}
+    kinds = {k.value for k in SAMPLED}
     if method not in kinds:
-        raise UserError(f"{where}: method: got {method!r}; allowed: lhs, sobol")
+        raise UserError(f"{where}: method: got {method!r}; allowed: lhs, sobol, morris")
     kind = DesignKind(method)
-    if "n" not in table:
-        raise UserError(f"{where}: n: missing; allowed: the base sample size, e.g. n = 256")
-    n = _check_n(kind, table["n"], where)
+    size_key, other = (("trajectories", "n") if kind is DesignKind.MORRIS
+                       else ("n", "trajectories"))
+    for key in (other, *(("levels",) if kind is not DesignKind.MORRIS else ())):
+        if key in table:
+            raise UserError(f"{where}: {key}: not an option of method {method}; allowed: "
+                            + ("trajectories, levels" if kind is DesignKind.MORRIS else "n"))
+    if size_key not in table:
+        example = "trajectories = 20" if kind is DesignKind.MORRIS else "n = 256"
+        what = "the number of Morris trajectories" if kind is DesignKind.MORRIS else "the base sample size"
+        raise UserError(f"{where}: {size_key}: missing; allowed: {what}, e.g. {example}")
+    n = _check_n(kind, table[size_key], where)
+    levels = None
+    if kind is DesignKind.MORRIS:
+        levels = _int_in("levels", table.get("levels", MORRIS_LEVELS), 2, 1000, where)
+        if levels % 2:
+            raise UserError(f"{where}: levels: got {levels}; allowed: an even integer of at "
+                            "least 2 (with an odd number the steps are not balanced: Morris 1991)")
     raw_ranges = table.get("ranges")
     if not isinstance(raw_ranges, Mapping) or not raw_ranges:
         raise UserError(f"{where}: ranges: missing or empty; allowed: a table [sample.ranges] "
@@ -338,11 +389,17 @@ def _sample(table: Mapping[str, Any], origin: str) -> DesignSpec:
         if not low < high:
             raise UserError(f"{where_r}: {key}: got [{low}, {high}]; allowed: [low, high] "
                             f"with low < high within {spec.allowed()}")
+        if levels is not None and spec.kind is int and high - low < levels - 1:
+            raise UserError(f"{where_r}: {key}: got [{low}, {high}], {high - low + 1} integers "
+                            f"for {levels} levels; allowed: an integer range of at least "
+                            f"{levels} values (or fewer levels)")
         ranges.append((key, low, high))
-    return DesignSpec(kind=kind, ranges=tuple(ranges), n=n)
+    return DesignSpec(kind=kind, ranges=tuple(ranges), n=n, levels=levels)
 
 
 def _check_n(kind: DesignKind, value: Any, where: str) -> int:
+    if kind is DesignKind.MORRIS:
+        return _int_in("trajectories", value, 2, 1_000_000, where)
     n = _int_in("n", value, 1, 10_000_000, where)
     if kind is DesignKind.SOBOL and (n < 2 or n & (n - 1)):
         raise UserError(f"{where}: n: got {n}; allowed: a power of 2 of at least 2 for sobol "
