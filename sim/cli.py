@@ -2,7 +2,8 @@
 
 Subcommands: ``run`` (one run), ``view`` (the run in the browser), ``scenarios``, ``params``,
 ``cases``, ``init`` (a new experiment file), ``sweep`` (experiments), ``analyze`` and ``plot``
-(statistics and figures from a sweep's results). Every failure prints one line,
+(statistics and figures from a sweep's results), ``calibrate`` (pattern-oriented calibration)
+and ``plan`` (replications needed, from a pilot). Every failure prints one line,
 ``warnsim: error: ...``, without a traceback, and exits with a documented status (the README's
 "Exit statuses"): 2 bad input (:class:`sim.errors.UserError`, and argparse's usage errors), 3 a
 file that cannot be read or written or a sweep stopped by the machine, 4 a results folder in
@@ -112,6 +113,8 @@ def _os_error(exc: OSError) -> str:
 def build_parser() -> argparse.ArgumentParser:
     from sim import __version__
     from sim.analysis.cli import register as register_analysis
+    from sim.calibration.cli import register as register_calibration
+    from sim.plan import register as register_plan
     from sim.sweep.cli import register as register_sweep
 
     parser = _Parser(
@@ -209,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_sweep(sub)
     register_analysis(sub)
+    register_calibration(sub)
+    register_plan(sub)
     return parser
 
 

@@ -81,6 +81,8 @@ MIN_RUNS = 2
 """A mean from fewer runs than this has no interval: drawn open, with its count, unjoined."""
 MIN_JOINED = 4
 """Fewer levels than this on a numeric axis are drawn as points, not joined by a line."""
+MAX_NAMED = 12
+"""Swept parameters a pooling note names one by one; more are counted (a Morris screen)."""
 RIVALRY_BIN = 0.05
 """Width of the dyad-rivalry bins of the heed figure when the dyads have many values."""
 
@@ -252,8 +254,11 @@ def pooling_note(results: Results, hidden: list[str], hue: str | None = None) ->
     runs = results.ok
     parts = []
     if hidden and results.design.kind.is_sample:
+        # A screening design may sweep dozens of parameters: name them only while they fit.
+        names = (", ".join(lower(p) for p in hidden) if len(hidden) <= MAX_NAMED
+                 else f"{len(hidden)} parameters (listed in manifest.json)")
         parts.append(f"pooled over the {runs['point_id'].nunique()} points of the "
-                     f"{results.design.kind.value} design: " + ", ".join(lower(p) for p in hidden))
+                     f"{results.design.kind.value} design: {names}")
     elif hidden:
         parts.append("pooled over " + ", ".join(
             f"{lower(p)} ({runs[p].nunique()} levels)" for p in hidden
@@ -273,7 +278,8 @@ def point_labels(results: Results) -> pd.Series:
 
 def sample_skip(results: Results) -> str | None:
     if results.design.kind.is_sample:
-        return f"{results.design.kind.value} design: see the sensitivity figure instead"
+        figure = "morris" if results.design.kind is DesignKind.MORRIS else "sensitivity"
+        return f"{results.design.kind.value} design: see the {figure} figure instead"
     return None
 
 
@@ -790,6 +796,8 @@ def sensitivity_bars(results: Results) -> Drawing:
     """Sobol first-order and total indices (Saltelli designs) or PRCC (Latin hypercubes) of
     the main outcomes, with bootstrap / Fisher-z 95% intervals, on one shared x scale."""
     kind = results.design.kind
+    if kind is DesignKind.MORRIS:
+        return None, "Morris design: elementary effects are in the morris figure"
     if kind not in (DesignKind.SOBOL, DesignKind.LHS):
         return None, "not a sampled design: no sensitivity indices"
     outcomes = [o for o in SENSITIVITY_OUTCOMES if o in results.ok]

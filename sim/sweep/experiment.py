@@ -57,6 +57,8 @@ KEYS: dict[str, str] = {
 }
 """The top-level keys of an experiment file and what each takes."""
 
+CALIBRATION_KEYS = ("targets", "calibration")
+"""Top-level keys of a calibration file (:mod:`sim.calibration`) beyond an experiment's."""
 SAMPLED = frozenset({DesignKind.LHS, DesignKind.SOBOL, DesignKind.MORRIS})
 """Design kinds drawn by a sampler over [sample.ranges] (held as a matrix of points)."""
 SAMPLE_KEYS = ("method", "n", "ranges", "trajectories", "levels")
@@ -211,19 +213,24 @@ def load_experiment(path: str | Path) -> Experiment:
     return parse_experiment(text, path=path)
 
 
-def parse_experiment(text: str, *, path: Path | None = None, name: str | None = None) -> Experiment:
+def parse_experiment(text: str, *, path: Path | None = None, name: str | None = None,
+                     extra: tuple[str, ...] = ()) -> Experiment:
     """Validate experiment TOML ``text``; ``path`` (if any) names it in messages and anchors
-    a relative ``design`` CSV path."""
+    a relative ``design`` CSV path. Top-level keys in ``extra`` are left to the caller (a
+    calibration file's ``targets``, say)."""
     origin = str(path) if path else "<experiment>"
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{origin}: malformed TOML: {exc}") from None
+    data = {k: v for k, v in data.items() if k not in extra}
     for key in data:
         if key not in KEYS:
             hint = ""
             if key in P.PARAMETERS:
                 hint = " (model parameters go under [fixed], [grid] or [sample.ranges])"
+            elif key in CALIBRATION_KEYS:
+                hint = " (a calibration file: run `warnsim calibrate FILE`)"
             raise UserError(
                 f"{origin}: {key}: unknown key{hint}; allowed: {', '.join(KEYS)}"
             )

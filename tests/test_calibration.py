@@ -1,0 +1,264 @@
+"""`warnsim calibrate`: on a toy model whose true parameters are known (injected with the
+sweep's run_fn) the accepted set contains them and narrows as tolerances tighten; targets
+that cannot hold together are reported as conflicting; the best-supported set is written as a
+parameter file that `warnsim run --params` and experiment files accept; the committed
+experiments/calibration.toml runs end to end at a tiny size; bad calibration files are one
+line and exit status 2."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.calibration.api import calibrate
+from sim.calibration.config import load_calibration, parse_calibration
+from sim.calibration.scoring import posterior_table, score, values_at_points
+from sim.calibration.statistics import BUILTIN, evaluate
+from sim.cli import main
+from sim.outcomes import OUTCOMES
+from sim.run import RunResult, RunSpec
+from sim.sweep import load_experiment
+
+ROOT = Path(__file__).resolve().parents[1]
+TRUE_INTERDICTION, TRUE_LETHALITY = 0.8, 1.5
+"""The toy world's truth: foiled share 0.8, deaths per attack 2 x 1.5 = 3."""
+
+
+def toy(spec: RunSpec) -> RunResult:
+    """Plots foiled with probability home_interdiction; each attack kills 2 x lethality_scale
+    on average; face_cost does nothing. Noise from the run's seed."""
+    p = spec.params
+    rng = np.random.default_rng(spec.seed)
+    out: dict[str, float] = {o.name: 0 for o in OUTCOMES}
+    ended = 200
+    foiled = int(rng.binomial(ended, p.home_interdiction))
+    attacks = ended - foiled
+    out.update(plots_ended=ended, foiled=foiled, attacks=attacks,
+               casualties=float(rng.poisson(2 * p.lethality_scale * attacks)))
+    return RunResult(out, None, None)
+
+
+CONFIG = """
+name = "toy"
+days = 1
+replications = 3
+seed = 3
+record_warnings = false
+
+[sample]
+method = "lhs"
+n = 200
+
+[sample.ranges]
+home_interdiction = [0.5, 1.0]
+lethality_scale = [0.5, 3.0]
+face_cost = [0.0, 5.0]
+
+[targets.foiled]
+statistic = "foiled_share"
+value = 0.8
+tolerance = 0.08
+source = "the toy's truth"
+
+[targets.deadliness]
+statistic = "deaths_per_attack"
+value = 3.0
+tolerance = 1.0
+"""
+
+
+def test_accepted_set_contains_the_truth_and_narrows_as_tolerance_tightens(tmp_path):
+    calibration = parse_calibration(CONFIG, path=tmp_path / "toy.toml")
+    found = calibrate(calibration, out=tmp_path / "toy", workers=1, progress=False, run_fn=toy)
+    from sim.analysis.load import load_results
+
+    results = load_results(found.out)
+    values = values_at_points(results, calibration)
+    ranges = {n: (lo, hi) for n, lo, hi in calibration.experiment.design.ranges}
+    widths = []
+    counts = []
+    for scale in (1.0, 0.6, 0.35):
+        scores = score(results, calibration, scale, values)
+        acc = scores.accepted
+        counts.append(len(acc))
+        assert len(acc) >= 2, scale
+        assert acc["home_interdiction"].min() <= TRUE_INTERDICTION <= acc["home_interdiction"].max()
+        assert acc["lethality_scale"].min() <= TRUE_LETHALITY <= acc["lethality_scale"].max()
+        post = posterior_table(scores, ranges).set_index("parameter")
+        widths.append(post["width_share"])
+    assert counts[0] > counts[1] > counts[2]
+    for wide, narrow in itertools.pairwise(widths):
+        assert narrow["home_interdiction"] < wide["home_interdiction"]
+        assert narrow["lethality_scale"] < wide["lethality_scale"]
+    # The uninformative parameter stays spread over its prior.
+    assert widths[0]["face_cost"] > 0.7
+    assert found.accepted_best
+    assert abs(found.best["home_interdiction"] - TRUE_INTERDICTION) < 0.05
+    assert abs(found.best["lethality_scale"] - TRUE_LETHALITY) < 0.4
+    for name in ("calibration_targets", "calibration_conflicts", "calibration_posterior",
+                 "calibration_accepted"):
+        assert (found.out / "tables" / f"{name}.md").is_file()
+    for name in ("posterior_marginals", "posterior_pairs"):
+        assert (found.out / "figures" / f"{name}.png").stat().st_size > 5000
+    targets = pd.read_csv(found.out / "tables" / "calibration_targets.csv").set_index("target")
+    assert 0.2 < targets.loc["foiled", "share_met"] < 0.45  # 0.16 of the 0.5 prior width: 32%
+
+
+def test_changing_a_target_rescores_without_rerunning(tmp_path):
+    path = tmp_path / "toy.toml"
+    path.write_text(CONFIG)
+    first = calibrate(load_calibration(path), out=tmp_path / "toy", workers=1, progress=False,
+                      run_fn=toy)
+    mtime = (first.out / "runs.parquet").stat().st_mtime_ns
+    path.write_text(CONFIG.replace("tolerance = 0.08", "tolerance = 0.03"))
+    second = calibrate(load_calibration(path), out=tmp_path / "toy", workers=1, progress=False,
+                       run_fn=toy)
+    assert (second.out / "runs.parquet").stat().st_mtime_ns == mtime
+    assert len(second.scores.accepted) < len(first.scores.accepted)
+
+
+def test_targets_that_cannot_both_hold_are_reported_as_a_conflict(tmp_path):
+    # Foiled share 0.8 needs home_interdiction near 0.8; also asking for 0.6 cannot hold.
+    text = CONFIG + '\n[targets.fewer_foiled]\nstatistic = "foiled_share"\nlow = 0.55\nhigh = 0.65\n'
+    found = calibrate(parse_calibration(text), out=tmp_path / "c", workers=1, progress=False,
+                      run_fn=toy)
+    conflicts = found.tables["calibration_conflicts"].frame.set_index(["target_a", "target_b"])
+    row = conflicts.loc[("foiled", "fewer_foiled")]
+    assert row["share_a"] > 0 and row["share_b"] > 0 and row["share_both"] == 0
+    assert row["verdict"] == "conflict"
+    assert conflicts.loc[("foiled", "deadliness"), "verdict"] != "conflict"
+    assert len(found.scores.accepted) == 0 and not found.accepted_best
+    assert "NO point met every target" in found.params_file.read_text()
+
+
+def test_best_params_file_runs_with_warnsim_run_and_in_experiments(tmp_path, capsys):
+    found = calibrate(parse_calibration(CONFIG), out=tmp_path / "toy", workers=1,
+                      progress=False, run_fn=toy)
+    best = found.params_file
+    assert main(["run", "--days", "10", "--json", "--params", str(best)]) == 0
+    ran = json.loads(capsys.readouterr().out)
+    assert ran["days"] == 10
+    exp = tmp_path / "use.toml"
+    exp.write_text(f'name = "use"\nparams = "{best}"\n[grid]\nrivalry = [0.2, 0.4]\n')
+    e = load_experiment(exp)
+    assert e.fixed["home_interdiction"] == pytest.approx(found.best["home_interdiction"])
+    assert e.fixed["lethality_scale"] == pytest.approx(found.best["lethality_scale"])
+
+
+def test_pooled_statistics_and_their_intervals_on_known_sums():
+    runs = pd.DataFrame({
+        "run_id": range(6), "point_id": [0, 0, 0, 1, 1, 1], "replication": [0, 1, 2] * 2,
+        "casualties": [3, 0, 9, 1, 1, 1], "attacks": [1, 0, 2, 1, 1, 1],
+    })
+    v = evaluate(BUILTIN["deaths_per_attack"], runs, None, draws=500)
+    assert v.value.tolist() == [4.0, 1.0]  # (3 + 0 + 9) / 3, not the mean of per-run ratios
+    assert v.low[0] < 4.0 < v.high[0] and v.low[1] == v.high[1] == 1.0
+
+
+def test_breznitz_statistic_uses_first_warnings_only():
+    runs = pd.DataFrame({"run_id": [0, 1], "point_id": [0, 0], "replication": [0, 1]})
+    log = pd.DataFrame({
+        "run_id": [0, 0, 1, 1], "delivered_day": [1, 2, 3, -1],
+        "p_heed": [0.8, 0.9, 0.4, np.nan],
+        "p_heed_after_false_alarm": [0.4, np.nan, 0.2, np.nan],
+    })
+    v = evaluate(BUILTIN["breznitz"], runs, log)
+    assert v.value[0] == pytest.approx(1 - 0.6 / 1.2)
+
+
+def test_committed_calibration_runs_end_to_end_at_tiny_size(tmp_path):
+    calibration = load_calibration(ROOT / "experiments" / "calibration.toml")
+    import dataclasses
+
+    tiny = dataclasses.replace(calibration, experiment=calibration.experiment.shrunk(
+        days=60, replications=2, n=6))
+    found = calibrate(tiny, out=tmp_path / "cal", workers=2, progress=False, confirm=2)
+    assert len(found.scores.points) == 6
+    assert set(found.best) == set(calibration.parameters)
+    confirm = found.tables["calibration_confirm"].frame
+    assert set(confirm["set"]) == {"defaults", "best"}
+    assert set(confirm["target"]) == {t.id for t in calibration.targets}
+    text = found.params_file.read_text()
+    assert all(f"{p} = " in text for p in calibration.parameters)
+    assert main(["run", "--days", "5", "--params", str(found.params_file), "--json"]) == 0
+
+
+def test_calibrate_command_prints_the_result_and_writes_the_files(tmp_path, capsys):
+    path = tmp_path / "small.toml"
+    path.write_text("""
+name = "small"
+days = 30
+replications = 2
+seed = 1
+[sample]
+method = "lhs"
+n = 4
+[sample.ranges]
+home_interdiction = [0.6, 0.95]
+[targets.foiled]
+statistic = "foiled_share"
+low = 0.6
+high = 0.95
+[targets.gradient]
+statistic = "rivalry_gradient"
+low = 0.0
+""")
+    out = tmp_path / "out"
+    assert main(["calibrate", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "of 4 design points accepted" in printed and "home_interdiction = " in printed
+    assert (out / "tables" / "best_params.toml").is_file()
+    assert (out / "tables" / "calibration.md").is_file()
+
+
+BAD = {
+    "no targets": ("", ["targets", "missing or empty"]),
+    "unknown statistic": ('[targets.a]\nstatistic = "happiness"\nlow = 0\n',
+                          ["[targets.a]", "statistic", "'happiness'", "deaths_per_attack"]),
+    "value without tolerance": ('[targets.a]\nstatistic = "heed_rate"\nvalue = 0.5\n',
+                                ["tolerance: missing"]),
+    "both forms": ('[targets.a]\nstatistic = "heed_rate"\nvalue = 0.5\ntolerance = 0.1\nlow = 0\n',
+                   ["not both"]),
+    "reversed range": ('[targets.a]\nstatistic = "heed_rate"\nlow = 0.6\nhigh = 0.4\n',
+                       ["low 0.6 > high 0.4"]),
+    "zero tolerance": ('[targets.a]\nstatistic = "heed_rate"\nvalue = 0.5\ntolerance = 0\n',
+                       ["tolerance", "a number > 0"]),
+    "unknown target key": ('[targets.a]\nstatistic = "heed_rate"\nlow = 0\nweight = 2\n',
+                           ["weight", "unknown key"]),
+    "unknown option": ('[calibration]\nrounds = 3\n[targets.a]\nstatistic = "heed_rate"\nlow = 0\n',
+                       ["[calibration]", "rounds", "allowed: confirm"]),
+    "log needed": ('record_warnings = false\n[targets.a]\nstatistic = "breznitz"\nlow = 0\n',
+                   ["record_warnings", "target a needs the warning log"]),
+}
+HEAD = 'name = "b"\ndays = 5\n'
+SAMPLE = '[sample]\nmethod = "lhs"\nn = 4\n[sample.ranges]\nrivalry = [0, 1]\n'
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_calibration_file_one_line_exit_2(case, tmp_path, capsys):
+    body, expected = BAD[case]
+    top, _, tables = body.partition("[")
+    text = HEAD + top + SAMPLE + (("[" + tables) if tables else "")
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    out = tmp_path / "out"
+    assert main(["calibrate", str(path), "--out", str(out)]) == 2
+    line = capsys.readouterr().err.strip()
+    assert "\n" not in line and line.startswith(f"warnsim: error: {path}"), line
+    for piece in expected:
+        assert piece in line, (piece, line)
+    assert not out.exists()
+
+
+def test_a_grid_design_is_refused_and_sweep_points_to_calibrate(tmp_path, capsys):
+    path = tmp_path / "bad.toml"
+    path.write_text(HEAD + "[grid]\nrivalry = [0.1, 0.2]\n[targets.a]\nstatistic = \"heed_rate\"\nlow = 0\n")
+    assert main(["calibrate", str(path)]) == 2
+    assert 'allowed: method = "lhs"' in capsys.readouterr().err
+    assert main(["sweep", str(path), "--dry-run"]) == 2
+    assert "run `warnsim calibrate FILE`" in capsys.readouterr().err
