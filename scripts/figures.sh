@@ -10,6 +10,10 @@ start=$SECONDS
 for file in experiments/*.toml; do
     name=$(basename "$file" .toml)
     echo "== $name"
+    if [ "$name" = calibration ]; then  # a calibration file: its own command (sweep, score, write)
+        "$WARNSIM" calibrate "$file" --out "results/$name" --quiet "$@"
+        continue
+    fi
     "$WARNSIM" sweep "$file" --out "results/$name" --quiet "$@"
     "$WARNSIM" analyze "results/$name" --quiet
     "$WARNSIM" plot "results/$name"

@@ -15,14 +15,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.analysis.plots import style
 from sim.calibration.api import calibrate
 from sim.calibration.config import load_calibration, parse_calibration
+from sim.calibration.figures import marginals, pairs
 from sim.calibration.scoring import posterior_table, score, values_at_points
 from sim.calibration.statistics import BUILTIN, evaluate
 from sim.cli import main
 from sim.outcomes import OUTCOMES
 from sim.run import RunResult, RunSpec
 from sim.sweep import load_experiment
+from tests.test_plots import layout_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 TRUE_INTERDICTION, TRUE_LETHALITY = 0.8, 1.5
@@ -105,6 +108,9 @@ def test_accepted_set_contains_the_truth_and_narrows_as_tolerance_tightens(tmp_p
         assert (found.out / "tables" / f"{name}.md").is_file()
     for name in ("posterior_marginals", "posterior_pairs"):
         assert (found.out / "figures" / f"{name}.png").stat().st_size > 5000
+    with style():
+        for fig in (marginals(found.scores, ranges), pairs(found.scores, ranges)):
+            assert not layout_problems(fig), layout_problems(fig)
     targets = pd.read_csv(found.out / "tables" / "calibration_targets.csv").set_index("target")
     assert 0.2 < targets.loc["foiled", "share_met"] < 0.45  # 0.16 of the 0.5 prior width: 32%
 

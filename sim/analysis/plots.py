@@ -81,6 +81,9 @@ MIN_RUNS = 2
 """A mean from fewer runs than this has no interval: drawn open, with its count, unjoined."""
 MIN_JOINED = 4
 """Fewer levels than this on a numeric axis are drawn as points, not joined by a line."""
+MAX_BARS_NAMED = 22
+"""Parameters of a sensitivity figure that each get a tick label (0.3 in a row up to
+MAX_HEIGHT); beyond, labels are thinned (and a Morris screen is the better figure)."""
 MAX_NAMED = 12
 """Swept parameters a pooling note names one by one; more are counted (a Morris screen)."""
 RIVALRY_BIN = 0.05
@@ -283,6 +286,15 @@ def sample_skip(results: Results) -> str | None:
     return None
 
 
+def trajectory_skip(results: Results) -> str | None:
+    """Morris trajectories are not a sample of the parameter space (each is a walk from one
+    point, so neighbouring points share all but one value): pooled over them, an outcome's
+    relation to one parameter mixes in the others. Only the elementary effects are valid."""
+    if results.design.kind is DesignKind.MORRIS:
+        return "morris design: pooling over trajectories confounds the parameters; see the morris figure"
+    return None
+
+
 def cut_value(results: Results, axis: str) -> tuple[float, str] | None:
     """The protocol threshold on ``axis`` if it is one value for every run (see AXIS_CUTS)."""
     if axis not in AXIS_CUTS:
@@ -400,7 +412,7 @@ def sparse_handle(kind: str) -> tuple[Any, str]:
 def heed_levels(results: Results) -> tuple[str, pd.DataFrame, str] | None:
     """Heed counts per (cluster, run, x level) and the x axis: each delivered warning's dyad
     rivalry when it was judged (binned when the dyads take many values), from the warning log;
-    without a log, the swept rivalry or the dyad's rivalry band from the run counts."""
+    without a log, the swept rivalry of a grid or the dyad's rivalry band from the run counts."""
     runs = results.ok
     cluster = cluster_column(results.design.kind)
     try:
@@ -417,7 +429,8 @@ def heed_levels(results: Results) -> tuple[str, pd.DataFrame, str] | None:
             xlabel = "Dyad rivalry (0-1)"
         frame = log.assign(x_level=level.to_numpy())
         return "dyad_rivalry", frame, xlabel
-    if "rivalry" in swept(results):
+    # A sampled rivalry takes a value per point, not levels: the dyads' bands say more.
+    if "rivalry" in swept(results) and not results.design.kind.is_sample:
         return "rivalry", runs.assign(cluster=runs[cluster]), header("rivalry")
     if all(f"delivered_{b}_rivalry" in runs for b in BANDS):
         return "band", runs, "Rivalry band of the dyad"
@@ -434,6 +447,8 @@ def heed_vs_rivalry(results: Results) -> Drawing:
     the differences between neighbouring levels, paired by replication (common random
     numbers): intervals far too narrow to see on the rate scale are visible there.
     """
+    if skip := trajectory_skip(results):
+        return None, skip
     found = heed_levels(results)
     if found is None:
         return None, "no warning log, rivalry not swept and no per-band heed counts"
@@ -739,6 +754,8 @@ def waiver_reasons(results: Results) -> Drawing:
     """Mean waived warnings per run by reason, stacked, against the first swept parameter
     (bars for a few levels, areas for many), one panel per level of the second when it has
     at most four; all runs together for sampled designs."""
+    if skip := trajectory_skip(results):
+        return None, skip
     columns = [c for c in WAIVER_COLUMNS if c in results.ok]
     runs = results.ok
     if not columns or runs[columns].to_numpy(float).sum() == 0:
@@ -826,7 +843,10 @@ def sensitivity_bars(results: Results) -> Drawing:
     fig.supxlabel("Sobol index" if kind is DesignKind.SOBOL else "Partial rank correlation", fontsize=8)
     if kind is DesignKind.LHS:
         axes[0].set_xlim(-1.05, 1.05)
-    set_category_ticks(axes[0], "y", y, [name_of(p) for p in params])
+    if len(params) <= MAX_BARS_NAMED:  # every bar needs its name: the figure grows instead
+        axes[0].set_yticks(y, [name_of(p) for p in params])
+    else:
+        set_category_ticks(axes[0], "y", y, [name_of(p) for p in params])
     axes[0].invert_yaxis()
     handles, names = axes[0].get_legend_handles_labels()
     handles.append(Line2D([], [], color="black", marker="|", markersize=4, linewidth=0.6))

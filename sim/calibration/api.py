@@ -130,7 +130,7 @@ def _tables(scores: Scores, ranges: dict[str, tuple[float, float]]) -> dict[str,
             "calibration_targets", f"Calibration targets: share of the {n} prior points that "
             f"meet each{scale}", target_table(scores), keys=("target",),
             notes={"target": "the target's name in the calibration file",
-                   "statistic": "what is measured at each design point",
+                   "measure": "the statistic measured at each design point",
                    "accepted_range": "values that meet the target (ends included)",
                    "share_met": "share of all design points meeting the target",
                    "share_met_given_others": "share meeting it among the points meeting every "
@@ -201,13 +201,15 @@ def _confirm(calibration: Calibration, best: dict[str, Any], replications: int, 
 
 
 def _figures(scores: Scores, ranges: dict[str, tuple[float, float]], out: Path) -> None:
-    from sim.analysis.plots import save
+    from sim.analysis.plots import save, style
     from sim.calibration.figures import marginals, pairs
 
-    save(marginals(scores, ranges), out, "posterior_marginals")
-    fig = pairs(scores, ranges)
-    if fig is not None:
-        save(fig, out, "posterior_pairs")
+    with style():
+        figures = {"posterior_marginals": marginals(scores, ranges),
+                   "posterior_pairs": pairs(scores, ranges)}
+    for stem, fig in figures.items():
+        if fig is not None:
+            save(fig, out, stem)
 
 
 def _params_text(calibration: Calibration, best: dict[str, Any], row: pd.Series,
@@ -220,7 +222,8 @@ def _params_text(calibration: Calibration, best: dict[str, Any], row: pd.Series,
         f"{int(row['point_id'])}): {how}.",
         "Targets: " + "; ".join(f"{t.id} = {row[t.id]:.4g} ({t.describe()})"
                                 for t in scores.targets) + ".",
-        "Also the calibration's fixed values, so that this file reproduces its world.",
+        *(["With the calibration's fixed values, so that this file reproduces its world."]
+          if e.fixed else []),
         "Use: warnsim run --params FILE, or params = \"FILE\" in an experiment file.",
     ]
     return format_params({**e.fixed, **best}, comments)
@@ -230,9 +233,7 @@ def _report(calibration: Calibration, scores: Scores, tables: dict[str, Table],
             best: dict[str, Any], accepted: bool) -> str:
     e = calibration.experiment
     n, k = len(scores.points), len(scores.accepted)
-    lines = [
-        f"# Calibration: {e.name}", "",
-        e.question or "", "",
+    lines = [f"# Calibration: {e.name}", "", *([e.question, ""] if e.question else []),
         f"Prior: uniform Latin hypercube of {n} points over {len(scores.parameters)} parameters "
         f"({', '.join(scores.parameters)}), {e.replications} replications of {e.days} days each "
         f"({e.scenario} scenario). Rejection: a point is accepted when every target's "

@@ -12,7 +12,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from sim.analysis.labels import header, name_of
-from sim.analysis.plots import TWO_COLUMNS, legend_above, new_figure
+from sim.analysis.plots import ONE_COLUMN, TWO_COLUMNS, legend_above, new_figure
 from sim.calibration.scoring import Scores
 from sim.params import PARAMETERS
 
@@ -63,8 +63,8 @@ def pairs(scores: Scores, ranges: dict[str, tuple[float, float]]):
     d = len(params)
     if d < 2:
         return None
-    size = min(TWO_COLUMNS, 1.25 * (d - 1) + 0.9)
-    fig = new_figure(TWO_COLUMNS, size + 0.5)
+    width = ONE_COLUMN if d <= 3 else TWO_COLUMNS
+    fig = new_figure(width, width + 0.6)  # square panels under the legend
     axes = fig.subplots(d - 1, d - 1, squeeze=False)
     best = scores.best()
     acc = scores.accepted

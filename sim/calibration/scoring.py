@@ -106,7 +106,7 @@ def target_table(scores: Scores) -> pd.DataFrame:
         met = p[f"{t.id}_met"].to_numpy()
         low, high = t.bounds(scores.scale)
         rows.append({
-            "target": t.id, "statistic": t.statistic.name,
+            "target": t.id, "measure": t.statistic.name,
             "accepted_range": t.describe() if scores.scale == 1 else f"{low:.4g} to {high:.4g}",
             "share_met": float(met.mean()) if n else math.nan,
             "share_met_given_others": float(met[others].mean()) if others.any() else math.nan,
