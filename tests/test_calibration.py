@@ -268,3 +268,18 @@ def test_a_grid_design_is_refused_and_sweep_points_to_calibrate(tmp_path, capsys
     assert 'allowed: method = "lhs"' in capsys.readouterr().err
     assert main(["sweep", str(path), "--dry-run"]) == 2
     assert "run `warnsim calibrate FILE`" in capsys.readouterr().err
+
+
+def test_failed_runs_are_left_out_of_the_scores_and_counted(tmp_path):
+    def flaky(spec: RunSpec) -> RunResult:
+        if spec.params.face_cost > 4.0:
+            raise RuntimeError("planted failure")
+        return toy(spec)
+
+    found = calibrate(parse_calibration(CONFIG), out=tmp_path / "f", workers=1, progress=False,
+                      run_fn=flaky)
+    failed_points = found.scores.points["face_cost"] > 4.0
+    assert found.failed_runs == 3 * int(failed_points.sum()) > 0
+    assert not found.scores.points.loc[failed_points, "accepted"].any()
+    assert found.scores.points.loc[failed_points, "foiled"].isna().all()
+    assert found.scores.accepted["face_cost"].max() <= 4.0

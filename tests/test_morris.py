@@ -15,7 +15,7 @@ import pytest
 
 from sim.analysis.load import load_results
 from sim.analysis.morris import bootstrap, elementary_effects, indices, kept, morris_table
-from sim.analysis.plots import draw, morris
+from sim.analysis.plots import draw, heed_vs_rivalry, morris
 from sim.cli import main
 from sim.outcomes import OUTCOMES
 from sim.run import RunResult, RunSpec
@@ -207,6 +207,8 @@ def test_analyze_and_plot_write_the_morris_tables_and_figure(tmp_path, capsys):
     assert not (tables / "sobol.csv").exists() and not (tables / "heed_by_rivalry.csv").exists()
     screen = (tables / "morris_screen.md").read_text()
     assert "Plot rate" in screen or "plot_rate" in screen
+    skipped, why = heed_vs_rivalry(load_results(folder))
+    assert skipped is None and "pooling over trajectories confounds" in why
     fig, message = morris(load_results(folder))
     assert fig is not None and not layout_problems(fig), (message, layout_problems(fig))
     paths, _ = draw("morris", load_results(folder), folder / "figures")
@@ -220,6 +222,23 @@ BAD = {
     "odd levels": ("trajectories = 4\nlevels = 5\n", ["levels", "got 5", "even integer"]),
     "one trajectory": ("trajectories = 1\n", ["trajectories", "got 1", "[2, 1000000]"]),
 }
+BAD_RANGES = {
+    "a boolean": ("learning = [0, 1]\n", ["learning", "only numeric parameters can be sampled",
+                                          "put it in [fixed]"]),
+    "a category": ('doctrine = ["never", "warn_all"]\n', ["doctrine", "only numeric parameters"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_RANGES))
+def test_booleans_and_categories_are_refused_in_one_line(case, tmp_path, capsys):
+    ranges, expected = BAD_RANGES[case]
+    path = tmp_path / "bad.toml"
+    path.write_text(HEAD + f'[sample]\nmethod = "morris"\ntrajectories = 4\n[sample.ranges]\n{ranges}')
+    assert main(["sweep", str(path), "--dry-run"]) == 2
+    line = capsys.readouterr().err.strip()
+    assert "\n" not in line
+    for piece in expected:
+        assert piece in line, (piece, line)
 
 
 @pytest.mark.parametrize("case", list(BAD))

@@ -20,6 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "best-supported set, for `warnsim run --params`). Changing targets re-scores the same "
         "runs. See experiments/calibration.toml.")
     p.add_argument("file", type=Path, help="calibration file, e.g. experiments/calibration.toml")
+    p.epilog = ("Exit status 1 when some runs failed: the points are scored on the runs that "
+                "finished.")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--workers", type=positive_int, metavar="N",
                        help="local worker processes (default: all cores; 1 = in this process)")
@@ -70,4 +72,5 @@ def handler(args: argparse.Namespace) -> int:
     print(f"\n{state}: " + ", ".join(f"{p} = {v:.4g}" for p, v in found.best.items()))
     print(f"wrote {found.report}, {found.params_file}, {found.out / 'tables'}/calibration_*, "
           f"{found.out / 'figures'}/posterior_{{marginals,pairs}}.{{pdf,png}}")
-    return 0
+    # As for `warnsim sweep`: 1 when runs failed (scored without them; --force runs them again).
+    return 1 if found.failed_runs else 0

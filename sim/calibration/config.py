@@ -14,7 +14,9 @@ each range is the parameter's uniform prior. Two more tables say what to reprodu
     set (0: none; default 0).
 
 Targets and ``[calibration]`` do not enter the sweep's fingerprint: changing a tolerance or
-adding a target re-scores the same runs instead of running the model again.
+adding a target re-scores the same runs instead of running the model again. (So the manifest's
+``experiment_sha256`` is the hash of the file's other keys as canonical JSON, not of its text;
+``experiment_text`` is the whole file as it was.)
 """
 
 from __future__ import annotations
