@@ -36,7 +36,13 @@ import numpy as np
 
 from sim.calibration.statistics import Statistic, statistic
 from sim.errors import UserError
-from sim.sweep.experiment import CALIBRATION_KEYS, DesignKind, Experiment, parse_experiment
+from sim.sweep.experiment import (
+    CALIBRATION_KEYS,
+    DesignKind,
+    Experiment,
+    parse_experiment,
+    read_text,
+)
 
 TARGET_KEYS = ("statistic", "value", "tolerance", "low", "high", "source")
 OPTION_KEYS = ("confirm",)
@@ -108,13 +114,7 @@ class Calibration:
 
 def load_calibration(path: str | Path) -> Calibration:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such calibration file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read calibration file: {exc}") from None
-    return parse_calibration(text, path=path)
+    return parse_calibration(read_text(path, "calibration file"), path=path)
 
 
 def parse_calibration(text: str, *, path: Path | None = None) -> Calibration:

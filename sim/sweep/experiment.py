@@ -204,13 +204,17 @@ class Experiment:
 def load_experiment(path: str | Path) -> Experiment:
     """Read and validate an experiment file; raise :class:`UserError` on any problem."""
     path = Path(path)
+    return parse_experiment(read_text(path, "experiment file"), path=path)
+
+
+def read_text(path: Path, what: str) -> str:
+    """A UTF-8 text file's contents; a missing or unreadable file is one :class:`UserError`."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise UserError(f"{path}: no such experiment file") from None
+        raise UserError(f"{path}: no such {what}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read experiment file: {exc}") from None
-    return parse_experiment(text, path=path)
+        raise UserError(f"{path}: cannot read {what}: {exc}") from None
 
 
 def parse_experiment(text: str, *, path: Path | None = None, name: str | None = None,
