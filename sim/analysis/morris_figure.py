@@ -64,7 +64,7 @@ def morris_scatter(results: Results) -> Drawing:
             f"the {LABELLED} influential ones of largest mu* named where a label fits")
     legend_above(fig, handles, names, None, note)
     fig.canvas.draw()  # the final layout, so that label boxes can be measured
-    renderer = fig.canvas.get_renderer()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg canvas (new_figure)
     taken = [t.get_window_extent(renderer) for ax in axes for t in
              (ax.title, ax.xaxis.label, ax.yaxis.label) if t.get_text()]
     left_out = 0

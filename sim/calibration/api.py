@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.analysis.load import load_results
@@ -191,7 +192,7 @@ def _confirm(calibration: Calibration, best: dict[str, Any], replications: int, 
                                 else (math.nan,) * 3)
             frames.append({"target": t.id, "set": label, "value": value, "low": low,
                            "high": high, "accepted_range": t.describe(),
-                           "met": bool(t.met([value])[0])})
+                           "met": bool(t.met(np.array([value]))[0])})
     return Table("calibration_confirm", f"Every target at the defaults and at the best-supported "
                  f"set, {replications} replications each (paired seeds), 95% bootstrap "
                  "intervals over replications", pd.DataFrame(frames), keys=("target", "set"),

@@ -7,7 +7,10 @@ line) and the best-supported set (diamond) marked.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -65,12 +68,12 @@ def pairs(scores: Scores, ranges: dict[str, tuple[float, float]]):
         return None
     width = ONE_COLUMN if d <= 3 else TWO_COLUMNS
     fig = new_figure(width, width + 0.6)  # square panels under the legend
-    axes = fig.subplots(d - 1, d - 1, squeeze=False)
+    grid = fig.subplots(d - 1, d - 1, squeeze=False)
     best = scores.best()
     acc = scores.accepted
     rejected = scores.points[~scores.points["accepted"]]
     for row, col in np.ndindex(d - 1, d - 1):
-        ax = axes[row, col]
+        ax = cast(Axes, grid[row, col])
         if col > row:
             ax.set_visible(False)
             continue
