@@ -43,6 +43,8 @@ days = {days}
 replications = {replications}
 seed = 4
 record_agents = true
+[metrics]
+heed_gap = "heed_rate_low_rivalry - heed_rate_high_rivalry"
 [grid]
 scenario = ["default", "world-2024"]
 rivalry = [0.3, 0.9]
@@ -110,6 +112,12 @@ def test_analyze_and_plot_treat_scenario_as_a_categorical_factor(two, capsys):
     assert {"scenario=default", "scenario=world-2024"} <= set(trend["stratum"])
     caption = (two / "tables" / "heed_trend.md").read_text()
     assert "pools over scenario (2 levels)" in caption
+    # The experiment's metric is summarised at each point like the declared outcomes.
+    summary = pd.read_csv(two / "tables" / "summary.csv")
+    gap = summary[summary["outcome"] == "heed_gap"].set_index("point_id")["mean"]
+    runs = read_runs(two)
+    assert len(gap) == 4
+    assert np.allclose(gap, runs.groupby("point_id")["heed_gap"].mean(), equal_nan=True)
     assert main(["plot", str(two)]) == 0
     assert "outcomes against scenario" in capsys.readouterr().out
     assert (two / "figures" / "heatmap_heed_rate.png").stat().st_size > 0
