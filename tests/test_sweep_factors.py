@@ -333,28 +333,30 @@ BAD = {
 }
 
 
-@pytest.mark.parametrize("case", list(BAD))
-def test_bad_dotted_names_refused_before_anything_runs(case, tmp_path, capsys):
-    text, expected = BAD[case]
-    path = write(tmp_path, "bad.toml", text)
-    out = tmp_path / "out"
+def assert_refused(path: Path, capsys, pieces: list[str], where: str = "") -> None:
+    """``warnsim sweep path`` as typed: exit status 2, one line starting with the file (or
+    ``where``) and holding every piece, and no results folder."""
+    out = path.parent / "out"
     assert main(["sweep", str(path), "--out", str(out), "--quiet", "--workers", "1"]) == 2
     err = capsys.readouterr().err
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"warnsim: error: {path}"), err
-    for piece in expected:
+    assert len(lines) == 1 and lines[0].startswith(f"warnsim: error: {where or path}"), err
+    for piece in pieces:
         assert piece in lines[0], (piece, lines[0])
     assert not out.exists()
 
 
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_dotted_names_refused_before_anything_runs(case, tmp_path, capsys):
+    text, expected = BAD[case]
+    assert_refused(write(tmp_path, "bad.toml", text), capsys, expected)
+
+
 def test_bad_dotted_column_of_a_design_csv(tmp_path, capsys):
     (tmp_path / "pts.csv").write_text("agency.FSB.capability\n0.5\n")
-    path = write(tmp_path, "bad.toml", HEAD + 'design = "pts.csv"\n')
-    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 2
-    line = capsys.readouterr().err.strip()
-    assert line.startswith(f"warnsim: error: {tmp_path / 'pts.csv'} header: agency.FSB.capability")
-    assert "no agency 'FSB' in scenario 'default'" in line and "\n" not in line
-    assert not (tmp_path / "out").exists()
+    assert_refused(write(tmp_path, "bad.toml", HEAD + 'design = "pts.csv"\n'), capsys,
+                   ["no agency 'FSB' in scenario 'default'"],
+                   where=f"{tmp_path / 'pts.csv'} header: agency.FSB.capability")
 
 
 # --- with_changes: one trait changes, everything else stays ---------------------------------

@@ -22,6 +22,7 @@ from sim.sweep import load_experiment, plan, read_agents, read_dyads, read_manif
 from sim.sweep import run_experiment as sweep_run
 from sim.sweep.tasks import Chunk, run_chunk
 from tests.fake_runs import AGENCIES, failing_odd_replications, fake, sigint_after
+from tests.test_sweep_factors import assert_refused
 
 ARROW = {"int64": "int64", "float64": "double", "bool": "bool", "string": "string"}
 
@@ -113,22 +114,13 @@ def test_bad_metric_refused_before_anything_runs(case, tmp_path, capsys):
     line, expected = BAD_METRICS[case]
     text = HEAD + ('metrics = 3\n' if line is None else f"[metrics]\nok = \"plots\"\n{line}\n")
     path = write(tmp_path, text)
-    out = tmp_path / "out"
-    assert main(["sweep", str(path), "--out", str(out), "--quiet", "--workers", "1"]) == 2
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"warnsim: error: {path}: "), err
-    for piece in expected:
-        assert piece in lines[0], (piece, lines[0])
-    assert not out.exists()
+    assert_refused(path, capsys, expected, where=f"{path}: ")
 
 
 def test_an_agency_a_metric_names_must_be_in_every_scenario(tmp_path, capsys):
     path = write(tmp_path, HEAD + '[grid]\nscenario = ["default", "world-2024"]\n'
                  "[metrics]\ngap = 'trust_matrix[\"B1\", \"A1\"]'\n")
-    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 2
-    line = capsys.readouterr().err.strip()
-    assert "metrics.gap: unknown agency 'B1'" in line and "(scenario 'world-2024')" in line
+    assert_refused(path, capsys, ["metrics.gap: unknown agency 'B1'", "(scenario 'world-2024')"])
 
 
 def test_a_metric_that_fails_in_a_run_fails_that_run_only(tmp_path):
