@@ -50,8 +50,8 @@ class Cable:
     evidence_llr: float | None = None
     perceived_credibility: float | None = None
     harm_averted: float | None = None
-    action_cost: float | None = None
-    face_cost: float | None = None
+    heed_cost: float | None = None
+    face_loss: float | None = None
     p_heed: float | None = None
     p_investigate: float | None = None
     p_dismiss: float | None = None
