@@ -652,7 +652,7 @@ def outcome_distributions(results: Results) -> Drawing:
         ax.set_xlabel(header(outcome))
         # Each panel is half a page beside the point labels: a small range (a few deaths a
         # run) would get nine crowded ticks from the default locator.
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
     set_category_ticks(axes[0], "y", np.arange(1, len(labels) + 1, dtype=float), list(labels))
     axes[0].set_ylabel(" / ".join(name_of(p) for p in swept(results)))
     handles = [
