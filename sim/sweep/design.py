@@ -22,8 +22,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from sim import params as P
-from sim.sweep.experiment import DesignKind, DesignSpec, Experiment, plain
+from sim.sweep.experiment import DesignKind, DesignSpec, Experiment, declaration, plain
 from sim.sweep.seeds import design_stream
 
 
@@ -182,7 +181,7 @@ def morris_trajectories(r: int, d: int, levels: int, rng: np.random.Generator) -
 
 
 def _scale(u: np.ndarray, name: str, low: float, high: float, *, on_grid: bool = False) -> np.ndarray:
-    if P.PARAMETERS[name].kind is int:
+    if declaration(name).kind is int:
         if on_grid:  # Morris levels: the nearest integer to each level (ends exact)
             return np.round(low + u * (high - low))
         # Each of the high - low + 1 integers gets an equal share of the unit interval.
@@ -191,4 +190,5 @@ def _scale(u: np.ndarray, name: str, low: float, high: float, *, on_grid: bool =
 
 
 def _python(value: np.floating, name: str) -> Any:
-    return P.PARAMETERS[name].coerce(int(value) if P.PARAMETERS[name].kind is int else float(value))
+    spec = declaration(name)
+    return spec.coerce(int(value) if spec.kind is int else float(value))
