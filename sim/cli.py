@@ -133,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
     run.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
                      type=_ascii,
-                     help="override a model parameter (repeatable); see `warnsim params`")
+                     help="override a model parameter (repeatable; see `warnsim params`) or a "
+                     "scenario factor by dotted name (agency.NAME.ATTRIBUTE, bloc_rivalry.A:B)")
     run.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     run.add_argument("--log", type=Path, metavar="FILE",
                      help="write the full warning log (.csv or .parquet)")
@@ -156,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     scen.add_argument("name", nargs="?", help="a built-in scenario or a scenario .toml file")
     scen.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
                       type=_ascii,
-                      help="resolve the rivalry matrix with a model parameter changed (repeatable)")
+                      help="resolve the rivalry matrix with a model parameter or a dotted scenario "
+                      "factor changed (repeatable)")
     scen.add_argument("--template", type=Path, metavar="FILE",
                       help="write an annotated example scenario file to FILE (refuses to overwrite)")
     scen.set_defaults(func=_cmd_scenarios)
@@ -243,19 +245,16 @@ def _non_negative_int(text: str) -> int:
 
 # --- run -------------------------------------------------------------------------------------
 def _cmd_run(args: argparse.Namespace) -> int:
-    from sim.params import ModelParams, parse_assignments
     from sim.run import RunSpec, simulate
-    from sim.scenarios import load_scenario
 
-    params = ModelParams.from_mapping(parse_assignments(args.assignments))
-    load_scenario(args.scenario)  # fail on a bad name before any work
+    params, changes, _ = _assignments(args.assignments, args.scenario)
     outputs = (("--log", args.log), ("--series", args.series), ("--agents", args.agents),
                ("--dyads", args.dyads))
     for flag, path in outputs:
         if path is not None and path.suffix not in (".csv", ".parquet"):
             raise UserError(f"{flag}: {path}: allowed suffixes: .csv, .parquet")
     spec = RunSpec(params=params, scenario=args.scenario, days=args.days, seed=args.seed,
-                   record_series=args.series is not None,
+                   changes=changes, record_series=args.series is not None,
                    record_agents=args.agents is not None,
                    record_dyads=args.dyads is not None)
     result = simulate(spec)
@@ -275,6 +274,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     else:
         print(_run_report(spec, result.outcomes, result.warnings, args.log_rows))
     return 0
+
+
+def _assignments(items: list[str], scenario: str) -> tuple[Any, tuple[tuple[str, Any], ...], Any]:
+    """``--set`` items split into model parameters and dotted scenario factors, each parsed
+    by its declaration and the factors checked against ``scenario``: (parameters, changes,
+    the scenario with the changes applied)."""
+    from sim.params import ModelParams, parse_assignments
+    from sim.scenarios import factor, is_dotted, load_scenario, with_changes
+
+    plain = [item for item in items if not is_dotted(item.partition("=")[0].strip())]
+    dotted = [item.partition("=") for item in items if item not in plain]
+    params = ModelParams.from_mapping(parse_assignments(plain))
+    changes = tuple((name.strip(), factor(name.strip()).parse(text, origin="--set"))
+                    for name, _, text in dotted)
+    return params, changes, with_changes(load_scenario(scenario), changes)
 
 
 def _json_safe(obj: dict[str, Any]) -> dict[str, Any]:
@@ -349,7 +363,6 @@ def _run_report(spec: Any, out: dict[str, Any], log: dict[str, list[Any]], log_r
 
 # --- scenarios and params ----------------------------------------------------------------------
 def _cmd_scenarios(args: argparse.Namespace) -> int:
-    from sim.params import ModelParams, parse_assignments
     from sim.scenarios import load_scenario, scenario_names, template
 
     if args.template is not None:
@@ -368,8 +381,7 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
             rows.append((name, str(s.size), s.description))
         print(_table(rows, ("scenario", "agencies", "description")))
         return 0
-    params = ModelParams.from_mapping(parse_assignments(args.assignments))
-    s = load_scenario(args.name)
+    params, _, s = _assignments(args.assignments, args.name)
     print(_scenario_report(s, params))
     return 0
 
