@@ -139,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "`warnsim calibrate` writes them); --set overrides them")
     run.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
                      type=_ascii,
-                     help="override a model parameter (repeatable); see `warnsim params`")
+                     help="override a model parameter (repeatable; see `warnsim params`) or a "
+                     "scenario factor by dotted name (agency.NAME.ATTRIBUTE, bloc_rivalry.A:B)")
     run.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     run.add_argument("--log", type=Path, metavar="FILE",
                      help="write the full warning log (.csv or .parquet)")
@@ -162,7 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     scen.add_argument("name", nargs="?", help="a built-in scenario or a scenario .toml file")
     scen.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
                       type=_ascii,
-                      help="resolve the rivalry matrix with a model parameter changed (repeatable)")
+                      help="resolve the rivalry matrix with a model parameter or a dotted scenario "
+                      "factor changed (repeatable)")
     scen.add_argument("--template", type=Path, metavar="FILE",
                       help="write an annotated example scenario file to FILE (refuses to overwrite)")
     scen.set_defaults(func=_cmd_scenarios)
@@ -251,12 +253,16 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def params_base(args: argparse.Namespace) -> dict[str, Any]:
+    """The values of ``--params FILE`` (none without the option), under ``--set``."""
+    return {} if args.params is None else dict(_read_params(args.params).values)
+
+
 def model_params(args: argparse.Namespace) -> Any:
     """The parameters of ``--params FILE`` (if given) with ``--set`` assignments on top."""
     from sim.params import ModelParams, parse_assignments
 
-    base = {} if args.params is None else dict(_read_params(args.params).values)
-    return ModelParams.from_mapping({**base, **parse_assignments(args.assignments)})
+    return ModelParams.from_mapping({**params_base(args), **parse_assignments(args.assignments)})
 
 
 def _read_params(path: Path) -> Any:
@@ -271,17 +277,15 @@ def _read_params(path: Path) -> Any:
 # --- run -------------------------------------------------------------------------------------
 def _cmd_run(args: argparse.Namespace) -> int:
     from sim.run import RunSpec, simulate
-    from sim.scenarios import load_scenario
 
-    params = model_params(args)
-    load_scenario(args.scenario)  # fail on a bad name before any work
+    params, changes, _ = _assignments(args.assignments, args.scenario, base=params_base(args))
     outputs = (("--log", args.log), ("--series", args.series), ("--agents", args.agents),
                ("--dyads", args.dyads))
     for flag, path in outputs:
         if path is not None and path.suffix not in (".csv", ".parquet"):
             raise UserError(f"{flag}: {path}: allowed suffixes: .csv, .parquet")
     spec = RunSpec(params=params, scenario=args.scenario, days=args.days, seed=args.seed,
-                   record_series=args.series is not None,
+                   changes=changes, record_series=args.series is not None,
                    record_agents=args.agents is not None,
                    record_dyads=args.dyads is not None)
     result = simulate(spec)
@@ -301,6 +305,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
     else:
         print(_run_report(spec, result.outcomes, result.warnings, args.log_rows))
     return 0
+
+
+def _assignments(items: list[str], scenario: str, *, base: dict[str, Any] | None = None,
+                 ) -> tuple[Any, tuple[tuple[str, Any], ...], Any]:
+    """``--set`` items split into model parameters and dotted scenario factors, each parsed
+    by its declaration and the factors checked against ``scenario``: (parameters, changes,
+    the scenario with the changes applied). ``base``: parameter values under the ``--set``
+    ones (a ``--params`` file's)."""
+    from sim.params import ModelParams, parse_assignments
+    from sim.scenarios import factor, is_dotted, load_scenario, with_changes
+
+    plain = [item for item in items if not is_dotted(item.partition("=")[0].strip())]
+    dotted = [item.partition("=") for item in items if item not in plain]
+    params = ModelParams.from_mapping({**(base or {}), **parse_assignments(plain)})
+    changes = tuple((name.strip(), factor(name.strip()).parse(text, origin="--set"))
+                    for name, _, text in dotted)
+    return params, changes, with_changes(load_scenario(scenario), changes)
 
 
 def _json_safe(obj: dict[str, Any]) -> dict[str, Any]:
@@ -375,7 +396,6 @@ def _run_report(spec: Any, out: dict[str, Any], log: dict[str, list[Any]], log_r
 
 # --- scenarios and params ----------------------------------------------------------------------
 def _cmd_scenarios(args: argparse.Namespace) -> int:
-    from sim.params import ModelParams, parse_assignments
     from sim.scenarios import load_scenario, scenario_names, template
 
     if args.template is not None:
@@ -394,8 +414,7 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
             rows.append((name, str(s.size), s.description))
         print(_table(rows, ("scenario", "agencies", "description")))
         return 0
-    params = ModelParams.from_mapping(parse_assignments(args.assignments))
-    s = load_scenario(args.name)
+    params, _, s = _assignments(args.assignments, args.name)
     print(_scenario_report(s, params))
     return 0
 

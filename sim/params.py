@@ -132,6 +132,12 @@ class Param:
             elif lowered in {"false", "no", "0", "off"}:
                 value = False
         elif self.kind in (int, float):
+            if not text.isascii():
+                # int() and float() read full-width and other Unicode digits; a value in a
+                # paper's design file should read the same in every tool.
+                raise ParameterError(
+                    self.name, f"{text!r} is not {self.allowed()}", origin=origin
+                )
             try:
                 value = int(text) if self.kind is int else float(text)
             except ValueError:

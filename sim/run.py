@@ -87,7 +87,7 @@ def simulate(spec: RunSpec) -> RunResult:
             trust_matrix=_rows(model.trust_matrix()),
             rivalry_matrix=_rows(model.rivalry_matrix()),
             agents=model.agent_series() if spec.record_agents else None,
-            dyads=model.dyad_series() if spec.record_dyads else None,
+            dyads=model.dyad_series(typed=spec.typed_logs) if spec.record_dyads else None,
         )
     finally:
         release(model)

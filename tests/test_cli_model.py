@@ -34,6 +34,19 @@ def test_run_json_as_typed():
     assert again == out
 
 
+def test_run_sets_scenario_factors_by_dotted_name():
+    base = ["run", "--days", "200", "--seed", "3", "--json"]
+    plain = json.loads(warnsim(*base).stdout)
+    done = warnsim(*base, "--set", "bloc_rivalry.A:B=0", "--set", "bloc_rivalry.A:C=0",
+                   "--set", "bloc_rivalry.B:C=0")
+    assert done.returncode == 0, done.stderr
+    calm = json.loads(done.stdout)
+    cross = [(i, j) for i, a in enumerate(calm["agencies"]) for j, b in enumerate(calm["agencies"])
+             if a[0] != b[0]]
+    assert all(calm["rivalry_matrix"][i][j] == 0 for i, j in cross)
+    assert any(plain["rivalry_matrix"][i][j] > 0 for i, j in cross)
+
+
 def test_run_prints_tables(capsys):
     assert main(["run", "--days", "120", "--seed", "1", "--log-rows", "5"]) == 0
     text = capsys.readouterr().out
@@ -124,6 +137,10 @@ def test_cases_from_a_users_csv(tmp_path: Path, capsys):
         (["run", "--set", "rivalry"], "expected key=value"),
         (["run", "--log", "out.txt"], "allowed suffixes: .csv, .parquet"),
         (["cases", "no-such-file.csv"], "no-such-file.csv: no such file"),
+        (["run", "--set", "agency.ZZ.capability=0.2"], "no agency 'ZZ' in scenario 'default'"),
+        (["run", "--set", "agency.B1.colour=0.2"], "unknown agency attribute 'colour'"),
+        (["run", "--set", "agency.B1.capability=2"], "agency.B1.capability: got 2.0; allowed"),
+        (["scenarios", "default", "--set", "bloc_rivalry.A:Q=1"], "no bloc 'Q'"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(args, needle):

@@ -56,6 +56,13 @@ def test_command_line_assignments_parse_every_kind():
     assert parsed["no_liaison_route"].value == "public"
 
 
+@pytest.mark.parametrize("item", ["rivalry=\uff10.5", "impending_horizon=\uff11\uff12"])
+def test_command_line_numbers_must_be_ascii(item):
+    # float() and int() accept full-width digits; a design should read the same in every tool.
+    with pytest.raises(ParameterError, match="is not"):
+        parse_assignments([item])
+
+
 def test_built_in_scenarios_load_and_rivalry_scales_the_cross_bloc_factors():
     assert {"default", "world-2024"} <= set(scenario_names())
     scenario = load_scenario("default")

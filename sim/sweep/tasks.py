@@ -275,8 +275,14 @@ class _Log:
             columns: list[Any] = [log[field.name] for _, _, log in runs]  # lists or arrays
             numpy = [c for c in columns if isinstance(c, np.ndarray)]
             if numpy and len(numpy) == len(columns) and len({c.dtype for c in numpy}) == 1:
-                # A model that logs numpy arrays: one copy, no Python object per value.
-                arrays.append(pa.array(np.concatenate(numpy), type=field.type))
+                # A model that logs numpy arrays: one copy, no Python object per value (masked
+                # arrays mark the values not yet known, which become nulls).
+                if any(isinstance(c, np.ma.MaskedArray) for c in numpy):
+                    data = np.concatenate([np.ma.getdata(c) for c in numpy])
+                    mask = np.concatenate([np.ma.getmaskarray(c) for c in numpy])
+                    arrays.append(pa.array(data, mask=mask, type=field.type))
+                else:
+                    arrays.append(pa.array(np.concatenate(numpy), type=field.type))
             else:
                 arrays.append(pa.array(list(chain.from_iterable(columns)), type=field.type))
         return pa.Table.from_arrays(arrays, schema=self.schema)
@@ -303,7 +309,7 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
             changes = t.changes + tuple((k, v) for k, v in task.values.items()
                                         if k != "scenario" and k not in PARAMETERS)
             spec = RunSpec(params=rows.params_of(task), scenario=scenario.load, days=t.days,
-                           seed=task.seed, changes=changes, **record)
+                           seed=task.seed, changes=changes, typed_logs=True, **record)
             result = run_fn(spec)
             outcomes = result.outcomes
             if not _OUTCOME_NAMES <= outcomes.keys():
