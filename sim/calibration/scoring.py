@@ -104,11 +104,11 @@ def target_table(scores: Scores) -> pd.DataFrame:
             if u.id != t.id:
                 others &= p[f"{u.id}_met"].to_numpy()
         met = p[f"{t.id}_met"].to_numpy()
-        scaled = scores.scale != 1 and t.value is not None and t.tolerance is not None
+        shown = t.describe()
+        if scores.scale != 1 and t.value is not None and t.tolerance is not None:
+            shown = f"{t.value:g} +- {scores.scale * t.tolerance:g}"
         rows.append({
-            "target": t.id, "measure": t.statistic.name,
-            "accepted_range": (f"{t.value:g} +- {scores.scale * t.tolerance:g}" if scaled
-                               else t.describe()),
+            "target": t.id, "measure": t.statistic.name, "accepted_range": shown,
             "share_met": float(met.mean()) if n else math.nan,
             "share_met_given_others": float(met[others].mean()) if others.any() else math.nan,
             "points_undefined": int(np.isnan(p[t.id].to_numpy(float)).sum()),
