@@ -2,9 +2,9 @@
 
 Subcommands: ``run`` (one run), ``view`` (the run in the browser), ``scenarios``, ``params``,
 ``cases``, ``init`` (a new experiment file), ``sweep`` (experiments), ``analyze`` and ``plot``
-(statistics and figures from a sweep's results). Bad input of any kind
-(:class:`sim.errors.UserError`) prints one line, ``warnsim: error: ...``, and exits with status 2;
-argparse's own usage errors exit 2 as well.
+(statistics and figures from a sweep's results), ``validate`` (the validation report). Bad input
+of any kind (:class:`sim.errors.UserError`) prints one line, ``warnsim: error: ...``, and exits
+with status 2; argparse's own usage errors exit 2 as well.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     from sim import __version__
     from sim.analysis.cli import register as register_analysis
     from sim.sweep.cli import register as register_sweep
+    from sim.validation.cli import register as register_validation
 
     parser = _Parser(
         prog="warnsim",
@@ -138,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_sweep(sub)
     register_analysis(sub)
+    register_validation(sub)
     return parser
 
 
