@@ -58,7 +58,17 @@ def test_the_suite_declares_every_required_check_once_with_a_statistic_and_its_s
 
 def test_the_odd_table_of_checks_matches_the_suite():
     text = (ROOT / "docs" / "ODD.md").read_text(encoding="utf-8")
-    assert odd.embedded(text) == odd.markdown(), "run python scripts/validation_odd.py"
+    assert odd.embedded(text) == odd.markdown(), "run python scripts/validation_docs.py"
+
+
+def test_the_readme_verdict_table_matches_the_committed_report():
+    entries = json.loads((ROOT / "results" / "validation" / "validation.json").read_text("utf-8"))
+    ids = {e["id"] for e in entries}
+    assert {c.id for c in CHECKS} <= ids  # the committed report is the whole suite
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = odd.embedded(text, odd.README_BLOCK)
+    assert table == odd.verdict_table(entries), "run python scripts/validation_docs.py"
+    assert "| `simmons_sutter` |" in table
 
 
 # --- arithmetic on known numbers --------------------------------------------------------------
@@ -232,6 +242,7 @@ def test_bad_input_is_one_line_with_exit_status_2_and_nothing_written(tmp_path, 
          "validation study cry_wolf: design points 'few' and 'many' coincide"),
         (["--replications", "1"], "--replications: got 1; allowed: an integer >= 2"),
         (["--workers", "0"], "--workers: got 0; allowed: an integer of at least 1"),
+        (["--only", "rivalry", "--dask", "nonsense", "--quiet"], "--dask: got 'nonsense'"),
     ]
     for args, message in cases:
         assert main(["validate", "--out", str(out), *args]) == 2, args

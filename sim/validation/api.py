@@ -10,6 +10,7 @@ where they stopped.
 from __future__ import annotations
 
 import shlex
+import shutil
 import sys
 import time
 from collections.abc import Mapping
@@ -75,12 +76,18 @@ def validate(options: ValidationOptions) -> Validation:
         _check_design(study, base)
         prepared.append(studies.prepare(study, base, overrides, out, replications=reps,
                                         run_fn=options.run_fn))
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    ran = []
-    for i, p in enumerate(prepared, start=1):
-        studies.announce(i, len(prepared), p, quiet=not options.progress)
-        ran.append(studies.run(p, workers=options.workers, dask=options.dask,
-                               progress=options.progress, run_fn=options.run_fn))
+    ran: list[studies.Ran] = []
+    try:
+        for i, p in enumerate(prepared, start=1):
+            studies.announce(i, len(prepared), p, quiet=not options.progress)
+            ran.append(studies.run(p, workers=options.workers, dask=options.dask,
+                                   progress=options.progress, run_fn=options.run_fn))
+    except UserError:
+        if created and not ran:  # refused before any run (an unreachable --dask): leave no trace
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     data = {p.study.name: statistics.load_study(p.study.name, p.folder, p.points, base)
             for p in prepared}
     entries: list[dict[str, Any]] = []

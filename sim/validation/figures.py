@@ -151,7 +151,7 @@ def reliability(crossover: pd.DataFrame | None, matching: pd.DataFrame | None,
         else:
             ax.axhline(1, color=BLACK, lw=0.6)
             _line(ax, table["false_alarm_ratio"], table["deaths"], table["low"], table["high"])
-            ax.set_xlabel("false-alarm ratio of warnings sent")
+            ax.set_xlabel("false-alarm ratio")
             ax.set_ylabel("deaths relative to the validated\nparameters (paired)")
             ax.set_title("c  False alarms and deaths", fontsize=8)
     return _save(fig, out, "reliability")

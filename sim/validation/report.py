@@ -232,7 +232,7 @@ def document(ctx: Context, entries: list[dict[str, Any]], figures: Mapping[str, 
                  f"**Result**: {value_cell(e)} ({e['unit']}); verdict **{e['verdict']}**"
                  + (f", decisive: {decisive_cell(e)}" if e.get("decisive") is not None else "")
                  + (f"; {e['n']} replications" if e.get("n") and e["kind"] != "case" else "")
-                 + (f" of studies {', '.join(e['studies'])}" if e.get("studies") else "")]
+                 + (f" (study: {', '.join(e['studies'])})" if e.get("studies") else "")]
         if e.get("details"):
             items.append("**Details**: " + "; ".join(f"{k}: {fmt(v)}" for k, v in e["details"].items()))
         if e.get("note"):
