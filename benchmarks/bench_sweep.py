@@ -1,7 +1,8 @@
 """Sweep engine benchmark: ratios measured side by side in one run on this machine.
 
-    python benchmarks/bench_sweep.py            # about a minute on 2 cores
+    python benchmarks/bench_sweep.py            # a few minutes on 2 cores
     python benchmarks/bench_sweep.py --quick    # smaller sizes, for a smoke check
+    python benchmarks/bench_sweep.py --only 5 6 7   # some sections only
 
 What it measures (targets from issue 3):
 
@@ -18,6 +19,21 @@ What it measures (targets from issue 3):
 4. Peak RSS of a sweep of 10,000 short runs vs 1,000 (fresh processes; target: at most 50 MB
    more), which fails without :func:`sim.run.release` because of Mesa 3.3.1's ``Agent._ids``.
 
+Targets from issue 11:
+
+5. Engine cost per run with the warning log recorded, this tree against the engine before
+   issue 11 (``--old``, default: where this branch left ``main``), side by side, in alternating
+   fresh processes: a serial sweep whose run function returns one canned one-year result
+   (about a hundred warnings), so all the time is the engine's. Per-run cost is the slope
+   between sweeps of N and 2N runs, which leaves out fixed start-up, in CPU time (this machine
+   is shared: wall time also counts other people's processes; it is printed too) (target:
+   under 0.1 ms). Also the parent's share with 2 workers (what bounds throughput once the
+   model is fast; on 2 cores the parent shares them with both workers).
+6. Peak RSS of ``warnsim sweep --dry-run`` on a 10**8-run design against a 4-run one, and of
+   just importing what the dry run imports (target: under 100 MB).
+7. Time to refuse each oversized design of issue 11 (target: under 1 s), in-process after
+   imports, and the total of a ``warnsim sweep`` process refusing one.
+
 Not a test: the figures depend on the machine. The README quotes them.
 """
 
@@ -25,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import subprocess
 import sys
 import tempfile
@@ -36,7 +53,7 @@ import mesa
 from sim.outcomes import OUTCOME_NAMES
 from sim.params import ModelParams
 from sim.run import RunResult, RunSpec, simulate
-from sim.sweep import parse_experiment, run_experiment
+from sim.sweep import load_experiment, parse_experiment, run_experiment
 from sim.sweep.seeds import replication_seeds
 
 RIVALRY = [round(0.1 * i, 1) for i in range(10)]
@@ -153,7 +170,7 @@ import resource, sys, tempfile
 from pathlib import Path
 sys.path.insert(0, {here!r})
 from bench_sweep import experiment_text
-from sim.sweep import parse_experiment, run_experiment
+from sim.sweep import load_experiment, parse_experiment, run_experiment
 tmp = Path(tempfile.mkdtemp())
 exp = parse_experiment(experiment_text({reps}, 10, warnings=True), path=tmp / "bench.toml")
 run_experiment(exp, out=tmp / "out", workers={workers}, progress=False)
@@ -171,16 +188,172 @@ def peak_rss_mb(runs: int, workers: int) -> tuple[float, float]:
     return float(engine), float(child)
 
 
+ENGINE_CODE = """
+import sys, tempfile, time
+from pathlib import Path
+from sim.run import RunSpec, simulate
+from sim.sweep import parse_experiment, run_experiment
+CANNED = simulate(RunSpec(days=365, seed=1))
+def canned(spec):
+    return CANNED
+text = ('name = "bench"\\ndays = 365\\nreplications = {{reps}}\\nseed = 1\\n'
+        'record_warnings = true\\n[grid]\\nrivalry = [0.2, 0.8]\\n')
+tmp = Path(tempfile.mkdtemp())
+def cost(reps, workers):
+    exp = parse_experiment(text.format(reps=reps), path=tmp / "bench.toml")
+    wall, cpu = time.perf_counter(), time.process_time()
+    run_experiment(exp, out=tmp / f"out-{{time.monotonic_ns()}}", workers=workers,
+                   progress=False, run_fn=canned)
+    return time.perf_counter() - wall, time.process_time() - cpu
+cost(10, {workers})  # lazy imports, caches
+n = {runs} // 2
+small = [cost(n, {workers}) for _ in range(3)]
+big = [cost(2 * n, {workers}) for _ in range(3)]
+wall = (min(w for w, _ in big) - min(w for w, _ in small)) / (2 * n)
+cpu = (min(c for _, c in big) - min(c for _, c in small)) / (2 * n)
+print(len(CANNED.warnings["warning_id"]), wall, cpu)
+"""
+
+
+def engine_cost(tree: Path, runs: int, workers: int) -> tuple[int, float, float]:
+    """(warnings per run, wall seconds per run, this process's CPU seconds per run) of a
+    sweep of canned results run by the sim package in ``tree``, in a fresh process. With
+    workers, the CPU time is the parent's alone: the engine's serial share."""
+    code = ENGINE_CODE.format(runs=runs, workers=workers)
+    out = subprocess.run([sys.executable, "-B", "-c", code], cwd=tree, capture_output=True,
+                         text=True, check=True, env={**os.environ, "PYTHONPATH": str(tree)})
+    rows, wall, cpu = out.stdout.split()
+    return int(rows), float(wall), float(cpu)
+
+
+def old_tree(ref: str, into: Path) -> Path | None:
+    """The ``sim`` package at git ``ref`` (with ``main``: where this branch left it)."""
+    repo = Path(__file__).resolve().parents[1]
+    try:
+        if ref == "main":
+            ref = subprocess.run(["git", "-C", str(repo), "merge-base", "HEAD", "main"],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+        archive = subprocess.run(["git", "-C", str(repo), "archive", ref, "sim"],
+                                 capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"(no old tree: {exc})")
+        return None
+    into.mkdir(parents=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def section_engine(args: argparse.Namespace, tmp: Path) -> None:
+    runs = 400 if args.quick else 4000
+    print(f"\n5. engine cost per run with the warning log (canned one-year result; slope "
+          f"between {runs // 2} and {runs} runs, best of 3, alternating fresh processes)")
+    new = Path(__file__).resolve().parents[1]
+    old = old_tree(args.old, tmp / "old")
+    trees = [("this tree", new)] + ([(f"before issue 11 ({args.old})", old)] if old else [])
+    for workers, what in ((1, "in one process: all of the engine's work"),
+                          (2, "2 workers: the parent process alone, the serial share")):
+        found: dict[str, list[tuple[int, float, float]]] = {name: [] for name, _ in trees}
+        for _ in range(1 if args.quick else 3):  # alternate: the machine's speed drifts
+            for name, tree in trees:
+                found[name].append(engine_cost(tree, runs, workers))
+        # CPU time: on a shared machine the wall time also counts other people's processes.
+        best = {name: min(r, key=lambda x: x[2]) for name, r in found.items()}
+        print(f"   {what}: CPU time (wall time)")
+        for name, (rows, wall, cpu) in best.items():
+            print(f"{name:32} {cpu * 1000:.3f} ms/run ({wall * 1000:.3f}) ({rows} warnings a run)")
+        if len(best) == 2:
+            a, b = (r[2] for r in best.values())
+            print(f"{'old / new':32} {b / a:.1f}x")
+    print("target: under 0.100 ms a run")
+
+
+DRY_CODE = """
+import resource, sys
+from sim.cli import main
+if sys.argv[1] != "-":
+    main(["sweep", sys.argv[1], "--dry-run", "--out", sys.argv[2]])
+else:
+    import sim.model, sim.sweep.api, sim.sweep.store  # what a dry run imports
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def dry_run_rss(path: str, out: Path) -> tuple[float, str]:
+    done = subprocess.run([sys.executable, "-B", "-c", DRY_CODE, path, str(out)],
+                          capture_output=True, text=True, check=True)
+    lines = done.stdout.strip().splitlines()
+    return float(lines[-1]), (lines[1] if len(lines) > 2 else "")
+
+
+def section_dry_run(tmp: Path) -> None:
+    print("\n6. peak RSS of `warnsim sweep --dry-run` (fresh process; target under 100 MB)")
+    huge, tiny = tmp / "huge.toml", tmp / "tiny.toml"
+    huge.write_text("days = 365\nreplications = 100000\n[grid]\n"
+                    "rivalry = { start = 0, stop = 1, num = 1000 }\n")
+    tiny.write_text("days = 365\nreplications = 2\n[grid]\nrivalry = [0.2, 0.8]\n")
+    floor, _ = dry_run_rss("-", tmp / "none")
+    for path in (tiny, huge):
+        rss, counts = dry_run_rss(str(path), tmp / "out")
+        print(f"{counts:70} {rss:6.0f} MB")
+    print(f"{'importing what the dry run imports (sim.model, Mesa, pandas, pyarrow)':70} "
+          f"{floor:6.0f} MB")
+
+
+def section_refusals(tmp: Path) -> None:
+    from sim.errors import UserError
+
+    print("\n7. refusing the oversized designs of issue 11 (target under 1 s)")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.test_sweep_faults import OVERSIZED
+
+    (tmp / "big.csv").write_text("rivalry\n" + "".join(f"{i / 2e6}\n" for i in range(1_000_001)))
+    for name, (text, _) in OVERSIZED.items():
+        path = tmp / f"{name.replace(' ', '_')}.toml"
+        path.write_text(text)
+        t0 = time.perf_counter()
+        try:
+            load_experiment(path)
+        except UserError:
+            pass
+        else:
+            raise AssertionError(f"{name} was accepted")
+        seconds = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        done = subprocess.run([sys.executable, "-B", "-m", "sim", "sweep", str(path), "--out",
+                               str(tmp / "refused")], capture_output=True, check=False)
+        total = time.perf_counter() - t0
+        assert done.returncode == 2 and not (tmp / "refused").exists()
+        print(f"{name:24} {seconds * 1000:7.1f} ms in-process, {total:.2f} s for the whole "
+              "`warnsim sweep` process (exit 2, nothing written)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (smoke check)")
+    parser.add_argument("--only", nargs="+", type=int, metavar="N", help="sections to run")
+    parser.add_argument("--old", default="main", metavar="REF",
+                        help="git ref of the engine to compare with in section 5")
     args = parser.parse_args()
     sizes = (20, 200) if args.quick else (200, 2000)
     rss_sizes = (100, 1000) if args.quick else (1000, 10000)
     repeats = 1 if args.quick else 2
     print(f"python {sys.version.split()[0]}, mesa {mesa.__version__}, {mp.cpu_count()} CPUs; "
           f"each figure the best of {repeats} (3 for the busy loop)")
+    wanted = set(args.only or range(1, 8))
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        if 5 in wanted:
+            section_engine(args, tmp)
+        if 6 in wanted:
+            section_dry_run(tmp)
+        if 7 in wanted:
+            section_refusals(tmp)
+    if wanted & {1, 2, 3, 4}:  # measured together
+        original_sections(args, sizes, rss_sizes, repeats)
 
+
+def original_sections(args: argparse.Namespace, sizes: tuple[int, int],
+                      rss_sizes: tuple[int, int], repeats: int) -> None:
     cores = real_cores(20_000_000 if not args.quick else 2_000_000)
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)

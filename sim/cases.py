@@ -185,15 +185,15 @@ def _row(row: dict[str, str], line: int, origin: str) -> Case:
     for key in ("case", "sender", "recipient"):
         if not row.get(key):
             raise UserError(f"{where}: {key}: empty; allowed: any non-empty text")
-    optional: dict[str, object] = {}
+    optional: dict[str, int | float] = {}
     for key, low, high, integer in (("days_left", 0, 3650, True), ("load", 0, 1000, True),
                                     ("sender_capability", 0, 1, False),
                                     ("recipient_capability", 0, 1, False),
                                     ("recipient_home_security", 0, 1, False),
                                     ("prior_manipulative", 0.001, 0.999, False)):
         if row.get(key):
-            value = number(key, low, high, integer)
-            optional[key] = int(value) if integer else value
+            number_value = number(key, low, high, integer)
+            optional[key] = int(number_value) if integer else number_value
     real = yes_no("real")
     return Case(
         case=row["case"], sender=row["sender"], recipient=row["recipient"],

@@ -2,23 +2,35 @@
 
 Subcommands: ``run`` (one run), ``view`` (the run in the browser), ``scenarios``, ``params``,
 ``cases``, ``init`` (a new experiment file), ``sweep`` (experiments), ``analyze`` and ``plot``
-(statistics and figures from a sweep's results), ``validate`` (the validation report). Bad input
-of any kind (:class:`sim.errors.UserError`) prints one line, ``warnsim: error: ...``, and exits
-with status 2; argparse's own usage errors exit 2 as well.
+(statistics and figures from a sweep's results), ``validate`` (the validation report). Every
+failure prints one line, ``warnsim: error: ...``, without a traceback, and exits with a documented
+status (the README's "Exit statuses"): 2 bad input (:class:`sim.errors.UserError`, and argparse's
+usage errors), 3 a file that cannot be read or written or a sweep stopped by the machine, 4 a
+results folder in use, 128 + N a stop signal N, 141 a closed output pipe (silently, as ``cat``
+does).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from sim.errors import UserError
+from sim.errors import Interrupted, UserError, WarnsimError
 from sim.run import MAX_DAYS
+
+BROKEN_PIPE = 128 + 13
+"""Exit status after the reader of our output went away (``warnsim params | head -1``): what a
+process killed by SIGPIPE reports, without the traceback Python would print."""
+
+FILE_ERROR = 3
+"""Exit status of a file-system failure (disk full, read-only, name too long...)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,20 +42,72 @@ class _Parser(argparse.ArgumentParser):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    _standard_streams()
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
         return int(args.func(args))
-    except UserError as exc:
-        print(f"warnsim: error: {exc}", file=sys.stderr)
-        return 2
-    except MemoryError:
-        print("warnsim: error: not enough memory for this run; use fewer --days or smaller rates",
-              file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("warnsim: interrupted", file=sys.stderr)
-        return 130
+    except (WarnsimError, MemoryError, KeyboardInterrupt, OSError) as exc:
+        message, status = _failure(exc)
+        if message:
+            _say(message)
+        return status
+
+
+def _failure(exc: BaseException) -> tuple[str, int]:
+    """The one line to print (none after a closed pipe) and the exit status."""
+    if isinstance(exc, WarnsimError):
+        found = (f"warnsim: error: {exc}", exc.exit_status)
+    elif isinstance(exc, MemoryError):
+        found = ("warnsim: error: not enough memory for this run; use fewer --days or smaller "
+                 "rates", 2)
+    elif isinstance(exc, Interrupted):
+        found = (f"warnsim: {exc}; finished runs are kept: run the same command to resume",
+                 exc.exit_status)
+    elif isinstance(exc, KeyboardInterrupt):
+        found = ("warnsim: interrupted", 130)
+    elif isinstance(exc, BrokenPipeError):
+        _discard_stdout()
+        found = ("", BROKEN_PIPE)
+    else:
+        assert isinstance(exc, OSError)
+        found = (f"warnsim: error: {_os_error(exc)}", FILE_ERROR)
+    return found
+
+
+def _standard_streams() -> None:
+    """Give closed standard streams (``2>&-``) a sink. Otherwise the first file warnsim opens
+    gets descriptor 2 and anything written to stderr (a warning from a library, a worker)
+    lands in a result file; and Python sets ``sys.stderr`` to None, so a plain ``print`` fails."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)  # takes the lowest free descriptor: ``fd``
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w")  # lives as long as the process
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")
+
+
+def _say(text: str) -> None:
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except OSError:  # stderr itself is gone: nowhere left to say it
+        pass
+
+
+def _discard_stdout() -> None:
+    """After EPIPE, point stdout at /dev/null so the interpreter's final flush stays quiet."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _os_error(exc: OSError) -> str:
+    where = exc.filename if exc.filename is not None else "a file"
+    return f"cannot use {where} ({exc.strerror or exc})"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"days to simulate, 0-{MAX_DAYS} (default 365)")
     run.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
     run.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
+                     type=_ascii,
                      help="override a model parameter (repeatable); see `warnsim params`")
     run.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     run.add_argument("--log", type=Path, metavar="FILE",
@@ -92,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
         "The file format is documented in docs/scenarios.md.")
     scen.add_argument("name", nargs="?", help="a built-in scenario or a scenario .toml file")
     scen.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
+                      type=_ascii,
                       help="resolve the rivalry matrix with a model parameter changed (repeatable)")
     scen.add_argument("--template", type=Path, metavar="FILE",
                       help="write an annotated example scenario file to FILE (refuses to overwrite)")
@@ -111,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
         "documented warning (judged as the first from its sender), beside the recorded response.")
     cases.add_argument("file", nargs="?", type=Path, help="CSV of cases (default: the built-in cases)")
     cases.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
+                       type=_ascii,
                        help="score with a model parameter changed (repeatable); see `warnsim params`")
     cases.add_argument("--json", action="store_true",
                        help="print the scored cases as a JSON list instead of a table")
@@ -150,6 +217,14 @@ def _days(text: str) -> int:
     return days
 
 
+def _ascii(text: str) -> str:
+    """Option text in ASCII: Python's int() and float() also read full-width and other
+    digits ("\uff10.\uff15"), which would pass as numbers."""
+    if not text.isascii():
+        raise argparse.ArgumentTypeError(f"got {text!r}; allowed: ASCII characters only")
+    return text
+
+
 def _port(text: str) -> int:
     port = _non_negative_int(text)
     if port > 65535:
@@ -159,9 +234,11 @@ def _port(text: str) -> int:
 
 def _non_negative_int(text: str) -> int:
     try:
+        if not text.strip().isascii():  # int() also reads full-width and other digits
+            raise ValueError(text)
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer (ASCII digits)") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text} is negative; allowed: an integer >= 0")
     return value
@@ -221,7 +298,10 @@ def _write_table(columns: dict[str, list[Any]], path: Path) -> None:
             frame.to_parquet(tmp, index=False)
         tmp.replace(path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:  # the same read-only or full file system: nothing more to undo
+            pass
         raise UserError(f"cannot write {path} ({exc.strerror or exc})") from None
 
 
@@ -377,7 +457,10 @@ def _cmd_cases(args: argparse.Namespace) -> int:
     from sim.params import ModelParams, parse_assignments
 
     params = ModelParams.from_mapping(parse_assignments(args.assignments))
-    cases = builtin_cases() if args.file is None else load_cases(args.file)
+    try:
+        cases = builtin_cases() if args.file is None else load_cases(args.file)
+    except csv.Error as exc:  # e.g. a field over csv's limit of 131,072 characters
+        raise UserError(f"{args.file}: malformed CSV: {exc}") from None
     scored = score(cases, params)
     if args.json:
         print(json.dumps([s.as_dict() for s in scored], indent=2))

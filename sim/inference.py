@@ -385,8 +385,10 @@ def specific_share(p: ModelParams, capability: NDArray[np.float64]) -> NDArray[n
     three independent details, each learned with ``rate``."""
     rate = p.detail_rate * (p.capability_floor + (1.0 - p.capability_floor) * capability)
     needed = math.ceil(p.specificity_threshold * N_DETAILS - 1e-9)
-    return sum(math.comb(N_DETAILS, j) * rate**j * (1.0 - rate) ** (N_DETAILS - j)
-               for j in range(max(needed, 0), N_DETAILS + 1))
+    share = np.zeros_like(rate)
+    for j in range(max(needed, 0), N_DETAILS + 1):
+        share += math.comb(N_DETAILS, j) * rate**j * (1.0 - rate) ** (N_DETAILS - j)
+    return share
 
 
 @lru_cache(maxsize=256)

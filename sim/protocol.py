@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,6 +37,7 @@ from sim.enums import Channel, Doctrine, NoLiaisonRoute, WaiverReason
 from sim.params import ModelParams
 
 N_DETAILS = 3
+Num = TypeVar("Num", float, NDArray[np.float64])
 
 
 def trigger_days(p: ModelParams, credibility: NDArray[np.float64], known: NDArray[np.bool_],
@@ -98,7 +100,8 @@ class Protocol:
         """Whether any channel reaches the recipient (a relay falls back to a public alert)."""
         return liaison or self.no_liaison_route is not NoLiaisonRoute.NONE
 
-    def source_waiver_chance(self, rivalry: float, sensitivity: float) -> float:
+    def source_waiver_chance(self, rivalry: Num, sensitivity: Num) -> Num:
+        """Chance of the sources waiver (floats for one warning, arrays for a whole matrix)."""
         return self.source_waiver_weight * sensitivity * rivalry
 
     def waiver(self, *, doctrine: Doctrine, rivalry: float, sensitivity: float,

@@ -162,10 +162,10 @@ def parse_scenario(text: str, *, origin: str) -> Scenario:
         if not isinstance(value, str):
             raise UserError(f"{origin}: blocs.{key}: expected a text description")
     if declared:
-        for a in agencies:
-            if a.bloc not in declared:
-                raise UserError(f"{origin}: agency {a.name!r}: bloc {a.bloc!r} is not declared in "
-                                f"[blocs]; allowed: {', '.join(declared)}")
+        for agency in agencies:
+            if agency.bloc not in declared:
+                raise UserError(f"{origin}: agency {agency.name!r}: bloc {agency.bloc!r} is not "
+                                f"declared in [blocs]; allowed: {', '.join(declared)}")
     blocs = {a.bloc for a in agencies}
 
     factors: dict[tuple[str, str], float] = {}

@@ -91,8 +91,12 @@ def test_mesa_batch_run_drives_the_model():
     rows = mesa.batch_run(WarningModel, parameters={"rivalry": [0.2, 0.9], "days": 15,
                                                    "record_series": True},
                           iterations=1, max_steps=15, number_processes=1, display_progress=False)
-    assert {r["RunId"] for r in rows} == {0, 1} and {r["rivalry"] for r in rows} == {0.2, 0.9}
-    assert all("mean_trust" in r and "AgentID" in r for r in rows)
+    assert len(rows) == 2 and {r["rivalry"] for r in rows} == {0.2, 0.9}
+    assert all("mean_trust" in r and r["Step"] == 14 for r in rows)
+    with_agents = mesa.batch_run(WarningModel, parameters={"days": 5, "record_agents": True},
+                                 iterations=1, max_steps=5, number_processes=1,
+                                 display_progress=False)
+    assert len(with_agents) == 12 and all("AgentID" in r for r in with_agents)
 
 
 def test_params_json_describes_every_declaration(capsys):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import pytest
 
 import sim.run
 from sim.cli import main
-from sim.errors import UserError
+from sim.errors import Interrupted, UserError
 from sim.outcomes import OUTCOME_NAMES
 from sim.params import PARAMETERS, ModelParams
 from sim.run import SERIES_COLUMNS, WARNING_COLUMNS
@@ -170,23 +169,21 @@ def test_cli_exit_status_and_summary_count_failures(small, tmp_path, monkeypatch
 def test_progress_bar_on_stderr_and_quiet(small, tmp_path, capsys):
     assert main(["sweep", str(small), "--out", str(tmp_path / "a"), "--workers", "1"]) == 0
     captured = capsys.readouterr()
-    assert "run/s" in captured.err and "12/12" in captured.err and captured.out == ""
+    assert "runs/s" in captured.err and "12/12" in captured.err and captured.out == ""
     assert "small: 12 runs" in captured.err
     assert main(["sweep", str(small), "--out", str(tmp_path / "b"), "--workers", "1",
                  "--quiet"]) == 0
     assert capsys.readouterr().err == ""
 
 
-class Interrupt(BaseException):
-    """Stands in for Ctrl-C inside a run."""
-
-
 def counting(stop_after: int | None = None):
+    """A run function counting its calls that, at call ``stop_after``, gets a real SIGINT
+    (Ctrl-C) in the middle of the run."""
     calls: list[int] = []
 
     def simulate(spec):
         if stop_after is not None and len(calls) == stop_after:
-            raise Interrupt
+            os.kill(os.getpid(), signal.SIGINT)
         calls.append(spec.seed)
         return sim.run.simulate(spec)
 
@@ -196,14 +193,15 @@ def counting(stop_after: int | None = None):
 def test_resume_adds_only_missing_runs(small, tmp_path):
     out = tmp_path / "out"
     fn, _ = counting(stop_after=7)
-    with pytest.raises(Interrupt):
+    with pytest.raises(Interrupted):
         run_experiment(small, out=out, workers=1, progress=False, chunk_size=2, run_fn=fn)
     assert not (out / "runs.parquet").exists()  # parts only, no half final files
-    parts = sorted((out / ".sweep" / "parts").iterdir())
+    parts = sorted((out / ".sweep" / "parts").glob("part-*.runs.arrow"))
     assert [p.name[:15] for p in parts] == ["part-0000000000", "part-0000000002", "part-0000000004"]
     # Lose the middle part, as when a parallel sweep is killed with an early chunk in flight:
     # the resumed chunks must not span the gap, or the merged files would be out of order.
-    shutil.rmtree(parts[1])
+    for file in (out / ".sweep" / "parts").glob(parts[1].name.replace(".runs.arrow", ".*")):
+        file.unlink()
     fn, calls = counting()
     summary = run_experiment(small, out=out, workers=1, progress=False, run_fn=fn)
     assert (summary.skipped, summary.ran, len(calls)) == (4, 8, 8)
@@ -275,7 +273,9 @@ def test_sigkill_then_resume_gives_each_run_once(tmp_path):
     parts = out / ".sweep" / "parts"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if parts.exists() and sum(1 for p in parts.iterdir() if p.name.startswith("part-")) >= 3:
+        if parts.exists() and sum(1 for p in parts.iterdir()  # committed parts
+                                  if p.name.startswith("part-")
+                                  and p.name.endswith(".runs.arrow")) >= 3:
             break
         time.sleep(0.005)
     os.killpg(proc.pid, signal.SIGKILL)
@@ -315,11 +315,18 @@ def test_pool_runs_functions_defined_in_main_like_a_notebook(small, tmp_path):
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
 
 
-def test_bad_worker_count_is_a_user_error(small, tmp_path, capsys):
+@pytest.mark.parametrize("count", ["0", "-1", "two", "\uff12"])  # the last: a full-width 2
+def test_bad_worker_count_is_a_user_error(small, tmp_path, capsys, count):
     out = tmp_path / "out"
-    assert main(["sweep", str(small), "--out", str(out), "--workers", "0"]) == 2
-    assert "--workers: got 0; allowed: an integer of at least 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        main(["sweep", str(small), "--out", str(out), "--workers", count])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"warnsim: error: sweep: argument --workers: got {count!r}; allowed: an "
+                   "integer of at least 1")
     assert not out.exists()
+    with pytest.raises(UserError, match="--workers: got 0; allowed: an integer of at least 1"):
+        run_experiment(small, out=out, workers=0)
 
 
 def test_out_that_is_a_file_is_a_user_error(small, tmp_path, capsys):
@@ -473,7 +480,7 @@ def test_scenario_file_runs_from_another_working_directory(tmp_path, monkeypatch
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)  # a worker's own working directory
     result = run_chunk(Chunk(template, tuple(the_plan.tasks())))
-    assert result.runs["status"] == ["ok"] * 4, result.runs["error"]
+    assert result.runs["status"].to_pylist() == ["ok"] * 4, result.runs["error"]
 
 
 def test_scenario_file_changed_under_a_sweep_fails_its_runs(tmp_path):
@@ -494,7 +501,8 @@ def test_scenario_file_changed_under_a_sweep_fails_its_runs(tmp_path):
     (tmp_path / "mine.toml").unlink()
     result = run_chunk(Chunk(the_plan.template(), tuple(the_plan.tasks())))
     assert result.failed == 4
-    assert all("every worker needs it at the same path" in e for e in result.runs["error"])
+    assert all("every worker needs it at the same path" in e
+               for e in result.runs["error"].to_pylist())
 
 
 def test_dry_run_with_dask_says_the_estimate_is_for_local_workers(small, tmp_path, capsys):

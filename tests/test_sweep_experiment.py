@@ -97,6 +97,14 @@ POINTS_BAD = {
                   ["line 3", "rivalry", "allowed: a number in [0, 1]"]),
     "ragged row": ("rivalry,doctrine\n0.1\n", ["line 2", "got 1 values"]),
     "no rows": ("rivalry\n", ["at least one row"]),
+    # Python's float() reads full-width digits; a design file's numbers are ASCII.
+    "full-width digits": ("rivalry\n\uff10.\uff15\n", ["line 2", "rivalry",
+                                                       "got '\uff10.\uff15'",
+                                                       "in ASCII characters"]),
+    # The same point twice would run with the same seeds: identical results counted twice.
+    "duplicate rows": ("rivalry,doctrine\n0.1,never\n\n0.5,never\n0.10, never\n",
+                       ["line 5", "repeats line 2", "each design point once",
+                        "replications"]),
 }
 
 
@@ -151,7 +159,7 @@ def test_linspace_gives_clean_values_and_checks_int_parameters(tmp_path):
 
 def test_no_design_is_one_point(tmp_path):
     design = build_design(load_experiment(write(tmp_path, HEAD)))
-    assert design.points == ({},) and design.parameters == ()
+    assert list(design.points) == [{}] and design.parameters == ()
 
 
 def test_lhs_is_stratified_reproducible_and_in_range(tmp_path):
@@ -167,9 +175,9 @@ def test_lhs_is_stratified_reproducible_and_in_range(tmp_path):
     assert all(isinstance(v, int) for v in h) and sorted(h) == list(range(5, 25))
     assert design.describe()["ranges"] == {"rivalry": [0.2, 0.6], "impending_horizon": [5, 24]}
     again = build_design(load_experiment(write(tmp_path, text)))
-    assert again.points == design.points
+    assert list(again.points) == list(design.points)
     other = build_design(load_experiment(write(tmp_path, text.replace("seed = 7", "seed = 8"))))
-    assert other.points != design.points
+    assert list(other.points) != list(design.points)
 
 
 def test_sobol_design_has_saltelli_structure(tmp_path):
@@ -233,6 +241,9 @@ def test_scenario_file_relative_to_the_experiment(tmp_path):
     text = (resources.files("sim") / "data" / "scenarios" / "default.toml").read_text("utf-8")
     (tmp_path / "mine.toml").write_text(text)
     exp = load_experiment(write(tmp_path, HEAD.replace('"default"', '"mine.toml"')))
-    assert exp.scenario == str(tmp_path / "mine.toml") and exp.scenario_sha256
+    # Results record the path as written (relative to the experiment file); loading uses it
+    # resolved, so neither depends on the working directory.
+    assert exp.scenario == "mine.toml" and exp.scenario_path == (tmp_path / "mine.toml").resolve()
+    assert exp.scenario_sha256
     with pytest.raises(UserError, match="scenario: no such file"):
         load_experiment(write(tmp_path, HEAD.replace('"default"', '"gone.toml"')))

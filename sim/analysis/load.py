@@ -83,6 +83,11 @@ def load_results(directory: str | Path) -> Results:
     _check_columns(runs, (*RUN_KEYS, *design.parameters), path / "runs.parquet")
     if runs.empty:
         raise UserError(f"{path / 'runs.parquet'}: no runs")
+    if not (runs["status"] == "ok").any():
+        first = f"; first error: {runs['error'].iloc[0]}" if "error" in runs else ""
+        raise UserError(f"{path / 'runs.parquet'}: every run failed ({len(runs)} runs{first}); "
+                        "nothing to analyse: fix the cause, then `warnsim sweep FILE "
+                        "--retry-failed`")
     return Results(
         directory=path,
         runs=runs,
@@ -104,7 +109,11 @@ def parse_design(manifest: dict[str, Any], *, origin: Path | str = "manifest.jso
         allowed = ", ".join(k.value for k in DesignKind)
         raise UserError(f"{origin}: design kind {raw['kind']!r}; allowed: {allowed}") from None
     parameters = tuple(raw.get("parameters") or ())
-    ranges = {k: (float(v[0]), float(v[1])) for k, v in (raw.get("ranges") or {}).items()}
+    try:
+        ranges = {k: (float(v[0]), float(v[1])) for k, v in (raw.get("ranges") or {}).items()}
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError):
+        raise UserError(f"{origin}: design ranges {raw.get('ranges')!r}; allowed: "
+                        "{name: [low, high]} with numbers") from None
     n = raw.get("n")
     if kind is DesignKind.SOBOL and not isinstance(n, int):
         raise UserError(f"{origin}: a Sobol design needs its base size 'n'")

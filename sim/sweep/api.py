@@ -44,12 +44,14 @@ def run_experiment(
     progress: bool = True,
     run_fn: RunFn | None = None,
     chunk_size: int | None = None,
+    retry_failed: bool = False,
 ) -> SweepSummary:
     """Run or resume an experiment (a loaded :class:`Experiment` or a TOML path).
 
     ``workers``: local processes (default all usable cores; 1 runs in this process).
     ``dask``: a scheduler address (``"tcp://host:8786"``) or a ``distributed.Client``.
-    ``out``: the results folder itself (default ``results/<name>``). ``force`` starts over.
+    ``out``: the results folder itself (default ``results/<name>``). ``force`` starts over;
+    ``retry_failed`` runs the failed runs of an earlier sweep again.
     ``run_fn`` replaces :func:`sim.run.simulate` for every run.
     """
     if not isinstance(experiment, Experiment):
@@ -58,6 +60,7 @@ def run_experiment(
         out_dir=Path(out) if out is not None else None,
         executor=ExecutorSpec.choose(workers, dask),
         force=force, progress=progress, chunk_size=chunk_size, run_fn=run_fn,
+        retry_failed=retry_failed,
     )
     return _run(experiment, options)
 
@@ -113,12 +116,15 @@ def estimate(experiment: Experiment, *, workers: int | None = None, out: str | P
     """
     the_plan = plan(experiment)
     out_dir = SweepOptions(out_dir=Path(out) if out else None).out_for(experiment)
-    store = Store(out_dir)
-    fingerprint = the_plan.fingerprint()
+    store = Store(out_dir, the_plan.fingerprint(), the_plan.logs(), experiment.origin)
     try:
-        store.check(fingerprint, experiment.origin)
+        store.check()
         conflict = ""
-        done = the_plan.total if store.is_complete(fingerprint) else len(store.done_run_ids())
+        finished = store.finished()
+        if finished is not None and finished.problems:
+            conflict, done = f"{out_dir}: {'; '.join(finished.problems)}", 0
+        else:
+            done = the_plan.total if finished is not None else store.done_count()
     except UserError as exc:  # report it: the real sweep would refuse to start
         conflict, done = str(exc), 0
     template = the_plan.template(run_fn)

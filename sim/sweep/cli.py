@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument("file", type=Path, help="experiment TOML file, e.g. experiments/rivalry_heed.toml")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, metavar="N",
+    where.add_argument("--workers", type=positive_int, metavar="N",
                        help="local worker processes (default: all cores; 1 = in this process)")
     where.add_argument("--dask", metavar="ADDRESS",
                        help="run on a Dask cluster, e.g. tcp://scheduler:8786 (warnsim[dask])")
@@ -32,6 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="write into DIR itself (default: results/<name>/)")
     p.add_argument("--force", action="store_true",
                    help="discard earlier results in the folder and start over")
+    p.add_argument("--retry-failed", action="store_true",
+                   help="run the failed runs of an earlier sweep into this folder again")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     p.add_argument("--dry-run", action="store_true",
                    help="print the number of design points and runs and a time estimate; run nothing")
@@ -39,8 +41,17 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
+def positive_int(text: str) -> int:
+    """An integer of at least 1 in ASCII digits (``int`` alone also takes "\uff12")."""
+    stripped = text.strip()
+    if not (stripped.isascii() and stripped.isdigit()) or int(stripped) < 1:
+        raise argparse.ArgumentTypeError(f"got {text!r}; allowed: an integer of at least 1")
+    return int(stripped)
+
+
 def handler(args: argparse.Namespace) -> int:
-    """Exit status 0 if every run succeeded, 1 if any failed; bad input raises UserError."""
+    """Exit status 0 if every run succeeded, 1 if any failed; the other statuses come from
+    the exceptions (see :mod:`sim.errors`)."""
     from sim.sweep import api
 
     experiment = api.load_experiment(args.file)
@@ -48,7 +59,8 @@ def handler(args: argparse.Namespace) -> int:
         print(api.estimate(experiment, workers=args.workers, out=args.out, dask=args.dask).text())
         return 0
     summary = api.run_experiment(experiment, out=args.out, workers=args.workers,
-                                 dask=args.dask, force=args.force, progress=not args.quiet)
-    if not args.quiet or not summary.ok:
+                                 dask=args.dask, force=args.force, progress=not args.quiet,
+                                 retry_failed=args.retry_failed)
+    if (not args.quiet or not summary.ok) and sys.stderr is not None:
         print(summary.line(experiment.name), file=sys.stderr)
     return 0 if summary.ok else 1

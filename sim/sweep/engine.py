@@ -11,26 +11,30 @@ import hashlib
 import json
 import math
 import platform
+import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
-from collections.abc import Set as AbstractSet
+from collections.abc import Iterable, Iterator
+from concurrent.futures import BrokenExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
+from sim.errors import Interrupted, SweepStopped, UserError
 from sim.params import ModelParams
 from sim.sweep.design import Design, build_design
-from sim.sweep.executors import ExecutorSpec, SerialExecutor, open_executor
-from sim.sweep.experiment import Experiment, plain
-from sim.sweep.seeds import replication_seeds
-from sim.sweep.store import Store, runs_schema
-from sim.sweep.tasks import Chunk, ChunkResult, RunFn, RunTask, RunTemplate, run_chunk
+from sim.sweep.executors import STOP_SIGNALS, ExecutorKind, ExecutorSpec, Pool, open_executor
+from sim.sweep.experiment import Experiment
+from sim.sweep.limits import check_memory
+from sim.sweep.parts import PartSink
+from sim.sweep.seeds import Seeds
+from sim.sweep.store import MANIFEST, RUNS, SERIES, WARNINGS, Finished, Store, stopped_by
+from sim.sweep.tasks import STATUS_OK, Chunk, ChunkResult, RunFn, RunTask, RunTemplate, run_chunk
 
 MAX_CHUNK = 64
 """Largest number of runs sent to a worker at once (bounds the runs lost to a kill)."""
@@ -43,6 +47,12 @@ CHUNKS_PER_SLOT = 4
 big chunks first for low overhead, shrinking towards the end so no worker is left with a long
 tail (guided scheduling). In-process (one slot) there is no tail to balance: MAX_CHUNK."""
 
+POLL_SECONDS = 1.0
+"""How often a sweep waiting for its workers looks whether one of them is stopped."""
+
+STALL_SECONDS = 60.0
+"""How long a stopped worker (SIGSTOP, a debugger) may hold up a sweep before it stops."""
+
 
 @dataclass(frozen=True, slots=True)
 class SweepOptions:
@@ -50,7 +60,8 @@ class SweepOptions:
 
     ``out_dir`` defaults to ``results/<experiment name>``; ``run_fn`` replaces
     :func:`sim.run.simulate` (tests use it to make runs fail); ``chunk_size`` fixes the chunk
-    size instead of the guided default.
+    size instead of the guided default; ``retry_failed`` runs failed runs again (in a
+    finished folder too); ``stall_seconds`` is how long a stopped worker may hold the sweep.
     """
 
     out_dir: Path | None = None
@@ -59,6 +70,8 @@ class SweepOptions:
     progress: bool = True
     chunk_size: int | None = None
     run_fn: RunFn | None = None
+    retry_failed: bool = False
+    stall_seconds: float = STALL_SECONDS
 
     def out_for(self, experiment: Experiment) -> Path:
         return Path(self.out_dir) if self.out_dir is not None else Path("results") / experiment.name
@@ -66,46 +79,58 @@ class SweepOptions:
 
 @dataclass(frozen=True, slots=True)
 class SweepPlan:
-    """Every run of an experiment, before anything runs."""
+    """Every run of an experiment, before anything runs (nothing per run is built: tasks are
+    made on demand, a chunk at a time)."""
 
     experiment: Experiment
     design: Design
-    seeds: tuple[int, ...]
+    seeds: Seeds
 
     @property
     def points(self) -> int:
-        return len(self.design.points)
+        return self.design.size
 
     @property
     def total(self) -> int:
         return self.points * len(self.seeds)
 
-    def tasks(self, skip: AbstractSet[int] = frozenset()) -> Iterator[RunTask]:
-        """Runs in ``run_id`` order: ``run_id = point_id * replications + replication``."""
+    def tasks(self, ranges: Iterable[tuple[int, int]] | None = None) -> Iterator[RunTask]:
+        """Runs in ``run_id`` order (``run_id = point_id * replications + replication``),
+        all of them or those in the half-open ``ranges``."""
         reps = len(self.seeds)
-        for point_id, values in enumerate(self.design.points):
-            for k, seed in enumerate(self.seeds):
-                run_id = point_id * reps + k
-                if run_id not in skip:
-                    yield RunTask(run_id, point_id, k, seed, values)
+        point_id, values = -1, {}
+        for start, stop in ranges if ranges is not None else ((0, self.total),):
+            for run_id in range(start, stop):
+                p, k = divmod(run_id, reps)
+                if p != point_id:
+                    point_id, values = p, self.design.point(p)
+                yield RunTask(run_id, p, k, self.seeds[k], values)
 
     def template(self, run_fn: RunFn | None = None) -> RunTemplate:
         """What every run shares. A scenario file goes by absolute path, so workers whose
         working directory differs (Dask) find it; the file must be there on every worker."""
         e = self.experiment
-        scenario = str(Path(e.scenario).resolve()) if e.scenario_sha256 else e.scenario
+        scenario = str(e.scenario_path) if e.scenario_path is not None else e.scenario
         return RunTemplate(ModelParams.from_mapping(e.fixed, origin=e.origin), scenario,
-                           e.days, e.record_warnings, e.record_series, run_fn, e.scenario_sha256)
+                           e.days, e.record_warnings, e.record_series, run_fn, e.scenario_sha256,
+                           label=e.scenario)
 
     def fingerprint(self) -> str:
         """Hash of everything that determines the results: file text, parsed experiment
-        (with any shrink applied) and the design (including a design CSV's contents)."""
+        (with any shrink applied), the design and the contents of the design and scenario
+        files. Paths enter only as written in the experiment file (relative to it), so the
+        directory a sweep runs from, or how its file was named, changes nothing."""
         e = self.experiment
         blob = json.dumps({"text_sha256": e.sha256, "experiment": e.describe(),
                            "design": self.design.describe(),
                            "design_file_sha256": e.design.file_sha256,
                            "scenario_sha256": e.scenario_sha256}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
+
+    def logs(self) -> tuple[str, ...]:
+        e = self.experiment
+        return tuple(name for name, on in ((WARNINGS, e.record_warnings),
+                                           (SERIES, e.record_series)) if on)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,108 +155,240 @@ class SweepSummary:
         text = (f"{name}: {self.total} runs ({self.ran} run now{resumed}; {failed}) in "
                 f"{self.seconds:.1f} s -> {self.out_dir}")
         if self.first_failure:
-            text += f"\nfirst failure: {self.first_failure} (all in runs.parquet, column error)"
+            text += (f"\nfirst failure: {self.first_failure} (all in runs.parquet, column "
+                     "error; --retry-failed runs them again)")
         return text
 
 
 def plan(experiment: Experiment) -> SweepPlan:
+    """The runs of ``experiment``; refuses a design this process has no memory for."""
+    check_memory(experiment.size, experiment.origin)
     return SweepPlan(experiment, build_design(experiment),
-                     tuple(replication_seeds(experiment.seed, experiment.replications)))
+                     Seeds(experiment.seed, experiment.replications))
 
 
 def run_experiment(experiment: Experiment, options: SweepOptions | None = None) -> SweepSummary:
     """Run (or resume) ``experiment`` and write its results folder; see :mod:`sim.sweep.store`.
 
-    Failing runs are recorded and counted in the summary, not raised. A KeyboardInterrupt or
-    lost worker stops the sweep with finished parts kept, so the same call resumes it.
+    Failing runs are recorded and counted in the summary, not raised. A stop signal, a lost
+    or stopped worker, or a full or read-only disk stops the sweep with finished parts kept
+    (:class:`~sim.errors.Interrupted`, :class:`~sim.errors.SweepStopped`), so the same call
+    resumes it. Another sweep writing into the folder: :class:`~sim.errors.FolderInUse`.
     """
     options = options or SweepOptions()
     started = time.perf_counter()
     the_plan = plan(experiment)
-    fingerprint = the_plan.fingerprint()
-    store = Store(options.out_for(experiment))
-    # Nothing is written or deleted until the folder is known to be a sweep's (or new) and the
-    # executor is up: a wrong --out or an unreachable --dask leaves the folder as it was.
-    if options.force:
-        store.recognise(experiment.origin)
+    store = Store(options.out_for(experiment), the_plan.fingerprint(), the_plan.logs(),
+                  experiment.origin)
+    # Nothing but the lock (removed again) is written or deleted until the folder is known to
+    # be a sweep's (or new) and the executor is up: a wrong --out or an unreachable --dask
+    # leaves the folder as it was.
+    store.recognise()
+    if not options.force:
+        store.check()
+        done = _already_done(store, the_plan, options, started)
+        if done is not None:  # verified, without taking the lock: a read-only folder is fine
+            return done
+    job = _Job(store, the_plan, the_plan.template(options.run_fn), options, started)
+    try:
+        with store.lock():  # before the slow preload: a folder in use is refused at once
+            if options.run_fn is None:
+                _preload(job.template.scenario)
+            with _stop_on_signals(), open_executor(options.executor) as pool:
+                return _run_locked(job, pool)
+    except OSError as exc:
+        raise stopped_by(exc, str(store.out)) from None
+    except BrokenExecutor:
+        raise SweepStopped("a worker process died (killed by a signal: the out-of-memory "
+                           "killer? see `dmesg`); finished runs are kept: run the same "
+                           "command to resume") from None
+    except MemoryError:
+        raise SweepStopped("not enough memory in the sweep's own process; finished runs "
+                           "are kept: free memory and run the same command to resume") from None
+
+
+def _already_done(store: Store, the_plan: SweepPlan, options: SweepOptions,
+                  started: float) -> SweepSummary | None:
+    """The summary of a finished, verified folder (None if there is work to do)."""
+    found = store.finished()
+    if found is None or store.leftovers():  # leftovers: tidied under the lock
+        return None
+    if found.problems:
+        raise UserError(_damaged(store, found, the_plan))
+    if options.retry_failed and found.manifest.get("runs_failed"):
+        return None
+    return _finished(store, found, the_plan, started)
+
+
+def _finished(store: Store, found: Finished, the_plan: SweepPlan,
+              started: float) -> SweepSummary:
+    """The summary of a verified finished folder: nothing run, failures as recorded."""
+    manifest = found.manifest
+    return SweepSummary(store.out, the_plan.total, 0, the_plan.total,
+                        int(manifest.get("runs_failed", 0)), time.perf_counter() - started,
+                        manifest.get("first_failure", ""))
+
+
+def _damaged(store: Store, found: Finished, the_plan: SweepPlan) -> str:
+    return (f"{store.out}: {'; '.join(found.problems)}; the sweep's working files are gone, so "
+            f"it cannot be rebuilt: run `warnsim sweep {the_plan.experiment.origin} --out "
+            f"{store.out} --force` to run its {the_plan.total} runs again")
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """One call of :func:`run_experiment`: where, what, how, and since when."""
+
+    store: Store
+    plan: SweepPlan
+    template: RunTemplate
+    options: SweepOptions
+    started: float
+
+
+def _run_locked(job: _Job, pool: Pool) -> SweepSummary:
+    store, the_plan, options, started = job.store, job.plan, job.options, job.started
+    e = the_plan.experiment
+    if options.force:  # checked again, now that no other sweep can change the folder
+        store.recognise()
+        store.clear()
     else:
-        store.check(fingerprint, experiment.origin)
-        if store.is_complete(fingerprint):
-            manifest = store.manifest() or {}
-            return SweepSummary(store.out, the_plan.total, 0, the_plan.total,
-                                int(manifest.get("runs_failed", 0)),
-                                time.perf_counter() - started, manifest.get("first_failure", ""))
-    template = the_plan.template(options.run_fn)
-    if options.run_fn is None:
-        _preload(template.scenario)
-    failed_now = 0
-    with open_executor(options.executor) as (executor, slots):
-        if options.force:
-            store.clear()
-        state = store.begin({"fingerprint": fingerprint, "experiment_file": experiment.origin,
-                             "started": _now(), "total": the_plan.total})
-        # Built after the pool has forked, so the workers do not inherit (and, as Python's
-        # reference counting touches them, copy) per-run bookkeeping that grows with the sweep.
-        done = store.done_run_ids(tidy=True)
-        pending = list(the_plan.tasks(skip=done))
-        rows = _ParamRows(the_plan, template.base)
-        bar = _progress(options.progress, the_plan.total, len(done), experiment.name)
-        try:
-            for result in _execute(executor, slots, template, pending, options.chunk_size):
-                table = rows.table(result, experiment)
-                store.write_part(table, result)
-                failed_now += result.failed
-                bar.update(len(result.runs["run_id"]))
-                if failed_now:
-                    bar.set_postfix(failed=failed_now, refresh=False)
-        finally:
-            bar.close()
-    failed, first_failure = store.merge_runs()
-    manifest = _manifest(the_plan, fingerprint, state, options.executor, failed)
+        store.check()
+    store.tidy()
+    state = {"fingerprint": store.fingerprint, "experiment_file": e.file or e.origin,
+             "started": _now(), "total": the_plan.total}
+    if not options.force:
+        found = store.finished()
+        if found is not None:
+            if found.problems:
+                raise UserError(_damaged(store, found, the_plan))
+            retry = _failed_runs(store.out / RUNS) if options.retry_failed else []
+            if not retry:
+                return _finished(store, found, the_plan, started)
+            state = store.begin(state)
+            store.reopen(retry, the_plan.total)
+        elif not store.work.exists() and (store.out / RUNS).exists():
+            raise UserError(f"{store.out}: {MANIFEST} is missing or unreadable, so the results "
+                            f"there cannot be verified; run `warnsim sweep {e.origin} --out "
+                            f"{store.out} --force` to run the sweep again")
+    state = store.begin(state)
+    done = store.scan(failed=options.retry_failed)
+    if done.failed:
+        store.drop_failed(done)
+        done = store.scan()
+    for note in done.notes:
+        _say(f"warnsim: note: {note}")
+    pending = _complement(done.intervals, the_plan.total)
+    todo = sum(b - a for a, b in pending)
+    bar = _progress(options.progress, the_plan.total, done.count, e.name)
+    try:
+        # Local workers (and this process) write their parts; a Dask worker need not share
+        # the folder's file system, so it sends its tables here.
+        sink = None if options.executor.kind is ExecutorKind.DASK else store.sink
+        chunks = _chunks(job, pending, pool.slots, sink)
+        for result in _execute(pool, chunks, options.stall_seconds):
+            if result.runs is not None:
+                store.write_part(result)
+            bar.update(result.size, result.failed)
+    finally:
+        bar.close()
+    failed, first_failure, runs_sum = store.merge_runs()
+    manifest = _manifest(the_plan, store.fingerprint, state, options.executor, failed)
     manifest["first_failure"] = first_failure
-    store.finish(manifest, warnings=experiment.record_warnings, series=experiment.record_series)
-    return SweepSummary(store.out, the_plan.total, len(pending), len(done), failed,
+    store.finish(manifest, runs_sum)
+    return SweepSummary(store.out, the_plan.total, todo, done.count, failed,
                         time.perf_counter() - started, first_failure)
 
 
-def _execute(executor: cf.Executor, slots: int, template: RunTemplate, pending: list[RunTask],
-             chunk_size: int | None) -> Iterator[ChunkResult]:
+def _failed_runs(path: Path) -> list[int]:
+    """Run ids whose status is not ok in a finished ``runs.parquet`` (streamed)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    out: list[int] = []
+    for batch in pq.ParquetFile(path).iter_batches(columns=["run_id", "status"]):
+        out += pc.filter(batch["run_id"], pc.not_equal(batch["status"], STATUS_OK)).to_pylist()
+    return out
+
+
+def _complement(intervals: list[tuple[int, int]], total: int) -> list[tuple[int, int]]:
+    """Half-open ranges of run ids in ``[0, total)`` outside the closed ``intervals``."""
+    out, start = [], 0
+    for a, b in intervals:
+        if a > start:
+            out.append((start, a))
+        start = max(start, b + 1)
+    if start < total:
+        out.append((start, total))
+    return out
+
+
+def _execute(pool: Pool, chunks: Iterator[Chunk], stall_seconds: float) -> Iterator[ChunkResult]:
     """Submit chunks keeping two per slot in flight; yield results as they finish.
 
     In-process, submitting runs the chunk, so one at a time: a result is written before the
-    next chunk starts, and an interrupt loses only the chunk it hit.
+    next chunk starts, and an interrupt loses only the chunk it hit. Results that finished are
+    yielded before a failed future (a lost worker) raises, so they are kept.
     """
-    window = 1 if isinstance(executor, SerialExecutor) else 2 * slots
-    next_index = 0
+    window = 1 if pool.serial else 2 * pool.slots
     in_flight: set[cf.Future] = set()
+    stopped_since: dict[int, float] = {}
     try:
-        while next_index < len(pending) or in_flight:
-            while next_index < len(pending) and len(in_flight) < window:
-                left = len(pending) - next_index
-                end = _contiguous_end(pending, next_index, chunk_size or _guided(left, slots))
-                chunk = Chunk(template, tuple(pending[next_index:end]))
-                in_flight.add(executor.submit(run_chunk, chunk))
-                next_index = end
-            finished, in_flight = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
+        while True:
+            while len(in_flight) < window and (chunk := next(chunks, None)) is not None:
+                in_flight.add(pool.executor.submit(run_chunk, chunk))
+            if not in_flight:
+                return
+            finished, in_flight = cf.wait(in_flight, timeout=POLL_SECONDS,
+                                          return_when=cf.FIRST_COMPLETED)
+            broken = [f for f in finished if f.exception() is not None]
             for future in finished:
-                yield future.result()
+                if future not in broken:
+                    yield future.result()
+            if broken:
+                broken[0].result()
+            if not finished:
+                _check_stopped(pool, stopped_since, stall_seconds)
     finally:
         for future in in_flight:
             future.cancel()
 
 
-def _contiguous_end(pending: list[RunTask], start: int, size: int) -> int:
-    """End of a chunk of at most ``size`` runs with consecutive run ids.
+def _chunks(job: _Job, pending: list[tuple[int, int]], slots: int,
+            sink: PartSink | None) -> Iterator[Chunk]:
+    """Chunks of consecutive pending runs, made when they are about to be submitted.
 
     After a resume the pending runs have gaps (the runs done before); a chunk never spans one,
     so every part covers a run-id interval no other part overlaps, and merging parts in the
     order of their first run id gives run-id order (see :mod:`sim.sweep.store`).
     """
-    end = min(start + size, len(pending))
-    for j in range(start + 1, end):
-        if pending[j].run_id != pending[j - 1].run_id + 1:
-            return j
-    return end
+    left = sum(b - a for a, b in pending)
+    size = job.options.chunk_size
+    for first, stop in pending:
+        start = first
+        while start < stop:
+            end = min(start + (size or _guided(left, slots)), stop)
+            yield Chunk(job.template, tuple(job.plan.tasks([(start, end)])), sink)
+            left -= end - start
+            start = end
+
+
+def _check_stopped(pool: Pool, since: dict[int, float], limit: float) -> None:
+    """Stop the sweep once a worker has been stopped for ``limit`` seconds (it would wait for
+    that worker's chunk forever, the progress bar showing "0 s left")."""
+    now = time.monotonic()
+    stopped = set(pool.stopped())
+    for pid in set(since) - stopped:
+        del since[pid]
+    for pid in stopped:
+        if pid not in since:
+            since[pid] = now
+            _say(f"warnsim: note: worker process {pid} is stopped; `kill -CONT {pid}` lets it "
+                 f"go on, else the sweep stops in {limit:.0f} s keeping what finished")
+        elif now - since[pid] >= limit:
+            raise SweepStopped(f"worker process {pid} has been stopped (SIGSTOP or a debugger) "
+                               f"for {limit:.0f} s; finished runs are kept: run the same "
+                               "command to resume")
 
 
 def _guided(left: int, slots: int) -> int:
@@ -240,29 +397,32 @@ def _guided(left: int, slots: int) -> int:
     return min(MAX_CHUNK, max(MIN_CHUNK, math.ceil(left / (slots * CHUNKS_PER_SLOT))))
 
 
-class _ParamRows:
-    """Adds each run's full parameter set, scenario and days to a chunk's rows."""
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """While the sweep runs, SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted` in the main
+    thread: the sweep stops where it is, finished parts stay, workers are killed. The first
+    signal disarms the handler so clean-up runs once. A signal the caller ignores (``nohup``)
+    stays ignored; outside the main thread Python delivers no signals, so nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
 
-    def __init__(self, the_plan: SweepPlan, base: ModelParams) -> None:
-        base_values = base.to_dict()
-        self.points = [{**base_values, **{k: plain(v) for k, v in p.items()}}
-                       for p in the_plan.design.points]
-        self.schema = runs_schema()
+    def stop(signum: int, frame: Any) -> None:
+        for s in STOP_SIGNALS:
+            signal.signal(s, signal.SIG_IGN)
+        raise Interrupted(signum)
 
-    def table(self, result: ChunkResult, experiment: Experiment) -> pa.Table:
-        runs = result.runs
-        n = len(runs["run_id"])
-        columns: dict[str, list[Any]] = {
-            "run_id": runs["run_id"], "point_id": runs["point_id"],
-            "replication": runs["replication"], "seed": runs["seed"],
-            "days": [experiment.days] * n, "scenario": [experiment.scenario] * n,
-        }
-        point_values = [self.points[p] for p in runs["point_id"]]
-        for name in self.points[0]:
-            columns[name] = [values[name] for values in point_values]
-        for name, values in runs.items():
-            columns.setdefault(name, values)
-        return pa.table(columns, schema=self.schema)
+    previous = {}
+    for s in STOP_SIGNALS:
+        old = signal.getsignal(s)
+        if old is not signal.SIG_IGN:
+            previous[s] = old
+            signal.signal(s, stop)
+    try:
+        yield
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
 
 
 def _preload(scenario: str) -> None:
@@ -274,11 +434,101 @@ def _preload(scenario: str) -> None:
     load_scenario(scenario)
 
 
-def _progress(enabled: bool, total: int, initial: int, name: str) -> Any:
-    from tqdm import tqdm
+def _say(text: str) -> None:
+    """A note or progress line on stderr. Best effort: a closed or full stderr (a reader
+    that went away) must not stop a sweep."""
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except (OSError, ValueError, AttributeError):
+        pass
 
-    return tqdm(total=total, initial=initial, unit="run", desc=name, file=sys.stderr,
-                disable=not enabled, dynamic_ncols=True, smoothing=0.05)
+
+class _Progress:
+    """No progress shown (``--quiet``, or no stderr at all)."""
+
+    def update(self, runs: int, failed: int) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+class _Bar(_Progress):
+    """A tqdm bar, on a terminal: runs done, runs/s, time left, failures."""
+
+    def __init__(self, total: int, initial: int, name: str) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, initial=initial, unit="run", desc=name, file=sys.stderr,
+                        dynamic_ncols=True, smoothing=0.05)
+        self.failed = 0
+
+    def update(self, runs: int, failed: int) -> None:
+        self.failed += failed
+        try:
+            if failed:
+                self.bar.set_postfix(failed=self.failed, refresh=False)
+            self.bar.update(runs)
+        except (OSError, ValueError):  # the terminal went away: the sweep goes on
+            self.bar.disable = True
+
+    def close(self) -> None:
+        try:
+            self.bar.close()
+        except (OSError, ValueError):
+            pass
+
+
+class _Lines(_Progress):
+    """Progress on a non-terminal (a log file, a pipe): a line each :data:`STEP` percent,
+    never a carriage return, so a log of a long sweep stays readable."""
+
+    STEP = 5
+
+    def __init__(self, total: int, initial: int, name: str) -> None:
+        self.total, self.done, self.name = total, initial, name
+        self.initial, self.failed = initial, 0
+        self.started = time.monotonic()
+        self.shown = self._step()
+
+    def _step(self) -> int:
+        return 100 * self.done // max(self.total, 1) // self.STEP
+
+    def update(self, runs: int, failed: int) -> None:
+        self.done += runs
+        self.failed += failed
+        if self._step() > self.shown:
+            self.shown = self._step()
+            self._line()
+
+    def _line(self) -> None:
+        seconds = time.monotonic() - self.started
+        rate = (self.done - self.initial) / seconds if seconds > 0 else 0.0
+        left = (self.total - self.done) / rate if rate > 0 else 0.0
+        failed = f", {self.failed} failed" if self.failed else ""
+        _say(f"{self.name}: {self.done}/{self.total} runs ({100 * self.done // self.total}%), "
+             f"{rate:.0f} runs/s, {_clock(left)} left{failed}")
+
+    def close(self) -> None:
+        return None
+
+
+def _clock(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, s = divmod(seconds, 60)
+    return f"{minutes} min {s:02d} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def _progress(enabled: bool, total: int, initial: int, name: str) -> _Progress:
+    if not enabled or sys.stderr is None:
+        return _Progress()
+    try:
+        terminal = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        terminal = False
+    return _Bar(total, initial, name) if terminal else _Lines(total, initial, name)
 
 
 def _manifest(the_plan: SweepPlan, fingerprint: str, state: dict[str, Any],
@@ -287,7 +537,7 @@ def _manifest(the_plan: SweepPlan, fingerprint: str, state: dict[str, Any],
     return {
         "fingerprint": fingerprint,
         "complete": True,
-        "experiment_file": e.origin,
+        "experiment_file": e.file or e.origin,
         "experiment_sha256": e.sha256,
         "experiment_text": e.text,
         "experiment": e.describe(),

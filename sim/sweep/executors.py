@@ -10,18 +10,32 @@ the pool takes an explicit context: ``fork`` on Linux, where the children inheri
 imported model and any function defined in a notebook, and ``spawn`` elsewhere (macOS and
 Windows, where fork is unsafe or missing). The pool's processes are started before the engine
 starts any thread of its own (the progress bar's), so the fork never copies a held lock.
+
+Workers belong to the sweep that started them. Each worker asks the kernel to kill it when its
+parent dies (Linux ``PR_SET_PDEATHSIG``; elsewhere a thread watching the parent's pid), so a
+SIGKILLed ``warnsim sweep`` leaves no orphan holding memory and the inherited stdout/stderr
+(a reader of the output gets end-of-file). Workers ignore SIGINT and SIGHUP: the parent
+receives them too (Ctrl-C and a closed terminal reach the whole process group), stops the sweep
+keeping what finished, and kills its workers itself, so a signal never turns into a "failed"
+run. SIGTERM keeps its default in workers: the pool itself terminates workers with it when one
+of them dies.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import ctypes
 import multiprocessing as mp
 import os
+import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from sim.errors import UserError
@@ -98,27 +112,109 @@ def _noop() -> None:
     return None
 
 
+PR_SET_PDEATHSIG = 1
+"""prctl(2) option: the signal this process gets when its parent dies."""
+
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                     if hasattr(signal, name))
+"""What stops a sweep (SIGHUP: not on Windows); the parent handles them (see
+:mod:`sim.sweep.engine`)."""
+
+
+def _worker_init(parent: int) -> None:
+    """Runs first in every local worker: leave the group's stop signals to the parent, die
+    with it."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL if signum == signal.SIGTERM else signal.SIG_IGN)
+    die_with_parent(parent)
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this process end when process ``parent`` (its parent now) ends."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            armed = False
+        if armed:
+            if os.getppid() != parent:  # the parent died before the signal was armed
+                os._exit(1)
+            return
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
+                     name="warnsim-parent-watch").start()
+
+
+def _watch_parent(parent: int, every: float = 0.5) -> None:
+    """The portable fallback: once reparented, the parent is gone."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(1)
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """An open executor: where to submit, how many chunks run at once and, for a local pool,
+    its worker processes (to notice a stopped one and to kill them when the sweep stops)."""
+
+    executor: cf.Executor
+    slots: int
+    workers: tuple[Any, ...] = ()
+
+    @property
+    def serial(self) -> bool:
+        return isinstance(self.executor, SerialExecutor)
+
+    def stopped(self) -> list[int]:
+        """Pids of workers that are stopped (SIGSTOP, Ctrl-Z on them, a debugger)."""
+        return [p.pid for p in self.workers if p.pid is not None and _state(p.pid) in ("T", "t")]
+
+    def kill(self) -> None:
+        """SIGKILL every worker still alive (works on stopped ones too)."""
+        for p in self.workers:
+            if p.is_alive():
+                p.kill()
+
+
+def _state(pid: int) -> str:
+    """A process's state letter from /proc (R running, S sleeping, T stopped...); "" if gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[-1].split()[0]
+
+
 @contextmanager
-def open_executor(spec: ExecutorSpec) -> Iterator[tuple[cf.Executor, int]]:
-    """Yield ``(executor, slots)``, ``slots`` being how many chunks can run at once."""
+def open_executor(spec: ExecutorSpec) -> Iterator[Pool]:
+    """Yield the open :class:`Pool`. If the body raises (a stop signal, a lost worker, a full
+    disk), local workers are killed at once rather than left to finish their chunks."""
     if spec.kind is ExecutorKind.SERIAL:
-        yield SerialExecutor(), 1
+        yield Pool(SerialExecutor(), 1)
         return
     if spec.kind is ExecutorKind.PROCESSES:
         workers = spec.workers or usable_cores()
+        before = set(mp.active_children())
         pool = cf.ProcessPoolExecutor(max_workers=workers,
-                                      mp_context=mp.get_context(start_method()))
+                                      mp_context=mp.get_context(start_method()),
+                                      initializer=_worker_init, initargs=(os.getpid(),))
+        handle = Pool(pool, workers)
         try:
             # A fork-context pool starts all its processes at the first submit: do it now,
             # before the caller starts threads.
-            pool.submit(_noop).result()
-            yield pool, workers
+            started = pool.submit(_noop)
+            handle = Pool(pool, workers, tuple(p for p in mp.active_children()
+                                               if p not in before))
+            started.result()
+            yield handle
+        except BaseException:
+            handle.kill()
+            raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         return
     with _dask_client(spec.address) as client:
-        slots = max(1, sum(client.nthreads().values()))
-        yield client.get_executor(pure=False), slots
+        yield Pool(client.get_executor(pure=False), max(1, sum(client.nthreads().values())))
 
 
 @contextmanager

@@ -14,6 +14,7 @@ import csv
 import dataclasses
 import hashlib
 import math
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -24,6 +25,7 @@ from typing import Any
 
 from sim import params as P
 from sim.errors import UserError
+from sim.sweep.limits import MAX_DESIGN_FILE_BYTES, MAX_POINTS, Size, check_points, check_size
 
 
 class DesignKind(StrEnum):
@@ -38,7 +40,7 @@ class DesignKind(StrEnum):
 KEYS: dict[str, str] = {
     "name": "a folder-safe name (letters, digits, _ and -); default: the file's stem",
     "question": "the question the experiment answers (text)",
-    "scenario": "a scenario name",
+    "scenario": "a scenario name, or the path of a scenario .toml file relative to this file",
     "days": "an integer in [1, 100000]",
     "replications": "an integer in [1, 1000000]",
     "seed": "a non-negative integer (root of every run's seed)",
@@ -83,6 +85,16 @@ class DesignSpec:
             return self.columns
         return tuple(name for name, _, _ in self.ranges)
 
+    @property
+    def points(self) -> int:
+        """How many design points the design expands into (computed, not built)."""
+        if self.kind is DesignKind.GRID:
+            return math.prod(len(vals) for _, vals in self.values)
+        if self.kind is DesignKind.POINTS:
+            return len(self.rows)
+        assert self.n is not None
+        return self.n * (len(self.ranges) + 2) if self.kind is DesignKind.SOBOL else self.n
+
 
 @dataclass(frozen=True, slots=True)
 class Experiment:
@@ -92,6 +104,11 @@ class Experiment:
     manifest and used to refuse mixing results of a changed file into an old folder);
     ``scenario_text`` is a scenario file's text (None for a built-in scenario), recorded in the
     manifest with the design CSV's text so a results folder documents its own inputs.
+
+    ``scenario`` is what results record (the ``scenario`` column, the manifest): a built-in
+    name, or a scenario file's path as written in the experiment file, normalised and relative
+    to it, so it does not depend on the directory a sweep is started from;
+    ``scenario_path`` is where that file is (absolute), for loading it.
     """
 
     name: str
@@ -109,10 +126,26 @@ class Experiment:
     scenario_text: str | None = None
     text: str = ""
     sha256: str = ""
+    scenario_path: Path | None = None
 
     @property
     def origin(self) -> str:
+        """The experiment file as the user typed it (for messages)."""
         return str(self.path) if self.path else f"experiment {self.name!r}"
+
+    @property
+    def file(self) -> str | None:
+        """The experiment file's absolute path (for the manifest: typed paths vary)."""
+        return str(self.path.resolve()) if self.path else None
+
+    @property
+    def size(self) -> Size:
+        d = self.design
+        return Size(points=d.points, parameters=len(d.parameters),
+                    replications=self.replications, days=self.days,
+                    record_series=self.record_series,
+                    sampled=d.kind in (DesignKind.LHS, DesignKind.SOBOL),
+                    csv=d.kind is DesignKind.POINTS)
 
     def shrunk(self, *, days: int | None = None, replications: int | None = None,
                n: int | None = None) -> Experiment:
@@ -124,13 +157,15 @@ class Experiment:
         design = self.design
         if n is not None and design.kind in (DesignKind.LHS, DesignKind.SOBOL):
             design = dataclasses.replace(design, n=_check_n(design.kind, n, self.origin))
-        return dataclasses.replace(
+        copy = dataclasses.replace(
             self,
             days=self.days if days is None else _int_in("days", days, 1, 100_000, self.origin),
             replications=self.replications if replications is None
             else _int_in("replications", replications, 1, 1_000_000, self.origin),
             design=design,
         )
+        check_size(copy.size, self.origin)
+        return copy
 
     def describe(self) -> dict[str, Any]:
         """The parsed experiment as plain JSON-ready data (for the manifest and fingerprint)."""
@@ -179,7 +214,7 @@ def parse_experiment(text: str, *, path: Path | None = None, name: str | None = 
     exp_name = _text(data, "name", origin, default=default_name)
     if not exp_name or not _NAME.match(exp_name):
         raise UserError(f"{origin}: name: got {exp_name!r}; allowed: {KEYS['name']}")
-    scenario, scenario_sha256, scenario_text = _scenario(
+    scenario, scenario_path, scenario_sha256, scenario_text = _scenario(
         _text(data, "scenario", origin, default="default"), path, origin)
     fixed = _table(data, "fixed", origin)
     fixed_values = P.check_mapping(fixed, origin=f"{origin} [fixed]")
@@ -200,7 +235,7 @@ def parse_experiment(text: str, *, path: Path | None = None, name: str | None = 
             raise UserError(
                 f"{origin}: {swept}: set both in [fixed] and in the design; keep one"
             )
-    return Experiment(
+    experiment = Experiment(
         name=exp_name,
         question=_text(data, "question", origin, default=""),
         scenario=scenario,
@@ -216,7 +251,10 @@ def parse_experiment(text: str, *, path: Path | None = None, name: str | None = 
         scenario_text=scenario_text,
         text=text,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        scenario_path=scenario_path,
     )
+    check_size(experiment.size, origin)
+    return experiment
 
 
 # --- the three design forms -----------------------------------------------------------------
@@ -224,6 +262,12 @@ def parse_experiment(text: str, *, path: Path | None = None, name: str | None = 
 
 def _grid(table: Mapping[str, Any], origin: str) -> DesignSpec:
     where = f"{origin} [grid]"
+    # The product of the axes' lengths first: three 100,000-value axes are refused before
+    # 300,000 values are made.
+    check_points(math.prod(_int_in(f"{key}.num", raw.get("num"), 1, 100_000, where)
+                           if isinstance(raw, Mapping) and "num" in raw
+                           else len(raw) if isinstance(raw, list) else 1
+                           for key, raw in table.items()), origin)
     values: list[tuple[str, tuple[Any, ...]]] = []
     for key, raw in table.items():
         spec = P.get(key, origin=where)
@@ -307,31 +351,59 @@ def _check_n(kind: DesignKind, value: Any, where: str) -> int:
 
 
 def _points(value: Any, path: Path | None, origin: str) -> DesignSpec:
+    """A design CSV. Every design point once: a repeated row would be run with the same seeds
+    (common random numbers), giving identical results counted twice; more runs per point come
+    from ``replications``. Numbers in ASCII digits only (Python's ``float`` also reads
+    full-width digits such as U+FF10..U+FF19, which no spreadsheet writes on purpose)."""
     if not isinstance(value, str) or not value.strip():
         raise UserError(f"{origin}: design: got {value!r}; allowed: {KEYS['design']}")
-    csv_path, raw = _read_beside(value, path, "design", origin)
+    csv_path, raw = _read_beside(value, path, "design", origin, limit=MAX_DESIGN_FILE_BYTES)
     where = str(csv_path)
     try:
         text = raw.decode("utf-8")
-        lines = list(csv.reader(text.removeprefix("\ufeff").splitlines()))
+        physical = text.removeprefix("\ufeff").splitlines()
+        if sum(1 for line in physical if line.strip()) > MAX_POINTS + 1:  # + the header
+            raise UserError(f"{where}: design too large: more than {MAX_POINTS:,} rows; "
+                            f"allowed: at most {MAX_POINTS:,} design points")
+        lines = csv.reader(physical)
+        header = next((row for row in lines if any(cell.strip() for cell in row)), None)
+        if header is None:
+            raise UserError(f"{where}: needs a header of parameter names and at least one row")
+        columns = tuple(c.strip() for c in header)
+        specs = [P.get(c, origin=f"{where} header") for c in columns]
+        if len(set(columns)) != len(columns):
+            raise UserError(f"{where} header: duplicate column names in {list(columns)}")
+        rows: list[tuple[Any, ...]] = []
+        first_line: dict[tuple[Any, ...], int] = {}
+        for row in lines:
+            if not any(cell.strip() for cell in row):
+                continue
+            number = lines.line_num
+            if len(row) != len(columns):
+                raise UserError(f"{where} line {number}: got {len(row)} values; allowed: "
+                                f"{len(columns)} (one per header column)")
+            parsed = tuple(_cell(s, cell, f"{where} line {number}")
+                           for s, cell in zip(specs, row, strict=True))
+            if parsed in first_line:
+                raise UserError(f"{where} line {number}: repeats line {first_line[parsed]}; "
+                                "allowed: each design point once (more runs of a point: "
+                                "replications)")
+            first_line[parsed] = number
+            rows.append(parsed)
     except (UnicodeDecodeError, csv.Error) as exc:
         raise UserError(f"{where}: malformed CSV: {exc}") from None
-    lines = [row for row in lines if any(cell.strip() for cell in row)]
-    if len(lines) < 2:
+    if not rows:
         raise UserError(f"{where}: needs a header of parameter names and at least one row")
-    columns = tuple(c.strip() for c in lines[0])
-    specs = [P.get(c, origin=f"{where} header") for c in columns]
-    if len(set(columns)) != len(columns):
-        raise UserError(f"{where} header: duplicate column names in {list(columns)}")
-    rows = []
-    for number, row in enumerate(lines[1:], start=2):
-        if len(row) != len(columns):
-            raise UserError(f"{where} line {number}: got {len(row)} values; allowed: "
-                            f"{len(columns)} (one per header column)")
-        rows.append(tuple(s.parse(cell, origin=f"{where} line {number}")
-                          for s, cell in zip(specs, row, strict=True)))
     return DesignSpec(kind=DesignKind.POINTS, rows=tuple(rows), columns=columns,
-                      file=value, file_sha256=hashlib.sha256(raw).hexdigest(), file_text=text)
+                      file=_label(value), file_sha256=hashlib.sha256(raw).hexdigest(),
+                      file_text=text)
+
+
+def _cell(spec: P.Param, cell: str, where: str) -> Any:
+    if not cell.isascii():
+        raise UserError(f"{where}: {spec.name}: got {cell.strip()!r}; allowed: "
+                        f"{spec.allowed()}, in ASCII characters")
+    return spec.parse(cell, origin=where)
 
 
 # --- small typed getters ----------------------------------------------------------------------
@@ -359,20 +431,27 @@ def _flag(data: Mapping[str, Any], key: str, default: bool, origin: str) -> bool
 
 
 def _int_in(key: str, value: Any, low: int, high: int, origin: str) -> int:
+    """An integer key. A float with an integer value (``days = 30.0``, ``n = 1e4``) is that
+    integer, as for integer model parameters; beyond 2**53 a float is not exact, so refused."""
     ok = isinstance(value, int) and not isinstance(value, bool)
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+    if (isinstance(value, float) and math.isfinite(value) and value.is_integer()
+            and abs(value) <= 2**53):
         value, ok = int(value), True
     if not ok or not low <= value <= high:
         raise UserError(f"{origin}: {key}: got {value!r}; allowed: an integer in [{low}, {high}]")
     return value
 
 
-def _read_beside(name: str, path: Path | None, key: str, origin: str) -> tuple[Path, bytes]:
+def _read_beside(name: str, path: Path | None, key: str, origin: str,
+                 limit: int | None = None) -> tuple[Path, bytes]:
     """A file named in the experiment file, relative to it, with its bytes (for the hash)."""
     file = Path(name)
     if not file.is_absolute() and path is not None:
         file = path.parent / file
     try:
+        if limit is not None and file.stat().st_size > limit:
+            raise UserError(f"{origin}: {key}: {str(file)!r} is {file.stat().st_size:,} bytes; "
+                            f"allowed: at most {limit:,}")
         return file, file.read_bytes()
     except FileNotFoundError:
         raise UserError(f"{origin}: {key}: no such file {str(file)!r}") from None
@@ -380,10 +459,17 @@ def _read_beside(name: str, path: Path | None, key: str, origin: str) -> tuple[P
         raise UserError(f"{origin}: {key}: cannot read {str(file)!r}: {exc}") from None
 
 
-def _scenario(name: str, path: Path | None, origin: str) -> tuple[str, str | None, str | None]:
+def _label(name: str) -> str:
+    """A path as written in the experiment file, normalised (``./a/../b.csv`` is ``b.csv``):
+    what results record, the same whatever directory the sweep runs from."""
+    return Path(os.path.normpath(name)).as_posix()
+
+
+def _scenario(name: str, path: Path | None,
+              origin: str) -> tuple[str, Path | None, str | None, str | None]:
     """A built-in scenario name, or a scenario file (relative to the experiment file) checked
-    now and returned as a path with its hash (a changed scenario file changes the results) and
-    its text (for the manifest)."""
+    now and returned as its label (see :class:`Experiment`), its absolute path, its hash (a
+    changed scenario file changes the results) and its text (for the manifest)."""
     from sim.scenarios import load_scenario, scenario_names
 
     if name.endswith(".toml"):
@@ -393,12 +479,12 @@ def _scenario(name: str, path: Path | None, origin: str) -> tuple[str, str | Non
         except UnicodeDecodeError as exc:
             raise UserError(f"{origin}: scenario: {str(file)!r} is not UTF-8 text: {exc}") from None
         load_scenario(str(file))
-        return str(file), hashlib.sha256(raw).hexdigest(), text
+        return _label(name), file.resolve(), hashlib.sha256(raw).hexdigest(), text
     names = scenario_names()
     if name not in names:
         raise UserError(f"{origin}: scenario: got {name!r}; allowed: {', '.join(names)} "
                         "or the path of a scenario .toml file")
-    return name, None, None
+    return name, None, None, None
 
 
 def plain(value: Any) -> Any:

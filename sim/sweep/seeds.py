@@ -14,6 +14,9 @@ The design sampler (Latin hypercube, Sobol') draws from a separate child of the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import overload
+
 import numpy as np
 
 _DESIGN_KEY = 2**40
@@ -23,7 +26,44 @@ _DESIGN_KEY = 2**40
 def replication_seeds(root: int, replications: int) -> list[int]:
     """The integer seed of each replication (shared by every design point)."""
     children = np.random.SeedSequence(root).spawn(replications)
-    return [int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for child in children]
+    return [_integer(child) for child in children]
+
+
+def replication_seed(root: int, k: int) -> int:
+    """The seed of replication ``k`` alone: ``SeedSequence(root).spawn(n)[k]`` is
+    ``SeedSequence(root, spawn_key=(k,))``, so no other child need be made."""
+    return _integer(np.random.SeedSequence(root, spawn_key=(k,)))
+
+
+def _integer(child: np.random.SeedSequence) -> int:
+    return int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+
+class Seeds(Sequence[int]):
+    """Every replication's seed, each derived when first asked for and then kept (nine bytes
+    a replication), so a million replications cost nothing until they run."""
+
+    def __init__(self, root: int, replications: int) -> None:
+        self.root = root
+        self._values = np.zeros(replications, dtype=np.int64)
+        self._known = np.zeros(replications, dtype=bool)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    @overload
+    def __getitem__(self, k: int) -> int: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> list[int]: ...
+
+    def __getitem__(self, k: int | slice) -> int | list[int]:
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        if not self._known[k]:
+            self._values[k] = replication_seed(self.root, int(k) % len(self))
+            self._known[k] = True
+        return int(self._values[k])
 
 
 def design_stream(root: int) -> np.random.Generator:
