@@ -241,6 +241,8 @@ def test_bad_input_is_one_line_with_exit_status_2_and_nothing_written(tmp_path, 
         (["--only", "cry_wolf", "--set", "false_lead_rate=0"],
          "validation study cry_wolf: design points 'few' and 'many' coincide"),
         (["--replications", "1"], "--replications: got 1; allowed: an integer >= 2"),
+        (["--only", "decomposition", "--replications", "5"],
+         "--replications: got 5; allowed: at least 10 for the decomposition study's checks"),
         (["--workers", "0"], "--workers: got 0; allowed: an integer of at least 1"),
         (["--only", "rivalry", "--dask", "nonsense", "--quiet"], "--dask: got 'nonsense'"),
     ]

@@ -73,6 +73,9 @@ def validate(options: ValidationOptions) -> Validation:
     prepared = []
     for study in studies_for(checks):
         reps = options.replications or study.runs(options.quick)
+        if reps < study.minimum:
+            raise UserError(f"--replications: got {reps}; allowed: at least {study.minimum} for "
+                            f"the {study.name} study's checks")
         _check_design(study, base)
         prepared.append(studies.prepare(study, base, overrides, out, replications=reps,
                                         run_fn=options.run_fn))

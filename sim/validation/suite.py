@@ -64,6 +64,7 @@ class Study:
     replications: int
     quick: int
     days: int = 365
+    minimum: int = 2  # fewest replications its statistics accept
     record_warnings: bool = False
     fixed: Mapping[str, Any] = field(default_factory=_fixed)
     points: Callable[[ModelParams], tuple[Point, ...]] = lambda base: ()
@@ -183,7 +184,8 @@ STUDIES: tuple[Study, ...] = (
           "together, under the recipients' own choice and the reference policies heed_all and "
           "dismiss_all", replications=1000, quick=60, points=_reliability),
     Study("decomposition", "The default world, each mechanism of sim/mechanisms.py switched off "
-          "alone, and all of them off", replications=400, quick=60, points=_decomposition),
+          "alone, and all of them off", replications=400, quick=60, minimum=10,
+          points=_decomposition),
 )
 STUDY: dict[str, Study] = {s.name: s for s in STUDIES}
 
