@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "decomposition of the rivalry gradient; the documented cases with Brier score, log-loss "
         "and sensitivity to their coding. A rerun resumes the studies' sweeps.")
     v.add_argument("--quick", action="store_true",
-                   help="fewer replications (about a minute on 2 cores; wider intervals)")
+                   help="fewer replications (under 2 minutes on 2 cores; wider intervals)")
     v.add_argument("--out", type=Path, default=Path("results/validation"), metavar="DIR",
                    help="output folder (default results/validation)")
     v.add_argument("--workers", type=int, metavar="N",
