@@ -198,7 +198,7 @@ class Agency(mesa.Agent):
         c.hit_rate = dyad.expected_hit_rate(probs)
         c.p_fabricated = dyad.fabricated_chance(probs)
         c.details_verified, c.corroborated, c.evidence_llr = verified, corroborated, llr
-        c.perceived_credibility, c.harm_averted, c.action_cost, c.face_cost = kappa, value, cost, face
+        c.perceived_credibility, c.harm_averted, c.heed_cost, c.face_loss = kappa, value, cost, face
         c.p_heed, c.p_investigate, c.p_dismiss = choice.heed, choice.investigate, choice.dismiss
         c.response = response
         if response is Response.HEEDED:
@@ -248,7 +248,7 @@ class Agency(mesa.Agent):
         positive = u[U.PROBE] < probe
         kappa = inf.resolve(r, cable.perceived_credibility, positive)
         cost = self.shared.consequences.action_cost(r)
-        p_heed = inf.heed_after(kappa, cable.harm_averted, cost, cable.face_cost or 0.0)
+        p_heed = inf.heed_after(kappa, cable.harm_averted, cost, cable.face_loss or 0.0)
         cable.investigation_positive = positive
         cable.credibility_after_investigation = kappa
         if u[U.RESOLVE] < p_heed:

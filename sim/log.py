@@ -13,9 +13,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from sim.enums import Channel, Response, WaiverReason
 from sim.inference import Dyad
-from sim.schema import WARNING_COLUMNS
+from sim.schema import WARNING_COLUMNS, WARNING_FIELDS, Column, Dtype
 
 
 @dataclass(slots=True)
@@ -48,8 +50,8 @@ class Cable:
     evidence_llr: float | None = None
     perceived_credibility: float | None = None
     harm_averted: float | None = None
-    action_cost: float | None = None
-    face_cost: float | None = None
+    heed_cost: float | None = None
+    face_loss: float | None = None
     p_heed: float | None = None
     p_investigate: float | None = None
     p_dismiss: float | None = None
@@ -111,5 +113,30 @@ class WarningLog:
             out[name] = values
         return out
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The log as typed numpy columns (:data:`sim.schema.WARNING_FIELDS`): numbers and
+        flags as masked arrays (masked where not yet known), text as object arrays. What a
+        sweep writes to Parquet without a Python object per value."""
+        return typed(self.columns(), WARNING_FIELDS)
+
 
 _ENUM_COLUMNS = frozenset({"channel", "waiver_reason", "response"})
+_NUMPY = {Dtype.INT: np.int64, Dtype.FLOAT: np.float64, Dtype.BOOL: np.bool_}
+
+
+def typed(columns: dict[str, list[Any]], fields: tuple[Column, ...]) -> dict[str, np.ndarray]:
+    """Columns of Python values as typed numpy arrays, None masked (text: object arrays)."""
+    out: dict[str, np.ndarray] = {}
+    for field in fields:
+        values = columns[field.name]
+        if field.dtype is Dtype.STRING:
+            out[field.name] = np.array(values, dtype=object)
+            continue
+        missing = [v is None for v in values]
+        kind = _NUMPY[field.dtype]
+        if any(missing):
+            data = np.array([kind() if v is None else v for v in values], dtype=kind)
+            out[field.name] = np.ma.MaskedArray(data, mask=missing)
+        else:
+            out[field.name] = np.array(values, dtype=kind)
+    return out

@@ -47,10 +47,11 @@ from sim.enums import Channel, Response, WaiverReason
 from sim.inference import Dyad, Inference, prior_vector
 from sim.ledger import TrustLedger
 from sim.log import Cable, WarningLog
+from sim.log import typed as to_arrays
 from sim.params import ModelParams
 from sim.protocol import Protocol, relay_matrix
 from sim.scenarios import RivalryShift, Scenario, load_scenario
-from sim.schema import AGENT_COLUMNS, BANDS, DYAD_COLUMNS, SERIES_COLUMNS, band_of
+from sim.schema import AGENT_COLUMNS, BANDS, DYAD_COLUMNS, SERIES_COLUMNS, SERIES_FIELDS, band_of
 from sim.world import FateCode, U, World, WorldRows, draw_world
 
 _PENDING, _ATTACK, _INTERDICTED, _DETERRED = (
@@ -450,18 +451,21 @@ class WarningModel(mesa.Model):
             "rivalry": np.concatenate([x for _, _, x in rows]).tolist(),
         }
 
-    def warning_log(self) -> dict[str, list[Any]]:
-        """The warning log as columns (:mod:`sim.schema`), cry-wolf probes included."""
+    def warning_log(self, *, typed: bool = False) -> dict[str, Any]:
+        """The warning log as columns (:mod:`sim.schema`), cry-wolf probes included: lists of
+        Python values, or typed numpy arrays (``typed``, :meth:`sim.log.WarningLog.arrays`)."""
         for cable in self.log:
             if cable.probe is not None:
                 self.agencies[cable.recipient_index].cry_wolf_probe(cable)
-        return self.log.columns()
+        return self.log.arrays() if typed else self.log.columns()
 
-    def series(self) -> dict[str, list[Any]]:
-        """The per-day series as columns (empty when not recorded)."""
+    def series(self, *, typed: bool = False) -> dict[str, Any]:
+        """The per-day series as columns (empty when not recorded), as lists or typed arrays."""
         if self.datacollector is None:
-            return {name: [] for name in SERIES_COLUMNS}
-        return {name: list(self.datacollector.model_vars[name]) for name in SERIES_COLUMNS}
+            columns: dict[str, list[Any]] = {name: [] for name in SERIES_COLUMNS}
+        else:
+            columns = {name: list(self.datacollector.model_vars[name]) for name in SERIES_COLUMNS}
+        return to_arrays(columns, SERIES_FIELDS) if typed else columns
 
     def outcomes(self) -> dict[str, float | int]:
         """The run's outcome statistics (names declared in :mod:`sim.outcomes`)."""

@@ -34,6 +34,9 @@ class RunSpec:
     record_series: bool = False
     record_agents: bool = False
     record_dyads: bool = False
+    typed_logs: bool = False
+    """Return the warning log and the series as typed numpy columns (masked where unknown)
+    rather than lists: what a sweep writes without a Python object per value."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +73,8 @@ def simulate(spec: RunSpec) -> RunResult:
         model.run()
         return RunResult(
             outcomes=model.outcomes(),
-            warnings=model.warning_log() if spec.record_warnings else None,
-            series=model.series() if spec.record_series else None,
+            warnings=model.warning_log(typed=spec.typed_logs) if spec.record_warnings else None,
+            series=model.series(typed=spec.typed_logs) if spec.record_series else None,
             agencies=list(model.names),
             trust_matrix=_rows(model.trust_matrix()),
             rivalry_matrix=_rows(model.rivalry_matrix()),

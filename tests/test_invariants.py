@@ -223,3 +223,20 @@ def test_the_corners_of_the_parameter_space_run() -> None:
     assert out["false_alarms_heeded"] <= min(out["false_alarms"], out["warnings_heeded"])
     assert out["net_harm"] == pytest.approx(
         out["casualties"] + out["protective_cost"] + out["investigative_cost"])
+
+
+def test_typed_logs_hold_the_same_values_as_the_lists() -> None:
+    """What a sweep writes (typed numpy columns) is what `warnsim run --log` writes (lists)."""
+    import pyarrow as pa
+
+    from sim.schema import SERIES_FIELDS, WARNING_FIELDS
+
+    lists = simulate(RunSpec(seed=4, record_series=True))
+    arrays = simulate(RunSpec(seed=4, record_series=True, typed_logs=True))
+    for fields, a, b in ((WARNING_FIELDS, lists.warnings, arrays.warnings),
+                         (SERIES_FIELDS, lists.series, arrays.series)):
+        assert a is not None and b is not None
+        for field in fields:
+            from_lists = pa.array(a[field.name]).to_pylist()
+            from_arrays = pa.array(b[field.name]).to_pylist()
+            assert _nan_safe({"x": from_arrays}, {"x": from_lists}) == {"x": from_lists}, field.name

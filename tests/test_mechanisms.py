@@ -414,7 +414,7 @@ def test_protective_actions_in_force_make_the_next_one_dearer(trio):
     plots = [Plot(target=R, emerge=0, attack_day=30, real=False) for _ in range(3)]
     sightings = [Sighting(k, S, day=1 + k) for k in range(3)]
     model = run(trio, params, plots, sightings)
-    costs = [c.action_cost for c in model.log]
+    costs = [c.heed_cost for c in model.log]
     assert costs == pytest.approx([params.action_cost * (1 + k / 2.0) for k in range(3)])
     assert model.outcomes()["protective_cost"] == pytest.approx(sum(costs))
 
@@ -587,5 +587,5 @@ def test_public_heeding_of_a_rival_costs_face(trio, trio_without_liaison):
     params = ModelParams(no_liaison_route="public", face_cost=1.0, rivalry=0.8, **QUIET)
     private = only_cable(run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1)]))
     public = only_cable(run(trio_without_liaison, params, [PLOT_ON_R], [Sighting(0, S, day=1)]))
-    assert private.face_cost == 0.0 and public.face_cost == pytest.approx(0.8)
+    assert private.face_loss == 0.0 and public.face_loss == pytest.approx(0.8)
     assert public.p_heed < private.p_heed

@@ -124,3 +124,13 @@ def test_waiver_outcomes_are_generated_from_the_enum():
 
     assert {n for n in OUTCOME_NAMES if n.startswith("waived_")} == {
         f"waived_{r.value}" for r in WaiverReason}
+
+
+def test_log_columns_do_not_share_names_with_parameters():
+    """Analyses join the warning log with each run's parameters: a shared name would collide.
+    ``rivalry`` is the one documented exception (the dyad's rivalry in the log, the cross-bloc
+    scale in the parameters; the analysis treats it as such)."""
+    from sim.schema import SERIES_COLUMNS, WARNING_COLUMNS
+
+    assert set(WARNING_COLUMNS) & set(PARAMETERS) == {"rivalry"}
+    assert not set(SERIES_COLUMNS) & set(PARAMETERS)

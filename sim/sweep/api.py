@@ -129,15 +129,53 @@ def estimate(experiment: Experiment, *, workers: int | None = None, out: str | P
         conflict, done = str(exc), 0
     template = the_plan.template(run_fn)
     tasks = tuple(itertools.islice(the_plan.tasks(), samples + 1))
-    run_chunk(Chunk(template, tasks[:1]))  # imports and scenario parsing are not per-run costs
-    timed = tasks[1:] or tasks
-    t0 = time.perf_counter()
-    run_chunk(Chunk(template, timed))
-    per_run = (time.perf_counter() - t0) / len(timed)
+    per_run = _seconds_per_run(template, tasks)
     executor = ExecutorSpec.choose(workers)
     slots = 1 if executor.kind is ExecutorKind.SERIAL else executor.workers or 1
     where = "" if dask is None else str(dask)
     return Estimate(the_plan, done, per_run, slots, conflict, where)
+
+
+def _seconds_per_run(template: Any, tasks: tuple[Any, ...]) -> float:
+    """Time the sample runs (after one warm-up: imports and scenario parsing are not per-run
+    costs) in a short-lived child process, so that planning a large design here never carries
+    the model's imports (Mesa and pandas: about 100 MB) on top of the plan itself. Falls back to
+    this process where fork is not available."""
+    import multiprocessing as mp
+
+    from sim.sweep.executors import start_method
+
+    if start_method() != "fork":
+        return _time_sample(template, tasks)
+    parent, child = mp.get_context("fork").Pipe(duplex=False)
+    process = mp.get_context("fork").Process(target=_time_into, args=(child, template, tasks))
+    process.start()
+    child.close()
+    try:
+        outcome = parent.recv()
+    except EOFError:
+        outcome = ("error", "the timing process ended without an answer")
+    process.join()
+    if outcome[0] == "error":
+        raise UserError(f"--dry-run: the sample runs failed ({outcome[1]})")
+    return float(outcome[1])
+
+
+def _time_into(pipe: Any, template: Any, tasks: tuple[Any, ...]) -> None:
+    try:
+        pipe.send(("ok", _time_sample(template, tasks)))
+    except BaseException as exc:  # reported by the parent in one line
+        pipe.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        pipe.close()
+
+
+def _time_sample(template: Any, tasks: tuple[Any, ...]) -> float:
+    run_chunk(Chunk(template, tasks[:1]))
+    timed = tasks[1:] or tasks
+    t0 = time.perf_counter()
+    run_chunk(Chunk(template, timed))
+    return (time.perf_counter() - t0) / len(timed)
 
 
 def read_runs(out_dir: str | Path) -> pd.DataFrame:
