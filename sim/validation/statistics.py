@@ -234,7 +234,7 @@ def overload(check: Check, data: Mapping[str, StudyData]) -> Measurement:
     d = data["defaults"]
     w = d.delivered()
     w = w[(w["rivalry"] < 1 / 3) & (w["details_passed"] >= 2)]
-    loaded = w["action_cost"] > d.base.action_cost * (1 + 1e-9)
+    loaded = w["heed_cost"] > d.base.action_cost * (1 + 1e-9)
     return _contrast(check, d, w, ~_heeded(w), {"loaded": loaded, "unloaded": ~loaded})
 
 

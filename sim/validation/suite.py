@@ -268,8 +268,8 @@ CHECKS: tuple[Check, ...] = (
           "qualitative: overloaded recipients dismiss more",
           "Among delivered warnings from allies (rivalry < 1/3) passing two or more details, the "
           "pooled share not heeded when the recipient already has protective actions in force "
-          "(its action cost above the unloaded action_cost) minus the share when it has none, "
-          "the default world (observational).",
+          "(its cost of protective action, heed_cost in the log, above the unloaded action_cost) "
+          "minus the share when it has none, the default world (observational).",
           _POSITIVE, "overload", ("defaults",), 0.0, None, "dismissal-share difference"),
     Check("breznitz", A, "One false alarm cuts the response to the next warning by close to 50%.",
           "Breznitz 1984, Cry Wolf: The Psychology of False Alarms",
