@@ -34,6 +34,12 @@ Targets from issue 11:
 7. Time to refuse each oversized design of issue 11 (target: under 1 s), in-process after
    imports, and the total of a ``warnsim sweep`` process refusing one.
 
+Issues 9 and 10 in sweeps:
+
+8. What ``[metrics]``, ``record_agents`` and ``record_dyads`` add to the engine's cost per run
+   (a canned one-year result, as in 5, in one process, CPU time) and to the peak memory of a
+   sweep on 2 workers, beside what recording them costs the model itself.
+
 Not a test: the figures depend on the machine. The README quotes them.
 """
 
@@ -92,14 +98,16 @@ def experiment_text(replications: int, days: int, warnings: bool = False) -> str
             f"[grid]\nrivalry = {RIVALRY}\n")
 
 
-_CANNED: list[RunResult] = []
+_CANNED: dict[bool, RunResult] = {}
 
 
 def canned(spec: RunSpec) -> RunResult:
-    """A model that takes no time: one real result, returned again (isolates engine costs)."""
-    if not _CANNED:
-        _CANNED.append(simulate(RunSpec(days=365, seed=1)))
-    return _CANNED[0]
+    """A model that takes no time: one real result, returned again (isolates engine costs), in
+    the form the engine asks for (typed numpy logs or lists)."""
+    typed = getattr(spec, "typed_logs", False)
+    if typed not in _CANNED:
+        _CANNED[typed] = simulate(RunSpec(days=365, seed=1, typed_logs=typed))
+    return _CANNED[typed]
 
 
 def sweep_seconds(tmp: Path, replications: int, workers: int, *, days: int = 365,
@@ -193,9 +201,13 @@ import sys, tempfile, time
 from pathlib import Path
 from sim.run import RunSpec, simulate
 from sim.sweep import parse_experiment, run_experiment
-CANNED = simulate(RunSpec(days=365, seed=1))
-def canned(spec):
-    return CANNED
+def result(typed):
+    spec = RunSpec(days=365, seed=1, **({{"typed_logs": True}} if typed else {{}}))
+    return simulate(spec)
+CANNED = {{typed: result(typed) for typed in (False, True)
+          if not typed or "typed_logs" in RunSpec.__dataclass_fields__}}
+def canned(spec):  # the form the engine asks for (typed numpy logs, where it can)
+    return CANNED[getattr(spec, "typed_logs", False)]
 text = ('name = "bench"\\ndays = 365\\nreplications = {{reps}}\\nseed = 1\\n'
         'record_warnings = true\\n[grid]\\nrivalry = [0.2, 0.8]\\n')
 tmp = Path(tempfile.mkdtemp())
@@ -211,7 +223,7 @@ small = [cost(n, {workers}) for _ in range(3)]
 big = [cost(2 * n, {workers}) for _ in range(3)]
 wall = (min(w for w, _ in big) - min(w for w, _ in small)) / (2 * n)
 cpu = (min(c for _, c in big) - min(c for _, c in small)) / (2 * n)
-print(len(CANNED.warnings["warning_id"]), wall, cpu)
+print(len(CANNED[False].warnings["warning_id"]), wall, cpu)
 """
 
 
@@ -268,14 +280,17 @@ def section_engine(args: argparse.Namespace, tmp: Path) -> None:
 
 
 DRY_CODE = """
-import resource, sys
+import sys
 from sim.cli import main
 if sys.argv[1] != "-":
     main(["sweep", sys.argv[1], "--dry-run", "--out", sys.argv[2]])
 else:
     import sim.cli, sim.sweep.api, sim.sweep.store  # what a dry run imports (it times its
     # sample runs in a child process, which carries the model's own imports)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+# VmHWM, not getrusage's ru_maxrss: the latter keeps the high-water mark of the process that
+# forked this one (this benchmark, with Mesa imported) across exec.
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM"))
+print(int(hwm.split()[1]) / 1024)
 """
 
 
@@ -327,6 +342,75 @@ def section_refusals(tmp: Path) -> None:
               "`warnsim sweep` process (exit 2, nothing written)")
 
 
+LOGS_CODE = """
+import resource, sys, tempfile, time
+from pathlib import Path
+from sim.run import RunSpec, simulate
+from sim.sweep import parse_experiment, run_experiment
+CANNED = {{typed: simulate(RunSpec(days=365, seed=1, record_agents=True, record_dyads=True,
+                                   typed_logs=typed)) for typed in (False, True)}}
+def canned(spec):
+    return CANNED[spec.typed_logs]
+head, tables, runs, workers = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+tmp = Path(tempfile.mkdtemp())
+def cost(reps, workers):
+    text = (f'name = "bench"\\ndays = 365\\nreplications = {reps}\\nseed = 1\\n{head}'
+            f'{tables}[grid]\\nrivalry = [0.2, 0.8]\\n')
+    exp = parse_experiment(text, path=tmp / "bench.toml")
+    cpu = time.process_time()
+    run_experiment(exp, out=tmp / f"out-{time.monotonic_ns()}", workers=workers,
+                   progress=False, run_fn=canned)
+    return time.process_time() - cpu
+if workers == 1:
+    cost(5, 1)  # lazy imports, caches
+    n = runs // 2
+    small = min(cost(n, 1) for _ in range(2))
+    big = min(cost(2 * n, 1) for _ in range(2))
+    print((big - small) / (2 * n))
+else:
+    cost(runs // 2, workers)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+          resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+"""
+
+LOG_VARIANTS = {  # (top-level keys, tables before [grid])
+    "warning log only": ("", ""),
+    "+ 3 metrics": ("", '[metrics]\na = "heed_rate_low_rivalry - heed_rate_high_rivalry"\n'
+                        'b = "mean(trust_matrix[rivalry_matrix >= 0.5])"\n'
+                        "c = 'trust_matrix[\"B1\", \"A1\"]'\n"),
+    "+ record_agents (4,380 rows a run)": ("record_agents = true\n", ""),
+    "+ record_dyads (48,180 rows a run)": ("record_dyads = true\n", ""),
+}
+
+
+def section_logs(args: argparse.Namespace) -> None:
+    runs = 40 if args.quick else 200
+    print(f"\n8. engine cost of metrics, agents and dyads (canned one-year result; CPU time a run "
+          f"in one process, slope between {runs // 2} and {runs} runs; peak RSS of a sweep of "
+          f"{runs // 2} runs on 2 workers)")
+    for name, (head, tables) in LOG_VARIANTS.items():
+        found = []
+        for workers in (1, 2):
+            done = subprocess.run([sys.executable, "-B", "-c", LOGS_CODE, head, tables,
+                                   str(runs), str(workers)], capture_output=True, text=True,
+                                  check=True)
+            found.append(done.stdout.split())
+        cpu, (own, child) = float(found[0][0]), found[1]
+        print(f"{name:36} {cpu * 1000:7.2f} ms a run; peak RSS: parent {float(own):4.0f} MB, "
+              f"largest worker {float(child):4.0f} MB")
+    model = {}
+    for label, flags in (("plain", {}), ("agents", {"record_agents": True}),
+                         ("dyads", {"record_dyads": True})):
+        simulate(RunSpec(days=365, seed=1, **flags))
+        t0 = time.process_time()
+        for seed in range(10):
+            simulate(RunSpec(days=365, seed=seed, **flags))
+        model[label] = (time.process_time() - t0) / 10
+    print(f"{'the model itself (one year)':36} {model['plain'] * 1000:7.2f} ms a run; "
+          f"{model['agents'] * 1000:.2f} ms recording agents, {model['dyads'] * 1000:.2f} ms "
+          "recording dyads")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (smoke check)")
@@ -339,7 +423,7 @@ def main() -> None:
     repeats = 1 if args.quick else 2
     print(f"python {sys.version.split()[0]}, mesa {mesa.__version__}, {mp.cpu_count()} CPUs; "
           f"each figure the best of {repeats} (3 for the busy loop)")
-    wanted = set(args.only or range(1, 8))
+    wanted = set(args.only or range(1, 9))
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         if 5 in wanted:
@@ -348,6 +432,8 @@ def main() -> None:
             section_dry_run(tmp)
         if 7 in wanted:
             section_refusals(tmp)
+        if 8 in wanted:
+            section_logs(args)
     if wanted & {1, 2, 3, 4}:  # measured together
         original_sections(args, sizes, rss_sizes, repeats)
 

@@ -434,22 +434,24 @@ class WarningModel(mesa.Model):
         frame = self.datacollector.get_agent_vars_dataframe()
         return {name: frame[name].tolist() for name in AGENT_COLUMNS}
 
-    def dyad_series(self) -> dict[str, list[Any]]:
+    def dyad_series(self, *, typed: bool = False) -> dict[str, Any]:
         """The dyad-level series as columns (:data:`sim.schema.DYAD_FIELDS`; empty unless
-        ``record_dyads``): per day, every ordered pair (recipient, sender) in row-major order."""
+        ``record_dyads``): per day, every ordered pair (recipient, sender) in row-major order;
+        lists, or numpy arrays (``typed``)."""
         rows = self._dyad_rows
         if not rows:
             return {name: [] for name in DYAD_COLUMNS}
         n = len(self.names)
         recipient, sender = np.nonzero(~np.eye(n, dtype=bool))
         names = np.array(self.names, dtype=object)
-        return {
-            "day": np.repeat([d for d, _, _ in rows], len(recipient)).tolist(),
-            "recipient": np.tile(names[recipient], len(rows)).tolist(),
-            "sender": np.tile(names[sender], len(rows)).tolist(),
-            "trust": np.concatenate([x for _, x, _ in rows]).tolist(),
-            "rivalry": np.concatenate([x for _, _, x in rows]).tolist(),
+        columns = {
+            "day": np.repeat(np.array([d for d, _, _ in rows], dtype=np.int64), len(recipient)),
+            "recipient": np.tile(names[recipient], len(rows)),
+            "sender": np.tile(names[sender], len(rows)),
+            "trust": np.concatenate([x for _, x, _ in rows]),
+            "rivalry": np.concatenate([x for _, _, x in rows]),
         }
+        return columns if typed else {k: v.tolist() for k, v in columns.items()}
 
     def warning_log(self, *, typed: bool = False) -> dict[str, Any]:
         """The warning log as columns (:mod:`sim.schema`), cry-wolf probes included: lists of

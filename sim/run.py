@@ -24,7 +24,11 @@ MAX_DAYS = 100_000
 
 @dataclass(frozen=True, slots=True)
 class RunSpec:
-    """Everything that determines one run. Two equal specs give identical results."""
+    """Everything that determines one run. Two equal specs give identical results.
+
+    ``changes`` set scenario traits by dotted name before the run
+    (``(("agency.B1.capability", 0.3),)``, :func:`sim.scenarios.with_changes`).
+    """
 
     params: ModelParams = field(default_factory=ModelParams)
     scenario: str = "default"
@@ -37,6 +41,7 @@ class RunSpec:
     typed_logs: bool = False
     """Return the warning log and the series as typed numpy columns (masked where unknown)
     rather than lists: what a sweep writes without a Python object per value."""
+    changes: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +67,13 @@ class RunResult:
 def simulate(spec: RunSpec) -> RunResult:
     """Run the model described by ``spec`` to the end and return its results."""
     from sim.model import WarningModel
-    from sim.scenarios import load_scenario
+    from sim.scenarios import load_scenario, with_changes
 
+    scenario = load_scenario(spec.scenario)
+    if spec.changes:
+        scenario = with_changes(scenario, spec.changes)
     model = WarningModel(
-        scenario=load_scenario(spec.scenario), params=spec.params, days=spec.days, rng=spec.seed,
+        scenario=scenario, params=spec.params, days=spec.days, rng=spec.seed,
         record_series=spec.record_series, record_agents=spec.record_agents,
         record_dyads=spec.record_dyads,
     )
@@ -79,7 +87,7 @@ def simulate(spec: RunSpec) -> RunResult:
             trust_matrix=_rows(model.trust_matrix()),
             rivalry_matrix=_rows(model.rivalry_matrix()),
             agents=model.agent_series() if spec.record_agents else None,
-            dyads=model.dyad_series() if spec.record_dyads else None,
+            dyads=model.dyad_series(typed=spec.typed_logs) if spec.record_dyads else None,
         )
     finally:
         release(model)

@@ -14,12 +14,19 @@ Rivalry of agency *i* toward *j* at the start of a run:
 
 Scheduled shifts set a dyad's or a bloc pair's rivalry to a new value on a given day
 (the same dyad has heeded and dismissed warnings in different periods: brief, mechanism 8).
+
+Experiments change a scenario by **dotted names** (:func:`factor`, :func:`with_changes`):
+``agency.NAME.ATTRIBUTE`` (one of :data:`AGENCY_FACTORS`) and ``bloc_rivalry.A:B`` (a bloc-pair
+factor), so agency traits and bloc factors can be fixed or swept like model parameters.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -28,7 +35,7 @@ import numpy as np
 
 from sim.enums import Doctrine
 from sim.errors import UserError
-from sim.params import ModelParams
+from sim.params import ModelParams, Param, ParameterError
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +142,9 @@ def _builtin(name: str) -> Scenario:
     return _CACHE[name]
 
 
+BLOC_FACTOR_MAX = 10.0
+"""Largest bloc-pair rivalry factor."""
+
 _AGENCY_KEYS = {
     "name", "country", "bloc", "capability", "home_security", "source_sensitivity", "doctrine",
     "manipulative",
@@ -176,7 +186,8 @@ def parse_scenario(text: str, *, origin: str) -> Scenario:
                 f"{origin}: bloc_rivalry.{key}: expected 'blocA:blocB', two different blocs among "
                 + ", ".join(sorted(blocs))
             )
-        factors[(a, b)] = factors[(b, a)] = _number(value, f"bloc_rivalry.{key}", origin, 0, 10)
+        factors[(a, b)] = factors[(b, a)] = _number(value, f"bloc_rivalry.{key}", origin, 0,
+                                                    BLOC_FACTOR_MAX)
 
     pairs: dict[tuple[int, int], float] = {}
     for k, row in enumerate(_tables(data, "pair", origin)):
@@ -314,3 +325,92 @@ def _member(name: Any, index: dict[str, int], key: str, origin: str) -> int:
     if not isinstance(name, str) or name not in index:
         raise UserError(f"{origin}: {key}: unknown agency {name!r}; allowed: {', '.join(index)}")
     return index[name]
+
+
+# --- dotted names: scenario traits as experimental factors ---------------------------------------
+
+AGENCY_FACTORS: dict[str, str] = {
+    "capability": "the agency's capability (a number in [0, 1])",
+    "home_security": "the agency's home security (a number in [0, 1])",
+    "source_sensitivity": "the agency's source sensitivity (a number in [0, 1])",
+    "doctrine": "whom the agency warns (its own doctrine; parameter doctrine = scenario applies it)",
+    "manipulative": "the agency's type fixed (true: fabricates to its rivals; false: never)",
+}
+"""The agency traits an experiment may set by ``agency.NAME.ATTRIBUTE``, with their meaning."""
+
+DOTTED = ("agency.NAME.ATTRIBUTE (ATTRIBUTE one of " + ", ".join(AGENCY_FACTORS)
+          + ") or bloc_rivalry.BLOC:BLOC")
+"""What a dotted scenario factor looks like (for messages)."""
+
+
+def is_dotted(name: str) -> bool:
+    """Whether ``name`` means a scenario factor rather than a model parameter."""
+    return name.startswith(("agency.", "bloc_rivalry."))
+
+
+@cache
+def factor(name: str) -> Param:
+    """The declaration of the dotted scenario factor ``name`` (type, range, meaning), from the
+    name alone; :func:`check_factor` checks that a scenario has the agency or blocs it names.
+    Raises :class:`~sim.params.ParameterError` naming ``name`` and the allowed forms."""
+    prefix, _, rest = name.partition(".")
+    if prefix == "agency":
+        agency, dot, trait = rest.rpartition(".")
+        if not dot or not agency.strip():
+            raise ParameterError(name, f"expected {DOTTED}")
+        if trait not in AGENCY_FACTORS:
+            raise ParameterError(name, f"unknown agency attribute {trait!r}; allowed: "
+                                 + ", ".join(AGENCY_FACTORS))
+        kind: type = {"doctrine": Doctrine, "manipulative": bool}.get(trait, float)
+        low, high = (0.0, 1.0) if kind is float else (None, None)
+        return Param(name=name, kind=kind, default=None, low=low, high=high,
+                     unit="0-1" if kind is float else "", label=f"{agency} {trait.replace('_', ' ')}",
+                     doc=f"{agency}: {AGENCY_FACTORS[trait]}", group="scenario", source="")
+    if prefix == "bloc_rivalry":
+        a, colon, b = rest.partition(":")
+        if not colon or not a or not b or a == b:
+            raise ParameterError(name, "expected bloc_rivalry.BLOC:BLOC, two different blocs")
+        return Param(name=name, kind=float, default=None, low=0.0, high=BLOC_FACTOR_MAX,
+                     unit="factor", label=f"Bloc rivalry {a}:{b}",
+                     doc=f"Rivalry factor between blocs {a} and {b} (times parameter rivalry)",
+                     group="scenario", source="")
+    raise ParameterError(name, f"expected {DOTTED}")
+
+
+def check_factor(name: str, scenario: Scenario, *, label: str = "") -> None:
+    """Refuse a dotted factor naming an agency or bloc that ``scenario`` (called ``label`` in
+    the message) does not have."""
+    factor(name)
+    where = f"scenario {label or scenario.name!r}"
+    if name.startswith("agency."):
+        agency = name.removeprefix("agency.").rpartition(".")[0]
+        names = [a.name for a in scenario.agencies]
+        if agency not in names:
+            raise ParameterError(name, f"no agency {agency!r} in {where}; allowed: "
+                                 + ", ".join(names))
+        return
+    blocs = sorted({a.bloc for a in scenario.agencies})
+    for bloc in name.removeprefix("bloc_rivalry.").split(":"):
+        if bloc not in blocs:
+            raise ParameterError(name, f"no bloc {bloc!r} in {where}; allowed: "
+                                 + ", ".join(blocs))
+
+
+def with_changes(scenario: Scenario, changes: Iterable[tuple[str, object]]) -> Scenario:
+    """``scenario`` with dotted factors set (``[("agency.B1.capability", 0.3), ...]``), each
+    checked against its declaration and the scenario. A bloc factor is symmetric, as in the
+    file."""
+    agencies = list(scenario.agencies)
+    index = {a.name: k for k, a in enumerate(agencies)}
+    factors = dict(scenario.bloc_factors)
+    for name, raw in changes:
+        check_factor(name, scenario)
+        value = factor(name).coerce(raw)
+        if name.startswith("agency."):
+            agency, _, trait = name.removeprefix("agency.").rpartition(".")
+            k = index[agency]
+            agencies[k] = dataclasses.replace(agencies[k], **{trait: value})
+        else:
+            a, _, b = name.removeprefix("bloc_rivalry.").partition(":")
+            factors[(a, b)] = factors[(b, a)] = value
+    return dataclasses.replace(scenario, agencies=tuple(agencies), bloc_factors=factors)

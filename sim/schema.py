@@ -32,6 +32,7 @@ RUNS_FILE = "runs.parquet"
 WARNINGS_FILE = "warnings.parquet"
 SERIES_FILE = "timeseries.parquet"
 DYADS_FILE = "dyads.parquet"
+AGENTS_FILE = "agents.parquet"
 MANIFEST_FILE = "manifest.json"
 
 BANDS: tuple[str, ...] = ("low", "mid", "high")

@@ -10,6 +10,7 @@ existing one unless asked.
 
 from __future__ import annotations
 
+import json
 import re
 from enum import Enum
 from pathlib import Path
@@ -96,10 +97,11 @@ def render(name: str) -> str:
             lines += ["", *doc(key), f"{key} = {default}"]
     if "metrics" in KEYS:
         lines += [
-            "", "# [metrics]: your own columns in runs.parquet, one expression each, over the",
-            "# run's outcomes (the keys of `warnsim run --json`), trust_matrix and rivalry_matrix;",
-            "# functions mean, median, sum, min, max, count, abs, sqrt, log, exp, if, ifnan,",
-            "# transpose. See sim/metrics.py for the whole language.",
+            "", *doc("metrics"),
+            "# One expression each, over the run's outcomes (the keys of `warnsim run --json`),",
+            "# trust_matrix and rivalry_matrix; functions mean, median, sum, min, max, count, abs,",
+            "# sqrt, log, exp, if, ifnan, transpose. A bad expression stops the sweep before it",
+            "# runs, naming the metric.",
             "[metrics]",
             'heed_gap = "heed_rate_low_rivalry - heed_rate_high_rivalry"',
             '# trust_in_rivals = "mean(trust_matrix[rivalry_matrix >= 0.5])"',
@@ -111,6 +113,12 @@ def render(name: str) -> str:
         "[grid]",
         "rivalry = { start = 0.0, stop = 1.0, num = 5 }",
         '# doctrine = ["scenario", "never"]',
+        "# Scenarios and their agencies' traits are factors too (quote a dotted name; each is",
+        "# checked against every scenario the experiment runs, and recorded in runs.parquet):",
+        f"# scenario = {json.dumps(scenario_names())}",
+        '# "agency.A1.capability" = [0.5, 0.9]   # or home_security, source_sensitivity,',
+        "#                                       # doctrine, manipulative",
+        '# "bloc_rivalry.A:B" = [1.0, 1.4]       # a bloc-pair rivalry factor',
         "",
         *doc("sample"),
         "# [sample]",

@@ -16,7 +16,10 @@ from typing import Any
 
 from sim.outcomes import OUTCOMES, Kind
 from sim.run import RunResult, RunSpec
-from sim.schema import SERIES_FIELDS, WARNING_FIELDS, Dtype
+from sim.schema import AGENT_FIELDS, DYAD_FIELDS, SERIES_FIELDS, WARNING_FIELDS, Dtype
+
+AGENCIES = ["X", "Y", "Z"]
+"""The fake runs' agencies (for the final matrices, the agent and the dyad series)."""
 
 
 def _value(dtype: Dtype, seed: int, i: int) -> Any:
@@ -30,7 +33,9 @@ def _value(dtype: Dtype, seed: int, i: int) -> Any:
 
 
 def fake(spec: RunSpec) -> RunResult:
-    """A run with ``seed % 4`` warnings and (when asked) ``days`` series rows."""
+    """A run with ``seed % 4`` warnings and, when asked, ``days`` series rows, ``days x 3``
+    agent rows and ``days x 6`` dyad rows; ``trust_matrix[r][s]`` is ``(r + 1) / (s + 2)``
+    times a number of the seed, ``rivalry_matrix[r][s]`` is ``(r + s) / 4``."""
     seed = spec.seed
     outcomes: dict[str, float | int] = {
         o.name: (seed >> 4) % 50 if o.kind is Kind.COUNT else ((seed >> 12) % 997) / 997
@@ -40,7 +45,17 @@ def fake(spec: RunSpec) -> RunResult:
     warnings = {c.name: [_value(c.dtype, seed, i) for i in range(rows)] for c in WARNING_FIELDS}
     series = ({c.name: [_value(c.dtype, seed, d) for d in range(spec.days)]
                for c in SERIES_FIELDS} if spec.record_series else None)
-    return RunResult(outcomes, warnings if spec.record_warnings else None, series)
+    n = len(AGENCIES)
+    level = ((seed >> 20) % 89) / 100
+    trust = [[None if r == s else level * (r + 1) / (s + 2) for s in range(n)] for r in range(n)]
+    rivalry = [[0.0 if r == s else (r + s) / 4 for s in range(n)] for r in range(n)]
+    agents = ({c.name: [_value(c.dtype, seed, i) for i in range(spec.days * n)]
+               for c in AGENT_FIELDS} if spec.record_agents else None)
+    dyads = ({c.name: [_value(c.dtype, seed, i) for i in range(spec.days * n * (n - 1))]
+              for c in DYAD_FIELDS} if spec.record_dyads else None)
+    return RunResult(outcomes, warnings if spec.record_warnings else None, series,
+                     agencies=list(AGENCIES), trust_matrix=trust, rivalry_matrix=rivalry,
+                     agents=agents, dyads=dyads)
 
 
 def quiet(spec: RunSpec) -> RunResult:
@@ -77,3 +92,18 @@ def sigint_after(n: int):
         return fake(spec)
 
     return run
+
+
+def trust_spread(outcomes, trust_matrix, rivalry_matrix, agencies) -> float:
+    """A metric function (``{ function = "tests.fake_runs.trust_spread" }``): the largest
+    minus the smallest trust in the final matrix."""
+    import numpy as np
+
+    return float(np.nanmax(trust_matrix) - np.nanmin(trust_matrix))
+
+
+def broken_metric(outcomes, trust_matrix, rivalry_matrix, agencies) -> float:
+    """A metric function that fails for every run whose number of plots is odd."""
+    if outcomes["plots"] % 2:
+        raise ZeroDivisionError("odd number of plots")
+    return 1.0

@@ -2,8 +2,9 @@
 
 A paper's table header or axis label reads "Heed rate (share)", not ``heed_rate``. Parameters
 and outcomes take their label from their declaration (:data:`sim.params.PARAMETERS`,
-:data:`sim.outcomes.BY_NAME`: a ``label`` attribute when the declaration has one, else a
-readable form of the name) and their unit from it too. Columns the analysis itself adds
+:data:`sim.outcomes.BY_NAME`, a scenario factor's :func:`sim.scenarios.factor`: a ``label``
+attribute when the declaration has one, else a readable form of the name) and their unit from
+it too. Columns the analysis itself adds
 (``rate``, ``low``, ``clusters``...) are described here, once, so every table's caption can
 explain each of its columns.
 """
@@ -13,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.outcomes import BY_NAME, Kind
-from sim.params import PARAMETERS
+from sim.params import PARAMETERS, Param, ParameterError
+from sim.scenarios import factor, is_dotted
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +27,7 @@ class ColumnDoc:
 
 
 ANALYSIS_COLUMNS: dict[str, ColumnDoc] = {
+    "scenario": ColumnDoc("Scenario", "the scenario run: a built-in name, or a scenario file as written in the experiment file"),
     "point_id": ColumnDoc("Point", "design point (its runs share point_id in runs.parquet)"),
     "outcome": ColumnDoc("Outcome", "the outcome summarised (warnsim params / run --json names)"),
     "unit": ColumnDoc("Unit", "the outcome's unit"),
@@ -93,10 +96,21 @@ def readable(name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _parameter(name: str) -> Param | None:
+    """A model parameter's or scenario factor's (``agency.FSB.capability``) declaration."""
+    if name in PARAMETERS:
+        return PARAMETERS[name]
+    try:
+        return factor(name) if is_dotted(name) else None
+    except ParameterError:
+        return None
+
+
 def unit_of(name: str) -> str:
     """The declared unit of a parameter or outcome ('' if none); counts are per run."""
-    if name in PARAMETERS:
-        return PARAMETERS[name].unit
+    declared = _parameter(name)
+    if declared is not None:
+        return declared.unit
     if name in BY_NAME:
         out = BY_NAME[name]
         if out.kind in (Kind.COUNT, Kind.AMOUNT) and out.unit:
@@ -108,7 +122,7 @@ def unit_of(name: str) -> str:
 
 def name_of(name: str) -> str:
     """The human name without unit: a declaration's ``label`` if it has one, else readable."""
-    declaration = PARAMETERS.get(name) or BY_NAME.get(name)
+    declaration = _parameter(name) or BY_NAME.get(name)
     text = getattr(declaration, "label", None)
     if text:
         return str(text)
@@ -132,8 +146,9 @@ def lower(name: str) -> str:
 
 def doc(name: str) -> str:
     """One-line meaning of a column: the declaration's doc, or the analysis column's."""
-    if name in PARAMETERS:
-        return PARAMETERS[name].doc
+    declared = _parameter(name)
+    if declared is not None:
+        return declared.doc
     if name in BY_NAME:
         return BY_NAME[name].doc
     if name in ANALYSIS_COLUMNS:

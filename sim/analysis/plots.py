@@ -47,6 +47,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from sim.analysis.compare import (
     adjacent_differences,
@@ -649,6 +650,9 @@ def outcome_distributions(results: Results) -> Drawing:
             meanprops=mean_style, medianprops={"color": "C1"},
         )
         ax.set_xlabel(header(outcome))
+        # Each panel is half a page beside the point labels: a small range (a few deaths a
+        # run) would get nine crowded ticks from the default locator.
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
     set_category_ticks(axes[0], "y", np.arange(1, len(labels) + 1, dtype=float), list(labels))
     axes[0].set_ylabel(" / ".join(name_of(p) for p in swept(results)))
     handles = [

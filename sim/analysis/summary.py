@@ -7,6 +7,8 @@ per-run values over runs; for a rate these are the unweighted per-run rates, so 
 run-to-run spread and is *not* the standard error of the pooled ``mean`` next to it. With
 fewer than two runs ``low`` and ``high`` are empty (no interval can be estimated). For sampled designs (LHS, Sobol) every point is
 distinct and has only a few replications, so one row per outcome summarises the whole design.
+The experiment's own ``[metrics]`` (recorded in the manifest) are summarised after the
+declared outcomes, as means with a bootstrap interval.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ def point_frame(results: Results) -> pd.DataFrame:
 def summarise(results: Results, confidence: float = CONFIDENCE) -> pd.DataFrame:
     """Long table: one row per (design point, outcome) with n, mean, sd, low, high."""
     runs = results.ok
-    outcomes = [o for o in OUTCOMES if o.name in runs.columns]
+    outcomes = [o for o in OUTCOMES if o.name in runs.columns] + metric_outcomes(results)
     if results.design.kind.is_sample:
         groups = [({"point_id": "all"}, runs)]
     else:
@@ -50,6 +52,13 @@ def summarise(results: Results, confidence: float = CONFIDENCE) -> pd.DataFrame:
         for outcome in outcomes
     ]
     return pd.DataFrame(rows)
+
+
+def metric_outcomes(results: Results) -> list[Outcome]:
+    """The experiment's ``[metrics]`` columns, as outcomes to summarise (means over runs)."""
+    metrics = results.manifest.get("experiment", {}).get("metrics") or {}
+    return [Outcome(name, Kind.AMOUNT, name, f"your metric: {text}")
+            for name, text in metrics.items() if name in results.runs.columns]
 
 
 def describe(runs: pd.DataFrame, outcome: Outcome, confidence: float = CONFIDENCE) -> dict:

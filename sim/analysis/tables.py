@@ -34,6 +34,7 @@ import pandas as pd
 
 from sim.analysis.labels import explain_columns, header
 from sim.params import PARAMETERS
+from sim.scenarios import is_dotted
 
 _LATEX_ESCAPES = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
@@ -186,7 +187,7 @@ def formatted_columns(
             out[column] = [str(int(v)) for v in series]
         else:
             cells = [""] * len(series)
-            exact = column in PARAMETERS or column in LEVEL_COLUMNS
+            exact = column in PARAMETERS or is_dotted(column) or column in LEVEL_COLUMNS
             base = _family(column, columns)
             family = frame[base if pd.api.types.is_float_dtype(frame[base]) else column].to_numpy(float)
             values = series.to_numpy(float)

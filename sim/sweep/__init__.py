@@ -7,6 +7,8 @@ experiment file format and the results folder.
 from sim.sweep.api import (
     Estimate,
     estimate,
+    read_agents,
+    read_dyads,
     read_manifest,
     read_runs,
     read_series,
@@ -21,6 +23,6 @@ from sim.sweep.experiment import DesignKind, Experiment, load_experiment, parse_
 __all__ = [
     "Design", "DesignKind", "Estimate", "ExecutorKind", "ExecutorSpec", "Experiment",
     "SweepOptions", "SweepPlan", "SweepSummary", "build_design", "estimate", "load_experiment",
-    "parse_experiment", "plan", "read_manifest", "read_runs", "read_series", "read_warnings",
-    "run_experiment",
+    "parse_experiment", "plan", "read_agents", "read_dyads", "read_manifest", "read_runs",
+    "read_series", "read_warnings", "run_experiment",
 ]

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import UserError
+from sim.schema import AGENTS_FILE, DYADS_FILE
 from sim.sweep.engine import SweepOptions, SweepPlan, SweepSummary, plan
 from sim.sweep.engine import run_experiment as _run
 from sim.sweep.executors import ExecutorKind, ExecutorSpec
@@ -84,10 +85,12 @@ class Estimate:
     def text(self) -> str:
         e, d = self.plan.experiment, self.plan.design
         swept = ", ".join(d.parameters) or "no parameters"
+        scenarios = ", ".join(s.label for s in e.sources)
         lines = [
             f"{e.name}: {d.kind.value} design over {swept}",
             f"{self.plan.points} design points x {e.replications} replications = "
-            f"{self.plan.total} runs of {e.days} days ({e.scenario} scenario)",
+            f"{self.plan.total} runs of {e.days} days "
+            + (f"(scenarios {scenarios})" if e.scenario_levels else f"({scenarios} scenario)"),
         ]
         if self.already_done == self.plan.total:
             lines.append("all runs are already in the results folder: nothing to run")
@@ -116,7 +119,7 @@ def estimate(experiment: Experiment, *, workers: int | None = None, out: str | P
     """
     the_plan = plan(experiment)
     out_dir = SweepOptions(out_dir=Path(out) if out else None).out_for(experiment)
-    store = Store(out_dir, the_plan.fingerprint(), the_plan.logs(), experiment.origin)
+    store = Store(out_dir, the_plan.fingerprint(), the_plan.schemas(), experiment.origin)
     try:
         store.check()
         conflict = ""
@@ -197,6 +200,21 @@ def read_series(out_dir: str | Path) -> pd.DataFrame:
     import pandas as pd
 
     return pd.read_parquet(Path(out_dir) / SERIES)
+
+
+def read_agents(out_dir: str | Path) -> pd.DataFrame:
+    """``agents.parquet`` (``record_agents = true``): each agency's series with ``run_id``."""
+    import pandas as pd
+
+    return pd.read_parquet(Path(out_dir) / AGENTS_FILE)
+
+
+def read_dyads(out_dir: str | Path) -> pd.DataFrame:
+    """``dyads.parquet`` (``record_dyads = true``): trust and rivalry of every ordered pair
+    per day, with ``run_id``."""
+    import pandas as pd
+
+    return pd.read_parquet(Path(out_dir) / DYADS_FILE)
 
 
 def read_manifest(out_dir: str | Path) -> dict[str, Any]:

@@ -19,8 +19,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from sim import params as P
-from sim.sweep.experiment import DesignKind, DesignSpec, Experiment, plain
+from sim.sweep.experiment import DesignKind, DesignSpec, Experiment, declaration, plain
 from sim.sweep.seeds import design_stream
 
 
@@ -146,11 +145,12 @@ def _unit_sample(spec: DesignSpec, root: int) -> np.ndarray:
 
 
 def _scale(u: np.ndarray, name: str, low: float, high: float) -> np.ndarray:
-    if P.PARAMETERS[name].kind is int:
+    if declaration(name).kind is int:
         # Each of the high - low + 1 integers gets an equal share of the unit interval.
         return np.minimum(low + np.floor(u * (high - low + 1)), high)
     return low + u * (high - low)
 
 
 def _python(value: np.floating, name: str) -> Any:
-    return P.PARAMETERS[name].coerce(int(value) if P.PARAMETERS[name].kind is int else float(value))
+    spec = declaration(name)
+    return spec.coerce(int(value) if spec.kind is int else float(value))

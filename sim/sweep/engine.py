@@ -29,18 +29,32 @@ from sim.errors import Interrupted, SweepStopped, UserError
 from sim.params import ModelParams
 from sim.sweep.design import Design, build_design
 from sim.sweep.executors import STOP_SIGNALS, ExecutorKind, ExecutorSpec, Pool, open_executor
-from sim.sweep.experiment import Experiment
+from sim.sweep.experiment import Experiment, declaration
 from sim.sweep.limits import check_memory
 from sim.sweep.parts import PartSink
 from sim.sweep.seeds import Seeds
-from sim.sweep.store import MANIFEST, RUNS, SERIES, WARNINGS, Finished, Store, stopped_by
-from sim.sweep.tasks import STATUS_OK, Chunk, ChunkResult, RunFn, RunTask, RunTemplate, run_chunk
+from sim.sweep.store import MANIFEST, RUNS, Finished, Store, stopped_by
+from sim.sweep.tables import LOGS, log_schema
+from sim.sweep.tasks import (
+    STATUS_OK,
+    Chunk,
+    ChunkResult,
+    RunFn,
+    RunTask,
+    RunTemplate,
+    ScenarioRef,
+    run_chunk,
+)
 
 MAX_CHUNK = 64
 """Largest number of runs sent to a worker at once (bounds the runs lost to a kill)."""
 
 MIN_CHUNK = 8
 """Smallest chunk (except the last): keeps the parent's per-part cost small per run."""
+
+CHUNK_LOG_ROWS = 1_000_000
+"""Most log rows (agents, dyads) a chunk's runs may make: a year of dyads of the default
+scenario is 48,000 rows a run, so a chunk holds about 20 such runs, not 64, in memory."""
 
 CHUNKS_PER_SLOT = 4
 """Chunk size is the unsubmitted runs over (slots x this), between MIN_CHUNK and MAX_CHUNK:
@@ -110,10 +124,13 @@ class SweepPlan:
         """What every run shares. A scenario file goes by absolute path, so workers whose
         working directory differs (Dask) find it; the file must be there on every worker."""
         e = self.experiment
-        scenario = str(e.scenario_path) if e.scenario_path is not None else e.scenario
-        return RunTemplate(ModelParams.from_mapping(e.fixed, origin=e.origin), scenario,
-                           e.days, e.record_warnings, e.record_series, run_fn, e.scenario_sha256,
-                           label=e.scenario)
+        return RunTemplate(
+            ModelParams.from_mapping(e.fixed, origin=e.origin),
+            tuple(ScenarioRef(s.label, s.load, s.sha256) for s in e.sources), e.days,
+            tuple(name for name in LOGS if self.records(name)), run_fn,
+            changes=tuple(e.fixed_factors.items()),
+            factors=tuple((name, declaration(name).kind) for name in e.factors),
+            metrics=e.metrics)
 
     def fingerprint(self) -> str:
         """Hash of everything that determines the results: file text, parsed experiment
@@ -121,16 +138,30 @@ class SweepPlan:
         files. Paths enter only as written in the experiment file (relative to it), so the
         directory a sweep runs from, or how its file was named, changes nothing."""
         e = self.experiment
-        blob = json.dumps({"text_sha256": e.sha256, "experiment": e.describe(),
-                           "design": self.design.describe(),
-                           "design_file_sha256": e.design.file_sha256,
-                           "scenario_sha256": e.scenario_sha256}, sort_keys=True)
+        content: dict[str, Any] = {"text_sha256": e.sha256, "experiment": e.describe(),
+                                   "design": self.design.describe(),
+                                   "design_file_sha256": e.design.file_sha256,
+                                   "scenario_sha256": e.scenario_sha256}
+        if e.scenario_levels:  # every swept scenario file's content
+            content["scenarios_sha256"] = {s.label: s.sha256 for s in e.scenario_levels}
+        blob = json.dumps(content, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
-    def logs(self) -> tuple[str, ...]:
+    def records(self, log: str) -> bool:
+        return bool(getattr(self.experiment, f"record_{LOGS[log][0]}"))
+
+    def schemas(self) -> dict[str, Any]:
+        """Each file the sweep writes (runs and the logs recorded) and its declared schema."""
+        out = {RUNS: self.template().runs_schema()}
+        out.update({name: log_schema(fields) for name, (_, fields) in LOGS.items()
+                    if self.records(name)})
+        return out
+
+    def max_chunk(self) -> int:
+        """Most runs in one chunk: :data:`MAX_CHUNK`, fewer when each run logs many rows."""
         e = self.experiment
-        return tuple(name for name, on in ((WARNINGS, e.record_warnings),
-                                           (SERIES, e.record_series)) if on)
+        rows = e.days * e.size.agents + e.days * e.size.dyads
+        return max(1, min(MAX_CHUNK, CHUNK_LOG_ROWS // rows)) if rows else MAX_CHUNK
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +209,7 @@ def run_experiment(experiment: Experiment, options: SweepOptions | None = None) 
     options = options or SweepOptions()
     started = time.perf_counter()
     the_plan = plan(experiment)
-    store = Store(options.out_for(experiment), the_plan.fingerprint(), the_plan.logs(),
+    store = Store(options.out_for(experiment), the_plan.fingerprint(), the_plan.schemas(),
                   experiment.origin)
     # Nothing but the lock (removed again) is written or deleted until the folder is known to
     # be a sweep's (or new) and the executor is up: a wrong --out or an unreachable --dask
@@ -193,7 +224,7 @@ def run_experiment(experiment: Experiment, options: SweepOptions | None = None) 
     try:
         with store.lock():  # before the slow preload: a folder in use is refused at once
             if options.run_fn is None:
-                _preload(job.template.scenario)
+                _preload([s.load for s in job.template.scenarios])
             with _stop_on_signals(), open_executor(options.executor) as pool:
                 return _run_locked(job, pool)
     except OSError as exc:
@@ -364,10 +395,11 @@ def _chunks(job: _Job, pending: list[tuple[int, int]], slots: int,
     """
     left = sum(b - a for a, b in pending)
     size = job.options.chunk_size
+    most = job.plan.max_chunk()
     for first, stop in pending:
         start = first
         while start < stop:
-            end = min(start + (size or _guided(left, slots)), stop)
+            end = min(start + min(size or _guided(left, slots), most), stop)
             yield Chunk(job.template, tuple(job.plan.tasks([(start, end)])), sink)
             left -= end - start
             start = end
@@ -425,13 +457,14 @@ def _stop_on_signals() -> Iterator[None]:
             signal.signal(s, old)
 
 
-def _preload(scenario: str) -> None:
-    """Import the model and parse the scenario once here, before a fork-context pool starts,
+def _preload(scenarios: list[str]) -> None:
+    """Import the model and parse the scenarios once here, before a fork-context pool starts,
     so every worker inherits them instead of spending its first run importing Mesa."""
     from sim.model import WarningModel  # noqa: F401
     from sim.scenarios import load_scenario
 
-    load_scenario(scenario)
+    for scenario in scenarios:
+        load_scenario(scenario)
 
 
 def _say(text: str) -> None:
@@ -546,6 +579,8 @@ def _manifest(the_plan: SweepPlan, fingerprint: str, state: dict[str, Any],
         "design_text": e.design.file_text,
         "scenario_sha256": e.scenario_sha256,
         "scenario_text": e.scenario_text,
+        "scenarios": [{"scenario": s.label, "sha256": s.sha256, "text": s.text}
+                      for s in e.sources],
         "runs_total": the_plan.total,
         "runs_done": the_plan.total,
         "runs_ok": the_plan.total - failed,
@@ -560,9 +595,8 @@ def _manifest(the_plan: SweepPlan, fingerprint: str, state: dict[str, Any],
         "dependencies": {name: _version(name) for name in
                          ("mesa", "numpy", "scipy", "pandas", "pyarrow", "tqdm", "dask",
                           "distributed")},
-        "files": {"runs": "runs.parquet",
-                  "warnings": "warnings.parquet" if e.record_warnings else None,
-                  "timeseries": "timeseries.parquet" if e.record_series else None},
+        "files": {"runs": RUNS, **{name.removesuffix(".parquet"): name if the_plan.records(name)
+                                   else None for name in LOGS}},
     }
 
 

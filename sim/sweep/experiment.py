@@ -5,6 +5,11 @@ the 40th line of an experiment file costs the user one line of error message, no
 half-written results folder. Model parameter keys and values are checked against the single
 declaration in :mod:`sim.params`; the experiment's own keys are declared in :data:`KEYS`.
 
+Besides model parameters, ``[fixed]`` and the design take **scenario factors** by dotted name
+(``agency.FSB.capability``, ``bloc_rivalry.west:russia``: :func:`sim.scenarios.factor`), checked
+against every scenario the experiment runs, and the design may sweep ``scenario`` itself (built-in
+names or scenario files). ``[metrics]`` (:mod:`sim.metrics`) is parsed here too.
+
 Every error is a :class:`~sim.errors.UserError` naming the file, the key and what is allowed.
 """
 
@@ -24,7 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from sim import params as P
+from sim.enums import DoctrineSetting
 from sim.errors import UserError
+from sim.metrics import Metric, MetricError, parse_metrics
+from sim.scenarios import DOTTED, Scenario, check_factor, factor, is_dotted
 from sim.sweep.limits import MAX_DESIGN_FILE_BYTES, MAX_POINTS, Size, check_points, check_size
 
 
@@ -46,12 +54,22 @@ KEYS: dict[str, str] = {
     "seed": "a non-negative integer (root of every run's seed)",
     "record_warnings": "true or false (default true): write warnings.parquet",
     "record_series": "true or false (default false): write timeseries.parquet",
-    "fixed": "a table of model parameter overrides applied to every run",
-    "grid": "a table of parameter = [values] or {start, stop, num}",
+    "record_agents": "true or false (default false): write agents.parquet, one row per agency "
+                     "per day",
+    "record_dyads": "true or false (default false): write dyads.parquet, trust and rivalry of "
+                    "every ordered pair of agencies per day (large)",
+    "metrics": "a table of name = \"expression\" (or { function = \"module.name\" }): your own "
+               "columns of runs.parquet (sim/metrics.py documents the language)",
+    "fixed": "a table of model parameter overrides applied to every run (also scenario factors "
+             "by dotted name: agency.NAME.ATTRIBUTE, bloc_rivalry.BLOC:BLOC)",
+    "grid": "a table of parameter = [values] or {start, stop, num}; also scenario = [names or "
+            "files] and scenario factors by dotted name",
     "sample": "a table with method (lhs or sobol), n and [sample.ranges]",
     "design": "the path of a CSV file of design points (relative to the experiment file)",
 }
 """The top-level keys of an experiment file and what each takes."""
+
+SCENARIO_LEVELS = "a built-in scenario name or the path of a scenario .toml file"
 
 SAMPLE_KEYS = ("method", "n", "ranges")
 LINSPACE_KEYS = ("start", "stop", "num")
@@ -97,6 +115,24 @@ class DesignSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ScenarioSource:
+    """A scenario an experiment runs: ``label`` is what results record (a built-in name, or a
+    file's path as written in the experiment file, normalised); a file also has its absolute
+    ``path``, its ``sha256`` (a changed file changes the results) and its ``text`` (for the
+    manifest)."""
+
+    label: str
+    path: Path | None = None
+    sha256: str | None = None
+    text: str | None = None
+
+    @property
+    def load(self) -> str:
+        """What :func:`sim.scenarios.load_scenario` takes."""
+        return str(self.path) if self.path is not None else self.label
+
+
+@dataclass(frozen=True, slots=True)
 class Experiment:
     """A validated experiment: what to run, how often and with which root seed.
 
@@ -109,6 +145,11 @@ class Experiment:
     name, or a scenario file's path as written in the experiment file, normalised and relative
     to it, so it does not depend on the directory a sweep is started from;
     ``scenario_path`` is where that file is (absolute), for loading it.
+
+    ``scenario_levels`` are the scenarios a design sweeping ``scenario`` runs (then the
+    top-level ``scenario`` is unused); ``fixed_factors`` the scenario factors (dotted names)
+    set in ``[fixed]``; ``metrics`` the ``[metrics]``; ``agencies`` the most agencies of any
+    scenario the experiment runs (for the size of ``dyads.parquet``).
     """
 
     name: str
@@ -127,6 +168,24 @@ class Experiment:
     text: str = ""
     sha256: str = ""
     scenario_path: Path | None = None
+    record_agents: bool = False
+    record_dyads: bool = False
+    scenario_levels: tuple[ScenarioSource, ...] = ()
+    fixed_factors: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    metrics: tuple[Metric, ...] = ()
+    agencies: int = 0
+
+    @property
+    def sources(self) -> tuple[ScenarioSource, ...]:
+        """Every scenario the runs use: the swept levels, or the top-level scenario."""
+        return self.scenario_levels or (ScenarioSource(self.scenario, self.scenario_path,
+                                                       self.scenario_sha256, self.scenario_text),)
+
+    @property
+    def factors(self) -> tuple[str, ...]:
+        """The scenario factors set or swept (dotted names), each a column of runs.parquet."""
+        return tuple(dict.fromkeys([*self.fixed_factors,
+                                    *(p for p in self.design.parameters if is_dotted(p))]))
 
     @property
     def origin(self) -> str:
@@ -145,7 +204,9 @@ class Experiment:
                     replications=self.replications, days=self.days,
                     record_series=self.record_series,
                     sampled=d.kind in (DesignKind.LHS, DesignKind.SOBOL),
-                    csv=d.kind is DesignKind.POINTS)
+                    csv=d.kind is DesignKind.POINTS,
+                    agents=self.agencies if self.record_agents else 0,
+                    dyads=self.agencies * (self.agencies - 1) if self.record_dyads else 0)
 
     def shrunk(self, *, days: int | None = None, replications: int | None = None,
                n: int | None = None) -> Experiment:
@@ -168,18 +229,28 @@ class Experiment:
         return copy
 
     def describe(self) -> dict[str, Any]:
-        """The parsed experiment as plain JSON-ready data (for the manifest and fingerprint)."""
-        return {
+        """The parsed experiment as plain JSON-ready data (for the manifest and fingerprint).
+        What older experiment files cannot say (swept scenarios, agents and dyads, metrics) is
+        added only when used, so their fingerprints stay what they were."""
+        out: dict[str, Any] = {
             "name": self.name,
             "question": self.question,
-            "scenario": self.scenario,
+            "scenario": ([s.label for s in self.scenario_levels] if self.scenario_levels
+                         else self.scenario),
             "days": self.days,
             "replications": self.replications,
             "seed": self.seed,
-            "fixed": {k: plain(v) for k, v in self.fixed.items()},
+            "fixed": {k: plain(v) for k, v in {**self.fixed, **self.fixed_factors}.items()},
             "record_warnings": self.record_warnings,
             "record_series": self.record_series,
         }
+        for key in ("record_agents", "record_dyads"):
+            if getattr(self, key):
+                out[key] = True
+        if self.metrics:
+            out["metrics"] = {m.name: {"function": m.function} if m.function else m.text
+                              for m in self.metrics}
+        return out
 
 
 def load_experiment(path: str | Path) -> Experiment:
@@ -214,10 +285,17 @@ def parse_experiment(text: str, *, path: Path | None = None, name: str | None = 
     exp_name = _text(data, "name", origin, default=default_name)
     if not exp_name or not _NAME.match(exp_name):
         raise UserError(f"{origin}: name: got {exp_name!r}; allowed: {KEYS['name']}")
-    scenario, scenario_path, scenario_sha256, scenario_text = _scenario(
-        _text(data, "scenario", origin, default="default"), path, origin)
-    fixed = _table(data, "fixed", origin)
-    fixed_values = P.check_mapping(fixed, origin=f"{origin} [fixed]")
+    top_scenario = _text(data, "scenario", origin, default="default")  # checked unless swept
+    factors = _Factors(path, origin)
+    where_fixed = f"{origin} [fixed]"
+    fixed = _flatten(_table(data, "fixed", origin), where_fixed)
+    if "scenario" in fixed:
+        raise UserError(f"{where_fixed}: scenario: not a model parameter; allowed: the top-level "
+                        "key scenario = \"NAME\", or scenario in [grid] or a design CSV")
+    fixed_values = P.check_mapping({k: v for k, v in fixed.items() if not is_dotted(k)},
+                                   origin=where_fixed)
+    fixed_factors = {k: factors.spec(k, where_fixed).coerce(v, origin=where_fixed)
+                     for k, v in fixed.items() if is_dotted(k)}
     design_keys = [k for k in ("grid", "sample", "design") if k in data]
     if len(design_keys) > 1:
         raise UserError(
@@ -225,16 +303,26 @@ def parse_experiment(text: str, *, path: Path | None = None, name: str | None = 
         )
     kind = design_keys[0] if design_keys else "grid"
     if kind == "grid":
-        design = _grid(_table(data, "grid", origin), origin)
+        design = _grid(_flatten(_table(data, "grid", origin), f"{origin} [grid]"), origin,
+                       factors)
     elif kind == "sample":
-        design = _sample(_table(data, "sample", origin), origin)
+        design = _sample(_table(data, "sample", origin), origin, factors)
     else:
-        design = _points(data["design"], path, origin)
+        design = _points(data["design"], path, origin, factors)
+    fixed_keys = {_same(k): k for k in (*fixed_values, *fixed_factors)}
     for swept in design.parameters:
-        if swept in fixed_values:
+        if _same(swept) in fixed_keys:
             raise UserError(
                 f"{origin}: {swept}: set both in [fixed] and in the design; keep one"
             )
+    if factors.levels and "scenario" in data:
+        raise UserError(f"{origin}: scenario: set both at the top level and in the design; "
+                        "keep one")
+    scenarios = dict(factors.levels) if factors.levels else dict(
+        [_scenario(top_scenario, path, origin)])
+    scenario, (scenario_source, _) = next(iter(scenarios.items()))
+    factors.check(scenarios, fixed_values, design.parameters)
+    metrics = _metrics(data.get("metrics", {}), scenarios, origin)
     experiment = Experiment(
         name=exp_name,
         question=_text(data, "question", origin, default=""),
@@ -247,11 +335,17 @@ def parse_experiment(text: str, *, path: Path | None = None, name: str | None = 
         record_warnings=_flag(data, "record_warnings", True, origin),
         record_series=_flag(data, "record_series", False, origin),
         path=path,
-        scenario_sha256=scenario_sha256,
-        scenario_text=scenario_text,
+        scenario_sha256=None if factors.levels else scenario_source.sha256,
+        scenario_text=None if factors.levels else scenario_source.text,
         text=text,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        scenario_path=scenario_path,
+        scenario_path=None if factors.levels else scenario_source.path,
+        record_agents=_flag(data, "record_agents", False, origin),
+        record_dyads=_flag(data, "record_dyads", False, origin),
+        scenario_levels=tuple(source for source, _ in factors.levels.values()),
+        fixed_factors=fixed_factors,
+        metrics=metrics,
+        agencies=max(s.size for _, s in scenarios.values()),
     )
     check_size(experiment.size, origin)
     return experiment
@@ -260,7 +354,7 @@ def parse_experiment(text: str, *, path: Path | None = None, name: str | None = 
 # --- the three design forms -----------------------------------------------------------------
 
 
-def _grid(table: Mapping[str, Any], origin: str) -> DesignSpec:
+def _grid(table: Mapping[str, Any], origin: str, factors: _Factors) -> DesignSpec:
     where = f"{origin} [grid]"
     # The product of the axes' lengths first: three 100,000-value axes are refused before
     # 300,000 values are made.
@@ -270,7 +364,7 @@ def _grid(table: Mapping[str, Any], origin: str) -> DesignSpec:
                            for key, raw in table.items()), origin)
     values: list[tuple[str, tuple[Any, ...]]] = []
     for key, raw in table.items():
-        spec = P.get(key, origin=where)
+        spec = factors.spec(key, where)
         if isinstance(raw, Mapping):
             items = _linspace(spec, raw, where)
         elif isinstance(raw, list) and raw:
@@ -286,7 +380,8 @@ def _grid(table: Mapping[str, Any], origin: str) -> DesignSpec:
     return DesignSpec(kind=DesignKind.GRID, values=tuple(values))
 
 
-def _linspace(spec: P.Param, raw: Mapping[str, Any], where: str) -> list[Any]:
+def _linspace(spec: P.Param | _ScenarioLevels, raw: Mapping[str, Any],
+              where: str) -> list[Any]:
     if set(raw) != set(LINSPACE_KEYS):
         raise UserError(
             f"{where}: {spec.name}: got keys {sorted(raw)}; allowed: exactly start, stop, num"
@@ -294,6 +389,7 @@ def _linspace(spec: P.Param, raw: Mapping[str, Any], where: str) -> list[Any]:
     if not spec.is_numeric:
         raise UserError(f"{where}: {spec.name}: start/stop/num needs a numeric parameter; "
                         f"list the values instead ({spec.allowed()})")
+    assert isinstance(spec, P.Param)
     num = _int_in(f"{spec.name}.num", raw["num"], 1, 100_000, where)
     start = spec.coerce(raw["start"], origin=where)
     stop = spec.coerce(raw["stop"], origin=where)
@@ -307,7 +403,7 @@ def _linspace(spec: P.Param, raw: Mapping[str, Any], where: str) -> list[Any]:
             for i in range(num)]
 
 
-def _sample(table: Mapping[str, Any], origin: str) -> DesignSpec:
+def _sample(table: Mapping[str, Any], origin: str, factors: _Factors) -> DesignSpec:
     where = f"{origin} [sample]"
     for key in table:
         if key not in SAMPLE_KEYS:
@@ -326,8 +422,12 @@ def _sample(table: Mapping[str, Any], origin: str) -> DesignSpec:
                         "of name = [low, high]")
     where_r = f"{origin} [sample.ranges]"
     ranges: list[tuple[str, float, float]] = []
-    for key, pair in raw_ranges.items():
-        spec = P.get(key, origin=where_r)
+    for key, pair in _flatten(raw_ranges, where_r).items():
+        if key == "scenario":
+            raise UserError(f"{where_r}: scenario: a sample draws numbers; allowed: scenarios "
+                            "in [grid] or a design CSV")
+        spec = factors.spec(key, where_r)
+        assert isinstance(spec, P.Param)
         if not spec.is_numeric:
             raise UserError(f"{where_r}: {key}: only numeric parameters can be sampled; "
                             f"put it in [fixed] ({spec.allowed()})")
@@ -350,7 +450,7 @@ def _check_n(kind: DesignKind, value: Any, where: str) -> int:
     return n
 
 
-def _points(value: Any, path: Path | None, origin: str) -> DesignSpec:
+def _points(value: Any, path: Path | None, origin: str, factors: _Factors) -> DesignSpec:
     """A design CSV. Every design point once: a repeated row would be run with the same seeds
     (common random numbers), giving identical results counted twice; more runs per point come
     from ``replications``. Numbers in ASCII digits only (Python's ``float`` also reads
@@ -370,7 +470,7 @@ def _points(value: Any, path: Path | None, origin: str) -> DesignSpec:
         if header is None:
             raise UserError(f"{where}: needs a header of parameter names and at least one row")
         columns = tuple(c.strip() for c in header)
-        specs = [P.get(c, origin=f"{where} header") for c in columns]
+        specs = [factors.spec(c, f"{where} header") for c in columns]
         if len(set(columns)) != len(columns):
             raise UserError(f"{where} header: duplicate column names in {list(columns)}")
         rows: list[tuple[Any, ...]] = []
@@ -399,8 +499,8 @@ def _points(value: Any, path: Path | None, origin: str) -> DesignSpec:
                       file_text=text)
 
 
-def _cell(spec: P.Param, cell: str, where: str) -> Any:
-    if not cell.isascii():
+def _cell(spec: P.Param | _ScenarioLevels, cell: str, where: str) -> Any:
+    if not cell.isascii() and spec.name != "scenario":
         raise UserError(f"{where}: {spec.name}: got {cell.strip()!r}; allowed: "
                         f"{spec.allowed()}, in ASCII characters")
     return spec.parse(cell, origin=where)
@@ -466,11 +566,10 @@ def _label(name: str) -> str:
 
 
 def _scenario(name: str, path: Path | None,
-              origin: str) -> tuple[str, Path | None, str | None, str | None]:
-    """A built-in scenario name, or a scenario file (relative to the experiment file) checked
-    now and returned as its label (see :class:`Experiment`), its absolute path, its hash (a
-    changed scenario file changes the results) and its text (for the manifest)."""
-    from sim.scenarios import load_scenario, scenario_names
+              origin: str) -> tuple[str, tuple[ScenarioSource, Scenario]]:
+    """A built-in scenario name, or a scenario file (relative to the experiment file), checked
+    now and returned as its label (see :class:`Experiment`), its source and the scenario."""
+    from sim.scenarios import load_scenario, parse_scenario, scenario_names
 
     if name.endswith(".toml"):
         file, raw = _read_beside(name, path, "scenario", origin)
@@ -478,13 +577,151 @@ def _scenario(name: str, path: Path | None,
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise UserError(f"{origin}: scenario: {str(file)!r} is not UTF-8 text: {exc}") from None
-        load_scenario(str(file))
-        return _label(name), file.resolve(), hashlib.sha256(raw).hexdigest(), text
+        scenario = parse_scenario(text, origin=str(file))
+        label = _label(name)
+        return label, (ScenarioSource(label, file.resolve(), hashlib.sha256(raw).hexdigest(),
+                                      text), scenario)
     names = scenario_names()
     if name not in names:
         raise UserError(f"{origin}: scenario: got {name!r}; allowed: {', '.join(names)} "
                         "or the path of a scenario .toml file")
-    return name, None, None, None
+    return name, (ScenarioSource(name), load_scenario(name))
+
+
+# --- scenario factors ------------------------------------------------------------------------
+
+
+class _ScenarioLevels:
+    """``scenario`` as a design factor, in the place of a parameter declaration: each value is
+    a built-in name or a scenario file (relative to the experiment file), kept as a level."""
+
+    name = "scenario"
+    is_numeric = False
+
+    def __init__(self, factors: _Factors) -> None:
+        self.factors = factors
+
+    def allowed(self) -> str:
+        return SCENARIO_LEVELS
+
+    def coerce(self, value: Any, *, origin: str | None = None) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise UserError(f"{origin}: scenario: got {value!r}; allowed: {SCENARIO_LEVELS}")
+        label, found = _scenario(value.strip(), self.factors.path,
+                                 origin or self.factors.origin)
+        self.factors.levels.setdefault(label, found)
+        return label
+
+    def parse(self, text: str, *, origin: str | None = None) -> str:
+        return self.coerce(text, origin=origin)
+
+
+class _Factors:
+    """What the names in ``[fixed]`` and the design mean: a model parameter, ``scenario``
+    (its levels are collected) or a dotted scenario factor (where it was met is kept, to name
+    it when :meth:`check` finds a scenario without its agency or blocs)."""
+
+    def __init__(self, path: Path | None, origin: str) -> None:
+        self.path, self.origin = path, origin
+        self.levels: dict[str, tuple[ScenarioSource, Scenario]] = {}
+        self.dotted: dict[str, str] = {}
+
+    def spec(self, name: str, where: str) -> P.Param | _ScenarioLevels:
+        if name == "scenario":
+            return _ScenarioLevels(self)
+        if "." in name and not is_dotted(name):
+            raise P.ParameterError(name, "unknown name; allowed: a model parameter (`warnsim "
+                                   f"params` lists them), scenario or {DOTTED}", origin=where)
+        if not is_dotted(name):
+            return P.get(name, origin=where)
+        try:
+            declared = factor(name)
+        except P.ParameterError as exc:
+            raise P.ParameterError(name, exc.problem, origin=where) from None
+        self.dotted.setdefault(name, where)
+        return declared
+
+    def check(self, scenarios: Mapping[str, tuple[ScenarioSource, Scenario]],
+              fixed: Mapping[str, Any], swept: tuple[str, ...]) -> None:
+        """Refuse a dotted factor that a scenario of the experiment cannot take, the same
+        factor twice (``bloc_rivalry.a:b`` is ``bloc_rivalry.b:a``), and an agency's doctrine
+        while the parameter ``doctrine`` imposes one on every agency in every run."""
+        seen: dict[str, str] = {}
+        for name, where in self.dotted.items():
+            if _same(name) in seen and seen[_same(name)] != name:
+                raise UserError(f"{where}: {name}: the same factor as {seen[_same(name)]}; "
+                                "keep one")
+            seen[_same(name)] = name
+            for label, (_, scenario) in scenarios.items():
+                try:
+                    check_factor(name, scenario, label=label)
+                except P.ParameterError as exc:
+                    raise P.ParameterError(name, exc.problem, origin=where) from None
+            imposed = fixed.get("doctrine", P.PARAMETERS["doctrine"].default)
+            if (name.endswith(".doctrine") and "doctrine" not in swept
+                    and imposed is not DoctrineSetting.SCENARIO):
+                raise UserError(f"{where}: {name}: no effect while the parameter doctrine = "
+                                f"{imposed.value!r} imposes one doctrine on every agency; "
+                                "allowed: with doctrine = \"scenario\" (the default)")
+
+
+def _flatten(table: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """A table's keys with scenario factors written as TOML dotted keys
+    (``agency.FSB.capability = ...`` is ``{"agency": {"FSB": {"capability": ...}}}`` to TOML)
+    joined back into their dotted names; a name given twice is refused."""
+    out: dict[str, Any] = {}
+
+    def add(key: str, value: Any) -> None:
+        if key in out:
+            raise UserError(f"{where}: {key}: given twice; keep one")
+        out[key] = value
+
+    for key, value in table.items():
+        if key == "agency" and isinstance(value, Mapping):
+            for agency, traits in value.items():
+                if not isinstance(traits, Mapping):
+                    raise UserError(f"{where}: agency.{agency}: got {traits!r}; allowed: "
+                                    f"{DOTTED}")
+                for trait, v in traits.items():
+                    add(f"agency.{agency}.{trait}", v)
+        elif key == "bloc_rivalry" and isinstance(value, Mapping):
+            for pair, v in value.items():
+                add(f"bloc_rivalry.{pair}", v)
+        else:
+            add(key, value)
+    return out
+
+
+def _same(name: str) -> str:
+    """One spelling per factor: a bloc pair in sorted order."""
+    if name.startswith("bloc_rivalry."):
+        return "bloc_rivalry." + ":".join(sorted(name.removeprefix("bloc_rivalry.").split(":")))
+    return name
+
+
+def _metrics(table: Any, scenarios: Mapping[str, tuple[ScenarioSource, Scenario]],
+             origin: str) -> tuple[Metric, ...]:
+    """``[metrics]``, checked now: an agency a metric names must be in every scenario run."""
+    if isinstance(table, Mapping) and not table:
+        return ()
+    from sim.sweep.tables import META
+
+    reserved = (*META, "days", "scenario", *P.PARAMETERS, "status", "error")
+    parsed: list[tuple[Metric, ...]] = []
+    for label, (_, scenario) in scenarios.items():
+        try:
+            parsed.append(parse_metrics(table, agencies=[a.name for a in scenario.agencies],
+                                        reserved=reserved))
+        except MetricError as exc:
+            which = f" (scenario {label!r})" if len(scenarios) > 1 else ""
+            raise UserError(f"{origin}: {exc}{which}") from None
+    return parsed[0]
+
+
+def declaration(name: str) -> P.Param:
+    """The declaration of a numeric or categorical factor: a model parameter, or a dotted
+    scenario factor (type and range)."""
+    return factor(name) if is_dotted(name) else P.PARAMETERS[name]
 
 
 def plain(value: Any) -> Any:

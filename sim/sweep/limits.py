@@ -31,7 +31,8 @@ MAX_RUN_DAYS = 100_000_000_000
 """Simulated days over all runs (runs x days): about a CPU-year at today's 3 ms per run-year."""
 
 MAX_SERIES_ROWS = 1_000_000_000
-"""Rows of ``timeseries.parquet`` (runs x days) when ``record_series = true``: tens of GB."""
+"""Rows of ``timeseries.parquet`` (runs x days) when ``record_series = true``: tens of GB; the
+same limit holds for ``agents.parquet`` (x agencies) and ``dyads.parquet`` (x ordered pairs)."""
 
 MAX_DESIGN_FILE_BYTES = 512 * 2**20
 """Size of a design CSV (read whole before it is parsed)."""
@@ -55,6 +56,8 @@ class Size:
     record_series: bool
     sampled: bool
     csv: bool = False
+    agents: int = 0  # rows of agents.parquet per run-day (0: not recorded)
+    dyads: int = 0  # rows of dyads.parquet per run-day (0: not recorded)
 
     @property
     def runs(self) -> int:
@@ -88,9 +91,13 @@ def check_size(size: Size, origin: str) -> None:
         (size.runs * size.days, MAX_RUN_DAYS,
          f"{what} x {size.days:,} days = {size.runs * size.days:,} run-days"),
     ]
-    if size.record_series:
-        checks.append((size.runs * size.days, MAX_SERIES_ROWS,
-                       f"record_series: {size.runs * size.days:,} rows of timeseries.parquet"))
+    run_days = size.runs * size.days
+    for key, per_day, file in (("record_series", int(size.record_series), "timeseries.parquet"),
+                               ("record_agents", size.agents, "agents.parquet"),
+                               ("record_dyads", size.dyads, "dyads.parquet")):
+        if per_day:
+            checks.append((run_days * per_day, MAX_SERIES_ROWS,
+                           f"{key}: {run_days * per_day:,} rows of {file}"))
     for got, limit, text in checks:
         if got > limit:
             raise UserError(f"{origin}: design too large: {text}; allowed: at most {limit:,} "

@@ -1,6 +1,7 @@
 """Parts: one chunk's tables as flat Arrow IPC files in ``<out>/.sweep/parts/``.
 
-A part is ``part-<first run_id>-<token>.{warnings,timeseries,runs}.arrow``. Each file is
+A part is ``part-<first run_id>-<token>.<table>.arrow``, one file for the runs and one for each
+log the experiment records (``warnings``, ``timeseries``, ``agents``, ``dyads``). Each file is
 written under a temporary name (``.tmp-<token>.<table>.arrow``) and renamed into place, the runs
 file last: that rename commits the part (a part exists if and only if its runs file does).
 Every file carries the experiment's fingerprint in its schema metadata.
@@ -22,12 +23,14 @@ from pathlib import Path
 import pyarrow as pa
 from pyarrow import feather
 
-from sim.schema import RUNS_FILE, SERIES_FILE, WARNINGS_FILE
+from sim.schema import AGENTS_FILE, DYADS_FILE, RUNS_FILE, SERIES_FILE, WARNINGS_FILE
 
-PART = {RUNS_FILE: "runs.arrow", WARNINGS_FILE: "warnings.arrow", SERIES_FILE: "timeseries.arrow"}
+PART = {RUNS_FILE: "runs.arrow", WARNINGS_FILE: "warnings.arrow", SERIES_FILE: "timeseries.arrow",
+        AGENTS_FILE: "agents.arrow", DYADS_FILE: "dyads.arrow"}
 """Each table's file name within a part."""
 
-PART_FILE = re.compile(r"^(part-(\d{10})-[0-9a-f]+)\.(runs|warnings|timeseries)\.arrow$")
+PART_FILE = re.compile(r"^(part-(\d{10})-[0-9a-f]+)\.(runs|warnings|timeseries|agents|dyads)"
+                       r"\.arrow$")
 """A part's files: ``<stem>.<table>.arrow``; the stem starts with the part's first run id."""
 
 META_KEY = b"warnsim"

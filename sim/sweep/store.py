@@ -2,10 +2,11 @@
 
 Layout of ``out/``::
 
-    runs.parquet  warnings.parquet  timeseries.parquet  manifest.json   (final, complete)
+    runs.parquet  manifest.json                                          (final, complete)
+    warnings.parquet  timeseries.parquet  agents.parquet  dyads.parquet  (the logs recorded)
     .sweep.lock                                                          (while a sweep writes)
     .sweep/state.json                                                    (working storage)
-    .sweep/parts/part-<first run_id>-<token>.{warnings,timeseries,runs}.arrow
+    .sweep/parts/part-<first run_id>-<token>.<table>.arrow
     .trash-<token>/                                                      (being deleted)
 
 **Parts** (:mod:`sim.sweep.parts`). Each chunk's tables are written, by the local worker that
@@ -53,7 +54,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,15 +78,15 @@ from sim.sweep.parts import (
     temporary,
     write_ipc,
 )
-from sim.sweep.tables import runs_schema, series_schema, warnings_schema
+from sim.sweep.tables import LOGS
 from sim.sweep.tasks import STATUS_OK, ChunkResult
 
 RUNS, WARNINGS, SERIES, MANIFEST = RUNS_FILE, WARNINGS_FILE, SERIES_FILE, MANIFEST_FILE
 WORK = ".sweep"
 TRASH = ".trash-"
-SCHEMAS: dict[str, Callable[[], pa.Schema]] = {RUNS: runs_schema, WARNINGS: warnings_schema,
-                                                SERIES: series_schema}
-FINAL_FILES = (RUNS, WARNINGS, SERIES, MANIFEST)
+DATA_FILES = (RUNS, *LOGS)
+"""The tables a sweep may write (each a Parquet file carrying the fingerprint)."""
+FINAL_FILES = (*DATA_FILES, MANIFEST)
 ALLOWED_IN_NEW = ("figures", "tables")
 """Subfolders that may exist in a results folder before its first sweep (the analysis writes
 them, and the repository commits them)."""
@@ -128,15 +129,16 @@ class Done:
 
 
 class Store:
-    """One experiment's output folder. ``logs`` are the final file names of the per-run logs
-    the experiment records (``warnings.parquet``, ``timeseries.parquet``)."""
+    """One experiment's output folder. ``schemas`` maps each file the experiment writes
+    (``runs.parquet`` and the logs it records) to its declared schema."""
 
-    def __init__(self, out_dir: Path, fingerprint: str, logs: tuple[str, ...] = (),
+    def __init__(self, out_dir: Path, fingerprint: str, schemas: Mapping[str, pa.Schema],
                  origin: str = "") -> None:
         self.out = Path(out_dir)
         self.fingerprint = fingerprint
-        self.logs = logs
-        self.files = (RUNS, *logs)
+        self.schemas = dict(schemas)
+        self.logs = tuple(name for name in LOGS if name in schemas)
+        self.files = (RUNS, *self.logs)
         self.origin = origin or str(self.out)
         self.work = self.out / WORK
         self.parts = self.work / "parts"
@@ -191,8 +193,8 @@ class Store:
             return True
         if name == MANIFEST:
             return has_manifest or any(_parquet_meta(self.out / f) is not None
-                                       for f in (RUNS, WARNINGS, SERIES))
-        if name in (RUNS, WARNINGS, SERIES):
+                                       for f in DATA_FILES)
+        if name in DATA_FILES:
             return has_manifest or _parquet_meta(path) is not None
         return name in self._tmp_names
 
@@ -378,9 +380,7 @@ class Store:
         """Write a chunk's part from its tables (a Dask worker's: local workers write their
         parts themselves, see :mod:`sim.sweep.parts`)."""
         assert result.runs is not None
-        self.sink.write(result.runs, {name: table for name, table in
-                                      ((WARNINGS, result.warnings), (SERIES, result.series))
-                                      if table is not None})
+        self.sink.write(result.runs, result.logs)
 
     def drop_failed(self, done: Done) -> int:
         """``--retry-failed`` on working storage: rewrite each part holding failed runs as
@@ -407,7 +407,7 @@ class Store:
         """Write the final ``runs.parquet`` from the parts; return the number of failed runs,
         a description of the first failure (empty if none) and the file's checksum entry."""
         failed, last, first = 0, -1, ""
-        merged = _Merge(self.out / RUNS, runs_schema().with_metadata(self.meta))
+        merged = _Merge(self.out / RUNS, self.schemas[RUNS].with_metadata(self.meta))
         for table in merged.write(self._sources(RUNS)):
             ids = table["run_id"]
             if pc.min(ids).as_py() <= last:  # scan() keeps no overlapping parts
@@ -426,9 +426,9 @@ class Store:
         """Merge the logs into their final files, write the manifest (with every file's rows
         and sha256), then drop working storage."""
         sums = {RUNS: runs_checksum}
-        for name in (WARNINGS, SERIES):
+        for name in LOGS:
             if name in self.logs:
-                merged = _Merge(self.out / name, SCHEMAS[name]().with_metadata(self.meta))
+                merged = _Merge(self.out / name, self.schemas[name].with_metadata(self.meta))
                 for _ in merged.write(self._sources(name)):
                     pass
                 sums[name] = merged.checksum()
@@ -470,7 +470,7 @@ class Store:
 
     def _uncommit(self, stem: str) -> None:
         """Delete a part, its runs file first: from then on the part does not exist."""
-        for name in (RUNS, WARNINGS, SERIES):
+        for name in PART:
             self._file(stem, name).unlink(missing_ok=True)
 
     def _discard(self, path: Path) -> None:
@@ -491,7 +491,7 @@ class Store:
         tmps = [temporary() for _ in pieces]
         starts = [a for a, _ in pieces]
         for name, path in sources.items() if pieces else ():
-            schema = SCHEMAS[name]().with_metadata(self.meta)
+            schema = self.schemas[name].with_metadata(self.meta)
             writers = _PieceWriters([self._file(t, name) for t in tmps], schema)
             for batch in batches(path):
                 ids = batch.column("run_id").to_numpy()

@@ -26,13 +26,13 @@ import numpy as np
 import pyarrow as pa
 
 from sim.errors import Interrupted
+from sim.metrics import Metric, evaluate
 from sim.outcomes import OUTCOMES, Kind
-from sim.params import ModelParams
+from sim.params import PARAMETERS, ModelParams
 from sim.run import RunResult, RunSpec
-from sim.schema import SERIES_FIELDS, SERIES_FILE, WARNING_FIELDS, WARNINGS_FILE
 from sim.sweep.experiment import plain
 from sim.sweep.parts import PartSink
-from sim.sweep.tables import META, log_schema, runs_schema
+from sim.sweep.tables import LOGS, META, log_schema, runs_schema
 
 RunFn = Callable[[RunSpec], RunResult]
 """What runs one model: :func:`sim.run.simulate` unless a caller injects another."""
@@ -42,25 +42,44 @@ STATUS_FAILED = "failed"
 
 
 @dataclass(frozen=True, slots=True)
+class ScenarioRef:
+    """A scenario as a run finds it: ``label`` is what results record in their ``scenario``
+    column (see :class:`~sim.sweep.experiment.Experiment`), ``load`` what the model loads (a
+    built-in name or a scenario file's absolute path). ``sha256`` is set for a file: it is read
+    by path wherever a chunk runs (so every Dask worker needs it at the same path), and each
+    chunk first checks that the file there is the one the experiment was started with."""
+
+    label: str
+    load: str
+    sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RunTemplate:
     """What every run of an experiment shares.
 
-    ``scenario`` is what the model loads: a built-in name or a scenario file's absolute path;
-    ``label`` is what results record in their ``scenario`` column (see
-    :class:`~sim.sweep.experiment.Experiment`). ``scenario_sha256`` is set for a scenario file:
-    the file is read by path wherever a chunk runs (so every Dask worker needs it at the same
-    path), and each chunk first checks that the file there is the one the experiment was
-    started with.
+    ``scenarios`` are every scenario the experiment runs, the first for design points that do
+    not set ``scenario``; ``logs`` the per-run logs recorded (final file names, see
+    :data:`~sim.sweep.tables.LOGS`); ``changes`` the scenario factors set in every run (dotted
+    names, from ``[fixed]``); ``factors`` the dotted names that are columns of
+    ``runs.parquet``, with their declared types; ``metrics`` the experiment's ``[metrics]``.
     """
 
     base: ModelParams
-    scenario: str
+    scenarios: tuple[ScenarioRef, ...]
     days: int
-    record_warnings: bool
-    record_series: bool
+    logs: tuple[str, ...]
     run_fn: RunFn | None = None
-    scenario_sha256: str | None = None
-    label: str = ""
+    changes: tuple[tuple[str, Any], ...] = ()
+    factors: tuple[tuple[str, type], ...] = ()
+    metrics: tuple[Metric, ...] = ()
+
+    def scenario(self, label: str | None = None) -> ScenarioRef:
+        """The scenario called ``label`` (None: the experiment's own)."""
+        return next((s for s in self.scenarios if s.label == label), self.scenarios[0])
+
+    def runs_schema(self) -> pa.Schema:
+        return runs_schema(self.factors, tuple(m.name for m in self.metrics))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,28 +105,26 @@ class Chunk:
 
 @dataclass(slots=True)
 class ChunkResult:
-    """One chunk's tables: ``runs`` (identity, parameters, outcomes, status and error) and,
-    when recorded, the warning log and series with a leading ``run_id`` column; all None when
-    the worker wrote them as a part itself. ``size`` runs, ``failed`` of them failed.
+    """One chunk's tables: ``runs`` (identity, parameters, outcomes, status and error) and
+    ``logs``, each recorded log by final file name with a leading ``run_id`` column; None and
+    empty when the worker wrote them as a part itself. ``size`` runs, ``failed`` of them failed.
 
     Sent from a worker as Arrow IPC streams: pickling a table column by column costs 30 times
     more (0.03 ms a run with a year's warning log, on both sides of the pipe)."""
 
     runs: pa.Table | None
-    warnings: pa.Table | None
-    series: pa.Table | None
+    logs: dict[str, pa.Table]
     failed: int
     size: int
 
     def __getstate__(self) -> tuple[Any, ...]:
-        return (*(None if t is None else _to_ipc(t) for t in (self.runs, self.warnings,
-                                                               self.series)),
-                self.failed, self.size)
+        return (None if self.runs is None else _to_ipc(self.runs),
+                {name: _to_ipc(t) for name, t in self.logs.items()}, self.failed, self.size)
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        runs, warnings, series, self.failed, self.size = state
-        self.runs, self.warnings, self.series = (None if b is None else _from_ipc(b)
-                                                 for b in (runs, warnings, series))
+        runs, logs, self.failed, self.size = state
+        self.runs = None if runs is None else _from_ipc(runs)
+        self.logs = {name: _from_ipc(b) for name, b in logs.items()}
 
 
 def _to_ipc(table: pa.Table) -> bytes:
@@ -139,7 +156,8 @@ class _Rows:
 
     def params_of(self, task: RunTask) -> ModelParams:
         if task.point_id not in self.params:
-            self.params[task.point_id] = self.t.base.replace(**task.values)
+            self.params[task.point_id] = self.t.base.replace(
+                **{k: v for k, v in task.values.items() if k in PARAMETERS})
         return self.params[task.point_id]
 
     def add(self, task: RunTask, outcomes: Mapping[str, Any] | None, error: str = "") -> None:
@@ -157,21 +175,23 @@ class _Rows:
         return sum(o is None for o in self.outcomes)
 
     def table(self) -> pa.Table:
-        schema = runs_schema()
+        schema = self.t.runs_schema()
         outcome_columns = self._outcome_columns(schema)
         n = len(self.tasks)
         by_name: dict[str, Any] = {k: [getattr(t, k) for t in self.tasks] for k in META}
         by_name["days"] = [self.t.days] * n
-        by_name["scenario"] = [self.t.label or self.t.scenario] * n
-        base = self.t.base.to_dict()
+        base = {"scenario": self.t.scenarios[0].label, **self.t.base.to_dict(),
+                **{k: plain(v) for k, v in self.t.changes}}
         full: dict[int, dict[str, Any]] = {}
         for t in self.tasks:
             if t.point_id not in full:
                 full[t.point_id] = {**base, **{k: plain(v) for k, v in t.values.items()}}
         per_run = [full[t.point_id] for t in self.tasks]
-        for name in base:
+        for name in dict.fromkeys([*base, *(name for name, _ in self.t.factors)]):
             by_name[name] = [v[name] for v in per_run]
         by_name.update(outcome_columns)
+        for metric in self.t.metrics:
+            by_name[metric.name] = [None if o is None else o[metric.name] for o in self.outcomes]
         by_name["status"] = [STATUS_FAILED if o is None else STATUS_OK for o in self.outcomes]
         by_name["error"] = self.errors
         return pa.table(by_name, schema=schema)
@@ -255,8 +275,14 @@ class _Log:
             columns: list[Any] = [log[field.name] for _, _, log in runs]  # lists or arrays
             numpy = [c for c in columns if isinstance(c, np.ndarray)]
             if numpy and len(numpy) == len(columns) and len({c.dtype for c in numpy}) == 1:
-                # A model that logs numpy arrays: one copy, no Python object per value.
-                arrays.append(pa.array(np.concatenate(numpy), type=field.type))
+                # A model that logs numpy arrays: one copy, no Python object per value (masked
+                # arrays mark the values not yet known, which become nulls).
+                if any(isinstance(c, np.ma.MaskedArray) for c in numpy):
+                    data = np.concatenate([np.ma.getdata(c) for c in numpy])
+                    mask = np.concatenate([np.ma.getmaskarray(c) for c in numpy])
+                    arrays.append(pa.array(data, mask=mask, type=field.type))
+                else:
+                    arrays.append(pa.array(np.concatenate(numpy), type=field.type))
             else:
                 arrays.append(pa.array(list(chain.from_iterable(columns)), type=field.type))
         return pa.Table.from_arrays(arrays, schema=self.schema)
@@ -270,23 +296,27 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     # Looked up at call time so a monkeypatched sim.run.simulate reaches forked workers too.
     run_fn = t.run_fn or sim.run.simulate
     rows = _Rows(t)
-    warnings = _Log(log_schema(WARNING_FIELDS)) if t.record_warnings else None
-    series = _Log(log_schema(SERIES_FIELDS)) if t.record_series else None
-    problem = _scenario_problem(t)
+    logs = {name: _Log(log_schema(LOGS[name][1])) for name in t.logs}
+    record = {f"record_{attribute}": name in t.logs for name, (attribute, _) in LOGS.items()}
+    problems: dict[str, str] = {}  # scenario label -> why it cannot run here
     for task in chunk.tasks:
         try:
-            if problem:
-                raise RuntimeError(problem)
-            spec = RunSpec(params=rows.params_of(task), scenario=t.scenario, days=t.days,
-                           seed=task.seed, record_warnings=t.record_warnings,
-                           record_series=t.record_series)
+            scenario = t.scenario(task.values.get("scenario"))
+            if scenario.label not in problems:
+                problems[scenario.label] = _scenario_problem(scenario)
+            if problems[scenario.label]:
+                raise RuntimeError(problems[scenario.label])
+            changes = t.changes + tuple((k, v) for k, v in task.values.items()
+                                        if k != "scenario" and k not in PARAMETERS)
+            spec = RunSpec(params=rows.params_of(task), scenario=scenario.load, days=t.days,
+                           seed=task.seed, changes=changes, typed_logs=True, **record)
             result = run_fn(spec)
             outcomes = result.outcomes
             if not _OUTCOME_NAMES <= outcomes.keys():
                 raise KeyError(f"outcome {min(_OUTCOME_NAMES - outcomes.keys())!r} missing")
-            logs = [(log, log.check(got)) for log, got in ((warnings, result.warnings),
-                                                          (series, result.series))
-                    if log is not None]
+            if t.metrics:
+                outcomes = {**outcomes, **evaluate(t.metrics, result)}
+            got = [(log, log.check(getattr(result, LOGS[name][0]))) for name, log in logs.items()]
         except Interrupted:  # the user stopped the sweep: not a property of this run
             raise
         except BaseException as exc:  # a failing run is data, not a crash of the sweep
@@ -294,33 +324,31 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
             continue
         row = len(rows.tasks)
         rows.add(task, outcomes)
-        for log, got in logs:
-            log.runs.append((row, task.run_id, got))
+        for log, columns in got:
+            log.runs.append((row, task.run_id, columns))
     while True:  # once, unless a value that does not fit its column fails a run
         failed = rows.failed
         runs = rows.table()
-        tables = [None if log is None else log.table(rows) for log in (warnings, series)]
+        tables = {name: log.table(rows) for name, log in logs.items()}
         if rows.failed == failed:
             break
     if chunk.sink is None:
-        return ChunkResult(runs, tables[0], tables[1], failed, len(chunk.tasks))
-    chunk.sink.write(runs, {name: table for name, table in zip((WARNINGS_FILE, SERIES_FILE),
-                                                               tables, strict=True)
-                            if table is not None})
-    return ChunkResult(None, None, None, failed, len(chunk.tasks))
+        return ChunkResult(runs, tables, failed, len(chunk.tasks))
+    chunk.sink.write(runs, tables)
+    return ChunkResult(None, {}, failed, len(chunk.tasks))
 
 
-def _scenario_problem(t: RunTemplate) -> str:
-    """Why this process cannot run the template's scenario file ("" if it can)."""
-    if t.scenario_sha256 is None:
+def _scenario_problem(scenario: ScenarioRef) -> str:
+    """Why this process cannot run a scenario file ("" if it can, or for a built-in one)."""
+    if scenario.sha256 is None:
         return ""
     where = f"on {socket.gethostname()}"
     try:
-        raw = Path(t.scenario).read_bytes()
+        raw = Path(scenario.load).read_bytes()
     except OSError as exc:
-        return (f"scenario file {t.scenario!r} cannot be read {where} ({exc}); every worker "
+        return (f"scenario file {scenario.load!r} cannot be read {where} ({exc}); every worker "
                 "needs it at the same path")
-    if hashlib.sha256(raw).hexdigest() != t.scenario_sha256:
-        return (f"scenario file {t.scenario!r} {where} differs from the one this sweep "
+    if hashlib.sha256(raw).hexdigest() != scenario.sha256:
+        return (f"scenario file {scenario.load!r} {where} differs from the one this sweep "
                 "was started with")
     return ""

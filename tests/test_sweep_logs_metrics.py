@@ -1,0 +1,285 @@
+"""Issue 9 in sweeps: ``record_dyads`` / ``record_agents`` write ``dyads.parquet`` and
+``agents.parquet``; ``[metrics]`` adds columns to ``runs.parquet``, each expression checked
+before anything runs. The engine's guarantees (declared schemas, byte-identical resume, retry)
+hold for the new tables too."""
+
+from __future__ import annotations
+
+import math
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from sim.cli import main
+from sim.params import ModelParams
+from sim.run import RunSpec, simulate
+from sim.scenarios import load_scenario
+from sim.schema import AGENT_FIELDS, DYAD_FIELDS
+from sim.sweep import load_experiment, plan, read_agents, read_dyads, read_manifest, read_runs
+from sim.sweep import run_experiment as sweep_run
+from sim.sweep.tasks import Chunk, run_chunk
+from tests.fake_runs import AGENCIES, failing_odd_replications, fake, sigint_after
+from tests.test_sweep_factors import assert_refused
+
+ARROW = {"int64": "int64", "float64": "double", "bool": "bool", "string": "string"}
+
+
+def write(folder: Path, text: str, name: str = "exp.toml") -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run(exp: Path, out: Path, run_fn=None, **kw):
+    kw.setdefault("workers", 1)
+    kw.setdefault("progress", False)
+    return sweep_run(exp, out=out, run_fn=run_fn, **kw)
+
+
+# --- acceptance: a metric in a test experiment appears with the right values -----------------
+
+METRICS = """\
+name = "metrics"
+days = 120
+replications = 2
+seed = 8
+[metrics]
+heed_gap = "heed_rate_low_rivalry - heed_rate_high_rivalry"
+trust_in_rivals = "mean(trust_matrix[rivalry_matrix >= 0.5])"
+b1_trusts_a1 = 'trust_matrix["B1", "A1"]'
+harm_per_plot = "net_harm / plots"
+spread = { function = "tests.fake_runs.trust_spread" }
+[grid]
+rivalry = [0.2, 0.9]
+"""
+
+
+def test_metrics_appear_in_runs_parquet_with_the_right_values(tmp_path):
+    out = tmp_path / "out"
+    run(write(tmp_path, METRICS), out)
+    runs = read_runs(out)
+    names = ["heed_gap", "trust_in_rivals", "b1_trusts_a1", "harm_per_plot", "spread"]
+    schema = pq.read_schema(out / "runs.parquet")
+    assert all(str(schema.field(n).type) == "double" for n in names)
+    assert schema.names.index("heed_gap") > schema.names.index("net_harm")
+    assert schema.names[-2:] == ["status", "error"]
+    for _, row in runs.iterrows():  # each run again by hand, each metric computed directly
+        result = simulate(RunSpec(params=ModelParams(rivalry=row["rivalry"]), days=120,
+                                  seed=int(row["seed"])))
+        o = result.outcomes
+        trust = np.array(result.trust_matrix, dtype=float)
+        rivalry = np.array(result.rivalry_matrix, dtype=float)
+        off = ~np.eye(len(trust), dtype=bool)
+        b1, a1 = result.agencies.index("B1"), result.agencies.index("A1")
+        expected = {
+            "heed_gap": o["heed_rate_low_rivalry"] - o["heed_rate_high_rivalry"],
+            "trust_in_rivals": trust[off & (rivalry >= 0.5)].mean()
+            if (off & (rivalry >= 0.5)).any() else math.nan,
+            "b1_trusts_a1": trust[b1, a1],
+            "harm_per_plot": o["net_harm"] / o["plots"] if o["plots"] else math.nan,
+            "spread": np.nanmax(trust) - np.nanmin(trust),
+        }
+        for name, value in expected.items():
+            if math.isnan(value):
+                assert math.isnan(row[name]), name
+            else:
+                assert row[name] == pytest.approx(value, rel=1e-12), name
+    assert runs["trust_in_rivals"].notna().sum() == 2  # rivals only at rivalry 0.9
+    assert read_manifest(out)["experiment"]["metrics"]["spread"] == {
+        "function": "tests.fake_runs.trust_spread"}
+
+
+# --- acceptance: a bad expression is refused before anything runs ----------------------------
+
+HEAD = 'name = "bad"\ndays = 5\n'
+BAD_METRICS = {
+    "unknown name": ('gap = "heed_rat - 1"', ["metrics.gap", "unknown name 'heed_rat'",
+                                               "did you mean 'heed_rate'"]),
+    "syntax": ('gap = "plots +"', ["metrics.gap", "incomplete expression"]),
+    "not a number": ('gap = "trust_matrix * 2"', ["metrics.gap", "gives a matrix, not a number"]),
+    "unknown agency": ("gap = 'trust_matrix[\"FSB\", \"A1\"]'",
+                       ["metrics.gap", "unknown agency 'FSB'", "allowed: A1, A2"]),
+    "taken name": ('rivalry = "plots"', ["metrics.rivalry", "already a column of runs.parquet"]),
+    "bad function": ('gap = { function = "tests.fake_runs.nothing_here" }',
+                     ["metrics.gap", "has no 'nothing_here'"]),
+    "not a table": (None, ["metrics", "expected a table"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_METRICS))
+def test_bad_metric_refused_before_anything_runs(case, tmp_path, capsys):
+    line, expected = BAD_METRICS[case]
+    text = HEAD + ('metrics = 3\n' if line is None else f"[metrics]\nok = \"plots\"\n{line}\n")
+    path = write(tmp_path, text)
+    assert_refused(path, capsys, expected, where=f"{path}: ")
+
+
+def test_an_agency_a_metric_names_must_be_in_every_scenario(tmp_path, capsys):
+    path = write(tmp_path, HEAD + '[grid]\nscenario = ["default", "world-2024"]\n'
+                 "[metrics]\ngap = 'trust_matrix[\"B1\", \"A1\"]'\n")
+    assert_refused(path, capsys, ["metrics.gap: unknown agency 'B1'", "(scenario 'world-2024')"])
+
+
+def test_a_metric_that_fails_in_a_run_fails_that_run_only(tmp_path):
+    out = tmp_path / "out"
+    run(write(tmp_path, HEAD + "replications = 8\n[metrics]\n"
+              'flag = { function = "tests.fake_runs.broken_metric" }\n'), out, run_fn=fake)
+    runs = read_runs(out)
+    odd = runs["seed"] // 16 % 50 % 2 == 1  # fake()'s plots, odd
+    assert 0 < odd.sum() < 8
+    assert (runs.loc[odd, "status"] == "failed").all() and runs.loc[odd, "flag"].isna().all()
+    assert set(runs.loc[odd, "error"]) == {"ZeroDivisionError: odd number of plots"}
+    assert (runs.loc[~odd, "flag"] == 1.0).all() and (runs.loc[~odd, "status"] == "ok").all()
+
+
+# --- dyads.parquet and agents.parquet ---------------------------------------------------------
+
+LOGS = """\
+name = "logs"
+days = 30
+replications = 2
+seed = 5
+record_dyads = true
+record_agents = true
+[grid]
+rivalry = [0.2, 0.9]
+"""
+
+
+def test_dyads_and_agents_files_of_a_real_sweep(tmp_path):
+    out = tmp_path / "out"
+    run(write(tmp_path, LOGS), out)
+    runs, dyads, agents = read_runs(out), read_dyads(out), read_agents(out)
+    n = len(load_scenario("default").agencies)
+    assert list(dyads.columns) == ["run_id", *(c.name for c in DYAD_FIELDS)]
+    assert list(agents.columns) == ["run_id", *(c.name for c in AGENT_FIELDS)]
+    assert (dyads.groupby("run_id").size() == 30 * n * (n - 1)).all()  # days x ordered pairs
+    assert (agents.groupby("run_id").size() == 30 * n).all()
+    assert sorted(dyads["run_id"].unique()) == list(runs["run_id"])
+    # The last run's series are the run's own, and its last day is the final trust matrix.
+    last = runs.iloc[-1]
+    result = simulate(RunSpec(params=ModelParams(rivalry=0.9), days=30, seed=int(last["seed"]),
+                              record_dyads=True, record_agents=True))
+    mine = dyads[dyads["run_id"] == last["run_id"]].drop(columns="run_id").reset_index(drop=True)
+    assert mine.to_dict("list") == result.dyads
+    final = mine[mine["day"] == 29]
+    index = {a: i for i, a in enumerate(result.agencies)}
+    for recipient, sender, trust in final[["recipient", "sender", "trust"]].itertuples(index=False):
+        assert trust == result.trust_matrix[index[recipient]][index[sender]]
+    manifest = read_manifest(out)
+    assert manifest["files"] == {"runs": "runs.parquet", "warnings": "warnings.parquet",
+                                 "timeseries": None, "agents": "agents.parquet",
+                                 "dyads": "dyads.parquet"}
+    assert set(manifest["checksums"]) == {"runs.parquet", "warnings.parquet", "agents.parquet",
+                                          "dyads.parquet"}
+
+
+def test_every_new_column_is_declared_when_no_run_produced_it(tmp_path):
+    """Every run failed: metric and factor columns and both logs still have their types."""
+    out = tmp_path / "out"
+
+    def failing(spec):
+        raise RuntimeError("no model today")
+
+    run(write(tmp_path, LOGS.replace("[grid]", '[metrics]\ngap = "plots / 2"\n[fixed]\n'
+                                     '"agency.A1.doctrine" = "never"\n[grid]')), out,
+        run_fn=failing)
+    runs = pq.read_table(out / "runs.parquet")
+    assert runs.num_rows == 4 and runs["gap"].null_count == 4
+    assert str(runs.schema.field("gap").type) == "double"
+    assert str(runs.schema.field("agency.A1.doctrine").type) == "string"
+    assert runs["agency.A1.doctrine"].to_pylist() == ["never"] * 4
+    for name, fields in (("dyads.parquet", DYAD_FIELDS), ("agents.parquet", AGENT_FIELDS)):
+        table = pq.read_table(out / name)
+        assert table.num_rows == 0
+        assert [(f.name, str(f.type)) for f in table.schema] == [
+            ("run_id", "int64"), *((c.name, ARROW[c.dtype.value]) for c in fields)]
+
+
+FAKE = """\
+name = "fake"
+days = 3
+replications = 4
+seed = 5
+record_dyads = true
+record_agents = true
+[metrics]
+gap = "heed_rate - mean(trust_matrix)"
+top = 'trust_matrix["Z", "X"]'
+[grid]
+rivalry = [0.1, 0.5, 0.9]
+doctrine = ["scenario", "never"]
+"""
+"""24 fake runs with both logs and two metrics (agency names of the fake runs: X, Y, Z)."""
+
+
+@pytest.fixture
+def fake_exp(tmp_path) -> Path:
+    scenario = "\n".join(f'[[agency]]\nname = "{a}"\nbloc = "{a}"\ncapability = 0.5\n'
+                         "home_security = 0.5\nsource_sensitivity = 0.5\n" for a in AGENCIES)
+    write(tmp_path, scenario, "xyz.toml")
+    return write(tmp_path, 'scenario = "xyz.toml"\n' + FAKE)
+
+
+FILES = ("runs.parquet", "warnings.parquet", "agents.parquet", "dyads.parquet")
+
+
+def assert_identical(a: Path, b: Path) -> None:
+    for name in FILES:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def test_resume_retry_and_executors_give_byte_identical_logs_and_metrics(fake_exp, tmp_path):
+    reference = tmp_path / "reference"
+    run(fake_exp, reference, run_fn=fake)
+    runs = read_runs(reference)
+    assert runs["top"].notna().all() and runs["gap"].notna().all()
+    assert (read_dyads(reference).groupby("run_id").size() == 3 * 6).all()
+    # Interrupted (Ctrl-C in the 10th run), then resumed.
+    stopped = tmp_path / "stopped"
+    with pytest.raises(KeyboardInterrupt):
+        run(fake_exp, stopped, run_fn=sigint_after(10), chunk_size=3)
+    run(fake_exp, stopped, run_fn=fake)
+    assert_identical(stopped, reference)
+    # Failed runs, then retried in the finished folder (its files split back into parts).
+    retried = tmp_path / "retried"
+    first = run(fake_exp, retried, run_fn=failing_odd_replications)
+    assert 0 < first.failed < 24
+    run(fake_exp, retried, run_fn=fake, retry_failed=True)
+    assert_identical(retried, reference)
+    # Two worker processes writing their own parts, in chunks of 5.
+    pool = tmp_path / "pool"
+    run(fake_exp, pool, run_fn=fake, workers=2, chunk_size=5)
+    assert_identical(pool, reference)
+
+
+def test_a_chunk_result_travels_with_every_log(fake_exp):
+    """What a Dask worker sends back (Arrow IPC streams): the same tables after pickling."""
+    the_plan = plan(load_experiment(fake_exp))
+    result = run_chunk(Chunk(the_plan.template(fake), tuple(the_plan.tasks([(0, 5)]))))
+    assert set(result.logs) == {"warnings.parquet", "agents.parquet", "dyads.parquet"}
+    back = pickle.loads(pickle.dumps(result))
+    assert back.runs.equals(result.runs) and back.failed == result.failed == 0
+    assert all(back.logs[name].equals(table) for name, table in result.logs.items())
+
+
+def test_chunks_shrink_when_runs_log_many_rows(tmp_path):
+    """A year of dyads is 48,000 rows a run: a chunk then holds about 20 runs, not 64."""
+    year = load_experiment(write(tmp_path, "days = 365\nreplications = 100\nrecord_dyads = true\n"))
+    assert plan(year).max_chunk() == 1_000_000 // (365 * 132)
+    assert plan(load_experiment(write(tmp_path, "days = 365\n", "plain.toml"))).max_chunk() == 64
+
+
+@pytest.mark.parametrize(("line", "words"), [
+    ("record_dyads = true", "record_dyads: 13,200,000,000 rows of dyads.parquet"),
+    ("record_agents = true", "record_agents: 1,200,000,000 rows of agents.parquet"),
+])
+def test_oversized_logs_are_refused_before_anything_runs(tmp_path, capsys, line, words):
+    path = write(tmp_path, f"days = 1000\nreplications = 100000\n{line}\n")
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--dry-run"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert words in err and "allowed: at most 1,000,000,000" in err and "\n" not in err
+    assert not (tmp_path / "out").exists()
