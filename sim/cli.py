@@ -2,11 +2,12 @@
 
 Subcommands: ``run`` (one run), ``view`` (the run in the browser), ``scenarios``, ``params``,
 ``cases``, ``init`` (a new experiment file), ``sweep`` (experiments), ``analyze`` and ``plot``
-(statistics and figures from a sweep's results). Every failure prints one line,
-``warnsim: error: ...``, without a traceback, and exits with a documented status (the README's
-"Exit statuses"): 2 bad input (:class:`sim.errors.UserError`, and argparse's usage errors), 3 a
-file that cannot be read or written or a sweep stopped by the machine, 4 a results folder in
-use, 128 + N a stop signal N, 141 a closed output pipe (silently, as ``cat`` does).
+(statistics and figures from a sweep's results), ``validate`` (the validation report). Every
+failure prints one line, ``warnsim: error: ...``, without a traceback, and exits with a documented
+status (the README's "Exit statuses"): 2 bad input (:class:`sim.errors.UserError`, and argparse's
+usage errors), 3 a file that cannot be read or written or a sweep stopped by the machine, 4 a
+results folder in use, 128 + N a stop signal N, 141 a closed output pipe (silently, as ``cat``
+does).
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     from sim import __version__
     from sim.analysis.cli import register as register_analysis
     from sim.sweep.cli import register as register_sweep
+    from sim.validation.cli import register as register_validation
 
     parser = _Parser(
         prog="warnsim",
@@ -206,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_sweep(sub)
     register_analysis(sub)
+    register_validation(sub)
     return parser
 
 
