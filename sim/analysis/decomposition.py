@@ -30,13 +30,14 @@ BOOTSTRAP = 2000
 def design_rows(base: ModelParams | None = None) -> list[tuple[str, dict[str, Any]]]:
     """The decomposition's design points, by name, with every switched parameter's value.
 
-    ``base`` is the parameter set whose gradient is decomposed (default: the defaults); the
-    mechanisms' switched-off values are the registry's whatever the base."""
-    columns = list(dict.fromkeys(k for m in MECHANISMS for k in m.off))
-    defaults = (base or ModelParams()).to_dict()
+    ``base`` is the parameter set whose gradient is decomposed (default: the defaults); each
+    mechanism is switched off from it (:meth:`sim.mechanisms.Mechanism.off`)."""
+    base = base or ModelParams()
+    columns = list(dict.fromkeys(k for m in MECHANISMS for k in m.switches))
+    defaults = base.to_dict()
     rows = [(BASELINE, {c: defaults[c] for c in columns})]
-    rows += [(m.name, {c: m.off.get(c, defaults[c]) for c in columns}) for m in MECHANISMS]
-    rows.append((ALL, {c: all_off().get(c, defaults[c]) for c in columns}))
+    rows += [(m.name, {c: m.off(base).get(c, defaults[c]) for c in columns}) for m in MECHANISMS]
+    rows.append((ALL, {c: all_off(base).get(c, defaults[c]) for c in columns}))
     return rows
 
 
