@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test figures bench lint clean chromium view
+.PHONY: demo test figures validate bench lint clean chromium view
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ demo: $(STAMP)
 # Every paper experiment: sweep (resuming), analyze, plot. SWEEP_FLAGS=--force starts over.
 figures: $(STAMP)
 	WARNSIM=$(BIN)/warnsim bash scripts/figures.sh $(SWEEP_FLAGS)
+
+# The validation report for the defaults (results/validation/: report.md, report.html,
+# validation.json, figures), resuming its studies; QUICK=1 for the quick report.
+validate: $(STAMP)
+	$(BIN)/warnsim validate $(if $(QUICK),--quick)
 
 # The browser test drives Debian's chromium (Playwright with executable_path): install it
 # when it is missing and we may (root with apt-get), as .ci/run does.

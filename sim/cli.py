@@ -2,12 +2,13 @@
 
 Subcommands: ``run`` (one run), ``view`` (the run in the browser), ``scenarios``, ``params``,
 ``cases``, ``init`` (a new experiment file), ``sweep`` (experiments), ``analyze`` and ``plot``
-(statistics and figures from a sweep's results), ``calibrate`` (pattern-oriented calibration)
-and ``plan`` (replications needed, from a pilot). Every failure prints one line,
-``warnsim: error: ...``, without a traceback, and exits with a documented status (the README's
-"Exit statuses"): 2 bad input (:class:`sim.errors.UserError`, and argparse's usage errors), 3 a
-file that cannot be read or written or a sweep stopped by the machine, 4 a results folder in
-use, 128 + N a stop signal N, 141 a closed output pipe (silently, as ``cat`` does).
+(statistics and figures from a sweep's results), ``validate`` (the validation report),
+``calibrate`` (pattern-oriented calibration) and ``plan`` (replications needed, from a pilot).
+Every failure prints one line, ``warnsim: error: ...``, without a traceback, and exits with a
+documented status (the README's "Exit statuses"): 2 bad input (:class:`sim.errors.UserError`,
+and argparse's usage errors), 3 a file that cannot be read or written or a sweep stopped by the
+machine, 4 a results folder in use, 128 + N a stop signal N, 141 a closed output pipe
+(silently, as ``cat`` does).
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     from sim.calibration.cli import register as register_calibration
     from sim.plan import register as register_plan
     from sim.sweep.cli import register as register_sweep
+    from sim.validation.cli import register as register_validation
 
     parser = _Parser(
         prog="warnsim",
@@ -214,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_sweep(sub)
     register_analysis(sub)
+    register_validation(sub)
     register_calibration(sub)
     register_plan(sub)
     return parser

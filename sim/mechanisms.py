@@ -11,9 +11,8 @@ decomposition.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 from sim.params import ModelParams
@@ -21,26 +20,38 @@ from sim.params import ModelParams
 
 @dataclass(frozen=True, slots=True)
 class Mechanism:
+    """A mechanism and how to switch it off. ``values`` gives the parameter values that do so
+    from a base parameter set: most are constants, but "believed shares equal" must read the
+    base's ally share, or a decomposition under ``--set believed_manipulative_ally=...`` would
+    leave rivals and allies believed different."""
+
     name: str
     label: str
     description: str
-    off: Mapping[str, Any]
+    values: Callable[[ModelParams], Mapping[str, Any]]
+
+    @property
+    def switches(self) -> tuple[str, ...]:
+        """The parameters this mechanism's switch sets."""
+        return tuple(self.values(ModelParams()))
+
+    def off(self, params: ModelParams) -> dict[str, Any]:
+        """The values that switch the mechanism off, starting from ``params``."""
+        return dict(self.values(params))
 
     def switched_off(self, params: ModelParams) -> ModelParams:
-        return params.replace(**self.off)
+        return params.replace(**self.off(params))
 
 
-def _off(**values: Any) -> Mapping[str, Any]:
-    return MappingProxyType(values)
+def _off(**values: Any) -> Callable[[ModelParams], Mapping[str, Any]]:
+    return lambda _params: values
 
-
-_DEFAULTS = ModelParams()
 
 MECHANISMS: tuple[Mechanism, ...] = (
     Mechanism("suspicion", "Prior suspicion of rivals",
               "recipients believe rivals no more often manipulative than allies "
               "(believed shares equal)",
-              _off(believed_manipulative_rival=_DEFAULTS.believed_manipulative_ally)),
+              lambda p: {"believed_manipulative_rival": p.believed_manipulative_ally}),
     Mechanism("manipulation", "Fabrications",
               "no sender fabricates warnings (the manipulative types send nothing extra, and "
               "recipients know it)", _off(fabrication_rate=0.0)),
@@ -62,9 +73,11 @@ MECHANISMS: tuple[Mechanism, ...] = (
 BY_NAME: dict[str, Mechanism] = {m.name: m for m in MECHANISMS}
 
 
-def all_off() -> dict[str, Any]:
-    """The parameter values that switch every mechanism off at once."""
+def all_off(params: ModelParams | None = None) -> dict[str, Any]:
+    """The parameter values that switch every mechanism off at once, from ``params`` (default:
+    the defaults)."""
+    base = params or ModelParams()
     out: dict[str, Any] = {}
     for m in MECHANISMS:
-        out |= dict(m.off)
+        out |= m.off(base)
     return out

@@ -14,7 +14,7 @@ from sim.analysis.decomposition import ALL, BASELINE, decomposition_table, desig
 from sim.analysis.load import load_results
 from sim.cli import main
 from sim.errors import UserError
-from sim.mechanisms import MECHANISMS, all_off
+from sim.mechanisms import BY_NAME, MECHANISMS, all_off
 from sim.params import ModelParams
 from sim.sweep import load_experiment, run_experiment
 
@@ -32,8 +32,17 @@ def test_every_mechanism_switch_is_a_valid_parameter_change():
     defaults = ModelParams()
     for m in MECHANISMS:
         switched = m.switched_off(defaults)
-        assert any(getattr(switched, k) != getattr(defaults, k) for k in m.off), m.name
+        assert any(getattr(switched, k) != getattr(defaults, k) for k in m.switches), m.name
     ModelParams().replace(**all_off())
+
+
+def test_switches_start_from_the_base_parameters():
+    # "Believed shares equal" must equal the base's ally share, not the default's.
+    base = ModelParams().replace(believed_manipulative_ally=0.2)
+    assert BY_NAME["suspicion"].switched_off(base).believed_manipulative_rival == 0.2
+    rows = dict(design_rows(base))
+    assert rows["suspicion"]["believed_manipulative_rival"] == 0.2
+    assert rows[ALL]["believed_manipulative_rival"] == 0.2
 
 
 class Planted:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,6 +32,7 @@ from sim.sweep import (
     read_warnings,
     run_experiment,
 )
+from sim.sweep.code import model_files, model_sha256
 from sim.sweep.seeds import replication_seeds
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -232,6 +234,33 @@ def test_changed_experiment_is_refused_and_force_starts_over(small, tmp_path, ca
     assert main(["sweep", str(small), "--out", str(out), "--quiet", "--workers", "1",
                  "--force"]) == 0
     assert len(read_runs(out)) == 16 and (out / "figures" / "keep.png").exists()
+
+
+def test_model_code_is_part_of_the_fingerprint(small, tmp_path, monkeypatch):
+    # A folder made by other model code is neither resumed nor reported finished.
+    out = tmp_path / "out"
+    run_experiment(small, out=out, workers=1, progress=False)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["model_sha256"] == model_sha256()
+    monkeypatch.setattr("sim.sweep.engine.model_sha256", lambda: "0" * 64)
+    with pytest.raises(UserError, match="the model's code changed since"):
+        run_experiment(small, out=out, workers=1, progress=False)
+
+
+def test_model_hash_covers_the_model_and_not_the_analysis(tmp_path):
+    package = Path(sim.run.__file__).parent
+    copy = tmp_path / "sim"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    names = {p.relative_to(copy).as_posix() for p in model_files(copy)}
+    assert {"world.py", "model.py", "inference.py", "sweep/seeds.py",
+            "data/scenarios/default.toml"} <= names
+    assert not any(n.startswith(("analysis/", "viz/", "validation/")) for n in names)
+    before = model_sha256(copy)
+    (copy / "analysis" / "plots.py").write_text("# edited\n", encoding="utf-8")
+    assert model_sha256.__wrapped__(copy) == before
+    world = copy / "world.py"
+    world.write_bytes(world.read_bytes() + b"\n")
+    assert model_sha256.__wrapped__(copy) != before
 
 
 def test_engine_frees_every_model(small, tmp_path, monkeypatch):

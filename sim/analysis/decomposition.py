@@ -27,27 +27,31 @@ BASELINE, ALL = "baseline", "all"
 BOOTSTRAP = 2000
 
 
-def design_rows() -> list[tuple[str, dict[str, Any]]]:
-    """The decomposition's design points, by name, with every switched parameter's value."""
-    columns = list(dict.fromkeys(k for m in MECHANISMS for k in m.off))
-    defaults = ModelParams().to_dict()
+def design_rows(base: ModelParams | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """The decomposition's design points, by name, with every switched parameter's value.
+
+    ``base`` is the parameter set whose gradient is decomposed (default: the defaults); each
+    mechanism is switched off from it (:meth:`sim.mechanisms.Mechanism.off`)."""
+    base = base or ModelParams()
+    columns = list(dict.fromkeys(k for m in MECHANISMS for k in m.switches))
+    defaults = base.to_dict()
     rows = [(BASELINE, {c: defaults[c] for c in columns})]
-    rows += [(m.name, {c: m.off.get(c, defaults[c]) for c in columns}) for m in MECHANISMS]
-    rows.append((ALL, {c: all_off().get(c, defaults[c]) for c in columns}))
+    rows += [(m.name, {c: m.off(base).get(c, defaults[c]) for c in columns}) for m in MECHANISMS]
+    rows.append((ALL, {c: all_off(base).get(c, defaults[c]) for c in columns}))
     return rows
 
 
-def design_csv() -> str:
-    rows = design_rows()
+def design_csv(base: ModelParams | None = None) -> str:
+    rows = design_rows(base)
     frame = pd.DataFrame([values for _, values in rows])
     out = io.StringIO()
     frame.to_csv(out, index=False, lineterminator="\n")
     return out.getvalue()
 
 
-def _label_points(runs: pd.DataFrame) -> pd.Series:
+def _label_points(runs: pd.DataFrame, base: ModelParams | None = None) -> pd.Series:
     """Each point's row name, matched on its parameter values (whatever the CSV's row order)."""
-    rows = design_rows()
+    rows = design_rows(base)
     columns = list(rows[0][1])
     missing = [c for c in columns if c not in runs]
     if missing:
@@ -76,11 +80,13 @@ def _same(a: Any, b: Any) -> bool:
     return str(a) == str(b)
 
 
-def decomposition_table(results, confidence: float = 0.95) -> pd.DataFrame:
+def decomposition_table(results, confidence: float = 0.95,
+                        base: ModelParams | None = None) -> pd.DataFrame:
     """One row per mechanism (and the baseline and all-off rows): the gradient with it switched
-    off, the share of the baseline gradient it explains, and intervals."""
+    off, the share of the baseline gradient it explains, and intervals. ``base``: the
+    parameter set the sweep decomposed, when it is not the defaults (:func:`design_rows`)."""
     runs = results.ok
-    names = _label_points(runs)
+    names = _label_points(runs, base)
     runs = runs.assign(row=runs["point_id"].map(names)).dropna(subset=["row"])
     cols = ["heeded_low_rivalry", "delivered_low_rivalry", "heeded_high_rivalry", "delivered_high_rivalry"]
     counts = runs.pivot_table(index="replication", columns="row", values=cols, aggfunc="sum")

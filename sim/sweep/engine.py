@@ -27,6 +27,7 @@ from typing import Any
 
 from sim.errors import Interrupted, SweepStopped, UserError
 from sim.params import ModelParams
+from sim.sweep.code import model_sha256
 from sim.sweep.design import Design, build_design
 from sim.sweep.executors import STOP_SIGNALS, ExecutorKind, ExecutorSpec, Pool, open_executor
 from sim.sweep.experiment import Experiment, declaration
@@ -135,10 +136,12 @@ class SweepPlan:
     def fingerprint(self) -> str:
         """Hash of everything that determines the results: file text, parsed experiment
         (with any shrink applied), the design and the contents of the design and scenario
-        files. Paths enter only as written in the experiment file (relative to it), so the
-        directory a sweep runs from, or how its file was named, changes nothing."""
+        files, and the model's code (:func:`sim.sweep.code.model_sha256`). Paths enter only as
+        written in the experiment file (relative to it), so the directory a sweep runs from, or
+        how its file was named, changes nothing."""
         e = self.experiment
         content: dict[str, Any] = {"text_sha256": e.sha256, "experiment": e.describe(),
+                                   "model_sha256": model_sha256(),
                                    "design": self.design.describe(),
                                    "design_file_sha256": e.design.file_sha256,
                                    "scenario_sha256": e.scenario_sha256}
@@ -589,6 +592,7 @@ def _manifest(the_plan: SweepPlan, fingerprint: str, state: dict[str, Any],
         "finished": _now(),
         "executor": executor.describe(),
         "warnsim_version": _version("warnsim"),
+        "model_sha256": model_sha256(),
         "git_commit": _git_commit(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),

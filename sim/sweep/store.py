@@ -230,7 +230,7 @@ class Store:
             return "a different experiment, or an earlier version of this one"
         if other in (self.origin, _resolved(self.origin)):
             return ("an earlier version of this experiment (the file, its design or scenario "
-                    "file, or its size changed since)")
+                    "file, its size, or the model's code changed since)")
         return f"a different experiment ({other})"
 
     def check(self) -> None:

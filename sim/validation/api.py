@@ -1,0 +1,220 @@
+"""``validate()``: run the declared suite and write the report (what ``warnsim validate`` does).
+
+The pipeline is one way: the studies run through the sweep engine into result folders, the
+statistics read those folders only, the report reads the statistics. Nothing is written before
+every input has been checked (the ``--set`` values, the ``--only`` ids, each study's design at
+the parameters given, the output folder); a rerun with the same options resumes the studies
+where they stopped.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim.errors import UserError
+from sim.params import ModelParams, ParameterError
+from sim.sweep import read_manifest
+from sim.validation import figures as fig
+from sim.validation import report, scoring, statistics, studies
+from sim.validation.suite import CheckKind, select, studies_for
+
+DEFAULT_OUT = Path("results/validation")
+REPORT_FILES = ("report.md", "report.html", "validation.json")
+FIGURES = ("verdicts", "rivalry", "reliability", "learning", "decomposition", "cases")
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationOptions:
+    """How to validate: where to write, how big (``quick``, or ``replications`` for every
+    study), which checks (``only``; empty: all), at which parameters (``overrides``, as
+    ``--set`` gives them), on which executor, and with which run function (tests plant model
+    changes through it, as through the sweep's ``run_fn``)."""
+
+    out: Path = DEFAULT_OUT
+    quick: bool = False
+    workers: int | None = None
+    dask: Any = None
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    only: tuple[str, ...] = ()
+    replications: int | None = None
+    run_fn: studies.RunFn | None = None
+    progress: bool = True
+    command: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Validation:
+    entries: list[dict[str, Any]]
+    out: Path
+    seconds: float
+    failed_runs: int
+
+    def by_id(self) -> dict[str, dict[str, Any]]:
+        return {e["id"]: e for e in self.entries}
+
+
+def validate(options: ValidationOptions) -> Validation:
+    started = time.perf_counter()
+    base = ModelParams.from_mapping(options.overrides, origin="--set")
+    overrides = {k: getattr(base, k) for k in options.overrides}
+    checks = select(list(options.only))
+    if options.replications is not None and options.replications < 2:
+        raise UserError(f"--replications: got {options.replications}; allowed: an integer >= 2 "
+                        "(intervals resample replications)")
+    out = Path(options.out)
+    _check_out(out)
+    prepared = []
+    for study in studies_for(checks):
+        reps = options.replications or study.runs(options.quick)
+        if reps < study.minimum:
+            raise UserError(f"--replications: got {reps}; allowed: at least {study.minimum} for "
+                            f"the {study.name} study's checks")
+        _check_design(study, base)
+        prepared.append(studies.prepare(study, base, overrides, out, replications=reps,
+                                        run_fn=options.run_fn))
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    ran: list[studies.Ran] = []
+    try:
+        for i, p in enumerate(prepared, start=1):
+            studies.announce(i, len(prepared), p, quiet=not options.progress)
+            ran.append(studies.run(p, workers=options.workers, dask=options.dask,
+                                   progress=options.progress, run_fn=options.run_fn))
+    except UserError:
+        if created and not ran:  # refused before any run (an unreachable --dask): leave no trace
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    data = {p.study.name: statistics.load_study(p.study.name, p.folder, p.points, base)
+            for p in prepared}
+    entries: list[dict[str, Any]] = []
+    curves: dict[str, Any] = {}
+    tables: dict[str, Any] = {}
+    for check in checks:
+        if check.kind is CheckKind.CASE:
+            continue
+        try:
+            m = statistics.STATISTICS[check.statistic](check, data)
+        except statistics.Undefined as exc:
+            entries.append(report.entry(check, None, f"undefined: {exc}"))
+            continue
+        entries.append(report.entry(check, m))
+        curves |= m.curves
+    if "decomposition" in curves:
+        tables["decomposition"] = curves["decomposition"]
+    case_checks = {c.id: c for c in checks if c.kind is CheckKind.CASE}
+    if case_checks:
+        results = scoring.evaluate(base)
+        measured = {"cases_brier": results.brier, "cases_log_loss": results.log_loss}
+        entries += [report.entry(c, measured[c.statistic]) for c in case_checks.values()]
+        entries += [report.case_entry(raw) for raw in results.entries]
+        tables["cases"] = results
+    figures = _figures(out / "figures", entries, curves, tables, checks)
+    rows = tuple(_study_row(r, data[r.prepared.study.name], out) for r in ran)
+    commits = tuple(sorted({str(read_manifest(p.folder).get("git_commit")) for p in prepared}))
+    ctx = report.Context(
+        version=_version(), commits=commits, quick=options.quick, base=base, overrides=overrides,
+        studies=rows, seconds=time.perf_counter() - started,
+        command=options.command or _command(options), only=tuple(options.only),
+        replications=options.replications)
+    doc = report.document(ctx, entries, figures, tables)
+    from sim.validation.document import to_html, to_markdown
+
+    report.write_json(entries, out / "validation.json")
+    report._write(out / "report.md", to_markdown(doc, out))
+    report._write(out / "report.html", to_html(doc))
+    return Validation(entries, out, time.perf_counter() - started, sum(r.failed for r in ran))
+
+
+def _check_design(study: Any, base: ModelParams) -> None:
+    """Every design point must be a valid parameter set at the validated parameters."""
+    for point in study.design(base):
+        try:
+            base.replace(**dict(study.fixed), **point.values)
+        except ParameterError as exc:
+            raise UserError(f"validation study {study.name} (design point {point.label}) at the "
+                            f"parameters given: {exc}") from None
+
+
+def _check_out(out: Path) -> None:
+    """Write only into a new or empty folder or one holding an earlier validation's files."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise UserError(f"--out: {out} is a file; allowed: a folder, new or holding an earlier "
+                        "validation report")
+    names = {p.name for p in out.iterdir()}
+    if names and not names & {"validation.json", studies.RUNS}:
+        shown = ", ".join(sorted(names)[:3]) + (", ..." if len(names) > 3 else "")
+        raise UserError(f"--out: {out} is not empty ({shown}) and holds no warnsim validation; "
+                        "choose a new or empty folder")
+
+
+def _figures(out: Path, entries: list[dict[str, Any]], curves: Mapping[str, Any],
+             tables: Mapping[str, Any], checks: Any) -> dict[str, Path]:
+    from sim.analysis.tables import remove_stale
+    from sim.validation.scoring import UNINFORMED
+
+    drawn: dict[str, Path | None] = {"verdicts": fig.verdicts(entries, out)}
+    if "bands" in curves:
+        drawn["rivalry"] = fig.rivalry(curves["bands"], out)
+    ranges = {c.id: (c.range_low, c.range_high) for c in checks}
+    drawn["reliability"] = fig.reliability(curves.get("crossover"), curves.get("matching"),
+                                           curves.get("deaths"), ranges, out)
+    if "gap_by_year" in curves:
+        drawn["learning"] = fig.learning(curves["gap_by_year"], out)
+    if "decomposition" in tables:
+        drawn["decomposition"] = fig.decomposition(tables["decomposition"], out)
+    if "cases" in tables:
+        drawn["cases"] = fig.cases(tables["cases"].table, UNINFORMED, out)
+    made = {k: v for k, v in drawn.items() if v is not None}
+    remove_stale(out, set(FIGURES) - set(made), ("pdf", "png"))
+    return made
+
+
+def _study_row(r: studies.Ran, data: statistics.StudyData, out: Path) -> report.StudyRow:
+    p = r.prepared
+    return report.StudyRow(
+        name=p.study.name, question=p.study.question, points=max(1, len(p.points)),
+        replications=p.replications, days=p.study.days, runs=p.runs, ran=r.ran, failed=r.failed,
+        dropped=data.dropped, seconds=r.seconds,
+        folder=p.folder.relative_to(out).as_posix(), superseded=p.superseded)
+
+
+def _version() -> str:
+    from sim import __version__
+
+    return __version__
+
+
+def _command(options: ValidationOptions) -> str:
+    parts = ["warnsim", "validate"]
+    if options.quick:
+        parts.append("--quick")
+    if Path(options.out) != DEFAULT_OUT:
+        parts += ["--out", str(options.out)]
+    for k, v in options.overrides.items():
+        parts += ["--set", f"{k}={getattr(v, 'value', v)}"]
+    if options.only:
+        parts += ["--only", ",".join(options.only)]
+    if options.replications:
+        parts += ["--replications", str(options.replications)]
+    return shlex.join(parts)
+
+
+def print_summary(result: Validation) -> None:
+    print(report.verdict_lines(result.entries))
+    counts = {v: sum(e["verdict"] == v for e in result.entries)
+              for v in ("within", "outside", "not_applicable")}
+    print(f"\n{counts['within']} within, {counts['outside']} outside, "
+          f"{counts['not_applicable']} not applicable; wrote {result.out}/report.md, report.html, "
+          f"validation.json and figures/ in {result.seconds:.0f} s")
+    if result.failed_runs:
+        print(f"warnsim: {result.failed_runs} runs failed; their replications were left out "
+              "(see the report's studies table)", file=sys.stderr)

@@ -1,0 +1,260 @@
+"""`warnsim validate`: the declared suite, its arithmetic on known numbers, the command end to
+end on a reduced suite, a planted model change caught by exactly one check, and bad input."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.cli import main
+from sim.run import RunResult, RunSpec, simulate
+from sim.validation import odd
+from sim.validation.api import ValidationOptions, validate
+from sim.validation.report import verdict
+from sim.validation.scoring import (
+    EPSILON,
+    alternatives,
+    brier,
+    log_loss,
+    slug,
+)
+from sim.validation.statistics import STATISTICS, crossing, paired
+from sim.validation.suite import CHECKS, STUDY, CheckKind
+
+ROOT = Path(__file__).resolve().parents[1]
+REQUIRED = ("rivalry", "details", "corroboration", "cry_wolf", "prevention_paradox", "doctrine",
+            "suspicion_erodes", "breznitz", "bliss", "wickens_dixon", "simmons_sutter",
+            "foiled_share", "deaths_per_attack", "cases_brier", "asymmetry", "decomposition")
+KEYS = ("id", "kind", "claim", "source", "value", "ci_low", "ci_high", "range_low", "range_high",
+        "verdict")
+# A reduced suite on cheap studies (the default world, two two-point studies, the cases); every
+# check in it is far enough inside its range to stay within at this size.
+REDUCED = ("rivalry", "corroboration", "breznitz", "asymmetry", "foiled_share",
+           "deaths_per_attack", "cry_wolf", "prevention_paradox", "cases_brier",
+           "cases_log_loss")
+REPLICATIONS = 30
+
+
+# --- the declarations ---------------------------------------------------------------------------
+
+def test_the_suite_declares_every_required_check_once_with_a_statistic_and_its_studies():
+    ids = [c.id for c in CHECKS]
+    assert len(ids) == len(set(ids))
+    assert set(REQUIRED) <= set(ids)
+    for c in CHECKS:
+        assert c.kind in CheckKind
+        assert c.statistic in STATISTICS or c.kind is CheckKind.CASE, c.id
+        assert all(s in STUDY for s in c.studies), c.id
+        if c.range_low is not None and c.range_high is not None:
+            assert c.range_low <= c.range_high, c.id
+        assert c.claim and c.source and c.definition and c.range_reason, c.id
+
+
+def test_the_odd_table_of_checks_matches_the_suite():
+    text = (ROOT / "docs" / "ODD.md").read_text(encoding="utf-8")
+    assert odd.embedded(text) == odd.markdown(), "run python scripts/validation_docs.py"
+
+
+def test_the_readme_verdict_table_matches_the_committed_report():
+    entries = json.loads((ROOT / "results" / "validation" / "validation.json").read_text("utf-8"))
+    ids = {e["id"] for e in entries}
+    assert {c.id for c in CHECKS} <= ids  # the committed report is the whole suite
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = odd.embedded(text, odd.README_BLOCK)
+    assert table == odd.verdict_table(entries), "run python scripts/validation_docs.py"
+    assert "| `simmons_sutter` |" in table
+
+
+# --- arithmetic on known numbers --------------------------------------------------------------
+
+TOY_P = np.array([[0.7, 0.2, 0.1],    # recorded: heeded
+                  [0.2, 0.3, 0.5],    # recorded: investigated
+                  [0.0, 0.0, 1.0]])   # recorded: dismissed
+TOY_RECORDED = np.array([0, 1, 2])
+
+
+def test_brier_score_and_log_loss_of_a_toy_case_set_match_hand_computed_values():
+    # Brier: (0.09 + 0.04 + 0.01) + (0.04 + 0.49 + 0.25) + 0 = 0.92, over 3 cases.
+    assert brier(TOY_P, TOY_RECORDED) == pytest.approx(0.92 / 3)
+    # Log-loss: -(ln 0.7 + ln 0.3 + ln 1) / 3.
+    assert log_loss(TOY_P, TOY_RECORDED) == pytest.approx((0.356675 + 1.203973) / 3, abs=1e-6)
+    uniform = np.full((3, 3), 1 / 3)
+    assert brier(uniform, TOY_RECORDED) == pytest.approx(2 / 3)
+    assert log_loss(uniform, TOY_RECORDED) == pytest.approx(math.log(3))
+    wrong = np.array([[0.0, 0.0, 1.0]])  # certain and wrong: Brier 2, log-loss capped
+    assert brier(wrong, np.array([0])) == pytest.approx(2.0)
+    assert log_loss(wrong, np.array([0])) == pytest.approx(-math.log(EPSILON))
+
+
+def test_alternative_codings_move_one_coding_at_a_time_within_its_range():
+    from sim.cases import builtin_cases
+
+    kerman = next(c for c in builtin_cases() if c.case == "Kerman 2024")  # rivalry 1, details 2
+    names = [name for name, _ in alternatives(kerman)]
+    assert names == ["details 1", "details 3", "rivalry 0.9", "channel private", "channel public",
+                     "channel both"]
+    for _, alt in alternatives(kerman):
+        changed = [f.name for f in dataclasses.fields(kerman)
+                   if getattr(alt, f.name) != getattr(kerman, f.name)]
+        assert len(changed) == 1
+    assert slug("Sri Lanka Easter 2019") == "sri_lanka_easter_2019"
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    ((0.5, 0.4, 0.6, 0.0, None), ("within", True)),
+    ((0.05, -0.01, 0.1, 0.0, None), ("within", False)),
+    ((-0.05, -0.1, -0.01, 0.0, None), ("outside", True)),
+    ((0.3, 0.2, 0.4, 0.55, 0.75), ("outside", True)),
+    ((0.5, 0.45, 0.6, 0.55, 0.75), ("outside", False)),
+    ((0.75, 0.7, 0.8, 0.55, 0.75), ("within", False)),
+    ((0.6, math.nan, math.nan, 0.55, 0.75), ("within", None)),
+    ((0.6, 0.5, 0.7, None, None), ("not_applicable", None)),
+    ((math.nan, 0.5, 0.7, 0.0, 1.0), ("not_applicable", None)),
+    ((-math.inf, -math.inf, 0.3, 0.55, 0.75), ("outside", True)),
+])
+def test_verdict_rule(args, expected):
+    assert verdict(*args) == expected
+
+
+def test_crossing_interpolates_where_heeding_all_stops_being_worse():
+    reliability = np.array([0.2, 0.4, 0.6, 0.8, 1.0])
+    assert crossing(reliability, np.array([30.0, 10.0, 2.0, -2.0, -5.0])) == pytest.approx(0.7)
+    assert crossing(reliability[::-1], np.array([-5.0, -2.0, 2.0, 10.0, 30.0])) == pytest.approx(0.7)
+    assert crossing(reliability, np.array([-1.0, -2.0, -3.0, -4.0, -5.0])) == -math.inf
+    assert crossing(reliability, np.array([5.0, 4.0, 3.0, 2.0, 1.0])) == math.inf
+    # noise below a later sign change: the most reliable level where heeding all is worse counts
+    assert crossing(reliability, np.array([5.0, -1.0, 3.0, -1.0, -2.0])) == pytest.approx(0.75)
+
+
+def test_paired_bootstrap_pools_ratios_and_keeps_pairs():
+    rng = np.random.default_rng(3)
+    den = rng.integers(5, 50, 200).astype(float)
+    num = np.floor(den * rng.uniform(0.2, 0.8, 200))
+    value, low, high, undefined = paired({"n": num, "d": den}, lambda t, n: t["n"] / t["d"],
+                                         seed="test")
+    assert value[0] == pytest.approx(num.sum() / den.sum())
+    assert low[0] < value[0] < high[0] and undefined == 0
+    # two arms sharing each replication's noise: their difference has a much tighter interval
+    # than either arm alone, because replications are resampled whole
+    base = rng.normal(10, 3, 200)
+    arms = {"a": base + 1.0 + rng.normal(0, 0.05, 200), "b": base}
+    _, lo_d, hi_d, _ = paired(arms, lambda t, n: (t["a"] - t["b"]) / n, seed="test")
+    _, lo_a, hi_a, _ = paired(arms, lambda t, n: t["a"] / n, seed="test")
+    assert hi_d[0] - lo_d[0] < (hi_a[0] - lo_a[0]) / 10
+    assert lo_d[0] < 1.0 < hi_d[0]
+
+
+# --- end to end -------------------------------------------------------------------------------
+
+def anticorroboration(spec: RunSpec) -> RunResult:
+    """A planted model change: the recipients' own intelligence corroborates false warnings
+    far more often than real ones (and recipients know it), so corroboration now argues against
+    a warning. Every other mechanism is as it was."""
+    changed = spec.params.replace(corroboration_rate=0.02, false_corroboration=0.3)
+    return simulate(dataclasses.replace(spec, params=changed))
+
+
+@pytest.fixture(scope="module")
+def reduced(tmp_path_factory) -> Path:
+    """`warnsim validate --quick` on the reduced suite, as a user types it."""
+    out = tmp_path_factory.mktemp("validation") / "report"
+    code = main(["validate", "--quick", "--only", ",".join(REDUCED), "--replications",
+                 str(REPLICATIONS), "--out", str(out), "--workers", "2", "--quiet"])
+    assert code == 0
+    return out
+
+
+@pytest.mark.slow
+def test_validate_quick_writes_one_entry_per_declared_check(reduced: Path):
+    entries = json.loads((reduced / "validation.json").read_text(encoding="utf-8"))
+    checks = [e for e in entries if not e["id"].startswith("case_")]
+    assert [e["id"] for e in checks] == [c.id for c in CHECKS if c.id in REDUCED]  # suite order
+    cases = [e for e in entries if e["id"].startswith("case_")]
+    assert len(cases) == 7 and all(e["kind"] == "case" for e in cases)
+    for e in entries:
+        assert all(k in e for k in KEYS), e["id"]
+        assert e["verdict"] in ("within", "outside", "not_applicable")
+    for e in checks:
+        assert isinstance(e["value"], float), e["id"]
+        assert e["ci_low"] <= e["value"] <= e["ci_high"], e["id"]
+    on_defaults = [e for e in checks if e["kind"] != "case"]
+    assert all(e["verdict"] == "within" for e in on_defaults), [
+        (e["id"], e["value"]) for e in on_defaults if e["verdict"] != "within"]
+    report = (reduced / "report.md").read_text(encoding="utf-8")
+    assert "warnsim" in report and "git commit" in report and "Parameter set" in report
+    for e in checks:
+        assert f"`{e['id']}`" in report
+
+
+@pytest.mark.slow
+def test_the_html_report_is_one_self_contained_page(reduced: Path):
+    page = (reduced / "report.html").read_text(encoding="utf-8")
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+    images = [s for s in sources if s.startswith("data:image/png;base64,")]
+    assert len(images) >= 3  # verdicts, rivalry, cases
+    assert not [s for s in sources if s.startswith(("http:", "https:", "//"))]
+    assert "<link" not in page and "<script" not in page
+    for png in ("verdicts", "rivalry", "cases"):
+        assert (reduced / "figures" / f"{png}.png").is_file()
+
+
+@pytest.mark.slow
+def test_a_rerun_resumes_every_study_and_runs_nothing(reduced: Path):
+    result = validate(ValidationOptions(out=reduced, quick=True, only=REDUCED,
+                                        replications=REPLICATIONS, workers=1, progress=False))
+    report = (reduced / "report.md").read_text(encoding="utf-8")
+    rows = [line for line in report.splitlines() if line.startswith("| defaults |")
+            or line.startswith("| cry_wolf |")]
+    assert rows and all("| 0 | 0 | 0 |" in row for row in rows), rows  # run now, failed, left out
+    assert result.failed_runs == 0
+
+
+@pytest.mark.slow
+def test_a_planted_model_change_is_marked_outside_by_exactly_its_check(reduced: Path, tmp_path):
+    before = {e["id"]: e["verdict"]
+              for e in json.loads((reduced / "validation.json").read_text(encoding="utf-8"))}
+    result = validate(ValidationOptions(out=tmp_path / "planted", quick=True, only=REDUCED,
+                                        replications=REPLICATIONS, workers=1, progress=False,
+                                        run_fn=anticorroboration))
+    after = {e["id"]: e["verdict"] for e in result.entries}
+    changed = {k for k in after if after[k] != before[k]}
+    assert changed == {"corroboration"} and after["corroboration"] == "outside"
+    assert result.by_id()["corroboration"]["value"] < 0
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+def test_bad_input_is_one_line_with_exit_status_2_and_nothing_written(tmp_path, capsys):
+    out = tmp_path / "v"
+    cases = [
+        (["--only", "rivalry,nonsense"], "--only: unknown check 'nonsense'; allowed: rivalry"),
+        (["--set", "rivalry=2"], "--set: rivalry: got 2.0; allowed: a number in [0, 1]"),
+        (["--only", "bliss", "--set", "false_lead_rate=5"],
+         "validation study reliability (design point x8/model) at the parameters given: "
+         "false_lead_rate: got 40.0; allowed: a number in [0, 20]"),
+        (["--only", "cry_wolf", "--set", "false_lead_rate=0"],
+         "validation study cry_wolf: design points 'few' and 'many' coincide"),
+        (["--replications", "1"], "--replications: got 1; allowed: an integer >= 2"),
+        (["--only", "decomposition", "--replications", "5"],
+         "--replications: got 5; allowed: at least 10 for the decomposition study's checks"),
+        (["--workers", "0"], "--workers: got 0; allowed: an integer of at least 1"),
+        (["--only", "rivalry", "--dask", "nonsense", "--quiet"], "--dask: got 'nonsense'"),
+    ]
+    for args, message in cases:
+        assert main(["validate", "--out", str(out), *args]) == 2, args
+        err = capsys.readouterr().err
+        assert err.startswith("warnsim: error: ") and message in err, err
+        assert len(err.strip().splitlines()) == 1
+        assert not out.exists()
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine", encoding="utf-8")
+    assert main(["validate", "--out", str(foreign), "--only", "cases_brier"]) == 2
+    assert "is not empty (notes.txt) and holds no warnsim validation" in capsys.readouterr().err
+    assert [p.name for p in foreign.iterdir()] == ["notes.txt"]
