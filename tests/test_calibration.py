@@ -15,16 +15,25 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.analysis.load import Design, DesignKind, Results
 from sim.analysis.plots import style
 from sim.calibration.api import calibrate
 from sim.calibration.config import load_calibration, parse_calibration
 from sim.calibration.figures import marginals, pairs
 from sim.calibration.scoring import posterior_table, score, values_at_points
-from sim.calibration.statistics import BUILTIN, evaluate
+from sim.calibration.statistics import (
+    WARNING_CHECKS,
+    evaluate,
+    outcome_statistic,
+    per_point_checks,
+    statistic,
+)
 from sim.cli import main
 from sim.outcomes import OUTCOMES
+from sim.params import ModelParams
 from sim.run import RunResult, RunSpec
-from sim.sweep import load_experiment
+from sim.sweep import load_experiment, parse_experiment, run_experiment
+from sim.validation.suite import BY_ID
 from tests.test_plots import layout_problems
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -156,25 +165,82 @@ def test_best_params_file_runs_with_warnsim_run_and_in_experiments(tmp_path, cap
     assert e.fixed["lethality_scale"] == pytest.approx(found.best["lethality_scale"])
 
 
-def test_pooled_statistics_and_their_intervals_on_known_sums():
+def memory_results(runs: pd.DataFrame, warnings: pd.DataFrame | None = None) -> Results:
+    base = ModelParams().to_dict()
+    runs = runs.assign(status="ok", **{k: v for k, v in base.items() if k not in runs})
+    return Results(Path("memory"), runs, Design(DesignKind.LHS, ()), {}, warnings)
+
+
+def test_outcomes_are_pooled_over_replications_with_intervals():
     runs = pd.DataFrame({
         "run_id": range(6), "point_id": [0, 0, 0, 1, 1, 1], "replication": [0, 1, 2] * 2,
-        "casualties": [3, 0, 9, 1, 1, 1], "attacks": [1, 0, 2, 1, 1, 1],
+        "foiled": [3, 0, 9, 1, 1, 1], "plots_ended": [4, 1, 10, 2, 2, 2],
+        "casualties": [1.0, 2.0, 6.0, 0.0, 0.0, 0.0],
     })
-    v = evaluate(BUILTIN["deaths_per_attack"], runs, None, draws=500)
-    assert v.value.tolist() == [4.0, 1.0]  # (3 + 0 + 9) / 3, not the mean of per-run ratios
-    assert v.low[0] < 4.0 < v.high[0] and v.low[1] == v.high[1] == 1.0
+    v = evaluate(outcome_statistic("foiled_share"), memory_results(runs), draws=500)
+    assert v.value.tolist() == [12 / 15, 0.5]  # pooled, not the mean of per-run shares
+    assert v.low[0] < 12 / 15 < v.high[0] and v.low[1] == v.high[1] == 0.5
+    m = evaluate(outcome_statistic("casualties"), memory_results(runs), draws=500)
+    assert m.value.tolist() == [3.0, 0.0]
 
 
-def test_breznitz_statistic_uses_first_warnings_only():
-    runs = pd.DataFrame({"run_id": [0, 1], "point_id": [0, 0], "replication": [0, 1]})
-    log = pd.DataFrame({
-        "run_id": [0, 0, 1, 1], "delivered_day": [1, 2, 3, -1],
-        "p_heed": [0.8, 0.9, 0.4, np.nan],
-        "p_heed_after_false_alarm": [0.4, np.nan, 0.2, np.nan],
-    })
-    v = evaluate(BUILTIN["breznitz"], runs, log)
-    assert v.value[0] == pytest.approx(1 - 0.6 / 1.2)
+def test_validation_checks_score_each_point_with_the_suites_own_statistic(tmp_path):
+    found = calibrate(parse_calibration(CONFIG), out=tmp_path / "toy", workers=1,
+                      progress=False, run_fn=toy)
+    from sim.analysis.load import load_results
+
+    results = load_results(found.out)
+    v = evaluate(statistic("deaths_per_attack", origin="t"), results)
+    runs = results.ok
+    sums = runs.groupby("point_id")[["casualties", "attacks"]].sum()
+    assert v.value == pytest.approx((sums["casualties"] / sums["attacks"]).to_numpy())
+    assert ((v.low <= v.value) & (v.value <= v.high)).all()
+    # Without a range of its own a target takes the check's, and its source.
+    text = CONFIG + '\n[targets.suite]\nstatistic = "deaths_per_attack"\n'
+    target = parse_calibration(text).targets[-1]
+    assert (target.low, target.high) == (BY_ID["deaths_per_attack"].range_low,
+                                        BY_ID["deaths_per_attack"].range_high)
+    assert target.source == BY_ID["deaths_per_attack"].source
+
+
+def test_case_scores_are_targets_scored_at_each_points_parameters(tmp_path):
+    from sim.validation.scoring import evaluate as score_cases
+
+    found = calibrate(parse_calibration(CONFIG.replace("n = 200", "n = 3")), out=tmp_path / "c",
+                      workers=1, progress=False, run_fn=toy)
+    from sim.analysis.load import load_results
+
+    results = load_results(found.out)
+    v = evaluate(statistic("cases_brier", origin="t"), results)
+    for point_id, value in zip(v.point_id, v.value, strict=True):
+        row = results.ok[results.ok["point_id"] == point_id].iloc[0]
+        params = ModelParams().replace(home_interdiction=row["home_interdiction"],
+                                       lethality_scale=row["lethality_scale"],
+                                       face_cost=row["face_cost"])
+        assert value == pytest.approx(score_cases(params).brier.value)
+
+
+def test_checks_that_need_the_warning_log_are_declared_so(tmp_path):
+    exp = parse_experiment('name = "w"\ndays = 60\nreplications = 2\nrecord_warnings = false\n'
+                           '[grid]\nrivalry = [0.7]\n')
+    run_experiment(exp, out=tmp_path / "w", workers=1, progress=False)
+    from sim.analysis.load import load_results
+
+    results = load_results(tmp_path / "w")
+    for check, why in per_point_checks().items():
+        if why or check.startswith("cases_"):
+            continue
+        value = evaluate(statistic(check, origin="t"), results).value[0]
+        assert np.isnan(value) == (check in WARNING_CHECKS), check
+
+
+def test_checks_comparing_parameter_sets_are_refused_with_the_reason(tmp_path, capsys):
+    path = tmp_path / "bad.toml"
+    path.write_text(HEAD + SAMPLE + '[targets.a]\nstatistic = "cry_wolf"\n')
+    assert main(["calibrate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "cry_wolf: a validation check that cannot score one design point" in err
+    assert "it compares the studies cry_wolf" in err and "breznitz" in err
 
 
 def test_committed_calibration_runs_end_to_end_at_tiny_size(tmp_path):
@@ -211,8 +277,7 @@ statistic = "foiled_share"
 low = 0.6
 high = 0.95
 [targets.gradient]
-statistic = "rivalry_gradient"
-low = 0.0
+statistic = "rivalry"
 """)
     out = tmp_path / "out"
     assert main(["calibrate", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 0
@@ -225,7 +290,10 @@ low = 0.0
 BAD = {
     "no targets": ("", ["targets", "missing or empty"]),
     "unknown statistic": ('[targets.a]\nstatistic = "happiness"\nlow = 0\n',
-                          ["[targets.a]", "statistic", "'happiness'", "deaths_per_attack"]),
+                          ["[targets.a]", "statistic", "'happiness'", "a validation check",
+                           "deaths_per_attack", "or an outcome name"]),
+    "no range": ('[targets.a]\nstatistic = "heed_rate"\n',
+                 ["no accepted values", "only a validation check has a range of its own"]),
     "value without tolerance": ('[targets.a]\nstatistic = "heed_rate"\nvalue = 0.5\n',
                                 ["tolerance: missing"]),
     "both forms": ('[targets.a]\nstatistic = "heed_rate"\nvalue = 0.5\ntolerance = 0.1\nlow = 0\n',

@@ -185,7 +185,7 @@ def _confirm(calibration: Calibration, best: dict[str, Any], replications: int, 
     results = load_results(summary.out_dir)
     frames = []
     for i, t in enumerate(calibration.targets):
-        v = evaluate(t.statistic, results.ok, results.warnings, draws=2000, seed=i)
+        v = evaluate(t.statistic, results, draws=2000, seed=i)
         for pid, label in ((0, "defaults"), (1, "best")):
             at = list(v.point_id).index(pid) if pid in v.point_id else None
             value, low, high = ((v.value[at], v.low[at], v.high[at]) if at is not None

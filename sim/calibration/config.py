@@ -5,10 +5,11 @@ hypercube over the uncertain parameters, ``[sample] method = "lhs"`` with ``[sam
 each range is the parameter's uniform prior. Two more tables say what to reproduce:
 
 ``[targets.ID]`` (one per target)
-    ``statistic``: a statistic of :mod:`sim.calibration.statistics` (built-in, or any outcome
-    name); then either ``value`` and ``tolerance`` (accepted: within ``value +- tolerance``) or
-    ``low`` and/or ``high`` (accepted: within the range, ends included; one end may be open);
-    ``source``: where the value comes from (text, for the tables).
+    ``statistic``: a check of the validation suite that one parameter set defines, or any
+    outcome name (:mod:`sim.calibration.statistics`); then either ``value`` and ``tolerance``
+    (accepted: within ``value +- tolerance``) or ``low`` and/or ``high`` (accepted: within the
+    range, ends included; one end may be open), or neither for a check: the check's own range;
+    ``source``: where the value comes from (text, for the tables; a check's by default).
 ``[calibration]``
     ``confirm``: replications of a confirmation sweep of the defaults and of the best-supported
     set (0: none; default 0).
@@ -188,8 +189,13 @@ def _target(key: str, raw: Any, origin: str) -> Target:
         return Target(key, stat, value=numbers["value"], tolerance=numbers["tolerance"],
                       source=source)
     if not ranged:
+        if stat.has_range:  # a validation check: the range the suite declares for it
+            from sim.validation.suite import BY_ID
+
+            return Target(key, stat, low=stat.range_low, high=stat.range_high,
+                          source=source or BY_ID[stat.name].source)
         raise UserError(f"{where}: no accepted values; allowed: value and tolerance, or low "
-                        "and/or high")
+                        "and/or high (only a validation check has a range of its own)")
     low, high = numbers.get("low"), numbers.get("high")
     if low is not None and high is not None and not low <= high:
         raise UserError(f"{where}: got low {low:g} > high {high:g}; allowed: low <= high")

@@ -61,9 +61,7 @@ class Scores:
 
 def values_at_points(results: Results, calibration: Calibration) -> dict[str, Values]:
     """Each target's statistic at every design point (finished runs only)."""
-    runs = results.ok
-    return {t.id: evaluate(t.statistic, runs, results.warnings, seed=i)
-            for i, t in enumerate(calibration.targets)}
+    return {t.id: evaluate(t.statistic, results, seed=i) for i, t in enumerate(calibration.targets)}
 
 
 def score(results: Results, calibration: Calibration, scale: float = 1.0,
