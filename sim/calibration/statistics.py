@@ -179,7 +179,10 @@ def check_statistic(check_id: str) -> Statistic:
                 warnings = warnings.join(runs.set_index("run_id")[["point_id", "replication"]],
                                          on="run_id", how="inner")
             logs = dict(iter(warnings.groupby("point_id"))) if warnings is not None else {}
-            points, value, low, high = [], [], [], []
+            points: list[int] = []
+            value: list[float] = []
+            low: list[float] = []
+            high: list[float] = []
             for point_id, point_runs in runs.groupby("point_id", sort=True):
                 study = vs.StudyData(
                     PER_POINT_STUDY, results, point_runs.assign(point="base"),
