@@ -181,3 +181,27 @@ def test_committed_tables_compile(tmp_path):
     if not paths:
         pytest.skip("no committed .tex tables under results/")
     compile_tables(paths, tmp_path)
+
+
+def test_a_table_with_many_explained_columns_compiles_with_each_part_explaining_its_own(tmp_path):
+    """A caption is first set on one line to be measured, so column explanations thousands of
+    characters long (a calibration table's) overflow TeX unless they go below the tabular."""
+    columns = {f"statistic_{i}": [0.1 * i, 0.2 * i] for i in range(30)}
+    notes = {c: f"note{c[10:]}x " + "a long explanation of this statistic, " * 6 for c in columns}
+    table = Table("wide", "Many explained columns", pd.DataFrame({"point": [1, 2], **columns}),
+                  keys=("point",), notes=notes)
+    tex = to_latex(table)
+    parts = tex.split(r"\begin{table}")[1:]
+    assert len(parts) > 1 and len(table.caption) > 5000
+    for part in parts:
+        caption = re.search(r"\\caption\{([^}]*)\}", part).group(1)
+        assert "Columns:" not in caption
+        tabular, below = part.split(r"\end{tabular}")
+        shown = set(re.findall(r"Statistic(?:\\\\| )(\d+)", tabular))
+        explained = set(re.findall(r"note(\d+)x", below))
+        assert shown and shown == explained
+    if ENGINE is None:
+        pytest.skip(NO_ENGINE)
+    path = tmp_path / "wide.tex"
+    path.write_text(tex, encoding="utf-8")
+    compile_tables([path], tmp_path)

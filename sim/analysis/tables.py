@@ -79,13 +79,22 @@ class Table:
     notes: dict[str, str] = field(default_factory=dict)
 
     @property
-    def caption(self) -> str:
-        """Title, pooling sentence and column explanations, as one caption."""
-        parts = [self.title.rstrip(".") + "."]
+    def heading(self) -> str:
+        """Title and pooling sentence: what a LaTeX caption and a Markdown lead say."""
+        text = self.title.rstrip(".") + "."
         if self.pooled:
-            parts.append(self.pooled[:1].upper() + self.pooled[1:].rstrip(".") + ".")
-        parts.append(explain_columns(list(self.frame.columns), self.notes))
-        return " ".join(parts)
+            text += " " + self.pooled[:1].upper() + self.pooled[1:].rstrip(".") + "."
+        return text
+
+    def column_notes(self, columns: list[str] | None = None) -> str:
+        """The explanation of each column (all, or the given ones)."""
+        return explain_columns(list(self.frame.columns) if columns is None else columns,
+                               self.notes)
+
+    @property
+    def caption(self) -> str:
+        """Heading and column explanations, as one text."""
+        return f"{self.heading} {self.column_notes()}"
 
 
 # --- numbers as text ---------------------------------------------------------------------
@@ -248,10 +257,14 @@ def to_latex(table: Table) -> str:
            f"\\usepackage{{{need}}}"]
     for i, columns in enumerate(parts):
         label = f"tab:{table.stem}" + (f"-{i + 1}" if i else "")
-        caption = table.caption if len(parts) == 1 else (
-            f"{table.caption} (Part {i + 1} of {len(parts)}.)" if i == 0
+        caption = table.heading if len(parts) == 1 else (
+            f"{table.heading} (Part {i + 1} of {len(parts)}.)" if i == 0
             else f"{table.title.rstrip('.')} (continued: part {i + 1} of {len(parts)})."
         )
+        # Below the tabular, not in the caption: LaTeX sets a caption on one line first to
+        # measure it, and a long one overflows TeX's largest dimension.
+        notes = (r"\par\smallskip{\footnotesize\raggedright "
+                 + latex_escape(table.column_notes(columns)) + r"\par}")
         spec = "".join("r" if numeric[c] else "l" for c in columns)
         head = " & ".join(
             _header_cell(header(str(c)), widths[c], "r" if numeric[c] else "l") for c in columns
@@ -268,13 +281,13 @@ def to_latex(table: Table) -> str:
                 r"\midrule", r"\endhead",
                 rf"\midrule \multicolumn{{{ncol}}}{{r}}{{\emph{{(continued on the next page)}}}} \\",
                 r"\endfoot", r"\bottomrule", r"\endlastfoot", *body, r"\end{longtable}",
-                r"\endgroup",
+                notes, r"\endgroup",
             ]
         else:
             out += [
                 r"\begin{table}[htbp]", r"\centering", r"\small", cap,
                 rf"\begin{{tabular}}{{{spec}}}", r"\toprule", head, r"\midrule", *body,
-                r"\bottomrule", r"\end{tabular}", r"\end{table}",
+                r"\bottomrule", r"\end{tabular}", notes, r"\end{table}",
             ]
     return "\n".join(out) + "\n"
 
@@ -326,8 +339,8 @@ def markdown_document(table: Table) -> str:
     lead = f"**{table.title.rstrip('.')}.**"
     if table.pooled:
         lead += " " + table.pooled[:1].upper() + table.pooled[1:].rstrip(".") + "."
-    notes = explain_columns(list(table.frame.columns), table.notes)
-    return f"{lead}\n\n{to_markdown(table.frame, table.group, grouped=table.grouped)}\n{notes}\n"
+    body = to_markdown(table.frame, table.group, grouped=table.grouped)
+    return f"{lead}\n\n{body}\n{table.column_notes()}\n"
 
 
 def remove_stale(directory: Path, stems: set[str] | list[str], extensions: tuple[str, ...]) -> list[Path]:
