@@ -274,3 +274,32 @@ def test_heed_by_band_leaves_empty_bands_empty(tmp_path):
     xs = {round(float(x)) for line in top.lines if isinstance(line, Line2D)
           for x in np.asarray(line.get_xdata(), float) if np.isfinite(x)}
     assert 1 not in xs and 2 in xs
+
+
+def test_a_points_file_that_samples_the_space_is_drawn_as_a_sample_not_as_levels(tmp_path):
+    """A Latin hypercube written to a points file (experiments/discovery.toml) gives every
+    point its own rivalry: 60 "levels" of one point each. Drawn as levels, the heat map was
+    nearly all empty cells and the heed figure a line per level; as a sample, the level
+    figures are skipped with a pointer to `warnsim discover`, and the heed figure is one line
+    that names the pooled points. A dense grid written as points is still drawn as levels."""
+    rng = np.random.default_rng(11)
+    sample = [{"rivalry": float(r), "action_cost": float(c), "doctrine": d}
+              for r, c in rng.random((60, 2)) for d in ("warn_all", "non_rivals")]
+    results = load_results(write_results(tmp_path / "scattered", sample, kind="points",
+                                         replications=2, days=5))
+    assert results.scattered
+    for build in (heatmap, outcomes_vs_parameter):
+        fig, message = build(results)
+        assert fig is None and "warnsim discover" in message
+    fig, message = heed_vs_rivalry(results)
+    assert fig is not None and "pooled over the 120 points of the points design" in message
+    assert not layout_problems(fig), layout_problems(fig)
+    assert main(["analyze", str(results.directory), "--quiet"]) == 0
+    assert not (results.directory / "tables" / "heed_by_rivalry.csv").exists()
+
+    levels = [{"rivalry": r / 49, "action_cost": c} for r in range(50) for c in (0.1, 0.5)]
+    grid_like = load_results(write_results(tmp_path / "levels", levels, kind="points",
+                                           replications=1, days=5))
+    assert not grid_like.scattered  # a dense grid: each rivalry recurs at both action costs
+    fig, message = heatmap(grid_like)
+    assert fig is not None, message

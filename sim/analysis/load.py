@@ -18,6 +18,10 @@ import pandas as pd
 
 from sim.errors import UserError
 
+SCATTERED_LEVELS = 41
+"""A points-file parameter with more values than this (the densest grid the figures are tested
+on) may make the design a scattered sample (see ``Results.scattered``)."""
+
 RUN_KEYS: tuple[str, ...] = ("run_id", "point_id", "replication", "seed", "status")
 """Columns every ``runs.parquet`` must have (besides the parameters and outcomes)."""
 
@@ -72,6 +76,38 @@ class Results:
     @property
     def n_failed(self) -> int:
         return int((self.runs["status"] != "ok").sum())
+
+    @property
+    def scattered(self) -> bool:
+        """Whether the design points sample a continuous space rather than take levels: a
+        sampled design, or a points file whose numeric parameters vary together, each value of
+        one of them (more than SCATTERED_LEVELS values) fixing all the others, as in a Latin
+        hypercube written out by a script (experiments/discovery.toml). A "level" of such a
+        parameter is a single condition: a heat map of them is nearly all empty cells, and a
+        table or a line per level says nothing. A dense grid written as points is not
+        scattered: each of its levels recurs with every level of the other parameters."""
+        if self.design.kind.is_sample:
+            return True
+        if self.design.kind is not DesignKind.POINTS:
+            return False
+        ok = self.ok
+        numeric = [p for p in self.design.parameters
+                   if pd.api.types.is_numeric_dtype(ok[p])
+                   and not pd.api.types.is_bool_dtype(ok[p]) and ok[p].nunique() > 1]
+        if len(numeric) < 2:
+            return False
+        conditions = len(ok[numeric].drop_duplicates())
+        return any(SCATTERED_LEVELS < ok[p].nunique() == conditions for p in numeric)
+        ok = self.ok
+        points = ok["point_id"].nunique()
+        for p in self.design.parameters:
+            column = ok[p]
+            if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+                continue
+            values = column.nunique()
+            if values > SCATTERED_LEVELS and values > points / 2:
+                return True
+        return False
 
 
 def load_results(directory: str | Path) -> Results:

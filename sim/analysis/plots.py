@@ -257,7 +257,7 @@ def pooling_note(results: Results, hidden: list[str], hue: str | None = None) ->
     it leaves out; empty when it shows everything. A sampled design is named as a whole."""
     runs = results.ok
     parts = []
-    if hidden and results.design.kind.is_sample:
+    if hidden and results.scattered:
         # A screening design may sweep dozens of parameters: name them only while they fit.
         names = (", ".join(lower(p) for p in hidden) if len(hidden) <= MAX_NAMED
                  else f"{len(hidden)} parameters (listed in manifest.json)")
@@ -284,6 +284,9 @@ def sample_skip(results: Results) -> str | None:
     if results.design.kind.is_sample:
         figure = "morris" if results.design.kind is DesignKind.MORRIS else "sensitivity"
         return f"{results.design.kind.value} design: see the {figure} figure instead"
+    if results.scattered:
+        return ("design points scattered over the parameter space (no levels to draw): see "
+                "`warnsim discover` for the conditions behind an outcome")
     return None
 
 
@@ -431,7 +434,7 @@ def heed_levels(results: Results) -> tuple[str, pd.DataFrame, str] | None:
         frame = log.assign(x_level=level.to_numpy())
         return "dyad_rivalry", frame, xlabel
     # A sampled rivalry takes a value per point, not levels: the dyads' bands say more.
-    if "rivalry" in swept(results) and not results.design.kind.is_sample:
+    if "rivalry" in swept(results) and not results.scattered:
         return "rivalry", runs.assign(cluster=runs[cluster]), header("rivalry")
     if all(f"delivered_{b}_rivalry" in runs for b in BANDS):
         return "band", runs, "Rivalry band of the dyad"
@@ -456,7 +459,7 @@ def heed_vs_rivalry(results: Results) -> Drawing:
     axis, data, xlabel = found
     params = [p for p in swept(results) if not (axis == "rivalry" and p == "rivalry")]
     cluster = cluster_column(results.design.kind)
-    if results.design.kind.is_sample:
+    if results.scattered:
         hue, hidden = None, params
     else:
         hue = next((p for p in params if p != "rivalry"), None)
@@ -765,7 +768,7 @@ def waiver_reasons(results: Results) -> Drawing:
     if not columns or runs[columns].to_numpy(float).sum() == 0:
         return None, "no warning was waived"
     params = swept(results)
-    key = params[0] if params and not results.design.kind.is_sample else None
+    key = params[0] if params and not results.scattered else None
     facet = params[1] if key and len(params) > 1 and runs[params[1]].nunique() <= 4 else None
     hidden = [p for p in params if p not in (key, facet)]
     note = pooling_note(results, hidden)

@@ -113,7 +113,7 @@ def rivalry_levels(results: Results) -> RivalryLevels:
 
 def check_by(results: Results, by: list[str] | None) -> list[str]:
     """The factors to split the rivalry tables by, checked against the swept factors."""
-    if results.design.kind.is_sample:
+    if results.scattered:
         return []
     allowed = rivalry_levels(results).strata
     if by is None:
@@ -149,6 +149,10 @@ def rivalry_comparisons(results: Results, confidence: float, by: list[str] | Non
     """Heed rate by rivalry level, trend tests and pairwise differences, per level of ``by``."""
     if results.design.kind.is_sample:
         yield None, "heed by rivalry: skipped for a sampled design (see the sensitivity tables)"
+        return
+    if results.scattered:
+        yield None, ("heed by rivalry: skipped for design points scattered over the parameter "
+                     "space (no levels; see `warnsim discover`)")
         return
     runs, spec = results.ok, rivalry_levels(results)
     by = check_by(results, by)
