@@ -27,6 +27,7 @@ from sim.analysis.plots import (
     draw,
     heatmap,
     heed_vs_rivalry,
+    outcome_distributions,
     outcomes_vs_parameter,
     sensitivity_bars,
     style,
@@ -303,3 +304,37 @@ def test_a_points_file_that_samples_the_space_is_drawn_as_a_sample_not_as_levels
     assert not grid_like.scattered  # a dense grid: each rivalry recurs at both action costs
     fig, message = heatmap(grid_like)
     assert fig is not None, message
+
+
+def test_one_mass_casualty_run_makes_the_box_plot_axis_logarithmic_beyond_the_typical(tmp_path):
+    """Attack deaths follow a power law: a single run with 1,000 deaths squashed every box
+    of the doctrine figure into its first tick. Beyond the typical values the axis is now
+    logarithmic (and says so); without such a run it stays linear."""
+    folder = write_results(tmp_path / "tail", [{"doctrine": d} for d in DOCTRINES],
+                           replications=40, days=5)
+    runs = pd.read_parquet(folder / "runs.parquet")
+    runs["casualties"] = np.random.default_rng(5).integers(0, 30, len(runs)).astype(float)
+    runs["net_harm"] = runs["casualties"] + 2.0
+    runs.to_parquet(folder / "runs.parquet")
+    fig, _ = outcome_distributions(load_results(folder))
+    assert [ax.get_xscale() for ax in fig.axes[:2]] == ["linear", "linear"]
+
+    runs.loc[0, ["casualties", "net_harm"]] = [1000.0, 1002.0]
+    runs.to_parquet(folder / "runs.parquet")
+    fig, _ = outcome_distributions(load_results(folder))
+    assert [ax.get_xscale() for ax in fig.axes[:2]] == ["symlog", "symlog"]
+    assert all("log scale above 100" in ax.get_xlabel() for ax in fig.axes[:2])
+    assert not layout_problems(fig), layout_problems(fig)
+
+
+def test_box_plots_of_many_factors_name_them_above_instead_of_along_the_axis(tmp_path):
+    """Seven factors joined along the y axis ran off the top and bottom of the decomposition
+    figure: past two, their order goes in the note above the legend."""
+    points = [{"rivalry": r, "specificity_threshold": s, "false_lead_rate": f}
+              for r in (0.2, 0.8) for s in (0.0, 0.67) for f in (0.5, 2.0)]
+    fig, _ = outcome_distributions(load_results(write_results(tmp_path / "three", points,
+                                                              replications=2, days=5)))
+    assert fig.axes[0].get_ylabel() == ""
+    note = fig.legends[0].get_title().get_text()
+    assert "design points: Rivalry / Specificity threshold / False leads" in note.replace("\n", " ")
+    assert not layout_problems(fig), layout_problems(fig)

@@ -47,7 +47,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
 from sim.analysis.compare import (
     adjacent_differences,
@@ -87,6 +87,9 @@ MAX_BARS_NAMED = 22
 MAX_HEIGHT); beyond, labels are thinned (and a Morris screen is the better figure)."""
 MAX_NAMED = 12
 """Swept parameters a pooling note names one by one; more are counted (a Morris screen)."""
+HEAVY_TAIL = 5.0
+"""A box-plot axis turns logarithmic beyond the typical values when the largest run exceeds
+this many times the largest 95th percentile (see ``heavy_tailed``)."""
 RIVALRY_BIN = 0.05
 """Width of the dyad-rivalry bins of the heed figure when the dyads have many values."""
 
@@ -655,8 +658,9 @@ MAX_BOXES = 30
 
 
 def outcome_distributions(results: Results) -> Drawing:
-    """Casualties and attacks per run at each design point, as box plots (median, IQR,
-    5-95% whiskers, mean marked): heavy-tailed lethality makes means alone misleading."""
+    """Deaths and net harm per run at each design point, as box plots (median, IQR, 5-95%
+    whiskers, mean marked): heavy-tailed lethality makes means alone misleading, and makes the
+    axis logarithmic beyond the typical values when one run dwarfs the rest."""
     if skip := sample_skip(results):
         return None, skip
     labels = point_labels(results)
@@ -668,17 +672,35 @@ def outcome_distributions(results: Results) -> Drawing:
     axes = fig.subplots(1, 2, sharey=True)
     mean_style = {"marker": "D", "markersize": 2.5, "markerfacecolor": "C2", "markeredgecolor": "C2"}
     for ax, outcome in zip(axes, ("casualties", "net_harm"), strict=True):
+        values = [g[outcome].astype(float).to_numpy() for g in groups]
         ax.boxplot(
-            [g[outcome].astype(float).to_numpy() for g in groups], orientation="horizontal",
+            values, orientation="horizontal",
             whis=(5, 95), showmeans=True, flierprops={"markersize": 1.2, "alpha": 0.4},
             meanprops=mean_style, medianprops={"color": "C1"},
         )
-        ax.set_xlabel(header(outcome))
-        # Each panel is half a page beside the point labels: a small range (a few deaths a
-        # run) would get nine crowded ticks from the default locator.
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+        if heavy_tailed(values):
+            # One run with a mass-casualty attack would squash every box into the first
+            # tick: linear up to the typical values, logarithmic beyond.
+            linear = max(1.0, float(np.nanmax([np.nanpercentile(v, 95) for v in values if len(v)])))
+            linear = 10 ** np.ceil(np.log10(linear))
+            ax.set_xscale("symlog", linthresh=linear, linscale=2.0)
+            top = float(np.nanmax([np.nanmax(v) for v in values if len(v)]))
+            decades = linear * 10.0 ** np.arange(0, np.ceil(np.log10(top / linear)) + 1)
+            ax.xaxis.set_major_locator(FixedLocator([0.0, linear / 2, *decades]))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}"))
+            ax.xaxis.set_minor_locator(NullLocator())
+            ax.set_xlabel(f"{header(outcome)}\n(log scale above {linear:,.0f})")
+        else:
+            ax.set_xlabel(header(outcome))
+            # Each panel is half a page beside the point labels: a small range (a few deaths a
+            # run) would get nine crowded ticks from the default locator.
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
     set_category_ticks(axes[0], "y", np.arange(1, len(labels) + 1, dtype=float), list(labels))
-    axes[0].set_ylabel(" / ".join(name_of(p) for p in swept(results)))
+    order = " / ".join(name_of(p) for p in swept(results))
+    # The label runs along the panel's height: more than two names outgrow a short figure.
+    long_order = len(swept(results)) > 2
+    if not long_order:
+        axes[0].set_ylabel(order)
     handles = [
         Patch(facecolor="white", edgecolor="black", linewidth=0.8),
         Line2D([], [], color="C1"),
@@ -687,8 +709,20 @@ def outcome_distributions(results: Results) -> Drawing:
         Line2D([], [], linestyle="none", marker="o", markersize=1.5, color="black", alpha=0.6),
     ]
     names = ["interquartile range", "median", "mean", "whiskers: 5th-95th percentile", "runs beyond"]
-    legend_above(fig, handles, names, None)
-    return fig, "casualties and attacks by point"
+    legend_above(fig, handles, names, None, f"design points: {order}" if long_order else "")
+    return fig, "deaths and net harm by point"
+
+
+def heavy_tailed(groups: list[np.ndarray]) -> bool:
+    """Whether the largest run exceeds HEAVY_TAIL times every group's 95th percentile (attack
+    deaths follow a power law, so one run can hold more deaths than a hundred others)."""
+    finite = [v[np.isfinite(v)] for v in groups]
+    finite = [v for v in finite if len(v)]
+    if not finite:
+        return False
+    top = max(float(v.max()) for v in finite)
+    typical = max(float(np.percentile(v, 95)) for v in finite)
+    return top > HEAVY_TAIL * max(typical, 1e-9)
 
 
 def trust_trajectories(results: Results) -> Drawing:
