@@ -22,7 +22,7 @@ What it measures (targets from issue 3):
 Targets from issue 11:
 
 5. Engine cost per run with the warning log recorded, this tree against the engine before
-   issue 11 (``--old``, default: where this branch left ``main``), side by side, in alternating
+   issue 11 (``--old``, default :data:`BEFORE_ISSUE_11`), side by side, in alternating
    fresh processes: a serial sweep whose run function returns one canned one-year result
    (about a hundred warnings), so all the time is the engine's. Per-run cost is the slope
    between sweeps of N and 2N runs, which leaves out fixed start-up, in CPU time (this machine
@@ -238,6 +238,11 @@ def engine_cost(tree: Path, runs: int, workers: int) -> tuple[int, float, float]
     return int(rows), float(wall), float(cpu)
 
 
+BEFORE_ISSUE_11 = "9b168fe"
+"""``main`` as issue 11's branch found it when it merged the rewritten model (the second parent
+of 2b4b6f4): the same model and logs, the engine before issue 11."""
+
+
 def old_tree(ref: str, into: Path) -> Path | None:
     """The ``sim`` package at git ``ref`` (with ``main``: where this branch left it)."""
     repo = Path(__file__).resolve().parents[1]
@@ -347,8 +352,8 @@ import resource, sys, tempfile, time
 from pathlib import Path
 from sim.run import RunSpec, simulate
 from sim.sweep import parse_experiment, run_experiment
-CANNED = {{typed: simulate(RunSpec(days=365, seed=1, record_agents=True, record_dyads=True,
-                                   typed_logs=typed)) for typed in (False, True)}}
+CANNED = {typed: simulate(RunSpec(days=365, seed=1, record_agents=True, record_dyads=True,
+                                   typed_logs=typed)) for typed in (False, True)}
 def canned(spec):
     return CANNED[spec.typed_logs]
 head, tables, runs, workers = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
@@ -415,8 +420,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (smoke check)")
     parser.add_argument("--only", nargs="+", type=int, metavar="N", help="sections to run")
-    parser.add_argument("--old", default="main", metavar="REF",
-                        help="git ref of the engine to compare with in section 5")
+    parser.add_argument("--old", default=BEFORE_ISSUE_11, metavar="REF",
+                        help="git ref of the engine to compare with in section 5 (default: "
+                             "main when issue 11's engine work was merged into it)")
     args = parser.parse_args()
     sizes = (20, 200) if args.quick else (200, 2000)
     rss_sizes = (100, 1000) if args.quick else (1000, 10000)

@@ -10,8 +10,10 @@ start=$SECONDS
 for file in experiments/*.toml; do
     name=$(basename "$file" .toml)
     echo "== $name"
+    begun=$SECONDS
     if [ "$name" = calibration ]; then  # a calibration file: its own command (sweep, score, write)
         "$WARNSIM" calibrate "$file" --out "results/$name" --quiet "$@"
+        echo "== $name done in $((SECONDS - begun)) s"
         continue
     fi
     "$WARNSIM" sweep "$file" --out "results/$name" --quiet "$@"
@@ -22,5 +24,6 @@ for file in experiments/*.toml; do
                        --contrast doctrine=non_rivals:warn_all --threshold 0 ;;
         decomposition) "$WARNSIM" decompose "results/$name" ;;
     esac
+    echo "== $name done in $((SECONDS - begun)) s"
 done
 echo "figures: all experiments done in $((SECONDS - start)) s"
