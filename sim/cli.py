@@ -139,10 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--params", type=Path, metavar="FILE",
                      help="start from the parameter values in FILE (name = value lines, as "
                      "`warnsim calibrate` writes them); --set overrides them")
-    run.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
-                     type=_ascii,
-                     help="override a model parameter (repeatable; see `warnsim params`) or a "
-                     "scenario factor by dotted name (agency.NAME.ATTRIBUTE, bloc_rivalry.A:B)")
+    _set_option(run, "override a model parameter (repeatable; see `warnsim params`) or a "
+                "scenario factor by dotted name (agency.NAME.ATTRIBUTE, bloc_rivalry.A:B)")
     run.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     run.add_argument("--log", type=Path, metavar="FILE",
                      help="write the full warning log (.csv or .parquet)")
@@ -163,10 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
         "rivalry and liaison matrices (at the parameters given with --set) and scheduled shifts. "
         "The file format is documented in docs/scenarios.md.")
     scen.add_argument("name", nargs="?", help="a built-in scenario or a scenario .toml file")
-    scen.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
-                      type=_ascii,
-                      help="resolve the rivalry matrix with a model parameter or a dotted scenario "
-                      "factor changed (repeatable)")
+    _set_option(scen, "resolve the rivalry matrix with a model parameter or a dotted scenario "
+                "factor changed (repeatable)")
     scen.add_argument("--template", type=Path, metavar="FILE",
                       help="write an annotated example scenario file to FILE (refuses to overwrite)")
     scen.set_defaults(func=_cmd_scenarios)
@@ -186,9 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     cases.add_argument("file", nargs="?", type=Path, help="CSV of cases (default: the built-in cases)")
     cases.add_argument("--params", type=Path, metavar="FILE",
                        help="score with the parameter values in FILE; --set overrides them")
-    cases.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
-                       type=_ascii,
-                       help="score with a model parameter changed (repeatable); see `warnsim params`")
+    _set_option(cases, "score with a model parameter changed (repeatable); see `warnsim params`")
     cases.add_argument("--json", action="store_true",
                        help="print the scored cases as a JSON list instead of a table")
     cases.set_defaults(func=_cmd_cases)
@@ -227,6 +221,12 @@ def _days(text: str) -> int:
     if days > MAX_DAYS:
         raise argparse.ArgumentTypeError(f"{days} is too many; allowed: an integer in [0, {MAX_DAYS}]")
     return days
+
+
+def _set_option(parser: argparse.ArgumentParser, help: str) -> None:
+    """``--set KEY=VALUE`` (repeatable), collected as ``args.assignments``."""
+    parser.add_argument("--set", dest="assignments", action="append", default=[],
+                        metavar="KEY=VALUE", type=_ascii, help=help)
 
 
 def _ascii(text: str) -> str:

@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from sim.analysis.figures import FIGURES, draw
 from sim.analysis.load import load_results
-from sim.analysis.plots import DPI, FIGURE_EXTENSIONS, FIGURES, draw
+from sim.analysis.plots import DPI, FIGURE_EXTENSIONS
 from sim.analysis.report import TABLE_EXTENSIONS, TABLE_STEMS, analyses
 from sim.cli import main
 from sim.sweep import parse_experiment, run_experiment

@@ -13,9 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.analysis.figures import draw
 from sim.analysis.load import load_results
 from sim.analysis.morris import bootstrap, elementary_effects, indices, kept, morris_table
-from sim.analysis.plots import draw, heed_vs_rivalry, morris
+from sim.analysis.morris_figure import morris_scatter as morris
+from sim.analysis.plots import heed_vs_rivalry
 from sim.cli import main
 from sim.outcomes import OUTCOMES
 from sim.run import RunResult, RunSpec

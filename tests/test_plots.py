@@ -18,13 +18,12 @@ from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 from PIL import Image
 
+from sim.analysis.figures import FIGURES, draw
 from sim.analysis.load import load_results
 from sim.analysis.plots import (
     DPI,
-    FIGURES,
     MAX_HEIGHT,
     MIN_WARNINGS,
-    draw,
     heatmap,
     heed_vs_rivalry,
     outcome_distributions,

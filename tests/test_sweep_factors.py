@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sim.analysis.figures import FIGURES
 from sim.analysis.load import load_results
-from sim.analysis.plots import FIGURES
 from sim.cli import main
 from sim.enums import Doctrine, WaiverReason
 from sim.errors import UserError

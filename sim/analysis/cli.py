@@ -119,8 +119,9 @@ def analyze_handler(args: argparse.Namespace) -> int:
 
 
 def plot_handler(args: argparse.Namespace) -> int:
+    from sim.analysis.figures import FIGURES, draw
     from sim.analysis.load import load_results
-    from sim.analysis.plots import FIGURE_EXTENSIONS, FIGURES, draw
+    from sim.analysis.plots import FIGURE_EXTENSIONS
     from sim.analysis.tables import remove_stale
 
     names = args.only or list(FIGURES)

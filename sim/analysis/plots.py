@@ -3,7 +3,7 @@
 Every builder takes the loaded :class:`~sim.analysis.load.Results` and returns
 ``(figure, message)``: a :class:`~matplotlib.figure.Figure`, or ``None`` and why it was skipped
 when the results lack what it needs (a series that was not recorded, a parameter that was not
-swept). :func:`draw` saves a figure as PDF and PNG. Figures are drawn on a bare ``Figure``
+swept). :func:`save` writes a figure as PDF and PNG; :mod:`sim.analysis.figures` names them all. Figures are drawn on a bare ``Figure``
 with the Agg canvas (no pyplot, so no global figure state and no GUI backend) under the house
 style ``warnsim.mplstyle``, and saved without timestamps, so the same results give the same
 bytes.
@@ -33,10 +33,8 @@ What every figure does so that it holds up beyond the demo's design:
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +87,7 @@ MAX_NAMED = 12
 """Swept parameters a pooling note names one by one; more are counted (a Morris screen)."""
 HEAVY_TAIL = 5.0
 """A box-plot axis turns logarithmic beyond the typical values when the largest run exceeds
-this many times the largest 95th percentile (see ``heavy_tailed``)."""
+this many times the largest 95th percentile (see ``tail_scale``)."""
 RIVALRY_BIN = 0.05
 """Width of the dyad-rivalry bins of the heed figure when the dyads have many values."""
 
@@ -108,7 +106,7 @@ dyad barely moves when the recipients' priors are right: Bayesian beliefs averag
 learning shows in how trust in benevolent and in manipulative senders move apart.)"""
 
 FIGURE_EXTENSIONS: tuple[str, ...] = ("pdf", "png")
-"""What :func:`save` writes for each figure stem (the keys of :data:`FIGURES`)."""
+"""What :func:`save` writes for each figure stem (see :data:`sim.analysis.figures.FIGURES`)."""
 Drawing = tuple[Figure | None, str]
 FigureResult = tuple[list[Path] | None, str]
 WAIVER_COLUMNS: dict[str, str] = {
@@ -143,15 +141,6 @@ def save(fig: Figure, out_dir: Path, stem: str) -> list[Path]:
         fig.savefig(pdf, format="pdf", metadata={"CreationDate": None, "ModDate": None})
         fig.savefig(png, format="png", dpi=DPI, metadata={"Software": None})
     return [pdf, png]
-
-
-def draw(name: str, results: Results, out_dir: Path) -> FigureResult:
-    """Build figure ``name`` and save it as ``name.pdf`` and ``name.png`` in ``out_dir``."""
-    with style():
-        fig, message = FIGURES[name](results)
-    if fig is None:
-        return None, message
-    return save(fig, out_dir, name), message
 
 
 # --- text --------------------------------------------------------------------------------
@@ -678,13 +667,11 @@ def outcome_distributions(results: Results) -> Drawing:
             whis=(5, 95), showmeans=True, flierprops={"markersize": 1.2, "alpha": 0.4},
             meanprops=mean_style, medianprops={"color": "C1"},
         )
-        if heavy_tailed(values):
+        if (scale := tail_scale(values)) is not None:
             # One run with a mass-casualty attack would squash every box into the first
             # tick: linear up to the typical values, logarithmic beyond.
-            linear = max(1.0, float(np.nanmax([np.nanpercentile(v, 95) for v in values if len(v)])))
-            linear = 10 ** np.ceil(np.log10(linear))
+            linear, top = scale
             ax.set_xscale("symlog", linthresh=linear, linscale=2.0)
-            top = float(np.nanmax([np.nanmax(v) for v in values if len(v)]))
             decades = linear * 10.0 ** np.arange(0, np.ceil(np.log10(top / linear)) + 1)
             ax.xaxis.set_major_locator(FixedLocator([0.0, linear / 2, *decades]))
             ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}"))
@@ -713,16 +700,20 @@ def outcome_distributions(results: Results) -> Drawing:
     return fig, "deaths and net harm by point"
 
 
-def heavy_tailed(groups: list[np.ndarray]) -> bool:
-    """Whether the largest run exceeds HEAVY_TAIL times every group's 95th percentile (attack
-    deaths follow a power law, so one run can hold more deaths than a hundred others)."""
+def tail_scale(groups: list[np.ndarray]) -> tuple[float, float] | None:
+    """For values with a heavy tail, ``(linear, top)``: the power of ten at or above the
+    largest group's 95th percentile, up to which an axis stays linear, and the largest value;
+    ``None`` unless the largest value exceeds HEAVY_TAIL times every group's 95th percentile
+    (attack deaths follow a power law, so one run can hold more deaths than a hundred others)."""
     finite = [v[np.isfinite(v)] for v in groups]
     finite = [v for v in finite if len(v)]
     if not finite:
-        return False
+        return None
     top = max(float(v.max()) for v in finite)
     typical = max(float(np.percentile(v, 95)) for v in finite)
-    return top > HEAVY_TAIL * max(typical, 1e-9)
+    if top <= HEAVY_TAIL * max(typical, 1e-9):
+        return None
+    return float(10 ** np.ceil(np.log10(max(1.0, typical)))), top
 
 
 def trust_trajectories(results: Results) -> Drawing:
@@ -894,24 +885,3 @@ def sensitivity_bars(results: Results) -> Drawing:
     names.append("95% interval")
     legend_above(fig, handles, names, None)
     return fig, "sensitivity indices"
-
-
-def morris(results: Results) -> Drawing:
-    """Morris screening: mu* against sigma per outcome (:mod:`sim.analysis.morris_figure`)."""
-    from sim.analysis.morris_figure import morris_scatter
-
-    return morris_scatter(results)
-
-
-FIGURES: dict[str, Callable[[Results], Drawing]] = {
-    "heed_vs_rivalry": heed_vs_rivalry,
-    "outcomes_vs_parameter": outcomes_vs_parameter,
-    "heatmap_heed_rate": partial(heatmap, outcome="heed_rate"),
-    f"heatmap_{TRUST}": partial(heatmap, outcome=TRUST),
-    "outcome_distributions": outcome_distributions,
-    "trust_trajectories": trust_trajectories,
-    "waiver_reasons": waiver_reasons,
-    "sensitivity": sensitivity_bars,
-    "morris": morris,
-}
-"""Every figure by name (the CLI's ``--only`` choices), in the order they are drawn."""
