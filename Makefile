@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test figures validate bench lint clean chromium view
+.PHONY: demo test figures validate bench lint clean chromium view screenshot
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ chromium:
 
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q -rs -n 2 tests
+
+# The README's picture of the view: the browser test, saving its screenshot there.
+screenshot: $(STAMP) chromium
+	WARNSIM_SCREENSHOT=results/view/view.png $(BIN)/python -m pytest -q tests/test_view_browser.py
 
 # The interactive view of one run in the browser (http://127.0.0.1:8765).
 view: $(STAMP)

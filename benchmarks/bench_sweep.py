@@ -275,9 +275,11 @@ def section_engine(args: argparse.Namespace, tmp: Path) -> None:
                 found[name].append(engine_cost(tree, runs, workers))
         # CPU time: on a shared machine the wall time also counts other people's processes.
         best = {name: min(r, key=lambda x: x[2]) for name, r in found.items()}
-        print(f"   {what}: CPU time (wall time)")
+        print(f"   {what}: CPU time (wall time) [slowest of the {len(found[trees[0][0]])}]")
         for name, (rows, wall, cpu) in best.items():
-            print(f"{name:32} {cpu * 1000:.3f} ms/run ({wall * 1000:.3f}) ({rows} warnings a run)")
+            worst = max(c for _, _, c in found[name])
+            print(f"{name:32} {cpu * 1000:.3f} ms/run ({wall * 1000:.3f}) [{worst * 1000:.3f}] "
+                  f"({rows} warnings a run)")
         if len(best) == 2:
             a, b = (r[2] for r in best.values())
             print(f"{'old / new':32} {b / a:.1f}x")

@@ -9,15 +9,16 @@ response) and whether events confirmed it. The columns and their meaning are dec
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from sim.enums import Channel, Response, WaiverReason
 from sim.inference import Dyad
-from sim.schema import WARNING_COLUMNS, WARNING_FIELDS, Column, Dtype
+from sim.schema import WARNING_COLUMNS, WARNING_FIELDS, Column, arrow_schema
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass(slots=True)
@@ -113,30 +114,24 @@ class WarningLog:
             out[name] = values
         return out
 
-    def arrays(self) -> dict[str, np.ndarray]:
-        """The log as typed numpy columns (:data:`sim.schema.WARNING_FIELDS`): numbers and
-        flags as masked arrays (masked where not yet known), text as object arrays. What a
-        sweep writes to Parquet without a Python object per value."""
+    def batch(self) -> pa.RecordBatch:
+        """The log as one Arrow record batch in its declared schema
+        (:data:`sim.schema.WARNING_FIELDS`), None as null: what a sweep gathers and writes."""
         return typed(self.columns(), WARNING_FIELDS)
 
 
 _ENUM_COLUMNS = frozenset({"channel", "waiver_reason", "response"})
-_NUMPY = {Dtype.INT: np.int64, Dtype.FLOAT: np.float64, Dtype.BOOL: np.bool_}
 
 
-def typed(columns: dict[str, list[Any]], fields: tuple[Column, ...]) -> dict[str, np.ndarray]:
-    """Columns of Python values as typed numpy arrays, None masked (text: object arrays)."""
-    out: dict[str, np.ndarray] = {}
-    for field in fields:
-        values = columns[field.name]
-        if field.dtype is Dtype.STRING:
-            out[field.name] = np.array(values, dtype=object)
-            continue
-        missing = [v is None for v in values]
-        kind = _NUMPY[field.dtype]
-        if any(missing):
-            data = np.array([kind() if v is None else v for v in values], dtype=kind)
-            out[field.name] = np.ma.MaskedArray(data, mask=missing)
-        else:
-            out[field.name] = np.array(values, dtype=kind)
-    return out
+def typed(columns: Mapping[str, Any], fields: tuple[Column, ...]) -> pa.RecordBatch:
+    """Columns (lists of Python values, or numpy arrays) as one Arrow record batch in the
+    schema ``fields`` declare, None as null.
+
+    One batch per run rather than one array per column: a sweep then gathers a chunk of runs
+    with one call (:meth:`pyarrow.Table.from_batches`) instead of one per column and run, which
+    was the largest cost of recording the warning log (issue 11)."""
+    import pyarrow as pa
+
+    schema = arrow_schema(fields)
+    return pa.RecordBatch.from_arrays(
+        [pa.array(columns[f.name], type=f.type) for f in schema], schema=schema)

@@ -51,7 +51,16 @@ from sim.log import typed as to_arrays
 from sim.params import ModelParams
 from sim.protocol import Protocol, relay_matrix
 from sim.scenarios import RivalryShift, Scenario, load_scenario
-from sim.schema import AGENT_COLUMNS, BANDS, DYAD_COLUMNS, SERIES_COLUMNS, SERIES_FIELDS, band_of
+from sim.schema import (
+    AGENT_COLUMNS,
+    AGENT_FIELDS,
+    BANDS,
+    DYAD_COLUMNS,
+    DYAD_FIELDS,
+    SERIES_COLUMNS,
+    SERIES_FIELDS,
+    band_of,
+)
 from sim.world import FateCode, U, World, WorldRows, draw_world
 
 _PENDING, _ATTACK, _INTERDICTED, _DETERRED = (
@@ -426,21 +435,26 @@ class WarningModel(mesa.Model):
             "trust_received": np.nanmean(trust, axis=0).tolist(),
         }
 
-    def agent_series(self) -> dict[str, list[Any]]:
+    def agent_series(self, *, typed: bool = False) -> Any:
         """The per-agency series as columns (:data:`sim.schema.AGENT_FIELDS`; empty when the
-        series is not recorded), rows ordered by day, then agency."""
+        series is not recorded), rows ordered by day, then agency: lists, or an Arrow record
+        batch (``typed``, :func:`sim.log.typed`)."""
         if not self._record_agents or self.datacollector is None or self.day == 0:
-            return {name: [] for name in AGENT_COLUMNS}
-        frame = self.datacollector.get_agent_vars_dataframe()
-        return {name: frame[name].tolist() for name in AGENT_COLUMNS}
+            columns: dict[str, Any] = {name: [] for name in AGENT_COLUMNS}
+        else:
+            frame = self.datacollector.get_agent_vars_dataframe()
+            columns = {name: frame[name].to_numpy() if typed else frame[name].tolist()
+                       for name in AGENT_COLUMNS}
+        return to_arrays(columns, AGENT_FIELDS) if typed else columns
 
-    def dyad_series(self, *, typed: bool = False) -> dict[str, Any]:
+    def dyad_series(self, *, typed: bool = False) -> Any:
         """The dyad-level series as columns (:data:`sim.schema.DYAD_FIELDS`; empty unless
         ``record_dyads``): per day, every ordered pair (recipient, sender) in row-major order;
-        lists, or numpy arrays (``typed``)."""
+        lists, or an Arrow record batch (``typed``, :func:`sim.log.typed`)."""
         rows = self._dyad_rows
         if not rows:
-            return {name: [] for name in DYAD_COLUMNS}
+            empty: dict[str, list[Any]] = {name: [] for name in DYAD_COLUMNS}
+            return to_arrays(empty, DYAD_FIELDS) if typed else empty
         n = len(self.names)
         recipient, sender = np.nonzero(~np.eye(n, dtype=bool))
         names = np.array(self.names, dtype=object)
@@ -451,18 +465,19 @@ class WarningModel(mesa.Model):
             "trust": np.concatenate([x for _, x, _ in rows]),
             "rivalry": np.concatenate([x for _, _, x in rows]),
         }
-        return columns if typed else {k: v.tolist() for k, v in columns.items()}
+        return to_arrays(columns, DYAD_FIELDS) if typed else {k: v.tolist() for k, v in columns.items()}
 
-    def warning_log(self, *, typed: bool = False) -> dict[str, Any]:
+    def warning_log(self, *, typed: bool = False) -> Any:
         """The warning log as columns (:mod:`sim.schema`), cry-wolf probes included: lists of
-        Python values, or typed numpy arrays (``typed``, :meth:`sim.log.WarningLog.arrays`)."""
+        Python values, or an Arrow record batch (``typed``, :meth:`sim.log.WarningLog.batch`)."""
         for cable in self.log:
             if cable.probe is not None:
                 self.agencies[cable.recipient_index].cry_wolf_probe(cable)
-        return self.log.arrays() if typed else self.log.columns()
+        return self.log.batch() if typed else self.log.columns()
 
-    def series(self, *, typed: bool = False) -> dict[str, Any]:
-        """The per-day series as columns (empty when not recorded), as lists or typed arrays."""
+    def series(self, *, typed: bool = False) -> Any:
+        """The per-day series as columns (empty when not recorded): lists, or an Arrow record
+        batch (``typed``)."""
         if self.datacollector is None:
             columns: dict[str, list[Any]] = {name: [] for name in SERIES_COLUMNS}
         else:

@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sim.params import ModelParams
 from sim.schema import AGENT_COLUMNS, DYAD_COLUMNS, SERIES_COLUMNS, WARNING_COLUMNS
 
 __all__ = ["AGENT_COLUMNS", "DYAD_COLUMNS", "MAX_DAYS", "SERIES_COLUMNS", "WARNING_COLUMNS",
            "RunResult", "RunSpec", "release", "simulate"]
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+Log: TypeAlias = "dict[str, list[Any]] | pa.RecordBatch"
+"""A per-run log: columns of Python values, or (``typed_logs``) one Arrow record batch."""
 
 MAX_DAYS = 100_000
 """Longest run accepted from users (about 274 years), the same bound for runs and sweeps."""
@@ -39,8 +45,9 @@ class RunSpec:
     record_agents: bool = False
     record_dyads: bool = False
     typed_logs: bool = False
-    """Return the warning log and the series as typed numpy columns (masked where unknown)
-    rather than lists: what a sweep writes without a Python object per value."""
+    """Return each recorded log as one Arrow record batch in its declared schema
+    (:func:`sim.log.typed`) rather than lists of Python values: what a sweep gathers a chunk
+    of runs at a time and writes."""
     changes: tuple[tuple[str, Any], ...] = ()
 
 
@@ -55,13 +62,13 @@ class RunResult:
     """
 
     outcomes: dict[str, float | int]
-    warnings: dict[str, list[Any]] | None
-    series: dict[str, list[Any]] | None
+    warnings: Log | None
+    series: Log | None
     agencies: list[str] = field(default_factory=list)
     trust_matrix: list[list[float | None]] = field(default_factory=list)
     rivalry_matrix: list[list[float]] = field(default_factory=list)
-    agents: dict[str, list[Any]] | None = None
-    dyads: dict[str, list[Any]] | None = None
+    agents: Log | None = None
+    dyads: Log | None = None
 
 
 def simulate(spec: RunSpec) -> RunResult:
@@ -86,7 +93,7 @@ def simulate(spec: RunSpec) -> RunResult:
             agencies=list(model.names),
             trust_matrix=_rows(model.trust_matrix()),
             rivalry_matrix=_rows(model.rivalry_matrix()),
-            agents=model.agent_series() if spec.record_agents else None,
+            agents=model.agent_series(typed=spec.typed_logs) if spec.record_agents else None,
             dyads=model.dyad_series(typed=spec.typed_logs) if spec.record_dyads else None,
         )
     finally:

@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class Dtype(StrEnum):
@@ -26,6 +31,17 @@ class Column:
     name: str
     dtype: Dtype
     doc: str
+
+
+@cache
+def arrow_schema(fields: tuple[Column, ...]) -> pa.Schema:
+    """The Arrow schema of declared columns, in their order. pyarrow is imported here, on first
+    use, so that the model runs without it unless a log is asked for as Arrow."""
+    import pyarrow as pa
+
+    types = {Dtype.INT: pa.int64(), Dtype.FLOAT: pa.float64(), Dtype.BOOL: pa.bool_(),
+             Dtype.STRING: pa.string()}
+    return pa.schema([pa.field(c.name, types[c.dtype]) for c in fields])
 
 
 RUNS_FILE = "runs.parquet"

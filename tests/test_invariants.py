@@ -226,17 +226,20 @@ def test_the_corners_of_the_parameter_space_run() -> None:
 
 
 def test_typed_logs_hold_the_same_values_as_the_lists() -> None:
-    """What a sweep writes (typed numpy columns) is what `warnsim run --log` writes (lists)."""
-    import pyarrow as pa
+    """What a sweep writes (one Arrow record batch a log, in the declared schema) is what
+    `warnsim run --log` writes (lists)."""
+    from sim.schema import AGENT_FIELDS, DYAD_FIELDS, SERIES_FIELDS, WARNING_FIELDS, arrow_schema
 
-    from sim.schema import SERIES_FIELDS, WARNING_FIELDS
-
-    lists = simulate(RunSpec(seed=4, record_series=True))
-    arrays = simulate(RunSpec(seed=4, record_series=True, typed_logs=True))
-    for fields, a, b in ((WARNING_FIELDS, lists.warnings, arrays.warnings),
-                         (SERIES_FIELDS, lists.series, arrays.series)):
+    logs = {"record_series": True, "record_agents": True, "record_dyads": True}
+    lists = simulate(RunSpec(seed=4, days=120, **logs))
+    batches = simulate(RunSpec(seed=4, days=120, typed_logs=True, **logs))
+    for fields, a, b in ((WARNING_FIELDS, lists.warnings, batches.warnings),
+                         (SERIES_FIELDS, lists.series, batches.series),
+                         (AGENT_FIELDS, lists.agents, batches.agents),
+                         (DYAD_FIELDS, lists.dyads, batches.dyads)):
         assert a is not None and b is not None
+        assert b.schema.equals(arrow_schema(fields)) and b.num_rows == len(a[fields[0].name])
         for field in fields:
-            from_lists = pa.array(a[field.name]).to_pylist()
-            from_arrays = pa.array(b[field.name]).to_pylist()
-            assert _nan_safe({"x": from_arrays}, {"x": from_lists}) == {"x": from_lists}, field.name
+            from_batch = b[field.name].to_pylist()
+            assert _nan_safe({"x": from_batch}, {"x": a[field.name]}) == {"x": a[field.name]}, \
+                field.name

@@ -1043,6 +1043,48 @@ def test_logs_as_numpy_arrays_give_the_same_files(exp, tmp_path, reference):
     assert_identical(tmp_path / "out", reference)
 
 
+def test_logs_as_record_batches_give_the_same_files(exp, tmp_path, reference):
+    """What simulate returns to a sweep (one Arrow record batch a log, sim.log.typed) stores
+    exactly what lists would; a batch whose types differ from the declared ones but convert
+    safely (int32 for int64) is cast."""
+    import pyarrow as pa
+
+    from sim.log import typed
+    from sim.run import RunResult
+    from sim.schema import SERIES_FIELDS
+
+    def batches(spec):
+        result = fake(spec)
+        warnings = typed(result.warnings, WARNING_FIELDS)
+        if spec.seed % 2:
+            i = warnings.schema.get_field_index("day")
+            warnings = warnings.set_column(i, "day", warnings["day"].cast(pa.int32()))
+        return RunResult(result.outcomes, warnings, typed(result.series, SERIES_FIELDS))
+
+    sweep(exp, tmp_path / "out", run_fn=batches)
+    assert_identical(tmp_path / "out", reference)
+
+
+def test_a_record_batch_missing_a_column_fails_its_run_only(exp, tmp_path):
+    from sim.log import typed
+    from sim.run import RunResult
+
+    def missing(spec):
+        result = fake(spec)
+        warnings = typed(result.warnings, WARNING_FIELDS)
+        if spec.seed % 2:
+            warnings = warnings.drop_columns(["relay"])
+        return RunResult(result.outcomes, warnings, result.series)
+
+    sweep(exp, tmp_path / "out", run_fn=missing)
+    runs = read_runs(tmp_path / "out")
+    odd = runs[runs["seed"] % 2 == 1]
+    assert len(odd) and (odd["status"] == "failed").all()
+    assert set(odd["error"]) == {"ValueError: log columns differ from sim.schema (missing "
+                                 "['relay'])"}
+    assert (runs.loc[runs["seed"] % 2 == 0, "status"] == "ok").all()
+
+
 # --- worker-side tables: a value that does not fit its declared column fails only its run -----
 
 

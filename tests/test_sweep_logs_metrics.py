@@ -20,6 +20,7 @@ from sim.scenarios import load_scenario
 from sim.schema import AGENT_FIELDS, DYAD_FIELDS
 from sim.sweep import load_experiment, plan, read_agents, read_dyads, read_manifest, read_runs
 from sim.sweep import run_experiment as sweep_run
+from sim.sweep.engine import MAX_CHUNK
 from sim.sweep.tasks import Chunk, run_chunk
 from tests.fake_runs import AGENCIES, failing_odd_replications, fake, sigint_after
 from tests.test_sweep_factors import assert_refused
@@ -266,11 +267,38 @@ def test_a_chunk_result_travels_with_every_log(fake_exp):
     assert all(back.logs[name].equals(table) for name, table in result.logs.items())
 
 
+def test_chunks_are_sized_by_the_time_and_log_rows_of_the_runs_so_far():
+    """Fast runs go in chunks growing to MAX_CHUNK (a chunk's fixed cost of a few ms then
+    vanishes per run), slow runs in chunks of about CHUNK_SECONDS (a kill loses about that
+    much work), runs with long logs in chunks of about CHUNK_LOG_ROWS rows."""
+    from sim.sweep.engine import CHUNK_LOG_ROWS, CHUNK_SECONDS, MIN_CHUNK, _Pace
+    from sim.sweep.tasks import ChunkResult
+
+    def chunk(runs: int, seconds_per_run: float, rows_per_run: int) -> ChunkResult:
+        return ChunkResult(None, {}, 0, runs, runs * seconds_per_run, runs * rows_per_run)
+
+    fast, sizes = _Pace(), []
+    for _ in range(7):
+        sizes.append(fast.size())
+        fast.record(chunk(sizes[-1], 1e-4, 80))
+    assert sizes == [MIN_CHUNK, 32, 128, 512, MAX_CHUNK, MAX_CHUNK, MAX_CHUNK]
+    fast.record(chunk(MAX_CHUNK, CHUNK_SECONDS / 3, 80))  # the design reaches slow points
+    assert fast.size() == 3
+    fast.record(chunk(3, 10 * CHUNK_SECONDS, 80))
+    assert fast.size() == 1
+    fast.record(chunk(1, 1e-4, 80))  # and fast ones again
+    assert fast.size() == MAX_CHUNK
+    fast.record(chunk(MAX_CHUNK, 1e-4, CHUNK_LOG_ROWS // 10))  # a run's log can grow long
+    assert fast.size() == 10
+    fast.record(chunk(10, 1e-4, 80))  # memory stays bounded by the longest logs seen
+    assert fast.size() == 10
+
+
 def test_chunks_shrink_when_runs_log_many_rows(tmp_path):
-    """A year of dyads is 48,000 rows a run: a chunk then holds about 20 runs, not 64."""
+    """A year of dyads is 48,000 rows a run: a chunk then holds about 20 runs, not 1,024."""
     year = load_experiment(write(tmp_path, "days = 365\nreplications = 100\nrecord_dyads = true\n"))
     assert plan(year).max_chunk() == 1_000_000 // (365 * 132)
-    assert plan(load_experiment(write(tmp_path, "days = 365\n", "plain.toml"))).max_chunk() == 64
+    assert plan(load_experiment(write(tmp_path, "days = 365\n", "plain.toml"))).max_chunk() == MAX_CHUNK
 
 
 @pytest.mark.parametrize(("line", "words"), [

@@ -47,20 +47,34 @@ from sim.sweep.tasks import (
     run_chunk,
 )
 
-MAX_CHUNK = 64
-"""Largest number of runs sent to a worker at once (bounds the runs lost to a kill)."""
+MAX_CHUNK = 1024
+"""Largest number of runs sent to a worker at once."""
 
 MIN_CHUNK = 8
-"""Smallest chunk (except the last): keeps the parent's per-part cost small per run."""
+"""Smallest chunk of the guided schedule (except the last), and the first chunk's size before
+any run has been timed."""
+
+CHUNK_SECONDS = 2.0
+"""About how long one chunk should take. A chunk costs about 4 ms whatever its size (its two
+part files created, written, read back and merged, its tables built), so fast runs go in big
+chunks: a year's canned result costs the engine 0.19 ms a run in chunks of 32, 0.10 in chunks
+of 128 and 0.077 in chunks of 1,024. Slow runs go in small chunks, so that a kill loses about
+this much work and the progress bar moves."""
+
+CHUNK_GROWTH = 4
+"""A chunk is at most this many times the largest one timed so far: one fast chunk does not
+turn the next into a long one."""
 
 CHUNK_LOG_ROWS = 1_000_000
-"""Most log rows (agents, dyads) a chunk's runs may make: a year of dyads of the default
-scenario is 48,000 rows a run, so a chunk holds about 20 such runs, not 64, in memory."""
+"""Most log rows a chunk's runs may make: a year of dyads of the default scenario is 48,000
+rows a run, so a chunk holds about 20 such runs, not 1,024, in memory. Agent and dyad rows are
+known before the sweep (:meth:`SweepPlan.max_chunk`); the rows runs actually log, warnings
+included, bound the chunks after the first (:class:`_Pace`)."""
 
 CHUNKS_PER_SLOT = 4
-"""Chunk size is the unsubmitted runs over (slots x this), between MIN_CHUNK and MAX_CHUNK:
-big chunks first for low overhead, shrinking towards the end so no worker is left with a long
-tail (guided scheduling). In-process (one slot) there is no tail to balance: MAX_CHUNK."""
+"""With several slots a chunk is at most the unsubmitted runs over (slots x this), and at least
+MIN_CHUNK: shrinking towards the end so no worker is left with a long tail (guided
+scheduling). In-process (one slot) there is no tail to balance."""
 
 POLL_SECONDS = 1.0
 """How often a sweep waiting for its workers looks whether one of them is stopped."""
@@ -319,8 +333,10 @@ def _run_locked(job: _Job, pool: Pool) -> SweepSummary:
         # Local workers (and this process) write their parts; a Dask worker need not share
         # the folder's file system, so it sends its tables here.
         sink = None if options.executor.kind is ExecutorKind.DASK else store.sink
-        chunks = _chunks(job, pending, pool.slots, sink)
+        pace = _Pace()
+        chunks = _chunks(job, pending, pool.slots, sink, pace)
         for result in _execute(pool, chunks, options.stall_seconds):
+            pace.record(result)
             if result.runs is not None:
                 store.write_part(result)
             bar.update(result.size, result.failed)
@@ -388,8 +404,8 @@ def _execute(pool: Pool, chunks: Iterator[Chunk], stall_seconds: float) -> Itera
             future.cancel()
 
 
-def _chunks(job: _Job, pending: list[tuple[int, int]], slots: int,
-            sink: PartSink | None) -> Iterator[Chunk]:
+def _chunks(job: _Job, pending: list[tuple[int, int]], slots: int, sink: PartSink | None,
+            pace: _Pace) -> Iterator[Chunk]:
     """Chunks of consecutive pending runs, made when they are about to be submitted.
 
     After a resume the pending runs have gaps (the runs done before); a chunk never spans one,
@@ -402,7 +418,7 @@ def _chunks(job: _Job, pending: list[tuple[int, int]], slots: int,
     for first, stop in pending:
         start = first
         while start < stop:
-            end = min(start + min(size or _guided(left, slots), most), stop)
+            end = min(start + min(size or min(_guided(left, slots), pace.size()), most), stop)
             yield Chunk(job.template, tuple(job.plan.tasks([(start, end)])), sink)
             left -= end - start
             start = end
@@ -424,6 +440,34 @@ def _check_stopped(pool: Pool, since: dict[int, float], limit: float) -> None:
             raise SweepStopped(f"worker process {pid} has been stopped (SIGSTOP or a debugger) "
                                f"for {limit:.0f} s; finished runs are kept: run the same "
                                "command to resume")
+
+
+class _Pace:
+    """Sizes the next chunk from the chunks finished so far: to take about
+    :data:`CHUNK_SECONDS` at the pace of the latest one (design points can differ in speed,
+    and a fresh worker's first chunk includes its imports), and to log at most about
+    :data:`CHUNK_LOG_ROWS` rows at the most rows a run has made."""
+
+    def __init__(self) -> None:
+        self.largest = 0
+        self.seconds_per_run = 0.0
+        self.rows_per_run = 0.0
+
+    def record(self, result: ChunkResult) -> None:
+        if result.size:
+            self.largest = max(self.largest, result.size)
+            self.seconds_per_run = result.seconds / result.size
+            self.rows_per_run = max(self.rows_per_run, result.rows / result.size)
+
+    def size(self) -> int:
+        if not self.largest:
+            return MIN_CHUNK
+        bounds = [CHUNK_GROWTH * self.largest, MAX_CHUNK]
+        if self.seconds_per_run > 0:
+            bounds.append(int(CHUNK_SECONDS / self.seconds_per_run))
+        if self.rows_per_run > 0:
+            bounds.append(int(CHUNK_LOG_ROWS / self.rows_per_run))
+        return max(1, min(bounds))
 
 
 def _guided(left: int, slots: int) -> int:

@@ -36,7 +36,7 @@ def replication_seed(root: int, k: int) -> int:
 
 
 def _integer(child: np.random.SeedSequence) -> int:
-    return int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+    return int(child.generate_state(1, dtype=np.uint64)[0]) >> 1
 
 
 class Seeds(Sequence[int]):

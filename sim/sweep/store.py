@@ -558,7 +558,7 @@ class _Merge:
         rows = 0
         with pq.ParquetWriter(tmp, self.schema) as writer:
             for source in sources:
-                table = _read(source)
+                table = feather.read_table(source, memory_map=True)  # no copy of a part
                 if not table.schema.equals(self.schema):  # parts are written in it: rare
                     table = table.select(self.schema.names).cast(self.schema)
                 yield table

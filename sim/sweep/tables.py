@@ -10,7 +10,6 @@ typed columns rather than nulls.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import cache
 
 import pyarrow as pa
@@ -27,11 +26,8 @@ from sim.schema import (
     WARNING_FIELDS,
     WARNINGS_FILE,
     Column,
-    Dtype,
+    arrow_schema,
 )
-
-ARROW: dict[Dtype, pa.DataType] = {Dtype.INT: pa.int64(), Dtype.FLOAT: pa.float64(),
-                                   Dtype.BOOL: pa.bool_(), Dtype.STRING: pa.string()}
 
 META = ("run_id", "point_id", "replication", "seed")
 """Each run's identity, the first columns of ``runs.parquet``."""
@@ -72,7 +68,7 @@ def runs_schema(factors: tuple[tuple[str, type], ...] = (),
 
 
 @cache
-def log_schema(fields: Sequence[Column]) -> pa.Schema:
-    """``run_id`` and the declared columns of a per-run log."""
-    return pa.schema([pa.field("run_id", pa.int64()),
-                      *(pa.field(c.name, ARROW[c.dtype]) for c in fields)])
+def log_schema(fields: tuple[Column, ...]) -> pa.Schema:
+    """``run_id`` and the declared columns of a per-run log (:func:`sim.schema.arrow_schema`,
+    the schema of the record batch a run returns)."""
+    return pa.schema([pa.field("run_id", pa.int64()), *arrow_schema(fields)])
