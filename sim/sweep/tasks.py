@@ -19,7 +19,6 @@ import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -162,8 +161,8 @@ class _Rows:
 
     def params_of(self, task: RunTask) -> ModelParams:
         if task.point_id not in self.params:
-            self.params[task.point_id] = _point_params(
-                self.t.base, tuple((k, v) for k, v in task.values.items() if k in PARAMETERS))
+            self.params[task.point_id] = self.t.base.replace(
+                **{k: v for k, v in task.values.items() if k in PARAMETERS})
         return self.params[task.point_id]
 
     def add(self, task: RunTask, outcomes: Mapping[str, Any] | None, error: str = "") -> None:
@@ -203,7 +202,7 @@ class _Rows:
         for t in self.tasks:
             if t.point_id not in rows:
                 rows[t.point_id] = len(points)
-                points.append(_point_row(self.t, tuple(t.values.items())))
+                points.append(_point_row(self.t, t.values))
             index.append(rows[t.point_id])
         table = pa.concat_tables(points).take(pa.array(index, pa.int64()))
         return dict(zip(table.column_names, table.columns, strict=True))
@@ -241,23 +240,15 @@ _OUTCOMES = pa.struct([pa.field(o.name, pa.int64() if o.kind is Kind.COUNT else 
                        for o in OUTCOMES])
 
 
-@lru_cache(maxsize=64)
-def _point_row(template: RunTemplate, values: tuple[tuple[str, Any], ...]) -> pa.Table:
+def _point_row(template: RunTemplate, values: Mapping[str, Any]) -> pa.Table:
     """What a design point sets, as a one-row table in the runs schema: the scenario, every
-    parameter, every scenario factor and the days (built once per point, not per run)."""
+    parameter, every scenario factor and the days (built once per point in a chunk)."""
     t = template
     row = {"days": t.days, "scenario": t.scenarios[0].label, **t.base.to_dict(),
-           **{k: plain(v) for k, v in t.changes}, **{k: plain(v) for k, v in values}}
+           **{k: plain(v) for k, v in t.changes}, **{k: plain(v) for k, v in values.items()}}
     schema = t.runs_schema()
     names = ["days", "scenario", *dict.fromkeys([*PARAMETERS, *(n for n, _ in t.factors)])]
     return pa.Table.from_pylist([row], schema=pa.schema([schema.field(n) for n in names]))
-
-
-@lru_cache(maxsize=16)
-def _point_params(base: ModelParams, values: tuple[tuple[str, Any], ...]) -> ModelParams:
-    """A design point's parameters (validated), kept for the chunks that follow: consecutive
-    chunks mostly run the same point, and validating every parameter costs 0.7 ms."""
-    return base.replace(**dict(values))
 
 
 def _arrow(values: list[Any], target: pa.DataType) -> pa.Array:
@@ -282,23 +273,24 @@ class _Log:
         different lengths or values that do not fit the declared types are the run's error."""
         if got is None:
             raise ValueError("the run function returned no log although one was requested")
+        if isinstance(got, pa.RecordBatch) and got.schema.equals(self.body):
+            return got
+        try:
+            return self._conform(got)
+        except _UNFIT as exc:
+            raise type(exc)(f"log does not match sim.schema: {exc}") from exc
+
+    def _conform(self, got: pa.RecordBatch | Mapping[str, Any]) -> pa.RecordBatch:
         if isinstance(got, pa.RecordBatch):
-            if got.schema.equals(self.body):
-                return got
             if got.schema.names != self.body.names:
                 missing = [n for n in self.body.names if n not in got.schema.names]
                 raise ValueError(f"log columns differ from sim.schema (missing {missing})")
-        else:
-            lengths = {len(got[c]) for c in self.body.names}
-            if len(lengths) > 1:
-                raise ValueError(f"log columns have different lengths {sorted(lengths)}")
-        try:
-            if isinstance(got, pa.RecordBatch):
-                return got.cast(self.body)
-            return pa.RecordBatch.from_arrays(
-                [_column(got[f.name], f.type) for f in self.body], schema=self.body)
-        except _UNFIT as exc:
-            raise type(exc)(f"log does not match sim.schema: {exc}") from exc
+            return got.cast(self.body)
+        lengths = {len(got[c]) for c in self.body.names}
+        if len(lengths) > 1:
+            raise ValueError(f"log columns have different lengths {sorted(lengths)}")
+        return pa.RecordBatch.from_arrays([_column(got[f.name], f.type) for f in self.body],
+                                          schema=self.body)
 
     def table(self, rows: _Rows) -> pa.Table:
         """The rows of every run that has not failed, with ``run_id`` first."""
