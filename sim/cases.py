@@ -36,11 +36,17 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.enums import Channel, Response
+from sim.enums import Channel, Doctrine, Response
 from sim.errors import UserError
-from sim.inference import Choice, Inference, benevolence, credibility, posterior, prior_vector
+from sim.consequences import action_cost
+from sim.engine import Run, build
+from sim.inference import (
+    Choice, benevolence, choose, credibility, dyad_model, evidence, posterior, prior_vector,
+    weighted,
+)
 from sim.params import ModelParams
-from sim.protocol import Protocol
+from sim.scenarios import AgencyProfile, Scenario
+from sim.world import empty_world
 
 REQUIRED = ("case", "sender", "recipient", "rivalry", "details", "channel", "response")
 OPTIONAL = ("real", "corroborated", "days_left", "load", "sender_capability",
@@ -212,24 +218,25 @@ def score(cases: list[Case], params: ModelParams | None = None) -> list[Scored]:
 
 
 def _score(c: Case, p: ModelParams) -> Scored:
+    """One case judged with the model's own kernels (:mod:`sim.inference`) on a two-agency
+    run on day 0: the sender (0) and the recipient (1), nothing observed but the arrival."""
     sender, recipient = 0, 1
-    capability = np.array([c.sender_capability, c.recipient_capability])
-    home = np.array([c.recipient_home_security, c.recipient_home_security])
-    inference = Inference.build(p, capability, home)
+    run = _case_run(c, p)
+    st = run.ref
     rival = c.rivalry >= p.rival_threshold
     # The sender warned, so its doctrine admits the recipient and a channel reached it; its
     # genuine warnings survive the sources waiver at a middling sensitivity (0.5).
-    genuine = 1.0 - Protocol.from_params(p).source_waiver_chance(c.rivalry, _SENSITIVITY)
-    dyad = inference.dyad(sender, recipient, genuine)
+    genuine = 1.0 - p.source_waiver_weight * _SENSITIVITY * c.rivalry
+    arrival, real, _ = dyad_model(st, sender, recipient, genuine)
     believed = c.prior_manipulative if c.prior_manipulative is not None else (
         p.believed_manipulative_rival if rival else p.believed_manipulative_ally)
-    weights = [w + a for w, a in zip(prior_vector(believed), dyad.arrival, strict=True)]
-    probs = posterior(weights)
-    value = inference.harm_averted(recipient, c.details)
-    cost = p.action_cost * (1.0 + c.load / p.attention_capacity)
+    probs = posterior(prior_vector(believed) + arrival)
+    agency = run.arrays.agencies[recipient]
+    value = float(agency.harm[c.details])
+    cost = float(action_cost(st, recipient))
     face = p.face_cost * c.rivalry if c.channel.is_public else 0.0
-    v1 = float(inference.verify_real[recipient]) if c.real else inference.verify_false
-    c1 = float((inference.corroborate_real if c.real else inference.corroborate_false)[recipient])
+    v1 = float(agency.verify_real) if c.real else p.false_verification_rate
+    c1 = float(agency.corroborate_real if c.real else agency.corroborate_false)
     corroboration = ([(c.corroborated, 1.0)] if c.corroborated is not None
                      else [(True, c1), (False, 1.0 - c1)])
     heed = investigate = kappa_mean = 0.0
@@ -239,12 +246,27 @@ def _score(c: Case, p: ModelParams) -> Scored:
                 1.0 - v1) ** (c.details - verified)
             if weight == 0.0:
                 continue
-            llr = inference.evidence(recipient, c.details, verified, corroborated)
-            kappa = credibility(dyad.real_chance(probs), llr)
-            choice = inference.choose(recipient, kappa, value=value, cost=cost, face=face,
-                                      days_left=c.days_left)
-            heed += weight * choice.heed
-            investigate += weight * choice.investigate
+            llr = evidence(st, recipient, c.details, verified, corroborated)
+            kappa = credibility(weighted(probs, real), llr)
+            h, i, _ = choose(st, recipient, kappa, value, cost, face, c.days_left)
+            heed += weight * h
+            investigate += weight * i
             kappa_mean += weight * kappa
-    return Scored(c, benevolence(probs), kappa_mean,
+    return Scored(c, float(benevolence(probs)), kappa_mean,
                   Choice(heed=heed, investigate=investigate, dismiss=1.0 - heed - investigate))
+
+
+def _case_run(c: Case, p: ModelParams) -> Run:
+    """A two-agency run on day 0 with the case's capabilities, rivalry and the recipient's load."""
+    profiles = tuple(
+        AgencyProfile(name=name, country=name, bloc=name, capability=capability,
+                      home_security=c.recipient_home_security, source_sensitivity=_SENSITIVITY,
+                      doctrine=Doctrine.WARN_ALL, manipulative=False)
+        for name, capability in (("sender", c.sender_capability),
+                                 ("recipient", c.recipient_capability)))
+    scenario = Scenario(name="case", description=c.case, agencies=profiles, bloc_factors={},
+                        pair_rivalry={(0, 1): c.rivalry, (1, 0): c.rivalry},
+                        no_liaison=frozenset(), shifts=())
+    run = build(scenario, p, 0, empty_world(2), shuffle=lambda _: None, probes=False)
+    run.arrays.agencies.load[1] = c.load
+    return run

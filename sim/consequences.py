@@ -1,6 +1,7 @@
 """Consequences: what warning, heeding and investigating do to plots, to costs and to sources.
 
-Every choice has a price on both sides (``../shared/MODEL-BRIEF.md``, "Responses and costs"):
+Every choice has a price on both sides (Lindell & Perry 2012; Breznitz 1984; Carnegie &
+Carson 2020):
 
 * **Protective action** (a heeded warning) costs ``action_cost`` x ``1 + load / attention_capacity``
   death-equivalents, ``load`` being the protective actions the recipient already has in force (warning
@@ -20,132 +21,188 @@ Every choice has a price on both sides (``../shared/MODEL-BRIEF.md``, "Responses
   by the drawn shift (at most ``max_attack_shift`` days).
 
 The common unit is the death-equivalent (one unit = the harm of one death); ``net_harm`` is
-deaths plus protective and investigation costs.
+deaths plus protective and investigation costs. The material state (the threats' fates, the
+agencies' capability and actions in force, the costs) lives in the run's state
+(:mod:`sim.engine`); the day's scheduled events (arrests, attacks, expiries) in its queues.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+import math
+from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
+from sim import queues
+from sim.jit import kernel
+from sim.world import N_DETAILS, U, FateCode
 
-from sim.params import ModelParams
-from sim.world import FateCode, Threats, U
-
-_PENDING, _ATTACK, _INTERDICTED, _DETERRED = (
+PENDING, ATTACK, INTERDICTED, DETERRED = (
     FateCode.PENDING, FateCode.ATTACK, FateCode.INTERDICTED, FateCode.DETERRED)
 
 
-class Consequences:
-    """The run's material state: plots' fates, capabilities, actions in force, costs."""
 
-    def __init__(self, p: ModelParams, threats: Threats, capability: NDArray[np.float64],
-                 days: int) -> None:
-        self.threats = threats
-        self.capability = capability.astype(float).copy()
-        n = len(capability)
-        self.load = [0] * n
-        self.protective_cost = 0.0
-        self.investigative_cost = 0.0
-        self.sources_burned = 0
-        self.protected: set[int] = set()  # threats their target has taken protective action on
-        self._p = p
-        self._expiry: defaultdict[int, list[int]] = defaultdict(list)
-        self._interdictions: defaultdict[int, list[int]] = defaultdict(list)
-        self._home_tries: defaultdict[int, list[int]] = defaultdict(list)
-        self._attacks: defaultdict[int, list[int]] = defaultdict(list)
-        t = threats
-        for k in np.flatnonzero(t.is_real & (t.emerge < max(days, 1))).tolist():
-            self._attacks[int(t.attack_day[k])].append(k)
-            if t.home_try_day[k] >= 0:
-                self._home_tries[int(t.home_try_day[k])].append(k)
+# --- the sender's side -----------------------------------------------------------------------------
 
-    # --- the sender's side -------------------------------------------------------------------------
-    def still_detects(self, agency: int, detect_u: float) -> bool:
-        """Whether a detection drawn at the initial capability survives the burned sources."""
-        return detect_u < self._p.detection_rate * self.capability[agency]
+@kernel
+def still_detects(st: Any, agency: int, detect_u: float) -> bool:
+    """Whether a detection drawn at the initial capability survives the burned sources."""
+    return detect_u < st.params[0].detection_rate * st.agencies[agency].capability
 
-    def burn(self, sender: int, rivalry: float, sensitivity: float, passed: Sequence[bool],
-             u: Sequence[float]) -> int:
-        """Burn sources for the details passed (``u``: one uniform per detail)."""
-        risk = self._p.burn_risk * sensitivity * rivalry
-        burned = sum(1 for i, flag in enumerate(passed) if flag and u[U.BURN + i] < risk)
-        if burned:
-            self.capability[sender] *= (1.0 - self._p.burn_loss) ** burned
-            self.sources_burned += burned
-        return burned
 
-    def adapt(self, k: int, shift: int) -> None:
-        """The plotters of real plot ``k`` move their date after a public alert."""
-        t = self.threats
-        if t.fate[k] == _PENDING:
-            t.attack_day[k] += shift
-            t.shifted[k] = True
-            self._attacks[int(t.attack_day[k])].append(k)
+@kernel
+def burn(st: Any, c: int) -> None:
+    """Burn the sender's sources for the details its cable passed."""
+    p = st.params[0]
+    cab = st.cables[c]
+    s = cab.sender
+    u = st.detections[cab.row].u
+    sender = st.agencies[s]
+    risk = p.burn_risk * sender.sensitivity * st.rivalry[s, cab.recipient]
+    burned = 0
+    if cab.timing and u[U.BURN] < risk:
+        burned += 1
+    if cab.location and u[U.BURN + 1] < risk:
+        burned += 1
+    if cab.perpetrators and u[U.BURN + 2] < risk:
+        burned += 1
+    if burned:
+        sender.capability = sender.capability * (1.0 - p.burn_loss) ** float(burned)
+        st.state[0].sources_burned += burned
+    cab.sources_burned = burned
+    sender.sources_burned += burned
 
-    # --- the recipient's side ----------------------------------------------------------------------
-    def action_cost(self, r: int) -> float:
-        return self._p.action_cost * (1.0 + self.load[r] / self._p.attention_capacity)
 
-    def investigate(self) -> None:
-        self.investigative_cost += self._p.investigation_cost
+@kernel
+def adapt(st: Any, k: int, shift: int) -> None:
+    """The plotters of real plot ``k`` move their date after a public alert."""
+    threat = st.threats[k]
+    if threat.fate == PENDING:
+        threat.attack_day += shift
+        threat.shifted = True
+        queues.push(st, queues.ATTACK, threat.attack_day, k)
 
-    def protect(self, r: int, day: int, k: int, interdiction: float, u: Sequence[float]) -> None:
-        """Protective action by ``r`` on a warning about threat ``k`` (-1: a fabrication).
 
-        Warnings about the same threat are recognisable (same target, date and details): a
-        threat already acted upon needs no second action, so a later warning about it costs and
-        changes nothing."""
-        if k in self.protected:
-            return
-        self.protective_cost += self.action_cost(r)
-        self.load[r] += 1
-        self._expiry[day + self._p.protection_days].append(r)
-        t = self.threats
-        if k >= 0:
-            self.protected.add(k)
-        if k < 0 or not t.is_real[k] or t.fate[k] != _PENDING or t.attack_day[k] <= day:
-            return
-        if u[U.INTERDICT] < interdiction:
-            when = day + int(u[U.WHEN] * (t.attack_day[k] - day))
-            self._interdictions[when].append(k)
-        elif u[U.DETER] < self._p.deterrence_effect:
-            t.fate[k] = _DETERRED
-            t.fate_day[k] = day
+@kernel
+def visibly_ended(st: Any, k: int) -> bool:
+    """Whether threat ``k`` is a real plot that ended in the open (arrests or attack)."""
+    threat = st.threats[k]
+    return threat.is_real and (threat.fate == ATTACK or threat.fate == INTERDICTED)
+
+
+# --- the recipient's side --------------------------------------------------------------------------
+
+@kernel
+def action_cost(st: Any, r: int) -> float:
+    """``C``: the cost of one more protective action for ``r`` now (warning overload)."""
+    p = st.params[0]
+    return p.action_cost * (1.0 + st.agencies[r].load / p.attention_capacity)
+
+
+@kernel
+def interdiction_chance(st: Any, details: int) -> float:
+    """Chance protective action on a warning passing ``details`` details ends a real plot in
+    arrests."""
+    p = st.params[0]
+    w = p.interdiction_detail_weight
+    return p.interdiction_effect * (1.0 - w + w * details / N_DETAILS)
+
+
+@kernel
+def investigate(st: Any) -> None:
+    st.state[0].investigative_cost += st.params[0].investigation_cost
+
+
+@kernel
+def protect_on(st: Any, c: int, day: int) -> None:
+    """The recipient heeds cable ``c``: it takes protective action on the threat warned of."""
+    cab = st.cables[c]
+    r = cab.recipient
+    st.agencies[r].heeded += 1
+    cab.heeded = 1
+    cab.decided_day = day
+    u = st.fabrications[cab.row].u if cab.fabricated else st.detections[cab.row].u
+    protect(st, r, day, cab.threat, interdiction_chance(st, cab.details_passed), u)
+
+
+@kernel
+def protect(st: Any, r: int, day: int, k: int, interdiction: float, u: Any) -> None:
+    """Protective action by ``r`` on a warning about threat ``k`` (-1: a fabrication).
+
+    Warnings about the same threat are recognisable (same target, date and details): a
+    threat already acted upon needs no second action, so a later warning about it costs and
+    changes nothing."""
+    p = st.params[0]
+    if k >= 0 and st.threats[k].protected:
+        return
+    state = st.state[0]
+    state.protective_cost += action_cost(st, r)
+    st.agencies[r].load += 1
+    queues.push(st, queues.EXPIRE, day + p.protection_days, r)
+    if k < 0:
+        return
+    threat = st.threats[k]
+    threat.protected = True
+    if not threat.is_real or threat.fate != PENDING or threat.attack_day <= day:
+        return
+    if u[U.INTERDICT] < interdiction:
+        when = day + int(u[U.WHEN] * (threat.attack_day - day))
+        queues.push(st, queues.INTERDICT, when, k)
+    elif u[U.DETER] < p.deterrence_effect:
+        threat.fate = DETERRED
+        threat.fate_day = day
+    else:
+        threat.mitigated = True
+
+
+# --- the day's end -----------------------------------------------------------------------------------
+
+@kernel
+def end_plots(st: Any, day: int) -> None:
+    """Arrests due today (after protective action, then by home services), then attacks, then
+    protective actions expire."""
+    p = st.params[0]
+    node = queues.head(st, queues.INTERDICT, day)
+    while node >= 0:
+        threat = st.threats[st.node_value[node]]
+        if threat.fate == PENDING:
+            threat.fate = INTERDICTED
+            threat.fate_day = day
+        node = st.node_next[node]
+    node = queues.head(st, queues.HOME, day)
+    while node >= 0:
+        threat = st.threats[st.node_value[node]]
+        node = st.node_next[node]
+        if threat.fate != PENDING:
+            continue
+        load = st.agencies[threat.target].load
+        chance = p.home_interdiction * (1.0 - p.diversion) ** float(load)
+        if threat.home_u < chance:
+            threat.fate = INTERDICTED
+            threat.fate_day = day
         else:
-            t.mitigated[k] = True
-
-    # --- the day's end -------------------------------------------------------------------------------
-    def end_plots(self, day: int) -> None:
-        """Arrests due today (after protective action, then by home services), then attacks."""
-        t = self.threats
-        for k in self._interdictions.pop(day, ()):
-            if t.fate[k] == _PENDING:
-                t.fate[k] = _INTERDICTED
-                t.fate_day[k] = day
-        for k in self._home_tries.pop(day, ()):
-            if t.fate[k] != _PENDING:
-                continue
-            target = int(t.target[k])
-            chance = self._p.home_interdiction * (1.0 - self._p.diversion) ** self.load[target]
-            if t.home_u[k] < chance:
-                t.fate[k] = _INTERDICTED
-                t.fate_day[k] = day
+            threat.mitigated = True  # the services know of it: protective measures at home
+    node = queues.head(st, queues.ATTACK, day)
+    while node >= 0:
+        threat = st.threats[st.node_value[node]]
+        node = st.node_next[node]
+        if threat.fate == PENDING and threat.attack_day == day:
+            threat.fate = ATTACK
+            threat.fate_day = day
+            lethal = threat.lethality
+            if threat.mitigated:
+                threat.casualties = round_half_even(lethal * (1 - p.casualty_reduction))
             else:
-                t.mitigated[k] = True  # the services know of it: protective measures at home
-        reduction = self._p.casualty_reduction
-        for k in self._attacks.pop(day, ()):
-            if t.fate[k] == _PENDING and t.attack_day[k] == day:
-                t.fate[k] = _ATTACK
-                t.fate_day[k] = day
-                lethal = int(t.lethality[k])
-                t.casualties[k] = round(lethal * (1 - reduction)) if t.mitigated[k] else lethal
-        for r in self._expiry.pop(day, ()):
-            self.load[r] -= 1
+                threat.casualties = lethal
+    node = queues.head(st, queues.EXPIRE, day)
+    while node >= 0:
+        st.agencies[st.node_value[node]].load -= 1
+        node = st.node_next[node]
 
-    def visibly_ended(self, k: int) -> bool:
-        """Whether threat ``k`` is a real plot that ended in the open (arrests or attack)."""
-        t = self.threats
-        return bool(t.is_real[k]) and t.fate[k] in (_ATTACK, _INTERDICTED)
+
+@kernel
+def round_half_even(x: float) -> int:
+    """Python's ``round(x)``: the nearest integer, halves to the even one."""
+    low = math.floor(x)
+    rest = x - low
+    if rest > 0.5 or (rest == 0.5 and low % 2 == 1):
+        low += 1
+    return int(low)

@@ -61,35 +61,72 @@ date comes first. Dismissing is worth 0. The choice is a multinomial logit with
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri, zeta
 from scipy.stats import gamma as gamma_dist
 
+from sim.enums import Response, ResponsePolicy
+from sim.consequences import action_cost, interdiction_chance, investigate, protect_on
+from sim.jit import kernel
+from sim.ledger import log_weights, observe_arrival
 from sim.params import ModelParams
+from sim.protocol import excludes, is_public, source_waiver_chance
+from sim.world import ABILITY_LEVELS, N_DETAILS, U, ability_multipliers
 
 LOG_BOUND = 50.0
 """Log-likelihoods of an impossible observation are bounded at -50 (a factor of 2e-22) rather
 than -inf, so that conclusive evidence can still fade. Numerical, not a modelling assumption."""
 
-ABILITY_LEVELS = 3
-"""Ability levels K (tertiles of the ability distribution; see the module docstring)."""
 HYPOTHESES = 2 * ABILITY_LEVELS
 """Hypotheses ``h = intent x K + level``: benevolent levels first, then manipulative ones."""
 
-N_DETAILS = 3
 _LEAD_QUANTILES = 64
 _EXP_FLOOR = math.exp(-LOG_BOUND)
 
-Vector = list[float]
-"""A value per hypothesis (plain floats: per-warning arithmetic on six numbers is faster in
-Python than through numpy's per-call overhead)."""
+_RESPONSES = list(Response)
+HEEDED, INVESTIGATED, DISMISSED = (_RESPONSES.index(r) for r in
+                                   (Response.HEEDED, Response.INVESTIGATED, Response.DISMISSED))
+_POLICIES = list(ResponsePolicy)
+POLICY_MODEL, HEED_ALL, DISMISS_ALL = (_POLICIES.index(r) for r in
+                                       (ResponsePolicy.MODEL, ResponsePolicy.HEED_ALL,
+                                        ResponsePolicy.DISMISS_ALL))
 
 
+class DyadModel(NamedTuple):
+    """A recipient's model of one sender, per hypothesis (:func:`dyad_model`), for reading a
+    run's state from Python: the log-likelihood of a quiet day and of an arrival, the chance a
+    warning is about a real plot and that it is fabricated."""
+
+    silence: NDArray[np.float64]
+    arrival: NDArray[np.float64]
+    real: NDArray[np.float64]
+    fabricated: NDArray[np.float64]
+
+    def real_chance(self, probs: NDArray[np.float64]) -> float:
+        """P(real | arrival) under a posterior (before the warning's own evidence)."""
+        return float(weighted(np.asarray(probs, dtype=float), self.real))
+
+    def outcome(self, confirmed: bool, q: float) -> NDArray[np.float64]:
+        """Log-likelihood of a warning's outcome, given it arrived (:func:`outcome_loglik`)."""
+        return outcome_loglik(self.real, confirmed, q)
+
+
+class Choice(NamedTuple):
+    """The choice probabilities of the three responses to one warning."""
+
+    heed: float
+    investigate: float
+    dismiss: float
+
+
+# --- scalar arithmetic ---------------------------------------------------------------------------
+
+@kernel
 def logistic(x: float) -> float:
     """1 / (1 + exp(-x)), without overflow for large ``|x|``."""
     if x >= 0:
@@ -98,94 +135,66 @@ def logistic(x: float) -> float:
     return e / (1.0 + e)
 
 
+@kernel
 def safe_log(x: float) -> float:
     """``log(x)``, bounded below at ``-LOG_BOUND``."""
     return math.log(x) if x > _EXP_FLOOR else -LOG_BOUND
 
 
+@kernel
 def log_ratio(p: float, q: float) -> float:
     """``log(p / q)`` for probabilities, bounded; 0 when both are 0 (no information)."""
     return safe_log(p) - safe_log(q) if (p > 0.0 or q > 0.0) else 0.0
 
 
+@kernel
 def log_odds(p: float) -> float:
     return log_ratio(p, 1.0 - p)
 
 
-def ability_multipliers(spread: float) -> NDArray[np.float64]:
-    """Discriminability multipliers of the ability levels: ``exp(spread x z_k)``."""
-    z = ndtri((np.arange(ABILITY_LEVELS) + 0.5) / ABILITY_LEVELS)
-    return np.exp(spread * z)
+@kernel
+def posterior(log_weights: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Normalised probabilities from unnormalised log weights (sums from the left)."""
+    n = log_weights.shape[0]
+    top = log_weights[0]
+    for h in range(1, n):
+        if log_weights[h] > top:
+            top = log_weights[h]
+    out = np.empty(n)
+    total = 0.0
+    for h in range(n):
+        out[h] = math.exp(log_weights[h] - top)
+        total += out[h]
+    for h in range(n):
+        out[h] = out[h] / total
+    return out
 
 
-def prior_vector(believed_manipulative: float) -> Vector:
-    """Log prior over the hypotheses: intent from the believed share, ability levels equally likely."""
-    b, m = safe_log(1.0 - believed_manipulative), safe_log(believed_manipulative)
-    return [b] * ABILITY_LEVELS + [m] * ABILITY_LEVELS
+@kernel
+def benevolence(probs: NDArray[np.float64]) -> float:
+    """Posterior probability of a benevolent type."""
+    total = 0.0
+    for k in range(ABILITY_LEVELS):
+        total += probs[k]
+    return total
 
 
-def posterior(log_weights: Sequence[float]) -> Vector:
-    """Normalised probabilities from unnormalised log weights."""
-    top = max(log_weights)
-    w = [math.exp(x - top) for x in log_weights]
-    total = sum(w)
-    return [x / total for x in w]
+@kernel
+def weighted(probs: NDArray[np.float64], values: NDArray[np.float64]) -> float:
+    """``sum_h P(h) x value_h``, from the left."""
+    total = 0.0
+    for h in range(probs.shape[0]):
+        total += probs[h] * values[h]
+    return total
 
 
-class Dyad:
-    """What a recipient's model predicts about one sender toward it, per hypothesis.
-
-    Built once per dyad (and again when rivalry changes); the per-warning arithmetic then reads
-    precomputed six-number vectors.
-    """
-
-    __slots__ = ("_outcomes", "arrival", "fabricated", "fabricated_weight", "fabrication_rate",
-                 "genuine", "hit", "real_weight", "silence")
-
-    def __init__(self, genuine: Vector, hit: Vector, fabrication_rate: float) -> None:
-        """``genuine``: genuine warnings per day and ``hit``: hit rate, per ability level."""
-        fab = fabrication_rate
-        phi = [fab / (fab + x) if fab > 0.0 else 0.0 for x in genuine]
-        self.genuine, self.hit, self.fabrication_rate = genuine, hit, fab
-        self.fabricated = phi  # phi_k
-        self.arrival = [safe_log(x) for x in genuine] + [safe_log(x + fab) for x in genuine]
-        self.silence = [-x for x in genuine] + [-(x + fab) for x in genuine]
-        self.real_weight = hit + [(1.0 - f) * a for f, a in zip(phi, hit, strict=True)]
-        self.fabricated_weight = [0.0] * ABILITY_LEVELS + phi
-        self._outcomes: dict[tuple[bool, float], Vector] = {}
-
-    def outcome(self, confirmed: bool, q: float) -> Vector:
-        """Log-likelihood of a warning's outcome, given it arrived."""
-        key = (confirmed, q)
-        cached = self._outcomes.get(key)
-        if cached is None:
-            hits = [x * q for x in self.real_weight]
-            cached = [safe_log(x if confirmed else 1.0 - x) for x in hits]
-            self._outcomes[key] = cached
-        return cached
-
-    def real_chance(self, probs: Sequence[float]) -> float:
-        """P(real | arrival) under a posterior (before the warning's own evidence)."""
-        return sum(p * x for p, x in zip(probs, self.real_weight, strict=True))
-
-    def fabricated_chance(self, probs: Sequence[float]) -> float:
-        """P(fabricated | arrival) under a posterior."""
-        return sum(p * x for p, x in zip(probs, self.fabricated_weight, strict=True))
-
-    def expected_hit_rate(self, probs: Sequence[float]) -> float:
-        return sum((probs[k] + probs[ABILITY_LEVELS + k]) * self.hit[k]
-                   for k in range(ABILITY_LEVELS))
-
-
-def benevolence(probs: Sequence[float]) -> float:
-    return sum(probs[:ABILITY_LEVELS])
-
-
+@kernel
 def credibility(prior_real: float, evidence: float) -> float:
     """P(real | arrival, evidence): the prior's odds times the evidence's likelihood ratio."""
     return logistic(log_odds(prior_real) + evidence)
 
 
+@kernel
 def update(kappa: float, likely_if_real: float, likely_if_not: float) -> float:
     """Bayes' rule for one binary observation."""
     num = kappa * likely_if_real
@@ -193,43 +202,302 @@ def update(kappa: float, likely_if_real: float, likely_if_not: float) -> float:
     return num / den if den > 0 else kappa
 
 
-@dataclass(frozen=True, slots=True)
-class Choice:
-    """The choice probabilities of the three responses to one warning."""
+@kernel
+def positive_part(x: float) -> float:
+    return x if x > 0.0 else 0.0
 
-    heed: float
-    investigate: float
-    dismiss: float
+
+# --- the recipient's model of a sender -----------------------------------------------------------
+
+@kernel
+def dyad_model(st: Any, s: int, r: int, factor: float) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """What ``r``'s model predicts of sender ``s``, per hypothesis: the log-likelihood of a
+    warning's arrival, the chance a warning is about a real plot, and the chance it is
+    fabricated. ``factor`` is the share of the sender's triggered genuine warnings to ``r`` that
+    survive its doctrine, the channel and the sources waiver at the dyad's rivalry
+    (:func:`refresh_beliefs`)."""
+    fab = st.params[0].fabrication_rate
+    arrival = np.empty(HYPOTHESES)
+    real = np.empty(HYPOTHESES)
+    fabricated = np.empty(HYPOTHESES)
+    for k in range(ABILITY_LEVELS):
+        genuine = st.genuine_base[s, r, k] * factor
+        hit = st.hit_rate[s, r, k]
+        phi = fab / (fab + genuine) if fab > 0.0 else 0.0
+        arrival[k] = safe_log(genuine)
+        arrival[ABILITY_LEVELS + k] = safe_log(genuine + fab)
+        real[k] = hit
+        real[ABILITY_LEVELS + k] = (1.0 - phi) * hit
+        fabricated[k] = 0.0
+        fabricated[ABILITY_LEVELS + k] = phi
+    return arrival, real, fabricated
+
+
+@kernel
+def outcome_loglik(real: NDArray[np.float64], confirmed: bool, q: float) -> NDArray[np.float64]:
+    """Log-likelihood of a warning's outcome given it arrived (``q``: the chance a real plot
+    warned about ends visibly within the window)."""
+    out = np.empty(HYPOTHESES)
+    for h in range(HYPOTHESES):
+        x = real[h] * q
+        out[h] = safe_log(x if confirmed else 1.0 - x)
+    return out
+
+
+@kernel
+def expected_hit_rate(st: Any, s: int, r: int, probs: NDArray[np.float64]) -> float:
+    total = 0.0
+    for k in range(ABILITY_LEVELS):
+        total += (probs[k] + probs[ABILITY_LEVELS + k]) * st.hit_rate[s, r, k]
+    return total
+
+
+@kernel
+def refresh_beliefs(st: Any) -> None:
+    """Recompute what depends on the rivalry matrix: which dyads count as rivals, the share of
+    each sender's genuine warnings that survive its doctrine, the channel and the sources
+    waiver, and with it the log-likelihood of a quiet day in every dyad (:mod:`sim.ledger`)."""
+    p = st.params[0]
+    n = st.rivalry.shape[0]
+    fab = p.fabrication_rate
+    for s in range(n):
+        for r in range(n):
+            st.rival[s, r] = st.rivalry[s, r] >= p.rival_threshold
+    for s in range(n):
+        agency = st.agencies[s]
+        for r in range(n):
+            excluded = excludes(p, agency.doctrine, st.rivalry[s, r])
+            waiver = source_waiver_chance(p, st.rivalry[s, r], agency.sensitivity)
+            ok = st.reachable[s, r] and not excluded
+            st.genuine[s, r] = 1.0 - waiver if ok else 0.0
+            if p.learning:
+                for k in range(ABILITY_LEVELS):
+                    rate = st.genuine_base[s, r, k] * st.genuine[s, r]
+                    quiet = -rate
+                    quiet_m = -(rate + fab)
+                    if not st.reachable[s, r]:
+                        quiet = 0.0
+                        quiet_m = 0.0
+                    st.silence[r, s, k] = quiet
+                    st.silence[r, s, ABILITY_LEVELS + k] = quiet_m
+
+
+# --- the response --------------------------------------------------------------------------------
+
+@kernel
+def choose(st: Any, r: int, kappa: float, value: float, cost: float, face: float,
+           days_left: int) -> tuple[float, float, float]:
+    """Probabilities of heeding, investigating and dismissing (a policy imposed on all, or the
+    multinomial logit over the three responses' expected values)."""
+    p = st.params[0]
+    if p.response_policy == HEED_ALL:
+        return 1.0, 0.0, 0.0
+    if p.response_policy == DISMISS_ALL:
+        return 0.0, 0.0, 1.0
+    t = p.choice_temperature
+    heed = (kappa * value - cost - face) / t
+    options = 2
+    investigate = 0.0
+    if days_left > p.investigation_days:
+        s1 = st.agencies[r].probe_real
+        s0 = p.investigation_false_positive
+        positive = kappa * s1 + (1.0 - kappa) * s0
+        after = (positive_part(update(kappa, s1, s0) * value - cost - face) * positive
+                 + positive_part(update(kappa, 1.0 - s1, 1.0 - s0) * value - cost - face)
+                 * (1.0 - positive))
+        investigate = (after - p.investigation_cost) / t
+        options = 3
+    top = heed  # the first of the largest, as Python's max() picks
+    if 0.0 > top:
+        top = 0.0
+    if options == 3 and investigate > top:
+        top = investigate
+    w_heed = math.exp(heed - top)
+    w_dismiss = math.exp(0.0 - top)
+    total = w_heed + w_dismiss
+    w_investigate = 0.0
+    if options == 3:
+        w_investigate = math.exp(investigate - top)
+        total += w_investigate
+    return w_heed / total, w_investigate / total, w_dismiss / total
+
+
+@kernel
+def heed_after(st: Any, kappa: float, value: float, cost: float, face: float) -> float:
+    """Binary-logit probability of heeding once an investigation has reported."""
+    return logistic((kappa * value - cost - face) / st.params[0].choice_temperature)
+
+
+@kernel
+def evidence(st: Any, r: int, details: int, verified: int, corroborated: bool) -> float:
+    """Log likelihood ratio (real : not real) of the details' checks and the corroboration."""
+    table = st.agencies[r].evidence
+    return (verified * table[0] + (details - verified) * table[1]
+            + (table[2] if corroborated else table[3]))
+
+
+@kernel
+def visibility(st: Any, heeded: bool, details: int, public: bool) -> float:
+    """``q``: chance a real plot warned about ends visibly (attack, arrests) within the window."""
+    p = st.params[0]
+    silent = (1.0 - interdiction_chance(st, details)) * p.deterrence_effect if heeded else 0.0
+    return (1.0 - silent) * (1.0 - st.derived[0].shift_beyond_window if public else 1.0)
+
+
+@kernel
+def judge(st: Any, c: int, day: int) -> None:
+    """The recipient judges a delivered warning and responds: the arrival is evidence about the
+    sender, the details are checked and the recipient's own intelligence consulted, then it
+    heeds, investigates or dismisses (PADM, Lindell & Perry 2012)."""
+    p = st.params[0]
+    cab = st.cables[c]
+    r = cab.recipient
+    s = cab.sender
+    me = st.agencies[r]
+    u = st.fabrications[cab.row].u if cab.fabricated else st.detections[cab.row].u
+    me.received += 1
+    rivalry = st.rivalry[r, s]
+    factor = st.genuine[s, r]
+    arrival, real, fabricated = dyad_model(st, s, r, factor)
+    observe_arrival(st, r, s, arrival)
+    prior = st.priors[0] if st.rival[s, r] else st.priors[1]
+    weights = log_weights(st, r, s, prior)
+    probs = posterior(weights)
+    details = cab.details_passed
+    check = me.verify_real if cab.is_real else p.false_verification_rate
+    verified = 0
+    if cab.timing and u[U.VERIFY] < check:
+        verified += 1
+    if cab.location and u[U.VERIFY + 1] < check:
+        verified += 1
+    if cab.perpetrators and u[U.VERIFY + 2] < check:
+        verified += 1
+    corroborate = me.corroborate_real if cab.is_real else me.corroborate_false
+    corroborated = u[U.CORROBORATE] < corroborate
+    llr = evidence(st, r, details, verified, corroborated)
+    value = me.harm[details]
+    cost = action_cost(st, r)
+    public = is_public(cab.channel)
+    face = p.face_cost * rivalry if public else 0.0
+    days_left = cab.warned_day - day
+    kappa = credibility(weighted(probs, real), llr)
+    heed, inv, dismiss = choose(st, r, kappa, value, cost, face, days_left)
+    if not st.heard_from[r, s]:
+        st.heard_from[r, s] = True
+        if st.state[0].probes:
+            cry_wolf_probe(st, cab, weights, arrival, real, llr, value, cost, face, days_left)
+    draw = u[U.RESPOND]
+    if draw < heed:
+        response = HEEDED
+    elif draw < heed + inv:
+        response = INVESTIGATED
+    else:
+        response = DISMISSED
+    cab.delivered_day = day
+    cab.rivalry = rivalry
+    cab.judge_genuine = factor
+    cab.perceived_benevolence = benevolence(probs)
+    cab.hit_rate = expected_hit_rate(st, s, r, probs)
+    cab.p_fabricated = weighted(probs, fabricated)
+    cab.details_verified = verified
+    cab.corroborated = corroborated
+    cab.evidence_llr = llr
+    cab.perceived_credibility = kappa
+    cab.harm_averted = value
+    cab.heed_cost = cost
+    cab.face_loss = face
+    cab.p_heed = heed
+    cab.p_investigate = inv
+    cab.p_dismiss = dismiss
+    cab.response = response
+    if response == HEEDED:
+        protect_on(st, c, day)
+    elif response == DISMISSED:
+        cab.heeded = 0
+        cab.decided_day = day
+    else:
+        investigate(st)
+        cab.decided_day = -1
+
+
+@kernel
+def cry_wolf_probe(st: Any, cab: Any, weights: NDArray[np.float64], arrival: NDArray[np.float64],
+                   real: NDArray[np.float64], llr: float, value: float, cost: float, face: float,
+                   days_left: int) -> None:
+    """For the first warning a recipient receives from a sender: the heed probability the same
+    warning would have had after one earlier warning from that sender, not acted upon and
+    followed by nothing (a false alarm), or confirmed (the model's cry-wolf sensitivity,
+    Breznitz 1984)."""
+    r = cab.recipient
+    earlier = np.empty(HYPOTHESES)
+    for h in range(HYPOTHESES):
+        earlier[h] = weights[h] + arrival[h]
+    for confirmed in (False, True):
+        outcome = outcome_loglik(real, confirmed, 1.0)
+        for h in range(HYPOTHESES):
+            outcome[h] = earlier[h] + outcome[h]
+        probs = posterior(outcome)
+        kappa = credibility(weighted(probs, real), llr)
+        heed, _, _ = choose(st, r, kappa, value, cost, face, days_left)
+        if confirmed:
+            cab.p_heed_after_confirmation = heed
+        else:
+            cab.p_heed_after_false_alarm = heed
+    cab.probed = True
+
+
+@kernel
+def resolve(st: Any, c: int, day: int) -> None:
+    """An investigation reports: update the credibility, then heed or dismiss."""
+    p = st.params[0]
+    cab = st.cables[c]
+    r = cab.recipient
+    u = st.fabrications[cab.row].u if cab.fabricated else st.detections[cab.row].u
+    s1 = st.agencies[r].probe_real
+    s0 = p.investigation_false_positive
+    chance = s1 if cab.is_real else s0
+    positive = u[U.PROBE] < chance
+    kappa = cab.perceived_credibility
+    kappa = update(kappa, s1, s0) if positive else update(kappa, 1.0 - s1, 1.0 - s0)
+    cost = action_cost(st, r)
+    p_heed = heed_after(st, kappa, cab.harm_averted, cost, cab.face_loss)
+    cab.investigation_positive = 1 if positive else 0
+    cab.credibility_after_investigation = kappa
+    if u[U.RESOLVE] < p_heed:
+        protect_on(st, c, day)
+    else:
+        cab.heeded = 0
+        cab.decided_day = day
+
+
+# --- what recipients know of the world's structure (computed once per parameter set) ------------
+
+def prior_vector(believed_manipulative: float) -> NDArray[np.float64]:
+    """Log prior over the hypotheses: intent from the believed share, ability levels equally likely."""
+    b, m = safe_log(1.0 - believed_manipulative), safe_log(believed_manipulative)
+    return np.array([b] * ABILITY_LEVELS + [m] * ABILITY_LEVELS)
 
 
 @dataclass(frozen=True, slots=True)
 class Inference:
-    """What recipients know of the world's structure, computed once per run, and their rules.
+    """What recipients know of the world's structure, computed once per parameter set and
+    scenario (numpy; the kernels read the arrays).
 
     ``genuine_base[s, r, k]`` and ``hit_rate[s, r, k]`` are per dyad and ability level; the
-    ``[r]`` arrays are the recipient's own checks.
+    ``[r]`` arrays are the recipient's own checks; ``evidence_table[r]`` holds the
+    log-ratios of a verified and an unverified detail and of corroboration and its absence;
+    ``harm_table[r, details]`` is ``V``, the harm protective action averts.
     """
 
     hit_rate: NDArray[np.float64]
     genuine_base: NDArray[np.float64]
-    evidence_table: list[tuple[float, float, float, float]]  # [r]: log-ratios, see evidence()
-    harm_table: list[list[float]]  # [r][details]: harm_averted
+    evidence_table: NDArray[np.float64]
+    harm_table: NDArray[np.float64]
     verify_real: NDArray[np.float64]
-    verify_false: float
     corroborate_real: NDArray[np.float64]
     corroborate_false: NDArray[np.float64]
     probe_real: NDArray[np.float64]
-    probe_false: float
-    fabrication_rate: float
-    interdiction_effect: float
-    interdiction_detail_weight: float
-    deterrence_effect: float
-    casualty_reduction: float
     shift_beyond_window: float  # chance a public alert moves a real attack past the window
-    face_cost: float
-    investigation_cost: float
-    investigation_days: int
-    temperature: float
 
     @classmethod
     def build(cls, p: ModelParams, capability: NDArray[np.float64],
@@ -280,88 +548,22 @@ class Inference:
         return cls(
             hit_rate=hit,
             genuine_base=detected[:, None, None] * total,
-            evidence_table=evidence_table,
-            harm_table=harm_table,
+            evidence_table=np.array(evidence_table, dtype=np.float64).reshape(-1, 4),
+            harm_table=np.array(harm_table, dtype=np.float64).reshape(-1, N_DETAILS + 1),
             verify_real=p.verification_rate * factor,
-            verify_false=p.false_verification_rate,
             corroborate_real=p.corroboration_rate * factor,
             corroborate_false=p.false_corroboration * factor,
             probe_real=p.investigation_power * factor,
-            probe_false=p.investigation_false_positive,
-            fabrication_rate=p.fabrication_rate,
-            interdiction_effect=p.interdiction_effect,
-            interdiction_detail_weight=p.interdiction_detail_weight,
-            deterrence_effect=p.deterrence_effect,
-            casualty_reduction=p.casualty_reduction,
             shift_beyond_window=shift / p.max_attack_shift,
-            face_cost=p.face_cost,
-            investigation_cost=p.investigation_cost,
-            investigation_days=p.investigation_days,
-            temperature=p.choice_temperature,
         )
-
-    def dyad(self, s: int, r: int, genuine_factor: float) -> Dyad:
-        """The recipient's model of sender ``s``; ``genuine_factor`` is the share of its
-        triggered genuine warnings to ``r`` that survive the doctrine, the channel and the
-        sources waiver at the dyad's current rivalry."""
-        return Dyad(genuine=(self.genuine_base[s, r] * genuine_factor).tolist(),
-                    hit=self.hit_rate[s, r].tolist(), fabrication_rate=self.fabrication_rate)
-
-    def interdiction_chance(self, details: int) -> float:
-        w = self.interdiction_detail_weight
-        return self.interdiction_effect * (1.0 - w + w * details / N_DETAILS)
-
-    def harm_averted(self, r: int, details: int) -> float:
-        """``V``: expected deaths protective action averts if the plot is real: the deaths
-        expected if dismissed (the home services may still end it, or mitigate it) less those
-        expected if heeded (arrests, else abandonment, else measures that cut deaths)."""
-        return self.harm_table[r][details]
-
-    def visibility(self, *, heeded: bool, details: int, public: bool) -> float:
-        """``q``: chance a real plot warned about ends visibly (attack, arrests) within the window."""
-        silent = (1.0 - self.interdiction_chance(details)) * self.deterrence_effect if heeded else 0.0
-        return (1.0 - silent) * (1.0 - self.shift_beyond_window if public else 1.0)
-
-    # --- the warning's own evidence -----------------------------------------------------------
-    def evidence(self, r: int, details: int, verified: int, corroborated: bool) -> float:
-        """Log likelihood ratio (real : not real) of the details' checks and the corroboration."""
-        ok, not_ok, corr, no_corr = self.evidence_table[r]
-        return verified * ok + (details - verified) * not_ok + (corr if corroborated else no_corr)
-
-    # --- the response --------------------------------------------------------------------------
-    def choose(self, r: int, kappa: float, *, value: float, cost: float, face: float,
-               days_left: int) -> Choice:
-        """Multinomial-logit probabilities of heeding, investigating and dismissing."""
-        t = self.temperature
-        options = [(kappa * value - cost - face) / t, 0.0]
-        if days_left > self.investigation_days:
-            s1, s0 = float(self.probe_real[r]), self.probe_false
-            positive = kappa * s1 + (1.0 - kappa) * s0
-            after = (max(0.0, update(kappa, s1, s0) * value - cost - face) * positive
-                     + max(0.0, update(kappa, 1.0 - s1, 1.0 - s0) * value - cost - face)
-                     * (1.0 - positive))
-            options.append((after - self.investigation_cost) / t)
-        top = max(options)
-        weights = [math.exp(o - top) for o in options]
-        total = sum(weights)
-        investigate = weights[2] / total if len(weights) == 3 else 0.0
-        return Choice(heed=weights[0] / total, investigate=investigate, dismiss=weights[1] / total)
-
-    def resolve(self, r: int, kappa: float, positive: bool) -> float:
-        """Credibility once an investigation has reported."""
-        s1, s0 = float(self.probe_real[r]), self.probe_false
-        return update(kappa, s1, s0) if positive else update(kappa, 1.0 - s1, 1.0 - s0)
-
-    def heed_after(self, kappa: float, value: float, cost: float, face: float) -> float:
-        """Binary-logit probability of heeding once an investigation has reported."""
-        return logistic((kappa * value - cost - face) / self.temperature)
 
 
 @lru_cache(maxsize=64)
 def _build(p: ModelParams, capability: tuple[float, ...], home: tuple[float, ...]) -> Inference:
     inference = Inference._compute(p, np.array(capability), np.array(home))
-    for array in (inference.hit_rate, inference.genuine_base, inference.verify_real,
-                  inference.corroborate_real, inference.corroborate_false, inference.probe_real):
+    for array in (inference.hit_rate, inference.genuine_base, inference.evidence_table,
+                  inference.harm_table, inference.verify_real, inference.corroborate_real,
+                  inference.corroborate_false, inference.probe_real):
         array.flags.writeable = False  # shared between runs
     return inference
 

@@ -3,124 +3,129 @@
 Every warning or waiver is documented (ICD 191, section E): the record holds what was known,
 what was passed, by which channel, why it was waived, and later how the recipient judged it
 (its belief about the sender, the warning's evidence, the choice probabilities and the
-response) and whether events confirmed it. The columns and their meaning are declared in
-:mod:`sim.schema`.
+response) and whether events confirmed it. The exported columns and their meaning are declared
+in :mod:`sim.schema`; the kernels write the records (:data:`CABLE_DTYPE`, one array per run,
+sized for every cable the run's world can make) and :func:`batch` turns them into the
+declared columns, with nulls where a value is not (yet) known.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from sim.enums import Channel, Response, WaiverReason
-from sim.inference import Dyad
-from sim.schema import WARNING_COLUMNS, WARNING_FIELDS, Column, arrow_schema
+from sim.jit import kernel
+from sim.schema import WARNING_FIELDS, Column, arrow_schema
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
+_I, _F, _B = np.int64, np.float64, np.bool_
 
-@dataclass(slots=True)
-class Cable:
-    warning_id: int
-    day: int
-    sender: str
-    recipient: str
-    plot_id: int
-    is_real: bool
-    fabricated: bool
-    credibility: float
-    details_known: int
-    details_passed: int
-    timing: bool
-    location: bool
-    perpetrators: bool
-    channel: Channel | None
-    waiver_reason: WaiverReason | None
-    rivalry: float
-    relay: str = ""
-    warned_day: int = -1
-    sources_burned: int = 0
-    delivered_day: int = -1
-    perceived_benevolence: float | None = None
-    hit_rate: float | None = None
-    p_fabricated: float | None = None
-    details_verified: int | None = None
-    corroborated: bool | None = None
-    evidence_llr: float | None = None
-    perceived_credibility: float | None = None
-    harm_averted: float | None = None
-    heed_cost: float | None = None
-    face_loss: float | None = None
-    p_heed: float | None = None
-    p_investigate: float | None = None
-    p_dismiss: float | None = None
-    p_heed_after_false_alarm: float | None = None
-    p_heed_after_confirmation: float | None = None
-    response: Response | None = None
-    investigation_positive: bool | None = None
-    credibility_after_investigation: float | None = None
-    heeded: bool | None = None
-    decided_day: int | None = None
-    confirmed: bool | None = None
+CABLE_DTYPE = np.dtype([
+    ("warning_id", _I), ("day", _I), ("sender", _I), ("recipient", _I), ("plot_id", _I),
+    ("is_real", _B), ("fabricated", _B), ("credibility", _F), ("warned_day", _I),
+    ("details_known", _I), ("details_passed", _I), ("timing", _B), ("location", _B),
+    ("perpetrators", _B), ("channel", _I), ("waiver_reason", _I), ("relay", _I),
+    ("sources_burned", _I), ("rivalry", _F), ("delivered_day", _I),
+    ("perceived_benevolence", _F), ("hit_rate", _F), ("p_fabricated", _F),
+    ("details_verified", _I), ("corroborated", _B), ("evidence_llr", _F),
+    ("perceived_credibility", _F), ("harm_averted", _F), ("heed_cost", _F), ("face_loss", _F),
+    ("p_heed", _F), ("p_investigate", _F), ("p_dismiss", _F),
+    ("p_heed_after_false_alarm", _F), ("p_heed_after_confirmation", _F), ("probed", _B),
+    ("response", _I), ("investigation_positive", _I), ("credibility_after_investigation", _F),
+    ("heeded", _I), ("decided_day", _I), ("confirmed", _I),
     # bookkeeping, not exported
-    sender_index: int = -1
-    recipient_index: int = -1
-    threat: int = -1  # index into Threats, -1 for fabrications
-    row: int = -1  # index into Detections or Fabrications
-    u: list[float] | None = None  # the row's uniforms
-    dyad: Dyad | None = None  # the recipient's model of the sender when it judged
-    probe: tuple[list[float], float, float, float, float, int] | None = None  # cry-wolf probe inputs
+    ("threat", _I), ("row", _I), ("judge_genuine", _F),
+])
+"""A cable as the kernels hold it. Codes: ``channel``, ``waiver_reason`` and ``response`` are
+positions in their Enums (-1: none); ``sender``, ``recipient`` and ``relay`` are agency indices
+(-1: no relay); ``investigation_positive``, ``heeded`` and ``confirmed`` are -1 (not known), 0
+or 1. ``threat`` indexes the threats (-1 for fabrications), ``row`` the detections or the
+fabrications; ``judge_genuine`` is the dyad's genuine-warning factor when the recipient judged
+(the recipient's model of the sender at that moment, :func:`sim.inference.dyad_model`)."""
 
-    @property
-    def public(self) -> bool:
-        return self.channel is not None and self.channel.is_public
+UNKNOWN = -1
 
-    @property
-    def sent(self) -> bool:
-        return self.waiver_reason is None
-
-
-class WarningLog:
-    """The ordered list of cables, with a columnar export for tables."""
-
-    __slots__ = ("cables",)
-
-    def __init__(self) -> None:
-        self.cables: list[Cable] = []
-
-    def __len__(self) -> int:
-        return len(self.cables)
-
-    def __iter__(self) -> Iterator[Cable]:
-        return iter(self.cables)
-
-    def add(self, cable: Cable) -> Cable:
-        self.cables.append(cable)
-        return cable
-
-    def next_id(self) -> int:
-        return len(self.cables)
-
-    def columns(self) -> dict[str, list[Any]]:
-        """The log as columns: enums as their strings (empty string for no channel, no waiver,
-        no response), everything else as recorded (None where not yet known)."""
-        out: dict[str, list[Any]] = {}
-        for name in WARNING_COLUMNS:
-            values = [getattr(c, name) for c in self.cables]
-            if name in _ENUM_COLUMNS:
-                values = ["" if v is None else v.value for v in values]
-            out[name] = values
-        return out
-
-    def batch(self) -> pa.RecordBatch:
-        """The log as one Arrow record batch in its declared schema
-        (:data:`sim.schema.WARNING_FIELDS`), None as null: what a sweep gathers and writes."""
-        return typed(self.columns(), WARNING_FIELDS)
+_DELIVERED_ONLY = frozenset({
+    "perceived_benevolence", "hit_rate", "p_fabricated", "details_verified", "corroborated",
+    "evidence_llr", "perceived_credibility", "harm_averted", "heed_cost", "face_loss", "p_heed",
+    "p_investigate", "p_dismiss", "decided_day",
+})
+_TRISTATE = frozenset({"investigation_positive", "heeded", "confirmed"})
+_CODES: dict[str, tuple[str, ...]] = {
+    "channel": tuple(m.value for m in Channel),
+    "waiver_reason": tuple(m.value for m in WaiverReason),
+    "response": tuple(m.value for m in Response),
+}
 
 
-_ENUM_COLUMNS = frozenset({"channel", "waiver_reason", "response"})
+@kernel
+def open_cable(st: Any, day: int, sender: int, recipient: int, rivalry: float) -> int:
+    """Append a blank cable (no channel, no waiver, nothing known of the response yet)."""
+    state = st.state[0]
+    c = state.cables
+    state.cables = c + 1
+    cab = st.cables[c]
+    cab.warning_id = c
+    cab.day = day
+    cab.sender = sender
+    cab.recipient = recipient
+    cab.plot_id = -1
+    cab.threat = -1
+    cab.rivalry = rivalry
+    cab.channel = UNKNOWN
+    cab.waiver_reason = UNKNOWN
+    cab.relay = UNKNOWN
+    cab.delivered_day = -1
+    cab.response = UNKNOWN
+    cab.investigation_positive = UNKNOWN
+    cab.heeded = UNKNOWN
+    cab.decided_day = -1
+    cab.confirmed = UNKNOWN
+    return c
+
+
+def empty_cables(capacity: int) -> np.recarray:
+    return np.zeros(capacity, dtype=CABLE_DTYPE).view(np.recarray)
+
+
+def batch(cables: np.ndarray, names: Sequence[str]) -> pa.RecordBatch:
+    """The cables as one Arrow record batch in the declared schema
+    (:data:`sim.schema.WARNING_FIELDS`), null where a value is not known: the judgement until
+    the warning is delivered, the investigation's result until it reports, the cry-wolf probes
+    but for a dyad's first warning."""
+    import pyarrow as pa
+
+    schema = arrow_schema(WARNING_FIELDS)
+    label = np.array(list(names) + [""], dtype=object)  # index -1 reads ""
+    delivered = cables["delivered_day"] >= 0
+    arrays = []
+    for f in schema:
+        name = f.name
+        values = cables[name]
+        mask = None
+        if name in ("sender", "recipient", "relay"):
+            arrays.append(pa.array(label[values].tolist(), type=f.type))
+            continue
+        if name in _CODES:
+            codes = np.array(_CODES[name] + ("",), dtype=object)
+            arrays.append(pa.array(codes[values].tolist(), type=f.type))
+            continue
+        if name in _TRISTATE:
+            mask = values < 0
+            values = values == 1
+        elif name in _DELIVERED_ONLY:
+            mask = ~delivered
+        elif name in ("p_heed_after_false_alarm", "p_heed_after_confirmation"):
+            mask = ~cables["probed"]
+        elif name == "credibility_after_investigation":
+            mask = cables["investigation_positive"] < 0
+        arrays.append(pa.array(np.ascontiguousarray(values), type=f.type, mask=mask))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def typed(columns: Mapping[str, Any], fields: tuple[Column, ...]) -> pa.RecordBatch:
@@ -128,10 +133,63 @@ def typed(columns: Mapping[str, Any], fields: tuple[Column, ...]) -> pa.RecordBa
     schema ``fields`` declare, None as null.
 
     One batch per run rather than one array per column: a sweep then gathers a chunk of runs
-    with one call (:meth:`pyarrow.Table.from_batches`) instead of one per column and run, which
-    was the largest cost of recording the warning log (issue 11)."""
+    with one call (:meth:`pyarrow.Table.from_batches`) instead of one per column and run."""
     import pyarrow as pa
 
     schema = arrow_schema(fields)
     return pa.RecordBatch.from_arrays(
         [pa.array(columns[f.name], type=f.type) for f in schema], schema=schema)
+
+
+class CableRow:
+    """One cable of an exported log, its columns as attributes, the modes as Enums (None where
+    the column is empty): for reading in tests, the view and notebooks (sweeps read columns)."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self._values = values
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            value = self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+        enum = _ENUMS.get(name)
+        return value if enum is None else (enum(value) if value else None)
+
+    @property
+    def sent(self) -> bool:
+        """Not waived."""
+        return self._values["waiver_reason"] == ""
+
+    @property
+    def public(self) -> bool:
+        """Sent (also) as a public alert."""
+        return self._values["channel"] in (Channel.PUBLIC.value, Channel.BOTH.value)
+
+    def __repr__(self) -> str:
+        return f"CableRow({self._values!r})"
+
+
+_ENUMS: dict[str, type[Channel] | type[WaiverReason] | type[Response]] = {
+    "channel": Channel, "waiver_reason": WaiverReason, "response": Response}
+
+
+class CableLog(Sequence[CableRow]):
+    """The warning log as a sequence of :class:`CableRow`."""
+
+    def __init__(self, rows: list[CableRow]) -> None:
+        self.cables = rows
+
+    @classmethod
+    def of(cls, columns: Mapping[str, list[Any]]) -> CableLog:
+        names = list(columns)
+        size = len(columns[names[0]]) if names else 0
+        return cls([CableRow({n: columns[n][i] for n in names}) for i in range(size)])
+
+    def __len__(self) -> int:
+        return len(self.cables)
+
+    def __getitem__(self, i: Any) -> Any:
+        return self.cables[i]

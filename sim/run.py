@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sim.params import ModelParams
-from sim.schema import AGENT_COLUMNS, DYAD_COLUMNS, SERIES_COLUMNS, WARNING_COLUMNS
+from sim.schema import (
+    AGENT_COLUMNS, AGENT_FIELDS, DYAD_COLUMNS, DYAD_FIELDS, SERIES_COLUMNS, SERIES_FIELDS,
+    WARNING_COLUMNS,
+)
 
 __all__ = ["AGENT_COLUMNS", "DYAD_COLUMNS", "MAX_DAYS", "SERIES_COLUMNS", "WARNING_COLUMNS",
-           "RunResult", "RunSpec", "release", "simulate"]
+           "RunResult", "RunSpec", "check_days", "release", "simulate"]
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -72,32 +75,87 @@ class RunResult:
 
 
 def simulate(spec: RunSpec) -> RunResult:
-    """Run the model described by ``spec`` to the end and return its results."""
-    from sim.model import WarningModel
+    """Run the model described by ``spec`` to the end and return its results: the whole run in
+    one compiled call (:func:`sim.engine.run_days`), or day by day when a per-day log is
+    recorded; the same kernels and observations as ``WarningModel``."""
+    import random
+
+    import numpy as np
+
+    from sim.engine import build, run_days, step_day
+    from sim.log import batch
+    from sim.observe import agent_rows, mean_rivalry, outcomes, trust_matrix
     from sim.scenarios import load_scenario, with_changes
+    from sim.world import draw_world
 
     scenario = load_scenario(spec.scenario)
     if spec.changes:
         scenario = with_changes(scenario, spec.changes)
-    model = WarningModel(
-        scenario=scenario, params=spec.params, days=spec.days, rng=spec.seed,
-        record_series=spec.record_series, record_agents=spec.record_agents,
-        record_dyads=spec.record_dyads,
+    days = check_days(spec.days)
+    names = [a.name for a in scenario.agencies]
+    world = draw_world(np.random.default_rng(spec.seed), spec.params, scenario, days)
+    run = build(scenario, spec.params, days, world, shuffle=random.Random(spec.seed).shuffle,
+                probes=spec.record_warnings)
+    arrays = run.arrays
+    daily = spec.record_series or spec.record_agents or spec.record_dyads
+    series: dict[str, list[Any]] = {name: [] for name in SERIES_COLUMNS}
+    agents: dict[str, list[Any]] = {name: [] for name in AGENT_COLUMNS}
+    dyads: dict[str, list[Any]] = {name: [] for name in DYAD_COLUMNS}
+    if daily:
+        n = len(names)
+        off = ~np.eye(n, dtype=bool)
+        recipient, sender = np.nonzero(off)
+        for day in range(days):
+            step_day(run.ref, day)
+            trust = trust_matrix(arrays, day)
+            if spec.record_series:
+                row = outcomes(arrays, days, trust) | {"day": day, "mean_rivalry": mean_rivalry(arrays)}
+                for name in SERIES_COLUMNS:
+                    series[name].append(row[name])
+            if spec.record_agents:
+                for name, values in agent_rows(arrays, day, trust, names).items():
+                    agents[name] += values
+            if spec.record_dyads:
+                dyads["day"] += [day] * len(recipient)
+                dyads["recipient"] += [names[r] for r in recipient.tolist()]
+                dyads["sender"] += [names[s] for s in sender.tolist()]
+                dyads["trust"] += trust[off].tolist()
+                dyads["rivalry"] += arrays.rivalry[off].tolist()
+    else:
+        run_days(run.ref, days)
+    trust = trust_matrix(arrays, days - 1)
+    log = batch(arrays.cables[: arrays.state[0].cables], names) if spec.record_warnings else None
+
+    def out(columns: Any, fields: Any) -> Any:
+        return _typed(columns, fields) if spec.typed_logs else columns
+
+    return RunResult(
+        outcomes=outcomes(arrays, days, trust),
+        warnings=(log if spec.typed_logs else log.to_pydict()) if log is not None else None,
+        series=out(series, SERIES_FIELDS) if spec.record_series else None,
+        agencies=names,
+        trust_matrix=_rows(trust),
+        rivalry_matrix=_rows(arrays.rivalry),
+        agents=out(agents, AGENT_FIELDS) if spec.record_agents else None,
+        dyads=out(dyads, DYAD_FIELDS) if spec.record_dyads else None,
     )
-    try:
-        model.run()
-        return RunResult(
-            outcomes=model.outcomes(),
-            warnings=model.warning_log(typed=spec.typed_logs) if spec.record_warnings else None,
-            series=model.series(typed=spec.typed_logs) if spec.record_series else None,
-            agencies=list(model.names),
-            trust_matrix=_rows(model.trust_matrix()),
-            rivalry_matrix=_rows(model.rivalry_matrix()),
-            agents=model.agent_series(typed=spec.typed_logs) if spec.record_agents else None,
-            dyads=model.dyad_series(typed=spec.typed_logs) if spec.record_dyads else None,
-        )
-    finally:
-        release(model)
+
+
+def _typed(columns: Any, fields: Any) -> Any:
+    from sim.log import typed
+
+    return typed(columns, fields)
+
+
+def check_days(days: Any) -> int:
+    """A run length: an integer from 0 to :data:`MAX_DAYS` (``ValueError`` otherwise)."""
+    import numbers
+
+    if isinstance(days, bool) or not isinstance(days, numbers.Integral):
+        raise ValueError(f"days must be an integer, got {days!r}")
+    if not 0 <= int(days) <= MAX_DAYS:
+        raise ValueError(f"days must be between 0 and {MAX_DAYS}, got {days}")
+    return int(days)
 
 
 def _rows(matrix: Any) -> list[list[Any]]:

@@ -144,5 +144,5 @@ def build_world(
     propensity = np.ones(n_agencies)
     propensity[list(manipulative)] = 0.0
     levels = [ABILITY_LEVELS // 2] * n_agencies if ability is None else list(ability)
-    return World(threats=threats, detections=detections, fabrications=fabricated,
-                 propensity=propensity, ability=np.array(levels, dtype=np.int64))
+    return World.of(threats=threats, detections=detections, fabrications=fabricated,
+                    propensity=propensity, ability=np.array(levels, dtype=np.int64))

@@ -45,14 +45,14 @@ Mechanisms (``../shared/MODEL-BRIEF.md``, mechanisms 1-2):
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from enum import IntEnum
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import ndtr
+from scipy.special import ndtr, ndtri
 
-from sim.inference import ABILITY_LEVELS, ability_multipliers
 from sim.params import ModelParams
-from sim.protocol import trigger_days
 from sim.scenarios import Scenario
 
 IntArray = NDArray[np.int64]
@@ -61,13 +61,19 @@ BoolArray = NDArray[np.bool_]
 
 N_DETAILS = 3
 
+ABILITY_LEVELS = 3
+"""Ability levels K (tertiles of the ability distribution; see :mod:`sim.inference`)."""
 
-class U:
-    """Columns of the per-warning uniform draws: one column per later random comparison.
 
-    Plain integer constants rather than an Enum: they index lists in the daily loop, where Enum
-    attribute lookups cost more than the comparisons they serve.
-    """
+def ability_multipliers(spread: float) -> FloatArray:
+    """Discriminability multipliers of the ability levels: ``exp(spread x z_k)``, ``z_k`` the
+    standard normal quantiles at ``(k + 1/2) / K``."""
+    z = ndtri((np.arange(ABILITY_LEVELS) + 0.5) / ABILITY_LEVELS)
+    return np.exp(spread * z)
+
+
+class U(IntEnum):
+    """Columns of the per-warning uniform draws: one column per later random comparison."""
 
     WAIVER = 0
     PUBLIC = 1
@@ -87,8 +93,8 @@ class U:
 N_UNIFORMS = 19
 
 
-class FateCode:
-    """How a threat ended (plain ints: compared in the daily loop)."""
+class FateCode(IntEnum):
+    """How a threat ended."""
 
     PENDING = 0
     ATTACK = 1
@@ -154,15 +160,78 @@ class Fabrications:
     u: FloatArray  # (n, N_UNIFORMS)
 
 
-@dataclass(frozen=True, slots=True)
-class World:
-    """Everything drawn at the start of a run; the model's only source of chance after that."""
+THREAT_DTYPE = np.dtype([
+    ("target", np.int64), ("emerge", np.int64), ("planned_day", np.int64),
+    ("attack_day", np.int64), ("lethality", np.int64), ("is_real", np.bool_),
+    ("aware_day", np.int64), ("home_try_day", np.int64), ("home_u", np.float64),
+    ("fate", np.int64), ("fate_day", np.int64), ("mitigated", np.bool_), ("shifted", np.bool_),
+    ("casualties", np.int64), ("protected", np.bool_),
+])
+"""One record per plot or false lead (:class:`Threats` plus the run's state of it: its fate,
+whether its target has taken protective action on it)."""
 
-    threats: Threats
-    detections: Detections
-    fabrications: Fabrications
+DETECTION_DTYPE = np.dtype([
+    ("threat", np.int64), ("agency", np.int64), ("trigger_day", np.int64),
+    ("credibility", np.float64), ("day", np.int64), ("known", np.uint8, (N_DETAILS,)),
+    ("detect_u", np.float64), ("delay", np.int64), ("shift", np.int64),
+    ("u", np.float64, (N_UNIFORMS,)),
+])
+"""One record per foreign detection (:class:`Detections`)."""
+
+FABRICATION_DTYPE = np.dtype([
+    ("sender", np.int64), ("recipient", np.int64), ("day", np.int64),
+    ("claimed", np.uint8, (N_DETAILS,)), ("lead", np.int64), ("delay", np.int64),
+    ("shift", np.int64), ("u", np.float64, (N_UNIFORMS,)),
+])
+"""One record per fabrication event (:class:`Fabrications`)."""
+
+
+class World(NamedTuple):
+    """Everything drawn at the start of a run, as the kernels read it: one record array per
+    table (:data:`THREAT_DTYPE`, :data:`DETECTION_DTYPE`, :data:`FABRICATION_DTYPE`), viewed
+    as :class:`numpy.recarray` so that ``world.threats.fate`` and ``world.threats[k].fate`` read
+    the same in Python and in compiled code. The threats' state fields change during the run."""
+
+    threats: np.recarray
+    detections: np.recarray
+    fabrications: np.recarray
     propensity: FloatArray  # each agency's propensity to manipulate (types, see module doc)
     ability: IntArray  # each agency's ability level (0 .. ABILITY_LEVELS - 1)
+
+    @classmethod
+    def of(cls, threats: Threats, detections: Detections, fabrications: Fabrications,
+           propensity: FloatArray, ability: IntArray) -> World:
+        return cls(threats=_records(threats, THREAT_DTYPE),
+                   detections=_records(detections, DETECTION_DTYPE),
+                   fabrications=_records(fabrications, FABRICATION_DTYPE),
+                   propensity=np.asarray(propensity, dtype=np.float64),
+                   ability=np.asarray(ability, dtype=np.int64))
+
+    def copy(self) -> World:
+        """A copy whose state a run may change (a world can be replayed)."""
+        return World(self.threats.copy(), self.detections.copy(), self.fabrications.copy(),
+                     self.propensity.copy(), self.ability.copy())
+
+
+def _records(columns: Any, dtype: np.dtype) -> np.recarray:
+    size = len(getattr(columns, dtype.names[0]))
+    out = np.zeros(size, dtype=dtype).view(np.recarray)
+    for name in dtype.names:
+        value = getattr(columns, name, None)
+        if value is not None:
+            out[name] = value
+    return out
+
+
+def trigger_days(p: ModelParams, credibility: FloatArray, known: BoolArray,
+                 detected: IntArray, attack_day: IntArray) -> IntArray:
+    """The ICD 191 trigger (:mod:`sim.protocol`): the day a detection is credible, specific and
+    impending, else -1."""
+    triggered = (credibility >= p.credibility_threshold) & (
+        known.sum(axis=1) / N_DETAILS >= p.specificity_threshold - 1e-9
+    )
+    impending = np.maximum(detected, attack_day - p.impending_horizon)
+    return np.where(triggered, impending, -1)
 
 
 def capability_factor(p: ModelParams, capability: FloatArray | float) -> FloatArray | float:
@@ -278,7 +347,7 @@ def draw_world(rng: np.random.Generator, p: ModelParams, scenario: Scenario, day
     could = [a.manipulative if a.manipulative is not None
              else propensity[i] < max(p.manipulative_share_rival, p.manipulative_share_ally)
              for i, a in enumerate(profiles)]
-    return World(
+    return World.of(
         threats=concat_threats(plots, leads),
         detections=concat_detections(
             draw_detections(s_plot_det, p, plots, capability, multiplier),
@@ -304,44 +373,9 @@ def concat_detections(a: Detections, b: Detections, *, offset: int) -> Detection
     return Detections(**parts)
 
 
-@dataclass(frozen=True, slots=True)
-class WorldRows:
-    """Python-list copies of a world's fixed arrays.
-
-    The daily loop reads one element at a time; indexing a list is several times cheaper than
-    indexing a numpy array and converting the result, so the copies are made once per run.
-    """
-
-    target: list[int]
-    is_real: list[bool]
-    planned_day: list[int]
-    aware_day: list[int]
-    det_threat: list[int]
-    det_agency: list[int]
-    det_credibility: list[float]
-    det_known: list[list[bool]]
-    det_detect_u: list[float]
-    det_delay: list[int]
-    det_shift: list[int]
-    det_u: FloatArray  # rows converted on first use (most are never read)
-    fab_recipient: list[int]
-    fab_claimed: list[list[bool]]
-    fab_lead: list[int]
-    fab_delay: list[int]
-    fab_shift: list[int]
-    fab_u: FloatArray
-
-    @classmethod
-    def of(cls, world: World) -> WorldRows:
-        t, d, f = world.threats, world.detections, world.fabrications
-        return cls(
-            target=t.target.tolist(), is_real=t.is_real.tolist(),
-            planned_day=t.planned_day.tolist(), aware_day=t.aware_day.tolist(),
-            det_threat=d.threat.tolist(), det_agency=d.agency.tolist(),
-            det_credibility=d.credibility.tolist(), det_known=d.known.tolist(),
-            det_detect_u=d.detect_u.tolist(), det_delay=d.delay.tolist(),
-            det_shift=d.shift.tolist(), det_u=d.u,
-            fab_recipient=f.recipient.tolist(), fab_claimed=f.claimed.tolist(),
-            fab_lead=f.lead.tolist(), fab_delay=f.delay.tolist(), fab_shift=f.shift.tolist(),
-            fab_u=f.u,
-        )
+def empty_world(n: int) -> World:
+    """A world with no threats, detections or fabrications for ``n`` agencies."""
+    return World(threats=np.zeros(0, THREAT_DTYPE).view(np.recarray),
+                 detections=np.zeros(0, DETECTION_DTYPE).view(np.recarray),
+                 fabrications=np.zeros(0, FABRICATION_DTYPE).view(np.recarray),
+                 propensity=np.ones(n), ability=np.ones(n, dtype=np.int64))

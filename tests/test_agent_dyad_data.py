@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from sim.cli import main
 from sim.inference import benevolence, posterior
+from sim.ledger import advance, log_weights
 from sim.model import WarningModel
 from sim.run import RunSpec, release, simulate
 from sim.schema import AGENT_COLUMNS, AGENT_FIELDS, DYAD_COLUMNS, DYAD_FIELDS
@@ -58,7 +59,7 @@ def test_agent_reporters_agree_with_the_warning_log_and_outcomes(recorded):
     assert last["sources_burned"].sum() == out["sources_burned"]
     assert last["attacks_suffered"].sum() == out["attacks"]
     assert last["casualties_suffered"].sum() == out["casualties"]
-    assert np.allclose(last["capability"], recorded.consequences.capability)
+    assert np.allclose(last["capability"], [a.capability for a in recorded.agencies])
     trust = recorded.trust_matrix()
     assert np.allclose(last["trust_given"], np.nanmean(trust, axis=1))
     assert np.allclose(last["trust_received"], np.nanmean(trust, axis=0))
@@ -85,15 +86,16 @@ def test_final_trust_matrix_is_the_ledgers_state(recorded):
     each recipient uses when it judges a warning (prior + direct + public + allies' evidence)."""
     model = recorded
     trust = model.trust_matrix()
-    model.ledger.advance(model.day - 1)
-    rival = model.shared.rival
+    advance(model.run_state.ref, model.day - 1)  # the run is over: bring the ledger to its end
+    rival = model.rival
     n = len(model.names)
     expected = np.full((n, n), np.nan)
-    for r, agency in enumerate(model.agencies):
+    for r in range(n):
         for s in range(n):
             if r != s:
-                prior = agency.prior[0 if rival[s, r] else 1]
-                expected[r, s] = benevolence(posterior(model.ledger.log_weights(r, s, prior, rival)))
+                prior = model.arrays.priors[0 if rival[s, r] else 1]
+                weights = log_weights(model.run_state.ref, r, s, prior)
+                expected[r, s] = benevolence(posterior(weights))
     assert np.allclose(trust, expected, equal_nan=True)
     # learning happened: the matrix is not just the priors
     assert np.nanstd(trust - expected.round(0)) > 0 and len({round(x, 6) for x in trust[~np.isnan(trust)]}) > 3

@@ -10,7 +10,7 @@ import pytest
 
 from sim.enums import Channel, Response, WaiverReason
 from sim.inference import ABILITY_LEVELS, posterior, prior_vector
-from sim.log import Cable
+from sim.log import CableRow as Cable
 from sim.model import WarningModel
 from sim.params import ModelParams
 from sim.run import release
@@ -153,11 +153,10 @@ def test_first_warning_is_judged_from_the_prior_and_its_arrival(trio):
     params = ModelParams(rivalry=0.8, believed_manipulative_rival=0.4, learning=True, **QUIET)
     model = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=0, uniforms=SURE_DISMISS)], days=1)
     cable = only_cable(model)
-    dyad = cable.dyad
-    assert dyad is not None
+    dyad = model.dyad(S, R)
     quiet = dyad.silence  # day 0's quiet day, counted before the arrival
     weights = [p + q + a for p, q, a in zip(prior_vector(0.4), quiet, dyad.arrival, strict=True)]
-    expected = sum(posterior(weights)[:ABILITY_LEVELS])
+    expected = sum(posterior(np.array(weights))[:ABILITY_LEVELS])
     assert cable.perceived_benevolence == pytest.approx(expected)
     assert cable.perceived_benevolence < 0.6  # an arrival is evidence of manipulation (it sends more)
 
@@ -178,12 +177,11 @@ def test_credibility_is_the_hit_rate_times_the_evidence_in_odds_form(trio):
     params = ModelParams(**QUIET)
     model = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, uniforms=SURE_DISMISS)], days=2)
     c = only_cable(model)
-    assert c.dyad is not None and c.evidence_llr is not None
+    assert c.evidence_llr is not None
     # R has no ally and nothing is public: its posterior is the prior plus its direct evidence,
     # which nothing has changed since the warning arrived.
-    probs = posterior([p + e for p, e in zip(prior_vector(params.believed_manipulative_rival),
-                                            model.ledger.direct[R, S].tolist(), strict=True)])
-    prior = c.dyad.real_chance(probs)
+    probs = posterior(prior_vector(params.believed_manipulative_rival) + model.ledger.direct[R, S])
+    prior = model.dyad(S, R).real_chance(probs)
     odds = prior / (1 - prior) * math.exp(c.evidence_llr)
     assert c.perceived_credibility == pytest.approx(odds / (1 + odds))
     assert c.perceived_benevolence == pytest.approx(sum(probs[:ABILITY_LEVELS]))
@@ -261,13 +259,13 @@ def test_outcome_evidence_is_the_likelihood_of_the_record(trio):
     model = _ledger_after(trio, params, [FALSE_LEAD_ON_R], [Sighting(0, S, day=1, uniforms=SURE_DISMISS)],
                           days=30)
     cable = only_cable(model)
-    assert cable.dyad is not None and cable.confirmed is False
-    through = model.ledger._through
+    assert cable.confirmed is False
+    through = model.ledger.through
     assert through == cable.warned_day + params.confirmation_window  # the outcome's day
     quiet = _ledger_after(trio, params, [], [], days=30).ledger.evidence_at(through)[0][R, S]
     fade = 0.5 ** (1 / 36500)
-    expected = (np.array(cable.dyad.arrival) * fade ** (through - cable.delivered_day)
-                + np.array(cable.dyad.outcome(False, 1.0)))
+    dyad = model.dyad(S, R)
+    expected = (dyad.arrival * fade ** (through - cable.delivered_day) + dyad.outcome(False, 1.0))
     assert model.ledger.direct[R, S] - quiet == pytest.approx(expected, rel=1e-9)
 
 
@@ -284,7 +282,7 @@ def test_evidence_fades_with_its_half_life(trio):
     model = _ledger_after(trio, params, [FALSE_LEAD_ON_R], [Sighting(0, S, day=1, uniforms=SURE_DISMISS)],
                           days=30)
     quiet = _ledger_after(trio, params, [], [], days=30)
-    day = model.ledger._through
+    day = model.ledger.through
     now, later = ((model.ledger.evidence_at(d)[0] - quiet.ledger.evidence_at(d)[0])[R, S]
                   for d in (day, day + 100))
     assert np.any(now != 0) and later == pytest.approx(now * 0.5, rel=1e-9)
@@ -448,7 +446,7 @@ def test_passing_details_to_a_rival_burns_sources_and_capability(trio):
     model = run(trio, params, plots, sightings)
     first = model.log.cables[0]
     assert first.sources_burned == 3 and model.outcomes()["sources_burned"] == 3
-    assert model.consequences.capability[S] == pytest.approx(0.8 * 0.5**3)
+    assert model.agencies[S].capability == pytest.approx(0.8 * 0.5**3)
     assert len(model.log) == 1  # the second detection needed more capability than is left
 
 
@@ -501,9 +499,9 @@ def test_scheduled_rivalry_shift_takes_effect_on_its_day():
                          world=build_world(params, scenario.size, []))
     for _ in range(10):
         model.step()
-    assert model.rivalry[S, R] == pytest.approx(0.9) and model.shared.rival[S, R]
+    assert model.rivalry[S, R] == pytest.approx(0.9) and model.rival[S, R]
     model.step()
-    assert model.rivalry[S, R] == pytest.approx(0.1) and not model.shared.rival[S, R]
+    assert model.rivalry[S, R] == pytest.approx(0.1) and not model.rival[S, R]
     release(model)
 
 

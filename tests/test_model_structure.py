@@ -16,9 +16,9 @@ from sim.outcomes import OUTCOME_NAMES
 from sim.params import PARAMETERS, ParameterError
 
 SIM = Path(__file__).resolve().parents[1] / "sim"
-MODEL_LAYER = ("errors", "enums", "params", "schema", "outcomes", "scenarios", "inference",
-               "protocol", "world", "ledger", "consequences", "log", "agents", "model", "run",
-               "scripted", "cases")
+MODEL_LAYER = ("errors", "enums", "params", "schema", "outcomes", "scenarios", "jit", "rng",
+               "world", "log", "queues", "protocol", "ledger", "consequences", "inference",
+               "engine", "observe", "agents", "model", "run", "scripted", "cases")
 """The model layer, ground first (sweep, analysis, viz and the CLI sit on top of it)."""
 
 

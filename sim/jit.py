@@ -1,0 +1,96 @@
+"""The one decorator every compiled kernel uses, and the cache that keeps compiling rare.
+
+Every daily mechanism of the model is a function decorated with :func:`kernel`: numba's
+``njit`` with ``cache=True`` and none of the fast-math flags (results must not depend on the
+compiler's freedom to reassociate sums, so that a run is reproducible bit for bit on every
+machine and equal to its pure-Python execution). Setting the environment variable
+``NUMBA_DISABLE_JIT=1`` before Python starts runs the very same functions as plain Python
+(slowly, with the same results): for debugging, and for platforms without numba wheels.
+
+**Why a cache locator of our own.** numba stamps each cached kernel with a hash of the source
+file the function is defined in, and nothing else. A kernel in one module that calls a kernel
+of another module would then load stale machine code after the callee changed. The kernels
+here live in one module per mechanism and call across modules, so :class:`_PackageLocator`
+stamps every kernel of the package with one hash over all the package's kernel modules: any
+change to any of them recompiles all of them, once. The cache lives next to the sources
+(``__pycache__``), or in the user's cache folder when the package folder is read-only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PACKAGE = Path(__file__).resolve().parent
+
+KERNEL_MODULES: tuple[str, ...] = (
+    "jit.py", "rng.py", "world.py", "protocol.py", "inference.py", "ledger.py",
+    "consequences.py", "engine.py", "log.py", "outcomes.py", "observe.py",
+)
+"""The package's modules that define or shape kernels: their joint hash stamps the cache."""
+
+
+@cache
+def sources_stamp() -> bytes:
+    """SHA-256 over the kernel modules' bytes (missing ones count as empty)."""
+    h = hashlib.sha256()
+    for name in KERNEL_MODULES:
+        path = PACKAGE / name
+        h.update(name.encode())
+        h.update(path.read_bytes() if path.exists() else b"")
+    return h.digest()
+
+
+def _install_locators() -> None:
+    """Put the package's locators first in numba's list (once per process)."""
+    from numba.core import caching
+
+    if any(getattr(c, "_warnsim", False) for c in caching.CacheImpl._locator_classes):
+        return
+
+    def inside(py_file: str) -> bool:
+        return Path(py_file).resolve().parent == PACKAGE
+
+    class _PackageLocator(caching.InTreeCacheLocator):
+        _warnsim = True
+
+        def get_source_stamp(self) -> bytes:
+            return sources_stamp()
+
+        @classmethod
+        def from_function(cls, py_func: Any, py_file: str) -> Any:
+            return super().from_function(py_func, py_file) if inside(py_file) else None
+
+    class _PackageUserWideLocator(caching.UserWideCacheLocator):
+        _warnsim = True
+
+        def get_source_stamp(self) -> bytes:
+            return sources_stamp()
+
+        @classmethod
+        def from_function(cls, py_func: Any, py_file: str) -> Any:
+            return super().from_function(py_func, py_file) if inside(py_file) else None
+
+    caching.CacheImpl._locator_classes[:0] = [_PackageLocator, _PackageUserWideLocator]
+
+
+def jit_disabled() -> bool:
+    """Whether kernels run as plain Python (``NUMBA_DISABLE_JIT=1``)."""
+    return os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0")
+
+
+def kernel(func: F) -> F:
+    """Compile ``func`` with numba (cached on disk, no fast-math), or leave it as Python when
+    ``NUMBA_DISABLE_JIT=1``."""
+    if jit_disabled():
+        return func
+    import numba
+
+    _install_locators()
+    return numba.njit(cache=True, fastmath=False, boundscheck=False)(func)  # type: ignore[no-any-return]
