@@ -39,7 +39,7 @@ import numpy as np
 from sim.enums import Channel, Doctrine, Response
 from sim.errors import UserError
 from sim.consequences import action_cost
-from sim.engine import Run, build
+from sim.engine import Run, start, template
 from sim.inference import (
     Choice, benevolence, choose, credibility, dyad_model, evidence, posterior, prior_vector,
     weighted,
@@ -267,6 +267,6 @@ def _case_run(c: Case, p: ModelParams) -> Run:
     scenario = Scenario(name="case", description=c.case, agencies=profiles, bloc_factors={},
                         pair_rivalry={(0, 1): c.rivalry, (1, 0): c.rivalry},
                         no_liaison=frozenset(), shifts=())
-    run = build(scenario, p, 0, empty_world(2), shuffle=lambda _: None, probes=False)
+    run = start(template(scenario, p), 0, 0, probes=False, world=empty_world(2))
     run.arrays.agencies.load[1] = c.load
     return run

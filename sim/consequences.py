@@ -28,12 +28,11 @@ agencies' capability and actions in force, the costs) lives in the run's state
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from sim import queues
 from sim.jit import kernel
-from sim.world import N_DETAILS, U, FateCode
+from sim.world import N_DETAILS, U, FateCode, round_half_even
 
 PENDING, ATTACK, INTERDICTED, DETERRED = (
     FateCode.PENDING, FateCode.ATTACK, FateCode.INTERDICTED, FateCode.DETERRED)
@@ -196,13 +195,3 @@ def end_plots(st: Any, day: int) -> None:
     while node >= 0:
         st.agencies[st.node_value[node]].load -= 1
         node = st.node_next[node]
-
-
-@kernel
-def round_half_even(x: float) -> int:
-    """Python's ``round(x)``: the nearest integer, halves to the even one."""
-    low = math.floor(x)
-    rest = x - low
-    if rest > 0.5 or (rest == 0.5 and low % 2 == 1):
-        low += 1
-    return int(low)

@@ -31,8 +31,6 @@ day beyond the run are never processed, so they are not kept.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -46,13 +44,14 @@ from sim.inference import (
     HYPOTHESES, INVESTIGATED, Inference, dyad_model, judge, outcome_loglik, positive_part,
     prior_vector, refresh_beliefs, resolve, visibility,
 )
-from sim.jit import jit_disabled, kernel
+from sim.jit import jit_disabled, kernel, readable, records
 from sim.ledger import advance, observe_outcome
-from sim.log import empty_cables
-from sim.params import PARAMETERS, ModelParams
+from sim.log import CABLE_DTYPE
+from sim.params import ModelParams, params_record
 from sim.protocol import PUBLIC, RELAY, fabricate, is_public, relay_matrix, screen
 from sim.scenarios import Scenario
-from sim.world import U, World
+from sim import rng
+from sim.world import ORDER, STREAMS, U, World, ability_multipliers, draw
 
 _DOCTRINES = list(Doctrine)
 
@@ -123,51 +122,58 @@ class Arrays(NamedTuple):
     shift_pairs: np.ndarray
 
 
-def _kernel_handle_type() -> Any:
-    """The proxy class through which compiled code holds one run's arrays: a numba StructRef,
-    one pointer to all of them. Kernels take it as their first argument ``st``; a named tuple of
-    thirty arrays in its place made every kernel's compiled signature hundreds of machine
-    arguments long, which cost several times the compile time and a dispatch of tens of
-    microseconds per call from Python (``benchmarks/bench_compile.py``)."""
-    from numba.core import types
-    from numba.experimental import structref
+if jit_disabled():
+    RunRef: Any = Arrays
+else:
+    from numba.core import types as _types
+    from numba.experimental import structref as _structref
 
-    @structref.register
-    class RunType(types.StructRef):
+    @_structref.register
+    class RunType(_types.StructRef):
+        """The numba type of :class:`RunRef` (defined at module level, so that a kernel cached on
+        disk finds it again)."""
+
         def preprocess_fields(self, fields: Any) -> Any:
-            return tuple((name, types.unliteral(t)) for name, t in fields)
+            return tuple((name, _types.unliteral(t)) for name, t in fields)
 
-    class RunRef(structref.StructRefProxy):
-        """One run's arrays, as compiled code holds them (no Python attributes)."""
+    class RunRef(_structref.StructRefProxy):  # type: ignore[no-redef]
+        """A run's arrays as compiled code holds them: one pointer to all of them. Kernels take
+        it as their first argument ``st``; a named tuple of thirty arrays in its place made every
+        kernel's compiled signature hundreds of machine arguments long, which cost several times
+        the compile time and tens of microseconds per call from Python."""
 
-    structref.define_proxy(RunRef, RunType, list(Arrays._fields))
-    return RunRef
-
-
-RunRef = None if jit_disabled() else _kernel_handle_type()
-
-
-@kernel
-def link(params, derived, state, agencies, rivalry, rival, liaison, reachable, relays,  # type: ignore[no-untyped-def]
-         same_bloc, genuine, genuine_base, hit_rate, priors, heard_from, direct, public,
-         silence, threats, detections, fabrications, cables, queue_first, queue_last, node_next,
-         node_value, act_start, act_kind, act_row, shifts, shift_pairs):
-    """The compiled handle on a run's arrays (:data:`RunRef`), in :class:`Arrays` order."""
-    return RunRef(params, derived, state, agencies, rivalry, rival, liaison, reachable, relays,
-                  same_bloc, genuine, genuine_base, hit_rate, priors, heard_from, direct, public,
-                  silence, threats, detections, fabrications, cables, queue_first, queue_last,
-                  node_next, node_value, act_start, act_kind, act_row, shifts, shift_pairs)
+    _structref.define_proxy(RunRef, RunType, list(Arrays._fields))
+"""What kernels take as ``st``: the StructRef proxy, or :class:`Arrays` itself when kernels
+run as plain Python."""
 
 
 class Run:
-    """A run's state: ``arrays`` (:class:`Arrays`, read by Python) and ``ref``, what the
-    kernels take (the same arrays; ``arrays`` itself when kernels run as plain Python)."""
+    """A run's state: ``ref``, what the kernels take, and ``arrays`` (:class:`Arrays`, the same
+    arrays, record arrays viewed as :class:`numpy.recarray`) for reading from Python."""
 
-    __slots__ = ("arrays", "ref")
+    __slots__ = ("_arrays", "ref")
 
-    def __init__(self, arrays: Arrays) -> None:
-        self.arrays = arrays
-        self.ref = arrays if jit_disabled() else link(*arrays)
+    def __init__(self, ref: Any) -> None:
+        self.ref = ref
+        self._arrays: Arrays | None = None
+
+    @property
+    def arrays(self) -> Arrays:
+        if self._arrays is None:
+            fields = unpack(self.ref)
+            self._arrays = Arrays(*(x.view(np.recarray) if x.dtype.names else x for x in fields))
+        return self._arrays
+
+
+@kernel
+def unpack(st: Any) -> Any:
+    """The run's arrays, in :class:`Arrays` order."""
+    return (st.params, st.derived, st.state, st.agencies, st.rivalry, st.rival, st.liaison,
+            st.reachable, st.relays, st.same_bloc, st.genuine, st.genuine_base, st.hit_rate,
+            st.priors, st.heard_from, st.direct, st.public, st.silence, st.threats,
+            st.detections, st.fabrications, st.cables, st.queue_first, st.queue_last,
+            st.node_next, st.node_value, st.act_start, st.act_kind, st.act_row, st.shifts,
+            st.shift_pairs)
 
 
 # --- the day -----------------------------------------------------------------------------------------
@@ -362,29 +368,28 @@ def schedule_threats(st: Any, days: int) -> None:
 
 # --- building a run --------------------------------------------------------------------------------
 
-@lru_cache(maxsize=256)
-def params_record(p: ModelParams) -> np.recarray:
-    """The parameters as one record (Enums by their position in the Enum): what kernels read."""
-    fields = []
-    values = []
-    for spec in PARAMETERS.values():
-        value = getattr(p, spec.name)
-        if spec.choices is not None:
-            fields.append((spec.name, np.int64))
-            values.append(list(spec.kind).index(value))
-        else:
-            fields.append((spec.name, {float: np.float64, int: np.int64, bool: np.bool_}[spec.kind]))
-            values.append(value)
-    record = np.array([tuple(values)], dtype=fields).view(np.recarray)
-    record.flags.writeable = False
-    return record
+class Template(NamedTuple):
+    """What every run of a scenario and parameter set starts from (kept across a sweep's
+    replications): the constants, and the initial values of the state that changes."""
+
+    params: np.ndarray  # one record: every parameter (Enums by their position)
+    derived: np.ndarray
+    agencies: np.ndarray
+    multipliers: np.ndarray  # the ability levels' discriminability multipliers
+    rivalry: np.ndarray
+    liaison: np.ndarray
+    reachable: np.ndarray
+    relays: np.ndarray
+    same_bloc: np.ndarray
+    genuine_base: np.ndarray
+    hit_rate: np.ndarray
+    priors: np.ndarray
+    shifts: np.ndarray
+    shift_pairs: np.ndarray
 
 
-def build(scenario: Scenario, params: ModelParams, days: int, world: World, *,
-          shuffle: Callable[[list[int]], None], probes: bool) -> Run:
-    """The state of a run on day 0. ``world`` is used as is (its threats' state changes as the
-    run goes); ``shuffle`` puts the agencies with work on a day in random order; ``probes``
-    computes the cry-wolf probes of each dyad's first warning (exported with the log)."""
+def template(scenario: Scenario, params: ModelParams) -> Template:
+    """The template of runs of ``scenario`` under ``params``."""
     p = params
     profiles = scenario.agencies
     n = len(profiles)
@@ -396,93 +401,170 @@ def build(scenario: Scenario, params: ModelParams, days: int, world: World, *,
     eye = np.eye(n, dtype=bool)
     reachable = liaison | ((p.no_liaison_route is not NoLiaisonRoute.NONE) & ~eye)
     blocs = {b: i for i, b in enumerate(dict.fromkeys(a.bloc for a in profiles))}
-    bloc = np.array([blocs[a.bloc] for a in profiles])
+    bloc = np.array([blocs[a.bloc] for a in profiles], dtype=np.int64)
 
-    agencies = np.zeros(n, dtype=AGENCY_DTYPE).view(np.recarray)
-    agencies.capability = capability
-    agencies.home_security = home
-    agencies.sensitivity = [a.source_sensitivity for a in profiles]
-    agencies.doctrine = [_DOCTRINES.index(p.doctrine.resolve(a.doctrine)) for a in profiles]
-    agencies.declared = [-1 if a.manipulative is None else int(a.manipulative) for a in profiles]
-    agencies.propensity = world.propensity
-    agencies.bloc = bloc
-    agencies.verify_real = inference.verify_real
-    agencies.corroborate_real = inference.corroborate_real
-    agencies.corroborate_false = inference.corroborate_false
-    agencies.probe_real = inference.probe_real
-    agencies.evidence = inference.evidence_table
-    agencies.harm = inference.harm_table
-
-    det, fab = world.detections, world.fabrications
-    det_rows = np.flatnonzero((det.trigger_day >= 0) & (det.trigger_day < days))
-    fab_rows = np.flatnonzero(fab.day < days)
-    act_start, act_kind, act_row = _acts(det, fab, det_rows, fab_rows, days, shuffle)
-    capacity = det_rows.size + fab_rows.size
-    nodes = 6 * capacity + 2 * world.threats.size + 1
-
-    state = np.zeros(1, dtype=STATE_DTYPE).view(np.recarray)
-    state.ledger_through = -1
-    state.probes = probes
-    derived = np.zeros(1, dtype=DERIVED_DTYPE).view(np.recarray)
-    derived.fade = 0.5 ** (1.0 / p.evidence_half_life)
-    derived.shift_beyond_window = inference.shift_beyond_window
+    agencies = np.zeros(n, dtype=AGENCY_DTYPE)
+    agencies["capability"] = capability
+    agencies["home_security"] = home
+    agencies["sensitivity"] = [a.source_sensitivity for a in profiles]
+    agencies["doctrine"] = [_DOCTRINES.index(p.doctrine.resolve(a.doctrine)) for a in profiles]
+    agencies["declared"] = [-1 if a.manipulative is None else int(a.manipulative) for a in profiles]
+    agencies["bloc"] = bloc
+    agencies["verify_real"] = inference.verify_real
+    agencies["corroborate_real"] = inference.corroborate_real
+    agencies["corroborate_false"] = inference.corroborate_false
+    agencies["probe_real"] = inference.probe_real
+    agencies["evidence"] = inference.evidence_table
+    agencies["harm"] = inference.harm_table
+    derived = np.zeros(1, dtype=DERIVED_DTYPE)
+    derived["fade"] = 0.5 ** (1.0 / p.evidence_half_life)
+    derived["shift_beyond_window"] = inference.shift_beyond_window
     shifts, pairs = _shifts(scenario)
-    arrays = Arrays(
-        params=params_record(p), derived=derived, state=state, agencies=agencies,
-        rivalry=rivalry, rival=rivalry >= p.rival_threshold, liaison=liaison,
+    out = Template(
+        params=readable(params_record(p)), derived=readable(derived),
+        agencies=readable(agencies),
+        multipliers=ability_multipliers(p.ability_spread), rivalry=rivalry, liaison=liaison,
         reachable=reachable, relays=relay_matrix(liaison, rivalry),
-        same_bloc=(bloc[:, None] == bloc[None, :]) & ~eye, genuine=np.zeros((n, n)),
-        genuine_base=inference.genuine_base, hit_rate=inference.hit_rate,
+        same_bloc=(bloc[:, None] == bloc[None, :]) & ~eye,
+        genuine_base=np.array(inference.genuine_base), hit_rate=np.array(inference.hit_rate),
         priors=np.array([prior_vector(p.believed_manipulative_rival),
                          prior_vector(p.believed_manipulative_ally)]),
-        heard_from=np.zeros((n, n), dtype=bool),
-        direct=np.zeros((n, n, HYPOTHESES)), public=np.zeros((n, n, HYPOTHESES)),
-        silence=np.zeros((n, n, HYPOTHESES)),
-        threats=world.threats, detections=det, fabrications=fab, cables=empty_cables(capacity),
-        queue_first=np.full((queues.QUEUES, max(days, 0)), -1, dtype=np.int64),
-        queue_last=np.full((queues.QUEUES, max(days, 0)), -1, dtype=np.int64),
-        node_next=np.empty(nodes, dtype=np.int64), node_value=np.empty(nodes, dtype=np.int64),
-        act_start=act_start, act_kind=act_kind, act_row=act_row, shifts=shifts,
-        shift_pairs=pairs,
+        shifts=readable(shifts), shift_pairs=pairs,
     )
-    run = Run(arrays)
-    refresh_beliefs(run.ref)
-    schedule_threats(run.ref, days)
-    return run
+    for array in out:
+        array.flags.writeable = False  # shared by every run of the template
+    return out
 
 
-def _acts(det: np.recarray, fab: np.recarray, det_rows: np.ndarray, fab_rows: np.ndarray,
-          days: int, shuffle: Callable[[list[int]], None]) -> tuple[np.ndarray, ...]:
-    """The acts of each day in the order they happen: the agencies with work that day in random
-    order, each with its detections, then its fabrications, in row order."""
-    work: dict[int, dict[int, list[tuple[int, int]]]] = {}
-    for row, agency, day in zip(det_rows.tolist(), det.agency[det_rows].tolist(),
-                                det.trigger_day[det_rows].tolist(), strict=True):
-        work.setdefault(day, {}).setdefault(agency, []).append((ACT_DETECTION, row))
-    for row, agency, day in zip(fab_rows.tolist(), fab.sender[fab_rows].tolist(),
-                                fab.day[fab_rows].tolist(), strict=True):
-        work.setdefault(day, {}).setdefault(agency, []).append((ACT_FABRICATION, row))
-    start = np.zeros(max(days, 0) + 1, dtype=np.int64)
-    kinds: list[int] = []
-    rows: list[int] = []
-    for day in range(max(days, 0)):
-        start[day] = len(kinds)
-        by_agency = work.get(day)
-        if not by_agency:
-            continue
-        agencies = list(by_agency)
-        if len(agencies) > 1:
-            shuffle(agencies)
-        for agency in agencies:
-            for kind, row in sorted(by_agency[agency]):
-                kinds.append(kind)
-                rows.append(row)
-    start[max(days, 0)] = len(kinds)
-    return start, np.array(kinds, dtype=np.int64), np.array(rows, dtype=np.int64)
+def start(t: Template, seed: int, days: int, *, probes: bool,
+          world: World | None = None) -> Run:
+    """A run on day 0: its world drawn from ``seed`` (:func:`sim.world.draw`), or ``world``
+    used as is (its threats' state changes as the run goes); the agencies acting on the same
+    day act in an order drawn from the seed's ``ORDER`` stream. ``probes`` computes the
+    cry-wolf probes of each dyad's first warning (exported with the log)."""
+    if world is None:
+        return Run(start_drawn(*t, seed, days, probes))
+    return Run(start_scripted(*t, world.threats, world.detections, world.fabrications,
+                              world.propensity, seed, days, probes))
 
 
-def _shifts(scenario: Scenario) -> tuple[np.recarray, np.ndarray]:
-    shifts = np.zeros(len(scenario.shifts), dtype=SHIFT_DTYPE).view(np.recarray)
+@kernel
+def start_drawn(params, derived, agencies, multipliers, rivalry, liaison, reachable, relays,  # type: ignore[no-untyped-def]
+                same_bloc, genuine_base, hit_rate, priors, shifts, shift_pairs, seed, days,
+                probes):
+    streams = rng.streams(seed, STREAMS)
+    threats, detections, fabrications, propensity, _ = draw(params[0], agencies, multipliers,
+                                                            days, streams)
+    return assemble(params, derived, agencies, rivalry, liaison, reachable, relays, same_bloc,
+                    genuine_base, hit_rate, priors, shifts, shift_pairs, threats, detections,
+                    fabrications, propensity, streams[ORDER], days, probes)
+
+
+@kernel
+def start_scripted(params, derived, agencies, multipliers, rivalry, liaison, reachable, relays,  # type: ignore[no-untyped-def]
+                   same_bloc, genuine_base, hit_rate, priors, shifts, shift_pairs, threats,
+                   detections, fabrications, propensity, seed, days, probes):
+    streams = rng.streams(seed, STREAMS)
+    return assemble(params, derived, agencies, rivalry, liaison, reachable, relays, same_bloc,
+                    genuine_base, hit_rate, priors, shifts, shift_pairs, threats, detections,
+                    fabrications, propensity, streams[ORDER], days, probes)
+
+
+@kernel
+def assemble(params, derived, agencies0, rivalry0, liaison, reachable, relays, same_bloc,  # type: ignore[no-untyped-def]
+             genuine_base, hit_rate, priors, shifts, shift_pairs, threats, detections,
+             fabrications, propensity, order, days, probes):
+    """The run's state on day 0, around its world."""
+    n = agencies0.shape[0]
+    hypotheses = priors.shape[1]
+    agencies = records(agencies0.copy())
+    for i in range(n):
+        agencies[i].propensity = propensity[i]
+    act_start, act_kind, act_row = schedule_acts(detections, fabrications, n, days, order)
+    capacity = act_row.shape[0]
+    nodes = 6 * capacity + 2 * threats.shape[0] + 1
+    state = records(np.zeros(1, dtype=STATE_DTYPE))
+    state[0].ledger_through = -1
+    state[0].probes = probes
+    st = RunRef(params, derived, state, agencies, rivalry0.copy(),
+                np.zeros((n, n), dtype=np.bool_), liaison, reachable, relays, same_bloc,
+                np.zeros((n, n)), genuine_base, hit_rate, priors,
+                np.zeros((n, n), dtype=np.bool_), np.zeros((n, n, hypotheses)),
+                np.zeros((n, n, hypotheses)), np.zeros((n, n, hypotheses)), threats,
+                detections, fabrications, records(np.zeros(capacity, dtype=CABLE_DTYPE)),
+                np.full((queues.QUEUES, days), -1, dtype=np.int64),
+                np.full((queues.QUEUES, days), -1, dtype=np.int64),
+                np.empty(nodes, dtype=np.int64), np.empty(nodes, dtype=np.int64),
+                act_start, act_kind, act_row, shifts, shift_pairs)
+    refresh_beliefs(st)
+    schedule_threats(st, days)
+    return st
+
+
+@kernel
+def schedule_acts(detections: Any, fabrications: Any, n: int, days: int,
+                  order: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The acts of each day in the order they happen: the agencies with work that day (their
+    detections becoming impending, their fabrications due) in random order, each with its
+    detections, then its fabrications, in row order."""
+    start = np.zeros(days + 1, dtype=np.int64)
+    for row in range(detections.shape[0]):
+        day = detections[row].trigger_day
+        if 0 <= day < days:
+            start[day + 1] += 1
+    for row in range(fabrications.shape[0]):
+        day = fabrications[row].day
+        if 0 <= day < days:
+            start[day + 1] += 1
+    for day in range(days):
+        start[day + 1] += start[day]
+    total = start[days]
+    kind = np.empty(total, dtype=np.int64)
+    rows = np.empty(total, dtype=np.int64)
+    fill = start[:days].copy()
+    for row in range(detections.shape[0]):
+        day = detections[row].trigger_day
+        if 0 <= day < days:
+            kind[fill[day]] = ACT_DETECTION
+            rows[fill[day]] = row
+            fill[day] += 1
+    for row in range(fabrications.shape[0]):
+        day = fabrications[row].day
+        if 0 <= day < days:
+            kind[fill[day]] = ACT_FABRICATION
+            rows[fill[day]] = row
+            fill[day] += 1
+    out_kind = np.empty(total, dtype=np.int64)
+    out_rows = np.empty(total, dtype=np.int64)
+    seen = np.full(n, -1, dtype=np.int64)
+    agencies = np.empty(n, dtype=np.int64)
+    for day in range(days):
+        count = 0
+        for i in range(start[day], start[day + 1]):
+            a = actor(detections, fabrications, kind[i], rows[i])
+            if seen[a] != day:
+                seen[a] = day
+                agencies[count] = a
+                count += 1
+        if count > 1:
+            rng.shuffle(order, agencies[:count])
+        out = start[day]
+        for j in range(count):
+            for i in range(start[day], start[day + 1]):
+                if actor(detections, fabrications, kind[i], rows[i]) == agencies[j]:
+                    out_kind[out] = kind[i]
+                    out_rows[out] = rows[i]
+                    out += 1
+    return start, out_kind, out_rows
+
+
+@kernel
+def actor(detections: Any, fabrications: Any, kind: int, row: int) -> int:
+    return detections[row].agency if kind == ACT_DETECTION else fabrications[row].sender
+
+
+def _shifts(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    shifts = np.zeros(len(scenario.shifts), dtype=SHIFT_DTYPE)
     pairs: list[tuple[int, int]] = []
     for i, shift in enumerate(scenario.shifts):
         start = len(pairs)

@@ -80,6 +80,16 @@ def _install_locators() -> None:
     caching.CacheImpl._locator_classes[:0] = [_PackageLocator, _PackageUserWideLocator]
 
 
+def _quiet_wrapping(module: str) -> None:
+    """As plain Python, the kernels' unsigned 64-bit arithmetic (:mod:`sim.rng`) runs on numpy
+    scalars, which wrap as compiled code does but warn of it: silence that warning for the
+    package's modules (only ever in this debugging mode)."""
+    import warnings
+
+    warnings.filterwarnings("ignore", "overflow encountered", RuntimeWarning,
+                            module=module.replace(".", r"\."))
+
+
 def jit_disabled() -> bool:
     """Whether kernels run as plain Python (``NUMBA_DISABLE_JIT=1``)."""
     return os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0")
@@ -89,8 +99,30 @@ def kernel(func: F) -> F:
     """Compile ``func`` with numba (cached on disk, no fast-math), or leave it as Python when
     ``NUMBA_DISABLE_JIT=1``."""
     if jit_disabled():
+        _quiet_wrapping(func.__module__)
         return func
     import numba
 
     _install_locators()
     return numba.njit(cache=True, fastmath=False, boundscheck=False)(func)  # type: ignore[no-any-return]
+
+
+def _same(array: Any) -> Any:
+    return array
+
+
+def _as_recarray(array: Any) -> Any:
+    import numpy as np
+
+    return array.view(np.recarray)
+
+
+records: Callable[[Any], Any] = _as_recarray if jit_disabled() else kernel(_same)
+"""A record array made in a kernel, readable by field as an attribute (``a[i].fate``) in both
+modes: compiled code reads it so as it is; plain Python views it as :class:`numpy.recarray`."""
+
+
+def readable(array: Any) -> Any:
+    """A record array made in Python for the kernels: as it is for compiled code (numba reads
+    plain structured arrays fastest), viewed as :class:`numpy.recarray` for plain Python."""
+    return _as_recarray(array) if jit_disabled() else array

@@ -8,14 +8,19 @@ within a day is documented) and ``run()`` the rest of the run; the agents
 (:class:`sim.agents.Agency`) read their state from the run's arrays. A run stepped day by day
 and the same run made whole give identical results.
 
+The model drops its entry in Mesa's class-level ``Agent._ids`` registry once its agents are
+made, so Mesa never keeps it alive (Mesa 3.3.1 would keep every model ever built): tools such
+as ``batch_run`` build thousands and keep none.
+
 The model's DataCollector records the run's outcomes (:mod:`sim.outcomes`) after every step,
 so ``mesa.batch_run(WarningModel, ...)`` reports them at any collection period; with
 ``record_series`` it also records the per-day series' own columns, with ``record_agents`` the
 per-agency series, and with ``record_dyads`` trust and rivalry per ordered pair.
 
 The model is ``(scenario, parameters, days, seed) -> outcomes``: it knows nothing of
-experiments. All randomness comes from the model's random streams (``self.rng`` for the world,
-drawn before day 0 by :mod:`sim.world`; the agency order of each day from ``self.random``).
+experiments. All randomness comes from the run's seed (``self.seed``: the ``seed`` or integer ``rng`` given,
+else drawn from Mesa's ``self.rng``) through the streams of :mod:`sim.rng`: the world, drawn
+before day 0 (:mod:`sim.world`), and the order of the agencies acting on the same day.
 """
 
 from __future__ import annotations
@@ -26,20 +31,20 @@ import mesa
 import numpy as np
 
 from sim.agents import Agency
-from sim.engine import build, run_days, step_day
+from sim.engine import run_days, start, step_day, template
 from sim.inference import DyadModel, dyad_model
 from sim.ledger import evidence_at
 from sim.log import CableLog, batch
-from sim.observe import agent_rows, mean_rivalry, outcomes, trust_matrix
+from sim.observe import agent_rows, cable_table, mean_rivalry, outcomes, trust_matrix
 from sim.outcomes import OUTCOME_NAMES
 from sim.params import ModelParams
-from sim.run import check_days
+from sim.run import check_days, release
 from sim.scenarios import Scenario, load_scenario
 from sim.log import typed as to_arrays
 from sim.schema import (
     AGENT_COLUMNS, AGENT_FIELDS, DYAD_COLUMNS, DYAD_FIELDS, SERIES_COLUMNS, SERIES_FIELDS,
 )
-from sim.world import World, draw_world
+from sim.world import World
 
 class WarningModel(mesa.Model):
     """Agencies that warn, judge warnings and learn whom to trust, for ``days`` days."""
@@ -70,12 +75,21 @@ class WarningModel(mesa.Model):
         self.day = 0
         self.running = self.days > 0
         self.names = [a.name for a in self.scenario.agencies]
-        self.world = draw_world(self.rng, p, self.scenario, self.days) if world is None else world
-        self.run_state = build(self.scenario, p, self.days, self.world,
-                               shuffle=self.random.shuffle, probes=True)
+        if seed is not None:
+            self.seed = int(seed)
+        elif isinstance(rng, int | np.integer):
+            self.seed = int(rng)
+        else:  # a Generator, or fresh entropy: the run's own seed is drawn from it and kept
+            self.seed = int(self.rng.integers(2**63))
+        self.run_state = start(template(self.scenario, p), self.seed, self.days, probes=True,
+                               world=world)
         self.arrays = self.run_state.arrays
         self.liaison = self.arrays.liaison
         self.agencies = [Agency(self, i, a) for i, a in enumerate(self.scenario.agencies)]
+        # Mesa 3.3.1 counts agents' unique_id per model in the class-level Agent._ids, which
+        # keeps every model ever built alive; this model creates no agent after this line, so
+        # its entry goes now and Mesa never holds it (batch_run, the view, notebooks).
+        release(self)
         self._record_series = record_series
         self._snapshot: dict[str, Any] = {}
         self._agent_snapshot: dict[str, list[Any]] = {}
@@ -117,12 +131,13 @@ class WarningModel(mesa.Model):
             self._observe(self.days - 1)
 
     def _observe(self, day: int) -> None:
-        trust = trust_matrix(self.arrays, day)
-        self._snapshot = outcomes(self.arrays, self.days, trust)
+        ref = self.run_state.ref
+        trust = trust_matrix(ref, day)
+        self._snapshot = outcomes(ref, self.days, trust)
         if self._record_series:
-            self._snapshot |= {"day": day, "mean_rivalry": mean_rivalry(self.arrays)}
+            self._snapshot |= {"day": day, "mean_rivalry": mean_rivalry(ref)}
         if self._record_agents:
-            self._agent_snapshot = agent_rows(self.arrays, day, trust, self.names)
+            self._agent_snapshot = agent_rows(ref, self.arrays, day, trust, self.names)
         self.datacollector.collect(self)
         if self._dyad_rows is not None:
             off = ~np.eye(len(self.names), dtype=bool)
@@ -165,7 +180,7 @@ class WarningModel(mesa.Model):
     def trust_matrix(self) -> np.ndarray:
         """Perceived benevolence ``[recipient, sender]`` at the end of the last day simulated
         (diagonal NaN)."""
-        return trust_matrix(self.arrays, self.day - 1)
+        return trust_matrix(self.run_state.ref, self.day - 1)
 
     def rivalry_matrix(self) -> np.ndarray:
         """Rivalry ``[i, j]`` of ``i`` toward ``j`` now (a copy)."""
@@ -173,13 +188,13 @@ class WarningModel(mesa.Model):
 
     def outcomes(self) -> dict[str, float | int]:
         """The run's outcome statistics so far (names declared in :mod:`sim.outcomes`)."""
-        return outcomes(self.arrays, self.days, self.trust_matrix())
+        return outcomes(self.run_state.ref, self.days, self.trust_matrix())
 
     # --- logs ---------------------------------------------------------------------------------
     def warning_log(self, *, typed: bool = False) -> Any:
         """The warning log as columns (:mod:`sim.schema`), cry-wolf probes included: lists of
         Python values, or an Arrow record batch (``typed``)."""
-        out = batch(self.arrays.cables[: self.arrays.state[0].cables], self.names)
+        out = batch(cable_table(self.run_state.ref), self.names)
         return out if typed else out.to_pydict()
 
     def series(self, *, typed: bool = False) -> Any:

@@ -1,163 +1,301 @@
-"""Observing a run: its outcomes, its trust and the rows of its per-day series.
+"""Observing a run: its outcomes, its trust and the rows of its per-day series, compiled.
 
-Everything here reads the run's state (:class:`sim.engine.Run`) and changes nothing: the
-trust matrix (perceived benevolence, :func:`sim.ledger.benevolence_matrix`), the outcome
-statistics declared in :mod:`sim.outcomes`, and the rows the per-day, per-agency and per-dyad
-series record. ``WarningModel`` (Mesa) and :func:`sim.run.simulate` both observe through
-these functions.
+Everything here reads the run's state (:class:`sim.engine.Arrays`) and changes nothing: the
+trust matrix (each recipient's perceived benevolence of each sender, the ledger's evidence
+brought to the day without writing it), the outcome statistics declared in
+:mod:`sim.outcomes` (one record, :func:`outcome_record`), and what the per-day, per-agency and
+per-dyad series record. ``WarningModel`` (Mesa) and :func:`sim.run.simulate` both observe
+through these kernels. Sums and means run from the left over the agencies' order.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from sim.enums import WaiverReason
-from sim.inference import INVESTIGATED
-from sim.ledger import benevolence_matrix
-from sim.protocol import BOTH, PUBLIC
-from sim.schema import BANDS
-from sim.world import FateCode
+from sim.consequences import ATTACK, DETERRED, INTERDICTED, PENDING
+from sim.inference import INVESTIGATED, posterior
+from sim.jit import kernel, records
+from sim.outcomes import OUTCOME_NAMES, record_dtype
+from sim.protocol import (
+    DOCTRINE_EXCLUDES, NO_CHANNEL, RECIPIENT_AWARE, SOURCES_AT_RISK, is_public, manipulates,
+)
+from sim.world import ABILITY_LEVELS
 
-_ATTACK, _INTERDICTED, _DETERRED, _PENDING = (
-    FateCode.ATTACK, FateCode.INTERDICTED, FateCode.DETERRED, FateCode.PENDING)
-
-
-def prior_tensor(st: Any) -> np.ndarray:
-    """``[r, s, h]``: ``r``'s log prior over ``s``'s type, from ``s``'s class toward ``r``."""
-    rival_to_me = st.rival.T[:, :, None]  # [r, s] = s regards r as a rival
-    return np.where(rival_to_me, st.priors[0], st.priors[1])
+OUTCOME_DTYPE = record_dtype()
 
 
+@kernel
 def trust_matrix(st: Any, day: int) -> np.ndarray:
-    """Perceived benevolence ``[recipient, sender]`` through ``day`` (diagonal NaN)."""
-    out = benevolence_matrix(st, day, prior_tensor(st))
-    np.fill_diagonal(out, np.nan)
-    return out
-
-
-def manipulated(st: Any) -> np.ndarray:
-    """``[r, s]``: ``s`` is a manipulative type toward ``r`` now (:func:`sim.protocol.manipulates`)."""
+    """Perceived benevolence ``[recipient, sender]`` through ``day`` (diagonal NaN): the prior
+    of the sender's class toward the recipient, plus the recipient's direct and public evidence
+    and what its allies share, the evidence faded and its quiet days counted up to ``day``."""
     p = st.params[0]
-    rival = st.rival  # [s, r]
-    declared = st.agencies.declared[:, None]
-    share = np.where(rival, p.manipulative_share_rival, p.manipulative_share_ally)
-    drawn = st.agencies.propensity[:, None] < share
-    out = np.where(declared >= 0, (declared == 1) & rival, drawn).T
-    return out & ~np.eye(len(out), dtype=bool)
-
-
-def trust_by_band(st: Any, trust: np.ndarray) -> dict[str, float]:
-    off = ~np.eye(len(trust), dtype=bool)
-    bands = np.minimum((st.rivalry * 3).astype(int), 2)
-    out = {"mean_trust": float(trust[off].mean())}
-    for b, name in enumerate(BANDS):
-        mask = off & (bands == b)
-        out[f"mean_trust_{name}_rivalry"] = float(trust[mask].mean()) if mask.any() else math.nan
+    n = st.rivalry.shape[0]
+    size = st.direct.shape[2]
+    factor = 1.0
+    gain = 0.0
+    days = day - st.state[0].ledger_through
+    if days > 0 and p.learning:
+        fade = st.derived[0].fade
+        factor = fade ** float(days)
+        gain = (1.0 - factor) / (1.0 - fade)
+    evidence = np.empty((n, n, size))
+    for r in range(n):
+        for s in range(n):
+            for h in range(size):
+                evidence[r, s, h] = st.direct[r, s, h] * factor + st.silence[r, s, h] * gain
+    sharing = p.ally_sharing if p.learning else 0.0
+    has_public = st.state[0].has_public
+    out = np.empty((n, n))
+    value = np.empty(size)
+    for r in range(n):
+        for s in range(n):
+            if r == s:
+                out[r, s] = np.nan
+                continue
+            prior = st.priors[0] if st.rival[s, r] else st.priors[1]
+            for h in range(size):
+                value[h] = prior[h] + evidence[r, s, h]
+                if has_public:
+                    value[h] += st.public[r, s, h] * factor
+            if sharing != 0.0:
+                for h in range(size):
+                    shared = 0.0
+                    for x in range(n):
+                        if (x != r and x != s and st.same_bloc[r, x]
+                                and st.rival[s, x] == st.rival[s, r]):
+                            shared += evidence[x, s, h]
+                    value[h] += sharing * shared
+            probs = posterior(value)
+            total = 0.0
+            for k in range(ABILITY_LEVELS):
+                total += probs[k]
+            out[r, s] = total
     return out
 
 
-def trust_by_type(st: Any, trust: np.ndarray) -> dict[str, float]:
-    manip = manipulated(st)
-    honest = ~manip & ~np.eye(len(manip), dtype=bool)
-    return {
-        "trust_in_manipulators": float(trust[manip].mean()) if manip.any() else math.nan,
-        "trust_in_benevolent": float(trust[honest].mean()) if honest.any() else math.nan,
-    }
+@kernel
+def band(rivalry: float) -> int:
+    """The rivalry band: low [0, 1/3), mid [1/3, 2/3), high [2/3, 1] (:data:`sim.schema.BANDS`)."""
+    return min(int(rivalry * 3), 2)
 
 
-def outcomes(st: Any, days: int, trust: np.ndarray) -> dict[str, float | int]:
-    """The run's outcome statistics so far (names declared in :mod:`sim.outcomes`); ``trust``
-    is :func:`trust_matrix` now."""
-    t = st.threats
+@kernel
+def rate(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator else np.nan
+
+
+@kernel
+def outcome_record(st: Any, days: int, trust: np.ndarray) -> np.ndarray:
+    """The run's outcome statistics so far, one record (:func:`sim.outcomes.record_dtype`);
+    ``trust`` is :func:`trust_matrix` now."""
+    out = records(np.zeros(1, dtype=OUTCOME_DTYPE))
+    o = out[0]
     state = st.state[0]
-    real = t.is_real
-    fate = t.fate[real]
-    ended = fate != _PENDING
-    potential = int(t.lethality[real][ended].sum())
-    casualties = int(t.casualties[real].sum())
-    cab = st.cables[: state.cables]
-    sent = cab.waiver_reason < 0
-    delivered = sent & (cab.delivered_day >= 0)
-    heeded_mask = delivered & (cab.heeded == 1)
-    heeded = int(heeded_mask.sum())
-    n_delivered = int(delivered.sum())
-    open_ = int((delivered & (cab.heeded < 0)).sum())
-    reasons = list(WaiverReason)
-    waived = {r: int((cab.waiver_reason == i).sum()) for i, r in enumerate(reasons)}
-    false_alarms = int((sent & ~cab.is_real).sum())
-    foiled = int(((fate == _INTERDICTED) | (fate == _DETERRED)).sum())
-    public = (cab.channel == PUBLIC) | (cab.channel == BOTH)
-    out: dict[str, float | int] = {
-        "plots": int(real.sum()),
-        "false_leads": int((~real).sum()),
-        "attacks": int((fate == _ATTACK).sum()),
-        "casualties": casualties,
-        "interdicted": int((fate == _INTERDICTED).sum()),
-        "deterred": int((fate == _DETERRED).sum()),
-        "pending": int((fate == _PENDING).sum()),
-        "plots_ended": int(ended.sum()),
-        "foiled": foiled,
-        "foiled_share": _rate(foiled, int(ended.sum())),
-        "potential_casualties": potential,
-        "lives_saved": potential - casualties,
-        "detections": int((st.detections.day < days).sum()),
-        "warnings_triggered": int((~cab.fabricated).sum()),
-        "warnings_waived": sum(waived.values()),
-        **{f"waived_{r.value}": k for r, k in waived.items()},
-        "warnings_sent": int(sent.sum()),
-        "fabricated_warnings": int((sent & cab.fabricated).sum()),
-        "public_alerts": int((sent & public).sum()),
-        "attacks_shifted": int(t.shifted[real].sum()),
-        "details_withheld": int((cab.details_known - cab.details_passed)[sent].sum()),
-        "sources_burned": int(state.sources_burned),
-        "warnings_delivered": n_delivered,
-        "warnings_heeded": heeded,
-        "warnings_investigated": int((delivered & (cab.response == INVESTIGATED)).sum()),
-        "warnings_dismissed": n_delivered - heeded - open_,
-        "investigations_open": open_,
-        "heed_rate": _rate(heeded, n_delivered),
-    }
-    bands = np.minimum((cab.rivalry * 3).astype(int), 2)
-    for b, band in enumerate(BANDS):
-        in_band = delivered & (bands == b)
-        h = int((in_band & heeded_mask).sum())
-        n = int(in_band.sum())
-        out[f"delivered_{band}_rivalry"] = n
-        out[f"heeded_{band}_rivalry"] = h
-        out[f"heed_rate_{band}_rivalry"] = _rate(h, n)
-    judged = delivered & (cab.confirmed >= 0)
-    protective = float(state.protective_cost)
-    investigative = float(state.investigative_cost)
-    out |= {
-        "false_alarms": false_alarms,
-        "false_alarm_share": _rate(false_alarms, int(sent.sum())),
-        "false_alarms_heeded": int((heeded_mask & ~cab.is_real).sum()),
-        "fabrications_heeded": int((heeded_mask & cab.fabricated).sum()),
-        "protective_cost": protective,
-        "investigative_cost": investigative,
-        "net_harm": casualties + protective + investigative,
-        "confirmations": int((judged & (cab.confirmed == 1)).sum()),
-        "disconfirmations": int((judged & (cab.confirmed == 0)).sum()),
-        **trust_by_band(st, trust),
-        **trust_by_type(st, trust),
-    }
+    potential = 0
+    for k in range(st.threats.shape[0]):
+        t = st.threats[k]
+        if not t.is_real:
+            o.false_leads += 1
+            continue
+        o.plots += 1
+        o.casualties += t.casualties
+        if t.fate == ATTACK:
+            o.attacks += 1
+        elif t.fate == INTERDICTED:
+            o.interdicted += 1
+        elif t.fate == DETERRED:
+            o.deterred += 1
+        else:
+            o.pending += 1
+        if t.fate != PENDING:
+            potential += t.lethality
+        if t.shifted:
+            o.attacks_shifted += 1
+    o.plots_ended = o.plots - o.pending
+    o.foiled = o.interdicted + o.deterred
+    o.foiled_share = rate(o.foiled, o.plots_ended)
+    o.potential_casualties = potential
+    o.lives_saved = potential - o.casualties
+    for i in range(st.detections.shape[0]):
+        if st.detections[i].day < days:
+            o.detections += 1
+    delivered = np.zeros(3, dtype=np.int64)
+    heeded = np.zeros(3, dtype=np.int64)
+    for c in range(state.cables):
+        cab = st.cables[c]
+        if not cab.fabricated:
+            o.warnings_triggered += 1
+        reason = cab.waiver_reason
+        if reason >= 0:
+            o.warnings_waived += 1
+            if reason == DOCTRINE_EXCLUDES:
+                o.waived_doctrine_excludes += 1
+            elif reason == RECIPIENT_AWARE:
+                o.waived_recipient_aware += 1
+            elif reason == SOURCES_AT_RISK:
+                o.waived_sources_at_risk += 1
+            elif reason == NO_CHANNEL:
+                o.waived_no_channel += 1
+            continue
+        o.warnings_sent += 1
+        if cab.fabricated:
+            o.fabricated_warnings += 1
+        if is_public(cab.channel):
+            o.public_alerts += 1
+        if not cab.is_real:
+            o.false_alarms += 1
+        o.details_withheld += cab.details_known - cab.details_passed
+        if cab.delivered_day < 0:
+            continue
+        o.warnings_delivered += 1
+        b = band(cab.rivalry)
+        delivered[b] += 1
+        if cab.response == INVESTIGATED:
+            o.warnings_investigated += 1
+        if cab.heeded == 1:
+            o.warnings_heeded += 1
+            heeded[b] += 1
+            if not cab.is_real:
+                o.false_alarms_heeded += 1
+            if cab.fabricated:
+                o.fabrications_heeded += 1
+        elif cab.heeded < 0:
+            o.investigations_open += 1
+        if cab.confirmed == 1:
+            o.confirmations += 1
+        elif cab.confirmed == 0:
+            o.disconfirmations += 1
+    o.sources_burned = state.sources_burned
+    o.warnings_dismissed = o.warnings_delivered - o.warnings_heeded - o.investigations_open
+    o.heed_rate = rate(o.warnings_heeded, o.warnings_delivered)
+    o.delivered_low_rivalry = delivered[0]
+    o.heeded_low_rivalry = heeded[0]
+    o.heed_rate_low_rivalry = rate(heeded[0], delivered[0])
+    o.delivered_mid_rivalry = delivered[1]
+    o.heeded_mid_rivalry = heeded[1]
+    o.heed_rate_mid_rivalry = rate(heeded[1], delivered[1])
+    o.delivered_high_rivalry = delivered[2]
+    o.heeded_high_rivalry = heeded[2]
+    o.heed_rate_high_rivalry = rate(heeded[2], delivered[2])
+    o.false_alarm_share = rate(o.false_alarms, o.warnings_sent)
+    o.protective_cost = state.protective_cost
+    o.investigative_cost = state.investigative_cost
+    o.net_harm = o.casualties + state.protective_cost + state.investigative_cost
+    trust_by_band(st, trust, o)
+    trust_by_type(st, trust, o)
     return out
 
 
+@kernel
+def trust_by_band(st: Any, trust: np.ndarray, o: Any) -> None:
+    """Mean perceived benevolence over every ordered dyad and per rivalry band now."""
+    n = trust.shape[0]
+    total = np.zeros(4)
+    count = np.zeros(4)
+    for r in range(n):
+        for s in range(n):
+            if r != s:
+                b = band(st.rivalry[r, s])
+                total[b] += trust[r, s]
+                count[b] += 1
+                total[3] += trust[r, s]
+                count[3] += 1
+    o.mean_trust = rate(total[3], count[3])
+    o.mean_trust_low_rivalry = rate(total[0], count[0])
+    o.mean_trust_mid_rivalry = rate(total[1], count[1])
+    o.mean_trust_high_rivalry = rate(total[2], count[2])
+
+
+@kernel
+def trust_by_type(st: Any, trust: np.ndarray, o: Any) -> None:
+    """Mean perceived benevolence of senders that do and do not manipulate the recipient now
+    (how well learning has identified them)."""
+    n = trust.shape[0]
+    manipulators = 0.0
+    n_manipulators = 0
+    benevolent = 0.0
+    n_benevolent = 0
+    for r in range(n):
+        for s in range(n):
+            if r == s:
+                continue
+            if manipulates(st, s, r):
+                manipulators += trust[r, s]
+                n_manipulators += 1
+            else:
+                benevolent += trust[r, s]
+                n_benevolent += 1
+    o.trust_in_manipulators = rate(manipulators, n_manipulators)
+    o.trust_in_benevolent = rate(benevolent, n_benevolent)
+
+
+@kernel
 def mean_rivalry(st: Any) -> float:
-    off = ~np.eye(len(st.rivalry), dtype=bool)
-    return float(st.rivalry[off].mean())
+    n = st.rivalry.shape[0]
+    total = 0.0
+    for r in range(n):
+        for s in range(n):
+            if r != s:
+                total += st.rivalry[r, s]
+    return total / (n * (n - 1)) if n > 1 else np.nan
 
 
-def agent_rows(st: Any, day: int, trust: np.ndarray, names: list[str]) -> dict[str, list[Any]]:
+@kernel
+def agent_values(st: Any, trust: np.ndarray) -> np.ndarray:
+    """Per agency (rows): attacks and deaths its country suffered so far, and the mean
+    perceived benevolence it holds of the others and they of it (columns in that order)."""
+    n = trust.shape[0]
+    out = np.zeros((n, 4))
+    for k in range(st.threats.shape[0]):
+        t = st.threats[k]
+        if t.fate == ATTACK:
+            out[t.target, 0] += 1
+        out[t.target, 1] += t.casualties
+    for a in range(n):
+        given = 0.0
+        received = 0.0
+        for b in range(n):
+            if a != b:
+                given += trust[a, b]
+                received += trust[b, a]
+        out[a, 2] = given / (n - 1) if n > 1 else np.nan
+        out[a, 3] = received / (n - 1) if n > 1 else np.nan
+    return out
+
+
+@kernel
+def cable_table(st: Any) -> np.ndarray:
+    """The cables written so far."""
+    return st.cables[: st.state[0].cables]
+
+
+@kernel
+def final(st: Any, days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """At the end of a run: the trust matrix, the rivalry matrix and the outcome record."""
+    trust = trust_matrix(st, days - 1)
+    return trust, st.rivalry.copy(), outcome_record(st, days, trust)
+
+
+def as_dict(record: np.ndarray) -> dict[str, float | int]:
+    """An outcome record (:func:`outcome_record`) as a dict: names as declared, counts and
+    deaths as ints."""
+    return dict(zip(OUTCOME_NAMES, record[0].item(), strict=True))
+
+
+def outcomes(ref: Any, days: int, trust: np.ndarray) -> dict[str, float | int]:
+    """The outcome record as a dict (names as declared, counts and deaths as ints)."""
+    return dict(zip(OUTCOME_NAMES, outcome_record(ref, days, trust)[0].item(), strict=True))
+
+
+def agent_rows(ref: Any, arrays: Any, day: int, trust: np.ndarray,
+               names: list[str]) -> dict[str, list[Any]]:
     """The agent reporters' values for ``day``, one list entry per agency (by index)."""
-    t = st.threats
     n = len(names)
-    a = st.agencies
-    attacked = t.fate == _ATTACK
+    a = arrays.agencies
+    values = agent_values(ref, trust)
     return {
         "day": [day] * n, "agency": names,
         "warnings_sent": a.sent.tolist(),
@@ -166,13 +304,10 @@ def agent_rows(st: Any, day: int, trust: np.ndarray, names: list[str]) -> dict[s
         "capability": a.capability.tolist(),
         "sources_burned": a.sources_burned.tolist(),
         "actions_in_force": a.load.tolist(),
-        "attacks_suffered": np.bincount(t.target[attacked], minlength=n).tolist(),
-        "casualties_suffered": np.bincount(t.target, weights=t.casualties,
-                                           minlength=n).astype(int).tolist(),
-        "trust_given": np.nanmean(trust, axis=1).tolist(),
-        "trust_received": np.nanmean(trust, axis=0).tolist(),
+        "attacks_suffered": values[:, 0].astype(int).tolist(),
+        "casualties_suffered": values[:, 1].astype(int).tolist(),
+        "trust_given": values[:, 2].tolist(),
+        "trust_received": values[:, 3].tolist(),
     }
 
 
-def _rate(numerator: int, denominator: int) -> float:
-    return numerator / denominator if denominator else math.nan

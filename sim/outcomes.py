@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from sim.enums import WaiverReason
 from sim.schema import BANDS, band_of
 
-__all__ = ["BANDS", "BY_NAME", "OUTCOMES", "OUTCOME_NAMES", "Kind", "Outcome", "band_of"]
+__all__ = ["BANDS", "BY_NAME", "OUTCOMES", "OUTCOME_NAMES", "Kind", "Outcome", "band_of", "is_integer",
+           "record_dtype"]
 
 
 class Kind(Enum):
@@ -155,3 +157,16 @@ _WAIVER_DOCS: dict[WaiverReason, str] = {
 OUTCOMES: tuple[Outcome, ...] = _declare()
 OUTCOME_NAMES: tuple[str, ...] = tuple(o.name for o in OUTCOMES)
 BY_NAME: dict[str, Outcome] = {o.name: o for o in OUTCOMES}
+
+
+def is_integer(outcome: Outcome) -> bool:
+    """Counts and deaths are whole numbers; costs, rates and means are not."""
+    return outcome.kind is Kind.COUNT or outcome.unit == "deaths"
+
+
+def record_dtype() -> Any:
+    """The outcomes as one numpy record, in declaration order (what the compiled observation
+    :func:`sim.observe.outcome_record` fills)."""
+    import numpy as np
+
+    return np.dtype([(o.name, np.int64 if is_integer(o) else np.float64) for o in OUTCOMES])

@@ -12,6 +12,7 @@ names the key and what is allowed; the CLI turns it into one line and exit statu
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import numbers
 import typing
@@ -87,7 +88,10 @@ class Param:
 
     def coerce(self, value: Any, *, origin: str | None = None) -> Any:
         """Check a typed value (from TOML or Python) and return it as the declared type."""
-        bad = ParameterError(self.name, f"got {_short(value)}; allowed: {self.allowed()}", origin=origin)
+        def bad() -> ParameterError:  # built only on failure: checking is on every run's path
+            return ParameterError(self.name, f"got {_short(value)}; allowed: {self.allowed()}",
+                                  origin=origin)
+
         if issubclass(self.kind, Enum):
             if isinstance(value, self.kind):
                 return value
@@ -95,30 +99,30 @@ class Param:
                 try:
                     return self.kind(value.strip().lower())
                 except ValueError:
-                    raise bad from None
-            raise bad
+                    raise bad() from None
+            raise bad()
         if self.kind is bool:
             if _is_bool(value):
                 return bool(value)
-            raise bad
+            raise bad()
         # numbers.Real covers Python and numpy ints and floats (design tables hold numpy values)
         if _is_bool(value) or not isinstance(value, numbers.Real):
-            raise bad
+            raise bad()
         try:
             as_float = float(value)
         except OverflowError:
-            raise bad from None
+            raise bad() from None
         if not math.isfinite(as_float):
-            raise bad
+            raise bad()
         if self.kind is int:
             if not as_float.is_integer():
-                raise bad
+                raise bad()
             value = int(as_float)
         else:
             value = as_float
         assert self.low is not None and self.high is not None
         if not self.low <= value <= self.high:
-            raise bad
+            raise bad()
         return value
 
     def parse(self, text: str, *, origin: str | None = None) -> Any:
@@ -564,6 +568,27 @@ def _declarations() -> dict[str, Param]:
 
 PARAMETERS: dict[str, Param] = _declarations()
 """Name -> declaration, in declaration order."""
+
+
+@functools.lru_cache(maxsize=256)
+def params_record(p: ModelParams) -> Any:
+    """The parameters as one numpy record (a read-only array of length 1; Enums by their
+    position in the Enum): what the compiled kernels read (``st.params[0].action_cost``)."""
+    import numpy as np
+
+    fields = []
+    values = []
+    for spec in PARAMETERS.values():
+        value = getattr(p, spec.name)
+        if spec.choices is not None:
+            fields.append((spec.name, np.int64))
+            values.append(list(spec.kind).index(value))
+        else:
+            fields.append((spec.name, {float: np.float64, int: np.int64, bool: np.bool_}[spec.kind]))
+            values.append(value)
+    record = np.array([tuple(values)], dtype=fields)
+    record.flags.writeable = False
+    return record
 
 
 def _unknown(key: str, origin: str | None) -> ParameterError:

@@ -12,9 +12,8 @@ the rest of a run (about 0.3 ms of ``default_rng`` and ``spawn``, and 30 us to u
 Generator).
 
 A stream's state is four ``uint64`` words in an array: the LCG state (high, low) and its
-increment (high, low). 128-bit arithmetic is done on 32-bit halves so that every
-intermediate fits in 64 bits, which keeps the pure-Python execution
-(``NUMBA_DISABLE_JIT=1``) free of overflow.
+increment (high, low); 128-bit arithmetic is done on 64-bit words (the high word of a
+product from 32-bit halves).
 
 The distributions (uniform doubles, bounded integers, normal, gamma, Poisson) are the
 textbook algorithms named on each function; their values differ from numpy's Generator
@@ -135,33 +134,29 @@ def _add64(a: np.uint64, b: np.uint64) -> tuple[np.uint64, np.uint64]:
 
 
 @kernel
-def _mul64(a: np.uint64, b: np.uint64) -> tuple[np.uint64, np.uint64]:
-    """The full product ``a * b`` as (high, low) 64-bit words."""
+def _mulhi(a: np.uint64, b: np.uint64) -> np.uint64:
+    """The high word of the 128-bit product ``a * b``, from 32-bit halves."""
     a0, a1 = a & _M32, a >> _S32
     b0, b1 = b & _M32, b >> _S32
-    p00 = a0 * b0
     p01 = a0 * b1
     p10 = a1 * b0
-    p11 = a1 * b1
-    middle = (p00 >> _S32) + (p01 & _M32) + (p10 & _M32)
-    high = p11 + (p01 >> _S32) + (p10 >> _S32) + (middle >> _S32)
-    return high, ((middle & _M32) << _S32) | (p00 & _M32)
+    middle = ((a0 * b0) >> _S32) + (p01 & _M32) + (p10 & _M32)
+    return a1 * b1 + (p01 >> _S32) + (p10 >> _S32) + (middle >> _S32)
 
 
 @kernel
 def _step(state: NDArray[np.uint64]) -> None:
-    """One LCG step: ``x = x * multiplier + increment (mod 2**128)``."""
+    """One LCG step: ``x = x * multiplier + increment (mod 2**128)``. The low words'
+    products and sums wrap modulo 2**64 (in compiled code natively; numpy scalars warn of the
+    overflow when kernels run as Python, which :mod:`sim.jit` silences for this module)."""
     hi, lo = state[0], state[1]
-    carry_hi, low = _mul64(lo, _MUL_LO)
-    _, cross1 = _mul64(hi, _MUL_LO)
-    _, cross2 = _mul64(lo, _MUL_HI)
-    _, high = _add64(carry_hi, cross1)
-    _, high = _add64(high, cross2)
-    carry, low = _add64(low, state[3])
-    _, high = _add64(high, state[2])
-    _, high = _add64(high, carry)
+    high = _mulhi(lo, _MUL_LO) + hi * _MUL_LO + lo * _MUL_HI + state[2]
+    low = lo * _MUL_LO
+    new_low = low + state[3]
+    if new_low < low:
+        high += _ONE
     state[0] = high
-    state[1] = low
+    state[1] = new_low
 
 
 @kernel

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sim.params import ModelParams
@@ -78,67 +79,71 @@ def simulate(spec: RunSpec) -> RunResult:
     """Run the model described by ``spec`` to the end and return its results: the whole run in
     one compiled call (:func:`sim.engine.run_days`), or day by day when a per-day log is
     recorded; the same kernels and observations as ``WarningModel``."""
-    import random
-
     import numpy as np
 
-    from sim.engine import build, run_days, step_day
+    from sim.engine import run_days, start, step_day
     from sim.log import batch
-    from sim.observe import agent_rows, mean_rivalry, outcomes, trust_matrix
-    from sim.scenarios import load_scenario, with_changes
-    from sim.world import draw_world
+    from sim.observe import (
+        agent_rows, as_dict, cable_table, final, mean_rivalry, outcomes, trust_matrix,
+    )
 
-    scenario = load_scenario(spec.scenario)
-    if spec.changes:
-        scenario = with_changes(scenario, spec.changes)
     days = check_days(spec.days)
-    names = [a.name for a in scenario.agencies]
-    world = draw_world(np.random.default_rng(spec.seed), spec.params, scenario, days)
-    run = build(scenario, spec.params, days, world, shuffle=random.Random(spec.seed).shuffle,
-                probes=spec.record_warnings)
-    arrays = run.arrays
-    daily = spec.record_series or spec.record_agents or spec.record_dyads
+    names, t = _template(spec.scenario, spec.changes, spec.params)
+    run = start(t, spec.seed, days, probes=spec.record_warnings)
+    ref = run.ref
     series: dict[str, list[Any]] = {name: [] for name in SERIES_COLUMNS}
     agents: dict[str, list[Any]] = {name: [] for name in AGENT_COLUMNS}
     dyads: dict[str, list[Any]] = {name: [] for name in DYAD_COLUMNS}
-    if daily:
-        n = len(names)
-        off = ~np.eye(n, dtype=bool)
+    if spec.record_series or spec.record_agents or spec.record_dyads:
+        off = ~np.eye(len(names), dtype=bool)
         recipient, sender = np.nonzero(off)
         for day in range(days):
-            step_day(run.ref, day)
-            trust = trust_matrix(arrays, day)
+            step_day(ref, day)
+            trust = trust_matrix(ref, day)
             if spec.record_series:
-                row = outcomes(arrays, days, trust) | {"day": day, "mean_rivalry": mean_rivalry(arrays)}
+                row = outcomes(ref, days, trust) | {"day": day, "mean_rivalry": mean_rivalry(ref)}
                 for name in SERIES_COLUMNS:
                     series[name].append(row[name])
             if spec.record_agents:
-                for name, values in agent_rows(arrays, day, trust, names).items():
+                for name, values in agent_rows(ref, run.arrays, day, trust, names).items():
                     agents[name] += values
             if spec.record_dyads:
                 dyads["day"] += [day] * len(recipient)
                 dyads["recipient"] += [names[r] for r in recipient.tolist()]
                 dyads["sender"] += [names[s] for s in sender.tolist()]
                 dyads["trust"] += trust[off].tolist()
-                dyads["rivalry"] += arrays.rivalry[off].tolist()
+                dyads["rivalry"] += run.arrays.rivalry[off].tolist()
     else:
-        run_days(run.ref, days)
-    trust = trust_matrix(arrays, days - 1)
-    log = batch(arrays.cables[: arrays.state[0].cables], names) if spec.record_warnings else None
+        run_days(ref, days)
+    trust, rivalry, record = final(ref, days)
+    log = batch(cable_table(ref), names) if spec.record_warnings else None
 
     def out(columns: Any, fields: Any) -> Any:
         return _typed(columns, fields) if spec.typed_logs else columns
 
     return RunResult(
-        outcomes=outcomes(arrays, days, trust),
+        outcomes=as_dict(record),
         warnings=(log if spec.typed_logs else log.to_pydict()) if log is not None else None,
         series=out(series, SERIES_FIELDS) if spec.record_series else None,
-        agencies=names,
+        agencies=list(names),
         trust_matrix=_rows(trust),
-        rivalry_matrix=_rows(arrays.rivalry),
+        rivalry_matrix=_rows(rivalry),
         agents=out(agents, AGENT_FIELDS) if spec.record_agents else None,
         dyads=out(dyads, DYAD_FIELDS) if spec.record_dyads else None,
     )
+
+
+@lru_cache(maxsize=64)
+def _template(scenario: str, changes: tuple[tuple[str, Any], ...], params: ModelParams) -> Any:
+    """The agencies' names and the run template of a scenario and parameter set: kept, since a
+    sweep runs many replications of each (:func:`sim.engine.template`)."""
+    from sim.engine import template
+    from sim.scenarios import load_scenario, with_changes
+
+    loaded = load_scenario(scenario)
+    if changes:
+        loaded = with_changes(loaded, changes)
+    return tuple(a.name for a in loaded.agencies), template(loaded, params)
 
 
 def _typed(columns: Any, fields: Any) -> Any:
@@ -160,7 +165,7 @@ def check_days(days: Any) -> int:
 
 def _rows(matrix: Any) -> list[list[Any]]:
     """A square matrix as a list of rows of floats, NaN (the diagonal) as None."""
-    return [[None if math.isnan(x) else x for x in row] for row in matrix.tolist()]
+    return [[None if x != x else x for x in row] for row in matrix.tolist()]
 
 
 def release(model: Any) -> None:

@@ -1,9 +1,10 @@
-"""The world of one run, drawn in bulk before day 0: types, plots, false leads, detections,
+"""The world of one run, drawn before day 0: types, plots, false leads, detections,
 fabrications, and every uniform number a later decision compares against.
 
-Everything random about a run comes from here (a handful of vectorised numpy calls on child
-streams of ``model.rng``); the daily loop then only compares numbers, which keeps a one-year run
-within a few milliseconds and makes results independent of the order in which agents act.
+Everything random about a run comes from here, drawn in compiled code (:func:`draw`) from the
+run's streams (:mod:`sim.rng`: children of ``SeedSequence(seed)``, one per part of the world);
+the daily loop then only compares numbers, which makes results independent of the order in
+which agents act.
 
 Mechanisms (``../shared/MODEL-BRIEF.md``, mechanisms 1-2):
 
@@ -44,16 +45,18 @@ Mechanisms (``../shared/MODEL-BRIEF.md``, mechanisms 1-2):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import math
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import ndtr, ndtri
+from scipy.special import ndtri
 
+from sim import rng
+from sim.jit import kernel, readable, records
 from sim.params import ModelParams
-from sim.scenarios import Scenario
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -215,12 +218,12 @@ class World(NamedTuple):
 
 def _records(columns: Any, dtype: np.dtype) -> np.recarray:
     size = len(getattr(columns, dtype.names[0]))
-    out = np.zeros(size, dtype=dtype).view(np.recarray)
+    out = np.zeros(size, dtype=dtype)
     for name in dtype.names:
         value = getattr(columns, name, None)
         if value is not None:
             out[name] = value
-    return out
+    return readable(out)
 
 
 def trigger_days(p: ModelParams, credibility: FloatArray, known: BoolArray,
@@ -234,148 +237,187 @@ def trigger_days(p: ModelParams, credibility: FloatArray, known: BoolArray,
     return np.where(triggered, impending, -1)
 
 
-def capability_factor(p: ModelParams, capability: FloatArray | float) -> FloatArray | float:
-    """``floor + (1 - floor) x capability``: how capability scales learning and checking details."""
-    return p.capability_floor + (1.0 - p.capability_floor) * capability
+@kernel
+def round_half_even(x: float) -> int:
+    """Python's ``round(x)`` and numpy's ``rint``: the nearest integer, halves to the even one."""
+    low = math.floor(x)
+    rest = x - low
+    if rest > 0.5 or (rest == 0.5 and low % 2 == 1):
+        low += 1
+    return int(low)
 
 
-def lead_times(rng: np.random.Generator, p: ModelParams, size: int) -> IntArray:
-    raw = rng.gamma(p.lead_time_shape, p.lead_time_mean / p.lead_time_shape, size)
-    return np.maximum(p.lead_time_min, np.rint(raw)).astype(np.int64)
+# --- the draw, compiled -----------------------------------------------------------------------------
+
+TYPES, PLOTS, PLOT_DETECTION, LEADS, LEAD_DETECTION, FABRICATIONS, ORDER = range(7)
+"""The run's random streams: children of ``SeedSequence(seed)`` (:func:`sim.rng.streams`).
+Each part of the world comes from its own stream, so that a parameter changing how many draws
+one part needs leaves the others untouched: with the same seed, the real plots and who detects
+them are the same whatever the false-lead or fabrication rate (common random numbers across
+design points). ``ORDER`` orders the agencies acting on the same day."""
+STREAMS = 7
 
 
-def draw_threats(rng: np.random.Generator, p: ModelParams, home_security: FloatArray, days: int,
-                 *, real: bool) -> Threats:
-    """Real plots (``real``) or false leads against every country, over ``days`` days."""
-    n = len(home_security)
+@kernel
+def draw(p: Any, agencies: Any, multipliers: Any, days: int, streams: Any) -> tuple[Any, Any, Any, Any, Any]:
+    """A world for these agencies (records: capability, home_security, declared type) over
+    ``days`` days: types, plots, false leads, their detections, fabrications."""
+    n = agencies.shape[0]
+    types = streams[TYPES]
+    propensity = np.empty(n)
+    ability = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        propensity[i] = rng.uniform(types)
+        ability[i] = rng.below(types, ABILITY_LEVELS)
+    plots = draw_threats(p, agencies, days, streams[PLOTS], True)
+    leads = draw_threats(p, agencies, days, streams[LEADS], False)
+    threats = records(np.concatenate((plots, leads)))
+    detections = records(np.concatenate((
+        draw_detections(p, agencies, multipliers, ability, threats, 0, plots.shape[0],
+                        streams[PLOT_DETECTION]),
+        draw_detections(p, agencies, multipliers, ability, threats, plots.shape[0],
+                        threats.shape[0], streams[LEAD_DETECTION]))))
+    could = np.empty(n, dtype=np.bool_)
+    share = max(p.manipulative_share_rival, p.manipulative_share_ally)
+    for i in range(n):
+        declared = agencies[i].declared
+        could[i] = declared == 1 if declared >= 0 else propensity[i] < share
+    fabrications = draw_fabrications(p, could, days, streams[FABRICATIONS])
+    return threats, detections, fabrications, propensity, ability
+
+
+@kernel
+def draw_threats(p: Any, agencies: Any, days: int, state: Any, real: bool) -> Any:
+    """Real plots (``real``) or false leads against every country, over ``days`` days: a
+    Poisson count per country, each with its emergence, lead time, lethality and what the
+    target's own services learn of it (see the module docstring)."""
+    n = agencies.shape[0]
     rate = p.plot_rate if real else p.plot_rate * p.false_lead_rate
-    target = np.repeat(np.arange(n), rng.poisson(rate * days, n))
-    size = target.size
-    emerge = rng.integers(0, max(days, 1), size)
-    lead = lead_times(rng, p, size)
-    attack_day = emerge + lead
-    u_leth = rng.random(size)
-    deaths = p.lethality_scale * ((1.0 - u_leth) ** (-1.0 / (p.lethality_alpha - 1.0)) - 1.0)
-    lethality = np.floor(deaths).astype(np.int64) if real else np.zeros(size, np.int64)
-    u_home = rng.random((size, 3))
-    aware = real & (u_home[:, 0] < home_security[target])
-    aware_day = np.where(aware, emerge + np.floor(u_home[:, 1] * lead).astype(np.int64), -1)
-    # The arrest attempt follows awareness by a uniform share of the time left before the attack.
-    gap = np.maximum(attack_day - aware_day - 1, 0)
-    when = aware_day + np.floor(rng.random(size) * (gap + 1)).astype(np.int64)
-    home_try_day = np.where(aware, np.minimum(when, attack_day - 1), -1)
-    return Threats(
-        target=target, emerge=emerge, planned_day=attack_day.copy(), attack_day=attack_day,
-        lethality=lethality, is_real=np.full(size, real), aware_day=aware_day,
-        home_try_day=home_try_day, home_u=u_home[:, 2],
-        fate=np.zeros(size, np.int8), fate_day=np.full(size, -1), mitigated=np.zeros(size, bool),
-        shifted=np.zeros(size, bool), casualties=np.zeros(size, np.int64),
-    )
+    counts = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        counts[i] = rng.poisson(state, rate * days)
+    out = records(np.zeros(counts.sum(), dtype=THREAT_DTYPE))
+    k = 0
+    exponent = -1.0 / (p.lethality_alpha - 1.0)
+    for target in range(n):
+        for _ in range(counts[target]):
+            t = out[k]
+            t.target = target
+            t.emerge = rng.below(state, max(days, 1))
+            lead = lead_time(p, state)
+            t.attack_day = t.emerge + lead
+            t.planned_day = t.attack_day
+            deaths = p.lethality_scale * ((1.0 - rng.uniform(state)) ** exponent - 1.0)
+            t.lethality = int(math.floor(deaths)) if real else 0
+            t.is_real = real
+            aware = real and rng.uniform(state) < agencies[target].home_security
+            u_day = rng.uniform(state)
+            t.home_u = rng.uniform(state)
+            u_when = rng.uniform(state)
+            if aware:
+                t.aware_day = t.emerge + int(math.floor(u_day * lead))
+                # the arrest attempt follows awareness by a uniform share of the time left
+                gap = max(t.attack_day - t.aware_day - 1, 0)
+                t.home_try_day = min(t.aware_day + int(math.floor(u_when * (gap + 1))),
+                                     t.attack_day - 1)
+            else:
+                t.aware_day = -1
+                t.home_try_day = -1
+            t.fate_day = -1
+            k += 1
+    return out
 
 
-def draw_detections(rng: np.random.Generator, p: ModelParams, threats: Threats,
-                    capability: FloatArray, ability: FloatArray) -> Detections:
-    """Foreign detections; ``ability`` is each agency's discriminability multiplier."""
-    n = len(capability)
-    draws = rng.random((threats.size, n))
-    hit = draws < p.detection_rate * capability
-    hit[np.arange(threats.size), threats.target] = False
-    threat, agency = np.nonzero(hit)
-    size = threat.size
-    cap = capability[agency]
-    real = threats.is_real[threat]
-    lead = threats.attack_day[threat] - threats.emerge[threat]
-    day = threats.emerge[threat] + np.floor(
-        rng.random(size) * lead * p.detection_window).astype(np.int64)
-    d = p.discriminability * cap * ability[agency]
-    signal = rng.standard_normal(size) + np.where(real, 0.5, -0.5) * d
-    credibility = ndtr(signal)
-    rate = p.detail_rate * capability_factor(p, cap)
-    known = rng.random((size, N_DETAILS)) < np.asarray(rate)[:, None]
-    return Detections(
-        threat=threat, agency=agency,
-        trigger_day=trigger_days(p, credibility, known, day, threats.attack_day[threat]),
-        credibility=credibility, day=day, known=known, detect_u=draws[threat, agency],
-        delay=rng.poisson(p.delivery_delay, size),
-        shift=rng.integers(1, p.max_attack_shift + 1, size),
-        u=rng.random((size, N_UNIFORMS)),
-    )
+@kernel
+def lead_time(p: Any, state: Any) -> int:
+    """Days from emergence to the attack date: gamma, rounded, at least ``lead_time_min``."""
+    raw = rng.gamma(state, p.lead_time_shape, p.lead_time_mean / p.lead_time_shape)
+    return max(p.lead_time_min, round_half_even(raw))
 
 
-def draw_fabrications(rng: np.random.Generator, p: ModelParams, could: BoolArray,
-                      days: int) -> Fabrications:
+@kernel
+def draw_detections(p: Any, agencies: Any, multipliers: Any, ability: Any, threats: Any,
+                    start: int, stop: int, state: Any) -> Any:
+    """Foreign detections of threats ``start:stop``: every other agency detects each with
+    ``detection_rate x capability``, then learns its credibility (signal detection), its
+    details and when it learns them (see the module docstring)."""
+    n = agencies.shape[0]
+    hits = np.empty(((stop - start) * n, 3), dtype=np.float64)
+    found = 0
+    for k in range(start, stop):
+        for a in range(n):
+            u = rng.uniform(state)
+            if a != threats[k].target and u < p.detection_rate * agencies[a].capability:
+                hits[found, 0] = k
+                hits[found, 1] = a
+                hits[found, 2] = u
+                found += 1
+    out = records(np.zeros(found, dtype=DETECTION_DTYPE))
+    for i in range(found):
+        d = out[i]
+        k = int(hits[i, 0])
+        a = int(hits[i, 1])
+        threat = threats[k]
+        capability = agencies[a].capability
+        d.threat = k
+        d.agency = a
+        d.detect_u = hits[i, 2]
+        lead = threat.attack_day - threat.emerge
+        d.day = threat.emerge + int(math.floor(rng.uniform(state) * lead * p.detection_window))
+        discrimination = p.discriminability * capability * multipliers[ability[a]]
+        half = 0.5 * discrimination if threat.is_real else -0.5 * discrimination
+        d.credibility = 0.5 * math.erfc(-(rng.normal(state) + half) / math.sqrt(2.0))
+        rate = p.detail_rate * (p.capability_floor + (1.0 - p.capability_floor) * capability)
+        known = 0
+        for j in range(N_DETAILS):
+            if rng.uniform(state) < rate:
+                d.known[j] = 1
+                known += 1
+        triggered = (d.credibility >= p.credibility_threshold
+                     and known / N_DETAILS >= p.specificity_threshold - 1e-9)
+        d.trigger_day = max(d.day, threat.attack_day - p.impending_horizon) if triggered else -1
+        d.delay = rng.poisson(state, p.delivery_delay)
+        d.shift = 1 + rng.below(state, p.max_attack_shift)
+        for j in range(N_UNIFORMS):
+            d.u[j] = rng.uniform(state)
+    return out
+
+
+@kernel
+def draw_fabrications(p: Any, could: Any, days: int, state: Any) -> Any:
     """Invented-warning events for every ordered pair whose sender ``could`` manipulate someone;
     the sender's type toward the recipient on the day decides which are sent."""
-    n = len(could)
-    senders = np.repeat(np.arange(n), n)
-    recipients = np.tile(np.arange(n), n)
-    keep = (senders != recipients) & could[senders]
-    senders, recipients = senders[keep], recipients[keep]
-    counts = rng.poisson(p.fabrication_rate * days, senders.size)
-    sender, recipient = np.repeat(senders, counts), np.repeat(recipients, counts)
-    size = sender.size
+    n = could.shape[0]
+    counts = np.zeros((n, n), dtype=np.int64)
+    for s in range(n):
+        for r in range(n):
+            if s != r and could[s]:
+                counts[s, r] = rng.poisson(state, p.fabrication_rate * days)
+    out = records(np.zeros(counts.sum(), dtype=FABRICATION_DTYPE))
     longest = max(p.lead_time_min, p.fabrication_lead_max)
-    return Fabrications(
-        sender=sender, recipient=recipient, day=rng.integers(0, max(days, 1), size),
-        claimed=rng.random((size, N_DETAILS)) < p.fabrication_detail_rate,
-        lead=rng.integers(p.lead_time_min, longest + 1, size),
-        delay=rng.poisson(p.delivery_delay, size),
-        shift=rng.integers(1, p.max_attack_shift + 1, size),
-        u=rng.random((size, N_UNIFORMS)),
-    )
-
-
-def draw_world(rng: np.random.Generator, p: ModelParams, scenario: Scenario, days: int) -> World:
-    """Draw a world for ``scenario``: types, threats, detections, fabrications.
-
-    Each part comes from its own child stream of ``rng`` (``Generator.spawn``), so that a
-    parameter changing how many draws one part needs leaves the others untouched: with the
-    same seed, the real plots and who detects them are the same whatever the false-lead or
-    fabrication rate. This keeps common random numbers meaningful across design points.
-    """
-    s_types, s_plots, s_plot_det, s_false, s_false_det, s_fab = rng.spawn(6)
-    profiles = scenario.agencies
-    n = len(profiles)
-    home = np.array([a.home_security for a in profiles])
-    capability = np.array([a.capability for a in profiles])
-    propensity = s_types.random(n)
-    ability = s_types.integers(0, ABILITY_LEVELS, n)
-    multiplier = ability_multipliers(p.ability_spread)[ability]
-    plots = draw_threats(s_plots, p, home, days, real=True)
-    leads = draw_threats(s_false, p, home, days, real=False)
-    # Fabrication events of senders that can never manipulate anyone are never sent: drop them.
-    could = [a.manipulative if a.manipulative is not None
-             else propensity[i] < max(p.manipulative_share_rival, p.manipulative_share_ally)
-             for i, a in enumerate(profiles)]
-    return World.of(
-        threats=concat_threats(plots, leads),
-        detections=concat_detections(
-            draw_detections(s_plot_det, p, plots, capability, multiplier),
-            draw_detections(s_false_det, p, leads, capability, multiplier), offset=plots.size,
-        ),
-        fabrications=draw_fabrications(s_fab, p, np.array(could, dtype=bool), days),
-        propensity=propensity,
-        ability=ability,
-    )
-
-
-def concat_threats(a: Threats, b: Threats) -> Threats:
-    return Threats(**{
-        f.name: np.concatenate([getattr(a, f.name), getattr(b, f.name)]) for f in fields(Threats)
-    })
-
-
-def concat_detections(a: Detections, b: Detections, *, offset: int) -> Detections:
-    """``a`` then ``b``, with ``b``'s threat indices shifted past ``a``'s threats."""
-    parts = {f.name: np.concatenate([getattr(a, f.name), getattr(b, f.name)])
-             for f in fields(Detections)}
-    parts["threat"] = np.concatenate([a.threat, b.threat + offset])
-    return Detections(**parts)
+    i = 0
+    for s in range(n):
+        for r in range(n):
+            for _ in range(counts[s, r]):
+                f = out[i]
+                f.sender = s
+                f.recipient = r
+                f.day = rng.below(state, max(days, 1))
+                for j in range(N_DETAILS):
+                    if rng.uniform(state) < p.fabrication_detail_rate:
+                        f.claimed[j] = 1
+                f.lead = p.lead_time_min + rng.below(state, longest - p.lead_time_min + 1)
+                f.delay = rng.poisson(state, p.delivery_delay)
+                f.shift = 1 + rng.below(state, p.max_attack_shift)
+                for j in range(N_UNIFORMS):
+                    f.u[j] = rng.uniform(state)
+                i += 1
+    return out
 
 
 def empty_world(n: int) -> World:
     """A world with no threats, detections or fabrications for ``n`` agencies."""
-    return World(threats=np.zeros(0, THREAT_DTYPE).view(np.recarray),
-                 detections=np.zeros(0, DETECTION_DTYPE).view(np.recarray),
-                 fabrications=np.zeros(0, FABRICATION_DTYPE).view(np.recarray),
+    return World(threats=readable(np.zeros(0, THREAT_DTYPE)),
+                 detections=readable(np.zeros(0, DETECTION_DTYPE)),
+                 fabrications=readable(np.zeros(0, FABRICATION_DTYPE)),
                  propensity=np.ones(n), ability=np.ones(n, dtype=np.int64))

@@ -99,6 +99,36 @@ def test_mesa_batch_run_drives_the_model():
     assert len(with_agents) == 12 and all("AgentID" in r for r in with_agents)
 
 
+def test_batch_run_at_the_defaults_reports_the_outcomes_and_keeps_no_model():
+    """The issue's call, verbatim: four rows with the outcomes as columns; afterwards no model
+    is alive (Mesa 3.3.1 keeps models in Agent._ids; the control shows it does)."""
+    import gc
+
+    import mesa
+
+    from sim.model import WarningModel
+
+    rows = mesa.batch_run(WarningModel, parameters={"rivalry": [0.1, 0.9], "seed": [1, 2]},
+                          iterations=1, max_steps=120, number_processes=1,
+                          data_collection_period=-1, display_progress=False)
+    assert len(rows) == 4 and all(r["Step"] == 120 for r in rows)
+    assert all(set(OUTCOME_NAMES) <= r.keys() for r in rows)
+    assert len({r["warnings_sent"] for r in rows}) > 1
+    gc.collect()
+    assert not [m for m in gc.get_objects() if isinstance(m, WarningModel)]
+
+    class Plain(mesa.Model):
+        def __init__(self) -> None:
+            super().__init__(seed=1)
+            mesa.Agent(self)
+
+    Plain()
+    gc.collect()
+    kept = [m for m in gc.get_objects() if isinstance(m, Plain)]
+    assert len(kept) == 1  # the control: Mesa itself keeps it
+    mesa.Agent._ids.pop(kept[0])
+
+
 def test_params_json_describes_every_declaration(capsys):
     assert main(["params", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)

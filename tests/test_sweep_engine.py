@@ -263,33 +263,6 @@ def test_model_hash_covers_the_model_and_not_the_analysis(tmp_path):
     assert model_sha256.__wrapped__(copy) != before
 
 
-def test_engine_frees_every_model(small, tmp_path, monkeypatch):
-    """Mesa 3.3.1 keeps finished models in Agent._ids; the engine's runs must not leak them."""
-    from mesa import Agent
-
-    refs: list[weakref.ref] = []
-    real_release = sim.run.release
-
-    def release(model):
-        refs.append(weakref.ref(model))
-        real_release(model)
-
-    monkeypatch.setattr(sim.run, "release", release)
-    registered = len(Agent._ids)
-    run_experiment(small, out=tmp_path / "a", workers=1, progress=False)
-    gc.collect()
-    assert len(refs) == 12 and all(r() is None for r in refs)
-    assert len(Agent._ids) == registered
-    # Control: without the release the models stay alive, so the check above can fail.
-    refs.clear()
-    monkeypatch.setattr(sim.run, "release", lambda model: refs.append(weakref.ref(model)))
-    run_experiment(small, out=tmp_path / "b", workers=1, progress=False)
-    gc.collect()
-    assert sum(r() is not None for r in refs) == 12
-    for r in refs:
-        Agent._ids.pop(r(), None)
-
-
 def test_sigkill_then_resume_gives_each_run_once(tmp_path):
     exp = tmp_path / "kill.toml"
     exp.write_text(SMALL.replace("days = 40", "days = 365").replace("replications = 3",

@@ -112,10 +112,11 @@ def network_svg(model: Any, *, size: int = 560) -> str:
                 f"y2='{xy[r][1]:.1f}' stroke='{trust_colour(trust[r, s])}' stroke-width='2.5'/>")
 
     in_flight, decided = _recent_cables(model, day)
+    index = {name: i for i, name in enumerate(model.names)}
     for c in in_flight:
-        _arrow(svg, xy[c.sender_index], xy[c.recipient_index], (IN_FLIGHT, "6 3", "in-flight"))
+        _arrow(svg, xy[index[c.sender]], xy[index[c.recipient]], (IN_FLIGHT, "6 3", "in-flight"))
     for c in decided:
-        _arrow(svg, xy[c.sender_index], xy[c.recipient_index],
+        _arrow(svg, xy[index[c.sender]], xy[index[c.recipient]],
                (RESPONSE_COLOURS[c.response], RESPONSE_DASHES[c.response], c.response.value))
 
     blocs = sorted({p.bloc for p in model.scenario.agencies})
