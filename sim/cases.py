@@ -227,7 +227,7 @@ def _score(c: Case, p: ModelParams) -> Scored:
     # The sender warned, so its doctrine admits the recipient and a channel reached it; its
     # genuine warnings survive the sources waiver at a middling sensitivity (0.5).
     genuine = 1.0 - p.source_waiver_weight * _SENSITIVITY * c.rivalry
-    arrival, real, _ = dyad_model(st, sender, recipient, genuine)
+    arrival, real, _ = (x.copy() for x in dyad_model(st, sender, recipient, genuine))
     believed = c.prior_manipulative if c.prior_manipulative is not None else (
         p.believed_manipulative_rival if rival else p.believed_manipulative_ally)
     probs = posterior(prior_vector(believed) + arrival)

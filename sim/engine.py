@@ -41,11 +41,12 @@ from sim.consequences import (
 )
 from sim.enums import Doctrine, NoLiaisonRoute
 from sim.inference import (
-    HYPOTHESES, INVESTIGATED, Inference, dyad_model, judge, outcome_loglik, positive_part,
+    HYPOTHESES, INVESTIGATED, OUTCOME, SCRATCH, Inference, dyad_model, judge, outcome_into,
+    positive_part,
     prior_vector, refresh_beliefs, resolve, visibility,
 )
 from sim.jit import jit_disabled, kernel, readable, records
-from sim.ledger import advance, observe_outcome
+from sim.ledger import observe_outcome
 from sim.log import CABLE_DTYPE
 from sim.params import ModelParams, params_record
 from sim.protocol import PUBLIC, RELAY, fabricate, is_public, relay_matrix, screen
@@ -61,7 +62,7 @@ STATE_DTYPE = np.dtype([
     ("day", np.int64), ("cables", np.int64), ("nodes", np.int64), ("sent", np.int64),
     ("heeded", np.int64), ("investigated", np.int64), ("protective_cost", np.float64),
     ("investigative_cost", np.float64), ("sources_burned", np.int64),
-    ("ledger_through", np.int64), ("has_public", np.bool_), ("probes", np.bool_),
+    ("probes", np.bool_),
 ])
 """The run's scalars: the next day, table sizes, the per-day series' running counts, costs."""
 
@@ -107,6 +108,8 @@ class Arrays(NamedTuple):
     direct: np.ndarray  # the ledger, [r, s, h]
     public: np.ndarray
     silence: np.ndarray
+    through: np.ndarray  # [r, s]: the day r's evidence about s stands through
+    scratch: np.ndarray  # working vectors of the day's inference (sim.inference.SCRATCH rows)
     threats: np.recarray
     detections: np.recarray
     fabrications: np.recarray
@@ -170,7 +173,8 @@ def unpack(st: Any) -> Any:
     """The run's arrays, in :class:`Arrays` order."""
     return (st.params, st.derived, st.state, st.agencies, st.rivalry, st.rival, st.liaison,
             st.reachable, st.relays, st.same_bloc, st.genuine, st.genuine_base, st.hit_rate,
-            st.priors, st.heard_from, st.direct, st.public, st.silence, st.threats,
+            st.priors, st.heard_from, st.direct, st.public, st.silence, st.through, st.scratch,
+            st.threats,
             st.detections, st.fabrications, st.cables, st.queue_first, st.queue_last,
             st.node_next, st.node_value, st.act_start, st.act_kind, st.act_row, st.shifts,
             st.shift_pairs)
@@ -209,7 +213,7 @@ def apply_shifts(st: Any, day: int) -> None:
             st.rivalry[a, b] = shift.rivalry
             if not shift.directed:
                 st.rivalry[b, a] = shift.rivalry
-        refresh_beliefs(st)
+        refresh_beliefs(st, day - 1)
 
 
 @kernel
@@ -266,12 +270,11 @@ def dispatch(st: Any, c: int) -> None:
 def deliver(st: Any, day: int) -> None:
     """Warnings reaching their recipients today are judged, in a fixed order whatever order the
     agencies acted in: real ones by detection, then fabrications."""
-    cables = queues.queued(st, queues.DELIVER, day)
-    if cables.shape[0] == 0:
+    if queues.head(st, queues.DELIVER, day) < 0:
         return
+    cables = queues.queued(st, queues.DELIVER, day)
     p = st.params[0]
     state = st.state[0]
-    advance(st, day)
     order = by_detection_then_fabrication(st, cables)
     for i in range(order.shape[0]):
         c = order[i]
@@ -327,13 +330,11 @@ def evaluate(st: Any, day: int) -> None:
     by today, and the outcome is evidence about the sender (:func:`sim.ledger.observe_outcome`).
     Warnings about the same threat are recognisable: the recipient knows whether it acted on
     that threat through any of them."""
-    cables = queues.queued(st, queues.EVALUATE, day)
-    if cables.shape[0] == 0:
-        return
     p = st.params[0]
-    advance(st, day)
-    for i in range(cables.shape[0]):
-        c = cables[i]
+    node = queues.head(st, queues.EVALUATE, day)
+    while node >= 0:  # evaluating schedules nothing for today: the list can be walked as is
+        c = st.node_value[node]
+        node = st.node_next[node]
         cab = st.cables[c]
         k = cab.threat
         confirmed = False
@@ -348,11 +349,12 @@ def evaluate(st: Any, day: int) -> None:
         public = is_public(cab.channel)
         visible = visibility(st, acted, cab.details_passed, public)
         _, real, _ = dyad_model(st, s, r, cab.judge_genuine)
-        observe_outcome(st, r, s, outcome_loglik(real, confirmed, visible), public)
+        loglik = outcome_into(real, confirmed, visible, st.scratch[OUTCOME])
+        observe_outcome(st, r, s, loglik, public, day)
         if confirmed and p.diplomacy_effect > 0:
             st.rivalry[r, s] = positive_part(st.rivalry[r, s] - p.diplomacy_effect)
             st.rivalry[s, r] = positive_part(st.rivalry[s, r] - p.diplomacy_effect)
-            refresh_beliefs(st)
+            refresh_beliefs(st, day)
 
 
 @kernel
@@ -484,19 +486,19 @@ def assemble(params, derived, agencies0, rivalry0, liaison, reachable, relays, s
     capacity = act_row.shape[0]
     nodes = 6 * capacity + 2 * threats.shape[0] + 1
     state = records(np.zeros(1, dtype=STATE_DTYPE))
-    state[0].ledger_through = -1
     state[0].probes = probes
     st = RunRef(params, derived, state, agencies, rivalry0.copy(),
                 np.zeros((n, n), dtype=np.bool_), liaison, reachable, relays, same_bloc,
                 np.zeros((n, n)), genuine_base, hit_rate, priors,
                 np.zeros((n, n), dtype=np.bool_), np.zeros((n, n, hypotheses)),
-                np.zeros((n, n, hypotheses)), np.zeros((n, n, hypotheses)), threats,
+                np.zeros((n, n, hypotheses)), np.zeros((n, n, hypotheses)),
+                np.full((n, n), -1, dtype=np.int64), np.zeros((SCRATCH, hypotheses)), threats,
                 detections, fabrications, records(np.zeros(capacity, dtype=CABLE_DTYPE)),
                 np.full((queues.QUEUES, days), -1, dtype=np.int64),
                 np.full((queues.QUEUES, days), -1, dtype=np.int64),
                 np.empty(nodes, dtype=np.int64), np.empty(nodes, dtype=np.int64),
                 act_start, act_kind, act_row, shifts, shift_pairs)
-    refresh_beliefs(st)
+    refresh_beliefs(st, -1)
     schedule_threats(st, days)
     return st
 

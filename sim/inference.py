@@ -73,7 +73,7 @@ from scipy.stats import gamma as gamma_dist
 from sim.enums import Response, ResponsePolicy
 from sim.consequences import action_cost, interdiction_chance, investigate, protect_on
 from sim.jit import kernel
-from sim.ledger import log_weights, observe_arrival
+from sim.ledger import bring_all, log_weights, observe_arrival
 from sim.params import ModelParams
 from sim.protocol import excludes, is_public, source_waiver_chance
 from sim.world import ABILITY_LEVELS, N_DETAILS, U, ability_multipliers
@@ -95,6 +95,13 @@ _POLICIES = list(ResponsePolicy)
 POLICY_MODEL, HEED_ALL, DISMISS_ALL = (_POLICIES.index(r) for r in
                                        (ResponsePolicy.MODEL, ResponsePolicy.HEED_ALL,
                                         ResponsePolicy.DISMISS_ALL))
+
+
+ARRIVAL, REAL, FABRICATED, WEIGHTS, PROBS, SHARED, EARLIER, PROBE, PROBE_PROBS, OUTCOME = range(10)
+"""Rows of the run's scratch space (``st.scratch``, one vector per hypothesis each): the
+recipient's model of a sender, its log weights and posterior, allies' shared evidence, the
+cry-wolf probe's vectors, an outcome's log-likelihood."""
+SCRATCH = 10
 
 
 class DyadModel(NamedTuple):
@@ -155,12 +162,18 @@ def log_odds(p: float) -> float:
 @kernel
 def posterior(log_weights: NDArray[np.float64]) -> NDArray[np.float64]:
     """Normalised probabilities from unnormalised log weights (sums from the left)."""
+    return posterior_into(log_weights, np.empty(log_weights.shape[0]))
+
+
+@kernel
+def posterior_into(log_weights: NDArray[np.float64], out: NDArray[np.float64]) -> NDArray[np.float64]:
+    """:func:`posterior`, written into ``out`` (the day's loop reuses the run's scratch rows
+    rather than allocating a vector per warning)."""
     n = log_weights.shape[0]
     top = log_weights[0]
     for h in range(1, n):
         if log_weights[h] > top:
             top = log_weights[h]
-    out = np.empty(n)
     total = 0.0
     for h in range(n):
         out[h] = math.exp(log_weights[h] - top)
@@ -215,11 +228,12 @@ def dyad_model(st: Any, s: int, r: int, factor: float) -> tuple[NDArray[np.float
     warning's arrival, the chance a warning is about a real plot, and the chance it is
     fabricated. ``factor`` is the share of the sender's triggered genuine warnings to ``r`` that
     survive its doctrine, the channel and the sources waiver at the dyad's rivalry
-    (:func:`refresh_beliefs`)."""
+    (:func:`refresh_beliefs`). The vectors are rows of the run's scratch space, valid until
+    the next call."""
     fab = st.params[0].fabrication_rate
-    arrival = np.empty(HYPOTHESES)
-    real = np.empty(HYPOTHESES)
-    fabricated = np.empty(HYPOTHESES)
+    arrival = st.scratch[ARRIVAL]
+    real = st.scratch[REAL]
+    fabricated = st.scratch[FABRICATED]
     for k in range(ABILITY_LEVELS):
         genuine = st.genuine_base[s, r, k] * factor
         hit = st.hit_rate[s, r, k]
@@ -237,8 +251,14 @@ def dyad_model(st: Any, s: int, r: int, factor: float) -> tuple[NDArray[np.float
 def outcome_loglik(real: NDArray[np.float64], confirmed: bool, q: float) -> NDArray[np.float64]:
     """Log-likelihood of a warning's outcome given it arrived (``q``: the chance a real plot
     warned about ends visibly within the window)."""
-    out = np.empty(HYPOTHESES)
-    for h in range(HYPOTHESES):
+    return outcome_into(real, confirmed, q, np.empty(real.shape[0]))
+
+
+@kernel
+def outcome_into(real: NDArray[np.float64], confirmed: bool, q: float,
+                 out: NDArray[np.float64]) -> NDArray[np.float64]:
+    """:func:`outcome_loglik`, written into ``out``."""
+    for h in range(real.shape[0]):
         x = real[h] * q
         out[h] = safe_log(x if confirmed else 1.0 - x)
     return out
@@ -253,11 +273,13 @@ def expected_hit_rate(st: Any, s: int, r: int, probs: NDArray[np.float64]) -> fl
 
 
 @kernel
-def refresh_beliefs(st: Any) -> None:
+def refresh_beliefs(st: Any, through: int) -> None:
     """Recompute what depends on the rivalry matrix: which dyads count as rivals, the share of
     each sender's genuine warnings that survive its doctrine, the channel and the sources
-    waiver, and with it the log-likelihood of a quiet day in every dyad (:mod:`sim.ledger`)."""
+    waiver, and with it the log-likelihood of a quiet day in every dyad (:mod:`sim.ledger`).
+    The quiet days through ``through`` are counted at the old rate first."""
     p = st.params[0]
+    bring_all(st, through)
     n = st.rivalry.shape[0]
     fab = p.fabrication_rate
     for s in range(n):
@@ -359,10 +381,10 @@ def judge(st: Any, c: int, day: int) -> None:
     rivalry = st.rivalry[r, s]
     factor = st.genuine[s, r]
     arrival, real, fabricated = dyad_model(st, s, r, factor)
-    observe_arrival(st, r, s, arrival)
+    observe_arrival(st, r, s, arrival, day)
     prior = st.priors[0] if st.rival[s, r] else st.priors[1]
-    weights = log_weights(st, r, s, prior)
-    probs = posterior(weights)
+    weights = log_weights(st, r, s, prior, day)
+    probs = posterior_into(weights, st.scratch[PROBS])
     details = cab.details_passed
     check = me.verify_real if cab.is_real else p.false_verification_rate
     verified = 0
@@ -429,14 +451,14 @@ def cry_wolf_probe(st: Any, cab: Any, weights: NDArray[np.float64], arrival: NDA
     followed by nothing (a false alarm), or confirmed (the model's cry-wolf sensitivity,
     Breznitz 1984)."""
     r = cab.recipient
-    earlier = np.empty(HYPOTHESES)
+    earlier = st.scratch[EARLIER]
     for h in range(HYPOTHESES):
         earlier[h] = weights[h] + arrival[h]
     for confirmed in (False, True):
-        outcome = outcome_loglik(real, confirmed, 1.0)
+        outcome = outcome_into(real, confirmed, 1.0, st.scratch[PROBE])
         for h in range(HYPOTHESES):
             outcome[h] = earlier[h] + outcome[h]
-        probs = posterior(outcome)
+        probs = posterior_into(outcome, st.scratch[PROBE_PROBS])
         kappa = credibility(weighted(probs, real), llr)
         heed, _, _ = choose(st, r, kappa, value, cost, face, days_left)
         if confirmed:

@@ -19,13 +19,14 @@ allies, and fade over years):
   what followed).
 
 All evidence fades toward the prior with half-life ``evidence_half_life`` (Josang & Ismail 2002's
-forgetting factor, on a scale of years). Fading and silence are applied when the ledger is next
-written or read: :func:`advance` brings the whole ledger up to the day asked for in one pass, so
-idle days cost nothing.
+forgetting factor, on a scale of years). Fading and silence are applied to a dyad when its
+evidence is next read or written (:func:`bring`: ``through[r, s]`` is the day it stands through),
+so idle days and dyads nobody reads cost nothing: with 200 agencies, fading the whole ledger on
+every day with a delivery or an evaluation took most of a run's time.
 
 The tensors (``[recipient, sender, hypothesis]``) live in the run's state (:mod:`sim.engine`):
-``direct``, ``public`` and ``silence`` (the log-likelihood of one quiet day, set by
-:func:`sim.inference.refresh_beliefs`).
+``direct``, ``public``, ``silence`` (the log-likelihood of one quiet day, set by
+:func:`sim.inference.refresh_beliefs`) and ``through``.
 """
 
 from __future__ import annotations
@@ -40,29 +41,19 @@ from sim.world import ABILITY_LEVELS
 
 
 @kernel
-def advance(st: Any, day: int) -> None:
-    """Bring the evidence through ``day``: fade it and add each quiet day's log-likelihood."""
-    state = st.state[0]
-    days = day - state.ledger_through
+def bring(st: Any, r: int, s: int, day: int) -> None:
+    """Bring ``r``'s evidence about ``s`` through ``day``: fade it over the days since it was
+    last brought and add those quiet days' log-likelihood (public evidence fades alike)."""
+    days = day - st.through[r, s]
     if days <= 0:
         return
-    state.ledger_through = day
+    st.through[r, s] = day
     if not st.params[0].learning:
         return
     factor, gain = fading(st, days)
-    direct = st.direct
-    silence = st.silence
-    n = direct.shape[0]
-    for r in range(n):
-        for s in range(n):
-            for h in range(direct.shape[2]):
-                direct[r, s, h] = direct[r, s, h] * factor + silence[r, s, h] * gain
-    if state.has_public:
-        public = st.public
-        for r in range(n):
-            for s in range(n):
-                for h in range(direct.shape[2]):
-                    public[r, s, h] = public[r, s, h] * factor
+    for h in range(st.direct.shape[2]):
+        st.direct[r, s, h] = st.direct[r, s, h] * factor + st.silence[r, s, h] * gain
+        st.public[r, s, h] = st.public[r, s, h] * factor
 
 
 @kernel
@@ -74,21 +65,35 @@ def fading(st: Any, days: int) -> tuple[float, float]:
 
 
 @kernel
-def log_weights(st: Any, r: int, s: int, prior: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``r``'s unnormalised log posterior about ``s``: its own and public evidence, and what
-    allies share of theirs when ``s`` regards them as it regards ``r``."""
+def bring_all(st: Any, day: int) -> None:
+    """Bring every dyad's evidence through ``day`` (before the quiet-day log-likelihood
+    changes, :func:`sim.inference.refresh_beliefs`)."""
+    n = st.direct.shape[0]
+    for r in range(n):
+        for s in range(n):
+            bring(st, r, s, day)
+
+
+@kernel
+def log_weights(st: Any, r: int, s: int, prior: NDArray[np.float64],
+                day: int) -> NDArray[np.float64]:
+    """``r``'s unnormalised log posterior about ``s`` on ``day``: its own and public evidence,
+    and what allies share of theirs when ``s`` regards them as it regards ``r`` (a row of the
+    run's scratch space, valid until the next call)."""
     p = st.params[0]
+    bring(st, r, s, day)
     size = st.direct.shape[2]
-    value = np.empty(size)
+    value = st.scratch[3]  # sim.inference.WEIGHTS
     for h in range(size):
         value[h] = st.direct[r, s, h] + st.public[r, s, h]
     sharing = p.ally_sharing if p.learning else 0.0
     if sharing != 0.0:
-        shared = np.zeros(size)
+        shared = st.scratch[5]  # sim.inference.SHARED
         found = False
         for x in range(st.direct.shape[0]):
             if (x != r and x != s and st.same_bloc[r, x]
                     and st.rival[s, x] == st.rival[s, r]):
+                bring(st, x, s, day)
                 for h in range(size):
                     shared[h] = st.direct[x, s, h] if not found else shared[h] + st.direct[x, s, h]
                 found = True
@@ -101,19 +106,22 @@ def log_weights(st: Any, r: int, s: int, prior: NDArray[np.float64]) -> NDArray[
 
 
 @kernel
-def observe_arrival(st: Any, r: int, s: int, loglik: NDArray[np.float64]) -> None:
+def observe_arrival(st: Any, r: int, s: int, loglik: NDArray[np.float64], day: int) -> None:
+    bring(st, r, s, day)
     if st.params[0].learning:
         for h in range(loglik.shape[0]):
             st.direct[r, s, h] += loglik[h]
 
 
 @kernel
-def observe_outcome(st: Any, r: int, s: int, loglik: NDArray[np.float64], public: bool) -> None:
-    """The outcome of a warning from ``s`` to ``r``; a public one is seen by every agency that
-    does not already share ``r``'s evidence and stands in ``s``'s same class."""
+def observe_outcome(st: Any, r: int, s: int, loglik: NDArray[np.float64], public: bool,
+                    day: int) -> None:
+    """The outcome of a warning from ``s`` to ``r`` on ``day``; a public one is seen by every
+    agency that does not already share ``r``'s evidence and stands in ``s``'s same class."""
     p = st.params[0]
     if not p.learning:
         return
+    bring(st, r, s, day)
     size = loglik.shape[0]
     for h in range(size):
         st.direct[r, s, h] += loglik[h]
@@ -122,42 +130,18 @@ def observe_outcome(st: Any, r: int, s: int, loglik: NDArray[np.float64], public
         for x in range(st.direct.shape[0]):
             if (x != r and x != s and not st.same_bloc[r, x]
                     and st.rival[s, x] == st.rival[s, r]):
+                bring(st, x, s, day)
                 for h in range(size):
                     st.public[x, s, h] += weight * loglik[h]
-                st.state[0].has_public = True
 
 
 def evidence_at(st: Any, day: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Copies of the direct and public evidence as they stand through ``day``, leaving the
-    ledger itself untouched: observing the run must not change how it is computed."""
-    state = st.state[0]
-    days = day - int(state.ledger_through)
-    if days <= 0 or not st.params[0].learning:
-        return st.direct.copy(), st.public.copy()
+    """Copies of the direct and public evidence as they would stand through ``day``, leaving
+    the ledger itself untouched: observing the run must not change how it is computed."""
+    direct, public = st.direct.copy(), st.public.copy()
+    if not st.params[0].learning:
+        return direct, public
     fade = float(st.derived[0].fade)
+    days = np.maximum(day - st.through, 0)[:, :, None]
     factor = fade**days
-    gain = (1.0 - factor) / (1.0 - fade)
-    return st.direct * factor + st.silence * gain, st.public * factor
-
-
-def benevolence_matrix(st: Any, day: int, prior: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``[r, s]``: posterior probability, through ``day``, that ``s`` is benevolent toward
-    ``r`` (``prior[r, s, h]``: log prior; diagonal meaningless)."""
-    p = st.params[0]
-    direct, public = evidence_at(st, day)
-    value = prior + direct
-    if st.state[0].has_public:
-        value += public
-    sharing = float(p.ally_sharing) if p.learning else 0.0
-    if sharing:
-        n = len(direct)
-        rival = st.rival
-        same = st.same_bloc.astype(float)
-        rival_t = rival.T[:, :, None]  # [x, s] = rival[s, x]
-        # shared[r, s] = sum over allies x of r in s's same class of direct[x, s]
-        to_rivals = (same @ (direct * rival_t).reshape(n, -1)).reshape(direct.shape)
-        to_others = (same @ (direct * ~rival_t).reshape(n, -1)).reshape(direct.shape)
-        value += sharing * np.where(rival.T[:, :, None], to_rivals, to_others)
-    value = value - value.max(axis=2, keepdims=True)
-    weights = np.exp(value)
-    return weights[:, :, :ABILITY_LEVELS].sum(axis=2) / weights.sum(axis=2)
+    return direct * factor + st.silence * (1.0 - factor) / (1.0 - fade), public * factor

@@ -169,8 +169,8 @@ class WarningModel(mesa.Model):
         """``r``'s model of sender ``s`` now (:func:`sim.inference.dyad_model`)."""
         a = self.arrays
         arrival, real, fabricated = dyad_model(self.run_state.ref, s, r, float(a.genuine[s, r]))
-        return DyadModel(silence=a.silence[r, s].copy(), arrival=arrival, real=real,
-                         fabricated=fabricated)
+        return DyadModel(silence=a.silence[r, s].copy(), arrival=arrival.copy(), real=real.copy(),
+                         fabricated=fabricated.copy())
 
     @property
     def log(self) -> CableLog:
@@ -239,7 +239,7 @@ class WarningModel(mesa.Model):
 
 class LedgerView:
     """The ledger of a run, for reading: ``direct`` and ``public`` evidence, ``through`` (the
-    day the evidence stands through) and :meth:`evidence_at`."""
+    day each dyad's evidence stands through) and :meth:`evidence_at`."""
 
     __slots__ = ("_arrays",)
 
@@ -259,8 +259,12 @@ class LedgerView:
         return view
 
     @property
-    def through(self) -> int:
-        return int(self._arrays.state[0].ledger_through)
+    def through(self) -> np.ndarray:
+        """``[r, s]``: the day ``r``'s evidence about ``s`` stands through (fading is applied
+        to a dyad when it is next read or written)."""
+        view = self._arrays.through.view()
+        view.flags.writeable = False
+        return view
 
     def evidence_at(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """Copies of the direct and public evidence as they would stand through ``day``."""

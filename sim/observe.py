@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from sim.consequences import ATTACK, DETERRED, INTERDICTED, PENDING
-from sim.inference import INVESTIGATED, posterior
+from sim.inference import INVESTIGATED, posterior_into
 from sim.jit import kernel, records
 from sim.outcomes import OUTCOME_NAMES, record_dtype
 from sim.protocol import (
@@ -34,41 +34,50 @@ def trust_matrix(st: Any, day: int) -> np.ndarray:
     p = st.params[0]
     n = st.rivalry.shape[0]
     size = st.direct.shape[2]
-    factor = 1.0
-    gain = 0.0
-    days = day - st.state[0].ledger_through
-    if days > 0 and p.learning:
-        fade = st.derived[0].fade
-        factor = fade ** float(days)
-        gain = (1.0 - factor) / (1.0 - fade)
+    fade = st.derived[0].fade
     evidence = np.empty((n, n, size))
+    public = np.empty((n, n, size))
     for r in range(n):
         for s in range(n):
+            factor = 1.0
+            gain = 0.0
+            days = day - st.through[r, s]
+            if days > 0 and p.learning:
+                factor = fade ** float(days)
+                gain = (1.0 - factor) / (1.0 - fade)
             for h in range(size):
                 evidence[r, s, h] = st.direct[r, s, h] * factor + st.silence[r, s, h] * gain
+                public[r, s, h] = st.public[r, s, h] * factor
     sharing = p.ally_sharing if p.learning else 0.0
-    has_public = st.state[0].has_public
+    # shared[b, c, s, h]: the evidence about s held by the agencies of bloc b that s regards
+    # as rivals (c = 1) or not (c = 0); an agency's allies' share is its bloc's less its own
+    blocs = 0
+    for x in range(n):
+        blocs = max(blocs, st.agencies[x].bloc + 1)
+    shared = np.zeros((blocs, 2, n, size))
+    if sharing != 0.0:
+        for s in range(n):
+            for x in range(n):
+                if x != s:
+                    c = 1 if st.rival[s, x] else 0
+                    for h in range(size):
+                        shared[st.agencies[x].bloc, c, s, h] += evidence[x, s, h]
     out = np.empty((n, n))
     value = np.empty(size)
+    probs = np.empty(size)
     for r in range(n):
         for s in range(n):
             if r == s:
                 out[r, s] = np.nan
                 continue
             prior = st.priors[0] if st.rival[s, r] else st.priors[1]
+            c = 1 if st.rival[s, r] else 0
+            b = st.agencies[r].bloc
             for h in range(size):
-                value[h] = prior[h] + evidence[r, s, h]
-                if has_public:
-                    value[h] += st.public[r, s, h] * factor
-            if sharing != 0.0:
-                for h in range(size):
-                    shared = 0.0
-                    for x in range(n):
-                        if (x != r and x != s and st.same_bloc[r, x]
-                                and st.rival[s, x] == st.rival[s, r]):
-                            shared += evidence[x, s, h]
-                    value[h] += sharing * shared
-            probs = posterior(value)
+                value[h] = prior[h] + evidence[r, s, h] + public[r, s, h]
+                if sharing != 0.0:
+                    value[h] += sharing * (shared[b, c, s, h] - evidence[r, s, h])
+            posterior_into(value, probs)
             total = 0.0
             for k in range(ABILITY_LEVELS):
                 total += probs[k]

@@ -260,7 +260,7 @@ def test_outcome_evidence_is_the_likelihood_of_the_record(trio):
                           days=30)
     cable = only_cable(model)
     assert cable.confirmed is False
-    through = model.ledger.through
+    through = int(model.ledger.through[R, S])
     assert through == cable.warned_day + params.confirmation_window  # the outcome's day
     quiet = _ledger_after(trio, params, [], [], days=30).ledger.evidence_at(through)[0][R, S]
     fade = 0.5 ** (1 / 36500)
@@ -282,7 +282,7 @@ def test_evidence_fades_with_its_half_life(trio):
     model = _ledger_after(trio, params, [FALSE_LEAD_ON_R], [Sighting(0, S, day=1, uniforms=SURE_DISMISS)],
                           days=30)
     quiet = _ledger_after(trio, params, [], [], days=30)
-    day = model.ledger.through
+    day = int(model.ledger.through[R, S])
     now, later = ((model.ledger.evidence_at(d)[0] - quiet.ledger.evidence_at(d)[0])[R, S]
                   for d in (day, day + 100))
     assert np.any(now != 0) and later == pytest.approx(now * 0.5, rel=1e-9)
