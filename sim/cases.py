@@ -38,15 +38,16 @@ import numpy as np
 
 from sim.enums import Channel, Doctrine, Response
 from sim.errors import UserError
-from sim.consequences import action_cost
+from sim.consequences import action_cost, diversion_deaths, political_loss
 from sim.engine import Run, start, template
 from sim.inference import (
-    Choice, benevolence, choose, credibility, dyad_model, evidence, posterior, prior_vector,
-    weighted,
+    Choice, benevolence, choose, credibility, dyad_model, evidence, expected_harm, face_loss,
+    posterior, prior_vector, weighted,
 )
+from sim.outcomes import NET_HARM_COMPONENTS
 from sim.params import ModelParams
 from sim.scenarios import AgencyProfile, Scenario
-from sim.world import empty_world
+from sim.world import Scale, empty_world
 
 REQUIRED = ("case", "sender", "recipient", "rivalry", "details", "channel", "response")
 OPTIONAL = ("real", "corroborated", "days_left", "load", "sender_capability",
@@ -214,32 +215,36 @@ def _row(row: dict[str, str], line: int, origin: str) -> Case:
 def score(cases: list[Case], params: ModelParams | None = None) -> list[Scored]:
     """The model's judgement of each case (see the module docstring)."""
     p = params or ModelParams()
-    return [_score(c, p) for c in cases]
+    return [predict(c, p) for c in cases]
 
 
-def _score(c: Case, p: ModelParams) -> Scored:
-    """One case judged with the model's own kernels (:mod:`sim.inference`) on a two-agency
-    run on day 0: the sender (0) and the recipient (1), nothing observed but the arrival."""
+def predict(c: Case, p: ModelParams) -> Scored:
+    """The model's response probabilities for one case, judged with the model's own kernels
+    (:mod:`sim.inference`: :func:`~sim.inference.expected_harm` and
+    :func:`~sim.inference.choose`) on a two-agency run on day 0: the sender (0) and the
+    recipient (1), nothing observed but the arrival."""
     sender, recipient = 0, 1
     run = _case_run(c, p)
     st = run.ref
     rival = c.rivalry >= p.rival_threshold
-    # The sender warned, so its doctrine admits the recipient and a channel reached it; its
-    # genuine warnings survive the sources waiver at a middling sensitivity (0.5).
-    genuine = 1.0 - p.source_waiver_weight * _SENSITIVITY * c.rivalry
-    arrival, real, _ = (x.copy() for x in dyad_model(st, sender, recipient, genuine))
+    # The sender warned, so its doctrine admits the recipient and a channel reached it.
+    arrival, real, _ = (x.copy() for x in dyad_model(st, sender, recipient, 1.0))
     believed = c.prior_manipulative if c.prior_manipulative is not None else (
         p.believed_manipulative_rival if rival else p.believed_manipulative_ally)
     probs = posterior(prior_vector(believed) + arrival)
     agency = run.arrays.agencies[recipient]
-    value = float(agency.harm[c.details])
+    scale = _SCALES.get(str(getattr(c, "scale", "") or ""), Scale.UNSPECIFIED)
+    public = c.channel.is_public
     cost = float(action_cost(st, recipient))
-    face = p.face_cost * c.rivalry if c.channel.is_public else 0.0
+    political = float(political_loss(st, recipient, sender) + face_loss(st, recipient, sender,
+                                                                        public))
+    diversion = float(diversion_deaths(st, recipient))
     v1 = float(agency.verify_real) if c.real else p.false_verification_rate
     c1 = float(agency.corroborate_real if c.real else agency.corroborate_false)
     corroboration = ([(c.corroborated, 1.0)] if c.corroborated is not None
                      else [(True, c1), (False, 1.0 - c1)])
     heed = investigate = kappa_mean = 0.0
+    harm = np.zeros((3, len(NET_HARM_COMPONENTS)))
     for corroborated, p_corr in corroboration:
         for verified in range(c.details + 1):
             weight = p_corr * math.comb(c.details, verified) * v1**verified * (
@@ -248,7 +253,9 @@ def _score(c: Case, p: ModelParams) -> Scored:
                 continue
             llr = evidence(st, recipient, c.details, verified, corroborated)
             kappa = credibility(weighted(probs, real), llr)
-            h, i, _ = choose(st, recipient, kappa, value, cost, face, c.days_left)
+            expected_harm(st, recipient, kappa, c.details, int(scale), cost, political,
+                          diversion, c.days_left, harm)
+            h, i, _ = choose(st, harm)
             heed += weight * h
             investigate += weight * i
             kappa_mean += weight * kappa
@@ -256,12 +263,17 @@ def _score(c: Case, p: ModelParams) -> Scored:
                   Choice(heed=heed, investigate=investigate, dismiss=1.0 - heed - investigate))
 
 
+_SCALES = {"mass": Scale.MASS, "targeted": Scale.SMALL, "small": Scale.SMALL,
+           "unspecified": Scale.UNSPECIFIED}
+"""A case's coded scale (the codebook's mass, targeted, unspecified) as the model's."""
+
+
 def _case_run(c: Case, p: ModelParams) -> Run:
     """A two-agency run on day 0 with the case's capabilities, rivalry and the recipient's load."""
     profiles = tuple(
         AgencyProfile(name=name, country=name, bloc=name, capability=capability,
                       home_security=c.recipient_home_security, source_sensitivity=_SENSITIVITY,
-                      doctrine=Doctrine.WARN_ALL, manipulative=False)
+                      doctrine=Doctrine.WARN_ALL)
         for name, capability in (("sender", c.sender_capability),
                                  ("recipient", c.recipient_capability)))
     scenario = Scenario(name="case", description=c.case, agencies=profiles, bloc_factors={},

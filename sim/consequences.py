@@ -15,24 +15,30 @@ Carson 2020):
   cut the deaths of the attack by ``casualty_reduction``.
 * **Investigation** costs ``investigation_cost``.
 * **Disclosure** (Carnegie & Carson 2020): each detail a sender passes burns one of its sources
-  with ``burn_risk x sensitivity x rivalry``; each burned source costs it ``burn_loss`` of its
-  capability, so it detects less for the rest of the run.
+  with ``burn_risk x sensitivity x (1 - w + w x rivalry)`` (:func:`burn_chance`); each burned
+  source costs it ``burn_loss`` of its capability, so it detects less for the rest of the run,
+  and ``source_value`` death-equivalents in ``net_harm``.
+* **Political cost**: acting on a rival's intelligence costs the recipient ``political_cost x
+  rivalry``, public or not (:func:`political_loss`); a public warning adds the face cost.
 * **Public alerts** warn the plotters too: with ``attacker_adaptation`` they move their date later
   by the drawn shift (at most ``max_attack_shift`` days).
 
-The common unit is the death-equivalent (one unit = the harm of one death); ``net_harm`` is
-deaths plus protective and investigation costs. The material state (the threats' fates, the
+The common unit is the death-equivalent (one unit = the harm of one death); ``net_harm`` is the
+sum of its components (:data:`sim.outcomes.NET_HARM_COMPONENTS`): deaths, protective,
+investigative, political and sources costs. A mitigated attack's deaths are rounded at random
+(``floor(deaths x (1 - casualty_reduction) + U)``), so that they average what recipients expect. The material state (the threats' fates, the
 agencies' capability and actions in force, the costs) lives in the run's state
 (:mod:`sim.engine`); the day's scheduled events (arrests, attacks, expiries) in its queues.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from sim import queues
 from sim.jit import kernel
-from sim.world import N_DETAILS, U, FateCode, round_half_even
+from sim.world import N_DETAILS, U, FateCode
 
 PENDING, ATTACK, INTERDICTED, DETERRED = (
     FateCode.PENDING, FateCode.ATTACK, FateCode.INTERDICTED, FateCode.DETERRED)
@@ -55,7 +61,7 @@ def burn(st: Any, c: int) -> None:
     s = cab.sender
     u = st.detections[cab.row].u
     sender = st.agencies[s]
-    risk = p.burn_risk * sender.sensitivity * st.rivalry[s, cab.recipient]
+    risk = burn_chance(st, s, cab.recipient)
     burned = 0
     if cab.timing and u[U.BURN] < risk:
         burned += 1
@@ -68,6 +74,16 @@ def burn(st: Any, c: int) -> None:
         st.state[0].sources_burned += burned
     cab.sources_burned = burned
     sender.sources_burned += burned
+
+
+@kernel
+def burn_chance(st: Any, s: int, r: int) -> float:
+    """Chance that passing one detail to ``r`` burns one of ``s``'s sources: ``burn_risk x
+    sensitivity x (1 - w + w x rivalry)``, ``w = exposure_rivalry_weight`` (Carnegie & Carson
+    2020: a rival service exploits what it learns)."""
+    p = st.params[0]
+    w = p.exposure_rivalry_weight
+    return p.burn_risk * st.agencies[s].sensitivity * (1.0 - w + w * st.rivalry[s, r])
 
 
 @kernel
@@ -97,6 +113,25 @@ def action_cost(st: Any, r: int) -> float:
 
 
 @kernel
+def political_loss(st: Any, r: int, s: int) -> float:
+    """The political cost to ``r`` of acting on ``s``'s intelligence, public or not:
+    ``political_cost`` times rivalry toward a rival, nothing toward others (Walsh 2010; Fearon
+    1994)."""
+    p = st.params[0]
+    rivalry = st.rivalry[r, s]
+    return p.political_cost * rivalry if rivalry >= p.rival_threshold else 0.0
+
+
+@kernel
+def diversion_deaths(st: Any, r: int) -> float:
+    """Expected deaths from the home security one more protective action diverts while in
+    force (the agency's rate at no load, :class:`sim.inference.Inference`, times the share of
+    interdiction the actions already in force leave)."""
+    p = st.params[0]
+    return st.agencies[r].diversion * (1.0 - p.diversion) ** float(st.agencies[r].load)
+
+
+@kernel
 def interdiction_chance(st: Any, details: int) -> float:
     """Chance protective action on a warning passing ``details`` details ends a real plot in
     arrests."""
@@ -116,32 +151,36 @@ def protect_on(st: Any, c: int, day: int) -> None:
     cab = st.cables[c]
     r = cab.recipient
     st.agencies[r].heeded += 1
+    st.answered[r, cab.sender] += 1
+    st.acted[r, cab.sender] += 1
     cab.heeded = 1
     cab.decided_day = day
     u = st.fabrications[cab.row].u if cab.fabricated else st.detections[cab.row].u
-    protect(st, r, day, cab.threat, interdiction_chance(st, cab.details_passed), u)
+    if protect(st, r, day, cab.threat, interdiction_chance(st, cab.details_passed), u):
+        st.state[0].political_cost += cab.political_loss + cab.face_loss
 
 
 @kernel
-def protect(st: Any, r: int, day: int, k: int, interdiction: float, u: Any) -> None:
-    """Protective action by ``r`` on a warning about threat ``k`` (-1: a fabrication).
+def protect(st: Any, r: int, day: int, k: int, interdiction: float, u: Any) -> bool:
+    """Protective action by ``r`` on a warning about threat ``k`` (-1: a fabrication); whether
+    it was taken.
 
     Warnings about the same threat are recognisable (same target, date and details): a
     threat already acted upon needs no second action, so a later warning about it costs and
     changes nothing."""
     p = st.params[0]
     if k >= 0 and st.threats[k].protected:
-        return
+        return False
     state = st.state[0]
     state.protective_cost += action_cost(st, r)
     st.agencies[r].load += 1
     queues.push(st, queues.EXPIRE, day + p.protection_days, r)
     if k < 0:
-        return
+        return True
     threat = st.threats[k]
     threat.protected = True
     if not threat.is_real or threat.fate != PENDING or threat.attack_day <= day:
-        return
+        return True
     if u[U.INTERDICT] < interdiction:
         when = day + int(u[U.WHEN] * (threat.attack_day - day))
         queues.push(st, queues.INTERDICT, when, k)
@@ -150,6 +189,7 @@ def protect(st: Any, r: int, day: int, k: int, interdiction: float, u: Any) -> N
         threat.fate_day = day
     else:
         threat.mitigated = True
+    return True
 
 
 # --- the day's end -----------------------------------------------------------------------------------
@@ -187,8 +227,9 @@ def end_plots(st: Any, day: int) -> None:
             threat.fate = ATTACK
             threat.fate_day = day
             lethal = threat.lethality
-            if threat.mitigated:
-                threat.casualties = round_half_even(lethal * (1 - p.casualty_reduction))
+            if threat.mitigated:  # rounded at random, so deaths average what recipients expect
+                expected = lethal * (1.0 - p.casualty_reduction)
+                threat.casualties = int(math.floor(expected + threat.round_u))
             else:
                 threat.casualties = lethal
     node = queues.head(st, queues.EXPIRE, day)

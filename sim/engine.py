@@ -49,10 +49,12 @@ from sim.jit import jit_disabled, kernel, readable, records
 from sim.ledger import observe_outcome
 from sim.log import CABLE_DTYPE
 from sim.params import ModelParams, params_record
-from sim.protocol import PUBLIC, RELAY, fabricate, is_public, relay_matrix, screen
+from sim.outcomes import NET_HARM_COMPONENTS
+from sim.protocol import PUBLIC, RELAY, is_public, relay_matrix
+from sim.senders import fabricate, screen
 from sim.scenarios import Scenario
 from sim import rng
-from sim.world import ORDER, STREAMS, U, World, ability_multipliers, draw
+from sim.world import N_DETAILS, ORDER, SCALES, STREAMS, U, World, ability_multipliers, draw
 
 _DOCTRINES = list(Doctrine)
 
@@ -61,26 +63,34 @@ ACT_DETECTION, ACT_FABRICATION = 0, 1
 STATE_DTYPE = np.dtype([
     ("day", np.int64), ("cables", np.int64), ("nodes", np.int64), ("sent", np.int64),
     ("heeded", np.int64), ("investigated", np.int64), ("protective_cost", np.float64),
-    ("investigative_cost", np.float64), ("sources_burned", np.int64),
-    ("probes", np.bool_),
+    ("investigative_cost", np.float64), ("political_cost", np.float64),
+    ("sources_burned", np.int64), ("probes", np.bool_),
 ])
 """The run's scalars: the next day, table sizes, the per-day series' running counts, costs."""
 
-DERIVED_DTYPE = np.dtype([("fade", np.float64), ("shift_beyond_window", np.float64)])
-"""Constants derived from the parameters once per run."""
+DERIVED_DTYPE = np.dtype([("fade", np.float64), ("shift_beyond_window", np.float64),
+                          ("mass_share", np.float64), ("indicated_mass", np.float64)])
+"""Constants derived from the parameters once per run: the ledger's daily fading, the chance a
+public alert moves a real attack past the confirmation window, the share of plots that are
+mass-casualty and of detections that indicate so (:class:`sim.inference.Inference`)."""
 
 AGENCY_DTYPE = np.dtype([
     ("capability", np.float64), ("home_security", np.float64), ("sensitivity", np.float64),
-    ("doctrine", np.int64), ("declared", np.int64), ("propensity", np.float64),
+    ("doctrine", np.int64), ("fixed_concern", np.float64), ("fixed_opportunism", np.float64),
+    ("concern", np.float64), ("opportunism", np.float64), ("capable", np.bool_),
     ("bloc", np.int64), ("verify_real", np.float64), ("corroborate_real", np.float64),
     ("corroborate_false", np.float64), ("probe_real", np.float64),
-    ("evidence", np.float64, (4,)), ("harm", np.float64, (4,)),
+    ("evidence", np.float64, (4,)), ("dismissed_deaths", np.float64, (SCALES,)),
+    ("heeded_deaths", np.float64, ((N_DETAILS + 1) * SCALES,)), ("diversion", np.float64),
     ("sent", np.int64), ("received", np.int64), ("heeded", np.int64),
     ("sources_burned", np.int64), ("load", np.int64),
 ])
-"""One record per agency: its traits, the recipient's own checks (:class:`Inference`), its
-doctrine and declared type (-1: drawn; 0, 1), and its running state (capability falls as its
-sources burn; ``load``: protective actions in force)."""
+"""One record per agency: its traits (``fixed_*``: a scenario's fixed preferences, -1 drawn;
+``capable``: one of the scenario's two most capable services), its preferences in this run, the
+recipient's own checks and expected deaths (:class:`Inference`: of a real plot by the scale a
+warning indicates, if dismissed and if heeded with ``d`` details at ``d x SCALES + scale``; from
+security diverted by one more action), and its running state (capability falls as its sources
+burn; ``load``: protective actions in force)."""
 
 SHIFT_DTYPE = np.dtype([("day", np.int64), ("rivalry", np.float64), ("directed", np.bool_),
                         ("start", np.int64), ("stop", np.int64)])
@@ -105,11 +115,15 @@ class Arrays(NamedTuple):
     hit_rate: np.ndarray  # [s, r, k]
     priors: np.ndarray  # [0]: log prior toward a rival sender, [1]: toward a non-rival
     heard_from: np.ndarray  # [r, s]: r has received a warning from s
+    answered: np.ndarray  # [r, s]: s's warnings r has decided on
+    acted: np.ndarray  # [r, s]: ... and acted on
+    fabricated: np.ndarray  # [r, s]: fabricated warnings s sent r
     direct: np.ndarray  # the ledger, [r, s, h]
     public: np.ndarray
     silence: np.ndarray
     through: np.ndarray  # [r, s]: the day r's evidence about s stands through
     scratch: np.ndarray  # working vectors of the day's inference (sim.inference.SCRATCH rows)
+    harm: np.ndarray  # working matrix of a response's expected harm (sim.inference.expected_harm)
     threats: np.recarray
     detections: np.recarray
     fabrications: np.recarray
@@ -173,8 +187,8 @@ def unpack(st: Any) -> Any:
     """The run's arrays, in :class:`Arrays` order."""
     return (st.params, st.derived, st.state, st.agencies, st.rivalry, st.rival, st.liaison,
             st.reachable, st.relays, st.same_bloc, st.genuine, st.genuine_base, st.hit_rate,
-            st.priors, st.heard_from, st.direct, st.public, st.silence, st.through, st.scratch,
-            st.threats,
+            st.priors, st.heard_from, st.answered, st.acted, st.fabricated, st.direct, st.public,
+            st.silence, st.through, st.scratch, st.harm, st.threats,
             st.detections, st.fabrications, st.cables, st.queue_first, st.queue_last,
             st.node_next, st.node_value, st.act_start, st.act_kind, st.act_row, st.shifts,
             st.shift_pairs)
@@ -410,17 +424,24 @@ def template(scenario: Scenario, params: ModelParams) -> Template:
     agencies["home_security"] = home
     agencies["sensitivity"] = [a.source_sensitivity for a in profiles]
     agencies["doctrine"] = [_DOCTRINES.index(p.doctrine.resolve(a.doctrine)) for a in profiles]
-    agencies["declared"] = [-1 if a.manipulative is None else int(a.manipulative) for a in profiles]
+    agencies["fixed_concern"] = [-1.0 if a.concern is None else a.concern for a in profiles]
+    agencies["fixed_opportunism"] = [-1.0 if a.opportunism is None else a.opportunism
+                                     for a in profiles]
+    agencies["capable"] = np.isin(np.arange(n), np.argsort(-capability, kind="stable")[:2])
     agencies["bloc"] = bloc
     agencies["verify_real"] = inference.verify_real
     agencies["corroborate_real"] = inference.corroborate_real
     agencies["corroborate_false"] = inference.corroborate_false
     agencies["probe_real"] = inference.probe_real
     agencies["evidence"] = inference.evidence_table
-    agencies["harm"] = inference.harm_table
+    agencies["dismissed_deaths"] = inference.dismissed_deaths
+    agencies["heeded_deaths"] = inference.heeded_deaths.reshape(n, -1)
+    agencies["diversion"] = inference.diversion
     derived = np.zeros(1, dtype=DERIVED_DTYPE)
     derived["fade"] = 0.5 ** (1.0 / p.evidence_half_life)
     derived["shift_beyond_window"] = inference.shift_beyond_window
+    derived["mass_share"] = inference.mass_share
+    derived["indicated_mass"] = inference.indicated_mass
     shifts, pairs = _shifts(scenario)
     out = Template(
         params=readable(params_record(p)), derived=readable(derived),
@@ -447,7 +468,7 @@ def start(t: Template, seed: int, days: int, *, probes: bool,
     if world is None:
         return Run(start_drawn(*t, seed, days, probes))
     return Run(start_scripted(*t, world.threats, world.detections, world.fabrications,
-                              world.propensity, seed, days, probes))
+                              world.concern, world.opportunism, seed, days, probes))
 
 
 @kernel
@@ -455,33 +476,34 @@ def start_drawn(params, derived, agencies, multipliers, rivalry, liaison, reacha
                 same_bloc, genuine_base, hit_rate, priors, shifts, shift_pairs, seed, days,
                 probes):
     streams = rng.streams(seed, STREAMS)
-    threats, detections, fabrications, propensity, _ = draw(params[0], agencies, multipliers,
-                                                            days, streams)
+    threats, detections, fabrications, concern, opportunism, _ = draw(
+        params[0], derived[0], agencies, multipliers, days, streams)
     return assemble(params, derived, agencies, rivalry, liaison, reachable, relays, same_bloc,
                     genuine_base, hit_rate, priors, shifts, shift_pairs, threats, detections,
-                    fabrications, propensity, streams[ORDER], days, probes)
+                    fabrications, concern, opportunism, streams[ORDER], days, probes)
 
 
 @kernel
 def start_scripted(params, derived, agencies, multipliers, rivalry, liaison, reachable, relays,  # type: ignore[no-untyped-def]
                    same_bloc, genuine_base, hit_rate, priors, shifts, shift_pairs, threats,
-                   detections, fabrications, propensity, seed, days, probes):
+                   detections, fabrications, concern, opportunism, seed, days, probes):
     streams = rng.streams(seed, STREAMS)
     return assemble(params, derived, agencies, rivalry, liaison, reachable, relays, same_bloc,
                     genuine_base, hit_rate, priors, shifts, shift_pairs, threats, detections,
-                    fabrications, propensity, streams[ORDER], days, probes)
+                    fabrications, concern, opportunism, streams[ORDER], days, probes)
 
 
 @kernel
 def assemble(params, derived, agencies0, rivalry0, liaison, reachable, relays, same_bloc,  # type: ignore[no-untyped-def]
              genuine_base, hit_rate, priors, shifts, shift_pairs, threats, detections,
-             fabrications, propensity, order, days, probes):
+             fabrications, concern, opportunism, order, days, probes):
     """The run's state on day 0, around its world."""
     n = agencies0.shape[0]
     hypotheses = priors.shape[1]
     agencies = records(agencies0.copy())
     for i in range(n):
-        agencies[i].propensity = propensity[i]
+        agencies[i].concern = concern[i]
+        agencies[i].opportunism = opportunism[i]
     act_start, act_kind, act_row = schedule_acts(detections, fabrications, n, days, order)
     capacity = act_row.shape[0]
     nodes = 6 * capacity + 2 * threats.shape[0] + 1
@@ -490,9 +512,11 @@ def assemble(params, derived, agencies0, rivalry0, liaison, reachable, relays, s
     st = RunRef(params, derived, state, agencies, rivalry0.copy(),
                 np.zeros((n, n), dtype=np.bool_), liaison, reachable, relays, same_bloc,
                 np.zeros((n, n)), genuine_base, hit_rate, priors,
-                np.zeros((n, n), dtype=np.bool_), np.zeros((n, n, hypotheses)),
+                np.zeros((n, n), dtype=np.bool_), np.zeros((n, n), dtype=np.int64),
+                np.zeros((n, n), dtype=np.int64), np.zeros((n, n), dtype=np.int64),
                 np.zeros((n, n, hypotheses)), np.zeros((n, n, hypotheses)),
-                np.full((n, n), -1, dtype=np.int64), np.zeros((SCRATCH, hypotheses)), threats,
+                np.zeros((n, n, hypotheses)), np.full((n, n), -1, dtype=np.int64),
+                np.zeros((SCRATCH, hypotheses)), np.zeros((3, len(NET_HARM_COMPONENTS))), threats,
                 detections, fabrications, records(np.zeros(capacity, dtype=CABLE_DTYPE)),
                 np.full((queues.QUEUES, days), -1, dtype=np.int64),
                 np.full((queues.QUEUES, days), -1, dtype=np.int64),

@@ -71,12 +71,15 @@ from scipy.special import ndtr, ndtri, zeta
 from scipy.stats import gamma as gamma_dist
 
 from sim.enums import Response, ResponsePolicy
-from sim.consequences import action_cost, interdiction_chance, investigate, protect_on
+from sim.consequences import (
+    action_cost, diversion_deaths, interdiction_chance, investigate, political_loss, protect_on,
+)
 from sim.jit import kernel
 from sim.ledger import bring_all, log_weights, observe_arrival
 from sim.params import ModelParams
-from sim.protocol import excludes, is_public, source_waiver_chance
-from sim.world import ABILITY_LEVELS, N_DETAILS, U, ability_multipliers
+from sim.outcomes import NET_HARM_COMPONENTS
+from sim.protocol import excludes, is_public
+from sim.world import ABILITY_LEVELS, N_DETAILS, SCALES, U, ability_multipliers
 
 LOG_BOUND = 50.0
 """Log-likelihoods of an impossible observation are bounded at -50 (a factor of 2e-22) rather
@@ -102,6 +105,12 @@ ARRIVAL, REAL, FABRICATED, WEIGHTS, PROBS, SHARED, EARLIER, PROBE, PROBE_PROBS, 
 recipient's model of a sender, its log weights and posterior, allies' shared evidence, the
 cry-wolf probe's vectors, an outcome's log-likelihood."""
 SCRATCH = 10
+
+W_DEATHS, W_PROTECTION, W_INVESTIGATION, W_POLITICAL, W_SOURCES = (
+    NET_HARM_COMPONENTS.index(name) for name in (
+        "casualties", "protective_cost", "investigative_cost", "political_cost", "sources_cost"))
+"""The components of ``net_harm`` (:data:`sim.outcomes.NET_HARM_COMPONENTS`), as the
+recipient's expected harm (:func:`expected_harm`) and the run's outcomes both index them."""
 
 
 class DyadModel(NamedTuple):
@@ -274,10 +283,11 @@ def expected_hit_rate(st: Any, s: int, r: int, probs: NDArray[np.float64]) -> fl
 
 @kernel
 def refresh_beliefs(st: Any, through: int) -> None:
-    """Recompute what depends on the rivalry matrix: which dyads count as rivals, the share of
-    each sender's genuine warnings that survive its doctrine, the channel and the sources
-    waiver, and with it the log-likelihood of a quiet day in every dyad (:mod:`sim.ledger`).
-    The quiet days through ``through`` are counted at the old rate first."""
+    """Recompute what depends on the rivalry matrix: which dyads count as rivals, whether each
+    sender's genuine warnings reach the recipient (its doctrine and the channel allow them;
+    recipients do not model the sender's own choice to withhold), and with it the
+    log-likelihood of a quiet day in every dyad (:mod:`sim.ledger`). The quiet days through
+    ``through`` are counted at the old rate first."""
     p = st.params[0]
     bring_all(st, through)
     n = st.rivalry.shape[0]
@@ -289,9 +299,7 @@ def refresh_beliefs(st: Any, through: int) -> None:
         agency = st.agencies[s]
         for r in range(n):
             excluded = excludes(p, agency.doctrine, st.rivalry[s, r])
-            waiver = source_waiver_chance(p, st.rivalry[s, r], agency.sensitivity)
-            ok = st.reachable[s, r] and not excluded
-            st.genuine[s, r] = 1.0 - waiver if ok else 0.0
+            st.genuine[s, r] = 1.0 if st.reachable[s, r] and not excluded else 0.0
             if p.learning:
                 for k in range(ABILITY_LEVELS):
                     rate = st.genuine_base[s, r, k] * st.genuine[s, r]
@@ -307,47 +315,81 @@ def refresh_beliefs(st: Any, through: int) -> None:
 # --- the response --------------------------------------------------------------------------------
 
 @kernel
-def choose(st: Any, r: int, kappa: float, value: float, cost: float, face: float,
-           days_left: int) -> tuple[float, float, float]:
-    """Probabilities of heeding, investigating and dismissing (a policy imposed on all, or the
-    multinomial logit over the three responses' expected values)."""
+def expected_harm(st: Any, r: int, kappa: float, details: int, scale: int, act: float,
+                  political: float, diversion: float, days_left: int, out: Any) -> Any:
+    """``out[response, component]``: the harm the recipient expects from each response (rows in
+    :class:`~sim.enums.Response` order), in each component of ``net_harm``
+    (:data:`sim.outcomes.NET_HARM_COMPONENTS`), under its beliefs: the plot is real with
+    ``kappa``; heeding costs ``act`` (protective action), ``political`` (face and political
+    cost) and ``diversion`` (expected deaths from security diverted) and changes the expected
+    deaths of a real plot from the dismissed to the heeded level; investigating costs
+    ``investigation_cost``, then the recipient heeds or dismisses as the result makes best
+    (unless the warned date comes first: the row is then NaN). Sources are sunk by then: the
+    same (zero) for every response."""
+    p = st.params[0]
+    me = st.agencies[r]
+    dismissed = me.dismissed_deaths[scale]
+    heeded = me.heeded_deaths[details * SCALES + scale]
+    out[:, :] = 0.0
+    out[DISMISSED, W_DEATHS] = kappa * dismissed
+    out[HEEDED, W_DEATHS] = kappa * heeded + diversion
+    out[HEEDED, W_PROTECTION] = act
+    out[HEEDED, W_POLITICAL] = political
+    if days_left <= p.investigation_days:
+        out[INVESTIGATED, :] = np.nan
+        return out
+    s1 = me.probe_real
+    s0 = p.investigation_false_positive
+    positive = kappa * s1 + (1.0 - kappa) * s0
+    for found in (True, False):
+        weight = positive if found else 1.0 - positive
+        after = update(kappa, s1, s0) if found else update(kappa, 1.0 - s1, 1.0 - s0)
+        if after * (dismissed - heeded) - act - political - diversion > 0.0:  # then heed
+            out[INVESTIGATED, W_DEATHS] += weight * (after * heeded + diversion)
+            out[INVESTIGATED, W_PROTECTION] += weight * act
+            out[INVESTIGATED, W_POLITICAL] += weight * political
+        else:
+            out[INVESTIGATED, W_DEATHS] += weight * after * dismissed
+    out[INVESTIGATED, W_INVESTIGATION] += p.investigation_cost
+    return out
+
+
+@kernel
+def choose(st: Any, harm: Any) -> tuple[float, float, float]:
+    """Probabilities of heeding, investigating and dismissing: a policy imposed on all, or the
+    multinomial logit over the responses' expected harm (``harm``: :func:`expected_harm`;
+    quantal response, McKelvey & Palfrey 1995, with ``choice_temperature``)."""
     p = st.params[0]
     if p.response_policy == HEED_ALL:
         return 1.0, 0.0, 0.0
     if p.response_policy == DISMISS_ALL:
         return 0.0, 0.0, 1.0
     t = p.choice_temperature
-    heed = (kappa * value - cost - face) / t
-    options = 2
-    investigate = 0.0
-    if days_left > p.investigation_days:
-        s1 = st.agencies[r].probe_real
-        s0 = p.investigation_false_positive
-        positive = kappa * s1 + (1.0 - kappa) * s0
-        after = (positive_part(update(kappa, s1, s0) * value - cost - face) * positive
-                 + positive_part(update(kappa, 1.0 - s1, 1.0 - s0) * value - cost - face)
-                 * (1.0 - positive))
-        investigate = (after - p.investigation_cost) / t
-        options = 3
-    top = heed  # the first of the largest, as Python's max() picks
-    if 0.0 > top:
-        top = 0.0
-    if options == 3 and investigate > top:
-        top = investigate
-    w_heed = math.exp(heed - top)
-    w_dismiss = math.exp(0.0 - top)
+    utility = np.zeros(3)
+    for a in range(3):
+        for c in range(harm.shape[1]):
+            utility[a] -= harm[a, c]
+    options = 2 if np.isnan(utility[INVESTIGATED]) else 3
+    top = utility[HEEDED]  # the first of the largest, as Python's max() picks
+    if utility[DISMISSED] > top:
+        top = utility[DISMISSED]
+    if options == 3 and utility[INVESTIGATED] > top:
+        top = utility[INVESTIGATED]
+    w_heed = math.exp((utility[HEEDED] - top) / t)
+    w_dismiss = math.exp((utility[DISMISSED] - top) / t)
     total = w_heed + w_dismiss
     w_investigate = 0.0
     if options == 3:
-        w_investigate = math.exp(investigate - top)
+        w_investigate = math.exp((utility[INVESTIGATED] - top) / t)
         total += w_investigate
     return w_heed / total, w_investigate / total, w_dismiss / total
 
 
 @kernel
-def heed_after(st: Any, kappa: float, value: float, cost: float, face: float) -> float:
-    """Binary-logit probability of heeding once an investigation has reported."""
-    return logistic((kappa * value - cost - face) / st.params[0].choice_temperature)
+def heed_after(st: Any, kappa: float, value: float, cost: float) -> float:
+    """Binary-logit probability of heeding once an investigation has reported (``value``: the
+    deaths heeding averts if the plot is real; ``cost``: every cost of heeding)."""
+    return logistic((kappa * value - cost) / st.params[0].choice_temperature)
 
 
 @kernel
@@ -367,10 +409,17 @@ def visibility(st: Any, heeded: bool, details: int, public: bool) -> float:
 
 
 @kernel
+def face_loss(st: Any, r: int, s: int, public: bool) -> float:
+    """The face cost of heeding a public warning: ``face_cost`` times rivalry toward the sender."""
+    return st.params[0].face_cost * st.rivalry[r, s] if public else 0.0
+
+
+@kernel
 def judge(st: Any, c: int, day: int) -> None:
     """The recipient judges a delivered warning and responds: the arrival is evidence about the
     sender, the details are checked and the recipient's own intelligence consulted, then it
-    heeds, investigates or dismisses (PADM, Lindell & Perry 2012)."""
+    heeds, investigates or dismisses, weighing the harm each response is expected to bring in
+    every component of ``net_harm`` (PADM, Lindell & Perry 2012)."""
     p = st.params[0]
     cab = st.cables[c]
     r = cab.recipient
@@ -397,17 +446,21 @@ def judge(st: Any, c: int, day: int) -> None:
     corroborate = me.corroborate_real if cab.is_real else me.corroborate_false
     corroborated = u[U.CORROBORATE] < corroborate
     llr = evidence(st, r, details, verified, corroborated)
-    value = me.harm[details]
-    cost = action_cost(st, r)
     public = is_public(cab.channel)
-    face = p.face_cost * rivalry if public else 0.0
+    act = action_cost(st, r)
+    face = face_loss(st, r, s, public)
+    political = political_loss(st, r, s)
+    diversion = diversion_deaths(st, r)
     days_left = cab.warned_day - day
     kappa = credibility(weighted(probs, real), llr)
-    heed, inv, dismiss = choose(st, r, kappa, value, cost, face, days_left)
+    harm = expected_harm(st, r, kappa, details, cab.scale, act, political + face, diversion,
+                         days_left, st.harm)
+    heed, inv, dismiss = choose(st, harm)
     if not st.heard_from[r, s]:
         st.heard_from[r, s] = True
         if st.state[0].probes:
-            cry_wolf_probe(st, cab, weights, arrival, real, llr, value, cost, face, days_left)
+            cry_wolf_probe(st, cab, weights, arrival, real, llr, act, political + face,
+                           diversion, days_left)
     draw = u[U.RESPOND]
     if draw < heed:
         response = HEEDED
@@ -425,9 +478,11 @@ def judge(st: Any, c: int, day: int) -> None:
     cab.corroborated = corroborated
     cab.evidence_llr = llr
     cab.perceived_credibility = kappa
-    cab.harm_averted = value
-    cab.heed_cost = cost
+    cab.harm_averted = harm_averted(st, r, details, cab.scale)
+    cab.heed_cost = act
     cab.face_loss = face
+    cab.political_loss = political
+    cab.diversion_deaths = diversion
     cab.p_heed = heed
     cab.p_investigate = inv
     cab.p_dismiss = dismiss
@@ -437,15 +492,23 @@ def judge(st: Any, c: int, day: int) -> None:
     elif response == DISMISSED:
         cab.heeded = 0
         cab.decided_day = day
+        st.answered[r, s] += 1
     else:
         investigate(st)
         cab.decided_day = -1
 
 
 @kernel
+def harm_averted(st: Any, r: int, details: int, scale: int) -> float:
+    """``V``: the deaths protective action averts if the plot is real."""
+    me = st.agencies[r]
+    return me.dismissed_deaths[scale] - me.heeded_deaths[details * SCALES + scale]
+
+
+@kernel
 def cry_wolf_probe(st: Any, cab: Any, weights: NDArray[np.float64], arrival: NDArray[np.float64],
-                   real: NDArray[np.float64], llr: float, value: float, cost: float, face: float,
-                   days_left: int) -> None:
+                   real: NDArray[np.float64], llr: float, act: float, political: float,
+                   diversion: float, days_left: int) -> None:
     """For the first warning a recipient receives from a sender: the heed probability the same
     warning would have had after one earlier warning from that sender, not acted upon and
     followed by nothing (a false alarm), or confirmed (the model's cry-wolf sensitivity,
@@ -460,7 +523,9 @@ def cry_wolf_probe(st: Any, cab: Any, weights: NDArray[np.float64], arrival: NDA
             outcome[h] = earlier[h] + outcome[h]
         probs = posterior_into(outcome, st.scratch[PROBE_PROBS])
         kappa = credibility(weighted(probs, real), llr)
-        heed, _, _ = choose(st, r, kappa, value, cost, face, days_left)
+        harm = expected_harm(st, r, kappa, cab.details_passed, cab.scale, act, political,
+                             diversion, days_left, st.harm)
+        heed, _, _ = choose(st, harm)
         if confirmed:
             cab.p_heed_after_confirmation = heed
         else:
@@ -481,8 +546,9 @@ def resolve(st: Any, c: int, day: int) -> None:
     positive = u[U.PROBE] < chance
     kappa = cab.perceived_credibility
     kappa = update(kappa, s1, s0) if positive else update(kappa, 1.0 - s1, 1.0 - s0)
-    cost = action_cost(st, r)
-    p_heed = heed_after(st, kappa, cab.harm_averted, cost, cab.face_loss)
+    cost = (action_cost(st, r) + cab.political_loss + cab.face_loss
+            + diversion_deaths(st, r))
+    p_heed = heed_after(st, kappa, cab.harm_averted, cost)
     cab.investigation_positive = 1 if positive else 0
     cab.credibility_after_investigation = kappa
     if u[U.RESOLVE] < p_heed:
@@ -490,6 +556,7 @@ def resolve(st: Any, c: int, day: int) -> None:
     else:
         cab.heeded = 0
         cab.decided_day = day
+        st.answered[r, cab.sender] += 1
 
 
 # --- what recipients know of the world's structure (computed once per parameter set) ------------
@@ -508,18 +575,26 @@ class Inference:
     ``genuine_base[s, r, k]`` and ``hit_rate[s, r, k]`` are per dyad and ability level; the
     ``[r]`` arrays are the recipient's own checks; ``evidence_table[r]`` holds the
     log-ratios of a verified and an unverified detail and of corroboration and its absence;
-    ``harm_table[r, details]`` is ``V``, the harm protective action averts.
+    ``dismissed_deaths[r, scale]`` and ``heeded_deaths[r, details, scale]`` are the deaths a
+    real plot of the indicated scale is expected to cause if the recipient dismisses or heeds
+    a warning passing ``details`` details (their difference is ``V``, the harm protective action
+    averts); ``diversion[r]`` the deaths one more action in force costs through the home
+    security it diverts (at no load).
     """
 
     hit_rate: NDArray[np.float64]
     genuine_base: NDArray[np.float64]
     evidence_table: NDArray[np.float64]
-    harm_table: NDArray[np.float64]
+    dismissed_deaths: NDArray[np.float64]
+    heeded_deaths: NDArray[np.float64]
+    diversion: NDArray[np.float64]
     verify_real: NDArray[np.float64]
     corroborate_real: NDArray[np.float64]
     corroborate_false: NDArray[np.float64]
     probe_real: NDArray[np.float64]
     shift_beyond_window: float  # chance a public alert moves a real attack past the window
+    mass_share: float  # share of real plots that are mass-casualty
+    indicated_mass: float  # share of detections that indicate a mass-casualty plot
 
     @classmethod
     def build(cls, p: ModelParams, capability: NDArray[np.float64],
@@ -557,26 +632,33 @@ class Inference:
         d, m, hi = p.deterrence_effect, p.casualty_reduction, p.home_interdiction
         if_dismissed = (1.0 - later) + later * (1.0 - hi) * (1.0 - m)
         unfoiled = 1.0 - later * hi
-        deaths = expected_deaths(p)
+        by_scale = deaths_by_scale(p)  # [unspecified, small, mass]
         w = p.interdiction_detail_weight
-        harm_table = []
-        for dismissed, left in zip(if_dismissed.tolist(), unfoiled.tolist(), strict=True):
-            row = []
-            for details in range(N_DETAILS + 1):
-                p_int = p.interdiction_effect * (1.0 - w + w * details / N_DETAILS)
-                heeded = (1.0 - p_int) * (1.0 - d) * (1.0 - m) * left
-                row.append(deaths * (dismissed - heeded))
-            harm_table.append(row)
+        heeded_share = np.empty((len(capability), N_DETAILS + 1))
+        for details in range(N_DETAILS + 1):
+            p_int = p.interdiction_effect * (1.0 - w + w * details / N_DETAILS)
+            heeded_share[:, details] = (1.0 - p_int) * (1.0 - d) * (1.0 - m) * unfoiled
+        # Security diverted: home services try arrests at plot_rate x home_security a day, each
+        # succeeding with home_interdiction x (1 - diversion) per action in force; one more
+        # action for protection_days makes diversion x that share of them fail, and a failed
+        # plot the services know of kills its mitigated share.
+        diversion = (p.plot_rate * home_security * p.protection_days * hi * p.diversion
+                     * expected_deaths(p) * (1.0 - m))
         return cls(
             hit_rate=hit,
             genuine_base=detected[:, None, None] * total,
             evidence_table=np.array(evidence_table, dtype=np.float64).reshape(-1, 4),
-            harm_table=np.array(harm_table, dtype=np.float64).reshape(-1, N_DETAILS + 1),
+            dismissed_deaths=if_dismissed[:, None] * by_scale[None, :],
+            heeded_deaths=heeded_share[:, :, None] * by_scale[None, None, :],
+            diversion=diversion,
             verify_real=p.verification_rate * factor,
             corroborate_real=p.corroboration_rate * factor,
             corroborate_false=p.false_corroboration * factor,
             probe_real=p.investigation_power * factor,
             shift_beyond_window=shift / p.max_attack_shift,
+            mass_share=mass_share(p),
+            indicated_mass=(p.scale_accuracy * mass_share(p)
+                            + (1.0 - p.scale_accuracy) * (1.0 - mass_share(p))),
         )
 
 
@@ -584,8 +666,9 @@ class Inference:
 def _build(p: ModelParams, capability: tuple[float, ...], home: tuple[float, ...]) -> Inference:
     inference = Inference._compute(p, np.array(capability), np.array(home))
     for array in (inference.hit_rate, inference.genuine_base, inference.evidence_table,
-                  inference.harm_table, inference.verify_real, inference.corroborate_real,
-                  inference.corroborate_false, inference.probe_real):
+                  inference.dismissed_deaths, inference.heeded_deaths, inference.diversion,
+                  inference.verify_real, inference.corroborate_real, inference.corroborate_false,
+                  inference.probe_real):
         array.flags.writeable = False  # shared between runs
     return inference
 
@@ -636,3 +719,29 @@ def expected_deaths(p: ModelParams) -> float:
     a Hurwitz zeta value."""
     beta, s = p.lethality_alpha - 1.0, p.lethality_scale
     return float(s**beta * zeta(beta, s + 1.0))
+
+
+@lru_cache(maxsize=256)
+def mass_share(p: ModelParams) -> float:
+    """Share of real plots that are mass-casualty (``lethality >= mass_threshold``):
+    ``P(L >= T) = (1 + T / scale)^-(alpha - 1)``."""
+    return float((1.0 + p.mass_threshold / p.lethality_scale) ** -(p.lethality_alpha - 1.0))
+
+
+@lru_cache(maxsize=256)
+def deaths_by_scale(p: ModelParams) -> NDArray[np.float64]:
+    """Expected deaths of an unmitigated real plot given the scale a warning indicates
+    (:class:`sim.world.Scale`: unspecified, small, mass), the indication right with
+    ``scale_accuracy``. With ``P(L >= k) = (1 + k/s)^-b`` (``b = alpha - 1``), ``E[L; L >= T] = T
+    P(L >= T) + s^b zeta(b, s + T + 1)``."""
+    b, s, t = p.lethality_alpha - 1.0, p.lethality_scale, p.mass_threshold
+    total = expected_deaths(p)
+    share = mass_share(p)
+    in_mass = t * share + float(s**b * zeta(b, s + t + 1.0))
+    mass = in_mass / share
+    small = (total - in_mass) / (1.0 - share)
+    a = p.scale_accuracy
+    says_mass = a * share / (a * share + (1.0 - a) * (1.0 - share))
+    says_small = (1.0 - a) * share / ((1.0 - a) * share + a * (1.0 - share))
+    return np.array([total, says_small * mass + (1.0 - says_small) * small,
+                     says_mass * mass + (1.0 - says_mass) * small])

@@ -92,7 +92,7 @@ def log_weights(st: Any, r: int, s: int, prior: NDArray[np.float64],
         found = False
         for x in range(st.direct.shape[0]):
             if (x != r and x != s and st.same_bloc[r, x]
-                    and st.rival[s, x] == st.rival[s, r]):
+                    and same_class(st, s, x, r)):
                 bring(st, x, s, day)
                 for h in range(size):
                     shared[h] = st.direct[x, s, h] if not found else shared[h] + st.direct[x, s, h]
@@ -103,6 +103,13 @@ def log_weights(st: Any, r: int, s: int, prior: NDArray[np.float64],
     for h in range(size):
         value[h] = prior[h] + value[h]
     return value
+
+
+@kernel
+def same_class(st: Any, s: int, x: int, r: int) -> bool:
+    """Whether evidence ``x`` holds about ``s`` bears on ``r``: ``s`` regards them alike (both
+    rivals or neither), or ``class_pooling`` is off."""
+    return not st.params[0].class_pooling or st.rival[s, x] == st.rival[s, r]
 
 
 @kernel
@@ -129,7 +136,7 @@ def observe_outcome(st: Any, r: int, s: int, loglik: NDArray[np.float64], public
     if public and weight != 0.0:
         for x in range(st.direct.shape[0]):
             if (x != r and x != s and not st.same_bloc[r, x]
-                    and st.rival[s, x] == st.rival[s, r]):
+                    and same_class(st, s, x, r)):
                 bring(st, x, s, day)
                 for h in range(size):
                     st.public[x, s, h] += weight * loglik[h]

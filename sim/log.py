@@ -33,7 +33,8 @@ CABLE_DTYPE = np.dtype([
     ("sources_burned", _I), ("rivalry", _F), ("delivered_day", _I),
     ("perceived_benevolence", _F), ("hit_rate", _F), ("p_fabricated", _F),
     ("details_verified", _I), ("corroborated", _B), ("evidence_llr", _F),
-    ("perceived_credibility", _F), ("harm_averted", _F), ("heed_cost", _F), ("face_loss", _F),
+    ("scale", _I), ("perceived_credibility", _F), ("harm_averted", _F), ("heed_cost", _F),
+    ("face_loss", _F), ("political_loss", _F), ("diversion_deaths", _F),
     ("p_heed", _F), ("p_investigate", _F), ("p_dismiss", _F),
     ("p_heed_after_false_alarm", _F), ("p_heed_after_confirmation", _F), ("probed", _B),
     ("response", _I), ("investigation_positive", _I), ("credibility_after_investigation", _F),
@@ -52,11 +53,12 @@ UNKNOWN = -1
 
 _DELIVERED_ONLY = frozenset({
     "perceived_benevolence", "hit_rate", "p_fabricated", "details_verified", "corroborated",
-    "evidence_llr", "perceived_credibility", "harm_averted", "heed_cost", "face_loss", "p_heed",
-    "p_investigate", "p_dismiss", "decided_day",
+    "evidence_llr", "perceived_credibility", "harm_averted", "heed_cost", "face_loss",
+    "political_loss", "diversion_deaths", "p_heed", "p_investigate", "p_dismiss", "decided_day",
 })
 _TRISTATE = frozenset({"investigation_positive", "heeded", "confirmed"})
 _CODES: dict[str, tuple[str, ...]] = {
+    "scale": ("unspecified", "small", "mass"),  # sim.world.Scale
     "channel": tuple(m.value for m in Channel),
     "waiver_reason": tuple(m.value for m in WaiverReason),
     "response": tuple(m.value for m in Response),

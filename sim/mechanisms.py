@@ -1,4 +1,4 @@
-"""The mechanisms behind the rivalry gradient, as data: what switching each one off means.
+"""The mechanisms through which rivalry acts, as data: what switching each one off means.
 
 A reviewer's first question about a finding such as "rivals' warnings are heeded less" is which
 mechanism produces it. Each entry here names a mechanism of the model and the parameter values
@@ -52,21 +52,27 @@ MECHANISMS: tuple[Mechanism, ...] = (
               "recipients believe rivals no more often manipulative than allies "
               "(believed shares equal)",
               lambda p: {"believed_manipulative_rival": p.believed_manipulative_ally}),
-    Mechanism("manipulation", "Fabrications",
-              "no sender fabricates warnings (the manipulative types send nothing extra, and "
-              "recipients know it)", _off(fabrication_rate=0.0)),
+    Mechanism("opportunism", "A rival's losses as a gain",
+              "no sender gains from a rival's costs, so none fabricates or warns to impose them "
+              "(rivalry_gain 0)", _off(rivalry_gain=0.0)),
     Mechanism("doctrine", "Doctrines that exclude rivals",
               "every agency warns everyone (ICD 191), so no sender's doctrine makes its warnings "
               "to rivals suspect", _off(doctrine="warn_all")),
-    Mechanism("sanitisation", "Sanitising details for rivals",
-              "no detail is withheld, whatever the rivalry", _off(sanitisation=0.0)),
-    Mechanism("sources_waiver", "Sources-and-methods waiver",
-              "no warning is waived to protect sources", _off(source_waiver_weight=0.0)),
+    Mechanism("exposure", "Sources exposed to rivals",
+              "a detail passed to a rival burns a source no more often than one passed to an "
+              "ally, so senders sanitise and waive alike (exposure_rivalry_weight 0)",
+              _off(exposure_rivalry_weight=0.0)),
+    Mechanism("political", "Political cost of a rival's intelligence",
+              "acting on a rival's warning costs nothing politically, public or not",
+              _off(political_cost=0.0)),
     Mechanism("face", "Face cost of heeding in public", "heeding a rival in public costs nothing",
               _off(face_cost=0.0)),
-    Mechanism("learning", "Learning from evidence",
-              "recipients keep their priors: no arrival, silence or outcome is evidence",
-              _off(learning=False)),
+    Mechanism("class", "Evidence pooled by rivalry class",
+              "allies' and onlookers' evidence about a sender counts whatever the sender's "
+              "rivalry toward them (class_pooling off)", _off(class_pooling=False)),
+    Mechanism("diplomacy", "Intelligence diplomacy",
+              "confirmed warnings leave rivalry as it is (diplomacy_effect 0)",
+              _off(diplomacy_effect=0.0)),
 )
 """Every mechanism the decomposition switches off, in the order of the table."""
 
@@ -74,8 +80,9 @@ BY_NAME: dict[str, Mechanism] = {m.name: m for m in MECHANISMS}
 
 
 def all_off(params: ModelParams | None = None) -> dict[str, Any]:
-    """The parameter values that switch every mechanism off at once, from ``params`` (default:
-    the defaults)."""
+    """The null world: the parameter values under which nothing depends on rivalry (every
+    mechanism switched off at once), from ``params`` (default: the defaults). Every headline
+    is reported as its difference from this world."""
     base = params or ModelParams()
     out: dict[str, Any] = {}
     for m in MECHANISMS:

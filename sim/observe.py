@@ -19,7 +19,7 @@ from sim.inference import INVESTIGATED, posterior_into
 from sim.jit import kernel, records
 from sim.outcomes import OUTCOME_NAMES, record_dtype
 from sim.protocol import (
-    DOCTRINE_EXCLUDES, NO_CHANNEL, RECIPIENT_AWARE, SOURCES_AT_RISK, is_public, manipulates,
+    DOCTRINE_EXCLUDES, NO_CHANNEL, RECIPIENT_AWARE, SOURCES_AT_RISK, is_public,
 )
 from sim.world import ABILITY_LEVELS
 
@@ -59,7 +59,7 @@ def trust_matrix(st: Any, day: int) -> np.ndarray:
         for s in range(n):
             for x in range(n):
                 if x != s:
-                    c = 1 if st.rival[s, x] else 0
+                    c = 1 if st.rival[s, x] and p.class_pooling else 0
                     for h in range(size):
                         shared[st.agencies[x].bloc, c, s, h] += evidence[x, s, h]
     out = np.empty((n, n))
@@ -71,7 +71,7 @@ def trust_matrix(st: Any, day: int) -> np.ndarray:
                 out[r, s] = np.nan
                 continue
             prior = st.priors[0] if st.rival[s, r] else st.priors[1]
-            c = 1 if st.rival[s, r] else 0
+            c = 1 if st.rival[s, r] and p.class_pooling else 0
             b = st.agencies[r].bloc
             for h in range(size):
                 value[h] = prior[h] + evidence[r, s, h] + public[r, s, h]
@@ -121,11 +121,16 @@ def outcome_record(st: Any, days: int, trust: np.ndarray) -> np.ndarray:
             o.pending += 1
         if t.fate != PENDING:
             potential += t.lethality
+            if st.agencies[t.target].capable:
+                o.plots_ended_capable += 1
+                if t.fate == INTERDICTED or t.fate == DETERRED:
+                    o.foiled_capable += 1
         if t.shifted:
             o.attacks_shifted += 1
     o.plots_ended = o.plots - o.pending
     o.foiled = o.interdicted + o.deterred
     o.foiled_share = rate(o.foiled, o.plots_ended)
+    o.foiled_share_capable = rate(o.foiled_capable, o.plots_ended_capable)
     o.potential_casualties = potential
     o.lives_saved = potential - o.casualties
     for i in range(st.detections.shape[0]):
@@ -133,6 +138,8 @@ def outcome_record(st: Any, days: int, trust: np.ndarray) -> np.ndarray:
             o.detections += 1
     delivered = np.zeros(3, dtype=np.int64)
     heeded = np.zeros(3, dtype=np.int64)
+    fabricated = np.zeros(3, dtype=np.int64)
+    believed = np.zeros(3)
     for c in range(state.cables):
         cab = st.cables[c]
         if not cab.fabricated:
@@ -162,6 +169,9 @@ def outcome_record(st: Any, days: int, trust: np.ndarray) -> np.ndarray:
         o.warnings_delivered += 1
         b = band(cab.rivalry)
         delivered[b] += 1
+        believed[b] += cab.p_fabricated
+        if cab.fabricated:
+            fabricated[b] += 1
         if cab.response == INVESTIGATED:
             o.warnings_investigated += 1
         if cab.heeded == 1:
@@ -183,16 +193,28 @@ def outcome_record(st: Any, days: int, trust: np.ndarray) -> np.ndarray:
     o.delivered_low_rivalry = delivered[0]
     o.heeded_low_rivalry = heeded[0]
     o.heed_rate_low_rivalry = rate(heeded[0], delivered[0])
+    o.fabricated_low_rivalry = fabricated[0]
+    o.fabricated_share_low_rivalry = rate(fabricated[0], delivered[0])
+    o.believed_fabricated_low_rivalry = rate(believed[0], delivered[0])
     o.delivered_mid_rivalry = delivered[1]
     o.heeded_mid_rivalry = heeded[1]
     o.heed_rate_mid_rivalry = rate(heeded[1], delivered[1])
+    o.fabricated_mid_rivalry = fabricated[1]
+    o.fabricated_share_mid_rivalry = rate(fabricated[1], delivered[1])
+    o.believed_fabricated_mid_rivalry = rate(believed[1], delivered[1])
     o.delivered_high_rivalry = delivered[2]
     o.heeded_high_rivalry = heeded[2]
     o.heed_rate_high_rivalry = rate(heeded[2], delivered[2])
+    o.fabricated_high_rivalry = fabricated[2]
+    o.fabricated_share_high_rivalry = rate(fabricated[2], delivered[2])
+    o.believed_fabricated_high_rivalry = rate(believed[2], delivered[2])
     o.false_alarm_share = rate(o.false_alarms, o.warnings_sent)
     o.protective_cost = state.protective_cost
     o.investigative_cost = state.investigative_cost
-    o.net_harm = o.casualties + state.protective_cost + state.investigative_cost
+    o.political_cost = state.political_cost
+    o.sources_cost = state.sources_burned * st.params[0].source_value
+    o.net_harm = (o.casualties + o.protective_cost + o.investigative_cost + o.political_cost
+                  + o.sources_cost)  # the components, sim.outcomes.NET_HARM_COMPONENTS
     trust_by_band(st, trust, o)
     trust_by_type(st, trust, o)
     return out
@@ -220,8 +242,9 @@ def trust_by_band(st: Any, trust: np.ndarray, o: Any) -> None:
 
 @kernel
 def trust_by_type(st: Any, trust: np.ndarray, o: Any) -> None:
-    """Mean perceived benevolence of senders that do and do not manipulate the recipient now
-    (how well learning has identified them)."""
+    """Mean perceived benevolence of senders that fabricated warnings to the recipient
+    (weighted by how many) and of those that fabricated none: how well learning has identified
+    the manipulators."""
     n = trust.shape[0]
     manipulators = 0.0
     n_manipulators = 0
@@ -231,9 +254,9 @@ def trust_by_type(st: Any, trust: np.ndarray, o: Any) -> None:
         for s in range(n):
             if r == s:
                 continue
-            if manipulates(st, s, r):
-                manipulators += trust[r, s]
-                n_manipulators += 1
+            if st.fabricated[r, s] > 0:
+                manipulators += st.fabricated[r, s] * trust[r, s]
+                n_manipulators += st.fabricated[r, s]
             else:
                 benevolent += trust[r, s]
                 n_benevolent += 1

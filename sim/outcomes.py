@@ -15,8 +15,8 @@ from typing import Any
 from sim.enums import WaiverReason
 from sim.schema import BANDS, band_of
 
-__all__ = ["BANDS", "BY_NAME", "OUTCOMES", "OUTCOME_NAMES", "Kind", "Outcome", "band_of", "is_integer",
-           "record_dtype"]
+__all__ = ["BANDS", "BY_NAME", "NET_HARM_COMPONENTS", "OUTCOMES", "OUTCOME_NAMES", "Kind", "Outcome",
+           "band_of", "is_integer", "record_dtype"]
 
 
 class Kind(Enum):
@@ -64,6 +64,13 @@ def _declare() -> tuple[Outcome, ...]:
         Outcome("foiled", C, "Foiled", "Plots interdicted or deterred", "plots"),
         Outcome("foiled_share", R, "Share foiled", "Share of ended plots that were foiled", "share",
                 "foiled", "plots_ended"),
+        Outcome("plots_ended_capable", C, "Plots ended (capable)",
+                "Plots ended against the scenario's two most capable services", "plots"),
+        Outcome("foiled_capable", C, "Foiled (capable)",
+                "Plots foiled against the scenario's two most capable services", "plots"),
+        Outcome("foiled_share_capable", R, "Share foiled (capable)",
+                "Share of ended plots foiled, against the two most capable services", "share",
+                "foiled_capable", "plots_ended_capable"),
         Outcome("potential_casualties", A, "Potential deaths",
                 "Deaths the ended plots would have caused unmitigated", "deaths"),
         Outcome("lives_saved", A, "Lives saved", "potential_casualties minus casualties", "deaths"),
@@ -78,7 +85,8 @@ def _declare() -> tuple[Outcome, ...]:
                   f"Waived: {_WAIVER_DOCS[r]}", "warnings") for r in WaiverReason),
         Outcome("warnings_sent", C, "Sent", "Warnings sent, fabricated ones included", "warnings"),
         Outcome("fabricated_warnings", C, "Fabricated",
-                "Warnings fabricated by manipulative senders", "warnings"),
+                "Fabricated warnings sent (senders that took an opportunity to fabricate)",
+                "warnings"),
         Outcome("public_alerts", C, "Public alerts", "Warnings sent (also) as a public alert", "warnings"),
         Outcome("attacks_shifted", C, "Attacks moved",
                 "Plots whose date attackers moved after a public alert", "plots"),
@@ -108,6 +116,15 @@ def _declare() -> tuple[Outcome, ...]:
             Outcome(f"heed_rate_{b}_rivalry", R, f"Heed rate ({b} rivalry)",
                     f"Heed rate in {b}-rivalry dyads", "share",
                     f"heeded_{b}_rivalry", f"delivered_{b}_rivalry"),
+            Outcome(f"fabricated_{b}_rivalry", C, f"Fabricated ({b} rivalry)",
+                    f"Delivered warnings in {b}-rivalry dyads that were fabricated", "warnings"),
+            Outcome(f"fabricated_share_{b}_rivalry", R, f"Share fabricated ({b} rivalry)",
+                    f"Share of delivered warnings in {b}-rivalry dyads that were fabricated: what "
+                    "senders chose", "share", f"fabricated_{b}_rivalry", f"delivered_{b}_rivalry"),
+            Outcome(f"believed_fabricated_{b}_rivalry", M, f"Believed fabricated ({b} rivalry)",
+                    f"Mean probability recipients gave a delivered warning in a {b}-rivalry dyad "
+                    "of being fabricated: suspicion, to compare with the share that was",
+                    "probability"),
         ]
     out += [
         Outcome("false_alarms", C, "False alarms",
@@ -122,7 +139,14 @@ def _declare() -> tuple[Outcome, ...]:
                 "Cost of the protective actions taken", _DEATHS),
         Outcome("investigative_cost", A, "Investigative cost",
                 "Cost of the investigations made", _DEATHS),
-        Outcome("net_harm", A, "Net harm", "Deaths plus protective and investigation costs", _DEATHS),
+        Outcome("political_cost", A, "Political cost",
+                "Face and political cost of the protective actions taken on rivals' warnings",
+                _DEATHS),
+        Outcome("sources_cost", A, "Sources cost",
+                "Sources burned times the value of a source (source_value)", _DEATHS),
+        Outcome("net_harm", A, "Net harm",
+                "The sum of its components: deaths, protective, investigative, political and "
+                "sources costs (NET_HARM_COMPONENTS)", _DEATHS),
         Outcome("confirmations", C, "Confirmations",
                 "Warning evaluations where an attack or arrests followed", "warnings"),
         Outcome("disconfirmations", C, "Disconfirmations",
@@ -137,11 +161,12 @@ def _declare() -> tuple[Outcome, ...]:
     ]
     out += [
         Outcome("trust_in_manipulators", M, "Trust in manipulators",
-                "Mean perceived benevolence, at the end, of senders that do manipulate the recipient "
-                "(how well learning has identified them)", "0-1"),
+                "Mean perceived benevolence, at the end, of senders that fabricated warnings to "
+                "the recipient, weighted by how many (how well learning has identified them)",
+                "0-1"),
         Outcome("trust_in_benevolent", M, "Trust in benevolent",
-                "Mean perceived benevolence, at the end, of senders that do not manipulate the "
-                "recipient", "0-1"),
+                "Mean perceived benevolence, at the end, of senders that fabricated no warning "
+                "to the recipient", "0-1"),
     ]
     return tuple(out)
 
@@ -155,6 +180,12 @@ _WAIVER_DOCS: dict[WaiverReason, str] = {
 
 
 OUTCOMES: tuple[Outcome, ...] = _declare()
+
+NET_HARM_COMPONENTS: tuple[str, ...] = (
+    "casualties", "protective_cost", "investigative_cost", "political_cost", "sources_cost")
+"""The components of ``net_harm``, each an outcome in death-equivalents: ``net_harm`` is their
+sum, and a recipient's choice weighs the same components under its beliefs
+(:func:`sim.inference.expected_harm`)."""
 OUTCOME_NAMES: tuple[str, ...] = tuple(o.name for o in OUTCOMES)
 BY_NAME: dict[str, Outcome] = {o.name: o for o in OUTCOMES}
 

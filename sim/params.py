@@ -187,7 +187,7 @@ def _p(
 
 
 GROUPS: tuple[str, ...] = (
-    "relations", "threats", "detection", "protocol", "types", "evidence", "decision",
+    "relations", "threats", "detection", "protocol", "senders", "types", "evidence", "decision",
     "consequences", "learning", "structure",
 )
 """Parameter groups, in the order the ODD table and ``warnsim params`` list them."""
@@ -222,7 +222,7 @@ class ModelParams:
     )
     # --- threats -------------------------------------------------------------------------
     plot_rate: float = _p(
-        0.012, "Plot rate", "Real plots arriving against each country",
+        0.0035, "Plot rate", "Real plots arriving against each country",
         low=0, high=0.2, unit="per country-day", group="threats",
         source="Heritage Foundation 2013: 60 plots against the US in 12 years; Europol TE-SAT 2020",
     )
@@ -237,7 +237,7 @@ class ModelParams:
     )
     lethality_scale: float = _p(
         1.0, "Lethality scale",
-        "Scale of the Lomax (Pareto II) deaths of an unmitigated attack (deaths are rounded down)",
+        "Scale of the Lomax (Pareto II) deaths of an unmitigated attack (rounded down)",
         low=0.1, high=100, unit="deaths", group="threats",
         source="GTD 2019: about 1.7 deaths per attack; Europol TE-SAT 2020",
     )
@@ -247,7 +247,7 @@ class ModelParams:
         source="Clauset, Young & Gleditsch 2007: about 2.4 for deaths in terrorist events",
     )
     home_interdiction: float = _p(
-        0.85, "Home interdiction",
+        0.9, "Home interdiction",
         "Chance the target's own services, once aware of a plot, end it by arrests",
         low=0, high=1, unit="probability", group="threats",
         source="Heritage Foundation 2013: 56 of 60 known plots against the US foiled",
@@ -288,22 +288,6 @@ class ModelParams:
         30, "Impending horizon", "Days before the attack date from which a threat counts as impending",
         low=1, high=365, unit="days", group="protocol", source="ICD 191: impending",
     )
-    source_waiver_weight: float = _p(
-        0.5, "Source waiver weight",
-        "Sources-and-methods waiver chance = weight x sender sensitivity x rivalry",
-        low=0, high=1, unit="-", group="protocol",
-        source="ICD 191 E.2: unduly endanger sources and methods",
-    )
-    sanitisation: float = _p(
-        0.5, "Sanitisation",
-        "Chance of withholding a known detail at full sensitivity (scaled by rivalry, see structure)",
-        low=0, high=1, unit="-", group="protocol", source="Carnegie & Carson 2020: disclosure dilemma",
-    )
-    public_alert_share: float = _p(
-        0.25, "Public-alert share", "Chance a warning over liaison also goes out as a public alert",
-        low=0, high=1, unit="probability", group="protocol",
-        source="Crocus 2024: cable plus public embassy alert",
-    )
     no_liaison_route: NoLiaisonRoute = _p(
         NoLiaisonRoute.RELAY, "No-liaison route",
         "Channel to a recipient without liaison: relay via a third agency, public alert, or none",
@@ -327,20 +311,62 @@ class ModelParams:
         14, "Attack shift, max", "Largest delay attackers add after a public alert",
         low=1, high=90, unit="days", group="protocol",
     )
+    # --- senders: preferences and strategy ------------------------------------------------
+    concern: float = _p(
+        0.8, "Concern for lives",
+        "Mean weight a sender puts on lives in the recipient's country (drawn per agency, Beta)",
+        low=0, high=1, unit="per death", group="senders",
+        source="ICD 191 (2015): the duty to warn rests on the value of innocent lives",
+    )
+    opportunism: float = _p(
+        0.3, "Opportunism",
+        "Mean of the senders' opportunism (drawn per agency, Beta): how much a rival's losses "
+        "count as its own gain",
+        low=0, high=1, unit="weight", group="senders",
+        source="Crawford & Sobel 1982; Kydd 2005: suspicion of rivals rests on diverging interests",
+    )
+    preference_spread: float = _p(
+        4.0, "Preference concentration",
+        "Concentration of the Beta laws of concern and opportunism (higher: senders more alike)",
+        low=0.5, high=100, unit="-", group="senders",
+    )
+    rivalry_gain: float = _p(
+        1.5, "Gain from a rival's losses",
+        "Death-equivalents an opportunist (opportunism 1) gains per death-equivalent its rival "
+        "spends on a protective action, political cost or embarrassment, at rivalry 1",
+        low=0, high=10, unit="per death-eq.", group="senders",
+        source="Crawford & Sobel 1982: diverging interests make messages suspect",
+    )
+    reputation_weight: float = _p(
+        1.0, "Reputation weight",
+        "Death-equivalents a sender loses per unit of the recipient's belief in its benevolence "
+        "(the value of future influence)",
+        low=0, high=50, unit=_DEATHS, group="senders",
+        source="Sobel 1985: a sender of uncertain type values its credibility for later use",
+    )
+    source_value: float = _p(
+        0.3, "Value of a source",
+        "Death-equivalents a burned source costs its agency (in the sender's choice and in "
+        "net_harm)", low=0, high=20, unit=_DEATHS, group="senders",
+        source="Carnegie & Carson 2020: the disclosure dilemma",
+    )
+    fabrication_cost: float = _p(
+        0.1, "Cost of fabricating",
+        "Death-equivalents planting a fabricated warning costs its sender, whatever the "
+        "recipient does (assets used, the risk of exposure beyond the recipient)",
+        low=0, high=20, unit=_DEATHS, group="senders",
+    )
+    public_alert_value: float = _p(
+        -0.02, "Value of a public alert",
+        "Death-equivalents a sender gains from also warning in public (consular duty to its own "
+        "citizens, credit with onlookers)", low=-5, high=5, unit=_DEATHS, group="senders",
+        source="Crocus 2024: the US cable was doubled by a public embassy alert",
+    )
     # --- types (rational suspicion) --------------------------------------------------------
-    manipulative_share_rival: float = _p(
-        0.3, "Manipulators, rivals",
-        "True share of senders that fabricate warnings to agencies they regard as rivals",
-        low=0, high=1, unit="share", group="types", source="Kydd 2005; Sobel 1985",
-    )
-    manipulative_share_ally: float = _p(
-        0.05, "Manipulators, allies",
-        "True share of senders that fabricate warnings to agencies they do not regard as rivals",
-        low=0, high=1, unit="share", group="types", source="Kydd 2005",
-    )
     believed_manipulative_rival: float = _p(
         0.3, "Suspicion of rivals",
-        "Recipients' prior that a rival sender is a manipulative type (the suspicion of rivals)",
+        "Recipients' prior that a rival sender is a manipulative type, one that fabricates "
+        "warnings (the declared suspicion of rivals)",
         low=0.001, high=0.999, unit="probability", group="types",
         source="Kydd 2005: trust as a belief about the other's type",
     )
@@ -357,8 +383,9 @@ class ModelParams:
         source="Mayer, Davis & Schoorman 1995: trust rests on ability as well as benevolence",
     )
     fabrication_rate: float = _p(
-        0.0015, "Fabrication rate",
-        "Fabricated warnings a manipulative sender sends each agency it manipulates",
+        0.0015, "Fabrication opportunities",
+        "Opportunities a sender has to plant a fabricated warning on each other agency (it takes "
+        "one when that pays, sim/protocol.py); recipients believe a manipulative type takes them all",
         low=0, high=0.05, unit="per dyad-day", group="types",
         source="Sobel 1985: a manipulator mixes true and false messages",
     )
@@ -405,7 +432,15 @@ class ModelParams:
     face_cost: float = _p(
         0.5, "Face cost", "Cost of being seen to heed a public warning, times rivalry toward the sender",
         low=0, high=20, unit=_DEATHS, group="decision",
-        source="brief, mechanism 5: heeding a rival publicly looks like weakness",
+        source="Fearon 1994: audience costs; heeding a rival in public looks like weakness",
+    )
+    political_cost: float = _p(
+        1.0, "Political cost",
+        "Cost of acting on a rival's intelligence, public or not, times rivalry toward it "
+        "(rivals only: rivalry at or above the rival threshold)",
+        low=0, high=100, unit=_DEATHS, group="decision",
+        source="Walsh 2010: states discount intelligence from partners whose interests diverge; "
+        "Fearon 1994: domestic audience costs",
     )
     investigation_cost: float = _p(
         0.05, "Investigation cost", "Cost of investigating a warning before deciding",
@@ -459,7 +494,8 @@ class ModelParams:
     )
     burn_risk: float = _p(
         0.2, "Source burn risk",
-        "Chance each detail passed burns a source, times sender sensitivity and rivalry",
+        "Chance each detail passed burns a source, times sender sensitivity (and rivalry, see "
+        "exposure_rivalry_weight)",
         low=0, high=1, unit="probability", group="consequences",
         source="Carnegie & Carson 2020: disclosure exposes sources",
     )
@@ -471,6 +507,12 @@ class ModelParams:
     learning: bool = _p(
         True, "Learning", "Recipients update their beliefs about senders' types from evidence",
         group="learning", source="Kydd 2005; Josang & Ismail 2002",
+    )
+    class_pooling: bool = _p(
+        True, "Pooling by class",
+        "Allies' and onlookers' evidence about a sender counts only when the sender regards them "
+        "as it regards the recipient (rival or not); off: it always counts",
+        group="learning", source="Kydd 2005: a sender's intent toward rivals differs from that toward allies",
     )
     confirmation_window: int = _p(
         7, "Confirmation window",
@@ -512,10 +554,22 @@ class ModelParams:
         "verified, corroboration and investigation",
         low=0, high=1, unit="-", group="structure",
     )
-    sanitisation_rivalry_weight: float = _p(
-        0.5, "Sanitising by rivalry",
-        "Withholding chance scales with 1 - weight + weight x rivalry",
+    exposure_rivalry_weight: float = _p(
+        0.5, "Exposure by rivalry",
+        "A passed detail's chance of burning a source scales with 1 - weight + weight x rivalry "
+        "(a rival service exploits what it learns)",
         low=0, high=1, unit="-", group="structure", source="Carnegie & Carson 2020",
+    )
+    mass_threshold: int = _p(
+        10, "Mass-casualty threshold",
+        "Deaths from which a plot counts as mass-casualty: the scale a warning can indicate",
+        low=1, high=1000, unit="deaths", group="structure",
+        source="Crocus 2024 (large gatherings), Sri Lanka 2019 (churches): warnings name the target",
+    )
+    scale_accuracy: float = _p(
+        0.8, "Scale accuracy",
+        "Chance the scale a detection indicates (mass-casualty or not) is right",
+        low=0.5, high=1, unit="probability", group="structure",
     )
     interdiction_detail_weight: float = _p(
         0.75, "Arrests by detail",

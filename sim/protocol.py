@@ -1,11 +1,11 @@
-"""The sender's duty-to-warn protocol, modelled on ICD 191 (2015), as compiled kernels.
+"""The sender's duty-to-warn protocol, modelled on ICD 191 (2015): the rules.
 
-The chain (mechanism 3 of the model): trigger -> waiver screen -> sanitisation -> channel ->
-delivery delay -> record. The kernels here decide what a sender does with one detection
-(:func:`screen`) or one fabrication event (:func:`fabricate`) and write the cable;
-:mod:`sim.engine` dispatches it and :mod:`sim.consequences` applies what sending costs.
+The chain: trigger -> waiver screen -> sanitisation -> channel -> delivery delay -> record. The
+rules are here; what a sender chooses within them (whether to warn or withhold to protect its
+sources, which details to pass, whether to add a public alert, and whether to plant a
+fabricated warning) follows from its payoffs, in :mod:`sim.senders`.
 
-* **Trigger** (evaluated in bulk when detections are drawn, :func:`trigger_days`): credible
+* **Trigger** (evaluated when detections are drawn, :func:`sim.world.trigger_days`): credible
   (assessed credibility >= ``credibility_threshold``) AND specific (share of the three details
   known >= ``specificity_threshold``) AND impending (within ``impending_horizon`` days of the
   attack date; a detection made earlier waits until then).
@@ -14,18 +14,10 @@ delivery delay -> record. The kernels here decide what a sender does with one de
   rival: rivalry >= ``rival_threshold``); ``recipient_aware`` (the target's own services already
   know: a ground cited in practice, not in the public text of ICD 191); ``no_channel`` (no
   liaison and ``no_liaison_route = none``); ``sources_at_risk`` (ICD 191 E.2: warning would
-  unduly endanger sources and methods), with chance ``source_waiver_weight x sensitivity x
-  rivalry``: passing intelligence to a rival service exposes more.
-* **Sanitisation** withholds each known detail with chance ``sanitisation x sensitivity x
-  (1 - w + w x rivalry)``, ``w = sanitisation_rivalry_weight``: specificity makes a warning
-  verifiable but exposes sources (Carnegie & Carson 2020's disclosure dilemma; what disclosure
-  costs is in :mod:`sim.consequences`).
-* **Channel**: a dyad with liaison gets a written cable, plus a public alert with
-  ``public_alert_share``; a dyad without gets what ``no_liaison_route`` says (a cable relayed by a
-  third agency with liaison to both, the one the recipient is least rival to, or a public alert).
-* **Types** (Kydd 2005; Sobel 1985): a sender fabricates warnings to a recipient only if it is a
-  manipulative type toward it today (:func:`manipulates`; the types are drawn in
-  :mod:`sim.world`).
+  unduly endanger sources and methods): the sender's choice.
+* **Channel**: a dyad with liaison gets a written cable, plus a public alert if the sender adds
+  one; a dyad without gets what ``no_liaison_route`` says (a cable relayed by a third agency with
+  liaison to both, the one the recipient is least rival to, or a public alert).
 """
 
 from __future__ import annotations
@@ -37,7 +29,6 @@ from numpy.typing import NDArray
 
 from sim.enums import Channel, Doctrine, NoLiaisonRoute, WaiverReason
 from sim.jit import kernel
-from sim.log import open_cable
 from sim.params import ModelParams
 from sim.world import N_DETAILS, U, trigger_days
 
@@ -91,130 +82,29 @@ def reachable(p: Any, liaison: bool) -> bool:
 
 
 @kernel
-def source_waiver_chance(p: Any, rivalry: float, sensitivity: float) -> float:
-    return p.source_waiver_weight * sensitivity * rivalry
-
-
-@kernel
-def waiver(p: Any, doctrine: int, rivalry: float, sensitivity: float, aware: bool,
-           liaison: bool, u: float) -> int:
-    """The first waiver ground that applies (its code), or -1: the warning goes out."""
+def screen_rules(p: Any, doctrine: int, rivalry: float, aware: bool, liaison: bool) -> int:
+    """The waiver grounds that rules decide, in order (their code), or -1: the doctrine excludes
+    the recipient, the recipient's services already know, or no channel reaches it. The sources
+    waiver is the sender's choice (:func:`sim.senders.screen`)."""
     if excludes(p, doctrine, rivalry):
         return DOCTRINE_EXCLUDES
     if aware:
         return RECIPIENT_AWARE
     if not reachable(p, liaison):
         return NO_CHANNEL
-    if u < source_waiver_chance(p, rivalry, sensitivity):
-        return SOURCES_AT_RISK
     return -1
 
 
 @kernel
-def withhold_chance(p: Any, rivalry: float, sensitivity: float) -> float:
-    w = p.sanitisation_rivalry_weight
-    return p.sanitisation * sensitivity * (1.0 - w + w * rivalry)
-
-
-@kernel
-def channel(p: Any, liaison: bool, has_relay: bool, u: float) -> int:
-    """The channel to a reachable recipient (see :func:`reachable`)."""
+def route(p: Any, liaison: bool, has_relay: bool, public: bool) -> int:
+    """The channel to a reachable recipient: liaison gives a written cable, with a public alert
+    if the sender adds one; without liaison, what ``no_liaison_route`` says (a relay by a third
+    agency with liaison to both, else a public alert)."""
     if liaison:
-        return BOTH if u < p.public_alert_share else PRIVATE
+        return BOTH if public else PRIVATE
     if p.no_liaison_route == ROUTE_RELAY and has_relay:
         return RELAY
     return PUBLIC
-
-
-@kernel
-def manipulates(st: Any, s: int, r: int) -> bool:
-    """Whether ``s`` is a manipulative type toward ``r`` today: a scenario may fix the type
-    (toward its rivals, or never); otherwise the drawn propensity below the declared share of
-    the dyad's class (:mod:`sim.world`, types)."""
-    p = st.params[0]
-    rival = st.rival[s, r]
-    declared = st.agencies[s].declared
-    if declared >= 0:
-        return declared == 1 and rival
-    share = p.manipulative_share_rival if rival else p.manipulative_share_ally
-    return st.agencies[s].propensity < share
-
-
-@kernel
-def screen(st: Any, row: int, day: int) -> int:
-    """Waiver screen, sanitisation and channel for one triggered detection; returns the cable."""
-    p = st.params[0]
-    det = st.detections[row]
-    k = det.threat
-    threat = st.threats[k]
-    s = det.agency
-    r = threat.target
-    rivalry = st.rivalry[s, r]
-    u = det.u
-    sensitivity = st.agencies[s].sensitivity
-    liaison = st.liaison[s, r]
-    aware = 0 <= threat.aware_day <= day
-    reason = waiver(p, st.agencies[s].doctrine, rivalry, sensitivity, aware, liaison,
-                    u[U.WAIVER])
-    c = open_cable(st, day, s, r, st.rivalry[r, s])
-    cab = st.cables[c]
-    cab.plot_id = k if threat.is_real else -1
-    cab.is_real = threat.is_real
-    cab.credibility = det.credibility
-    cab.threat = k
-    cab.row = row
-    cab.warned_day = threat.planned_day
-    known = 0
-    passed = 0
-    withhold = withhold_chance(p, rivalry, sensitivity)
-    for i in range(N_DETAILS):
-        if det.known[i]:
-            known += 1
-            if reason < 0 and u[U.SANITISE + i] >= withhold:
-                passed += 1
-                set_detail(cab, i)
-    cab.details_known = known
-    cab.details_passed = passed
-    cab.waiver_reason = reason
-    if reason < 0:
-        cab.channel = channel(p, liaison, st.relays[s, r] >= 0, u[U.PUBLIC])
-        if cab.channel == RELAY:
-            cab.relay = st.relays[s, r]
-    return c
-
-
-@kernel
-def fabricate(st: Any, row: int, day: int) -> int:
-    """An invented warning, if its sender manipulates the recipient today and can reach it;
-    returns the cable, or -1. Fabrications use the same channels as real warnings but no
-    doctrine: they are not sent under the duty to warn."""
-    p = st.params[0]
-    fab = st.fabrications[row]
-    s = fab.sender
-    r = fab.recipient
-    if not manipulates(st, s, r):
-        return -1
-    liaison = st.liaison[s, r]
-    if not reachable(p, liaison):
-        return -1
-    c = open_cable(st, day, s, r, st.rivalry[r, s])
-    cab = st.cables[c]
-    cab.fabricated = True
-    cab.credibility = np.nan
-    cab.threat = -1
-    cab.row = row
-    cab.warned_day = day + fab.lead
-    claimed = 0
-    for i in range(N_DETAILS):
-        if fab.claimed[i]:
-            claimed += 1
-            set_detail(cab, i)
-    cab.details_known = claimed
-    cab.details_passed = claimed
-    cab.channel = channel(p, liaison, st.relays[s, r] >= 0, fab.u[U.PUBLIC])
-    if cab.channel == RELAY:
-        cab.relay = st.relays[s, r]
-    return c
 
 
 @kernel

@@ -49,7 +49,8 @@ class AgencyProfile:
     home_security: float
     source_sensitivity: float
     doctrine: Doctrine
-    manipulative: bool | None  # None: drawn per run with `manipulative_share`
+    opportunism: float | None = None  # None: drawn per run (parameters opportunism, preference_spread)
+    concern: float | None = None  # None: drawn per run (parameters concern, preference_spread)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +148,7 @@ BLOC_FACTOR_MAX = 10.0
 
 _AGENCY_KEYS = {
     "name", "country", "bloc", "capability", "home_security", "source_sensitivity", "doctrine",
-    "manipulative",
+    "opportunism", "concern",
 }
 _TOP_KEYS = {"name", "description", "blocs", "bloc_rivalry", "agency", "liaison", "pair", "shift"}
 
@@ -249,9 +250,12 @@ def _agency(row: Any, k: int, origin: str) -> AgencyProfile:
         raise UserError(
             f"{origin}: {key}: doctrine: got {doctrine_text!r}; allowed: {Doctrine.allowed()}"
         ) from None
-    manipulative = row.get("manipulative")
-    if manipulative is not None and not isinstance(manipulative, bool):
-        raise UserError(f"{origin}: {key}: manipulative: expected true or false")
+    if "manipulative" in row:
+        raise UserError(f"{origin}: {key}: manipulative: no longer a key (senders choose to "
+                        "fabricate from their preferences); allowed instead: opportunism, concern "
+                        "(numbers in [0, 1])")
+    preferences = {k: _number(row[k], f"{key}: {k}", origin, 0, 1)
+                   for k in ("opportunism", "concern") if k in row}
     return AgencyProfile(
         name=str(row["name"]),
         country=str(row.get("country", row["name"])),
@@ -261,7 +265,7 @@ def _agency(row: Any, k: int, origin: str) -> AgencyProfile:
         source_sensitivity=_number(row["source_sensitivity"], f"{key}: source_sensitivity", origin,
                                    0, 1),
         doctrine=doctrine,
-        manipulative=manipulative,
+        **preferences,
     )
 
 
@@ -334,7 +338,9 @@ AGENCY_FACTORS: dict[str, str] = {
     "home_security": "the agency's home security (a number in [0, 1])",
     "source_sensitivity": "the agency's source sensitivity (a number in [0, 1])",
     "doctrine": "whom the agency warns (its own doctrine; parameter doctrine = scenario applies it)",
-    "manipulative": "the agency's type fixed (true: fabricates to its rivals; false: never)",
+    "opportunism": "the agency's opportunism fixed (a number in [0, 1]: how much a rival's losses "
+                   "count as its gain)",
+    "concern": "the agency's concern for lives in other countries fixed (a number in [0, 1])",
 }
 """The agency traits an experiment may set by ``agency.NAME.ATTRIBUTE``, with their meaning."""
 
@@ -361,7 +367,7 @@ def factor(name: str) -> Param:
         if trait not in AGENCY_FACTORS:
             raise ParameterError(name, f"unknown agency attribute {trait!r}; allowed: "
                                  + ", ".join(AGENCY_FACTORS))
-        kind: type = {"doctrine": Doctrine, "manipulative": bool}.get(trait, float)
+        kind: type = {"doctrine": Doctrine}.get(trait, float)
         low, high = (0.0, 1.0) if kind is float else (None, None)
         return Param(name=name, kind=kind, default=None, low=low, high=high,
                      unit="0-1" if kind is float else "", label=f"{agency} {trait.replace('_', ' ')}",

@@ -78,6 +78,8 @@ WARNING_FIELDS: tuple[Column, ...] = (
     Column("timing", _B, "The timing detail was passed"),
     Column("location", _B, "The location detail was passed"),
     Column("perpetrators", _B, "The perpetrators detail was passed"),
+    Column("scale", _S, "The scale of harm the warning indicated: mass (a mass-casualty plot), "
+           "small, or unspecified (no location passed)"),
     Column("channel", _S, "private, public, both or relay; empty when waived"),
     Column("waiver_reason", _S, "Why the duty to warn was waived; empty when sent"),
     Column("relay", _S, "Third agency that relayed the warning; empty otherwise"),
@@ -96,6 +98,10 @@ WARNING_FIELDS: tuple[Column, ...] = (
     Column("harm_averted", _F, "Expected harm protective action averts if the plot is real (death-equivalents)"),
     Column("heed_cost", _F, "Cost of protective action for this recipient now (death-equivalents)"),
     Column("face_loss", _F, "Face cost of heeding this warning (death-equivalents; public warnings only)"),
+    Column("political_loss", _F, "Political cost of acting on this warning (death-equivalents; "
+           "rivals' warnings only, public or not)"),
+    Column("diversion_deaths", _F, "Deaths the recipient expected from the home security one "
+           "more protective action would divert"),
     Column("p_heed", _F, "Probability of heeding at once, from the recipient's choice rule"),
     Column("p_investigate", _F, "Probability of investigating first"),
     Column("p_dismiss", _F, "Probability of dismissing"),
@@ -127,7 +133,8 @@ SERIES_FIELDS: tuple[Column, ...] = (
     Column("interdicted", _I, "Plots ended by arrests so far"),
     Column("deterred", _I, "Plots silently abandoned so far"),
     Column("sources_burned", _I, "Sources exposed by disclosure so far"),
-    Column("net_harm", _F, "Deaths plus protective and investigation costs so far (death-equivalents)"),
+    Column("net_harm", _F, "Deaths plus protective, investigative, political and sources costs so far "
+           "(death-equivalents)"),
     Column("trust_in_manipulators", _F,
            "Mean perceived benevolence of senders that do manipulate the recipient, end of day"),
     Column("trust_in_benevolent", _F,

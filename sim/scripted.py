@@ -18,7 +18,7 @@ import numpy as np
 from sim.inference import ABILITY_LEVELS
 from sim.params import ModelParams
 from sim.protocol import trigger_days
-from sim.world import N_DETAILS, N_UNIFORMS, Detections, Fabrications, Threats, U, World
+from sim.world import N_DETAILS, N_UNIFORMS, Detections, Fabrications, Scale, Threats, U, World
 
 _TRIPLES = (U.SANITISE, U.VERIFY, U.BURN)
 """Uniform columns that come three at a time (one per detail): setting the first sets all three."""
@@ -55,7 +55,7 @@ class Sighting:
 
 @dataclass(frozen=True, slots=True)
 class Fabrication:
-    """Agency ``sender`` invents a warning to ``recipient`` on ``day``, sent if it manipulates it."""
+    """Agency ``sender`` has an opportunity to invent a warning to ``recipient`` on ``day``."""
 
     sender: int
     recipient: int
@@ -87,14 +87,16 @@ def build_world(
     *,
     sightings: Sequence[Sighting] = (),
     fabrications: Sequence[Fabrication] = (),
-    manipulative: Sequence[int] = (),
+    opportunist: Sequence[int] = (),
     ability: Sequence[int] | None = None,
 ) -> World:
     """A world with exactly these events; the trigger rule is the model's own.
 
-    Agencies in ``manipulative`` get propensity 0 (manipulative toward every agency whose class
-    has a positive true share); the others 1 (never manipulative). ``ability`` gives each
-    agency's ability level (default: the middle level, multiplier 1).
+    Every agency's concern for lives is 1; agencies in ``opportunist`` have opportunism 1 (a
+    rival's losses count fully as their gain), the others 0. A scripted fabrication
+    opportunity is taken unless its ``uniforms`` say otherwise (its ``U.WAIVER`` draw defaults
+    to 0; see :func:`sim.senders.fabricate`). ``ability`` gives each agency's ability level
+    (default: the middle level, multiplier 1).
     """
     size = len(plots)
     threats = Threats(
@@ -104,6 +106,8 @@ def build_world(
         attack_day=ints(p.attack_day for p in plots),
         lethality=ints(p.lethality if p.real else 0 for p in plots),
         is_real=np.array([p.real for p in plots], dtype=bool),
+        scale=ints(Scale.MASS if p.lethality >= params.mass_threshold else Scale.SMALL
+                   for p in plots),
         aware_day=ints(p.aware_day for p in plots),
         home_try_day=ints(p.home_try_day for p in plots),
         home_u=np.array([p.home_u for p in plots], dtype=float),
@@ -125,6 +129,8 @@ def build_world(
         day=ints(s.day for s in sightings),
         known=known,
         detect_u=np.array([s.detect_u for s in sightings], dtype=float),
+        indicated=ints(Scale.MASS if plots[s.threat].lethality >= params.mass_threshold
+                       else Scale.SMALL for s in sightings),
         delay=ints(s.delay for s in sightings),
         shift=ints(s.shift for s in sightings),
         u=_uniforms([s.uniforms for s in sightings]),
@@ -136,13 +142,15 @@ def build_world(
         recipient=ints(f.recipient for f in fabrications),
         day=ints(f.day for f in fabrications),
         claimed=claimed,
+        scale=ints(Scale.SMALL for _ in fabrications),
         lead=ints(f.lead for f in fabrications),
         delay=ints(f.delay for f in fabrications),
         shift=ints(f.shift for f in fabrications),
-        u=_uniforms([f.uniforms for f in fabrications]),
+        u=_uniforms([{U.WAIVER: 0.0, **f.uniforms} for f in fabrications]),
     )
-    propensity = np.ones(n_agencies)
-    propensity[list(manipulative)] = 0.0
+    opportunism = np.zeros(n_agencies)
+    opportunism[list(opportunist)] = 1.0
     levels = [ABILITY_LEVELS // 2] * n_agencies if ability is None else list(ability)
     return World.of(threats=threats, detections=detections, fabrications=fabricated,
-                    propensity=propensity, ability=np.array(levels, dtype=np.int64))
+                    concern=np.ones(n_agencies), opportunism=opportunism,
+                    ability=np.array(levels, dtype=np.int64))
