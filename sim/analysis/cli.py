@@ -24,6 +24,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     analyze.add_argument("--by", nargs="+", metavar="FACTOR",
                          help="split the rivalry tables by these swept factors (default: every "
                          "swept factor other than rivalry; 'none' pools them, and the captions say so)")
+    analyze.add_argument("--contrast", metavar="FACTOR=A:B",
+                         help="instead of the tables: the paired contrast of --outcome between two "
+                         "levels of a swept factor (A minus B, same-seed runs paired), per stratum "
+                         "of --by, written as a table and a figure; FACTOR may be a parameter, "
+                         "scenario or a scenario trait (e.g. liaison.A:C=false:true)")
+    analyze.add_argument("--where", metavar="EXPR",
+                         help="with --contrast: only the warnings this expression keeps, over the "
+                         "warning log's columns and sender_bloc, recipient_bloc, bloc_pair "
+                         "(e.g. \"channel == 'relay' and rivalry < 0.2\")")
+    analyze.add_argument("--outcome", default="heed_rate",
+                         help="with --contrast: an outcome of runs.parquet or a metric; with "
+                         "--where: heed_rate, warnings (per run) or a warning-log column "
+                         "(default heed_rate)")
     shown = analyze.add_mutually_exclusive_group()
     shown.add_argument("--verbose", action="store_true", help="print every table, not only the key one")
     shown.add_argument("--quiet", action="store_true", help="write the tables, print only their paths")
@@ -84,6 +97,12 @@ def analyze_handler(args: argparse.Namespace) -> int:
     if not 0 < args.confidence < 1:
         raise UserError(f"--confidence: got {args.confidence}; allowed: a number in (0, 1)")
     by = None if args.by is None else [] if args.by == ["none"] else args.by
+    if args.contrast is not None:
+        return contrast_handler(args, by)
+    if args.where is not None:
+        raise UserError("--where: only with --contrast FACTOR=A:B")
+    if args.outcome != "heed_rate":
+        raise UserError("--outcome: only with --contrast FACTOR=A:B")
     results = load_results(args.directory)
     check_by(results, by)  # before anything is written
     out = results.directory / "tables"
@@ -115,6 +134,25 @@ def analyze_handler(args: argparse.Namespace) -> int:
     # Tables this design no longer supports (e.g. a folder re-swept with another design).
     for path in remove_stale(out, set(TABLE_STEMS) - set(written), TABLE_EXTENSIONS):
         print(f"removed stale {path}")
+    return 0
+
+
+def contrast_handler(args: argparse.Namespace, by: list[str] | None) -> int:
+    """``analyze DIR --contrast FACTOR=A:B``: the contrast printed, its table and figure written."""
+    from sim.analysis.contrasts import ContrastSpec, contrast
+    from sim.analysis.tables import to_markdown
+
+    spec = ContrastSpec.parse(args.contrast)
+    found = contrast(args.directory, spec.factor, spec.a, spec.b, outcome=args.outcome,
+                     where=args.where, by=by, confidence=args.confidence)
+    paths = found.save()
+    if not args.quiet:
+        table = found.to_table()
+        print(f"{table.heading}\n\n{to_markdown(table.frame)}")
+        for line in found.sentences():
+            print(line)
+    print(f"wrote {paths[0].with_suffix('.{csv,md,tex}')} and "
+          f"{paths[-1].with_suffix('.{pdf,png}')}")
     return 0
 
 
