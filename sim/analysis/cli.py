@@ -43,12 +43,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     analyze.set_defaults(func=analyze_handler)
 
     plot = subparsers.add_parser(
-        "plot", help="publication figures (PDF and 300-dpi PNG)",
-        description="Draw the figures the results support into DIR/figures/ and say which "
-        "were skipped and why.",
+        "plot", help="publication figures (PDF and 300-dpi PNG; SVG on request)",
+        description="Without --outcome, --x, --hue or --facet: draw every figure the results "
+        "support into DIR/figures/ and say which were skipped and why. With any of them: draw "
+        "one outcome against one factor (--x), one series per level of a second (--hue) and "
+        "one panel per level of a third (--facet), into DIR/figures/OUTCOME-by-X[-hue-H]"
+        "[-facet-F]. A role not given is filled from the factors that vary, so that as little "
+        "as possible is pooled; every factor pooled is named in the figure and on the terminal.",
     )
     plot.add_argument("directory", metavar="DIR", type=Path, help="a sweep's results folder")
     plot.add_argument("--only", nargs="+", metavar="NAME", help="draw only these figures")
+    plot.add_argument("--outcome", metavar="OUTCOME",
+                      help="the outcome on the y axis (default heed_rate when x, hue or facet is given)")
+    plot.add_argument("--x", metavar="FACTOR", help="the factor on the x axis (a swept "
+                      "parameter, scenario or a scenario trait; default: rivalry if it varies, "
+                      "else the numeric factor with the most levels)")
+    plot.add_argument("--hue", metavar="FACTOR", help="one line per level of this factor, or none")
+    plot.add_argument("--facet", metavar="FACTOR", help="one panel per level of this factor, or none")
+    plot.add_argument("--pool", nargs="+", metavar="FACTOR",
+                      help="the factors that may be pooled; any other not shown is refused "
+                      "(none: refuse to pool any)")
+    plot.add_argument("--format", default=None, metavar="LIST",
+                      help="comma-separated formats among png, pdf, svg (default png,pdf)")
+    plot.add_argument("--out", type=Path, metavar="FOLDER",
+                      help="write the figures here (default DIR/figures)")
     plot.set_defaults(func=plot_handler)
 
     discover = subparsers.add_parser(
@@ -157,27 +175,48 @@ def contrast_handler(args: argparse.Namespace, by: list[str] | None) -> int:
 
 
 def plot_handler(args: argparse.Namespace) -> int:
-    from sim.analysis.figures import FIGURES, draw
+    from sim.analysis.figures import FIGURES, draw, parse_formats, plot
     from sim.analysis.load import load_results
-    from sim.analysis.plots import FIGURE_EXTENSIONS
+    from sim.analysis.plots import FIGURE_EXTENSIONS, FORMATS
     from sim.analysis.tables import remove_stale
 
+    formats = parse_formats(args.format) if args.format is not None else FIGURE_EXTENSIONS
+    chosen = {k: getattr(args, k) for k in ("outcome", "x", "hue", "facet", "pool")}
+    custom = any(v is not None for v in chosen.values())
+    if custom and args.only:
+        raise UserError("--only: draws registered figures; allowed: --only, or --outcome/--x/"
+                        "--hue/--facet/--pool for one chosen figure, not both")
     names = args.only or list(FIGURES)
     unknown = [n for n in names if n not in FIGURES]
     if unknown:
         raise UserError(f"--only: unknown figure {', '.join(unknown)}; allowed: {', '.join(FIGURES)}")
     results = load_results(args.directory)
-    out = results.directory / "figures"
+    out = args.out or results.directory / "figures"
+    if custom:
+        pool = None if args.pool is None else [] if args.pool == ["none"] else args.pool
+        drawn = plot(results, outcome=args.outcome or "heed_rate", x=args.x or "auto",
+                     hue=args.hue or "auto", facet=args.facet or "auto", pool=pool,
+                     formats=formats, out=out)
+        print(f"wrote {_brace(drawn.paths)}: {drawn.message}")
+        return 0
     for name in names:
-        paths, message = draw(name, results, out)
+        paths, message = draw(name, results, out, formats)
         if paths is None:
             print(f"skipped {name}: {message}")
             # A figure these results no longer support must not survive from an earlier sweep.
-            for path in remove_stale(out, {name}, FIGURE_EXTENSIONS):
+            for path in remove_stale(out, {name}, FORMATS):
                 print(f"removed stale {path}")
         else:
-            print(f"wrote {paths[0].with_suffix('.{pdf,png}')}: {message}")
+            print(f"wrote {_brace(paths)}: {message}")
     return 0
+
+
+def _brace(paths) -> str:
+    """``a/b.{pdf,png}`` for one stem in several formats."""
+    paths = list(paths)
+    if len(paths) == 1:
+        return str(paths[0])
+    return str(paths[0].with_suffix("")) + ".{" + ",".join(p.suffix[1:] for p in paths) + "}"
 
 
 def discover_handler(args: argparse.Namespace) -> int:
