@@ -55,13 +55,9 @@ import pandas as pd
 from scipy import stats
 
 from sim.analysis.compare import REPLICATION, pair_difference
-from sim.analysis.frames import (
-    metric_columns,
-    scenario_names_by_label,
-    select_warnings,
-    warning_frame,
-)
+from sim.analysis.frames import metric_columns, select_warnings, warning_frame
 from sim.analysis.intervals import CONFIDENCE
+from sim.analysis.labels import scenario_names
 from sim.analysis.load import Results, load_results
 from sim.errors import UserError
 from sim.outcomes import BY_NAME, Kind
@@ -257,7 +253,7 @@ def contrast(results: Results | str | Path, factor: str, a: Any, b: Any, *,
     if factor not in swept:
         raise UserError(f"--contrast: {factor!r} is not a swept factor of {results.name}; "
                         f"allowed: {', '.join(swept) or 'none (nothing was swept)'}")
-    names = scenario_names_by_label(results)
+    names = scenario_names(results.manifest)
     value_a = _level(runs[factor], a, factor, names if factor == "scenario" else {})
     value_b = _level(runs[factor], b, factor, names if factor == "scenario" else {})
     if _same(value_a, value_b):

@@ -109,28 +109,6 @@ def scenario_blocs(results: Results) -> dict[str, dict[str, str]]:
     return out
 
 
-def scenario_names_by_label(results: Results) -> dict[str, str]:
-    """Each scenario label (a built-in name or a file's path) -> the ``name`` its file
-    declares, for legends and for matching a level typed by name."""
-    import tomllib
-
-    out: dict[str, str] = {}
-    for entry in results.manifest.get("scenarios") or ():
-        if not isinstance(entry, dict) or not isinstance(entry.get("scenario"), str):
-            continue
-        label, text = entry["scenario"], entry.get("text")
-        name = label
-        if isinstance(text, str):
-            try:
-                declared = tomllib.loads(text).get("name")
-            except tomllib.TOMLDecodeError:
-                declared = None
-            if isinstance(declared, str) and declared.strip():
-                name = declared.strip()
-        out[label] = name
-    return out
-
-
 def check_where(expression: str, columns: list[str] | tuple[str, ...] | pd.Index,
                 option: str = "--where") -> str:
     """``expression`` in the form pandas evaluates (``true``/``false`` as Python's), if it
