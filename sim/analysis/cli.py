@@ -13,7 +13,10 @@ from sim.errors import UserError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``analyze DIR`` and ``plot DIR`` to the main parser's subcommands."""
+    """Add ``analyze DIR``, ``plot DIR``, ``discover``, ``decompose`` and ``explore DIR`` to
+    the main parser's subcommands."""
+    from sim.cli import _port
+
     analyze = subparsers.add_parser(
         "analyze", help="tables with confidence intervals, tests and sensitivity indices",
         description="Write statistics tables (CSV, Markdown, LaTeX) into DIR/tables/ and print "
@@ -101,6 +104,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     decompose.add_argument("directory", metavar="DIR", type=Path, help="the decomposition sweep's results folder")
     decompose.add_argument("--confidence", type=float, default=0.95, help="interval level (default 0.95)")
     decompose.set_defaults(func=decompose_handler)
+
+    explore = subparsers.add_parser(
+        "explore", help="explore a sweep's results in the browser (needs warnsim[viz])",
+        description="Serve an offline page over DIR on 127.0.0.1: parallel coordinates of the "
+        "design points over factors and outcomes, filters, the paired contrast, the plot "
+        "choices, and exports of figures and rows into DIR/explore/. Stop with Ctrl-C.")
+    explore.add_argument("directory", metavar="DIR", type=Path, help="a sweep's results folder")
+    explore.add_argument("--port", type=_port, default=8766,
+                         help="port on 127.0.0.1 (default 8766)")
+    explore.set_defaults(func=explore_handler)
+
+
+def explore_handler(args: argparse.Namespace) -> int:
+    from sim.explore.server import serve
+
+    return serve(args.directory, args.port)
 
 
 PRINT_ROWS = 12
