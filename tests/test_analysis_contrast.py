@@ -200,7 +200,7 @@ def test_a_run_without_its_partner_is_left_out_and_counted(sweep, tmp_path):
         (copy / name).write_bytes((sweep / name).read_bytes())
     c = contrast(copy, "liaison.A:C", False, True, by=[])
     assert c.unpaired == 1 and c.table["pairs"].iloc[0] == 15
-    assert "1 runs without a partner left out" in c.pooled_sentence
+    assert "1 run without a partner left out" in c.pooled_sentence
     runs.loc[runs["run_id"] == 0, "status"] = "ok"
     runs.loc[runs["run_id"] == 0, "seed"] += 1
     runs.to_parquet(copy / "runs.parquet")
@@ -239,7 +239,7 @@ def test_the_command_prints_the_contrast_and_writes_its_table_and_figure(sweep, 
                  "--where", where, "--by", "rivalry"]) == 0
     out = capsys.readouterr().out
     c = contrast(sweep, "liaison.A:C", "false", "true", where=where, by=["rivalry"])
-    assert "Paired contrast of heed rate between Liaison A:C = false and true" in out
+    assert "Paired contrast of heed rate between liaison A:C = false and true" in out
     for line in c.sentences():
         assert line in out
     written = pd.read_csv(sweep / "tables" / f"{c.stem}.csv")

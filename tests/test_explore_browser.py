@@ -163,7 +163,7 @@ def test_explore_in_a_real_browser(page, served):
     tab.get_by_role("tab", name="Contrast").click()
     tab.wait_for_selector(".contrast-table", timeout=60_000)
     contrast = tab.locator(".tab-contrast")
-    assert "Paired contrast of heed rate between Liaison A:C" in tab.locator(
+    assert "Paired contrast of heed rate between liaison A:C" in tab.locator(
         ".contrast-title").inner_text()
     where = tab.locator(".contrast-where input")
     where.fill("__import__('os').listdir('/')")

@@ -189,7 +189,7 @@ def contrast_handler(args: argparse.Namespace, by: list[str] | None) -> int:
         for line in found.sentences():
             print(line)
     print(f"wrote {paths[0].with_suffix('.{csv,md,tex}')} and "
-          f"{paths[-1].with_suffix('.{pdf,png}')}")
+          f"{paths[3].with_suffix('.{pdf,png}')}")
     return 0
 
 

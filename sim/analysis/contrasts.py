@@ -154,7 +154,7 @@ class Contrast:
 
         a, b = self.levels
         text = (f"Paired contrast of {lower(self.measure.outcome)} between "
-                f"{self.factor_text} = {a} and {b}")
+                f"{lower(self.spec.factor)} = {a} and {b}")
         if self.where:
             text += f", warnings with {self.where}"
         return text
@@ -171,9 +171,11 @@ class Contrast:
                 f"{lower(p)} ({runs[p].nunique()} levels)" for p in self.pooled))
         if self.by and len(self.table) > 1:
             parts.append(f"the row '{ALL}' pools every stratum")
-        parts.append(f"{self.table['pairs'].iloc[-1]} pairs of same-seed runs in "
-                     f"{self.table['clusters'].iloc[-1]} replications"
-                     + (f"; {self.unpaired} runs without a partner left out" if self.unpaired else ""))
+        pairs, replications = len(self.pairs), self.pairs[REPLICATION].nunique()
+        parts.append(f"{_count(pairs, 'pair')} of same-seed runs in "
+                     f"{_count(replications, 'replication')}"
+                     + (f"; {_count(self.unpaired, 'run')} without a partner left out"
+                        if self.unpaired else ""))
         parts.append(f"{self.confidence:.0%} intervals: {self.measure.estimator.value}")
         return "; ".join(parts)
 
@@ -205,17 +207,17 @@ class Contrast:
         """The contrast drawn: each stratum's two levels, and their paired difference."""
         return contrast_figure(self)
 
-    def save(self, directory: str | Path | None = None) -> list[Path]:
+    def save(self, directory: str | Path | None = None,
+             formats: tuple[str, ...] = ("pdf", "png")) -> list[Path]:
         """Write the table (``tables/STEM.{csv,md,tex}``) and the figure
-        (``figures/STEM.{pdf,png}``) under ``directory`` (default: the results folder)."""
-        from sim.analysis.plots import save, style
+        (``figures/STEM.<format>``, each of ``formats``: pdf, png, svg) under ``directory``
+        (default: the results folder)."""
+        from sim.analysis.plots import save
         from sim.analysis.tables import write_table
 
         root = Path(directory) if directory is not None else self.directory
         paths = write_table(self.to_table(), root / "tables")
-        with style():
-            fig = self.figure()
-        return paths + save(fig, root / "figures", self.stem)
+        return paths + save(self.figure(), root / "figures", self.stem, formats)
 
     def sentences(self) -> list[str]:
         """One line per row, as the CLI prints them."""
@@ -544,6 +546,10 @@ def _number(x: float, measure: Measure, signed: bool = True, *, unit: bool = Tru
         return (f"{x * 100:+.2f}" + (" points" if unit else "")).replace("-", "\u2212")
     text = f"{x:+.4g}" if signed else f"{x:.4g}"
     return text.replace("-", "\u2212")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _p(p: float) -> str:
