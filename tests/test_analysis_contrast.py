@@ -284,3 +284,14 @@ def test_results_give_points_and_filtered_warnings_as_frames(sweep):
             "bloc_pair"} <= set(relayed.columns)
     log = read_warnings(sweep)
     assert len(relayed) == (log["channel"] == "relay").sum()
+
+
+def test_swapping_the_levels_negates_the_difference_and_inverts_the_odds(sweep):
+    where = "channel != 'public'"
+    ab = contrast(sweep, "rivalry", 0.6, 0.2, where=where).table
+    ba = contrast(sweep, "rivalry", 0.2, 0.6, where=where).table
+    assert np.allclose(ab["difference"], -ba["difference"], equal_nan=True)
+    assert np.allclose(ab["low"], -ba["high"]) and np.allclose(ab["high"], -ba["low"])
+    assert np.allclose(ab["p_value"], ba["p_value"])
+    assert np.allclose(ab["value_a"], ba["value_b"])
+    assert np.allclose(ab["odds_ratio"] * ba["odds_ratio"], 1.0)
