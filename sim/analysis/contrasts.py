@@ -566,6 +566,7 @@ def contrast_figure(c: Contrast):
     """Left: each row's estimate at A (filled) and B (open); right: the paired difference
     A - B with its interval (percentage points for shares), a line at no difference."""
     from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
 
     from sim.analysis.labels import header, lower, unit_of
     from sim.analysis.plots import TWO_COLUMNS, legend_above, new_figure, style, wrap
@@ -585,6 +586,9 @@ def contrast_figure(c: Contrast):
         kept = c.measure.source == WARNINGS and c.measure.column is not None
         left.set_xlabel(f"{header(c.measure.outcome)}" + (", warnings kept" if kept else ""))
         left.set_yticks(y, [wrap(s, 1.6, 7) for s in table["stratum"]])
+        nice = [1, 2, 2.5, 5, 10]
+        left.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=nice))
+        right.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=nice))
         scale = 100.0 if c.measure.percent_points else 1.0
         diff = table["difference"].to_numpy(float) * scale
         errors = np.vstack([diff - table["low"].to_numpy(float) * scale,
