@@ -35,6 +35,19 @@ def page(served):
         yield tab
 
 
+def _text(scope, selector: str) -> str:
+    found = scope.locator(selector)
+    return found.first.inner_text() if found.count() else ""
+
+
+def _ready(tab) -> str:
+    return _text(tab, ".explore-ready")
+
+
+def _status(scope) -> str:
+    return _text(scope, ".export-status")
+
+
 def _drawn(tab, where: str = ".parallel") -> list[str]:
     return tab.locator(f"{where} svg g[id^='row-']").evaluate_all(
         "els => els.map(e => e.id)")
@@ -47,15 +60,17 @@ def test_explore_in_a_real_browser(page, served):
     liaison = points["liaison.A:C"].first()
     tab.wait_for_selector(".explore-ready", timeout=90_000)
     # offline, and every design point drawn
+    # (Solara sends each part of a render as its own message: wait for each, never assume)
+    every = sorted(f"row-{i}" for i in liaison.index)
+    wait_for(tab, lambda: sorted(_drawn(tab)) == every, "every design point drawn")
+    wait_for(tab, lambda: "8 of 8 design points" in _ready(tab), "the count of the rows")
     assert tab.blocked == []
-    assert sorted(_drawn(tab)) == sorted(f"row-{i}" for i in liaison.index)
-    assert "8 of 8 design points" in tab.locator(".explore-ready").inner_text()
 
     # a filter changes the rows drawn: drop the level "no" of liaison A:C
     tab.locator(".filter-liaison-a-c").get_by_role("button", name="no", exact=True).click()
     kept = sorted(f"row-{i}" for i in liaison[liaison].index)
     wait_for(tab, lambda: sorted(_drawn(tab)) == kept, "the rows with liaison")
-    assert "4 of 8 design points" in tab.locator(".explore-ready").inner_text()
+    wait_for(tab, lambda: "4 of 8 design points" in _ready(tab), "the count of the rows kept")
     # and a range on an outcome: heed rates up to the median of those kept
     heed = (points["warnings_heeded"].sum() / points["warnings_delivered"].sum())[liaison]
     cut = float(heed.sort_values().iloc[1])
@@ -69,40 +84,39 @@ def test_explore_in_a_real_browser(page, served):
     # exports write files into DIR/explore/, named in the status line relative to DIR
     tab.get_by_role("button", name="Export rows (CSV)").click()
     parallel = tab.locator(".tab-parallel")
-    wait_for(tab, lambda: parallel.locator(".export-status").count() > 0, "the export status")
-    status = parallel.locator(".export-status").inner_text()
-    assert status.startswith("wrote explore/points-") and status.endswith("(2 rows)")
+    wait_for(tab, lambda: "(2 rows)" in _status(parallel), "the rows' export")
+    status = _status(parallel)
+    assert status.startswith("wrote explore/points-"), status
     written = folder / status.split()[1]
     assert sorted(pd.read_csv(written)["point_id"]) == sorted(int(r[4:]) for r in lowest)
     parallel.get_by_role("button", name="svg", exact=True).click()
     parallel.get_by_role("button", name="Export figure").click()
-    wait_for(tab, lambda: ".svg" in parallel.locator(".export-status").inner_text(),
-              "the figure")
-    figure = folder / parallel.locator(".export-status").inner_text().split()[1]
+    wait_for(tab, lambda: ".svg" in _status(parallel), "the figure's export")
+    figure = folder / _status(parallel).split()[1]
     assert figure.parent == folder / "explore" and figure.read_text().count('id="row-') == 2
 
     # the contrast of the rows kept; a bad filter expression is one line without paths
     tab.locator(".clear-filters").click()
     wait_for(tab, lambda: len(_drawn(tab)) == 8, "all rows again")
     tab.get_by_role("tab", name="Contrast").click()
-    tab.wait_for_selector(".contrast-table", timeout=60_000)
     contrast = tab.locator(".tab-contrast")
-    assert "Paired contrast of heed rate between liaison A:C" in tab.locator(
-        ".contrast-title").inner_text()
+    wait_for(tab, lambda: "Paired contrast of heed rate between liaison A:C" in _text(
+        contrast, ".contrast-title"), "the contrast", timeout=60)
     where = tab.locator(".contrast-where input")
     where.fill("__import__('os').listdir('/')")
     where.press("Enter")
-    tab.wait_for_selector(".tab-contrast .error-line", timeout=30_000)
-    error = contrast.locator(".error-line").inner_text()
-    assert error.startswith("--where: a call is not allowed") and "\n" not in error
+    wait_for(tab, lambda: _text(contrast, ".error-line").startswith(
+        "--where: a call is not allowed"), "the filter's error")
+    error = _text(contrast, ".error-line")
+    assert "\n" not in error, error
     assert "/" not in error.replace("true/false", "")
     assert "Traceback" not in tab.locator("body").inner_text()
     where.fill("channel == 'relay'")
     where.press("Enter")
     wait_for(tab, lambda: contrast.locator(".error-line").count() == 0, "the contrast again")
     contrast.get_by_role("button", name="Export table").click()
-    wait_for(tab, lambda: contrast.locator(".export-status").count() > 0, "the table export")
-    first = contrast.locator(".export-status").inner_text().split()[1].rstrip(",")
+    wait_for(tab, lambda: "contrast_" in _status(contrast), "the table's export")
+    first = _status(contrast).split()[1].rstrip(",")
     assert (folder / first).is_file() and (folder / first).parent == folder / "explore"
 
     # the plot tab draws with the chosen options
