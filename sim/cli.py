@@ -140,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="start from the parameter values in FILE (name = value lines, as "
                      "`warnsim calibrate` writes them); --set overrides them")
     _set_option(run, "override a model parameter (repeatable; see `warnsim params`) or a "
-                "scenario factor by dotted name (agency.NAME.ATTRIBUTE, bloc_rivalry.A:B)")
+                "scenario factor by dotted name (agency.NAME.ATTRIBUTE, bloc_rivalry.A:B, liaison.A:B)")
     run.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     run.add_argument("--log", type=Path, metavar="FILE",
                      help="write the full warning log (.csv or .parquet)")
