@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import calendar
 import csv
+import dataclasses
 import datetime as dt
 import io
 import math
@@ -416,3 +417,77 @@ def predict(c: Case, p: ModelParams) -> Scored:
             kappa_mean += weight * kappa
     return Scored(c, benevolence(probs), kappa_mean,
                   Choice(heed=heed, investigate=investigate, dismiss=1.0 - heed - investigate))
+
+
+# --- the halves (docs/cases-codebook.md, section 5) ----------------------------------------------
+
+class Half(_Named):
+    """The codebook's split: cases to fit or calibrate on, and cases held out to test."""
+
+    CALIBRATION = "calibration"
+    HOLDOUT = "holdout"
+
+
+def halves(cases: list[Case]) -> list[Half] | None:
+    """Each case's half by the codebook's rule, fixed before scoring: every ``seen`` case to the
+    calibration half; the others by the first day of their delivery date (then by name), the
+    earliest joining the calibration half until it holds ``ceil(n/2)`` cases. None when an
+    unseen case has no date (it cannot be placed)."""
+    unseen = [i for i, c in enumerate(cases) if not c.seen]
+    if any(cases[i].date is None for i in unseen):
+        return None
+    room = max(0, math.ceil(len(cases) / 2) - (len(cases) - len(unseen)))
+    order = sorted(unseen, key=lambda i: (cases[i].date.start, cases[i].case))  # type: ignore[union-attr]
+    calibration = {i for i, c in enumerate(cases) if c.seen} | set(order[:room])
+    return [Half.CALIBRATION if i in calibration else Half.HOLDOUT for i in range(len(cases))]
+
+
+# --- sensitivity to the coding (docs/cases-codebook.md, section 7) -------------------------------
+
+LEVELS = (0.1, 0.3, 0.7, 0.9)
+"""The rivalry rule's four levels (codebook 3.1)."""
+CAPABILITY_STEP = 0.1
+PERIOD_HALF_DAYS = {Precision.MONTH: 15, Precision.YEAR: 182}
+
+
+def recodings(case: Case) -> list[tuple[str, str, Case]]:
+    """``(column, label, case)`` for every recoding of the codebook's sensitivity table: one
+    coding moved at a time, for every column coded by a rule."""
+    out: list[tuple[str, str, Case]] = []
+
+    def add(column: str, label: str, **changes: object) -> None:
+        out.append((column, label, dataclasses.replace(case, **changes)))  # type: ignore[arg-type]
+
+    below = [v for v in LEVELS if v < case.rivalry - 1e-9]
+    above = [v for v in LEVELS if v > case.rivalry + 1e-9]
+    for level in ([below[-1]] if below else []) + ([above[0]] if above else []):
+        add("rivalry", f"rivalry {level:g}", rivalry=level)
+    if case.load > 0:
+        add("load", f"load {case.load - 1}", load=case.load - 1)
+    add("load", f"load {case.load + 1}", load=case.load + 1)
+    for column in ("sender_capability", "recipient_capability", "recipient_home_security"):
+        value = getattr(case, column)
+        for shifted in (round(value - CAPABILITY_STEP, 10), round(value + CAPABILITY_STEP, 10)):
+            if 0.0 <= shifted <= 1.0:
+                add(column, f"{column} {shifted:g}", **{column: shifted})
+    half_period = PERIOD_HALF_DAYS.get(case.date.precision, 0) if case.date else 0
+    if half_period:
+        for days in sorted({max(0, case.days_left - half_period), case.days_left + half_period}):
+            if days != case.days_left:
+                add("days_left", f"days_left {days}", days_left=days)
+    for corroborated in (True, False, None):
+        if corroborated is not case.corroborated:
+            label = {True: "yes", False: "no", None: "empty"}[corroborated]
+            add("corroborated", f"corroborated {label}", corroborated=corroborated)
+    for column in DETAIL_COLUMNS:
+        if getattr(case, column) is Known.UNKNOWN:
+            add(column, f"{column} yes", **{column: Known.YES, "details": case.details + 1})
+    for details in (case.details - 1, case.details + 1):
+        if 0 <= details <= 3:
+            add("details", f"details {details}", details=details)
+    for channel in Channel:
+        if channel is not case.channel:
+            add("channel", f"channel {channel.value}", channel=channel)
+    if not case.real:
+        add("real", "real yes", real=True)
+    return out
