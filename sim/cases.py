@@ -442,6 +442,17 @@ def halves(cases: list[Case]) -> list[Half] | None:
     return [Half.CALIBRATION if i in calibration else Half.HOLDOUT for i in range(len(cases))]
 
 
+def cases_in(half: Half, cases: list[Case] | None = None) -> list[Case]:
+    """The cases of one half (default: the built-in dataset). Calibration reads only
+    ``cases_in(Half.CALIBRATION)``; the hold-out half is for testing."""
+    cases = builtin_cases() if cases is None else cases
+    split = halves(cases)
+    if split is None:
+        raise UserError("the cases cannot be split into halves: a case not marked seen has no "
+                        "date (docs/cases-codebook.md, section 5)")
+    return [c for c, h in zip(cases, split, strict=True) if h is half]
+
+
 # --- sensitivity to the coding (docs/cases-codebook.md, section 7) -------------------------------
 
 LEVELS = (0.1, 0.3, 0.7, 0.9)

@@ -11,7 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from sim.cases import COLUMNS, DETAIL_COLUMNS, LEVELS, Half, Known, Outcome, builtin_cases, halves
+from sim.cases import (
+    COLUMNS,
+    DETAIL_COLUMNS,
+    LEVELS,
+    Case,
+    Half,
+    Known,
+    Outcome,
+    builtin_cases,
+    halves,
+)
+from sim.enums import Channel, Response
 
 ROOT = Path(__file__).resolve().parents[1]
 CODEBOOK = (ROOT / "docs" / "cases-codebook.md").read_text(encoding="utf-8")
@@ -123,3 +134,34 @@ def test_no_halves_when_an_unseen_case_has_no_date():
     text = ("case,sender,recipient,date,rivalry,details,channel,response,seen\n"
             "a,A,B,2001,0.1,1,private,heeded,no\nb,A,B,,0.1,1,private,heeded,no\n")
     assert halves(parse_cases(text, origin="t.csv")) is None
+
+
+def test_the_codebooks_table_of_the_recoded_seen_cases_matches_the_file():
+    section = CODEBOOK.split("## 8.")[1].split("## 9.")[0]
+    rows = re.findall(r"^\| ([^|]+?) \| [^|]+ \| ([^|]+?) \|$", section, re.M)
+    by_name = {c.case: c for c in CASES}
+    checked = 0
+    for name, now in rows:
+        if name not in by_name:
+            continue
+        c = by_name[name]
+        corroborated = {None: "empty", True: "yes", False: "no"}[c.corroborated]
+        expected = [f"{c.rivalry:g}", str(c.details), corroborated, str(c.days_left), str(c.load),
+                    f"{c.sender_capability:g}", f"{c.recipient_capability:g}",
+                    f"{c.recipient_home_security:g}"]
+        assert [v.strip() for v in now.split(",")] == expected, name
+        checked += 1
+    assert checked == sum(c.seen for c in CASES) == 7
+
+
+def test_cases_in_a_half_partition_the_dataset():
+    from sim.cases import cases_in
+    from sim.errors import UserError
+
+    calibration, holdout = cases_in(Half.CALIBRATION), cases_in(Half.HOLDOUT)
+    assert len(calibration) + len(holdout) == len(CASES)
+    assert {c.case for c in calibration}.isdisjoint(c.case for c in holdout)
+    assert {c.case for c in CASES if c.seen} <= {c.case for c in calibration}
+    undated = [Case("x", "A", "B", 0.1, 1, Channel.PRIVATE, Response.HEEDED)]
+    with pytest.raises(UserError, match="no date"):
+        cases_in(Half.CALIBRATION, undated)
