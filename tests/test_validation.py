@@ -12,7 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.cases import builtin_cases
 from sim.cli import main
+from sim.enums import Channel
 from sim.run import RunResult, RunSpec, simulate
 from sim.validation import odd
 from sim.validation.api import ValidationOptions, validate
@@ -93,9 +95,11 @@ def test_brier_score_and_log_loss_of_a_toy_case_set_match_hand_computed_values()
 
 
 def test_alternative_codings_move_one_coding_at_a_time_within_its_range():
-    from sim.cases import builtin_cases
+    from sim.cases import Case
+    from sim.enums import Response
 
-    kerman = next(c for c in builtin_cases() if c.case == "Kerman 2024")  # rivalry 1, details 2
+    kerman = Case("Kerman 2024", "US", "Iran", rivalry=1.0, details=2, channel=Channel.RELAY,
+                  response=Response.DISMISSED)
     names = [name for name, _ in alternatives(kerman)]
     assert names == ["details 1", "details 3", "rivalry 0.9", "channel private", "channel public",
                      "channel both"]
@@ -176,7 +180,7 @@ def test_validate_quick_writes_one_entry_per_declared_check(reduced: Path):
     checks = [e for e in entries if not e["id"].startswith("case_")]
     assert [e["id"] for e in checks] == [c.id for c in CHECKS if c.id in REDUCED]  # suite order
     cases = [e for e in entries if e["id"].startswith("case_")]
-    assert len(cases) == 7 and all(e["kind"] == "case" for e in cases)
+    assert len(cases) == len(builtin_cases()) and all(e["kind"] == "case" for e in cases)
     for e in entries:
         assert all(k in e for k in KEYS), e["id"]
         assert e["verdict"] in ("within", "outside", "not_applicable")
