@@ -204,7 +204,7 @@ def check_statistic(check_id: str) -> Statistic:
                      range_high=check.range_high)
 
 
-WARNING_CHECKS = frozenset({"corroboration", "overload", "breznitz", "asymmetry"})
+WARNING_CHECKS = frozenset({"corroboration", "overload", "breznitz", "breznitz_probe", "asymmetry"})
 """Checks that read the warning log (the others read runs.parquet)."""
 
 
