@@ -120,10 +120,10 @@ class Check:
     range_high: float | None = None
     unit: str = ""
     args: Mapping[str, Any] = field(default_factory=_fixed)
-    role: Role = Role.VALIDATION
-    registered: dt.date = dt.date(2026, 11, 29)
-    range_basis: RangeBasis = RangeBasis.SOURCE
-    fails_if: str = ""
+    role: Role = field(kw_only=True)
+    registered: dt.date = field(kw_only=True)
+    range_basis: RangeBasis = field(kw_only=True)
+    fails_if: str = field(kw_only=True)
     why_by_construction: str = ""
     diagnostic_for: str = ""
 
