@@ -23,6 +23,8 @@ for file in experiments/*.toml; do
         discovery) "$WARNSIM" discover "results/$name" --outcome net_harm \
                        --contrast doctrine=non_rivals:warn_all --threshold 0 ;;
         decomposition) "$WARNSIM" decompose "results/$name" ;;
+        relay) "$WARNSIM" analyze "results/$name" --contrast liaison.A:C=false:true \
+                   --where "bloc_pair == 'A:C' and channel in ['relay', 'private'] and rivalry <= 0.2" ;;
     esac
     echo "== $name done in $((SECONDS - begun)) s"
 done

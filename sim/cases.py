@@ -1,42 +1,60 @@
-"""Single-warning vignettes scored with the model's own judgement and response rule.
+"""Documented warnings: the case file, its codings, and the model's judgement of each case.
 
 ``warnsim cases [FILE]`` puts the probabilities the model gives each of the three responses
 (heed, investigate, dismiss) to a documented historical warning next to the response recorded for
-it: face validation (``../shared/MODEL-BRIEF.md``, the cases tables). A case is judged as the
-first warning from its sender, received on day 0: the recipient has no record of the sender
-(no quiet days, nothing shared by allies or seen in public), only its prior (the believed share of
-manipulative senders among rivals or allies, or the case's own ``prior_manipulative``) and the
-warning's arrival, judged with the same formulas as in a run (:mod:`sim.inference`).
-The sender's ability is unknown to the recipient, as in a run. The details' checks and the
-corroboration are random in the model; a case's probabilities average over them, given whether
-the warning was about a real plot (column ``real``).
+it. The built-in file (``sim/data/cases.csv``) is a dataset of documented inter-state warnings
+about terrorist plots coded by the rules of ``docs/cases-codebook.md``: every column, its
+measurement rule and source, how uncertain facts are marked, and the split of the cases into a
+calibration half and a hold-out half (:func:`halves`), all fixed before any new case was scored.
 
-Every coding is a documented assumption (``sim/data/cases.csv``, column ``source`` gives the
-public record it rests on); no number in it is measured. Columns:
+A case is judged as the first warning from its sender, received on day 0: the recipient has no
+record of the sender (no quiet days, nothing shared by allies or seen in public), only its prior
+(the believed share of manipulative senders among rivals or allies, or the case's own
+``prior_manipulative``) and the warning's arrival, judged with the same formulas as in a run
+(:mod:`sim.inference`). The sender's ability is unknown to the recipient, as in a run. The
+details' checks and the corroboration are random in the model; a case's probabilities average
+over them, given whether the warning was about a real plot (column ``real``). :func:`predict` is
+the one call into the model: a new model's judgement replaces its body.
+
+Columns (the codebook defines each):
 
 * required: ``case``, ``sender``, ``recipient``, ``rivalry`` (0-1, the recipient's toward the
-  sender), ``details`` (0-3 passed), ``channel`` (private, public, both, relay), ``response``
-  (heeded, investigated, dismissed);
-* optional: ``real`` (yes/no, default yes), ``corroborated`` (yes/no/empty: empty averages over
-  the model's corroboration chance), ``days_left`` (days from delivery to the warned date, default
-  30), ``load`` (protective actions the recipient already has in force: warning overload, default
-  0), ``sender_capability``, ``recipient_capability`` (default 0.8), ``recipient_home_security``
-  (default 0.75), ``prior_manipulative`` (replaces the believed share), ``source`` (text).
+  sender), ``channel`` (private, public, both, relay), ``response`` (heeded, investigated,
+  dismissed), and the details passed: ``details`` (0-3) or the three columns ``timing``,
+  ``location``, ``perpetrators`` (yes, no, unknown; ``details`` is then the number of yes, and
+  must equal it when both are given);
+* model inputs, optional: ``real`` (yes/no, default yes), ``corroborated`` (yes/no/empty: empty
+  averages over the model's corroboration chance), ``days_left`` (days from delivery to the warned
+  date, default 30), ``load`` (the recipient's concurrent demands: warning overload, default 0),
+  ``sender_capability``, ``recipient_capability`` (default 0.8), ``recipient_home_security``
+  (default 0.75), ``prior_manipulative`` (replaces the believed share);
+* model inputs of the third model, optional: ``scale`` (mass, targeted, unspecified: the harm
+  the warning indicated), and, recorded but not read by the model, ``relations`` (yes/no:
+  diplomatic relations between the two states);
+* the record, optional: ``date`` (of delivery: YYYY-MM-DD, YYYY-MM or YYYY), ``outcome`` (attack,
+  foiled, none), ``deaths``, ``seen`` (yes: the case was used in building the model before the
+  dataset, so it can only be in the calibration half), ``source``, ``uncertain`` (the columns
+  whose coding is not certain, separated by ``;``), ``note``.
 """
 
 from __future__ import annotations
 
+import calendar
 import csv
+import dataclasses
+import datetime as dt
 import io
 import math
+import re
 import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
-from sim.enums import Channel, Doctrine, Response
+from sim.enums import Channel, Doctrine, Response, _Named
 from sim.errors import UserError
 from sim.consequences import action_cost, diversion_deaths, political_loss
 from sim.engine import Run, start, template
@@ -47,14 +65,98 @@ from sim.inference import (
 from sim.outcomes import NET_HARM_COMPONENTS
 from sim.params import ModelParams
 from sim.scenarios import AgencyProfile, Scenario
-from sim.world import Scale, empty_world
+from sim.world import Scale as ModelScale
+from sim.world import empty_world
 
-REQUIRED = ("case", "sender", "recipient", "rivalry", "details", "channel", "response")
-OPTIONAL = ("real", "corroborated", "days_left", "load", "sender_capability",
-            "recipient_capability", "recipient_home_security", "prior_manipulative", "source")
+
+class Known(_Named):
+    """Whether the warning passed a detail, as the public record shows it."""
+
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+
+
+class Scale(_Named):
+    """The scale of harm the warning indicated (codebook: ``scale``)."""
+
+    MASS = "mass"  # crowds, large gatherings, transport, several sites, public places
+    TARGETED = "targeted"  # a named person, a VIP, a small identified group
+    UNSPECIFIED = "unspecified"  # no target named (e.g. a person's radicalisation)
+
+
+class Outcome(_Named):
+    """What followed the warning: an attack, a plot foiled (arrests, interception), or nothing."""
+
+    ATTACK = "attack"
+    FOILED = "foiled"
+    NONE = "none"
+
+
+class Precision(_Named):
+    """How precisely the public record dates a delivery."""
+
+    DAY = "day"
+    MONTH = "month"
+    YEAR = "year"
+
+
+DETAIL_COLUMNS = ("timing", "location", "perpetrators")
+"""The three details of the duty-to-warn protocol (brief: timing, location, perpetrators)."""
+REQUIRED = ("case", "sender", "recipient", "rivalry", "channel", "response")
+"""Always required; the details passed are also required, as ``details`` or the three
+:data:`DETAIL_COLUMNS`."""
+MODEL_INPUTS = ("details", *DETAIL_COLUMNS, "real", "corroborated", "days_left", "load",
+                "sender_capability", "recipient_capability", "recipient_home_security",
+                "prior_manipulative")
+NEXT_MODEL = ("scale", "relations")
+"""Coded for the next model (the current one does not read them)."""
+RECORD = ("date", "outcome", "deaths", "seen", "source", "uncertain", "note")
+OPTIONAL = tuple(c for c in (*MODEL_INPUTS, *NEXT_MODEL, *RECORD) if c not in REQUIRED)
+COLUMNS = (*REQUIRED, *OPTIONAL)
+NOT_UNCERTAIN = ("case", "uncertain", "note")
+"""Columns that ``uncertain`` cannot name (they are labels, not facts)."""
 MAX_FIELD = 10_000
 """Longest text accepted in one field of a case file."""
 _SENSITIVITY = 0.5
+E = TypeVar("E", bound=_Named)
+_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+@dataclass(frozen=True, slots=True)
+class CaseDate:
+    """A delivery date at the precision the record gives: a day, a month or a year."""
+
+    start: dt.date
+    precision: Precision
+
+    @property
+    def end(self) -> dt.date:
+        """The last day the delivery can have fallen on."""
+        if self.precision is Precision.DAY:
+            return self.start
+        if self.precision is Precision.MONTH:
+            last = calendar.monthrange(self.start.year, self.start.month)[1]
+            return self.start.replace(day=last)
+        return self.start.replace(month=12, day=31)
+
+    def __str__(self) -> str:
+        return {Precision.DAY: self.start.isoformat(), Precision.MONTH: self.start.isoformat()[:7],
+                Precision.YEAR: str(self.start.year)}[self.precision]
+
+    @classmethod
+    def parse(cls, text: str) -> CaseDate | None:
+        """``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``; None when the text is none of them."""
+        match = _DATE.fullmatch(text) if text.isascii() else None
+        if match is None:
+            return None
+        year, month, day = match.groups()
+        try:
+            start = dt.date(int(year), int(month or 1), int(day or 1))
+        except ValueError:
+            return None
+        precision = Precision.DAY if day else Precision.MONTH if month else Precision.YEAR
+        return cls(start, precision)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +177,17 @@ class Case:
     recipient_home_security: float = 0.75
     prior_manipulative: float | None = None
     source: str = ""
+    timing: Known | None = None
+    location: Known | None = None
+    perpetrators: Known | None = None
+    scale: Scale | None = None
+    relations: bool | None = None
+    date: CaseDate | None = None
+    outcome: Outcome | None = None
+    deaths: int | None = None
+    seen: bool = False
+    uncertain: tuple[str, ...] = ()
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,20 +211,31 @@ class Scored:
     def as_dict(self) -> dict[str, object]:
         c = self.case
         return {
-            "case": c.case, "sender": c.sender, "recipient": c.recipient, "rivalry": c.rivalry,
-            "details": c.details, "channel": c.channel.value, "real": c.real,
+            "case": c.case, "sender": c.sender, "recipient": c.recipient,
+            "date": None if c.date is None else str(c.date), "rivalry": c.rivalry,
+            "details": c.details, "timing": _value(c.timing), "location": _value(c.location),
+            "perpetrators": _value(c.perpetrators), "channel": c.channel.value, "real": c.real,
             "corroborated": c.corroborated, "days_left": c.days_left, "load": c.load,
+            "sender_capability": c.sender_capability,
+            "recipient_capability": c.recipient_capability,
+            "recipient_home_security": c.recipient_home_security,
+            "scale": _value(c.scale), "relations": c.relations,
             "perceived_benevolence": self.perceived_benevolence,
             "perceived_credibility": self.perceived_credibility,
             "p_heed": self.choice.heed, "p_investigate": self.choice.investigate,
             "p_dismiss": self.choice.dismiss, "predicted": self.predicted.value,
-            "response": c.response.value, "source": c.source,
+            "response": c.response.value, "outcome": _value(c.outcome), "deaths": c.deaths,
+            "uncertain": list(c.uncertain), "source": c.source,
         }
+
+
+def _value(member: _Named | None) -> str | None:
+    return None if member is None else member.value
 
 
 def builtin_cases() -> list[Case]:
     text = (resources.files("sim") / "data" / "cases.csv").read_text("utf-8")
-    return parse_cases(text, origin="built-in cases")
+    return parse_cases(text, origin="sim/data/cases.csv")
 
 
 def load_cases(path: str | Path) -> list[Case]:
@@ -131,38 +255,55 @@ def parse_cases(text: str, *, origin: str) -> list[Case]:
     try:
         reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
         columns = [c.strip() for c in reader.fieldnames or []]
-        repeated = sorted({c for c in columns if columns.count(c) > 1})
-        if repeated:
-            raise UserError(f"{origin}: column {repeated[0]!r} appears more than once")
-        unknown = [c for c in columns if c not in REQUIRED + OPTIONAL]
-        if unknown:
-            raise UserError(
-                f"{origin}: unknown column {unknown[0]!r}; allowed: {', '.join(REQUIRED + OPTIONAL)}"
-            )
-        missing = [c for c in REQUIRED if c not in columns]
-        if missing:
-            raise UserError(
-                f"{origin}: missing column {missing[0]!r}; required: {', '.join(REQUIRED)}")
+        _check_columns(columns, origin)
         cases = []
         for row in reader:
             if None in row:
                 raise UserError(f"{origin}, line {reader.line_num}: more fields than columns")
             cleaned = {k.strip(): (v or "").strip() for k, v in row.items()}
-            cases.append(_row(cleaned, reader.line_num, origin))
+            cases.append(_row(cleaned, reader.line_num, origin, columns))
     except csv.Error as exc:
         raise UserError(f"{origin}: malformed CSV ({exc})") from None
     finally:
         csv.field_size_limit(limit)
     if not cases:
         raise UserError(f"{origin}: no cases")
+    names = [c.case for c in cases]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise UserError(f"{origin}: case {repeated[0]!r} appears more than once; allowed: "
+                        "one row per case")
     return cases
 
 
-def _row(row: dict[str, str], line: int, origin: str) -> Case:
+def _check_columns(columns: list[str], origin: str) -> None:
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise UserError(f"{origin}: column {repeated[0]!r} appears more than once")
+    unknown = [c for c in columns if c not in COLUMNS]
+    if unknown:
+        raise UserError(f"{origin}: unknown column {unknown[0]!r}; allowed: {', '.join(COLUMNS)}")
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        raise UserError(f"{origin}: missing column {missing[0]!r}; required: {', '.join(REQUIRED)}")
+    have = [c for c in DETAIL_COLUMNS if c in columns]
+    if have and len(have) < len(DETAIL_COLUMNS):
+        absent = next(c for c in DETAIL_COLUMNS if c not in columns)
+        raise UserError(f"{origin}: missing column {absent!r}; the details go together: "
+                        f"{', '.join(DETAIL_COLUMNS)}")
+    if not have and "details" not in columns:
+        raise UserError(f"{origin}: missing column 'details'; required: details (0-3) or "
+                        f"{', '.join(DETAIL_COLUMNS)}")
+
+
+def _row(row: dict[str, str], line: int, origin: str, columns: list[str]) -> Case:
     where = f"{origin}, line {line}"
     for key, value in row.items():
         if len(value) > MAX_FIELD:
             raise UserError(f"{where}: {key}: longer than {MAX_FIELD} characters")
+
+    def fail(key: str, allowed: str) -> UserError:
+        return UserError(f"{where}: {key}: got {row.get(key, '')!r}; allowed: {allowed}")
 
     def number(key: str, low: float, high: float, integer: bool = False) -> float:
         text = row.get(key, "")
@@ -172,43 +313,70 @@ def _row(row: dict[str, str], line: int, origin: str) -> Case:
             value = math.nan
         if not low <= value <= high or (integer and not value.is_integer()):
             kind = "an integer" if integer else "a number"
-            raise UserError(f"{where}: {key}: got {text!r}; allowed: {kind} in [{low:g}, {high:g}]")
+            raise fail(key, f"{kind} in [{low:g}, {high:g}]")
         return value
 
-    def choice(key: str, enum: type[Channel] | type[Response]) -> Channel | Response:
+    def choice(key: str, enum: type[E], empty: bool = False) -> E | None:
+        text = row.get(key, "").lower()
+        if empty and text == "":
+            return None
         try:
-            return enum(row.get(key, "").lower())
+            return enum(text)
         except ValueError:
-            raise UserError(
-                f"{where}: {key}: got {row.get(key, '')!r}; allowed: {enum.allowed()}"
-            ) from None
+            raise fail(key, enum.allowed() + (" (or empty)" if empty else "")) from None
 
     def yes_no(key: str) -> bool | None:
         text = row.get(key, "").lower()
         if text not in ("", "yes", "no"):
-            raise UserError(f"{where}: {key}: got {text!r}; allowed: yes, no (or empty)")
+            raise fail(key, "yes, no (or empty)")
         return None if text == "" else text == "yes"
 
     for key in ("case", "sender", "recipient"):
         if not row.get(key):
             raise UserError(f"{where}: {key}: empty; allowed: any non-empty text")
-    optional: dict[str, int | float] = {}
+    optional: dict[str, object] = {}
     for key, low, high, integer in (("days_left", 0, 3650, True), ("load", 0, 1000, True),
                                     ("sender_capability", 0, 1, False),
                                     ("recipient_capability", 0, 1, False),
                                     ("recipient_home_security", 0, 1, False),
-                                    ("prior_manipulative", 0.001, 0.999, False)):
+                                    ("prior_manipulative", 0.001, 0.999, False),
+                                    ("deaths", 0, 100_000, True)):
         if row.get(key):
             number_value = number(key, low, high, integer)
             optional[key] = int(number_value) if integer else number_value
-    real = yes_no("real")
+    passed = {key: choice(key, Known) for key in DETAIL_COLUMNS if key in columns}
+    count = sum(known is Known.YES for known in passed.values())
+    details = int(number("details", 0, 3, integer=True)) if row.get("details") or not passed else count
+    if passed and details != count:
+        raise fail("details", f"{count}, the number of yes among {', '.join(DETAIL_COLUMNS)} "
+                              "(or empty)")
+    date = None
+    if row.get("date"):
+        date = CaseDate.parse(row["date"])
+        if date is None:
+            raise fail("date", "a date YYYY-MM-DD, YYYY-MM or YYYY")
+    real, outcome = yes_no("real"), choice("outcome", Outcome, empty=True)
+    if outcome in (Outcome.ATTACK, Outcome.FOILED) and real is False:
+        raise fail("real", f"yes (or empty): the outcome is {outcome}, so a plot existed")
+    if optional.get("deaths") and outcome is not Outcome.ATTACK:
+        raise fail("deaths", f"0 (or empty): the outcome is {outcome or 'not given'}, not attack")
+    uncertain = tuple(u.strip() for u in row.get("uncertain", "").split(";") if u.strip())
+    bad = [u for u in uncertain if u not in columns or u in NOT_UNCERTAIN]
+    if bad:
+        allowed = ", ".join(c for c in columns if c not in NOT_UNCERTAIN)
+        raise UserError(f"{where}: uncertain: got {bad[0]!r}; allowed: columns of the file "
+                        f"separated by ';' ({allowed})")
     return Case(
         case=row["case"], sender=row["sender"], recipient=row["recipient"],
-        rivalry=number("rivalry", 0, 1), details=int(number("details", 0, 3, integer=True)),
+        rivalry=number("rivalry", 0, 1), details=details,
         channel=choice("channel", Channel),  # type: ignore[arg-type]
         response=choice("response", Response),  # type: ignore[arg-type]
         real=True if real is None else real, corroborated=yes_no("corroborated"),
-        source=row.get("source", ""), **optional,  # type: ignore[arg-type]
+        source=row.get("source", ""), timing=passed.get("timing"),
+        location=passed.get("location"), perpetrators=passed.get("perpetrators"),
+        scale=choice("scale", Scale, empty=True), relations=yes_no("relations"), date=date,
+        outcome=outcome, seen=bool(yes_no("seen")), uncertain=uncertain,
+        note=row.get("note", ""), **optional,  # type: ignore[arg-type]
     )
 
 
@@ -233,7 +401,7 @@ def predict(c: Case, p: ModelParams) -> Scored:
         p.believed_manipulative_rival if rival else p.believed_manipulative_ally)
     probs = posterior(prior_vector(believed) + arrival)
     agency = run.arrays.agencies[recipient]
-    scale = _SCALES.get(str(getattr(c, "scale", "") or ""), Scale.UNSPECIFIED)
+    scale = _SCALES[c.scale.value if c.scale is not None else "unspecified"]
     public = c.channel.is_public
     cost = float(action_cost(st, recipient))
     political = float(political_loss(st, recipient, sender) + face_loss(st, recipient, sender,
@@ -263,9 +431,10 @@ def predict(c: Case, p: ModelParams) -> Scored:
                   Choice(heed=heed, investigate=investigate, dismiss=1.0 - heed - investigate))
 
 
-_SCALES = {"mass": Scale.MASS, "targeted": Scale.SMALL, "small": Scale.SMALL,
-           "unspecified": Scale.UNSPECIFIED}
-"""A case's coded scale (the codebook's mass, targeted, unspecified) as the model's."""
+_SCALES = {"mass": ModelScale.MASS, "targeted": ModelScale.SMALL,
+           "unspecified": ModelScale.UNSPECIFIED}
+"""A case's coded scale (the codebook's mass, targeted, unspecified) as the model's
+(:class:`sim.world.Scale`: a targeted plot is below the mass-casualty threshold)."""
 
 
 def _case_run(c: Case, p: ModelParams) -> Run:
@@ -282,3 +451,87 @@ def _case_run(c: Case, p: ModelParams) -> Run:
     run = start(template(scenario, p), 0, 0, probes=False, world=empty_world(2))
     run.arrays.agencies.load[1] = c.load
     return run
+
+# --- the halves (docs/cases-codebook.md, section 5) ----------------------------------------------
+
+class Half(_Named):
+    """The codebook's split: cases to fit or calibrate on, and cases held out to test."""
+
+    CALIBRATION = "calibration"
+    HOLDOUT = "holdout"
+
+
+def halves(cases: list[Case]) -> list[Half] | None:
+    """Each case's half by the codebook's rule, fixed before scoring: every ``seen`` case to the
+    calibration half; the others by the first day of their delivery date (then by name), the
+    earliest joining the calibration half until it holds ``ceil(n/2)`` cases. None when an
+    unseen case has no date (it cannot be placed)."""
+    unseen = [i for i, c in enumerate(cases) if not c.seen]
+    if any(cases[i].date is None for i in unseen):
+        return None
+    room = max(0, math.ceil(len(cases) / 2) - (len(cases) - len(unseen)))
+    order = sorted(unseen, key=lambda i: (cases[i].date.start, cases[i].case))  # type: ignore[union-attr]
+    calibration = {i for i, c in enumerate(cases) if c.seen} | set(order[:room])
+    return [Half.CALIBRATION if i in calibration else Half.HOLDOUT for i in range(len(cases))]
+
+
+def cases_in(half: Half, cases: list[Case] | None = None) -> list[Case]:
+    """The cases of one half (default: the built-in dataset). Calibration reads only
+    ``cases_in(Half.CALIBRATION)``; the hold-out half is for testing."""
+    cases = builtin_cases() if cases is None else cases
+    split = halves(cases)
+    if split is None:
+        raise UserError("the cases cannot be split into halves: a case not marked seen has no "
+                        "date (docs/cases-codebook.md, section 5)")
+    return [c for c, h in zip(cases, split, strict=True) if h is half]
+
+
+# --- sensitivity to the coding (docs/cases-codebook.md, section 7) -------------------------------
+
+LEVELS = (0.1, 0.3, 0.7, 0.9)
+"""The rivalry rule's four levels (codebook 3.1)."""
+CAPABILITY_STEP = 0.1
+PERIOD_HALF_DAYS = {Precision.MONTH: 15, Precision.YEAR: 182}
+
+
+def recodings(case: Case) -> list[tuple[str, str, Case]]:
+    """``(column, label, case)`` for every recoding of the codebook's sensitivity table: one
+    coding moved at a time, for every column coded by a rule."""
+    out: list[tuple[str, str, Case]] = []
+
+    def add(column: str, label: str, **changes: object) -> None:
+        out.append((column, label, dataclasses.replace(case, **changes)))  # type: ignore[arg-type]
+
+    below = [v for v in LEVELS if v < case.rivalry - 1e-9]
+    above = [v for v in LEVELS if v > case.rivalry + 1e-9]
+    for level in ([below[-1]] if below else []) + ([above[0]] if above else []):
+        add("rivalry", f"rivalry {level:g}", rivalry=level)
+    if case.load > 0:
+        add("load", f"load {case.load - 1}", load=case.load - 1)
+    add("load", f"load {case.load + 1}", load=case.load + 1)
+    for column in ("sender_capability", "recipient_capability", "recipient_home_security"):
+        value = getattr(case, column)
+        for shifted in (round(value - CAPABILITY_STEP, 10), round(value + CAPABILITY_STEP, 10)):
+            if 0.0 <= shifted <= 1.0:
+                add(column, f"{column} {shifted:g}", **{column: shifted})
+    half_period = PERIOD_HALF_DAYS.get(case.date.precision, 0) if case.date else 0
+    if half_period:
+        for days in sorted({max(0, case.days_left - half_period), case.days_left + half_period}):
+            if days != case.days_left:
+                add("days_left", f"days_left {days}", days_left=days)
+    for corroborated in (True, False, None):
+        if corroborated is not case.corroborated:
+            label = {True: "yes", False: "no", None: "empty"}[corroborated]
+            add("corroborated", f"corroborated {label}", corroborated=corroborated)
+    for column in DETAIL_COLUMNS:
+        if getattr(case, column) is Known.UNKNOWN:
+            add(column, f"{column} yes", **{column: Known.YES, "details": case.details + 1})
+    for details in (case.details - 1, case.details + 1):
+        if 0 <= details <= 3:
+            add("details", f"details {details}", details=details)
+    for channel in Channel:
+        if channel is not case.channel:
+            add("channel", f"channel {channel.value}", channel=channel)
+    if not case.real:
+        add("real", "real yes", real=True)
+    return out

@@ -140,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="start from the parameter values in FILE (name = value lines, as "
                      "`warnsim calibrate` writes them); --set overrides them")
     _set_option(run, "override a model parameter (repeatable; see `warnsim params`) or a "
-                "scenario factor by dotted name (agency.NAME.ATTRIBUTE, bloc_rivalry.A:B)")
+                "scenario factor by dotted name (agency.NAME.ATTRIBUTE, bloc_rivalry.A:B, liaison.A:B)")
     run.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     run.add_argument("--log", type=Path, metavar="FILE",
                      help="write the full warning log (.csv or .parquet)")
@@ -176,15 +176,23 @@ def build_parser() -> argparse.ArgumentParser:
     params.set_defaults(func=_cmd_params)
 
     cases = sub.add_parser(
-        "cases", help="score single-warning vignettes against recorded responses",
+        "cases", help="score documented warnings against recorded responses, per half",
         description="The model's probabilities of heeding, investigating and dismissing each "
-        "documented warning (judged as the first from its sender), beside the recorded response.")
-    cases.add_argument("file", nargs="?", type=Path, help="CSV of cases (default: the built-in cases)")
+        "documented warning (judged as the first from its sender), beside the recorded response; "
+        "then, for the calibration and hold-out halves of docs/cases-codebook.md, the Brier "
+        "score and log-loss of the model, of the base rates and of a ridge multinomial logistic "
+        "regression on the coded columns (both fitted on the calibration half).")
+    cases.add_argument("file", nargs="?", type=Path,
+                       help="CSV of cases (default: the built-in dataset, sim/data/cases.csv)")
     cases.add_argument("--params", type=Path, metavar="FILE",
                        help="score with the parameter values in FILE; --set overrides them")
     _set_option(cases, "score with a model parameter changed (repeatable); see `warnsim params`")
     cases.add_argument("--json", action="store_true",
-                       help="print the scored cases as a JSON list instead of a table")
+                       help="print the scored cases as a JSON list instead of a table (each row "
+                       "with its half and the baselines' probabilities)")
+    cases.add_argument("--sensitivity", action="store_true",
+                       help="rescore every case with each rule-coded column moved one step at a "
+                       "time (codebook, section 7): per column, how often the prediction changes")
     cases.set_defaults(func=_cmd_cases)
 
     view = sub.add_parser(
@@ -498,23 +506,64 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 # --- cases -----------------------------------------------------------------------------------
 def _cmd_cases(args: argparse.Namespace) -> int:
-    from sim.cases import builtin_cases, load_cases, score
+    from sim.case_scores import evaluate, sensitivity
+    from sim.cases import builtin_cases, load_cases
 
     params = model_params(args)
     try:
         cases = builtin_cases() if args.file is None else load_cases(args.file)
     except csv.Error as exc:  # e.g. a field over csv's limit of 131,072 characters
         raise UserError(f"{args.file}: malformed CSV: {exc}") from None
-    scored = score(cases, params)
-    if args.json:
-        print(json.dumps([s.as_dict() for s in scored], indent=2))
+    if args.sensitivity:
+        rows = sensitivity(cases, params)
+        print(json.dumps(rows, indent=2) if args.json else _sensitivity_report(rows))
         return 0
-    rows = [(s.case.case, f"{s.case.sender} -> {s.case.recipient}", f"{s.case.rivalry:g}",
+    result = evaluate(cases, params)
+    if args.json:
+        print(json.dumps(result.case_dicts(), indent=2))
+        return 0
+    half = result.half
+    table = [(s.case.case, "-" if half is None else half[i].value,
+             f"{s.case.sender} -> {s.case.recipient}", f"{s.case.rivalry:g}",
              str(s.case.details), s.case.channel.value, f"{s.perceived_benevolence:.2f}",
              f"{s.perceived_credibility:.2f}", f"{s.choice.heed:.2f}", f"{s.choice.investigate:.2f}",
              f"{s.choice.dismiss:.2f}", s.predicted.value, s.case.response.value)
-            for s in scored]
-    print(_table(rows, ("case", "dyad", "rivalry", "details", "channel", "benevolence",
+            for i, s in enumerate(result.scored)]
+    print(_table(table, ("case", "half", "dyad", "rivalry", "details", "channel", "benevolence",
                         "credibility", "p_heed", "p_investigate", "p_dismiss", "predicted",
                         "recorded")))
+    if half is None:
+        print("\nno halves and no baselines: a case not marked seen has no date "
+              "(docs/cases-codebook.md, section 5)")
+        return 0
+    print()
+    print(_table([(str(r["half"]), str(r["n"]), str(r["forecast"]), _fmt(r["brier"]),
+                   _fmt(r["log_loss"])) for r in result.rows()],
+                 ("half", "n", "forecast", "brier", "log_loss")))
+    print(f"\nbase_rate: Jeffreys-smoothed shares of the calibration half; logit: ridge "
+          f"multinomial logit on {len(result.predictors)} coded columns fitted on the calibration "
+          f"half, prior SD {result.prior_sd:g} (leave-one-out log-loss). The hold-out half is the "
+          "test (docs/cases-codebook.md, section 6).")
     return 0
+
+
+def _sensitivity_report(rows: list[dict[str, Any]]) -> str:
+    from sim.case_scores import sensitivity_summary
+
+    summary = _table([(str(r["column"]), str(r["cases"]), str(r["recodings"]),
+                       str(r["prediction_changes"]), _fmt(r["mean_abs_move"]),
+                       _fmt(r["max_abs_move"])) for r in sensitivity_summary(rows)],
+                     ("column", "cases", "recodings", "prediction_changes", "mean_abs_move",
+                      "max_abs_move"))
+    changed = [r for r in rows if r["predicted"] != r["predicted_before"]]
+    text = [summary, "", f"{len(changed)} of {len(rows)} recodings change the predicted "
+            "response (moves: in the model's probability of the recorded response)"]
+    if changed:
+        text += ["", _table([(r["case"], r["half"] or "-", r["coding"],
+                              "yes" if r["uncertain"] else "", r["predicted_before"],
+                              r["predicted"],
+                              _fmt(r["p_recorded_before"]), _fmt(r["p_recorded"]))
+                             for r in changed],
+                            ("case", "half", "recoding", "uncertain", "predicted", "recoded",
+                             "p_recorded", "recoded"))]
+    return "\n".join(text)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from sim.frames import RunFrames
 from sim.params import ModelParams
 from sim.schema import (
     AGENT_COLUMNS, AGENT_FIELDS, DYAD_COLUMNS, DYAD_FIELDS, SERIES_COLUMNS, SERIES_FIELDS,
@@ -56,13 +57,16 @@ class RunSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class RunResult:
+class RunResult(RunFrames):
     """Plain data from one finished run (no references to the model).
 
     ``trust_matrix[r][s]`` is recipient ``r``'s perceived benevolence of sender ``s`` at the end
     (None on the diagonal), ``rivalry_matrix[i][j]`` the rivalry of ``i`` toward ``j`` at the end;
     ``agencies`` names their rows and columns. ``agents`` (with ``record_agents``) and ``dyads``
     (with ``record_dyads``) hold the per-agency and per-dyad series as columns (:mod:`sim.schema`).
+    The same as pandas DataFrames: ``warnings_frame()``, ``series_frame()``, ``agents_frame()``,
+    ``dyads_frame()``, ``outcomes_frame()``, ``trust_frame()``, ``rivalry_frame()``
+    (:class:`sim.frames.RunFrames`).
     """
 
     outcomes: dict[str, float | int]

@@ -16,8 +16,10 @@ Scheduled shifts set a dyad's or a bloc pair's rivalry to a new value on a given
 (the same dyad has heeded and dismissed warnings in different periods: brief, mechanism 8).
 
 Experiments change a scenario by **dotted names** (:func:`factor`, :func:`with_changes`):
-``agency.NAME.ATTRIBUTE`` (one of :data:`AGENCY_FACTORS`) and ``bloc_rivalry.A:B`` (a bloc-pair
-factor), so agency traits and bloc factors can be fixed or swept like model parameters.
+``agency.NAME.ATTRIBUTE`` (one of :data:`AGENCY_FACTORS`), ``bloc_rivalry.A:B`` (a bloc-pair
+factor) and ``liaison.A:B`` (whether the members of two blocs, or two agencies, have liaison
+channels), so agency traits, bloc factors and liaison can be fixed or swept like model
+parameters.
 """
 
 from __future__ import annotations
@@ -345,13 +347,13 @@ AGENCY_FACTORS: dict[str, str] = {
 """The agency traits an experiment may set by ``agency.NAME.ATTRIBUTE``, with their meaning."""
 
 DOTTED = ("agency.NAME.ATTRIBUTE (ATTRIBUTE one of " + ", ".join(AGENCY_FACTORS)
-          + ") or bloc_rivalry.BLOC:BLOC")
+          + "), bloc_rivalry.BLOC:BLOC or liaison.SIDE:SIDE (SIDE a bloc or an agency)")
 """What a dotted scenario factor looks like (for messages)."""
 
 
 def is_dotted(name: str) -> bool:
     """Whether ``name`` means a scenario factor rather than a model parameter."""
-    return name.startswith(("agency.", "bloc_rivalry."))
+    return name.startswith(("agency.", "bloc_rivalry.", "liaison."))
 
 
 @cache
@@ -380,7 +382,38 @@ def factor(name: str) -> Param:
                      unit="factor", label=f"Bloc rivalry {a}:{b}",
                      doc=f"Rivalry factor between blocs {a} and {b} (times parameter rivalry)",
                      group="scenario", source="")
+    if prefix == "liaison":
+        a, colon, b = rest.partition(":")
+        if not colon or not a or not b or a == b:
+            raise ParameterError(name, "expected liaison.SIDE:SIDE, two different blocs or "
+                                 "agencies")
+        return Param(name=name, kind=bool, default=None, low=None, high=None, unit="",
+                     label=f"Liaison {a}:{b}",
+                     doc=f"Whether {a} and {b} have liaison channels (true: every pair between "
+                     "them; false: none, so warnings go by no_liaison_route)",
+                     group="scenario", source="")
     raise ParameterError(name, f"expected {DOTTED}")
+
+
+def liaison_sides(name: str, scenario: Scenario, *,
+                  where: str = "") -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The agencies on each side of ``liaison.SIDE:SIDE``: an agency by its name, else the
+    members of a bloc (as ``[[shift]]`` reads ``between``). Raises
+    :class:`~sim.params.ParameterError` for a side the scenario (called ``where`` in the
+    message) does not have."""
+    names = [a.name for a in scenario.agencies]
+    blocs = sorted({a.bloc for a in scenario.agencies})
+    sides = []
+    for side in name.removeprefix("liaison.").split(":"):
+        if side in names:
+            sides.append((names.index(side),))
+        elif side in blocs:
+            sides.append(tuple(i for i, a in enumerate(scenario.agencies) if a.bloc == side))
+        else:
+            raise ParameterError(name, f"{side!r} is neither an agency nor a bloc of "
+                                 f"{where or repr(scenario.name)}; allowed: blocs {', '.join(blocs)} or "
+                                 f"agencies {', '.join(names)}")
+    return sides[0], sides[1]
 
 
 def check_factor(name: str, scenario: Scenario, *, label: str = "") -> None:
@@ -395,6 +428,9 @@ def check_factor(name: str, scenario: Scenario, *, label: str = "") -> None:
             raise ParameterError(name, f"no agency {agency!r} in {where}; allowed: "
                                  + ", ".join(names))
         return
+    if name.startswith("liaison."):
+        liaison_sides(name, scenario, where=where)
+        return
     blocs = sorted({a.bloc for a in scenario.agencies})
     for bloc in name.removeprefix("bloc_rivalry.").split(":"):
         if bloc not in blocs:
@@ -405,18 +441,27 @@ def check_factor(name: str, scenario: Scenario, *, label: str = "") -> None:
 def with_changes(scenario: Scenario, changes: Iterable[tuple[str, object]]) -> Scenario:
     """``scenario`` with dotted factors set (``[("agency.B1.capability", 0.3), ...]``), each
     checked against its declaration and the scenario. A bloc factor is symmetric, as in the
-    file."""
+    file; so is liaison: ``liaison.A:C = false`` removes the channel between every member of A
+    and every member of C (both ways), ``true`` opens it, whatever the file's ``[liaison]``
+    said about those pairs."""
     agencies = list(scenario.agencies)
     index = {a.name: k for k, a in enumerate(agencies)}
     factors = dict(scenario.bloc_factors)
+    no_liaison = set(scenario.no_liaison)
     for name, raw in changes:
         check_factor(name, scenario)
         value = factor(name).coerce(raw)
-        if name.startswith("agency."):
+        if name.startswith("liaison."):
+            one, other = liaison_sides(name, scenario)
+            between = {(i, j) for i in one for j in other if i != j}
+            between |= {(j, i) for i, j in between}
+            no_liaison = (no_liaison | between) if not value else (no_liaison - between)
+        elif name.startswith("agency."):
             agency, _, trait = name.removeprefix("agency.").rpartition(".")
             k = index[agency]
             agencies[k] = dataclasses.replace(agencies[k], **{trait: value})
         else:
             a, _, b = name.removeprefix("bloc_rivalry.").partition(":")
             factors[(a, b)] = factors[(b, a)] = value
-    return dataclasses.replace(scenario, agencies=tuple(agencies), bloc_factors=factors)
+    return dataclasses.replace(scenario, agencies=tuple(agencies), bloc_factors=factors,
+                               no_liaison=frozenset(no_liaison))

@@ -120,6 +120,7 @@ def render(name: str) -> str:
         '# "agency.A1.capability" = [0.5, 0.9]   # or home_security, source_sensitivity,',
         "#                                       # doctrine, manipulative",
         '# "bloc_rivalry.A:B" = [1.0, 1.4]       # a bloc-pair rivalry factor',
+        '# "liaison.A:C" = [true, false]         # liaison channels between two blocs or agencies',
         "",
         *doc("sample"),
         "# [sample]",

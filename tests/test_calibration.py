@@ -1,12 +1,13 @@
-"""`warnsim calibrate`: on a toy model whose true parameters are known (injected with the
-sweep's run_fn) the accepted set contains them and narrows as tolerances tighten; targets
-that cannot hold together are reported as conflicting; the best-supported set is written as a
-parameter file that `warnsim run --params` and experiment files accept; the committed
-experiments/calibration.toml runs end to end at a tiny size; bad calibration files are one
-line and exit status 2."""
+"""`warnsim calibrate` by rejection: on a toy model whose true parameters are known (injected
+with the sweep's run_fn) the accepted set contains them and narrows as tolerances tighten;
+targets that cannot hold together are reported as conflicting; the best-supported set is
+written as a parameter file that `warnsim run --params` and experiment files accept; metrics
+and the calibration half of the cases are targets; bad calibration files are one line and exit
+status 2. (ABC-SMC and the committed calibration file: tests/test_abc.py.)"""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from pathlib import Path
@@ -21,37 +22,29 @@ from sim.calibration.api import calibrate
 from sim.calibration.config import load_calibration, parse_calibration
 from sim.calibration.figures import marginals, pairs
 from sim.calibration.scoring import posterior_table, score, values_at_points
-from sim.calibration.statistics import (
-    WARNING_CHECKS,
-    evaluate,
-    outcome_statistic,
-    per_point_checks,
-    statistic,
-)
+from sim.calibration.statistics import evaluate, statistic
 from sim.cli import main
 from sim.outcomes import OUTCOMES
 from sim.params import ModelParams
 from sim.run import RunResult, RunSpec
-from sim.sweep import load_experiment, parse_experiment, run_experiment
-from sim.validation.suite import BY_ID
+from sim.sweep import load_experiment
 from tests.test_plots import layout_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 TRUE_INTERDICTION, TRUE_LETHALITY = 0.8, 1.5
-"""The toy world's truth: foiled share 0.8, deaths per attack 2 x 1.5 = 3."""
+"""The toy world's truth: heed rate 0.8, deaths 100 x 1.5 = 150 a run."""
 
 
 def toy(spec: RunSpec) -> RunResult:
-    """Plots foiled with probability home_interdiction; each attack kills 2 x lethality_scale
-    on average; face_cost does nothing. Noise from the run's seed."""
+    """Warnings heeded with probability home_interdiction; deaths Poisson with mean 100 x
+    lethality_scale; face_cost does nothing. Noise from the run's seed."""
     p = spec.params
     rng = np.random.default_rng(spec.seed)
     out: dict[str, float] = {o.name: 0 for o in OUTCOMES}
-    ended = 200
-    foiled = int(rng.binomial(ended, p.home_interdiction))
-    attacks = ended - foiled
-    out.update(plots_ended=ended, foiled=foiled, attacks=attacks,
-               casualties=float(rng.poisson(2 * p.lethality_scale * attacks)))
+    delivered = 200
+    out.update(warnings_delivered=delivered,
+               warnings_heeded=int(rng.binomial(delivered, p.home_interdiction)),
+               casualties=float(rng.poisson(100 * p.lethality_scale)))
     return RunResult(out, None, None)
 
 
@@ -72,15 +65,15 @@ lethality_scale = [0.5, 3.0]
 face_cost = [0.0, 5.0]
 
 [targets.foiled]
-statistic = "foiled_share"
+statistic = "heed_rate"
 value = 0.8
 tolerance = 0.08
 source = "the toy's truth"
 
 [targets.deadliness]
-statistic = "deaths_per_attack"
-value = 3.0
-tolerance = 1.0
+statistic = "casualties"
+value = 150.0
+tolerance = 50.0
 """
 
 
@@ -138,8 +131,8 @@ def test_changing_a_target_rescores_without_rerunning(tmp_path):
 
 
 def test_targets_that_cannot_both_hold_are_reported_as_a_conflict(tmp_path):
-    # Foiled share 0.8 needs home_interdiction near 0.8; also asking for 0.6 cannot hold.
-    text = CONFIG + '\n[targets.fewer_foiled]\nstatistic = "foiled_share"\nlow = 0.55\nhigh = 0.65\n'
+    # A heed rate of 0.8 needs home_interdiction near 0.8; also asking for 0.6 cannot hold.
+    text = CONFIG + '\n[targets.fewer_foiled]\nstatistic = "heed_rate"\nlow = 0.55\nhigh = 0.65\n'
     found = calibrate(parse_calibration(text), out=tmp_path / "c", workers=1, progress=False,
                       run_fn=toy)
     conflicts = found.tables["calibration_conflicts"].frame.set_index(["target_a", "target_b"])
@@ -174,90 +167,76 @@ def memory_results(runs: pd.DataFrame, warnings: pd.DataFrame | None = None) -> 
 def test_outcomes_are_pooled_over_replications_with_intervals():
     runs = pd.DataFrame({
         "run_id": range(6), "point_id": [0, 0, 0, 1, 1, 1], "replication": [0, 1, 2] * 2,
-        "foiled": [3, 0, 9, 1, 1, 1], "plots_ended": [4, 1, 10, 2, 2, 2],
+        "warnings_heeded": [3, 0, 9, 1, 1, 1], "warnings_delivered": [4, 1, 10, 2, 2, 2],
         "casualties": [1.0, 2.0, 6.0, 0.0, 0.0, 0.0],
     })
-    v = evaluate(outcome_statistic("foiled_share"), memory_results(runs), draws=500)
+    v = evaluate(statistic("heed_rate", origin="t"), memory_results(runs), draws=500)
     assert v.value.tolist() == [12 / 15, 0.5]  # pooled, not the mean of per-run shares
     assert v.low[0] < 12 / 15 < v.high[0] and v.low[1] == v.high[1] == 0.5
-    m = evaluate(outcome_statistic("casualties"), memory_results(runs), draws=500)
+    m = evaluate(statistic("casualties", origin="t"), memory_results(runs), draws=500)
     assert m.value.tolist() == [3.0, 0.0]
+    # The same formula per particle (ABC-SMC): [particle, replication] arrays.
+    columns = {c: runs[c].to_numpy(float).reshape(2, 3)
+               for c in ("warnings_heeded", "warnings_delivered", "casualties")}
+    assert statistic("heed_rate", origin="t").per_particle(columns, []).tolist() == [12 / 15, 0.5]
+    assert statistic("casualties", origin="t").per_particle(columns, []).tolist() == [3.0, 0.0]
 
 
-def test_validation_checks_score_each_point_with_the_suites_own_statistic(tmp_path):
-    found = calibrate(parse_calibration(CONFIG), out=tmp_path / "toy", workers=1,
+def toy_with_matrices(spec: RunSpec) -> RunResult:
+    """The toy with the end-of-run matrices that metrics are evaluated with."""
+    return dataclasses.replace(toy(spec), agencies=["A", "B"],
+                               trust_matrix=[[None, 0.5], [0.5, None]],
+                               rivalry_matrix=[[0.0, 0.5], [0.5, 0.0]])
+
+
+def test_metrics_are_targets_scored_as_the_mean_over_runs(tmp_path):
+    text = CONFIG.replace('[sample]', '[metrics]\ndeaths_per_heed = "casualties / warnings_heeded"'
+                          '\n\n[sample]') + (
+        '\n[targets.per_heed]\nstatistic = "deaths_per_heed"\nlow = 0\nhigh = 1\n')
+    calibration = parse_calibration(text)
+    found = calibrate(calibration, out=tmp_path / "m", workers=1, progress=False,
+                      run_fn=toy_with_matrices)
+    from sim.analysis.load import load_results
+
+    runs = load_results(found.out).ok
+    expected = (runs["casualties"] / runs["warnings_heeded"]).groupby(runs["point_id"]).mean()
+    v = evaluate(calibration.targets[-1].statistic, load_results(found.out))
+    assert v.value == pytest.approx(expected.to_numpy())
+
+
+def test_case_scores_are_targets_scored_at_each_points_parameters(tmp_path):
+    from sim.cases import builtin_cases
+    from sim.validation.scoring import evaluate as score_cases
+
+    text = (ROOT / "sim" / "data" / "cases.csv").read_text().splitlines()
+    halves = ["half", *(["calibration", "holdout"] * len(text))[: len(text) - 1]]
+    cases = tmp_path / "cases.csv"
+    cases.write_text("\n".join(f"{line},{h}" for line, h in zip(text, halves, strict=True)) + "\n")
+    config = CONFIG.replace("n = 200", "n = 3") + (
+        f'\n[calibration]\ncases = "{cases}"\n[targets.cases]\n'
+        'statistic = "cases_calibration_brier"\nvalue = 0\ntolerance = 0.667\n')
+    found = calibrate(parse_calibration(config), out=tmp_path / "c", workers=1,
                       progress=False, run_fn=toy)
     from sim.analysis.load import load_results
 
     results = load_results(found.out)
-    v = evaluate(statistic("deaths_per_attack", origin="t"), results)
-    runs = results.ok
-    sums = runs.groupby("point_id")[["casualties", "attacks"]].sum()
-    assert v.value == pytest.approx((sums["casualties"] / sums["attacks"]).to_numpy())
-    assert ((v.low <= v.value) & (v.value <= v.high)).all()
-    # Without a range of its own a target takes the check's, and its source.
-    text = CONFIG + '\n[targets.suite]\nstatistic = "deaths_per_attack"\n'
-    target = parse_calibration(text).targets[-1]
-    assert (target.low, target.high) == (BY_ID["deaths_per_attack"].range_low,
-                                        BY_ID["deaths_per_attack"].range_high)
-    assert target.source == BY_ID["deaths_per_attack"].source
-
-
-def test_case_scores_are_targets_scored_at_each_points_parameters(tmp_path):
-    from sim.validation.scoring import evaluate as score_cases
-
-    found = calibrate(parse_calibration(CONFIG.replace("n = 200", "n = 3")), out=tmp_path / "c",
-                      workers=1, progress=False, run_fn=toy)
-    from sim.analysis.load import load_results
-
-    results = load_results(found.out)
-    v = evaluate(statistic("cases_brier", origin="t"), results)
+    v = evaluate(statistic("cases_calibration_brier", origin="t", cases_file=cases), results)
+    half = builtin_cases()[::2]  # the rows marked calibration
     for point_id, value in zip(v.point_id, v.value, strict=True):
         row = results.ok[results.ok["point_id"] == point_id].iloc[0]
         params = ModelParams().replace(home_interdiction=row["home_interdiction"],
                                        lethality_scale=row["lethality_scale"],
                                        face_cost=row["face_cost"])
-        assert value == pytest.approx(score_cases(params).brier.value)
+        assert value == pytest.approx(score_cases(params, half).brier.value)
 
 
-def test_checks_that_need_the_warning_log_are_declared_so(tmp_path):
-    exp = parse_experiment('name = "w"\ndays = 60\nreplications = 2\nrecord_warnings = false\n'
-                           '[grid]\nrivalry = [0.7]\n')
-    run_experiment(exp, out=tmp_path / "w", workers=1, progress=False)
-    from sim.analysis.load import load_results
-
-    results = load_results(tmp_path / "w")
-    for check, why in per_point_checks().items():
-        if why or check.startswith("cases_"):
-            continue
-        value = evaluate(statistic(check, origin="t"), results).value[0]
-        assert np.isnan(value) == (check in WARNING_CHECKS), check
-
-
-def test_checks_comparing_parameter_sets_are_refused_with_the_reason(tmp_path, capsys):
+def test_validation_checks_are_refused_as_targets_with_their_source(tmp_path, capsys):
     path = tmp_path / "bad.toml"
-    path.write_text(HEAD + SAMPLE + '[targets.a]\nstatistic = "cry_wolf"\n')
+    path.write_text(HEAD + SAMPLE + '[targets.a]\nstatistic = "foiled_share"\nlow = 0.6\n')
     assert main(["calibrate", str(path)]) == 2
     err = capsys.readouterr().err
-    assert "cry_wolf: a validation check that cannot score one design point" in err
-    assert "it compares the studies cry_wolf" in err and "breznitz" in err
-
-
-def test_committed_calibration_runs_end_to_end_at_tiny_size(tmp_path):
-    calibration = load_calibration(ROOT / "experiments" / "calibration.toml")
-    import dataclasses
-
-    tiny = dataclasses.replace(calibration, experiment=calibration.experiment.shrunk(
-        days=60, replications=2, n=6))
-    found = calibrate(tiny, out=tmp_path / "cal", workers=2, progress=False, confirm=2)
-    assert len(found.scores.points) == 6
-    assert set(found.best) == set(calibration.parameters)
-    confirm = found.tables["calibration_confirm"].frame
-    assert set(confirm["set"]) == {"defaults", "best"}
-    assert set(confirm["target"]) == {t.id for t in calibration.targets}
-    text = found.params_file.read_text()
-    assert all(f"{p} = " in text for p in calibration.parameters)
-    assert main(["run", "--days", "5", "--params", str(found.params_file), "--json"]) == 0
+    assert "foiled_share is validation check foiled_share (Heritage Foundation 2013" in err
+    assert "calibrate on data you do not validate on" in err and "heed_rate" in err
 
 
 def test_calibrate_command_prints_the_result_and_writes_the_files(tmp_path, capsys):
@@ -272,12 +251,14 @@ method = "lhs"
 n = 4
 [sample.ranges]
 home_interdiction = [0.6, 0.95]
-[targets.foiled]
-statistic = "foiled_share"
-low = 0.6
+[targets.heeded]
+statistic = "heed_rate"
+low = 0.3
 high = 0.95
-[targets.gradient]
-statistic = "rivalry"
+[targets.deaths]
+statistic = "casualties"
+low = 0
+high = 500
 """)
     out = tmp_path / "out"
     assert main(["calibrate", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 0
@@ -290,10 +271,10 @@ statistic = "rivalry"
 BAD = {
     "no targets": ("", ["targets", "missing or empty"]),
     "unknown statistic": ('[targets.a]\nstatistic = "happiness"\nlow = 0\n',
-                          ["[targets.a]", "statistic", "'happiness'", "a validation check",
-                           "deaths_per_attack", "or an outcome name"]),
+                          ["[targets.a]", "statistic", "'happiness'", "an outcome no validation "
+                           "check uses", "heed_rate", "a metric", "cases_calibration_brier"]),
     "no range": ('[targets.a]\nstatistic = "heed_rate"\n',
-                 ["no accepted values", "only a validation check has a range of its own"]),
+                 ["no accepted values", "value and tolerance, or low and/or high"]),
     "value without tolerance": ('[targets.a]\nstatistic = "heed_rate"\nvalue = 0.5\n',
                                 ["tolerance: missing"]),
     "both forms": ('[targets.a]\nstatistic = "heed_rate"\nvalue = 0.5\ntolerance = 0.1\nlow = 0\n',
@@ -305,9 +286,9 @@ BAD = {
     "unknown target key": ('[targets.a]\nstatistic = "heed_rate"\nlow = 0\nweight = 2\n',
                            ["weight", "unknown key"]),
     "unknown option": ('[calibration]\nrounds = 3\n[targets.a]\nstatistic = "heed_rate"\nlow = 0\n',
-                       ["[calibration]", "rounds", "allowed: confirm"]),
-    "log needed": ('record_warnings = false\n[targets.a]\nstatistic = "breznitz"\nlow = 0\n',
-                   ["record_warnings", "target a needs the warning log"]),
+                       ["[calibration]", "rounds", "allowed: method, cases, confirm"]),
+    "validation check": ('[targets.a]\nstatistic = "breznitz"\nlow = 0\n',
+                         ["breznitz is validation check breznitz (Breznitz 1984"]),
 }
 HEAD = 'name = "b"\ndays = 5\n'
 SAMPLE = '[sample]\nmethod = "lhs"\nn = 4\n[sample.ranges]\nrivalry = [0, 1]\n'
@@ -320,7 +301,12 @@ def test_bad_calibration_file_one_line_exit_2(case, tmp_path, capsys):
     text = HEAD + top + SAMPLE + (("[" + tables) if tables else "")
     path = tmp_path / "bad.toml"
     path.write_text(text)
-    out = tmp_path / "out"
+    refused_in_one_line(path, tmp_path / "out", expected, capsys)
+
+
+def refused_in_one_line(path: Path, out: Path, expected: list[str], capsys) -> None:
+    """`warnsim calibrate PATH` exits 2 with one line naming the file and each of
+    ``expected``, and writes nothing."""
     assert main(["calibrate", str(path), "--out", str(out)]) == 2
     line = capsys.readouterr().err.strip()
     assert "\n" not in line and line.startswith(f"warnsim: error: {path}"), line

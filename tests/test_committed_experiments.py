@@ -41,5 +41,4 @@ def test_sobol_stage_sweeps_the_parameters_the_screen_kept_over_the_same_ranges(
 def test_the_calibration_file_loads_with_its_targets():
     c = load_calibration(EXPERIMENTS / "calibration.toml")
     assert c.experiment.design.kind is DesignKind.LHS
-    assert {t.id for t in c.targets} >= {"foiled_share", "deaths_per_attack", "breznitz"}
-    assert c.confirm > 0
+    assert c.targets and all(t.source for t in c.targets)

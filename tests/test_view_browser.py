@@ -10,95 +10,30 @@ skipped with the reason printed, and under CI it fails instead of skipping.
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
 from sim.params import PARAMETERS
 from sim.scenarios import load_scenario
+from tests.browser import free_port, offline_page, serving, wait_for
 
 SCREENSHOT_ENV = "WARNSIM_SCREENSHOT"
 """Where to save the screenshot the README shows (``make screenshot``: results/view/view.png);
 unset, it goes to the test's temporary folder, so running the tests changes no committed file."""
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-def _require(what: str, ok: bool) -> None:
-    if ok:
-        return
-    message = f"{what} is not installed (make test and .ci/run install it)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def view_url():
-    _require("Debian's chromium", Path(CHROMIUM).exists())
-    pytest.importorskip("solara", reason="the viz extra is not installed")
-    port = _free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "sim", "view", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                            start_new_session=True)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read() if proc.stdout else ""
-                pytest.fail(f"warnsim view did not start: {out[-2000:]}")
-            time.sleep(0.3)
+    port = free_port()
+    with serving(["view", "--port", str(port)], port, "warnsim view") as url:
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 @pytest.fixture(scope="module")
 def page(view_url):
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        tab = browser.new_page(viewport={"width": 1280, "height": 900})
-        blocked: list[str] = []
-
-        def offline(route):
-            if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
-                route.continue_()
-            else:
-                blocked.append(route.request.url)
-                route.abort()
-
-        tab.route("**/*", offline)
-        tab.blocked = blocked
-        tab.goto(view_url)
+    with offline_page(view_url) as tab:
         yield tab
-        browser.close()
 
 
 def _day(tab) -> int:
@@ -108,14 +43,6 @@ def _day(tab) -> int:
 
 def _plots(tab) -> list[str]:
     return tab.locator("svg#plots polyline").evaluate_all("els => els.map(e => e.getAttribute('points'))")
-
-
-def _wait_for(tab, condition, what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        tab.wait_for_timeout(100)
 
 
 def test_view_in_a_real_browser(page, tmp_path):
@@ -139,7 +66,7 @@ def test_view_in_a_real_browser(page, tmp_path):
     step = tab.get_by_role("button", name="Step")
     for expected in range(1, 6):
         step.click()
-        _wait_for(tab, lambda e=expected: _day(tab) == e, f"day {expected}")
+        wait_for(tab, lambda e=expected: _day(tab) == e, f"day {expected}")
     after = _plots(tab)
     assert after != before and any(after)
     assert "After day 5" in tab.locator("svg#network .day-title").text_content()
@@ -152,7 +79,7 @@ def test_view_in_a_real_browser(page, tmp_path):
     assert float(slider.get_attribute("aria-valuenow")) == spec.high
     assert tab.locator(".changed").inner_text().endswith("none")  # not before the reset
     tab.get_by_role("button", name="Reset").click()
-    _wait_for(tab, lambda: tab.locator(".changed").inner_text().endswith(
+    wait_for(tab, lambda: tab.locator(".changed").inner_text().endswith(
         f"changed from the defaults: rivalry = {spec.high:g}"), "the rebuilt model's rivalry")
     assert _day(tab) == 0
 
@@ -164,7 +91,7 @@ def test_view_in_a_real_browser(page, tmp_path):
     start = _day(tab)
     for _ in range(4):
         step.click()
-        _wait_for(tab, lambda s=start: _day(tab) > s, "a multi-day step")
+        wait_for(tab, lambda s=start: _day(tab) > s, "a multi-day step")
         start = _day(tab)
     assert _day(tab) > 100
     assert tab.blocked == []

@@ -13,7 +13,10 @@ from sim.errors import UserError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``analyze DIR`` and ``plot DIR`` to the main parser's subcommands."""
+    """Add ``analyze DIR``, ``plot DIR``, ``discover``, ``decompose`` and ``explore DIR`` to
+    the main parser's subcommands."""
+    from sim.cli import _port
+
     analyze = subparsers.add_parser(
         "analyze", help="tables with confidence intervals, tests and sensitivity indices",
         description="Write statistics tables (CSV, Markdown, LaTeX) into DIR/tables/ and print "
@@ -24,18 +27,49 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     analyze.add_argument("--by", nargs="+", metavar="FACTOR",
                          help="split the rivalry tables by these swept factors (default: every "
                          "swept factor other than rivalry; 'none' pools them, and the captions say so)")
+    analyze.add_argument("--contrast", metavar="FACTOR=A:B",
+                         help="instead of the tables: the paired contrast of --outcome between two "
+                         "levels of a swept factor (A minus B, same-seed runs paired), per stratum "
+                         "of --by, written as a table and a figure; FACTOR may be a parameter, "
+                         "scenario or a scenario trait (e.g. liaison.A:C=false:true)")
+    analyze.add_argument("--where", metavar="EXPR",
+                         help="with --contrast: only the warnings this expression keeps, over the "
+                         "warning log's columns and sender_bloc, recipient_bloc, bloc_pair "
+                         "(e.g. \"channel == 'relay' and rivalry < 0.2\")")
+    analyze.add_argument("--outcome", default="heed_rate",
+                         help="with --contrast: an outcome of runs.parquet or a metric; with "
+                         "--where: heed_rate, warnings (per run) or a warning-log column "
+                         "(default heed_rate)")
     shown = analyze.add_mutually_exclusive_group()
     shown.add_argument("--verbose", action="store_true", help="print every table, not only the key one")
     shown.add_argument("--quiet", action="store_true", help="write the tables, print only their paths")
     analyze.set_defaults(func=analyze_handler)
 
     plot = subparsers.add_parser(
-        "plot", help="publication figures (PDF and 300-dpi PNG)",
-        description="Draw the figures the results support into DIR/figures/ and say which "
-        "were skipped and why.",
+        "plot", help="publication figures (PDF and 300-dpi PNG; SVG on request)",
+        description="Without --outcome, --x, --hue or --facet: draw every figure the results "
+        "support into DIR/figures/ and say which were skipped and why. With any of them: draw "
+        "one outcome against one factor (--x), one series per level of a second (--hue) and "
+        "one panel per level of a third (--facet), into DIR/figures/OUTCOME-by-X[-hue-H]"
+        "[-facet-F]. A role not given is filled from the factors that vary, so that as little "
+        "as possible is pooled; every factor pooled is named in the figure and on the terminal.",
     )
     plot.add_argument("directory", metavar="DIR", type=Path, help="a sweep's results folder")
     plot.add_argument("--only", nargs="+", metavar="NAME", help="draw only these figures")
+    plot.add_argument("--outcome", metavar="OUTCOME",
+                      help="the outcome on the y axis (default heed_rate when x, hue or facet is given)")
+    plot.add_argument("--x", metavar="FACTOR", help="the factor on the x axis (a swept "
+                      "parameter, scenario or a scenario trait; default: rivalry if it varies, "
+                      "else the numeric factor with the most levels)")
+    plot.add_argument("--hue", metavar="FACTOR", help="one line per level of this factor, or none")
+    plot.add_argument("--facet", metavar="FACTOR", help="one panel per level of this factor, or none")
+    plot.add_argument("--pool", nargs="+", metavar="FACTOR",
+                      help="the factors that may be pooled; any other not shown is refused "
+                      "(none: refuse to pool any)")
+    plot.add_argument("--format", default=None, metavar="LIST",
+                      help="comma-separated formats among png, pdf, svg (default png,pdf)")
+    plot.add_argument("--out", type=Path, metavar="FOLDER",
+                      help="write the figures here (default DIR/figures)")
     plot.set_defaults(func=plot_handler)
 
     discover = subparsers.add_parser(
@@ -71,6 +105,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     decompose.add_argument("--confidence", type=float, default=0.95, help="interval level (default 0.95)")
     decompose.set_defaults(func=decompose_handler)
 
+    explore = subparsers.add_parser(
+        "explore", help="explore a sweep's results in the browser (needs warnsim[viz])",
+        description="Serve an offline page over DIR on 127.0.0.1: parallel coordinates of the "
+        "design points over factors and outcomes, filters, the paired contrast, the plot "
+        "choices, and exports of figures and rows into DIR/explore/. Stop with Ctrl-C.")
+    explore.add_argument("directory", metavar="DIR", type=Path, help="a sweep's results folder")
+    explore.add_argument("--port", type=_port, default=8766,
+                         help="port on 127.0.0.1 (default 8766)")
+    explore.set_defaults(func=explore_handler)
+
+
+def explore_handler(args: argparse.Namespace) -> int:
+    from sim.explore.server import serve
+
+    return serve(args.directory, args.port)
+
 
 PRINT_ROWS = 12
 """Rows of the key table ``analyze`` prints (the files have all of them)."""
@@ -84,6 +134,12 @@ def analyze_handler(args: argparse.Namespace) -> int:
     if not 0 < args.confidence < 1:
         raise UserError(f"--confidence: got {args.confidence}; allowed: a number in (0, 1)")
     by = None if args.by is None else [] if args.by == ["none"] else args.by
+    if args.contrast is not None:
+        return contrast_handler(args, by)
+    if args.where is not None:
+        raise UserError("--where: only with --contrast FACTOR=A:B")
+    if args.outcome != "heed_rate":
+        raise UserError("--outcome: only with --contrast FACTOR=A:B")
     results = load_results(args.directory)
     check_by(results, by)  # before anything is written
     out = results.directory / "tables"
@@ -118,28 +174,68 @@ def analyze_handler(args: argparse.Namespace) -> int:
     return 0
 
 
+def contrast_handler(args: argparse.Namespace, by: list[str] | None) -> int:
+    """``analyze DIR --contrast FACTOR=A:B``: the contrast printed, its table and figure written."""
+    from sim.analysis.contrasts import ContrastSpec, contrast
+    from sim.analysis.tables import to_markdown
+
+    spec = ContrastSpec.parse(args.contrast)
+    found = contrast(args.directory, spec.factor, spec.a, spec.b, outcome=args.outcome,
+                     where=args.where, by=by, confidence=args.confidence)
+    paths = found.save()
+    if not args.quiet:
+        table = found.to_table()
+        print(f"{table.heading}\n\n{to_markdown(table.frame)}")
+        for line in found.sentences():
+            print(line)
+    print(f"wrote {paths[0].with_suffix('.{csv,md,tex}')} and "
+          f"{paths[3].with_suffix('.{pdf,png}')}")
+    return 0
+
+
 def plot_handler(args: argparse.Namespace) -> int:
-    from sim.analysis.figures import FIGURES, draw
+    from sim.analysis.figures import FIGURES, draw, parse_formats, plot
     from sim.analysis.load import load_results
-    from sim.analysis.plots import FIGURE_EXTENSIONS
+    from sim.analysis.plots import FIGURE_EXTENSIONS, FORMATS
     from sim.analysis.tables import remove_stale
 
+    formats = parse_formats(args.format) if args.format is not None else FIGURE_EXTENSIONS
+    chosen = {k: getattr(args, k) for k in ("outcome", "x", "hue", "facet", "pool")}
+    custom = any(v is not None for v in chosen.values())
+    if custom and args.only:
+        raise UserError("--only: draws registered figures; allowed: --only, or --outcome/--x/"
+                        "--hue/--facet/--pool for one chosen figure, not both")
     names = args.only or list(FIGURES)
     unknown = [n for n in names if n not in FIGURES]
     if unknown:
         raise UserError(f"--only: unknown figure {', '.join(unknown)}; allowed: {', '.join(FIGURES)}")
     results = load_results(args.directory)
-    out = results.directory / "figures"
+    out = args.out or results.directory / "figures"
+    if custom:
+        pool = None if args.pool is None else [] if args.pool == ["none"] else args.pool
+        drawn = plot(results, outcome=args.outcome or "heed_rate", x=args.x or "auto",
+                     hue=args.hue or "auto", facet=args.facet or "auto", pool=pool,
+                     formats=formats, out=out)
+        print(f"wrote {_brace(drawn.paths)}: {drawn.message}")
+        return 0
     for name in names:
-        paths, message = draw(name, results, out)
+        paths, message = draw(name, results, out, formats)
         if paths is None:
             print(f"skipped {name}: {message}")
             # A figure these results no longer support must not survive from an earlier sweep.
-            for path in remove_stale(out, {name}, FIGURE_EXTENSIONS):
+            for path in remove_stale(out, {name}, FORMATS):
                 print(f"removed stale {path}")
         else:
-            print(f"wrote {paths[0].with_suffix('.{pdf,png}')}: {message}")
+            print(f"wrote {_brace(paths)}: {message}")
     return 0
+
+
+def _brace(paths) -> str:
+    """``a/b.{pdf,png}`` for one stem in several formats."""
+    paths = list(paths)
+    if len(paths) == 1:
+        return str(paths[0])
+    return str(paths[0].with_suffix("")) + ".{" + ",".join(p.suffix[1:] for p in paths) + "}"
 
 
 def discover_handler(args: argparse.Namespace) -> int:

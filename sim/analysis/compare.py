@@ -176,7 +176,8 @@ def pairwise(cells: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFram
     the ``clusters`` column gives G.
     """
     levels = sorted(cells["level"].unique())
-    rows = [_pair(cells, a, b, confidence) for a, b in itertools.combinations(levels, 2)]
+    rows = [pair_difference(cells, a, b, confidence)
+            for a, b in itertools.combinations(levels, 2)]
     table = pd.DataFrame(rows)
     if table.empty:
         return table
@@ -188,7 +189,8 @@ def adjacent_differences(cells: pd.DataFrame, confidence: float = CONFIDENCE) ->
     """Each level against the one before it: the paired differences of :func:`pairwise` for
     consecutive levels only (no multiplicity adjustment: they are drawn, not tested)."""
     levels = sorted(cells["level"].unique())
-    return pd.DataFrame([_pair(cells, a, b, confidence) for a, b in itertools.pairwise(levels)])
+    return pd.DataFrame([pair_difference(cells, a, b, confidence)
+                         for a, b in itertools.pairwise(levels)])
 
 
 def cells_from_warnings(warnings: pd.DataFrame, level: pd.Series, cluster: str) -> pd.DataFrame:
@@ -218,7 +220,10 @@ def holm(p_values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _pair(cells: pd.DataFrame, a: float, b: float, confidence: float) -> dict[str, float]:
+def pair_difference(cells: pd.DataFrame, a: float, b: float,
+                    confidence: float = CONFIDENCE) -> dict[str, float]:
+    """Levels ``a`` and ``b`` of ``cells``: pooled rates, risk difference (rate at ``b`` minus
+    at ``a``) and odds ratio with cluster-robust intervals (see :func:`pairwise`)."""
     sub = cells[cells["level"].isin([a, b])]
     totals = sub.groupby("level")[["successes", "trials"]].sum()
     p_a = totals.at[a, "successes"] / totals.at[a, "trials"]

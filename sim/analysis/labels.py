@@ -11,11 +11,15 @@ explain each of its columns.
 
 from __future__ import annotations
 
+import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from sim.errors import UserError
 from sim.outcomes import BY_NAME, Kind
 from sim.params import PARAMETERS, Param, ParameterError
-from sim.scenarios import factor, is_dotted
+from sim.scenarios import factor, is_dotted, load_scenario
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,3 +188,47 @@ def explain_columns(columns: list[str] | tuple[str, ...], overrides: dict[str, s
     overrides = overrides or {}
     parts = [f"{header(c)}: {overrides.get(c, doc(c))}" for c in columns]
     return "Columns: " + "; ".join(parts) + "."
+
+
+SCENARIO = "scenario"
+"""The factor whose levels are scenarios (a built-in name or a scenario file's path)."""
+
+
+def scenario_names(manifest: Mapping[str, Any]) -> dict[str, str]:
+    """Each scenario a sweep ran, as results record it (a built-in name or a file's path as
+    written in the experiment file) -> the scenario's own ``name``, read from the file's text
+    the manifest keeps (so a results folder names its scenarios without the files). Two files
+    with one name are told apart by their file names."""
+    names: dict[str, str] = {}
+    for entry in manifest.get("scenarios") or ():
+        label = str(entry.get("scenario", ""))
+        text = entry.get("text")
+        name = None
+        if text:
+            try:
+                name = tomllib.loads(text).get("name")
+            except tomllib.TOMLDecodeError:
+                name = None
+        else:
+            try:
+                name = load_scenario(label).name
+            except UserError:
+                name = None
+        names[label] = str(name) if isinstance(name, str) and name.strip() else label
+    seen: dict[str, int] = {}
+    for name in names.values():
+        seen[name] = seen.get(name, 0) + 1
+    return {label: (f"{name} ({label})" if seen[name] > 1 and name != label else name)
+            for label, name in names.items()}
+
+
+def level_name(value: object, names: Mapping[str, str] | None = None) -> str:
+    """A factor's level as a reader sees it: a scenario by its ``name`` (``names`` from
+    :func:`scenario_names`), an identifier such as ``warn_all`` as words, ``True`` as yes;
+    numbers as they are (tables and figures format those themselves)."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return "yes" if value else "no"
+    text = str(value)
+    if names and text in names:
+        return names[text]
+    return text.replace("_", " ") if text.isidentifier() else text

@@ -77,6 +77,28 @@ class Results:
     def n_failed(self) -> int:
         return int((self.runs["status"] != "ok").sum())
 
+    def warnings_frame(self, where: str | None = None) -> pd.DataFrame:
+        """The warning log of the finished runs with each run's identity and swept factors
+        and the senders' and recipients' blocs, the rows ``where`` keeps
+        (:func:`sim.analysis.frames.warning_frame`)."""
+        from sim.analysis.frames import select_warnings, warning_frame
+
+        return select_warnings(warning_frame(self), where, option="where")
+
+    def points_frame(self, outcomes: list[str] | None = None) -> pd.DataFrame:
+        """One row per design point: swept factors, runs and outcomes
+        (:func:`sim.analysis.frames.point_frame`)."""
+        from sim.analysis.frames import point_frame
+
+        return point_frame(self, outcomes)
+
+    def contrast(self, factor: str, a: Any, b: Any, **options: Any) -> Any:
+        """The paired contrast of an outcome between ``factor`` = ``a`` and ``b``
+        (:func:`sim.analysis.contrasts.contrast`; ``options``: outcome, where, by, confidence)."""
+        from sim.analysis.contrasts import contrast
+
+        return contrast(self, factor, a, b, **options)
+
     @property
     def scattered(self) -> bool:
         """Whether the design points sample a continuous space rather than take levels: a

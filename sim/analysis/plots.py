@@ -62,7 +62,7 @@ from sim.analysis.sensitivity import SENSITIVITY_OUTCOMES, prcc_table, sobol_tab
 from sim.analysis.summary import describe
 from sim.analysis.tables import format_value
 from sim.errors import UserError
-from sim.outcomes import BANDS, BY_NAME, Kind
+from sim.outcomes import BANDS, BY_NAME, Kind, Outcome
 
 STYLE = Path(__file__).with_name("warnsim.mplstyle")
 ONE_COLUMN, TWO_COLUMNS = 3.5, 7.0
@@ -106,7 +106,9 @@ dyad barely moves when the recipients' priors are right: Bayesian beliefs averag
 learning shows in how trust in benevolent and in manipulative senders move apart.)"""
 
 FIGURE_EXTENSIONS: tuple[str, ...] = ("pdf", "png")
-"""What :func:`save` writes for each figure stem (see :data:`sim.analysis.figures.FIGURES`)."""
+"""What :func:`save` writes for each figure stem by default (see :data:`sim.analysis.figures.FIGURES`)."""
+FORMATS: tuple[str, ...] = ("png", "pdf", "svg")
+"""Every format :func:`save` can write: raster at 300 dpi, and two vector formats."""
 Drawing = tuple[Figure | None, str]
 FigureResult = tuple[list[Path] | None, str]
 WAIVER_COLUMNS: dict[str, str] = {
@@ -133,14 +135,23 @@ def new_figure(width: float, height: float) -> Figure:
     return fig
 
 
-def save(fig: Figure, out_dir: Path, stem: str) -> list[Path]:
-    """Write ``stem.pdf`` (vector) and ``stem.png`` (300 dpi) without timestamps."""
+def save(fig: Figure, out_dir: Path, stem: str,
+         formats: tuple[str, ...] | list[str] = FIGURE_EXTENSIONS) -> list[Path]:
+    """Write ``stem.<format>`` for each of ``formats`` (PDF and SVG vector, PNG at 300 dpi)
+    without timestamps, so the same figure gives the same bytes."""
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise UserError(f"--format: {unknown[0]!r}; allowed: {', '.join(FORMATS)}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    pdf, png = out_dir / f"{stem}.pdf", out_dir / f"{stem}.png"
+    metadata = {"pdf": {"CreationDate": None, "ModDate": None}, "png": {"Software": None},
+                "svg": {"Date": None}}
+    paths = []
     with style():
-        fig.savefig(pdf, format="pdf", metadata={"CreationDate": None, "ModDate": None})
-        fig.savefig(png, format="png", dpi=DPI, metadata={"Software": None})
-    return [pdf, png]
+        for fmt in formats:
+            path = out_dir / f"{stem}.{fmt}"
+            fig.savefig(path, format=fmt, metadata=metadata[fmt], **({"dpi": DPI} if fmt == "png" else {}))
+            paths.append(path)
+    return paths
 
 
 # --- text --------------------------------------------------------------------------------
@@ -215,10 +226,11 @@ def swept(results: Results) -> list[str]:
     return [p for p in results.design.parameters if ok[p].nunique() > 1]
 
 
-def by_level(runs: pd.DataFrame, key: str, outcome: str) -> pd.DataFrame:
+def by_level(runs: pd.DataFrame, key: str, outcome: str | Outcome) -> pd.DataFrame:
     """Estimate, interval and support (delivered warnings for a rate, else runs) of
-    ``outcome`` at each level of ``key``."""
-    spec = BY_NAME[outcome]
+    ``outcome`` at each level of ``key``; a level with fewer than MIN_WARNINGS warnings (a
+    rate) or MIN_RUNS runs is marked ``sparse``."""
+    spec = BY_NAME[outcome] if isinstance(outcome, str) else outcome
     rows = []
     for level, group in runs.groupby(key, sort=True):
         row = {"level": level, **describe(group, spec)}
@@ -233,15 +245,44 @@ def by_level(runs: pd.DataFrame, key: str, outcome: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def thin_levels(levels: list, limit: int) -> list:
+    """At most ``limit`` of ``levels``, evenly spaced, the first and last kept."""
+    if len(levels) <= limit:
+        return list(levels)
+    picks = np.linspace(0, len(levels) - 1, limit).round().astype(int)
+    return [levels[i] for i in sorted(set(picks))]
+
+
 def hue_groups(runs: pd.DataFrame, hue: str | None) -> list[tuple[str | None, pd.DataFrame]]:
     """Runs split by the levels of ``hue`` (at most MAX_LINES, evenly thinned), or all runs."""
     if hue is None:
         return [(None, runs)]
-    levels = sorted(runs[hue].unique())
-    if len(levels) > MAX_LINES:
-        picks = np.linspace(0, len(levels) - 1, MAX_LINES).round().astype(int)
-        levels = [levels[i] for i in sorted(set(picks))]
+    levels = thin_levels(sorted(runs[hue].unique()), MAX_LINES)
     return [(level_text(lv), runs[runs[hue] == lv]) for lv in levels]
+
+
+def panel_grid(panels: int, max_columns: int = 4) -> tuple[int, int]:
+    """Rows and columns for ``panels`` panels: the fewest empty slots, then the fewest rows
+    (4 panels are 2 x 2, not 3 + 1 with an empty slot)."""
+    if panels <= 3:
+        return 1, max(panels, 1)
+    best = min(range(2, max_columns + 1),
+               key=lambda c: ((-panels) % c, -(-panels // c), -c))
+    return -(-panels // best), best
+
+
+def finish_panels(fig: Figure, axes: np.ndarray, panels: int, ncols: int, *, xlabel: str,
+                  ylabel: str) -> None:
+    """Remove the empty slots of a panel grid; label the x axis under the lowest panel of
+    each column (with its tick labels) and the y axis left of each row."""
+    for ax in axes[panels:]:
+        fig.delaxes(ax)
+    for i, ax in enumerate(axes[:panels]):
+        if i + ncols >= panels:  # no panel below
+            ax.set_xlabel(xlabel)
+            ax.xaxis.set_tick_params(labelbottom=True)
+        if i % ncols == 0:
+            ax.set_ylabel(ylabel)
 
 
 def pooling_note(results: Results, hidden: list[str], hue: str | None = None) -> str:
@@ -405,47 +446,68 @@ def sparse_handle(kind: str) -> tuple[Any, str]:
 
 # --- figures -----------------------------------------------------------------------------
 
-def heed_levels(results: Results) -> tuple[str, pd.DataFrame, str] | None:
-    """Heed counts per (cluster, run, x level) and the x axis: each delivered warning's dyad
-    rivalry when it was judged (binned when the dyads take many values), from the warning log;
-    without a log, the swept rivalry of a grid or the dyad's rivalry band from the run counts."""
+def heed_levels(results: Results, dyad: bool = False) -> tuple[str, pd.DataFrame, str] | None:
+    """Heed counts per (cluster, run, x level) and the x axis.
+
+    The x axis is the swept ``rivalry`` parameter when a grid sweeps it (the quantity an
+    experiment's question and its tables are about), unless ``dyad``: then, and when rivalry
+    is not swept, each delivered warning's dyad rivalry when it was judged (binned when the
+    dyads take many values), from the warning log; without a log, the dyad's rivalry band from
+    the run counts."""
     runs = results.ok
     cluster = cluster_column(results.design.kind)
+    # A sampled rivalry takes a value per point, not levels: the dyads' rivalry says more.
+    if not dyad and "rivalry" in swept(results) and not results.scattered:
+        return "rivalry", runs.assign(cluster=runs[cluster]), header("rivalry")
     try:
         log = delivered_warnings(results)
     except UserError:
         log = None
     if log is not None and len(log):
-        dyad = log["rivalry"].astype(float).clip(0, 1)
-        if dyad.round(6).nunique() > 21:
-            level = (np.minimum(dyad // RIVALRY_BIN, 1 / RIVALRY_BIN - 1) + 0.5) * RIVALRY_BIN
+        rivalry = log["rivalry"].astype(float).clip(0, 1)
+        if rivalry.round(6).nunique() > 21:
+            level = (np.minimum(rivalry // RIVALRY_BIN, 1 / RIVALRY_BIN - 1) + 0.5) * RIVALRY_BIN
             xlabel = f"Dyad rivalry (0-1, in bins of {RIVALRY_BIN:g})"
         else:
-            level = dyad.round(6)
+            level = rivalry.round(6)
             xlabel = "Dyad rivalry (0-1)"
         frame = log.assign(x_level=level.to_numpy())
         return "dyad_rivalry", frame, xlabel
-    # A sampled rivalry takes a value per point, not levels: the dyads' bands say more.
-    if "rivalry" in swept(results) and not results.scattered:
-        return "rivalry", runs.assign(cluster=runs[cluster]), header("rivalry")
     if all(f"delivered_{b}_rivalry" in runs for b in BANDS):
         return "band", runs, "Rivalry band of the dyad"
     return None
 
 
 def heed_vs_rivalry(results: Results) -> Drawing:
-    """Pooled heed rate against each delivered warning's dyad rivalry, one line per level of
-    a swept factor, with the paired change from one rivalry level to the next below it.
+    """Pooled heed rate against the swept rivalry between blocs (the experiment's factor,
+    which the tables and the README's numbers refer to), one line per level of another swept
+    factor, with the paired change from one rivalry level to the next below it. Without a
+    swept rivalry, against each delivered warning's dyad rivalry (see
+    :func:`heed_vs_dyad_rivalry`).
 
-    The x axis is the rivalry of the dyad when the recipient judged the warning, from the
-    warning log: warnings between agencies of one bloc sit at their own (low) rivalry instead
-    of being pooled into every level of the swept between-bloc rivalry. The lower panel shows
-    the differences between neighbouring levels, paired by replication (common random
-    numbers): intervals far too narrow to see on the rate scale are visible there.
+    The lower panel shows the differences between neighbouring levels, paired by replication
+    (common random numbers): intervals far too narrow to see on the rate scale are visible
+    there.
     """
+    return _heed_figure(results, dyad=False)
+
+
+def heed_vs_dyad_rivalry(results: Results) -> Drawing:
+    """Pooled heed rate against the rivalry of the dyad when the recipient judged each
+    warning, from the warning log: warnings between agencies of one bloc sit at their own
+    (low) rivalry instead of being pooled into every level of the swept between-bloc rivalry.
+    Drawn when a grid sweeps rivalry (otherwise :func:`heed_vs_rivalry` is this figure)."""
+    if "rivalry" not in swept(results) or results.scattered:
+        return None, "rivalry is not swept on a grid: heed_vs_rivalry shows the dyads' rivalry"
+    if results.warnings is None:
+        return None, "no warning log (record_warnings = false)"
+    return _heed_figure(results, dyad=True)
+
+
+def _heed_figure(results: Results, dyad: bool) -> Drawing:
     if skip := trajectory_skip(results):
         return None, skip
-    found = heed_levels(results)
+    found = heed_levels(results, dyad)
     if found is None:
         return None, "no warning log, rivalry not swept and no per-band heed counts"
     axis, data, xlabel = found
@@ -517,7 +579,7 @@ def heed_vs_rivalry(results: Results) -> Drawing:
         names.append(text)
     legend_above(fig, handles, names, header(hue) if hue else None, note)
     place_counts(fig, pending)
-    message = "heed rate against dyad rivalry" + (f" ({note})" if note else "")
+    message = f"heed rate against {xlabel[:1].lower() + xlabel[1:]}" + (f" ({note})" if note else "")
     return fig, message
 
 

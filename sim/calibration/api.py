@@ -1,6 +1,10 @@
-"""``warnsim calibrate``: run the prior sample through the sweep engine, score it, write it up.
+"""``warnsim calibrate``: run the calibration file's method and write its results.
 
-What a calibration writes into its results folder (``results/<name>/`` by default, beside the
+``method = "abc-smc"`` goes to :func:`sim.calibration.smc.calibrate_abc` (its module says what
+it writes). ``method = "rejection"`` runs the prior sample through the sweep engine, scores it
+and writes it up, as follows.
+
+What a rejection calibration writes into its results folder (``results/<name>/`` by default, beside the
 sweep's own ``runs.parquet`` and ``manifest.json``):
 
 * ``tables/calibration_targets``: each target's range and the share of points meeting it;
@@ -36,7 +40,7 @@ import pandas as pd
 
 from sim.analysis.load import load_results
 from sim.analysis.tables import Table, to_markdown, write_table
-from sim.calibration.config import Calibration
+from sim.calibration.config import Calibration, Method
 from sim.calibration.scoring import (
     Scores,
     conflict_table,
@@ -45,7 +49,9 @@ from sim.calibration.scoring import (
     target_table,
     values_at_points,
 )
+from sim.calibration.smc import AbcOutcome, calibrate_abc
 from sim.calibration.statistics import evaluate
+from sim.errors import UserError
 from sim.paramfile import format_params
 from sim.params import PARAMETERS, ModelParams
 from sim.sweep import run_experiment
@@ -73,12 +79,31 @@ class Outcome:
 def calibrate(calibration: Calibration, *, out: str | Path | None = None,
               workers: int | None = None, dask: Any = None, force: bool = False,
               progress: bool = True, run_fn: RunFn | None = None, scale: float = 1.0,
-              confirm: int | None = None) -> Outcome:
-    """Run (or resume) the calibration's sweep, score it and write every output.
+              confirm: int | None = None) -> Outcome | AbcOutcome:
+    """Run (or resume) the calibration and write every output.
 
-    ``scale`` multiplies every target's tolerance (value/tolerance targets); ``confirm``
-    overrides the file's ``[calibration] confirm``; ``run_fn`` replaces the model (tests).
+    ``run_fn`` replaces the model (tests). For rejection, ``scale`` multiplies every target's
+    tolerance (value/tolerance targets) and ``confirm`` overrides the file's
+    ``[calibration] confirm``; abc-smc has neither (its tolerance schedule and posterior
+    predictive checks take their place).
     """
+    if calibration.method is Method.ABC_SMC:
+        origin = calibration.experiment.origin
+        if scale != 1.0:
+            raise UserError(f"{origin}: --tolerance-scale: an option of method rejection; "
+                            "abc-smc sets its own tolerances ([calibration] min_epsilon)")
+        if confirm is not None:
+            raise UserError(f"{origin}: --confirm: an option of method rejection; abc-smc "
+                            "checks its posterior by simulation ([calibration] predictive)")
+        return calibrate_abc(calibration, out=out, workers=workers, dask=dask, force=force,
+                             progress=progress, run_fn=run_fn)
+    return _rejection(calibration, out=out, workers=workers, dask=dask, force=force,
+                      progress=progress, run_fn=run_fn, scale=scale, confirm=confirm)
+
+
+def _rejection(calibration: Calibration, *, out: str | Path | None, workers: int | None,
+               dask: Any, force: bool, progress: bool, run_fn: RunFn | None, scale: float,
+               confirm: int | None) -> Outcome:
     e = calibration.experiment
     summary = run_experiment(e, out=out, workers=workers, dask=dask, force=force,
                              progress=progress, run_fn=run_fn)
@@ -203,11 +228,10 @@ def _confirm(calibration: Calibration, best: dict[str, Any], replications: int, 
 
 def _figures(scores: Scores, ranges: dict[str, tuple[float, float]], out: Path) -> None:
     from sim.analysis.plots import save, style
-    from sim.calibration.figures import marginals, pairs
+    from sim.calibration.figures import REJECTION_FIGURES
 
     with style():
-        figures = {"posterior_marginals": marginals(scores, ranges),
-                   "posterior_pairs": pairs(scores, ranges)}
+        figures = {stem: draw(scores, ranges) for stem, draw in REJECTION_FIGURES.items()}
     for stem, fig in figures.items():
         if fig is not None:
             save(fig, out, stem)

@@ -4,35 +4,47 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.errors import UserError
+
+if TYPE_CHECKING:
+    from sim.calibration.smc import AbcOutcome
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     from sim.sweep.cli import positive_int
 
     p = subparsers.add_parser(
-        "calibrate", help="pattern-oriented calibration: which parameter values reproduce the targets",
-        description="Run the calibration file's prior sample (a Latin hypercube over the "
-        "uncertain parameters) through the sweep engine (resumable), score every design point "
-        "against every target and write the accepted sets, the posterior tables and figures, "
-        "the share of points meeting each target and each pair, and tables/best_params.toml (the "
-        "best-supported set, for `warnsim run --params`). Changing targets re-scores the same "
-        "runs. See experiments/calibration.toml.")
+        "calibrate", help="calibration: which parameter values reproduce the targets",
+        description="Calibrate the uncertain parameters (uniform priors over [sample.ranges]) "
+        "against the targets by the file's [calibration] method. rejection: run the prior "
+        "sample (a Latin hypercube) through the sweep engine (resumable), score every design "
+        "point against every target and write the accepted sets, the posterior tables and "
+        "figures, the share of points meeting each target and each pair, and "
+        "tables/best_params.toml (changing targets re-scores the same runs). abc-smc: "
+        "sequential Monte Carlo from that hypercube until the tolerance schedule or the budget "
+        "stops (continues an interrupted run), then write the weighted posterior particles, "
+        "each generation's tolerance and acceptance, the posterior marginals, which parameters "
+        "the targets pin, posterior predictive checks and tables/posterior_median.toml. See "
+        "experiments/calibration.toml and docs/guide/calibration.md.")
     p.add_argument("file", type=Path, help="calibration file, e.g. experiments/calibration.toml")
-    p.epilog = ("Exit status 1 when some runs failed: the points are scored on the runs that "
-                "finished.")
+    p.epilog = ("Exit status 1 when some runs failed: rejection scores the points on the runs "
+                "that finished; abc-smc never accepts a particle with a failed run.")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--workers", type=positive_int, metavar="N",
                        help="local worker processes (default: all cores; 1 = in this process)")
     where.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://scheduler:8786")
     p.add_argument("--out", type=Path, metavar="DIR", help="results folder (default: results/<name>/)")
-    p.add_argument("--force", action="store_true", help="discard earlier runs in the folder and start over")
+    p.add_argument("--force", action="store_true",
+                   help="discard earlier results in the folder (another calibration's "
+                   "included) and start over")
     p.add_argument("--tolerance-scale", type=float, default=1.0, metavar="X",
-                   help="multiply every target's tolerance by X (e.g. 0.5 to tighten; default 1)")
+                   help="rejection: multiply every target's tolerance by X (e.g. 0.5 to "
+                   "tighten; default 1)")
     p.add_argument("--confirm", type=_non_negative, metavar="N",
-                   help="replications of the confirmation runs of the defaults and the best set "
-                   "(default: the file's [calibration] confirm; 0: none)")
+                   help="rejection: replications of the confirmation runs of the defaults and "
+                   "the best set (default: the file's [calibration] confirm; 0: none)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=handler)
 
@@ -50,6 +62,7 @@ def handler(args: argparse.Namespace) -> int:
     from sim.analysis.tables import to_markdown
     from sim.calibration.api import calibrate
     from sim.calibration.config import load_calibration
+    from sim.calibration.smc import AbcOutcome
 
     if not (math.isfinite(args.tolerance_scale) and args.tolerance_scale > 0):
         raise UserError(f"--tolerance-scale: got {args.tolerance_scale}; allowed: a number > 0")
@@ -57,6 +70,8 @@ def handler(args: argparse.Namespace) -> int:
     found = calibrate(calibration, out=args.out, workers=args.workers, dask=args.dask,
                       force=args.force, progress=not args.quiet, scale=args.tolerance_scale,
                       confirm=args.confirm)
+    if isinstance(found, AbcOutcome):
+        return _print_abc(calibration.experiment.name, found)
     n, k = len(found.scores.points), len(found.scores.accepted)
     targets = found.tables["calibration_targets"].frame
     print(f"{calibration.experiment.name}: {k} of {n} design points accepted "
@@ -73,4 +88,28 @@ def handler(args: argparse.Namespace) -> int:
     print(f"wrote {found.report}, {found.params_file}, {found.out / 'tables'}/calibration_*, "
           f"{found.out / 'figures'}/posterior_{{marginals,pairs}}.{{pdf,png}}")
     # As for `warnsim sweep`: 1 when runs failed (scored without them; --force runs them again).
+    return 1 if found.failed_runs else 0
+
+
+def _print_abc(name: str, found: AbcOutcome) -> int:
+    from sim.analysis.tables import to_markdown
+
+    r = found.result
+    resumed = f" ({found.resumed} generations from the folder)" if found.resumed else ""
+    failed = f"; {found.failed_runs} runs failed" if found.failed_runs else ""
+    print(f"{name}: abc-smc stopped by {r.stop.value} after generation {r.final.generation}"
+          f"{resumed}: {r.simulations:,} simulations, final tolerance {r.final.epsilon:.4g}, "
+          f"ESS {r.final.ess:.0f}{failed}")
+    print()
+    post = found.tables["abc_posterior"].frame.merge(
+        found.tables["abc_identifiability"].frame[["parameter", "sd_ratio", "verdict"]])
+    print(to_markdown(post[["parameter", "prior", "default", "posterior_mean", "posterior_sd",
+                            "q025", "q975", "sd_ratio", "verdict"]]))
+    if "abc_predictive" in found.tables:
+        print()
+        pred = found.tables["abc_predictive"].frame
+        print(to_markdown(pred[["target", "accepted_range", "q025", "median", "q975",
+                                "share_met", "covered"]]))
+    print(f"\nwrote {found.report}, {found.params_file}, {found.out / 'tables'}/abc_*, "
+          f"{found.out / 'figures'}/abc_{{marginals,tolerance}}.{{pdf,png}}")
     return 1 if found.failed_runs else 0

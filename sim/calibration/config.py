@@ -1,53 +1,135 @@
-"""Calibration files: an experiment (the prior sample) plus the targets it is scored against.
+"""Calibration files: an experiment (the prior) plus the targets and the method.
 
 A calibration file is an experiment file (:mod:`sim.sweep.experiment`) whose design is a Latin
 hypercube over the uncertain parameters, ``[sample] method = "lhs"`` with ``[sample.ranges]``:
-each range is the parameter's uniform prior. Two more tables say what to reproduce:
+each range is the parameter's uniform prior. Two more tables say what to reproduce and how:
 
 ``[targets.ID]`` (one per target)
-    ``statistic``: a check of the validation suite that one parameter set defines, or any
-    outcome name (:mod:`sim.calibration.statistics`); then either ``value`` and ``tolerance``
+    ``statistic``: an outcome no validation check uses, a metric of the file's ``[metrics]``,
+    or a score of the calibration half of the cases (:mod:`sim.calibration.statistics`; a validation check's statistic is refused:
+    calibrate on data you do not validate on); then either ``value`` and ``tolerance``
     (accepted: within ``value +- tolerance``) or ``low`` and/or ``high`` (accepted: within the
-    range, ends included; one end may be open), or neither for a check: the check's own range;
-    ``source``: where the value comes from (text, for the tables; a check's by default).
+    range, ends included; one end may be open); ``source``: where the value comes from.
 ``[calibration]``
-    ``confirm``: replications of a confirmation sweep of the defaults and of the best-supported
-    set (0: none; default 0).
+    ``method``: ``rejection`` (the default: every point of the Latin hypercube run and
+    accepted when it meets every target; :mod:`sim.calibration.scoring`) or ``abc-smc``
+    (sequential Monte Carlo, :mod:`sim.calibration.abc`: the hypercube of ``[sample] n``
+    points is generation 0 and ``n`` is the population of every generation). The other keys
+    are each method's settings, declared in :data:`OPTIONS` (one line each in error messages
+    and in ``docs/guide/calibration.md``).
 
-Targets and ``[calibration]`` do not enter the sweep's fingerprint: changing a tolerance or
-adding a target re-scores the same runs instead of running the model again. (So the manifest's
-``experiment_sha256`` is the hash of the file's other keys as canonical JSON, not of its text;
-``experiment_text`` is the whole file as it was.)
+For rejection, targets and ``[calibration]`` do not enter the sweep's fingerprint: changing a
+tolerance or adding a target re-scores the same runs instead of running the model again. (So
+the manifest's ``experiment_sha256`` is the hash of the file's other keys as canonical JSON,
+not of its text; ``experiment_text`` is the whole file as it was.) For ABC-SMC the targets
+steer the sampler, so they are part of what a results folder was made with
+(:mod:`sim.calibration.smc`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import math
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
+from sim.calibration.abc import Distance, Kernel, Schedule, Settings
 from sim.calibration.statistics import Statistic, statistic
 from sim.errors import UserError
 from sim.sweep.experiment import (
     CALIBRATION_KEYS,
     DesignKind,
     Experiment,
+    declaration,
     parse_experiment,
     read_text,
 )
 
+
+class Method(StrEnum):
+    REJECTION = "rejection"
+    ABC_SMC = "abc-smc"
+
+
+R, S = (Method.REJECTION,), (Method.ABC_SMC,)
+_SMC = Settings()
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One key of ``[calibration]``: the methods it applies to, what it allows, its default
+    and what it does."""
+
+    key: str
+    methods: tuple[Method, ...]
+    allowed: str
+    default: Any
+    doc: str
+
+
+OPTIONS: dict[str, Option] = {o.key: o for o in (
+    Option("method", (*R, *S), ", ".join(m.value for m in Method), Method.REJECTION.value,
+           "rejection: accept the Latin hypercube's points that meet every target; abc-smc: "
+           "sequential Monte Carlo from that hypercube"),
+    Option("cases", (*R, *S), "the path of a cases CSV with a half column (relative to this "
+           "file)", "the built-in sim/data/cases.csv",
+           "the cases whose calibration half the case statistics score"),
+    Option("confirm", R, "an integer in [0, 100000]", 0,
+           "replications of a confirmation sweep of the defaults and the best-supported set "
+           "(0: none)"),
+    Option("generations", S, "an integer in [1, 1000]", _SMC.generations,
+           "most generations after generation 0 (the prior sample)"),
+    Option("budget", S, "an integer in [1, 1000000000], at least [sample] n",
+           _SMC.budget, "most simulations (a particle's replications each), generation 0's "
+           "included; a generation the budget cuts short is discarded"),
+    Option("min_epsilon", S, "a number >= 0", _SMC.min_epsilon,
+           "stop after the generation whose tolerance reaches this (no tolerance is lower)"),
+    Option("min_acceptance", S, "a number in [0, 1)", _SMC.min_acceptance,
+           "stop after a generation whose acceptance rate is below this"),
+    Option("schedule", S, ", ".join(s.value for s in Schedule), _SMC.schedule.value,
+           "quantile: each tolerance is a quantile of the previous generation's distances "
+           "(adaptive); fixed: the list epsilons"),
+    Option("quantile", S, "a number in (0, 1)", _SMC.quantile,
+           "the quantile of the adaptive schedule"),
+    Option("epsilons", S, "a list of decreasing numbers > 0", None,
+           "the tolerances of generations 1, 2, ... (schedule = \"fixed\")"),
+    Option("distance", S, ", ".join(d.value for d in Distance), _SMC.distance.value,
+           "how the targets' distances (each in units of its tolerance) combine: root mean "
+           "square, mean, or the largest"),
+    Option("kernel", S, ", ".join(k.value for k in Kernel), _SMC.kernel.value,
+           "mvn: Gaussian, twice the population's covariance (Beaumont et al. 2009); local: "
+           "optimal local covariance (Filippi et al. 2013)"),
+    Option("predictive", S, "an integer in [0, 100000]", 200,
+           "posterior draws simulated afresh for the posterior predictive checks (0: none)"),
+)}
+"""Every key of ``[calibration]``, declared once."""
+
+
+def options_markdown() -> str:
+    """The ``[calibration]`` keys as a Markdown table (``docs/guide/calibration.md`` holds it
+    between markers; a test compares the two)."""
+    rows = ["| key | method | allowed | default | what it does |", "|---|---|---|---|---|"]
+    for o in OPTIONS.values():
+        default = (f'"{o.default}"' if isinstance(o.default, str) and o.key in
+                   ("method", "schedule", "distance", "kernel") else
+                   "none" if o.default is None else
+                   f"{o.default:,}" if isinstance(o.default, int) else str(o.default))
+        methods = ", ".join(m.value for m in o.methods)
+        rows.append(f"| `{o.key}` | {methods} | {o.allowed} | {default} | {o.doc} |")
+    return "\n".join(rows)
 TARGET_KEYS = ("statistic", "value", "tolerance", "low", "high", "source")
-OPTION_KEYS = ("confirm",)
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_E = TypeVar("_E", bound=StrEnum)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +173,11 @@ class Target:
         outside = np.maximum(low - v, 0) + np.maximum(v - high, 0)
         return np.where(outside > 0, 1 + outside / max(abs(end), 1.0), 0.0)
 
+    def spec(self) -> dict[str, Any]:
+        """What the target asks for, as plain data (a results folder's fingerprint)."""
+        return {"statistic": self.statistic.name, "value": self.value,
+                "tolerance": self.tolerance, "low": self.low, "high": self.high}
+
     def describe(self) -> str:
         """The accepted range as text: 'value 0.93 +- 0.05', 'at least 0', '0.5 to 5'."""
         if self.value is not None:
@@ -102,15 +189,36 @@ class Target:
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    """A loaded calibration file: the prior sample as an experiment, targets, options."""
+    """A loaded calibration file: the prior as an experiment, targets, the method and its
+    settings (``abc`` for abc-smc, whose population is the hypercube's ``n``)."""
 
     experiment: Experiment
     targets: tuple[Target, ...]
     confirm: int = 0
+    method: Method = Method.REJECTION
+    abc: Settings | None = None
+    predictive: int = 0
+    cases_file: Path | None = None
 
     @property
     def parameters(self) -> tuple[str, ...]:
         return self.experiment.design.parameters
+
+    def shrunk(self, *, days: int | None = None, replications: int | None = None,
+               population: int | None = None, generations: int | None = None,
+               predictive: int | None = None) -> Calibration:
+        """A smaller copy for smoke tests and trials (see :meth:`Experiment.shrunk`):
+        ``population`` is the hypercube's ``n`` (and abc-smc's population)."""
+        e = self.experiment.shrunk(days=days, replications=replications, n=population)
+        abc = self.abc
+        if abc is not None:
+            abc = dataclasses.replace(
+                abc, population=e.design.n or abc.population,
+                generations=abc.generations if generations is None else generations,
+                budget=max(abc.budget, e.design.n or 0))
+        return dataclasses.replace(
+            self, experiment=e, abc=abc,
+            predictive=self.predictive if predictive is None else predictive)
 
 
 def load_calibration(path: str | Path) -> Calibration:
@@ -126,35 +234,128 @@ def parse_calibration(text: str, *, path: Path | None = None) -> Calibration:
         raise UserError(f"{origin}: [sample]: got a {experiment.design.kind.value} design; "
                         'allowed: method = "lhs" with [sample.ranges], the uniform prior of '
                         "each uncertain parameter")
+    options = data.get("calibration", {})
+    if not isinstance(options, Mapping):
+        raise UserError(f"{origin}: calibration: got {options!r}; allowed: a table with "
+                        f"{', '.join(OPTIONS)}")
+    where = f"{origin} [calibration]"
+    method = _choice(options, "method", Method, where)
+    for key in options:
+        if key not in OPTIONS:
+            raise UserError(f"{where}: {key}: unknown key; allowed: {', '.join(OPTIONS)}")
+        if method not in OPTIONS[key].methods:
+            mine = [k for k, o in OPTIONS.items() if method in o.methods]
+            raise UserError(f"{where}: {key}: an option of method "
+                            f"{OPTIONS[key].methods[0].value}; allowed with method = "
+                            f"\"{method.value}\": {', '.join(mine)}")
+    cases_file = _cases_file(options, path, where)
     raw_targets = data.get("targets")
     if not isinstance(raw_targets, Mapping) or not raw_targets:
         raise UserError(f"{origin}: targets: missing or empty; allowed: one table "
                         "[targets.ID] per target with statistic and value/tolerance or low/high")
-    targets = tuple(_target(key, raw, origin) for key, raw in raw_targets.items())
-    if any(t.statistic.needs_warnings for t in targets) and not experiment.record_warnings:
-        name = next(t.id for t in targets if t.statistic.needs_warnings)
-        raise UserError(f"{origin}: record_warnings: target {name} needs the warning log; "
-                        "allowed: record_warnings = true (the default)")
-    options = data.get("calibration", {})
-    if not isinstance(options, Mapping):
-        raise UserError(f"{origin}: calibration: got {options!r}; allowed: a table with "
-                        f"{', '.join(OPTION_KEYS)}")
-    for key in options:
-        if key not in OPTION_KEYS:
-            raise UserError(f"{origin} [calibration]: {key}: unknown key; allowed: "
-                            f"{', '.join(OPTION_KEYS)}")
-    confirm = options.get("confirm", 0)
-    if isinstance(confirm, bool) or not isinstance(confirm, int) or not 0 <= confirm <= 100_000:
-        raise UserError(f"{origin} [calibration]: confirm: got {confirm!r}; allowed: an integer "
-                        "in [0, 100000] (replications of the confirmation sweep; 0: none)")
-    # Only the experiment's own keys determine the runs: targets are re-scored, never re-run.
+    metrics = tuple(m.name for m in experiment.metrics)
+    targets = tuple(_target(key, raw, origin, cases_file, metrics)
+                    for key, raw in raw_targets.items())
+    confirm = _int(options, "confirm", 0, 100_000, where)
+    settings, predictive = None, 0
+    if method is Method.ABC_SMC:
+        settings = _abc_settings(options, experiment, where)
+        predictive = _int(options, "predictive", 0, 100_000, where)
+    # Only the experiment's own keys determine a rejection's runs: targets are re-scored.
     runs_part = {k: v for k, v in data.items() if k not in CALIBRATION_KEYS}
     digest = hashlib.sha256(json.dumps(runs_part, sort_keys=True, default=str).encode()).hexdigest()
     experiment = dataclasses.replace(experiment, sha256=digest)
-    return Calibration(experiment, targets, confirm)
+    return Calibration(experiment, targets, confirm, method, settings, predictive, cases_file)
 
 
-def _target(key: str, raw: Any, origin: str) -> Target:
+def _abc_settings(options: Mapping[str, Any], experiment: Experiment, where: str) -> Settings:
+    origin = experiment.origin
+    for name in experiment.design.parameters:
+        if declaration(name).kind is not float:
+            raise UserError(f"{origin} [sample.ranges]: {name}: abc-smc perturbs parameters "
+                            "continuously; allowed: real-valued parameters (put it in [fixed])")
+    population = experiment.design.n
+    assert population is not None
+    schedule = _choice(options, "schedule", Schedule, where)
+    if schedule is Schedule.FIXED and "quantile" in options:
+        raise UserError(f'{where}: quantile: an option of schedule = "quantile"; allowed with '
+                        'schedule = "fixed": epsilons')
+    if schedule is Schedule.QUANTILE and "epsilons" in options:
+        raise UserError(f'{where}: epsilons: an option of schedule = "fixed"; allowed with '
+                        'schedule = "quantile": quantile')
+    epsilons: tuple[float, ...] = ()
+    if schedule is Schedule.FIXED:
+        epsilons = _epsilons(options.get("epsilons"), where)
+    budget = _int(options, "budget", 1, 10**9, where)
+    if budget < population:
+        raise UserError(f"{where}: budget: got {budget}; allowed: {OPTIONS['budget'].allowed} "
+                        f"({population}: generation 0 alone takes that many simulations)")
+    quantile = _real(options, "quantile", where, lambda x: 0 < x < 1)
+    return Settings(
+        population=population, generations=_int(options, "generations", 1, 1000, where),
+        min_epsilon=_real(options, "min_epsilon", where, lambda x: x >= 0),
+        min_acceptance=_real(options, "min_acceptance", where, lambda x: 0 <= x < 1),
+        budget=budget, schedule=schedule, quantile=quantile, epsilons=epsilons,
+        distance=_choice(options, "distance", Distance, where),
+        kernel=_choice(options, "kernel", Kernel, where))
+
+
+def _default(key: str) -> Any:
+    return OPTIONS[key].default
+
+
+def _int(options: Mapping[str, Any], key: str, low: int, high: int, where: str) -> int:
+    value = options.get(key, _default(key))
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise UserError(f"{where}: {key}: got {value!r}; allowed: {OPTIONS[key].allowed}")
+    return value
+
+
+def _real(options: Mapping[str, Any], key: str, where: str,
+          ok: Callable[[float], bool]) -> float:
+    value = options.get(key, _default(key))
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not math.isfinite(value) or not ok(value)):
+        raise UserError(f"{where}: {key}: got {value!r}; allowed: {OPTIONS[key].allowed}")
+    return float(value)
+
+
+def _choice(options: Mapping[str, Any], key: str, enum: type[_E], where: str) -> _E:
+    value = options.get(key, _default(key))
+    try:
+        return enum(value)
+    except ValueError:
+        raise UserError(f"{where}: {key}: got {value!r}; allowed: {OPTIONS[key].allowed}") from None
+
+
+def _epsilons(value: Any, where: str) -> tuple[float, ...]:
+    ok = (isinstance(value, list) and value
+          and all(isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+                  and x > 0 for x in value)
+          and all(a > b for a, b in itertools.pairwise(value)))
+    if not ok:
+        raise UserError(f"{where}: epsilons: got {value!r}; allowed: "
+                        f"{OPTIONS['epsilons'].allowed} (needed with schedule = \"fixed\")")
+    return tuple(float(x) for x in value)
+
+
+def _cases_file(options: Mapping[str, Any], path: Path | None, where: str) -> Path | None:
+    if "cases" not in options:
+        return None
+    value = options["cases"]
+    if not isinstance(value, str) or not value.strip():
+        raise UserError(f"{where}: cases: got {value!r}; allowed: {OPTIONS['cases'].allowed}")
+    file = Path(value)
+    if not file.is_absolute() and path is not None:
+        file = path.parent / file
+    if not file.is_file():
+        raise UserError(f"{where}: cases: {str(file)!r}: no such file; allowed: "
+                        f"{OPTIONS['cases'].allowed}")
+    return file
+
+
+def _target(key: str, raw: Any, origin: str, cases_file: Path | None,
+            metrics: tuple[str, ...]) -> Target:
     where = f"{origin} [targets.{key}]"
     if not _ID.match(key):
         raise UserError(f"{where}: the target's name must be letters, digits and _ (starting "
@@ -169,7 +370,7 @@ def _target(key: str, raw: Any, origin: str) -> Target:
     if not isinstance(name, str):
         raise UserError(f"{where}: statistic: got {name!r}; allowed: the name of a statistic "
                         "or an outcome")
-    stat = statistic(name, origin=where)
+    stat = statistic(name, origin=where, cases_file=cases_file, metrics=metrics)
     numbers = {k: _number(raw[k], k, where) for k in ("value", "tolerance", "low", "high") if k in raw}
     source = raw.get("source", "")
     if not isinstance(source, str):
@@ -189,13 +390,8 @@ def _target(key: str, raw: Any, origin: str) -> Target:
         return Target(key, stat, value=numbers["value"], tolerance=numbers["tolerance"],
                       source=source)
     if not ranged:
-        if stat.has_range:  # a validation check: the range the suite declares for it
-            from sim.validation.suite import BY_ID
-
-            return Target(key, stat, low=stat.range_low, high=stat.range_high,
-                          source=source or BY_ID[stat.name].source)
         raise UserError(f"{where}: no accepted values; allowed: value and tolerance, or low "
-                        "and/or high (only a validation check has a range of its own)")
+                        "and/or high")
     low, high = numbers.get("low"), numbers.get("high")
     if low is not None and high is not None and not low <= high:
         raise UserError(f"{where}: got low {low:g} > high {high:g}; allowed: low <= high")

@@ -1,31 +1,45 @@
-"""What calibration targets are scored on: one value per design point, with its interval.
+"""What calibration targets measure: statistics the validation suite does not check.
 
-Two sources, so that calibration and validation judge a parameter set by the same numbers:
+**Calibrate on data you do not validate on** (the guide; issue 18). A target's statistic may
+not be one the validation suite checks: :func:`validation_checks` lists every registered
+check's id and statistic, and :func:`statistic` refuses those names with the check and its
+source. What a target may measure:
 
-* **The validation suite's checks** (:mod:`sim.validation`) that one parameter set's own runs
-  define: those whose only study is the default world (``rivalry``, ``corroboration``,
-  ``overload``, ``breznitz``, ``asymmetry``, ``foiled_share``, ``deaths_per_attack``), computed
-  at each design point by the suite's own statistic on that point's runs (each point is that
-  study for its parameter set), with the suite's paired bootstrap interval over replications;
-  and the case scores (``cases_brier``, ``cases_log_loss``), which need no runs. A target
-  naming a check takes the check's published range unless it gives its own. Checks that
-  compare several parameter sets (cry wolf, doctrine, the reliability crossover...) need
-  studies of their own per point and are refused with the reason.
-* **Any declared outcome** by its name: pooled over the point's replications for a rate (sum of
-  numerators over sum of denominators), the mean over runs otherwise, with a percentile
-  bootstrap interval over replications.
+* **a declared outcome** (:mod:`sim.outcomes`) that no check uses, pooled over a parameter
+  set's replications: a rate as the sum of its numerators over the sum of its denominators,
+  anything else as the mean over runs (NaN runs skipped);
+* **a metric** of the calibration file's ``[metrics]`` (:mod:`sim.metrics`), the mean over
+  runs (NaN runs skipped). A metric can compute what a check measures under another name:
+  the source a target names is what keeps it apart from the validation data;
+* **the calibration half of the documented cases**: ``cases_calibration_brier`` and
+  ``cases_calibration_log_loss``, the multiclass Brier score and the log-loss
+  (:mod:`sim.validation.scoring`) of the cases whose ``half`` column is ``calibration`` in the
+  cases file (the hold-out half is for validation). They need no runs: the model's
+  probabilities of each response at the parameter set.
+
+One formula serves both methods: rejection (:func:`evaluate`: a value per design point with a
+bootstrap interval over replications) and ABC-SMC (:meth:`Statistic.per_particle`: a value per
+particle from its runs' outcomes, computed in the worker that ran them). A
+:class:`Statistic` is plain data, so it travels to worker processes.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis.load import Results
+from sim.cases import Case, parse_cases
 from sim.errors import UserError
 from sim.outcomes import BY_NAME, Kind
 from sim.params import PARAMETERS, ModelParams
@@ -33,8 +47,17 @@ from sim.params import PARAMETERS, ModelParams
 Totals = Mapping[str, np.ndarray]
 """Sums of each per-run quantity over a point's (resampled) replications; arrays of one shape."""
 
-PER_POINT_STUDY = "defaults"
-"""The validation study a calibration design point stands in for: one parameter set's runs."""
+HALF = "half"
+"""The cases file's column that splits the cases (the cases codebook fixes the rule)."""
+HALVES = ("calibration", "holdout")
+CASE_MEASURES = {"cases_calibration_brier": "brier", "cases_calibration_log_loss": "log_loss"}
+"""Statistics of the calibration half of the cases, and the score each computes."""
+
+
+class Form(StrEnum):
+    RATE = "rate"  # sum of a numerator over sum of a denominator
+    MEAN = "mean"  # mean over runs (NaN skipped)
+    CASES = "cases"  # a score of the cases at the parameter set (no runs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,96 +72,108 @@ class Values:
 
 @dataclass(frozen=True, slots=True)
 class Statistic:
-    """A statistic: its name, what it measures, whether it reads the warning log, the range
-    its source publishes (checks; None for outcomes) and how it is evaluated at every point
-    (``compute(results, confidence, draws, seed)``)."""
+    """A statistic: its name, what it measures, its form, the outcome columns it reads
+    (rate: numerator and denominator; mean: the outcome) or, for the cases, the cases scored
+    and the score (``brier`` or ``log_loss``)."""
 
     name: str
     description: str
-    compute: Callable[[Results, float, int, int], Values]
-    needs_warnings: bool = False
-    range_low: float | None = None
-    range_high: float | None = None
+    form: Form
+    columns: tuple[str, ...] = ()
+    cases: tuple[Case, ...] = ()
+    measure: str = ""
 
-    @property
-    def has_range(self) -> bool:
-        return self.range_low is not None or self.range_high is not None
+    def quantities(self, columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Per-run quantities whose sums over runs :meth:`combine` turns into the value."""
+        if self.form is Form.RATE:
+            num, den = self.columns
+            return {"num": np.asarray(columns[num], float), "den": np.asarray(columns[den], float)}
+        values = np.asarray(columns[self.columns[0]], dtype=float)
+        finite = np.isfinite(values)
+        return {"sum": np.where(finite, values, 0.0), "n": finite.astype(float)}
+
+    def combine(self, totals: Totals) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if self.form is Form.RATE:
+                return ratio(totals["num"], totals["den"])
+            return ratio(totals["sum"], totals["n"])
+
+    def of_params(self, params: ModelParams) -> float:
+        """A case statistic's value at ``params``."""
+        from sim.cases import score
+        from sim.validation.scoring import brier, log_loss, probabilities, recorded_index
+
+        cases = list(self.cases)
+        fn = brier if self.measure == "brier" else log_loss
+        return fn(probabilities(score(cases, params)), recorded_index(cases))
+
+    def per_particle(self, columns: Mapping[str, np.ndarray],
+                     params: list[ModelParams]) -> np.ndarray:
+        """One value per particle: ``columns`` hold each outcome as an array [particle,
+        replication]; ``params`` are the particles' parameter sets."""
+        if self.form is Form.CASES:
+            return np.array([self.of_params(p) for p in params], dtype=float)
+        q = self.quantities(columns)
+        return np.asarray(self.combine({k: v.sum(axis=1) for k, v in q.items()}), dtype=float)
 
 
 def evaluate(stat: Statistic, results: Results, *, confidence: float = 0.95, draws: int = 400,
              seed: int = 0) -> Values:
     """``stat`` at each design point of ``results`` (finished runs only)."""
-    return stat.compute(results, confidence, draws, seed)
+    if stat.form is Form.CASES:
+        return _cases_at_points(stat, results)
+    return _pooled(stat, results, confidence, draws, seed)
 
-
-# --- outcomes ---------------------------------------------------------------------------------
 
 def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     return np.divide(a, b, out=np.full(np.broadcast(a, b).shape, math.nan), where=b != 0)
 
 
-def pooled(quantities: Callable[[pd.DataFrame], pd.DataFrame],
-           combine: Callable[[Totals], np.ndarray]) -> Callable[[Results, float, int, int], Values]:
-    """Evaluation of a statistic of sums over replications: the value from each point's totals,
-    the interval a percentile bootstrap over its replications (``draws`` resamples; draws where
-    a denominator is zero are left out)."""
-    def compute(results: Results, confidence: float, draws: int, seed: int) -> Values:
-        runs = results.ok
-        per_run = quantities(runs)
-        names = list(per_run.columns)
-        frame = per_run.assign(point_id=runs["point_id"].to_numpy())
-        totals = frame.groupby("point_id", sort=True)[names].sum()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            value = np.asarray(combine({n: totals[n].to_numpy() for n in names}), dtype=float)
-        low = np.full(len(totals), math.nan)
-        high = np.full(len(totals), math.nan)
-        rng = np.random.default_rng(seed)
-        tail = (1 - confidence) / 2
-        for i, (_, group) in enumerate(frame.groupby("point_id", sort=True)):
-            x = group[names].to_numpy(float)
-            k = len(x)
-            if k < 2:
-                continue
-            sums = rng.multinomial(k, np.full(k, 1.0 / k), size=draws) @ x
-            with np.errstate(invalid="ignore", divide="ignore"):
-                boot = np.asarray(combine({n: sums[:, j] for j, n in enumerate(names)}), float)
-            boot = boot[np.isfinite(boot)]
-            if boot.size:
-                low[i], high[i] = np.quantile(boot, [tail, 1 - tail])
-        return Values(totals.index.to_numpy(), value, low, high)
-    return compute
+def _pooled(stat: Statistic, results: Results, confidence: float, draws: int,
+            seed: int) -> Values:
+    """The value from each point's totals, the interval a percentile bootstrap over its
+    replications (``draws`` resamples; draws where a denominator is zero are left out)."""
+    runs = results.ok
+    per_run = pd.DataFrame(stat.quantities({c: runs[c].to_numpy() for c in stat.columns}),
+                           index=runs.index)
+    names = list(per_run.columns)
+    frame = per_run.assign(point_id=runs["point_id"].to_numpy())
+    totals = frame.groupby("point_id", sort=True)[names].sum()
+    value = np.asarray(stat.combine({n: totals[n].to_numpy() for n in names}), dtype=float)
+    low = np.full(len(totals), math.nan)
+    high = np.full(len(totals), math.nan)
+    rng = np.random.default_rng(seed)
+    tail = (1 - confidence) / 2
+    for i, (_, group) in enumerate(frame.groupby("point_id", sort=True)):
+        x = group[names].to_numpy(float)
+        k = len(x)
+        if k < 2:
+            continue
+        sums = rng.multinomial(k, np.full(k, 1.0 / k), size=draws) @ x
+        boot = np.asarray(stat.combine({n: sums[:, j] for j, n in enumerate(names)}), float)
+        boot = boot[np.isfinite(boot)]
+        if boot.size:
+            low[i], high[i] = np.quantile(boot, [tail, 1 - tail])
+    return Values(totals.index.to_numpy(), value, low, high)
 
 
-def _columns(**columns: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
-    """Per-run quantities that are columns of runs.parquet (new name = column)."""
-    def quantities(runs: pd.DataFrame) -> pd.DataFrame:
-        return pd.DataFrame({new: runs[old].to_numpy(float) for new, old in columns.items()},
-                            index=runs.index)
-    return quantities
+def _cases_at_points(stat: Statistic, results: Results) -> Values:
+    """A case score at each design point's parameters, with the validation suite's percentile
+    bootstrap over cases."""
+    from sim.validation.scoring import evaluate as score_cases
 
+    points, value, low, high = [], [], [], []
+    for point_id, runs in results.ok.groupby("point_id", sort=True):
+        scored = score_cases(point_params(runs), list(stat.cases))
+        m = scored.brier if stat.measure == "brier" else scored.log_loss
+        points.append(point_id)
+        value.append(m.value)
+        low.append(m.low)
+        high.append(m.high)
+    return Values(np.array(points), np.array(value, float), np.array(low, float),
+                  np.array(high, float))
 
-def outcome_statistic(name: str) -> Statistic:
-    """A declared outcome as a statistic: a pooled rate, or the mean over runs."""
-    spec = BY_NAME[name]
-    if spec.kind is Kind.RATE:
-        assert spec.numerator is not None and spec.denominator is not None
-        return Statistic(name, f"{spec.doc} (pooled: sum of {spec.numerator} / sum of "
-                         f"{spec.denominator})",
-                         pooled(_columns(num=spec.numerator, den=spec.denominator),
-                                lambda t: ratio(t["num"], t["den"])))
-
-    def quantities(runs: pd.DataFrame) -> pd.DataFrame:
-        values = runs[name].to_numpy(float)
-        finite = np.isfinite(values)
-        return pd.DataFrame({"sum": np.where(finite, values, 0.0), "n": finite.astype(float)},
-                            index=runs.index)
-
-    return Statistic(name, f"{spec.doc} (mean over runs)",
-                     pooled(quantities, lambda t: ratio(t["sum"], t["n"])))
-
-
-# --- the validation suite's checks -----------------------------------------------------------
 
 def point_params(runs: pd.DataFrame) -> ModelParams:
     """The parameter set of a design point's runs (every parameter is a column of runs.parquet)."""
@@ -150,91 +185,108 @@ def _plain(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def check_statistic(check_id: str) -> Statistic:
-    """A check of the validation suite as a per-point statistic (see the module)."""
-    from sim.validation import statistics as vs
-    from sim.validation.suite import BY_ID, CheckKind
-
-    check = BY_ID[check_id]
-    if check.kind is CheckKind.CASE:
-        def compute(results: Results, confidence: float, draws: int, seed: int) -> Values:
-            from sim.validation.scoring import evaluate as score_cases
-
-            points, value, low, high = [], [], [], []
-            for point_id, runs in results.ok.groupby("point_id", sort=True):
-                scored = score_cases(point_params(runs))
-                m = scored.brier if check.statistic == "cases_brier" else scored.log_loss
-                points.append(point_id)
-                value.append(m.value)
-                low.append(m.low)
-                high.append(m.high)
-            return Values(np.array(points), np.array(value), np.array(low), np.array(high))
-    else:
-        function = vs.STATISTICS[check.statistic]
-
-        def compute(results: Results, confidence: float, draws: int, seed: int) -> Values:
-            runs = results.ok
-            warnings = results.warnings
-            if warnings is not None:
-                warnings = warnings.join(runs.set_index("run_id")[["point_id", "replication"]],
-                                         on="run_id", how="inner")
-            logs = dict(iter(warnings.groupby("point_id"))) if warnings is not None else {}
-            points: list[int] = []
-            value: list[float] = []
-            low: list[float] = []
-            high: list[float] = []
-            for point_id, point_runs in runs.groupby("point_id", sort=True):
-                study = vs.StudyData(
-                    PER_POINT_STUDY, results, point_runs.assign(point="base"),
-                    None if warnings is None else logs.get(point_id, warnings.iloc[:0]),
-                    np.sort(point_runs["replication"].unique()), 0, point_params(point_runs))
-                try:
-                    m = function(check, {PER_POINT_STUDY: study})
-                    measured = (m.value, m.low, m.high)
-                except vs.Undefined:
-                    measured = (math.nan,) * 3
-                points.append(point_id)
-                for out, v in zip((value, low, high), measured, strict=True):
-                    out.append(v)
-            return Values(np.array(points), np.array(value, dtype=float),
-                          np.array(low, dtype=float), np.array(high, dtype=float))
-
-    return Statistic(check.id, f"validation check {check.id}: {check.definition}", compute,
-                     needs_warnings=check.id in WARNING_CHECKS, range_low=check.range_low,
-                     range_high=check.range_high)
+# --- what a target may measure ------------------------------------------------------------------
 
 
-WARNING_CHECKS = frozenset({"corroboration", "overload", "breznitz", "asymmetry"})
-"""Checks that read the warning log (the others read runs.parquet)."""
+def validation_checks() -> dict[str, tuple[str, str]]:
+    """Every name the validation suite checks, mapped to (check id, source): each registered
+    check's id and the name of its statistic. The one place that reads the suite's
+    declarations (:mod:`sim.validation.suite` today, the check registry when it lands)."""
+    from sim.validation.suite import CHECKS
 
-
-def per_point_checks() -> dict[str, str]:
-    """Checks one parameter set defines, by id, and the other checks with why they do not."""
-    from sim.validation.suite import CHECKS, CheckKind
-
-    usable: dict[str, str] = {}
+    out: dict[str, tuple[str, str]] = {}
     for c in CHECKS:
-        if c.kind is CheckKind.CASE or c.studies == (PER_POINT_STUDY,):
-            usable[c.id] = ""
-        else:
-            usable[c.id] = (f"it compares the studies {', '.join(c.studies)}, not one "
-                            "parameter set's runs")
-    return usable
+        out.setdefault(c.id, (c.id, c.source))
+        out.setdefault(c.statistic, (c.id, c.source))
+    return out
 
 
-def statistic(name: str, *, origin: str) -> Statistic:
-    """The statistic called ``name``: a validation check one parameter set defines, or an
-    outcome."""
-    checks = per_point_checks()
-    if name in checks:
-        if checks[name]:
-            raise UserError(f"{origin}: statistic: {name}: a validation check that cannot score "
-                            f"one design point ({checks[name]}); allowed: "
-                            f"{', '.join(c for c, why in checks.items() if not why)}, or an "
-                            "outcome name")
-        return check_statistic(name)
+def allowed_statistics() -> str:
+    """What a target may name, for error messages."""
+    return (f"an outcome no validation check uses (e.g. {', '.join(_outcome_examples())}; see "
+            "`warnsim run --json`), a metric of the file's [metrics], or "
+            f"{', '.join(CASE_MEASURES)} (the calibration half of the cases)")
+
+
+def _outcome_examples() -> list[str]:
+    checked = validation_checks()
+    return [n for n in ("attacks", "casualties", "heed_rate", "false_alarm_share")
+            if n in BY_NAME and n not in checked]
+
+
+def statistic(name: str, *, origin: str, cases_file: Path | None = None,
+              metrics: tuple[str, ...] = ()) -> Statistic:
+    """The statistic called ``name`` (see the module); ``cases_file`` is the cases file whose
+    calibration half the case statistics score (None: the built-in one), ``metrics`` the
+    names of the file's metrics."""
+    checked = validation_checks()
+    if name in checked:
+        check, source = checked[name]
+        what = f"validation check {check}" if name == check else f"the statistic of validation check {check}"
+        raise UserError(f"{origin}: statistic: {name} is {what} ({source}); calibrate on data "
+                        f"you do not validate on; allowed: {allowed_statistics()}")
+    if name in CASE_MEASURES:
+        cases = calibration_half(cases_file)
+        return Statistic(name, f"{CASE_MEASURES[name].replace('_', '-')} score of the "
+                         f"{len(cases)} cases of the calibration half", Form.CASES,
+                         cases=cases, measure=CASE_MEASURES[name])
     if name in BY_NAME:
-        return outcome_statistic(name)
-    raise UserError(f"{origin}: statistic: got {name!r}; allowed: a validation check "
-                    f"({', '.join(c for c, why in checks.items() if not why)}) or an outcome "
-                    "name (see `warnsim run --json`)")
+        spec = BY_NAME[name]
+        if spec.kind is Kind.RATE:
+            assert spec.numerator is not None and spec.denominator is not None
+            return Statistic(name, f"{spec.doc} (pooled: sum of {spec.numerator} / sum of "
+                             f"{spec.denominator})", Form.RATE,
+                             (spec.numerator, spec.denominator))
+        return Statistic(name, f"{spec.doc} (mean over runs)", Form.MEAN, (name,))
+    if name in metrics:
+        return Statistic(name, f"metric {name} (mean over runs)", Form.MEAN, (name,))
+    raise UserError(f"{origin}: statistic: got {name!r}; allowed: {allowed_statistics()}")
+
+
+def calibration_half(path: Path | None = None) -> tuple[Case, ...]:
+    """The cases whose ``half`` is ``calibration`` in the cases file at ``path`` (None: the
+    built-in file). The file must have the column; every row must say which half it is in."""
+    if path is None:
+        origin, text = "built-in cases (sim/data/cases.csv)", _builtin_cases_text()
+    else:
+        origin = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"{path}: cannot read the cases file ({exc})") from None
+    return _half(text, origin)
+
+
+@cache
+def _builtin_cases_text() -> str:
+    return (resources.files("sim") / "data" / "cases.csv").read_text("utf-8")
+
+
+@cache
+def _half(text: str, origin: str) -> tuple[Case, ...]:
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
+    header = [c.strip() for c in next(reader, [])]
+    if HALF not in header:
+        raise UserError(f"{origin}: no {HALF} column; allowed: a cases file whose {HALF} column "
+                        f"says each case's half ({', '.join(HALVES)}): the calibration uses only "
+                        "the calibration half")
+    at = header.index(HALF)
+    kept = io.StringIO()
+    writer = csv.writer(kept, lineterminator="\n")
+    writer.writerow([c for i, c in enumerate(header) if i != at])
+    halves = []
+    for row in reader:
+        if not row:  # a blank line, as csv.DictReader skips it
+            continue
+        half = row[at].strip() if len(row) > at else ""
+        if half not in HALVES:
+            raise UserError(f"{origin}, line {reader.line_num}: {HALF}: got {half!r}; allowed: "
+                            f"{', '.join(HALVES)}")
+        halves.append(half)
+        writer.writerow([c for i, c in enumerate(row) if i != at])
+    cases = parse_cases(kept.getvalue(), origin=origin)
+    chosen = tuple(c for c, h in zip(cases, halves, strict=True) if h == HALVES[0])
+    if not chosen:
+        raise UserError(f"{origin}: no case has {HALF} = {HALVES[0]}; allowed: a cases file "
+                        "with at least one case in the calibration half")
+    return chosen

@@ -304,7 +304,7 @@ def _run_locked(job: _Job, pool: Pool) -> SweepSummary:
         store.check()
     store.tidy()
     state = {"fingerprint": store.fingerprint, "experiment_file": e.file or e.origin,
-             "started": _now(), "total": the_plan.total}
+             "started": now(), "total": the_plan.total}
     if not options.force:
         found = store.finished()
         if found is not None:
@@ -633,8 +633,23 @@ def _manifest(the_plan: SweepPlan, fingerprint: str, state: dict[str, Any],
         "runs_ok": the_plan.total - failed,
         "runs_failed": failed,
         "started": state.get("started"),
-        "finished": _now(),
+        "finished": now(),
         "executor": executor.describe(),
+        **provenance(),
+        "files": {"runs": RUNS, **{name.removesuffix(".parquet"): name if the_plan.records(name)
+                                   else None for name in LOGS}},
+    }
+
+
+def now() -> str:
+    """The time, for a manifest (UTC, to the second)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def provenance() -> dict[str, Any]:
+    """What made a results folder, for its manifest: warnsim's version, the model code's hash,
+    the git commit, Python, the platform and the versions of the libraries that shape results."""
+    return {
         "warnsim_version": _version("warnsim"),
         "model_sha256": model_sha256(),
         "git_commit": _git_commit(),
@@ -643,13 +658,7 @@ def _manifest(the_plan: SweepPlan, fingerprint: str, state: dict[str, Any],
         "dependencies": {name: _version(name) for name in
                          ("mesa", "numpy", "scipy", "pandas", "pyarrow", "tqdm", "dask",
                           "distributed")},
-        "files": {"runs": RUNS, **{name.removesuffix(".parquet"): name if the_plan.records(name)
-                                   else None for name in LOGS}},
     }
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _version(name: str) -> str | None:

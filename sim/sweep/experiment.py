@@ -6,7 +6,8 @@ half-written results folder. Model parameter keys and values are checked against
 declaration in :mod:`sim.params`; the experiment's own keys are declared in :data:`KEYS`.
 
 Besides model parameters, ``[fixed]`` and the design take **scenario factors** by dotted name
-(``agency.FSB.capability``, ``bloc_rivalry.west:russia``: :func:`sim.scenarios.factor`), checked
+(``agency.FSB.capability``, ``bloc_rivalry.west:russia``, ``liaison.west:russia``:
+:func:`sim.scenarios.factor`), checked
 against every scenario the experiment runs, and the design may sweep ``scenario`` itself (built-in
 names or scenario files). ``[metrics]`` (:mod:`sim.metrics`) is parsed here too.
 
@@ -64,7 +65,7 @@ KEYS: dict[str, str] = {
     "params": "the path of a parameter file (name = value lines, e.g. from `warnsim calibrate`), "
               "relative to this file: the base every run starts from, under [fixed] and the design",
     "fixed": "a table of model parameter overrides applied to every run (also scenario factors "
-             "by dotted name: agency.NAME.ATTRIBUTE, bloc_rivalry.BLOC:BLOC)",
+             "by dotted name: agency.NAME.ATTRIBUTE, bloc_rivalry.BLOC:BLOC, liaison.SIDE:SIDE)",
     "grid": "a table of parameter = [values] or {start, stop, num}; also scenario = [names or "
             "files] and scenario factors by dotted name",
     "sample": "a table with method (lhs or sobol) and n, or method morris with trajectories and "
@@ -714,8 +715,9 @@ class _Factors:
     def check(self, scenarios: Mapping[str, tuple[ScenarioSource, Scenario]],
               fixed: Mapping[str, Any], swept: tuple[str, ...]) -> None:
         """Refuse a dotted factor that a scenario of the experiment cannot take, the same
-        factor twice (``bloc_rivalry.a:b`` is ``bloc_rivalry.b:a``), and an agency's doctrine
-        while the parameter ``doctrine`` imposes one on every agency in every run."""
+        factor twice (``bloc_rivalry.a:b`` is ``bloc_rivalry.b:a``; so for ``liaison``), and
+        an agency's doctrine while the parameter ``doctrine`` imposes one on every agency in
+        every run."""
         seen: dict[str, str] = {}
         for name, where in self.dotted.items():
             if _same(name) in seen and seen[_same(name)] != name:
@@ -754,18 +756,19 @@ def _flatten(table: Mapping[str, Any], where: str) -> dict[str, Any]:
                                     f"{DOTTED}")
                 for trait, v in traits.items():
                     add(f"agency.{agency}.{trait}", v)
-        elif key == "bloc_rivalry" and isinstance(value, Mapping):
+        elif key in ("bloc_rivalry", "liaison") and isinstance(value, Mapping):
             for pair, v in value.items():
-                add(f"bloc_rivalry.{pair}", v)
+                add(f"{key}.{pair}", v)
         else:
             add(key, value)
     return out
 
 
 def _same(name: str) -> str:
-    """One spelling per factor: a bloc pair in sorted order."""
-    if name.startswith("bloc_rivalry."):
-        return "bloc_rivalry." + ":".join(sorted(name.removeprefix("bloc_rivalry.").split(":")))
+    """One spelling per factor: a bloc (or liaison) pair in sorted order."""
+    prefix, dot, pair = name.partition(".")
+    if dot and prefix in ("bloc_rivalry", "liaison"):
+        return f"{prefix}." + ":".join(sorted(pair.split(":")))
     return name
 
 

@@ -23,7 +23,7 @@ from sim.params import ModelParams, ParameterError
 from sim.sweep import read_manifest
 from sim.validation import figures as fig
 from sim.validation import report, scoring, statistics, studies
-from sim.validation.suite import CheckKind, select, studies_for
+from sim.validation.suite import CheckKind, case_family, select, studies_for
 
 DEFAULT_OUT = Path("results/validation")
 REPORT_FILES = ("report.md", "report.html", "validation.json")
@@ -113,7 +113,7 @@ def validate(options: ValidationOptions) -> Validation:
         results = scoring.evaluate(base)
         measured = {"cases_brier": results.brier, "cases_log_loss": results.log_loss}
         entries += [report.entry(c, measured[c.statistic]) for c in case_checks.values()]
-        entries += [report.case_entry(raw) for raw in results.entries]
+        entries += [report.case_entry(raw, case_family()) for raw in results.entries]
         tables["cases"] = results
     figures = _figures(out / "figures", entries, curves, tables, checks)
     rows = tuple(_study_row(r, data[r.prepared.study.name], out) for r in ran)
@@ -210,10 +210,11 @@ def _command(options: ValidationOptions) -> str:
 
 def print_summary(result: Validation) -> None:
     print(report.verdict_lines(result.entries))
-    counts = {v: sum(e["verdict"] == v for e in result.entries)
-              for v in ("within", "outside", "not_applicable")}
-    print(f"\n{counts['within']} within, {counts['outside']} outside, "
-          f"{counts['not_applicable']} not applicable; wrote {result.out}/report.md, report.html, "
+    counts = report.tally(result.entries)
+    aside = sum(not report.counted(e) for e in result.entries)
+    print(f"\nvalidation: {counts['within']} within, {counts['outside']} outside, "
+          f"{counts['not_applicable']} not applicable ({aside} entries not counted: by "
+          f"construction, diagnostic or descriptive); wrote {result.out}/report.md, report.html, "
           f"validation.json and figures/ in {result.seconds:.0f} s")
     if result.failed_runs:
         print(f"warnsim: {result.failed_runs} runs failed; their replications were left out "

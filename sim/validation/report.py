@@ -5,9 +5,13 @@
 ``range_reason``, ``unit``, ``value``, ``ci_low``, ``ci_high`` (the 95% interval), ``range_low``,
 ``range_high`` (null for an open end), ``verdict`` (within / outside / not_applicable),
 ``decisive`` (whether the whole interval lies on the verdict's side of the range's ends; null
-without an interval), ``n`` (replications or cases), ``studies``, ``note`` and ``details``.
-A value that is not a finite number (a crossover beyond the levels studied) is null with its
-meaning in ``value_text``.
+without an interval), ``n`` (replications or cases), ``studies``, ``note`` and ``details``; and
+from the registry (``sim/validation/registry.toml``): ``registered`` (the date, ISO 8601, the
+check took its present form), ``by_construction`` (true when the check holds by construction,
+with the reason in ``why_by_construction``), ``role`` (validation / by_construction /
+diagnostic / descriptive; only ``validation`` counts toward the tally), ``range_basis`` and
+``fails_if`` (the criterion in words). A value that is not a finite number (a crossover beyond
+the levels studied) is null with its meaning in ``value_text``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 from sim.analysis.tables import format_value
 from sim.params import ModelParams
 from sim.validation.document import Bullets, Document, Figure, Heading, Paragraph, Table
+from sim.validation.registry import Entry, Role
 from sim.validation.statistics import Measurement
 from sim.validation.suite import Check
 
@@ -55,6 +60,7 @@ def entry(check: Check, measurement: Measurement | None, reason: str = "") -> di
         "range_low": check.range_low, "range_high": check.range_high,
         "verdict": NOT_APPLICABLE, "decisive": None, "n": None,
         "studies": list(check.studies), "note": reason, "details": {},
+        **registration(check),
     }
     if measurement is None:
         return out
@@ -71,6 +77,28 @@ def entry(check: Check, measurement: Measurement | None, reason: str = "") -> di
     return out
 
 
+def registration(check: Check | Entry) -> dict[str, Any]:
+    """The registry's fields of a check's validation.json object."""
+    role = check.role
+    return {"registered": check.registered.isoformat(), "role": role.value,
+            "by_construction": role is Role.BY_CONSTRUCTION,
+            "why_by_construction": (check.why_by_construction if isinstance(check, Check)
+                                    else check.by_construction),
+            "range_basis": check.range_basis.value, "fails_if": check.fails_if,
+            **({"diagnostic_for": check.diagnostic_for} if check.diagnostic_for else {})}
+
+
+def counted(e: Mapping[str, Any]) -> bool:
+    """Whether an entry's verdict counts toward the validation tally."""
+    return e.get("role", Role.VALIDATION.value) == Role.VALIDATION.value
+
+
+def tally(entries: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """Verdicts of the entries that count (role validation)."""
+    return {v: sum(e["verdict"] == v for e in entries if counted(e))
+            for v in (WITHIN, OUTSIDE, NOT_APPLICABLE)}
+
+
 def _end(x: float) -> str:
     if x == -math.inf:
         return "below the levels studied"
@@ -79,13 +107,14 @@ def _end(x: float) -> str:
     return fmt(x)
 
 
-def case_entry(raw: dict[str, Any]) -> dict[str, Any]:
-    """A per-case entry from :mod:`sim.validation.scoring` with its verdict."""
+def case_entry(raw: dict[str, Any], family: Entry) -> dict[str, Any]:
+    """A per-case entry from :mod:`sim.validation.scoring` with its verdict and the
+    registration of the per-case family (``case_<case>`` in the registry)."""
     out = {k: _plain(v) for k, v in raw.items()}
     out["verdict"], out["decisive"] = verdict(raw["value"], None, None, raw["range_low"],
                                               raw["range_high"])
     out.setdefault("n", 1)
-    return out
+    return out | registration(family)
 
 
 def _number(x: float) -> float | None:
@@ -187,7 +216,7 @@ class Context:
 def document(ctx: Context, entries: list[dict[str, Any]], figures: Mapping[str, Path],
              tables: Mapping[str, Any]) -> Document:
     doc = Document("warnsim validation report")
-    counts = {v: sum(e["verdict"] == v for e in entries) for v in (WITHIN, OUTSIDE, NOT_APPLICABLE)}
+    counts = tally(entries)
     mode = "quick (fewer replications, wider intervals)" if ctx.quick else "full"
     if ctx.replications:
         mode = f"{ctx.replications} replications per design point in every study (--replications)"
@@ -202,37 +231,77 @@ def document(ctx: Context, entries: list[dict[str, Any]], figures: Mapping[str, 
         + (f"; only the checks {', '.join(ctx.only)}" if ctx.only else "")
         + f". {sum(s.runs for s in ctx.studies):,} runs in {len(ctx.studies)} studies; the report "
         f"took {_duration(ctx.seconds)}. Command: `{ctx.command}`."))
+    validation = [e for e in entries if counted(e)]
+    aside = {role: [e for e in entries if e.get("role") == role.value]
+             for role in (Role.BY_CONSTRUCTION, Role.DIAGNOSTIC, Role.DESCRIPTIVE)}
     doc.add(Paragraph(
-        f"{len(entries)} entries: **{counts[WITHIN]} within**, **{counts[OUTSIDE]} outside**, "
-        f"{counts[NOT_APPLICABLE]} not applicable (descriptive or undefined)."))
+        f"{len(validation)} validation checks (documented cases included): **{counts[WITHIN]} "
+        f"within**, **{counts[OUTSIDE]} outside**, {counts[NOT_APPLICABLE]} not applicable "
+        f"(undefined for these results). Not counted: {len(aside[Role.BY_CONSTRUCTION])} checks "
+        f"that hold by construction, {len(aside[Role.DIAGNOSTIC])} diagnostics and "
+        f"{len(aside[Role.DESCRIPTIVE])} descriptive entries."))
+    doc.add(Paragraph(
+        "Every check is registered in `sim/validation/registry.toml` with its source, the "
+        "derivation of its range, what would make it fail and the date it took its present "
+        "form; `registry-changelog.toml` records every change with the value before and after "
+        "(`docs/validation.md`). Not every range was declared before any result was seen: the "
+        "changelog says which were set or moved after a value was known."))
     doc.add(Heading(2, "Verdicts"))
-    main = [e for e in entries if not e["id"].startswith("case_")]
+    main = [e for e in validation if not e["id"].startswith("case_")]
     doc.add(_verdict_table(main))
     doc.add(Paragraph(
         "**How to read it.** A check is *within* when the model's estimate lies in the range "
         "counted as within (ends included), *outside* when it does not, and *not applicable* "
-        "when the check declares no range (a descriptive entry) or the results do not define "
-        "its statistic. The interval is a 95% percentile bootstrap that resamples replications "
-        "(replication k has the same seed at every design point, so each comparison stays "
-        "paired); a verdict is *decisive* when the whole interval lies on its side of the "
-        "range's ends. Ratios are pooled over runs (sums of numerators over sums of "
-        "denominators). The ranges were fixed in `sim/validation/suite.py` before any result "
-        "was seen; where the source gives no interval, the range's reason says whose choice it "
-        "is. An outside verdict is a finding about the model, not a failure of the report."))
+        "when the results do not define its statistic. The interval is a 95% percentile "
+        "bootstrap that resamples replications (replication k has the same seed at every design "
+        "point, so each comparison stays paired); a verdict is *decisive* when the whole "
+        "interval lies on its side of the range's ends. Ratios are pooled over runs (sums of "
+        "numerators over sums of denominators). *Basis* says where the range comes from: the "
+        "source's own interval (source), a computation on the source's figures (transformation), "
+        "Cohen's small effect where the source reports no magnitude (convention) or the "
+        "project's own threshold (project). What would make each check fail is in its section "
+        "below. An outside verdict is a finding about the model, not a failure of the report."))
+    if aside[Role.BY_CONSTRUCTION]:
+        doc.add(Heading(2, "Checks that hold by construction (not counted)"))
+        doc.add(Paragraph(
+            "These patterns follow from the model's declared formulas: a correct implementation "
+            "cannot fail them, so they verify the code rather than validate the model. Each "
+            "check's section below says why it holds by construction."))
+        doc.add(_verdict_table(aside[Role.BY_CONSTRUCTION]))
+    diagnostics = aside[Role.DIAGNOSTIC] + [e for e in aside[Role.DESCRIPTIVE]
+                                            if not e["id"].startswith("decomposition_")]
+    if diagnostics:
+        doc.add(Heading(2, "Diagnostics (not counted)"))
+        doc.add(Paragraph(
+            "Former statistics kept beside the checks that replaced them with the sources' own "
+            "protocols; they have no range and no verdict."))
+        doc.add(Table(("diagnostic", "beside", "claim", "model value [95% interval]"),
+                      tuple((f"`{e['id']}`", f"`{e.get('diagnostic_for', '-')}`", e["claim"],
+                             value_cell(e)) for e in diagnostics), (False, False, False, True)))
     if "verdicts" in figures:
         doc.add(Figure(figures["verdicts"], "Each check's estimate and 95% interval against the "
                        "range counted as within (grey; open ends run to the panel's edge).",
                        "verdicts"))
     doc.add(Heading(2, "What each check measures"))
-    for e in main:
-        doc.add(Heading(3, f"`{e['id']}` ({e['kind']}): {e['claim']}"))
-        items = [f"**Source**: {e['source']}", f"**Published**: {e['published']}",
+    for e in entries:
+        if e["id"].startswith("case_"):
+            continue
+        doc.add(Heading(3, f"`{e['id']}` ({e['kind']}, {e['role'].replace('_', ' ')}): "
+                        f"{e['claim']}"))
+        items = [f"**Registered**: {e['registered']} (`sim/validation/registry.toml`; changes "
+                 "in `registry-changelog.toml`)",
+                 f"**Source**: {e['source']}", f"**Published**: {e['published']}",
                  f"**Statistic**: {e['definition']}",
-                 f"**Counted as within**: {e['range_reason']}",
-                 f"**Result**: {value_cell(e)} ({e['unit']}); verdict **{e['verdict']}**"
-                 + (f", decisive: {decisive_cell(e)}" if e.get("decisive") is not None else "")
-                 + (f"; {e['n']} replications" if e.get("n") and e["kind"] != "case" else "")
-                 + (f" (study: {', '.join(e['studies'])})" if e.get("studies") else "")]
+                 f"**Counted as within** ({e['range_basis']}): {e['range_reason']}",
+                 f"**Fails if**: {e['fails_if']}"]
+        if e.get("by_construction"):
+            items.append(f"**Holds by construction**: {e['why_by_construction']}")
+        items.append(
+            f"**Result**: {value_cell(e)} ({e['unit']}); verdict **{e['verdict']}**"
+            + (f", decisive: {decisive_cell(e)}" if e.get("decisive") is not None else "")
+            + ("" if counted(e) else " (not counted)")
+            + (f"; {e['n']} replications" if e.get("n") and e["kind"] != "case" else "")
+            + (f" (study: {', '.join(e['studies'])})" if e.get("studies") else ""))
         if e.get("details"):
             items.append("**Details**: " + "; ".join(f"{k}: {fmt(v)}" for k, v in e["details"].items()))
         if e.get("note"):
@@ -251,10 +320,11 @@ def document(ctx: Context, entries: list[dict[str, Any]], figures: Mapping[str, 
 
 def _verdict_table(entries: Sequence[Mapping[str, Any]]) -> Table:
     rows = tuple((f"`{e['id']}`", e["kind"], e["claim"], value_cell(e), range_cell(e),
-                  e["published"], e["verdict"], decisive_cell(e)) for e in entries)
-    return Table(("check", "kind", "claim", "model value [95% interval]", "within if",
-                  "published", "verdict", "decisive"), rows,
-                 (False, False, False, True, True, False, False, False))
+                  e["range_basis"], e["registered"], e["verdict"], decisive_cell(e))
+                 for e in entries)
+    return Table(("check", "kind", "claim", "model value [95% interval]", "within if", "basis",
+                  "registered", "verdict", "decisive"), rows,
+                 (False, False, False, True, True, False, False, False, False))
 
 
 def _figures_section(doc: Document, figures: Mapping[str, Path]) -> None:
@@ -384,10 +454,10 @@ def _duration(seconds: float) -> str:
 
 def verdict_lines(entries: list[dict[str, Any]]) -> str:
     """A compact text table for the terminal."""
-    rows = [(e["id"], value_cell(e), range_cell(e), e["verdict"]) for e in entries]
-    widths = [max(len(r[i]) for r in [("check", "value [95%]", "within if", "verdict"), *rows])
-              for i in range(4)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(("check", "value [95%]", "within if", "verdict"),
-                                                  widths, strict=True))]
+    header = ("check", "value [95%]", "within if", "verdict", "role")
+    rows = [(e["id"], value_cell(e), range_cell(e), e["verdict"],
+             e.get("role", Role.VALIDATION.value).replace("_", " ")) for e in entries]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     return "\n".join(line.rstrip() for line in lines)

@@ -103,6 +103,8 @@ def _toml(study: Study, replications: int, fixed: Mapping[str, Any], design: str
         f"seed = {ROOT_SEED}",
         f"record_warnings = {_value(study.record_warnings)}",
     ]
+    if study.record_agents:
+        lines.append(f"record_agents = {_value(study.record_agents)}")
     if design is not None:
         lines.append(f"design = {_value(design)}")
     if fixed:
