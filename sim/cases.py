@@ -110,7 +110,8 @@ MODEL_INPUTS = ("details", *DETAIL_COLUMNS, "real", "corroborated", "days_left",
                 "sender_capability", "recipient_capability", "recipient_home_security",
                 "prior_manipulative")
 NEXT_MODEL = ("scale", "relations")
-"""Coded for the next model (the current one does not read them)."""
+"""Coded when the dataset was fixed for the model that followed it: the third model reads
+``scale``; ``relations`` is recorded, not read."""
 RECORD = ("date", "outcome", "deaths", "seen", "source", "uncertain", "note")
 OPTIONAL = tuple(c for c in (*MODEL_INPUTS, *NEXT_MODEL, *RECORD) if c not in REQUIRED)
 COLUMNS = (*REQUIRED, *OPTIONAL)

@@ -438,10 +438,11 @@ def _scenario_report(s: Any, params: Any) -> str:
     parts = [f"{s.name}: {s.description}", ""]
     agencies = [(a.name, a.country, a.bloc, f"{a.capability:g}", f"{a.home_security:g}",
                  f"{a.source_sensitivity:g}", a.doctrine.value,
-                 "drawn" if a.manipulative is None else str(a.manipulative).lower())
+                 "drawn" if a.concern is None else f"{a.concern:g}",
+                 "drawn" if a.opportunism is None else f"{a.opportunism:g}")
                 for a in s.agencies]
     parts.append(_table(agencies, ("agency", "country", "bloc", "capability", "home_security",
-                                   "source_sensitivity", "doctrine", "manipulative")))
+                                   "source_sensitivity", "doctrine", "concern", "opportunism")))
     if s.bloc_factors:
         factors = sorted({tuple(sorted(k)): v for k, v in s.bloc_factors.items()}.items())
         parts += ["", "Bloc-pair factors (cross-bloc rivalry = rivalry x factor, clipped to [0, 1])",

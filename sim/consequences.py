@@ -114,12 +114,15 @@ def action_cost(st: Any, r: int) -> float:
 
 @kernel
 def political_loss(st: Any, r: int, s: int) -> float:
-    """The political cost to ``r`` of acting on ``s``'s intelligence, public or not:
-    ``political_cost`` times rivalry toward a rival, nothing toward others (Walsh 2010; Fearon
-    1994)."""
+    """The political cost to ``r`` of acting on ``s``'s intelligence, public or not (Walsh
+    2010; Fearon 1994): ``political_cost`` times how far beyond the rival threshold ``r``'s
+    rivalry toward ``s`` lies, ``(rivalry - threshold) / (1 - threshold)``; nothing toward a
+    non-rival, the whole of it toward a sworn enemy."""
     p = st.params[0]
-    rivalry = st.rivalry[r, s]
-    return p.political_cost * rivalry if rivalry >= p.rival_threshold else 0.0
+    beyond = st.rivalry[r, s] - p.rival_threshold
+    if beyond <= 0.0 or p.rival_threshold >= 1.0:
+        return 0.0
+    return p.political_cost * beyond / (1.0 - p.rival_threshold)
 
 
 @kernel

@@ -435,9 +435,9 @@ class ModelParams:
         source="Fearon 1994: audience costs; heeding a rival in public looks like weakness",
     )
     political_cost: float = _p(
-        1.0, "Political cost",
-        "Cost of acting on a rival's intelligence, public or not, times rivalry toward it "
-        "(rivals only: rivalry at or above the rival threshold)",
+        3.0, "Political cost",
+        "Cost of acting on a sworn enemy's intelligence, public or not; toward a rival, times "
+        "(rivalry - rival threshold) / (1 - rival threshold); nothing toward others",
         low=0, high=100, unit=_DEATHS, group="decision",
         source="Walsh 2010: states discount intelligence from partners whose interests diverge; "
         "Fearon 1994: domestic audience costs",

@@ -118,7 +118,7 @@ def render(name: str) -> str:
         "# checked against every scenario the experiment runs, and recorded in runs.parquet):",
         f"# scenario = {json.dumps(scenario_names())}",
         '# "agency.A1.capability" = [0.5, 0.9]   # or home_security, source_sensitivity,',
-        "#                                       # doctrine, manipulative",
+        "#                                       # doctrine, concern, opportunism",
         '# "bloc_rivalry.A:B" = [1.0, 1.4]       # a bloc-pair rivalry factor',
         '# "liaison.A:C" = [true, false]         # liaison channels between two blocs or agencies',
         "",

@@ -21,14 +21,15 @@ from tests.conftest import TRIO, R, S, T
 
 SURE_HEED = {U.RESPOND: 0.0}
 SURE_DISMISS = {U.RESPOND: 1.0}
-QUIET = {"source_waiver_weight": 0.0}
-"""No sources waiver: the scripted warning goes out whatever the rivalry."""
+QUIET = {"source_value": 0.0}
+"""Sources worth nothing to their agency: the scripted sender passes every detail it knows and
+never waives to protect them, whatever the rivalry."""
 
 
 def run(scenario: Scenario, params: ModelParams, plots, sightings=(), *, fabrications=(),
-        manipulative=(), days: int = 60) -> WarningModel:
+        opportunist=(), days: int = 60) -> WarningModel:
     world = build_world(params, scenario.size, plots, sightings=sightings,
-                        fabrications=fabrications, manipulative=manipulative)
+                        fabrications=fabrications, opportunist=opportunist)
     model = WarningModel(scenario=scenario, params=params, days=days, rng=0, world=world)
     model.run()
     release(model)
@@ -105,31 +106,66 @@ def test_public_route_sends_a_public_alert_at_once(trio_without_liaison):
     assert cable.channel is Channel.PUBLIC and cable.delivered_day == 1
 
 
-@pytest.mark.parametrize(("rivalry", "waived"), [(1.0, True), (0.4, False)])
-def test_sources_at_risk_waiver_grows_with_rivalry(trio, rivalry, waived):
-    # waiver chance = weight 1 x sensitivity 1 x rivalry, against a uniform of 0.5
-    params = ModelParams(rivalry=rivalry, source_waiver_weight=1.0)
-    reason = only_cable(run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1)])).waiver_reason
-    assert (reason is WaiverReason.SOURCES_AT_RISK) == waived
+def _detail_gain(params: ModelParams, trio, passed: int, credibility: float = 0.9) -> float:
+    """What the scripted sender (concern 1, no record with the recipient: it expects it to act
+    with 1/2) gains in lives from passing one more detail to R about PLOT_ON_R (sim.senders)."""
+    from sim.engine import template
+    from sim.world import Scale
+
+    recipient = template(trio, params).agencies[R]
+    averted = [recipient["dismissed_deaths"][Scale.MASS]
+               - recipient["heeded_deaths"][k * 3 + Scale.MASS] for k in (passed, passed + 1)]
+    return 0.5 * credibility * (averted[1] - averted[0])
 
 
-# --- sanitisation, channel, delivery -----------------------------------------------------------
-@pytest.mark.parametrize(("weight", "rivalry", "u", "withheld"), [
-    (0.5, 0.0, 0.45, True), (0.5, 0.0, 0.55, False),  # chance 1 x 1 x (1 - 0.5 + 0) = 0.5
-    (1.0, 0.2, 0.15, True), (1.0, 0.2, 0.25, False),  # chance 1 x 1 x 0.2 = 0.2
-])
-def test_sanitisation_chance_follows_its_formula(trio, weight, rivalry, u, withheld):
-    params = ModelParams(rivalry=rivalry, sanitisation=1.0, sanitisation_rivalry_weight=weight,
-                         **QUIET)
-    cable = only_cable(run(trio, params, [PLOT_ON_R],
-                           [Sighting(0, S, day=1, uniforms={U.SANITISE: u})]))
-    assert cable.details_passed == (0 if withheld else 3)
+@pytest.mark.parametrize("above", [True, False])
+def test_a_detail_is_passed_when_the_lives_it_saves_outweigh_the_source_it_risks(trio, above):
+    """Pass iff gain - source_value x burn_chance > 0 (against the sanitisation uniform 0.5):
+    burn chance = burn_risk 1 x sensitivity 1 x (1 - w + w x rivalry) = rivalry 0.8 (w = 1)."""
+    base = ModelParams(rivalry=0.8, burn_risk=1.0, exposure_rivalry_weight=1.0)
+    threshold = _detail_gain(base, trio, 0) / 0.8  # the source value at which the first detail
+    value = threshold * (0.5 if above else 2.0)  # ... stops paying
+    params = base.replace(source_value=value)
+    cable = only_cable(run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1)]))
     assert cable.details_known == 3
+    assert (cable.details_passed > 0) == above
+    assert cable.details_passed in (0, 3)  # each further detail adds as much as the first
 
 
-def test_public_alert_share_adds_a_public_alert(trio):
-    params = ModelParams(public_alert_share=1.0, **QUIET)
+def test_a_warning_whose_details_are_withheld_still_goes_out(trio):
+    """With nothing passed no source is at risk: the duty to warn holds (no sources waiver)."""
+    params = ModelParams(rivalry=0.8, burn_risk=1.0, source_value=20.0)
+    cable = only_cable(run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1)]))
+    assert cable.sent and cable.details_passed == 0 and cable.scale == "unspecified"
+
+
+def test_sources_waiver_when_passed_details_put_more_at_risk_than_warning_brings(trio):
+    """Details the sanitisation draw let through (uniform 0) are weighed again whole: the
+    warning is waived when their sources outweigh what it brings."""
+    params = ModelParams(rivalry=0.8, burn_risk=1.0, source_value=1.0)
+    sighting = Sighting(0, S, day=1, uniforms={U.SANITISE: 0.0})
+    cable = only_cable(run(trio, params, [PLOT_ON_R], [sighting]))
+    assert cable.waiver_reason is WaiverReason.SOURCES_AT_RISK and cable.details_passed == 0
+    cheap = only_cable(run(trio, params.replace(source_value=0.0), [PLOT_ON_R], [sighting]))
+    assert cheap.sent and cheap.details_passed == 3
+
+
+def test_the_location_reveals_the_scale(trio):
+    mass = only_cable(run(trio, ModelParams(**QUIET), [PLOT_ON_R], [Sighting(0, S, day=1)]))
+    small = only_cable(run(trio, ModelParams(**QUIET), [Plot(target=R, emerge=0, attack_day=20,
+                                                                lethality=2)],
+                           [Sighting(0, S, day=1)]))
+    hidden = only_cable(run(trio, ModelParams(**QUIET), [PLOT_ON_R],
+                            [Sighting(0, S, day=1, known=(True, False, True))]))
+    assert (mass.scale, small.scale, hidden.scale) == ("mass", "small", "unspecified")
+
+
+def test_a_public_alert_is_added_when_it_pays(trio):
+    """public_alert_value against the lives lost if plotters move their date (sim.senders)."""
+    params = ModelParams(public_alert_value=5.0, **QUIET)
     assert only_cable(run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1)])).channel is Channel.BOTH
+    params = ModelParams(public_alert_value=-5.0, **QUIET)
+    assert only_cable(run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1)])).channel is Channel.PRIVATE
 
 
 def test_public_alert_makes_attackers_shift_their_date(trio_without_liaison):
@@ -188,7 +224,7 @@ def test_credibility_is_the_hit_rate_times_the_evidence_in_odds_form(trio):
 
 
 def test_each_detail_check_moves_the_odds_by_its_likelihood_ratio(trio):
-    params = ModelParams(sanitisation=0.0, corroboration_rate=0.0, false_corroboration=0.0, **QUIET)
+    params = ModelParams(corroboration_rate=0.0, false_corroboration=0.0, **QUIET)
     # details are checked against uniforms: below v1 the detail checks out
     uniforms = {U.VERIFY: 0.0, U.RESPOND: 1.0}
     model = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, uniforms=uniforms)])
@@ -206,12 +242,11 @@ def test_each_detail_check_moves_the_odds_by_its_likelihood_ratio(trio):
 
 def test_fabricated_details_fail_their_checks_and_lower_credibility(trio):
     """More claimed details on a fabrication are more chances to fail: credibility falls."""
-    params = ModelParams(rivalry=0.8, manipulative_share_ally=0.0, corroboration_rate=0.0,
-                         false_corroboration=0.0)
+    params = ModelParams(rivalry=0.8, corroboration_rate=0.0, false_corroboration=0.0)
     creds = []
     for details in (0, 1, 2, 3):
         fab = Fabrication(S, R, day=3, details=details, uniforms={U.VERIFY: 0.9, U.RESPOND: 1.0})
-        model = run(trio, params, [], fabrications=[fab], manipulative=[S])
+        model = run(trio, params, [], fabrications=[fab], opportunist=[S])
         cable = only_cable(model)
         assert cable.fabricated and cable.details_verified == 0
         creds.append(cable.perceived_credibility)
@@ -219,7 +254,7 @@ def test_fabricated_details_fail_their_checks_and_lower_credibility(trio):
 
 
 def test_corroboration_raises_credibility_by_its_likelihood_ratio(trio):
-    params = ModelParams(sanitisation=0.0, **QUIET)
+    params = ModelParams(**QUIET)
     llr = {}
     for u in (0.0, 1.0):
         model = run(trio, params, [PLOT_ON_R],
@@ -232,9 +267,9 @@ def test_corroboration_raises_credibility_by_its_likelihood_ratio(trio):
 
 
 # --- learning --------------------------------------------------------------------------------------
-def _ledger_after(trio, params, plots, sightings, *, days=60, fabrications=(), manipulative=()):
+def _ledger_after(trio, params, plots, sightings, *, days=60, fabrications=(), opportunist=()):
     world = build_world(params, trio.size, plots, sightings=sightings, fabrications=fabrications,
-                        manipulative=manipulative)
+                        opportunist=opportunist)
     model = WarningModel(scenario=trio, params=params, days=days, rng=0, world=world)
     model.run()
     release(model)
@@ -323,7 +358,7 @@ def test_learning_off_keeps_every_belief_at_its_prior(trio):
 
 # --- responses and consequences -------------------------------------------------------------------
 def test_heeded_specific_warning_can_lead_to_arrests(trio):
-    params = ModelParams(sanitisation=0.0, **QUIET)
+    params = ModelParams(**QUIET)
     uniforms = {U.RESPOND: 0.0, U.INTERDICT: 0.0, U.WHEN: 0.5}
     model = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, uniforms=uniforms)])
     cable = only_cable(model)
@@ -346,14 +381,17 @@ def test_heeded_warning_mitigates_an_attack_that_still_comes(trio):
     uniforms = {U.RESPOND: 0.0, U.INTERDICT: 1.0, U.DETER: 1.0}
     out = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, uniforms=uniforms)]).outcomes()
     assert (out["attacks"], out["casualties"], out["lives_saved"]) == (1, 50, 50)
-    assert out["net_harm"] == pytest.approx(50 + params.action_cost)
+    # R regards S with rivalry 0.7 (trio: blocs A and B): political cost 3 x (0.7 - 0.5) / 0.5
+    political = params.political_cost * (0.7 - params.rival_threshold) / (1 - params.rival_threshold)
+    assert out["political_cost"] == pytest.approx(political)
+    assert out["net_harm"] == pytest.approx(50 + params.action_cost + political)
 
 
 @pytest.mark.parametrize(("known", "interdicted"), [((True, True, True), True),
                                                     ((True, False, False), False)])
 def test_arrests_are_likelier_the_more_specific_the_heeded_warning(trio, known, interdicted):
     # p(arrests) = 0.4 x (1 - 0.75 + 0.75 x details / 3): 0.4 with 3 details, 0.2 with 1; uniform 0.3
-    params = ModelParams(interdiction_effect=0.4, deterrence_effect=0.0, sanitisation=0.0, **QUIET)
+    params = ModelParams(interdiction_effect=0.4, deterrence_effect=0.0, **QUIET)
     uniforms = {U.RESPOND: 0.0, U.INTERDICT: 0.3}
     model = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, known=known, uniforms=uniforms)])
     assert (model.outcomes()["interdicted"] == 1) == interdicted
@@ -439,7 +477,7 @@ def test_protective_actions_divert_home_security(trio, actions, interdicted):
 
 def test_passing_details_to_a_rival_burns_sources_and_capability(trio):
     """burn chance = burn_risk x sensitivity x rivalry = 1 x 1 x 0.7 per detail, uniform 0."""
-    params = ModelParams(burn_risk=1.0, burn_loss=0.5, sanitisation=0.0, **QUIET)
+    params = ModelParams(burn_risk=1.0, burn_loss=0.5, **QUIET)
     plots = [PLOT_ON_R, Plot(target=R, emerge=0, attack_day=40)]
     sightings = [Sighting(0, S, day=1, uniforms={U.BURN: 0.0}),
                  Sighting(1, S, day=30, detect_u=0.25 * 0.8 * 0.5)]  # detected at capability 0.8
@@ -456,22 +494,45 @@ def test_home_security_alone_can_interdict(trio):
     assert model.threats.fate[0] == FateCode.INTERDICTED and model.outcomes()["interdicted"] == 1
 
 
-# --- types and manipulation ----------------------------------------------------------------------
-def test_manipulative_sender_fabricates_to_the_classes_its_propensity_admits(trio):
-    params = ModelParams(rivalry=0.9, manipulative_share_ally=0.0)
-    fabs = [Fabrication(S, R, day=3), Fabrication(S, T, day=3)]
-    model = run(trio, params, [], fabrications=fabs, manipulative=[S])
+# --- strategic fabrication ------------------------------------------------------------------------
+def test_an_opportunist_fabricates_to_a_rival_and_not_to_an_ally(trio):
+    """Fabricate iff rivalry_gain x opportunism x rivalry x expected response x the recipient's
+    acting cost > reputation_weight x (belief lost to a false alarm) + fabrication_cost,
+    against the decision uniform 0.5 (sim.senders.fabricate): toward R (rivalry 0.9) the gain
+    is large, toward the ally T (0.1, within bloc A) it is a ninth of it."""
+    params = ModelParams(rivalry=0.9, rivalry_gain=10.0)
+    decide = {U.WAIVER: 0.5}
+    fabs = [Fabrication(S, R, day=3, uniforms=decide), Fabrication(S, T, day=3, uniforms=decide)]
+    model = run(trio, params, [], fabrications=fabs, opportunist=[S])
     cable = only_cable(model)
     assert cable.fabricated and cable.recipient == "R" and cable.confirmed is False
-    allied = run(trio, params.replace(manipulative_share_ally=0.5), [], fabrications=fabs,
-                 manipulative=[S])
-    assert {c.recipient for c in allied.log} == {"R", "T"}
+    assert model.outcomes()["fabricated_warnings"] == 1
+
+
+@pytest.mark.parametrize(("gain", "opportunist", "taken"), [
+    (10.0, (S,), True), (0.0, (S,), False), (10.0, (), False)])
+def test_no_gain_from_a_rivals_losses_no_fabrication(trio, gain, opportunist, taken):
+    params = ModelParams(rivalry=0.9, rivalry_gain=gain)
+    model = run(trio, params, [], fabrications=[Fabrication(S, R, day=3, uniforms={U.WAIVER: 0.5})],
+                opportunist=opportunist)
+    assert len(model.log) == int(taken)
+
+
+def test_a_high_reputation_makes_fabricating_dearer(trio):
+    """The reputation a false alarm costs is weighed at reputation_weight: a sender that cares
+    enough about it leaves the opportunity."""
+    decide = {U.WAIVER: 0.5}
+    keen = run(trio, ModelParams(rivalry=0.9, rivalry_gain=2.0), [],
+               fabrications=[Fabrication(S, R, day=3, uniforms=decide)], opportunist=[S])
+    careful = run(trio, ModelParams(rivalry=0.9, rivalry_gain=2.0, reputation_weight=50.0), [],
+                  fabrications=[Fabrication(S, R, day=3, uniforms=decide)], opportunist=[S])
+    assert len(keen.log) == 1 and len(careful.log) == 0
 
 
 def test_a_warning_no_benevolent_sender_could_send_is_seen_through(trio):
     """T's doctrine excludes rivals: a warning from T to a rival can only be a fabrication."""
-    params = ModelParams(rivalry=0.9, manipulative_share_ally=0.0)
-    model = run(trio, params, [], fabrications=[Fabrication(T, R, day=3)], manipulative=[T])
+    params = ModelParams(rivalry=0.9)
+    model = run(trio, params, [], fabrications=[Fabrication(T, R, day=3)], opportunist=[T])
     cable = only_cable(model)
     assert cable.p_fabricated == pytest.approx(1.0) and cable.perceived_credibility < 1e-6
 
@@ -479,7 +540,7 @@ def test_a_warning_no_benevolent_sender_could_send_is_seen_through(trio):
 def test_fabrications_need_a_channel_too(trio_without_liaison):
     params = ModelParams(rivalry=0.9, no_liaison_route="none")
     model = run(trio_without_liaison, params, [], fabrications=[Fabrication(S, R, day=3)],
-                manipulative=[S])
+                opportunist=[S])
     assert len(model.log) == 0
 
 
