@@ -23,6 +23,8 @@ RANGES = {
     "believed_manipulative_rival": (0.05, 0.9),
     "burn_risk": (0.0, 1.0),
     "interdiction_effect": (0.1, 0.8),
+    "opportunism": (0.0, 0.6),
+    "rival_action_cost": (0.0, 6.0),
 }
 SAMPLES = 256
 DOCTRINES = ("warn_all", "non_rivals")

@@ -18,7 +18,7 @@ Carson 2020):
   with ``burn_risk x sensitivity x (1 - w + w x rivalry)`` (:func:`burn_chance`); each burned
   source costs it ``burn_loss`` of its capability, so it detects less for the rest of the run,
   and ``source_value`` death-equivalents in ``net_harm``.
-* **Political cost**: acting on a rival's intelligence costs the recipient ``political_cost x
+* **Political cost**: acting on a rival's intelligence costs the recipient ``rival_action_cost x
   rivalry``, public or not (:func:`political_loss`); a public warning adds the face cost.
 * **Public alerts** warn the plotters too: with ``attacker_adaptation`` they move their date later
   by the drawn shift (at most ``max_attack_shift`` days).
@@ -115,14 +115,14 @@ def action_cost(st: Any, r: int) -> float:
 @kernel
 def political_loss(st: Any, r: int, s: int) -> float:
     """The political cost to ``r`` of acting on ``s``'s intelligence, public or not (Walsh
-    2010; Fearon 1994): ``political_cost`` times how far beyond the rival threshold ``r``'s
+    2010; Fearon 1994): ``rival_action_cost`` times how far beyond the rival threshold ``r``'s
     rivalry toward ``s`` lies, ``(rivalry - threshold) / (1 - threshold)``; nothing toward a
     non-rival, the whole of it toward a sworn enemy."""
     p = st.params[0]
     beyond = st.rivalry[r, s] - p.rival_threshold
     if beyond <= 0.0 or p.rival_threshold >= 1.0:
         return 0.0
-    return p.political_cost * beyond / (1.0 - p.rival_threshold)
+    return p.rival_action_cost * beyond / (1.0 - p.rival_threshold)
 
 
 @kernel

@@ -11,8 +11,9 @@ machine and equal to its pure-Python execution). Setting the environment variabl
 file the function is defined in, and nothing else. A kernel in one module that calls a kernel
 of another module would then load stale machine code after the callee changed. The kernels
 here live in one module per mechanism and call across modules, so :class:`_PackageLocator`
-stamps every kernel of the package with one hash over all the package's kernel modules: any
-change to any of them recompiles all of them, once. The cache lives next to the sources
+stamps every kernel of the package with one hash over all the package's kernel modules
+(:func:`kernel_modules`, found from the imports): any change to any of them recompiles all of
+them, once. The cache lives next to the sources
 (``__pycache__``), or in the user's cache folder when the package folder is read-only.
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -29,21 +31,35 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 PACKAGE = Path(__file__).resolve().parent
 
-KERNEL_MODULES: tuple[str, ...] = (
-    "jit.py", "rng.py", "world.py", "protocol.py", "inference.py", "ledger.py",
-    "consequences.py", "engine.py", "log.py", "outcomes.py", "observe.py",
-)
-"""The package's modules that define or shape kernels: their joint hash stamps the cache."""
+_IMPORT = re.compile(r"^\s*(?:from\s+sim\.(\w+)[\w.]*\s+import|import\s+sim\.(\w+))", re.M)
+
+
+@cache
+def kernel_modules() -> tuple[str, ...]:
+    """The package's modules that define or shape kernels: every module that imports this one,
+    and every package module they import, transitively (enum values, record layouts and
+    parameters are frozen into compiled code). Derived from the sources, so that a new kernel
+    module cannot be forgotten (a forgotten one would load stale machine code)."""
+    seeds = [f.name for f in sorted(PACKAGE.glob("*.py"))
+             if "from sim.jit import" in f.read_text(encoding="utf-8")]
+    todo, found = ["jit.py", *seeds], set()
+    while todo:
+        name = todo.pop()
+        if name in found or not (PACKAGE / name).exists():
+            continue
+        found.add(name)
+        text = (PACKAGE / name).read_text(encoding="utf-8")
+        todo += [f"{a or b}.py" for a, b in _IMPORT.findall(text)]
+    return tuple(sorted(found))
 
 
 @cache
 def sources_stamp() -> bytes:
-    """SHA-256 over the kernel modules' bytes (missing ones count as empty)."""
+    """SHA-256 over the kernel modules' bytes."""
     h = hashlib.sha256()
-    for name in KERNEL_MODULES:
-        path = PACKAGE / name
+    for name in kernel_modules():
         h.update(name.encode())
-        h.update(path.read_bytes() if path.exists() else b"")
+        h.update((PACKAGE / name).read_bytes())
     return h.digest()
 
 

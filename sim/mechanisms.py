@@ -42,6 +42,10 @@ class Mechanism:
     def switched_off(self, params: ModelParams) -> ModelParams:
         return params.replace(**self.off(params))
 
+    def active(self, params: ModelParams) -> bool:
+        """Whether the mechanism is on in ``params`` (switching it off changes something)."""
+        return any(getattr(params, k) != v for k, v in self.off(params).items())
+
 
 def _off(**values: Any) -> Callable[[ModelParams], Mapping[str, Any]]:
     return lambda _params: values
@@ -64,7 +68,7 @@ MECHANISMS: tuple[Mechanism, ...] = (
               _off(exposure_rivalry_weight=0.0)),
     Mechanism("political", "Political cost of a rival's intelligence",
               "acting on a rival's warning costs nothing politically, public or not",
-              _off(political_cost=0.0)),
+              _off(rival_action_cost=0.0)),
     Mechanism("face", "Face cost of heeding in public", "heeding a rival in public costs nothing",
               _off(face_cost=0.0)),
     Mechanism("class", "Evidence pooled by rivalry class",
@@ -77,6 +81,14 @@ MECHANISMS: tuple[Mechanism, ...] = (
 """Every mechanism the decomposition switches off, in the order of the table."""
 
 BY_NAME: dict[str, Mechanism] = {m.name: m for m in MECHANISMS}
+
+
+def active(params: ModelParams | None = None) -> tuple[Mechanism, ...]:
+    """The mechanisms that are on in ``params`` (default: the defaults): a decomposition has
+    nothing to switch off for the others (intelligence diplomacy, ``diplomacy_effect`` 0 by
+    default)."""
+    base = params or ModelParams()
+    return tuple(m for m in MECHANISMS if m.active(base))
 
 
 def all_off(params: ModelParams | None = None) -> dict[str, Any]:

@@ -434,8 +434,8 @@ class ModelParams:
         low=0, high=20, unit=_DEATHS, group="decision",
         source="Fearon 1994: audience costs; heeding a rival in public looks like weakness",
     )
-    political_cost: float = _p(
-        3.0, "Political cost",
+    rival_action_cost: float = _p(
+        3.0, "Rival action cost",
         "Cost of acting on a sworn enemy's intelligence, public or not; toward a rival, times "
         "(rivalry - rival threshold) / (1 - rival threshold); nothing toward others",
         low=0, high=100, unit=_DEATHS, group="decision",

@@ -164,14 +164,15 @@ def screen(st: Any, row: int, day: int) -> int:
             passed += 1
             set_detail(cab, i)
     saved = lives * harm_averted(st, r, passed, indicated)
-    if passed > 0:
+    at_risk = p.source_value * burn * passed
+    if at_risk > 0.0:  # nothing at risk: the waiver cannot be invoked, the duty to warn holds
         now, false_alarm, confirmed = reputation(st, s, r, day)
         credibility = det.credibility
         benefit = (saved + opportunist_gain(st, s, r) * expected_response(st, s, r)
                    * acting_cost(st, r, s, False)
                    + p.reputation_weight * (credibility * confirmed
                                             + (1.0 - credibility) * false_alarm - now))
-        if choice(st, p.source_value * burn * passed - benefit, u[U.WAIVER]):
+        if choice(st, at_risk - benefit, u[U.WAIVER]):
             cab.waiver_reason = SOURCES_AT_RISK
             cab.timing = False
             cab.location = False

@@ -14,7 +14,7 @@ from sim.analysis.decomposition import ALL, BASELINE, decomposition_table, desig
 from sim.analysis.load import load_results
 from sim.cli import main
 from sim.errors import UserError
-from sim.mechanisms import BY_NAME, MECHANISMS, all_off
+from sim.mechanisms import BY_NAME, MECHANISMS, active, all_off
 from sim.params import ModelParams
 from sim.sweep import load_experiment, run_experiment
 
@@ -25,15 +25,18 @@ def test_committed_design_matches_the_registry():
     text = (ROOT / "experiments" / "decomposition_points.csv").read_text(encoding="utf-8")
     assert text == design_csv(), "run python scripts/decomposition_design.py"
     names = [name for name, _ in design_rows()]
-    assert names == [BASELINE, *(m.name for m in MECHANISMS), ALL]
+    assert names == [BASELINE, *(m.name for m in active()), ALL]
 
 
 def test_every_mechanism_switch_is_a_valid_parameter_change():
-    defaults = ModelParams()
+    """Each switch turns off something that is on (intelligence diplomacy is off at the
+    defaults, diplomacy_effect 0, so it is switched on in the base here)."""
+    base = ModelParams(diplomacy_effect=0.05)
     for m in MECHANISMS:
-        switched = m.switched_off(defaults)
-        assert any(getattr(switched, k) != getattr(defaults, k) for k in m.switches), m.name
+        switched = m.switched_off(base)
+        assert any(getattr(switched, k) != getattr(base, k) for k in m.switches), m.name
     ModelParams().replace(**all_off())
+    assert ModelParams().diplomacy_effect == 0.0
 
 
 def test_switches_start_from_the_base_parameters():
@@ -46,29 +49,39 @@ def test_switches_start_from_the_base_parameters():
 
 
 class Planted:
-    """A results object with planted heed counts: each mechanism's gradient is known."""
+    """A results object with planted warning logs: in every run recipient X heeds 80 of 100
+    low-rivalry warnings and a planted share of 100 high-rivalry ones, recipient Y 50 of 100
+    in both bands, so each mechanism's gradient (recipient by recipient) is known."""
 
     def __init__(self, gradients: dict[str, float], replications: int = 40) -> None:
-        rows = []
+        runs, logs = [], []
         names = dict(design_rows())
         for point_id, (name, values) in enumerate(names.items()):
             for k in range(replications):
-                rows.append({"point_id": point_id, "replication": k, "status": "ok", **values,
-                             "delivered_low_rivalry": 100, "heeded_low_rivalry": 80,
-                             "delivered_high_rivalry": 100,
-                             "heeded_high_rivalry": round(100 * (0.8 - gradients[name]))})
-        self.ok = pd.DataFrame(rows)
+                run_id = len(runs)
+                runs.append({"run_id": run_id, "point_id": point_id, "replication": k,
+                             "status": "ok", **values})
+                high = round(100 * (0.8 - gradients[name]))
+                for recipient, rivalry, heeded in (("X", 0.1, 80), ("X", 0.9, high),
+                                                   ("Y", 0.1, 50), ("Y", 0.9, 50)):
+                    logs.append(pd.DataFrame({
+                        "run_id": run_id, "recipient": recipient, "rivalry": rivalry,
+                        "delivered_day": 1, "heeded": np.arange(100) < heeded}))
+        self.ok = pd.DataFrame(runs)
+        self.warnings = pd.concat(logs, ignore_index=True)
 
 
 def test_shares_are_one_minus_the_gradient_ratio_on_planted_data():
-    planted = {name: 0.4 for name, _ in design_rows()} | {"manipulation": 0.1, ALL: 0.0}
+    """Mantel-Haenszel weights are equal (100 x 100 / 200 for both recipients), so the
+    gradient is the mean of X's planted gradient and Y's zero."""
+    planted = {name: 0.4 for name, _ in design_rows()} | {"opportunism": 0.1, ALL: 0.0}
     table = decomposition_table(Planted(planted)).set_index("mechanism")
-    assert table.loc[BASELINE, "gradient"] == pytest.approx(0.4)
-    assert table.loc["manipulation", "share_explained"] == pytest.approx(0.75)
+    assert table.loc[BASELINE, "gradient"] == pytest.approx(0.2)
+    assert table.loc["opportunism", "share_explained"] == pytest.approx(0.75)
     assert table.loc["face", "share_explained"] == pytest.approx(0.0)
     assert table.loc[ALL, "share_explained"] == pytest.approx(1.0)
     # no noise: the bootstrap interval collapses onto the estimate
-    assert table.loc["manipulation", "share_low"] == pytest.approx(0.75)
+    assert table.loc["opportunism", "share_low"] == pytest.approx(0.75)
 
 
 def test_a_sweep_that_is_not_a_decomposition_is_refused():
@@ -76,6 +89,10 @@ def test_a_sweep_that_is_not_a_decomposition_is_refused():
     broken.ok = broken.ok.drop(columns=["face_cost"])
     with pytest.raises(UserError, match="not a decomposition sweep"):
         decomposition_table(broken)
+    without_log = Planted({name: 0.4 for name, _ in design_rows()})
+    without_log.warnings = None
+    with pytest.raises(UserError, match="needs the warning log"):
+        decomposition_table(without_log)
 
 
 @pytest.mark.slow
@@ -86,7 +103,7 @@ def test_the_decomposition_experiment_runs_end_to_end(tmp_path, capsys):
     assert run_experiment(experiment, out=out, workers=1, progress=False).failed == 0
     assert main(["decompose", str(out)]) == 0
     table = pd.read_csv(out / "tables" / "decomposition.csv")
-    assert list(table["mechanism"]) == [BASELINE, *(m.name for m in MECHANISMS), ALL]
+    assert list(table["mechanism"]) == [BASELINE, *(m.name for m in active()), ALL]
     assert np.isfinite(table["share_explained"]).all()
     assert "Share explained" in capsys.readouterr().out
     assert json.loads((out / "manifest.json").read_text())["design"]["kind"] == "points"

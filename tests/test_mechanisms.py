@@ -150,6 +150,17 @@ def test_sources_waiver_when_passed_details_put_more_at_risk_than_warning_brings
     assert cheap.sent and cheap.details_passed == 3
 
 
+def test_no_sources_waiver_without_sources_at_risk(trio):
+    """Sources worth nothing: the waiver is never invoked, even by a waiver draw that would
+    take any advantage (uniform 0): ICD 191's waiver protects sources, it is no general
+    discretion to stay silent."""
+    sighting = Sighting(0, S, day=1, uniforms={U.SANITISE: 0.0, U.WAIVER: 0.0})
+    for params in (ModelParams(rivalry=0.8, burn_risk=1.0, source_value=0.0),
+                   ModelParams(rivalry=0.8, burn_risk=0.0, source_value=5.0)):
+        cable = only_cable(run(trio, params, [PLOT_ON_R], [sighting]))
+        assert cable.sent and cable.details_passed == 3
+
+
 def test_the_location_reveals_the_scale(trio):
     mass = only_cable(run(trio, ModelParams(**QUIET), [PLOT_ON_R], [Sighting(0, S, day=1)]))
     small = only_cable(run(trio, ModelParams(**QUIET), [Plot(target=R, emerge=0, attack_day=20,
@@ -382,7 +393,7 @@ def test_heeded_warning_mitigates_an_attack_that_still_comes(trio):
     out = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, uniforms=uniforms)]).outcomes()
     assert (out["attacks"], out["casualties"], out["lives_saved"]) == (1, 50, 50)
     # R regards S with rivalry 0.7 (trio: blocs A and B): political cost 3 x (0.7 - 0.5) / 0.5
-    political = params.political_cost * (0.7 - params.rival_threshold) / (1 - params.rival_threshold)
+    political = params.rival_action_cost * (0.7 - params.rival_threshold) / (1 - params.rival_threshold)
     assert out["political_cost"] == pytest.approx(political)
     assert out["net_harm"] == pytest.approx(50 + params.action_cost + political)
 

@@ -14,6 +14,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from sim.analysis.gradient import COUNTS, as_arrays, mantel_haenszel, stratified_counts
+from sim.mechanisms import all_off
 from sim.params import ModelParams
 from sim.run import RunSpec, simulate
 
@@ -42,11 +44,53 @@ def pooled(frame: pd.DataFrame, num: str, den: str) -> float:
 
 
 # --- rivalry ------------------------------------------------------------------------------------
-def test_heed_rate_falls_as_rivalry_rises():
-    """In the default world, within every run, warnings from rivals are heeded less; and raising
-    the cross-bloc rivalry lowers the heed rate of those dyads."""
-    frame = outcomes(range(80))
-    assert greater(frame.heed_rate_low_rivalry, frame.heed_rate_high_rivalry) < ALPHA
+def gradient(results, draws: int = 2000) -> tuple[float, float, float]:
+    """The rivalry gradient recipient by recipient (sim.analysis.gradient, the validation
+    suite's statistic) over runs, with its 95% percentile bootstrap interval (the run as the
+    unit)."""
+    logs = pd.concat([pd.DataFrame(r.warnings).assign(run=i) for i, r in enumerate(results)],
+                     ignore_index=True)
+    arrays = as_arrays(stratified_counts(logs, "run"), "run")  # [run, recipient]
+    n = len(results)
+    weights = np.random.default_rng(0).multinomial(n, np.full(n, 1 / n), draws)
+    boot = mantel_haenszel(*(np.einsum("dr,rk->dk", weights, arrays[c]) for c in COUNTS))
+    point = float(mantel_haenszel(*(arrays[c].sum(0) for c in COUNTS)))
+    low, high = np.quantile(boot, [0.025, 0.975])
+    return point, float(low), float(high)
+
+
+def test_rivals_warnings_are_heeded_less_and_rivals_fabricate_more_by_choice():
+    """Issue 17's acceptance: at the defaults no parameter declares who lies, yet senders
+    fabricate a larger share of their warnings to rivals than to allies (paired, one-sided
+    p < 0.001) and the heed gradient is at least 0.2 (its 95% interval above 0.2). Both come from
+    the senders' opportunism: with rivalry_gain 0 the fabrication gap vanishes and the gradient
+    falls."""
+    seeds = range(200)
+    on = runs(seeds, log=True)
+    frame = pd.DataFrame([r.outcomes for r in on])
+    assert greater(frame.fabricated_share_high_rivalry, frame.fabricated_share_low_rivalry) < ALPHA
+    g, low, _ = gradient(on)
+    assert low >= 0.2, (g, low)
+    off = runs(seeds, log=True, rivalry_gain=0.0)
+    frame_off = pd.DataFrame([r.outcomes for r in off])
+    gap = frame.fabricated_share_high_rivalry - frame.fabricated_share_low_rivalry
+    gap_off = frame_off.fabricated_share_high_rivalry - frame_off.fabricated_share_low_rivalry
+    assert greater(gap, gap_off) < ALPHA
+    assert abs(gap_off.mean()) < 0.02
+    g_off, _, high_off = gradient(off)
+    assert high_off < g, (g_off, high_off, g)
+
+
+def test_no_gradient_in_the_null_world():
+    """Issue 17's acceptance: with every rivalry-dependent input off (sim.mechanisms.all_off)
+    the gradient's 95% interval lies within [-0.02, 0.02]."""
+    params = ModelParams().replace(**all_off())
+    results = [simulate(RunSpec(params=params, seed=s, record_warnings=True)) for s in range(1500)]
+    g, low, high = gradient(results)
+    assert -0.02 <= low and high <= 0.02, (g, low, high)
+
+
+def test_more_cross_bloc_rivalry_lowers_the_heed_rate():
     low, high = outcomes(range(80), rivalry=0.2), outcomes(range(80), rivalry=1.0)
     assert pooled(low, "warnings_heeded", "warnings_delivered") > pooled(
         high, "warnings_heeded", "warnings_delivered")
@@ -54,11 +98,12 @@ def test_heed_rate_falls_as_rivalry_rises():
 
 
 def test_learning_erodes_unfounded_suspicion():
-    """Rivals are no more often manipulative than allies, but are believed to be; face cost
-    applies only to public heeding (as always). Over five years the gap between the heed rates
-    of low- and high-rivalry dyads shrinks as evidence accumulates; without learning it does not."""
-    world = dict(manipulative_share_rival=0.05, manipulative_share_ally=0.05,
-                 believed_manipulative_rival=0.5, believed_manipulative_ally=0.05)
+    """Nobody gains from a rival's losses (rivalry_gain 0: rivals fabricate no more than
+    allies), but rivals are believed ten times as likely to be manipulative. Over five years
+    the gap between the heed rates of low- and high-rivalry dyads shrinks as evidence
+    accumulates; without learning it does not."""
+    world = dict(rivalry_gain=0.0, believed_manipulative_rival=0.5,
+                 believed_manipulative_ally=0.05)
 
     def shrink(learning: bool) -> np.ndarray:
         out = []
@@ -79,9 +124,11 @@ def test_learning_erodes_unfounded_suspicion():
 
 # --- evidence -----------------------------------------------------------------------------------
 def test_details_raise_heed_for_real_warnings_and_not_for_fabrications():
-    """Sanitising every known detail (the same warnings, fewer details) lowers the heed rate of
-    warnings about real plots; fabrications claiming every detail are not heeded more than
-    fabrications claiming none (each claimed detail is one more chance to fail the check)."""
+    """Senders whose sources are worth nothing pass their known details, senders whose sources
+    are worth more than any detail saves pass none (the same warnings go out: no sources
+    waiver either way); passed details raise the heed rate of warnings about real plots.
+    Fabrications claiming every detail are not heeded more than fabrications claiming none
+    (each claimed detail is one more chance to fail the check)."""
     seeds = range(150)
 
     def heed(results, *, fabricated: bool) -> pd.Series:
@@ -94,8 +141,8 @@ def test_details_raise_heed_for_real_warnings_and_not_for_fabrications():
             rates.append(w.heeded.astype(float).mean() if len(w) else np.nan)
         return pd.Series(rates)
 
-    open_ = runs(seeds, log=True, sanitisation=0.0, source_waiver_weight=0.0)
-    bare = runs(seeds, log=True, sanitisation=1.0, source_waiver_weight=0.0)
+    open_ = runs(seeds, log=True, source_value=0.0)
+    bare = runs(seeds, log=True, source_value=20.0)
     real_gain = heed(open_, fabricated=False) - heed(bare, fabricated=False)
     assert greater(real_gain, 0 * real_gain) < ALPHA
     many = runs(seeds, log=True, fabrication_detail_rate=1.0)

@@ -120,7 +120,7 @@ def test_checks_that_hold_by_construction_say_why_and_are_not_counted():
     assert diagnostics == {"breznitz_probe": "breznitz", "bliss_slope": "bliss_25",
                            "wickens_dixon_heed_all": "wickens_dixon",
                            "simmons_sutter_elasticity": "simmons_sutter",
-                           "foiled_share": "foiled_share_capable"}
+                           "foiled_share": "foiled_share_capable", "rivalry_crude": "rivalry"}
 
 
 def test_no_counted_check_passes_on_a_sign_alone():

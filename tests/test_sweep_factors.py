@@ -141,7 +141,7 @@ def test_with_changes_sets_one_agencys_trait_in_a_scripted_world(trio):
     from sim.run import release
     from sim.scripted import Plot, Sighting, build_world
 
-    params = ModelParams(source_waiver_weight=0.0)
+    params = ModelParams(source_value=0.0)
 
     def cable(scenario):
         world = build_world(params, scenario.size, [Plot(target=R, emerge=0, attack_day=20)],
@@ -166,20 +166,20 @@ def test_a_swept_capability_silences_exactly_that_agency(tmp_path):
     write(tmp_path, "trio.toml", TRIO)
     exp = write(tmp_path, "cap.toml", 'scenario = "trio.toml"\ndays = 60\nreplications = 3\n'
                 'seed = 1\nrecord_agents = true\n[fixed]\nplot_rate = 0.2\n'
-                'detection_rate = 1.0\n"agency.S.manipulative" = false\n'
+                'detection_rate = 1.0\n"agency.S.opportunism" = 0.0\n'
                 '[grid]\nagency.S.capability = [0.0, 1.0]\n')
     run_experiment(exp, out=tmp_path / "out", workers=1, progress=False)
     runs = read_runs(tmp_path / "out")
     assert list(runs["agency.S.capability"]) == [0.0] * 3 + [1.0] * 3
     assert runs["agency.S.capability"].dtype == np.float64
-    assert runs["agency.S.manipulative"].dtype == bool and not runs["agency.S.manipulative"].any()
+    assert runs["agency.S.opportunism"].dtype == np.float64 and (runs["agency.S.opportunism"] == 0).all()
     agents = read_agents(tmp_path / "out")
     last = agents[agents["day"] == 59].merge(runs[["run_id", "agency.S.capability"]])
     sent = last[last["agency"] == "S"].set_index("run_id")["warnings_sent"]
     assert (sent[runs["agency.S.capability"] == 0.0] == 0).all()
     assert (sent[runs["agency.S.capability"] == 1.0] > 0).all()
     assert read_manifest(tmp_path / "out")["experiment"]["fixed"] == {
-        "plot_rate": 0.2, "detection_rate": 1.0, "agency.S.manipulative": False}
+        "plot_rate": 0.2, "detection_rate": 1.0, "agency.S.opportunism": 0.0}
 
 
 # --- sampled designs and design CSVs --------------------------------------------------------
@@ -313,8 +313,8 @@ BAD = {
         ["agency.A1.doctrine", "no effect while the parameter doctrine = 'never'"]),
     "categorical factor sampled": (
         HEAD + '[sample]\nmethod = "lhs"\nn = 4\n[sample.ranges]\n'
-        '"agency.A1.manipulative" = [0, 1]\n',
-        ["[sample.ranges]", "agency.A1.manipulative", "only numeric parameters"]),
+        '"agency.A1.doctrine" = [0, 1]\n',
+        ["[sample.ranges]", "agency.A1.doctrine", "only numeric parameters"]),
     "scenario sampled": (
         HEAD + '[sample]\nmethod = "lhs"\nn = 4\n[sample.ranges]\nscenario = [0, 1]\n',
         ["[sample.ranges]", "scenario", "allowed: scenarios in [grid] or a design CSV"]),
@@ -364,7 +364,7 @@ def test_bad_dotted_column_of_a_design_csv(tmp_path, capsys):
 DEFAULT = load_scenario("default")
 TRAITS = {"capability": st.floats(0, 1), "home_security": st.floats(0, 1),
           "source_sensitivity": st.floats(0, 1), "doctrine": st.sampled_from(list(Doctrine)),
-          "manipulative": st.booleans()}
+          "opportunism": st.floats(0, 1), "concern": st.floats(0, 1)}
 
 
 @settings(max_examples=60, deadline=None)
@@ -405,7 +405,7 @@ def test_a_bloc_factor_sets_cross_bloc_rivalry_both_ways(pair, factor, rivalry):
 @pytest.mark.parametrize(("change", "words"), [
     (("agency.Nobody.capability", 0.5), "no agency 'Nobody'"),
     (("agency.A1.capability", -0.1), "allowed: a number in [0, 1]"),
-    (("agency.A1.manipulative", "yes"), "allowed: true or false"),
+    (("agency.A1.doctrine", "sometimes"), "allowed: one of warn_all, non_rivals, never"),
     (("bloc_rivalry.A:A", 1.0), "two different blocs"),
     (("rivalry", 0.5), "expected agency.NAME.ATTRIBUTE"),
 ])
@@ -426,19 +426,19 @@ def test_a_scenario_file_keeps_its_own_checks(tmp_path):
 def test_runs_parquet_records_every_factor_with_its_type(tmp_path):
     exp = write(tmp_path, "t.toml", 'days = 2\nreplications = 2\n[fixed]\n'
                 '"agency.A1.home_security" = 0.25\n[grid]\n"agency.B2.doctrine" = '
-                '["never", "warn_all"]\n"agency.C1.manipulative" = [true, false]\n')
+                '["never", "warn_all"]\n"liaison.A:B" = [true, false]\n')
     run_experiment(exp, out=tmp_path / "out", workers=1, progress=False, run_fn=fake)
     import pyarrow.parquet as pq
 
     schema = pq.read_schema(tmp_path / "out" / "runs.parquet")
     names = schema.names
     assert names.index("agency.A1.home_security") > names.index(list(PARAMETERS)[-1])
-    assert names.index("agency.C1.manipulative") < names.index("plots")
+    assert names.index("liaison.A:B") < names.index("plots")
     assert [str(schema.field(n).type) for n in ("agency.A1.home_security", "agency.B2.doctrine",
-                                               "agency.C1.manipulative")] == [
+                                               "liaison.A:B")] == [
         "double", "string", "bool"]
     runs = read_runs(tmp_path / "out")
     assert (runs["agency.A1.home_security"] == 0.25).all()
     assert list(runs["agency.B2.doctrine"]) == ["never"] * 4 + ["warn_all"] * 4
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["design"]["values"] == {
-        "agency.B2.doctrine": ["never", "warn_all"], "agency.C1.manipulative": [True, False]}
+        "agency.B2.doctrine": ["never", "warn_all"], "liaison.A:B": [True, False]}

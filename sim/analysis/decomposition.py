@@ -1,7 +1,8 @@
 """Decomposition of the rivalry gradient by mechanism (``warnsim decompose DIR``).
 
-The gradient is the difference between the pooled heed rates of low-rivalry and high-rivalry
-dyads (bands of :mod:`sim.schema`) in the default world. The decomposition experiment
+The gradient is the difference between the heed rates of low-rivalry and high-rivalry dyads
+(bands of :mod:`sim.schema`) in the default world, recipient by recipient
+(:mod:`sim.analysis.gradient`: the Mantel-Haenszel difference, from the warning log). The decomposition experiment
 (``experiments/decomposition.toml``) runs the defaults, each mechanism of
 :mod:`sim.mechanisms` switched off alone, and all of them off, on the same seeds (common random
 numbers). A mechanism's **share** is ``1 - G_off / G``: the part of the gradient that goes when
@@ -19,8 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.gradient import COUNTS, mantel_haenszel, stratified_counts
 from sim.errors import UserError
-from sim.mechanisms import MECHANISMS, all_off
+from sim.mechanisms import MECHANISMS, active, all_off
 from sim.params import ModelParams
 
 BASELINE, ALL = "baseline", "all"
@@ -31,12 +33,14 @@ def design_rows(base: ModelParams | None = None) -> list[tuple[str, dict[str, An
     """The decomposition's design points, by name, with every switched parameter's value.
 
     ``base`` is the parameter set whose gradient is decomposed (default: the defaults); each
-    mechanism is switched off from it (:meth:`sim.mechanisms.Mechanism.off`)."""
+    mechanism that is on in it is switched off from it (:meth:`sim.mechanisms.Mechanism.off`;
+    one already off, like intelligence diplomacy at the defaults, has no row of its own)."""
     base = base or ModelParams()
     columns = list(dict.fromkeys(k for m in MECHANISMS for k in m.switches))
     defaults = base.to_dict()
     rows = [(BASELINE, {c: defaults[c] for c in columns})]
-    rows += [(m.name, {c: m.off(base).get(c, defaults[c]) for c in columns}) for m in MECHANISMS]
+    rows += [(m.name, {c: m.off(base).get(c, defaults[c]) for c in columns})
+             for m in active(base)]
     rows.append((ALL, {c: all_off(base).get(c, defaults[c]) for c in columns}))
     return rows
 
@@ -88,22 +92,32 @@ def decomposition_table(results, confidence: float = 0.95,
     runs = results.ok
     names = _label_points(runs, base)
     runs = runs.assign(row=runs["point_id"].map(names)).dropna(subset=["row"])
-    cols = ["heeded_low_rivalry", "delivered_low_rivalry", "heeded_high_rivalry", "delivered_high_rivalry"]
-    counts = runs.pivot_table(index="replication", columns="row", values=cols, aggfunc="sum")
-    reps = counts.index.to_numpy()
+    if results.warnings is None:
+        raise UserError("the decomposition needs the warning log: the sweep recorded none "
+                        "(record_warnings = true in experiments/decomposition.toml)")
+    reps = np.sort(runs["replication"].unique())
     if len(reps) < 10:
         raise UserError(f"{len(reps)} replications: the decomposition's intervals need at least 10")
-    order = [BASELINE, *(m.name for m in MECHANISMS), ALL]
-    arrays = {c: counts[c][order].to_numpy(float) for c in cols}  # [replication, row]
+    order = [name for name, _ in design_rows(base)]
+    log = results.warnings.merge(runs[["run_id", "row", "replication"]], on="run_id")
+    counts = stratified_counts(log, ["replication", "row"])
+    counts = counts[counts["row"].isin(order)]
+    recipients = sorted(counts["recipient"].unique())
+    full = pd.MultiIndex.from_product([reps, order, recipients],
+                                      names=["replication", "row", "recipient"])
+    counts = counts.set_index(["replication", "row", "recipient"]).reindex(full, fill_value=0.0)
+    shape = (len(reps), len(order) * len(recipients))
+    flat = np.concatenate([counts[c].to_numpy(float).reshape(shape) for c in COUNTS], axis=1)
 
-    def gradient(index: np.ndarray) -> np.ndarray:
-        s = {c: a[index].sum(axis=-2) for c, a in arrays.items()}
-        return (s["heeded_low_rivalry"] / s["delivered_low_rivalry"]
-                - s["heeded_high_rivalry"] / s["delivered_high_rivalry"])
+    def gradient(weights: np.ndarray) -> np.ndarray:
+        """[m, row] gradients from [m, replication] weights (1 for the estimate; the
+        multinomial counts of a bootstrap resample otherwise)."""
+        totals = (weights @ flat).reshape(len(weights), len(COUNTS), len(order), len(recipients))
+        return mantel_haenszel(*(totals[:, k] for k in range(len(COUNTS))))
 
-    point = gradient(np.arange(len(reps)))
-    draws = np.random.default_rng(0).integers(0, len(reps), (BOOTSTRAP, len(reps)))
-    boot = gradient(draws)  # [draw, row]
+    point = gradient(np.ones((1, len(reps))))[0]
+    rng = np.random.default_rng(0)
+    boot = gradient(rng.multinomial(len(reps), np.full(len(reps), 1 / len(reps)), BOOTSTRAP))
     share = 1.0 - point / point[0]
     boot_share = 1.0 - boot / boot[:, :1]
     lo, hi = (1 - confidence) / 2, 1 - (1 - confidence) / 2

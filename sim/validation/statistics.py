@@ -30,6 +30,8 @@ import pandas as pd
 
 from sim.analysis.load import Results, load_results
 from sim.params import ModelParams
+from sim.analysis.gradient import COUNTS as GRADIENT_COUNTS
+from sim.analysis.gradient import crude, mantel_haenszel, stratified_counts
 from sim.schema import AGENTS_FILE, band_of
 from sim.validation.suite import RELIABILITY_LEVELS, SUSPICION_YEARS, Check, Point, level_label
 
@@ -223,23 +225,64 @@ def arcsine(p: Any) -> np.ndarray:
     return 2 * np.arcsin(np.sqrt(np.clip(np.asarray(p, dtype=float), 0.0, 1.0)))
 
 
+BANDS = ("low", "mid", "high")
+
+
 # --- the default world -------------------------------------------------------------------------
 
-def rivalry_gradient(check: Check, data: Mapping[str, StudyData]) -> Measurement:
-    d = data["defaults"]
+def _band_curve(check: Check, d: StudyData) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The pooled heed rate per rivalry band with its interval (the figure and the details)."""
     cols = {f"{q}_{b}": d.per_rep(d.runs, d.runs[f"{q}_{b}_rivalry"])
-            for q in ("heeded", "delivered") for b in ("low", "mid", "high")}
-    bands = ("low", "mid", "high")
+            for q in ("heeded", "delivered") for b in BANDS}
 
     def rates(t: Totals, n: int) -> np.ndarray:
-        return np.stack([ratio(t[f"heeded_{b}"], t[f"delivered_{b}"]) for b in bands], axis=-1)
+        return np.stack([ratio(t[f"heeded_{b}"], t[f"delivered_{b}"]) for b in BANDS], axis=-1)
 
     est, low, high, _ = paired(cols, rates, seed=check.id + "/bands")
-    curve = pd.DataFrame({"band": bands, "heed_rate": est, "low": low, "high": high,
-                          "delivered": [cols[f"delivered_{b}"].sum() for b in bands]})
-    return _scalar(check, cols, lambda t, n: rates(t, n)[..., 0] - rates(t, n)[..., 2], d.n,
-                   curves={"bands": curve},
-                   details={f"heed rate, {b} rivalry": float(e) for b, e in zip(bands, est, strict=True)})
+    curve = pd.DataFrame({"band": BANDS, "heed_rate": est, "low": low, "high": high,
+                          "delivered": [cols[f"delivered_{b}"].sum() for b in BANDS]})
+    details = {f"heed rate, {b} rivalry": float(e) for b, e in zip(BANDS, est, strict=True)}
+    return curve, details
+
+
+def _stratum_columns(d: StudyData) -> dict[str, np.ndarray]:
+    """Per replication and recipient, the four counts of :mod:`sim.analysis.gradient`, as
+    columns ``<count>/<recipient>`` for :func:`paired`."""
+    counts = stratified_counts(d.delivered(), "replication")
+    cols = {}
+    for recipient, rows in counts.groupby("recipient", sort=True):
+        rows = rows.set_index("replication").reindex(d.replications, fill_value=0.0)
+        cols |= {f"{c}/{recipient}": rows[c].to_numpy(float) for c in GRADIENT_COUNTS}
+    return cols
+
+
+def _strata(t: Totals) -> list[np.ndarray]:
+    """The bootstrap totals of :func:`_stratum_columns` as four [m, recipient] arrays."""
+    return [np.stack([v for k, v in t.items() if k.startswith(f"{c}/")], axis=-1)
+            for c in GRADIENT_COUNTS]
+
+
+def rivalry_gradient_stratified(check: Check, data: Mapping[str, StudyData]) -> Measurement:
+    """The rivalry gradient recipient by recipient (:mod:`sim.analysis.gradient`)."""
+    d = data["defaults"]
+    curve, details = _band_curve(check, d)
+    cols = _stratum_columns(d)
+    crude_value = float(crude(*_strata({k: v.sum(keepdims=True) for k, v in cols.items()}))[0])
+    details |= {"crude difference (pooled rates)": crude_value,
+                "recipients (strata)": len(cols) // len(GRADIENT_COUNTS)}
+    return _scalar(check, cols, lambda t, n: mantel_haenszel(*_strata(t)), d.n,
+                   curves={"bands": curve}, details=details)
+
+
+def rivalry_gradient_crude(check: Check, data: Mapping[str, StudyData]) -> Measurement:
+    """The crude difference of the pooled heed rates of the low and high bands."""
+    d = data["defaults"]
+    curve, details = _band_curve(check, d)
+    cols = {f"{q}_{b}": d.per_rep(d.runs, d.runs[f"{q}_{b}_rivalry"])
+            for q in ("heeded", "delivered") for b in ("low", "high")}
+    return _scalar(check, cols, lambda t, n: (ratio(t["heeded_low"], t["delivered_low"])
+                                              - ratio(t["heeded_high"], t["delivered_high"])),
+                   d.n, details=details)
 
 
 def _contrast(check: Check, d: StudyData, frame: pd.DataFrame, outcome: pd.Series,
@@ -522,9 +565,28 @@ def details_real(check: Check, data: Mapping[str, StudyData]) -> Measurement:
     d = data["details"]
     w = d.delivered()
     real = w["is_real"].eq(True) & ~_fabricated(w)
-    sanitised = w["point"].str.startswith("sanitise1")
-    return _contrast(check, d, w, _heeded(w), {"all known details passed": real & ~sanitised,
-                                               "most withheld": real & sanitised})
+    guarded = w["point"].str.startswith("guarded/")
+    return _contrast(check, d, w, _heeded(w), {"known details passed": real & ~guarded,
+                                               "none passed": real & guarded})
+
+
+def details_credibility(check: Check, data: Mapping[str, StudyData]) -> Measurement:
+    """Mean perceived credibility of delivered warnings about real plots, details passed
+    (``open/``) minus none passed (``guarded/``)."""
+    d = data["details"]
+    w = d.delivered()
+    real = w["is_real"].eq(True) & ~_fabricated(w)
+    guarded = w["point"].str.startswith("guarded/")
+    credibility = w["perceived_credibility"].fillna(0.0)
+    cols = {}
+    for name, mask in (("open", real & ~guarded), ("guarded", real & guarded)):
+        cols[f"{name}_sum"] = d.per_rep(w, credibility.where(mask, 0.0))
+        cols[f"{name}_n"] = d.per_rep(w, mask)
+    details = {f"mean perceived credibility, {k}": float(cols[f"{k}_sum"].sum() / cols[f"{k}_n"].sum())
+               for k in ("open", "guarded") if cols[f"{k}_n"].sum()}
+    return _scalar(check, cols, lambda t, n: (ratio(t["open_sum"], t["open_n"])
+                                              - ratio(t["guarded_sum"], t["guarded_n"])),
+                   d.n, details=details)
 
 
 def details_fabricated(check: Check, data: Mapping[str, StudyData]) -> Measurement:
@@ -925,7 +987,7 @@ def decomposition_share(check: Check, data: Mapping[str, StudyData]) -> Measurem
 
 STATISTICS: dict[str, Callable[[Check, Mapping[str, StudyData]], Measurement]] = {
     f.__name__: f for f in (
-        rivalry_gradient, details_real, details_fabricated, corroboration, cry_wolf_h,
+        rivalry_gradient_stratified, rivalry_gradient_crude, details_real, details_credibility, details_fabricated, corroboration, cry_wolf_h,
         prevention_paradox, doctrine, suspicion_erodes_h, overload_h, breznitz_realised,
         breznitz_probe, asymmetry, bliss_level, bliss_slope, crossover_regression,
         crossover_heed_all, simmons_sutter_far, simmons_sutter_elasticity, foiled_share,

@@ -36,7 +36,7 @@ from types import MappingProxyType
 from typing import Any
 
 from sim.errors import UserError
-from sim.mechanisms import MECHANISMS
+from sim.mechanisms import active
 from sim.params import ModelParams
 from sim.validation.registry import Entry, RangeBasis, Role, registry
 
@@ -148,10 +148,14 @@ RELIABILITY_LEVELS: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 4.
 at the defaults the true-alarm share of warnings sent runs from 1 (no false alarm) down to
 about 0.16, covering Bliss's 25/50/75% and the Wickens & Dixon range."""
 POLICIES: tuple[str, ...] = ("model", "heed_all", "dismiss_all")
-SUSPICION_WORLD = _fixed(manipulative_share_rival=0.05, manipulative_share_ally=0.05,
-                         believed_manipulative_rival=0.5, believed_manipulative_ally=0.05)
-"""Unfounded suspicion: rivals are no more often manipulative than allies but are believed
-to be (as in ``tests/test_patterns.py``)."""
+SUSPICION_WORLD = _fixed(rivalry_gain=0.0, believed_manipulative_rival=0.5,
+                         believed_manipulative_ally=0.05)
+"""Unfounded suspicion: nobody gains from a rival's losses (``rivalry_gain`` 0), so rivals
+fabricate no more often than allies (rarely, by the choice noise alone), but recipients believe
+rivals are ten times as likely to be manipulative (as in ``tests/test_patterns.py``)."""
+DETAIL_ARMS: dict[str, float] = {"open": 0.0, "guarded": 20.0}
+"""The details study's ``source_value`` arms: sources worth nothing (every known detail that
+saves lives is passed) against sources worth more than any detail saves (none is passed)."""
 SUSPICION_YEARS = 5
 FEW_FALSE_LEADS, MANY_FALSE_LEADS = 0.25, 4.0
 """The cry-wolf study's false-lead rates, as multiples of the validated value."""
@@ -170,8 +174,8 @@ def _reliability(base: ModelParams) -> tuple[Point, ...]:
 
 
 def _details(base: ModelParams) -> tuple[Point, ...]:
-    return tuple(Point(f"sanitise{s:g}/claim{c:g}", {"sanitisation": s, "fabrication_detail_rate": c})
-                 for s, c in itertools.product((0.0, 1.0), (0.0, 1.0)))
+    return tuple(Point(f"{arm}/claim{c:g}", {"source_value": value, "fabrication_detail_rate": c})
+                 for (arm, value), c in itertools.product(DETAIL_ARMS.items(), (0.0, 1.0)))
 
 
 def _decomposition(base: ModelParams) -> tuple[Point, ...]:
@@ -183,11 +187,11 @@ def _decomposition(base: ModelParams) -> tuple[Point, ...]:
 STUDIES: tuple[Study, ...] = (
     Study("defaults", "The world at the validated parameters: one-year runs with the warning log",
           replications=1000, quick=150, record_warnings=True),
-    Study("details", "More details for real warnings and for fabrications (sanitising all "
-          "known details or none; fabrications claiming every detail or none); no sources "
-          "waiver, so that sanitising changes the details passed and not which warnings go out",
-          replications=800, quick=100, record_warnings=True,
-          fixed=_fixed(source_waiver_weight=0.0), points=_details),
+    Study("details", "More details for real warnings and for fabrications (senders whose "
+          "sources are worth nothing pass the known details, senders whose sources are worth "
+          "more than any detail saves pass none, and neither invokes the sources waiver; "
+          "fabrications claiming every detail or none)",
+          replications=800, quick=100, record_warnings=True, points=_details),
     Study("cry_wolf", f"Few ({FEW_FALSE_LEADS:g}x) against many ({MANY_FALSE_LEADS:g}x) false leads",
           replications=600, quick=100,
           points=lambda b: (Point("few", {"false_lead_rate": FEW_FALSE_LEADS * b.false_lead_rate}),
@@ -214,7 +218,7 @@ STUDIES: tuple[Study, ...] = (
           record_agents=True),
     Study("decomposition", "The default world, each mechanism of sim/mechanisms.py switched off "
           "alone, and all of them off", replications=400, quick=60, minimum=10,
-          points=_decomposition),
+          record_warnings=True, points=_decomposition),
 )
 STUDY: dict[str, Study] = {s.name: s for s in STUDIES}
 
@@ -257,7 +261,7 @@ def checks() -> tuple[Check, ...]:
                              definition=f"1 - gradient with this mechanism switched off "
                                         f"({m.description}) / gradient at the defaults, paired "
                                         "seeds.", args=_fixed(mechanism=m.name))
-                    for m in MECHANISMS]
+                    for m in active()]
     for c in out:
         if not set(c.studies) <= set(STUDY):
             unknown = sorted(set(c.studies) - set(STUDY))
