@@ -36,6 +36,15 @@ class ParameterError(UserError, ValueError):
         super().__init__(f"{where}{key}: {problem}")
 
 
+class Basis(Enum):
+    """Where a parameter's default value comes from."""
+
+    DATA = "data"  # a source's figures, or a derivation from them written beside it
+    CALIBRATED = "calibrated"  # the posterior of `warnsim calibrate` on data the validation does not use
+    ASSUMPTION = "assumption"  # a documented assumption: a source may motivate the mechanism, not the value
+    NOT_A_VALUE = "-"  # a switch or mode (categorical, boolean): a choice, not a magnitude
+
+
 @dataclass(frozen=True, slots=True)
 class Param:
     """The declaration of one parameter (derived from a :class:`ModelParams` field)."""
@@ -50,6 +59,7 @@ class Param:
     doc: str
     group: str
     source: str
+    basis: Basis = Basis.ASSUMPTION
 
     @property
     def is_numeric(self) -> bool:
@@ -83,7 +93,7 @@ class Param:
             "low": self.low, "high": self.high,
             "choices": list(self.choices) if self.choices else None,
             "unit": self.unit, "group": self.group, "label": self.label, "meaning": self.doc,
-            "source": self.source,
+            "source": self.source, "basis": self.basis.value,
         }
 
     def coerce(self, value: Any, *, origin: str | None = None) -> Any:
@@ -178,11 +188,12 @@ def _p(
     unit: str = "",
     group: str,
     source: str = "",
+    basis: Basis = Basis.ASSUMPTION,
 ) -> Any:
     return field(
         default=default,
         metadata={"low": low, "high": high, "unit": unit, "label": label, "doc": doc,
-                  "group": group, "source": source},
+                  "group": group, "source": source, "basis": basis},
     )
 
 
@@ -225,6 +236,7 @@ class ModelParams:
         0.0035, "Plot rate", "Real plots arriving against each country",
         low=0, high=0.2, unit="per country-day", group="threats",
         source="Heritage Foundation 2013: 60 plots against the US in 12 years; Europol TE-SAT 2020",
+        basis=Basis.DATA,
     )
     false_lead_rate: float = _p(
         0.7, "False leads", "False leads (reporting that looks like a plot) per real plot",
@@ -240,17 +252,20 @@ class ModelParams:
         "Scale of the Lomax (Pareto II) deaths of an unmitigated attack (rounded down)",
         low=0.1, high=100, unit="deaths", group="threats",
         source="GTD 2019: about 1.7 deaths per attack; Europol TE-SAT 2020",
+        basis=Basis.DATA,
     )
     lethality_alpha: float = _p(
         2.4, "Lethality tail", "Tail exponent of attack deaths (power law)",
         low=2.05, high=5, unit="-", group="threats",
         source="Clauset, Young & Gleditsch 2007: about 2.4 for deaths in terrorist events",
+        basis=Basis.DATA,
     )
     home_interdiction: float = _p(
         0.9, "Home interdiction",
         "Chance the target's own services, once aware of a plot, end it by arrests",
         low=0, high=1, unit="probability", group="threats",
         source="Heritage Foundation 2013: 56 of 60 known plots against the US foiled",
+        basis=Basis.DATA,
     )
     # --- detection -----------------------------------------------------------------------
     detection_rate: float = _p(
@@ -616,6 +631,7 @@ def _declarations() -> dict[str, Param]:
         out[f.name] = Param(
             name=f.name, kind=hints[f.name], default=f.default, low=m["low"], high=m["high"],
             unit=m["unit"], label=m["label"], doc=m["doc"], group=m["group"], source=m["source"],
+            basis=m["basis"] if m["low"] is not None else Basis.NOT_A_VALUE,
         )
     return out
 
