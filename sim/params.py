@@ -124,16 +124,15 @@ class Param:
             raise bad() from None
         if not math.isfinite(as_float):
             raise bad()
+        typed: int | float = as_float
         if self.kind is int:
             if not as_float.is_integer():
                 raise bad()
-            value = int(as_float)
-        else:
-            value = as_float
+            typed = int(as_float)
         assert self.low is not None and self.high is not None
-        if not self.low <= value <= self.high:
-            raise bad()
-        return value
+        if not self.low <= typed <= self.high:
+            raise bad()  # names the value as given (50, not 50.0)
+        return typed
 
     def parse(self, text: str, *, origin: str | None = None) -> Any:
         """Parse a command-line string (``--set key=value``) into the declared type."""

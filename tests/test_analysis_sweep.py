@@ -29,6 +29,10 @@ replications = 2
 seed = 5
 record_series = true
 
+[fixed]
+plot_rate = 0.02
+detection_rate = 0.5
+
 [grid]
 rivalry = [0.0, 1.0]
 deterrence_effect = [0.0, 0.9]

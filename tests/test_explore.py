@@ -32,15 +32,19 @@ name = "small"
 days = 60
 replications = 3
 seed = 5
+[fixed]
+plot_rate = 0.02
+detection_rate = 0.5
 [grid]
 liaison."A:C" = [true, false]
 rivalry = [0.2, 0.6]
-doctrine = ["scenario", "never"]
+doctrine = ["scenario", "warn_all"]
 """
 
 
 def small_sweep(folder: Path) -> Path:
-    """8 design points x 3 replications of the real model (60 days)."""
+    """8 design points x 3 replications of the real model (60 days, plots and detections
+    frequent enough that every point has warnings)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "small.toml").write_text(SMALL, encoding="utf-8")
     run_experiment(folder / "small.toml", out=folder / "out", workers=1, progress=False)
@@ -56,13 +60,15 @@ def test_the_points_are_the_design_with_its_outcomes(explorer):
     runs = explorer.results.ok
     assert explorer.factors == ("liaison.A:C", "rivalry", "doctrine")
     assert len(explorer.points) == 8 and (explorer.points["runs"] == 3).all()
-    point = runs[runs["point_id"] == 5]
-    row = explorer.points.set_index("point_id").loc[5]
+    warned = explorer.points[explorer.points["doctrine"] == "scenario"]
+    point_id = int(warned["point_id"].iloc[-1])  # a point whose agencies warn
+    point = runs[runs["point_id"] == point_id]
+    row = explorer.points.set_index("point_id").loc[point_id]
     assert row["heed_rate"] == pytest.approx(
         point["warnings_heeded"].sum() / point["warnings_delivered"].sum())
     assert row["casualties"] == pytest.approx(point["casualties"].mean())
     assert explorer.levels("liaison.A:C") == ["no", "yes"]
-    assert explorer.levels("doctrine") == ["never", "scenario"]
+    assert explorer.levels("doctrine") == ["scenario", "warn all"]
     assert explorer.value_of("liaison.A:C", "no") is False
     assert explorer.value_of("rivalry", "0.6") == 0.6
     assert not explorer.is_categorical("heed_rate") and explorer.is_categorical("rivalry")

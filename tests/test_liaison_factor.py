@@ -55,13 +55,13 @@ def test_liaison_sets_every_pair_between_the_sides_and_no_other(one, other, valu
 
 
 def test_opening_liaison_overrides_the_files_pairs_without_it():
-    assert (0, 5) in DEFAULT.no_liaison  # A1 and B1 have none in the file
+    assert (0, 4) in DEFAULT.no_liaison  # A1 and B1 have none in the file
     opened = with_changes(DEFAULT, [("liaison.A:B", True)])
-    assert opened.liaison_matrix()[0, 5] and opened.liaison_matrix()[5, 0]
+    assert opened.liaison_matrix()[0, 4] and opened.liaison_matrix()[4, 0]
     # later changes win: closed between A and B, then opened between A1 and B1 alone
     both = with_changes(DEFAULT, [("liaison.A:B", False), ("liaison.A1:B1", True)])
     m = both.liaison_matrix()
-    assert m[0, 5] and not m[0, 6] and not m[1, 5]
+    assert m[0, 4] and not m[0, 5] and not m[1, 4]
 
 
 def test_the_declaration_and_its_errors():
@@ -94,7 +94,7 @@ def test_the_command_line_takes_it_with_set(capsys):
     assert main(["scenarios", "default", "--set", "liaison.A:C=false"]) == 0
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines()[::-1] if line.startswith("A2 "))
-    assert row.count("via") == 4  # A2 -> B2 as in the file, and now A2 -> C1, C2, C3
+    assert row.count("via") == 5  # A2 -> B2 as in the file, and now A2 -> C1, C2, C3, C4
     assert main(["run", "--days", "5", "--set", "liaison.A:C=maybe"]) == 2
     assert "liaison.A:C: got 'maybe'; allowed: true or false" in capsys.readouterr().err
 

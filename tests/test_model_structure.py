@@ -164,9 +164,3 @@ def test_log_columns_do_not_share_names_with_parameters():
 
     assert set(WARNING_COLUMNS) & set(PARAMETERS) == {"rivalry"}
     assert not set(SERIES_COLUMNS) & set(PARAMETERS)
-
-
-def test_outcomes_do_not_share_names_with_parameters():
-    """runs.parquet holds a run's parameters and its outcomes side by side, one column each:
-    an outcome named like a parameter would have nowhere to go."""
-    assert not set(OUTCOME_NAMES) & set(PARAMETERS)

@@ -563,7 +563,7 @@ def test_file_too_large_stops_the_sweep_in_one_line_then_resumes(tmp_path):
     exp = tmp_path / "logs.toml"
     exp.write_text("days = 365\nreplications = 16\n[grid]\nrivalry = [0.2, 0.8]\n")
     out = tmp_path / "out"
-    limit = 200_000  # a part's warning log of 16 one-year runs is about 400 kB
+    limit = 20_000  # the warning log of 16 one-year runs is about 30 kB a design point
 
     def small_files() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
