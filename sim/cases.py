@@ -2,8 +2,9 @@
 
 ``warnsim cases [FILE]`` puts the probabilities the model gives each of the three responses
 (heed, investigate, dismiss) to a documented historical warning next to the response recorded for
-it: face validation (``../shared/MODEL-BRIEF.md``, the cases tables). A case is judged as the
-first warning from its sender, received on day 0: the recipient has no record of the sender
+it: face validation on documented warnings (Crocus City Hall 2024, Kerman 2024, Venezuela 2004,
+Tsarnaev 2011) and on three in which allies ignored specific warnings (Yemen cargo bombs 2010,
+Sri Lanka Easter 2019, Brussels 2016). A case is judged as the first warning from its sender, received on day 0: the recipient has no record of the sender
 (no quiet days, nothing shared by allies or seen in public), only its prior (the believed share of
 manipulative senders among rivals or allies, or the case's own ``prior_manipulative``) and the
 warning's arrival, judged with the same formulas as in a run (:mod:`sim.inference`).
@@ -12,17 +13,10 @@ corroboration are random in the model; a case's probabilities average over them,
 the warning was about a real plot (column ``real``).
 
 Every coding is a documented assumption (``sim/data/cases.csv``, column ``source`` gives the
-public record it rests on); no number in it is measured. Columns:
-
-* required: ``case``, ``sender``, ``recipient``, ``rivalry`` (0-1, the recipient's toward the
-  sender), ``details`` (0-3 passed), ``channel`` (private, public, both, relay), ``response``
-  (heeded, investigated, dismissed);
-* optional: ``real`` (yes/no, default yes), ``corroborated`` (yes/no/empty: empty averages over
-  the model's corroboration chance), ``days_left`` (days from delivery to the warned date, default
-  30), ``load`` (protective actions the recipient already has in force: warning overload, default
-  0), ``sender_capability``, ``recipient_capability`` (default 0.8), ``recipient_home_security``
-  (default 0.75), ``prior_manipulative`` (replaces the believed share), ``source`` (text).
+public record it rests on); no number in it is measured. The columns of a case file are declared
+once, in :data:`COLUMNS` (their defaults are those of :class:`Case`).
 """
+
 
 from __future__ import annotations
 
@@ -39,12 +33,52 @@ import numpy as np
 from sim.enums import Channel, Response
 from sim.errors import UserError
 from sim.inference import Choice, Inference, benevolence, credibility, posterior, prior_vector
+from sim.keys import Key, required
 from sim.params import ModelParams
 from sim.protocol import Protocol
 
-REQUIRED = ("case", "sender", "recipient", "rivalry", "details", "channel", "response")
-OPTIONAL = ("real", "corroborated", "days_left", "load", "sender_capability",
-            "recipient_capability", "recipient_home_security", "prior_manipulative", "source")
+NUMBERS: dict[str, tuple[float, float, bool]] = {
+    "rivalry": (0, 1, False), "details": (0, 3, True), "days_left": (0, 3650, True),
+    "load": (0, 1000, True), "sender_capability": (0, 1, False),
+    "recipient_capability": (0, 1, False), "recipient_home_security": (0, 1, False),
+    "prior_manipulative": (0.001, 0.999, False),
+}
+"""The numeric columns: (low, high, integer)."""
+
+
+def _takes(name: str) -> str:
+    low, high, integer = NUMBERS[name]
+    return f"{'an integer' if integer else 'a number'} in [{low:g}, {high:g}]"
+
+
+COLUMNS: tuple[Key, ...] = (
+    Key("case", "text", "the case's name", required=True),
+    Key("sender", "text", "the agency (or country) that warned", required=True),
+    Key("recipient", "text", "the agency (or country) warned", required=True),
+    Key("rivalry", _takes("rivalry"), "the recipient's rivalry toward the sender",
+        required=True),
+    Key("details", _takes("details"), "details passed: timing, location, perpetrators",
+        required=True),
+    Key("channel", Channel.allowed(), "how the warning was passed", required=True),
+    Key("response", Response.allowed(), "the response on record", required=True),
+    Key("real", "yes, no", "whether the warning was about a real plot"),
+    Key("corroborated", "yes, no or empty", "whether the recipient's own intelligence "
+        "corroborated it; empty: averaged over the model's corroboration chance"),
+    Key("days_left", _takes("days_left"), "days from delivery to the warned date"),
+    Key("load", _takes("load"), "protective actions the recipient already has in force "
+        "(warning overload)"),
+    Key("sender_capability", _takes("sender_capability"), "the sender's collection capability"),
+    Key("recipient_capability", _takes("recipient_capability"),
+        "the recipient's collection capability"),
+    Key("recipient_home_security", _takes("recipient_home_security"),
+        "the recipient's home security"),
+    Key("prior_manipulative", _takes("prior_manipulative"), "the recipient's prior that the "
+        "sender is manipulative, replacing the believed share among rivals or allies"),
+    Key("source", "text", "the public record the coding rests on"),
+)
+"""The columns of a case file (CSV with a header row; any order)."""
+REQUIRED = required(COLUMNS)
+OPTIONAL = tuple(k.name for k in COLUMNS if not k.required)
 MAX_FIELD = 10_000
 """Longest text accepted in one field of a case file."""
 _SENSITIVITY = 0.5
@@ -186,18 +220,15 @@ def _row(row: dict[str, str], line: int, origin: str) -> Case:
         if not row.get(key):
             raise UserError(f"{where}: {key}: empty; allowed: any non-empty text")
     optional: dict[str, int | float] = {}
-    for key, low, high, integer in (("days_left", 0, 3650, True), ("load", 0, 1000, True),
-                                    ("sender_capability", 0, 1, False),
-                                    ("recipient_capability", 0, 1, False),
-                                    ("recipient_home_security", 0, 1, False),
-                                    ("prior_manipulative", 0.001, 0.999, False)):
-        if row.get(key):
+    for key in OPTIONAL:
+        if key in NUMBERS and row.get(key):
+            low, high, integer = NUMBERS[key]
             number_value = number(key, low, high, integer)
             optional[key] = int(number_value) if integer else number_value
     real = yes_no("real")
     return Case(
         case=row["case"], sender=row["sender"], recipient=row["recipient"],
-        rivalry=number("rivalry", 0, 1), details=int(number("details", 0, 3, integer=True)),
+        rivalry=number("rivalry", *NUMBERS["rivalry"]), details=int(number("details", *NUMBERS["details"])),
         channel=choice("channel", Channel),  # type: ignore[arg-type]
         response=choice("response", Response),  # type: ignore[arg-type]
         real=True if real is None else real, corroborated=yes_no("corroborated"),

@@ -37,6 +37,7 @@ import numpy as np
 
 from sim.calibration.statistics import Statistic, statistic
 from sim.errors import UserError
+from sim.keys import Key
 from sim.sweep.experiment import (
     CALIBRATION_KEYS,
     DesignKind,
@@ -45,8 +46,27 @@ from sim.sweep.experiment import (
     read_text,
 )
 
-TARGET_KEYS = ("statistic", "value", "tolerance", "low", "high", "source")
-OPTION_KEYS = ("confirm",)
+TARGET_KEYS: tuple[Key, ...] = (
+    Key("statistic", "a check id or an outcome name", "what the target measures: a check of the "
+        "validation suite that one parameter set defines, a case score (`cases_brier`, "
+        "`cases_log_loss`) or any outcome (rates pooled over the point's runs)", required=True),
+    Key("value", "a number", "accepted within `value` +- `tolerance` (with `tolerance`)"),
+    Key("tolerance", "a number > 0", "the half-width around `value` (`--tolerance-scale` "
+        "multiplies it)"),
+    Key("low", "a number", "accepted at or above `low` (instead of `value`; one end may be open)"),
+    Key("high", "a number", "accepted at or below `high`"),
+    Key("source", "text", "where the value comes from (for the tables; a check's own source by "
+        "default)"),
+)
+"""The keys of one ``[targets.ID]`` table; without value, tolerance, low or high a check's
+target takes the validation suite's range."""
+OPTION_KEYS: tuple[Key, ...] = (
+    Key("confirm", "an integer >= 0", "replications of a confirmation sweep of the defaults and "
+        "of the best-supported set, side by side (0: none; default 0)"),
+)
+"""The keys of the ``[calibration]`` table."""
+_TARGET_NAMES = tuple(k.name for k in TARGET_KEYS)
+_OPTION_NAMES = tuple(k.name for k in OPTION_KEYS)
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
@@ -138,11 +158,11 @@ def parse_calibration(text: str, *, path: Path | None = None) -> Calibration:
     options = data.get("calibration", {})
     if not isinstance(options, Mapping):
         raise UserError(f"{origin}: calibration: got {options!r}; allowed: a table with "
-                        f"{', '.join(OPTION_KEYS)}")
+                        f"{', '.join(_OPTION_NAMES)}")
     for key in options:
-        if key not in OPTION_KEYS:
+        if key not in _OPTION_NAMES:
             raise UserError(f"{origin} [calibration]: {key}: unknown key; allowed: "
-                            f"{', '.join(OPTION_KEYS)}")
+                            f"{', '.join(_OPTION_NAMES)}")
     confirm = options.get("confirm", 0)
     if isinstance(confirm, bool) or not isinstance(confirm, int) or not 0 <= confirm <= 100_000:
         raise UserError(f"{origin} [calibration]: confirm: got {confirm!r}; allowed: an integer "
@@ -161,10 +181,10 @@ def _target(key: str, raw: Any, origin: str) -> Target:
                         "with a letter)")
     if not isinstance(raw, Mapping):
         raise UserError(f"{origin}: targets.{key}: got {raw!r}; allowed: a table with "
-                        f"{', '.join(TARGET_KEYS)}")
+                        f"{', '.join(_TARGET_NAMES)}")
     for k in raw:
-        if k not in TARGET_KEYS:
-            raise UserError(f"{where}: {k}: unknown key; allowed: {', '.join(TARGET_KEYS)}")
+        if k not in _TARGET_NAMES:
+            raise UserError(f"{where}: {k}: unknown key; allowed: {', '.join(_TARGET_NAMES)}")
     name = raw.get("statistic")
     if not isinstance(name, str):
         raise UserError(f"{where}: statistic: got {name!r}; allowed: the name of a statistic "
