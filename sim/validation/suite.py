@@ -198,14 +198,14 @@ P, A, C = CheckKind.PATTERN, CheckKind.ANCHOR, CheckKind.CASE
 
 CHECKS: tuple[Check, ...] = (
     Check("rivalry", P, "The heed rate falls as rivalry rises.",
-          "MODEL-BRIEF (validation by patterns); Kydd 2005 (rational suspicion)",
+          "Pattern-oriented validation (Grimm et al. 2005); Kydd 2005 (rational suspicion of rivals)",
           "qualitative: lower heed rates between rivals",
           "Pooled heed rate (heeded / delivered warnings) of low-rivalry dyads (rivalry < 1/3) "
           "minus that of high-rivalry dyads (>= 2/3), the default world, one-year runs: "
           "sum of heeded_low_rivalry / sum of delivered_low_rivalry minus the same for high.",
           _POSITIVE, "rivalry_gradient", ("defaults",), 0.0, None, "heed-rate difference"),
     Check("details", P, "More verifiable details raise the heed rate of warnings about real plots.",
-          "MODEL-BRIEF (mechanism 4: verifiable detail vs cheap talk); issue 7",
+          "Verifiable disclosure against cheap talk (Milgrom 1981; Crawford & Sobel 1982)",
           "qualitative: more details, more heeding of real warnings",
           "Pooled heed rate of delivered warnings about real plots when senders pass every "
           "known detail (sanitisation 0) minus when they withhold most (sanitisation 1), "
@@ -213,7 +213,8 @@ CHECKS: tuple[Check, ...] = (
           _POSITIVE, "details_real", ("details",), 0.0, None, "heed-rate difference"),
     Check("details_fabrications", P,
           "More claimed details do not make fabrications more credible.",
-          "issue 7 (more details must not make fabrications more credible than real warnings)",
+          "Milgrom 1981: a claimed detail is evidence only if it can be checked, so details that fail "
+          "the check must not make fabrications more credible",
           "qualitative: no gain for fabrications",
           "Pooled heed rate of delivered fabricated warnings when fabrications claim all three "
           "details (fabrication_detail_rate 1) minus when they claim none (0), paired seeds, "
@@ -221,7 +222,7 @@ CHECKS: tuple[Check, ...] = (
           "no gain: any value at or below 0 (each claimed detail is one more chance to fail "
           "the check)", "details_fabricated", ("details",), None, 0.0, "heed-rate difference"),
     Check("corroboration", P, "The recipient's own corroboration raises heeding.",
-          "MODEL-BRIEF (mechanism 4: the recipient checks against its own intelligence)",
+          "Lindell & Perry 2012 (the Protective Action Decision Model: recipients seek confirmation)",
           "qualitative: corroborated warnings heeded more",
           "Pooled heed rate of delivered warnings the recipient's own intelligence corroborated "
           "minus that of the others, the default world (an observational contrast within the "
@@ -236,7 +237,8 @@ CHECKS: tuple[Check, ...] = (
           _POSITIVE, "cry_wolf", ("cry_wolf",), 0.0, None, "trust difference"),
     Check("prevention_paradox", P,
           "Prevention nobody can see builds less trust than visible prevention.",
-          "MODEL-BRIEF (mechanism 7: the prevention paradox)",
+          "The prevention paradox: a prevented attack is invisible, so the warning looks like a false "
+          "alarm to a recipient that learns from outcomes (Jøsang & Ismail 2002, beta reputation)",
           "qualitative: silent deterrence slows trust growth",
           "Mean trust_in_benevolent at the end of one-year runs when protective action ends plots "
           "by arrests (interdiction_effect 0.9, deterrence_effect 0) minus when the same share is "
@@ -245,8 +247,8 @@ CHECKS: tuple[Check, ...] = (
     Check("doctrine", P,
           "Warning everyone saves lives compared with never warning, even though rivals mostly "
           "dismiss.",
-          "MODEL-BRIEF (validation by patterns: doctrines that warn rivals save lives overall); "
-          "ICD 191", "qualitative: fewer deaths when agencies warn",
+          "ICD 191 (2015): the duty to warn covers foes as well as friends; pattern-oriented "
+          "validation (Grimm et al. 2005)", "qualitative: fewer deaths when agencies warn",
           "Share of deaths averted by doctrine warn_all against never: 1 - mean deaths per run "
           "under warn_all / mean deaths per run under never, paired seeds. Whether warning "
           "lowers net harm once costs count is the wickens_dixon check's question.",
@@ -254,7 +256,7 @@ CHECKS: tuple[Check, ...] = (
     Check("suspicion_erodes", P,
           "Learning erodes unfounded suspicion: the rivalry gap in heeding shrinks as evidence "
           "accumulates, because of learning.",
-          "MODEL-BRIEF (rational suspicion; evidence can correct it); Kydd 2005",
+          "Kydd 2005 (rational suspicion is a prior that evidence can correct)",
           "qualitative: the gap shrinks with learning",
           f"World with rivals no more often manipulative than allies (true shares 0.05) but "
           f"believed to be (0.5 against 0.05), {SUSPICION_YEARS}-year runs. Gap = pooled heed "
@@ -264,7 +266,7 @@ CHECKS: tuple[Check, ...] = (
           _POSITIVE, "suspicion_erodes", ("suspicion",), 0.0, None, "heed-rate difference"),
     Check("overload", P,
           "An ally can dismiss a specific warning through warning overload, not only by chance.",
-          "MODEL-BRIEF (counter-cases: Sri Lanka 2019, Brussels 2016); ODD P12",
+          "Sri Lanka 2019 and Brussels 2016, allies that did not act on specific warnings; ODD P12",
           "qualitative: overloaded recipients dismiss more",
           "Among delivered warnings from allies (rivalry < 1/3) passing two or more details, the "
           "pooled share not heeded when the recipient already has protective actions in force "
@@ -277,8 +279,8 @@ CHECKS: tuple[Check, ...] = (
           "On every dyad's first warning in the default world, the probe columns give the heed "
           "probability of that same warning had one earlier warning from the sender been a false "
           "alarm: 1 - sum of p_heed_after_false_alarm / sum of p_heed (pooled over runs).",
-          "0.35-0.65: close to 50% within 15 points, the design range of issue 7 (Breznitz "
-          "reports no interval)", "breznitz", ("defaults",), 0.35, 0.65, "share of heed probability"),
+          "0.35-0.65: close to 50% within 15 points, a range we chose (Breznitz reports no "
+          "interval)", "breznitz", ("defaults",), 0.35, 0.65, "share of heed probability"),
     Check("asymmetry", A, "Trust is easier to lose than to win.",
           "Slovic 1993 (the asymmetry principle)",
           "qualitative: negative events weigh more than positive ones",
@@ -286,7 +288,7 @@ CHECKS: tuple[Check, ...] = (
           "heed probability after one false alarm (p_heed - p_heed_after_false_alarm) minus mean "
           "rise after one confirmation (p_heed_after_confirmation - p_heed).",
           "any value at or above 0: a confirmation moves a rival's heed probability no more than "
-          "a false alarm does (issue 7)", "asymmetry", ("defaults",), 0.0, None,
+          "a false alarm does", "asymmetry", ("defaults",), 0.0, None,
           "heed-probability difference"),
     Check("bliss", A, "Response rates match the alarm's true-alarm rate (probability matching).",
           "Bliss 1993 (about 90% of subjects matched their response rate to 25/50/75% "
@@ -347,8 +349,8 @@ CHECKS: tuple[Check, ...] = (
     Check("decomposition", P,
           "The rivalry gradient emerges from the model's mechanisms rather than from a "
           "hard-wired discount.",
-          "MODEL-BRIEF (rational suspicion: a gradient that is a fixed function of rivalry "
-          "restates its assumption); issue 7",
+          "Kydd 2005 and Crawford & Sobel 1982: suspicion follows from incentives; a gradient "
+          "that is a fixed function of rivalry would restate its assumption",
           "qualitative: switching the mechanisms off removes the gradient",
           "Share of the defaults' rivalry gradient (as in the rivalry check) explained by all "
           "mechanisms of sim/mechanisms.py together: 1 - gradient with every mechanism off / "
