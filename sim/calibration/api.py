@@ -100,7 +100,7 @@ def calibrate(calibration: Calibration, *, out: str | Path | None = None,
     replications = calibration.confirm if confirm is None else confirm
     where = summary.out_dir / variant(scale, None if replications == calibration.confirm
                                       else replications)
-    if where != summary.out_dir and progress:
+    if where != summary.out_dir:  # said even with --quiet: it is where the results are
         print(f"warnsim: re-scored with other settings than the file's: writing to {where}/ "
               f"({summary.out_dir}/tables/ and figures/ keep the file's own)", file=sys.stderr)
     if replications > 0:

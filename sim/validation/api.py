@@ -142,16 +142,16 @@ def validate(options: ValidationOptions) -> Validation:
 
 
 def output_folder(options: ValidationOptions) -> Path:
-    """The folder to write: ``out`` if given, else the full report's folder, or
-    ``results/validation-quick/`` for a quick one (said on stderr); a report other than the full
-    one is refused (:mod:`sim.committed`) where it would replace a committed report."""
-    if options.out is None and options.quick and not (options.overrides or options.only
-                                                       or options.replications):
-        if options.progress:
+    """The folder to write: ``out`` if given, else ``results/validation/`` (the full report's)
+    or, for a quick report, ``results/validation-quick/`` (said on stderr). A report other than
+    the full one for the defaults is refused (:mod:`sim.committed`) where it would replace a
+    committed report, unless ``force``."""
+    out = options.out
+    if out is None:
+        out = QUICK_OUT if options.quick else DEFAULT_OUT
+        if options.quick:  # said even with --quiet: it is where the report is
             print(f"warnsim: --quick writes to {QUICK_OUT}/ ({DEFAULT_OUT}/ holds the full "
                   "report; --out DIR chooses another folder)", file=sys.stderr)
-        return QUICK_OUT
-    out = DEFAULT_OUT if options.out is None else Path(options.out)
     if not options.full:
         from sim.committed import refuse_replacing
 
@@ -160,9 +160,9 @@ def output_folder(options: ValidationOptions) -> Path:
                                           ("--only", bool(options.only)),
                                           ("--replications", options.replications is not None))
                    if used]
-        refuse_replacing([out], why="a report made with " + ", ".join(changed),
+        refuse_replacing([Path(out)], why="a report made with " + ", ".join(changed),
                          force=options.force, instead="choose another folder with --out")
-    return out
+    return Path(out)
 
 
 def _check_design(study: Any, base: ModelParams) -> None:
