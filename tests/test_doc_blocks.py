@@ -129,8 +129,8 @@ def _prepare(text: str, sandbox: Path) -> str:
     """The block as it runs: declared shrinks applied, declared commands left out, /tmp/ kept
     inside the sandbox."""
     lines = []
-    for line in text.splitlines():
-        line = SHRUNK_COMMANDS.get(line, line)
+    for written in text.splitlines():
+        line = SHRUNK_COMMANDS.get(written, written)
         lines.append(": not run" if _not_run(line) else line)
     return "\n".join(lines).replace("/tmp/", f"{sandbox}/tmp/") + "\n"
 
@@ -158,7 +158,7 @@ def _env(sandbox: Path) -> dict[str, str]:
 
 
 def _run(args: list[str], sandbox: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, cwd=sandbox, input=stdin, capture_output=True, text=True,
+    return subprocess.run(args, check=False, cwd=sandbox, input=stdin, capture_output=True, text=True,
                           env=_env(sandbox), timeout=600)
 
 
