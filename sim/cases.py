@@ -16,24 +16,12 @@ details' checks and the corroboration are random in the model; a case's probabil
 over them, given whether the warning was about a real plot (column ``real``). :func:`predict` is
 the one call into the model: a new model's judgement replaces its body.
 
-Columns (the codebook defines each):
-
-* required: ``case``, ``sender``, ``recipient``, ``rivalry`` (0-1, the recipient's toward the
-  sender), ``channel`` (private, public, both, relay), ``response`` (heeded, investigated,
-  dismissed), and the details passed: ``details`` (0-3) or the three columns ``timing``,
-  ``location``, ``perpetrators`` (yes, no, unknown; ``details`` is then the number of yes, and
-  must equal it when both are given);
-* model inputs, optional: ``real`` (yes/no, default yes), ``corroborated`` (yes/no/empty: empty
-  averages over the model's corroboration chance), ``days_left`` (days from delivery to the warned
-  date, default 30), ``load`` (the recipient's concurrent demands: warning overload, default 0),
-  ``sender_capability``, ``recipient_capability`` (default 0.8), ``recipient_home_security``
-  (default 0.75), ``prior_manipulative`` (replaces the believed share);
-* read by the next model, optional: ``scale`` (mass, targeted, unspecified: the harm the warning
-  indicated), ``relations`` (yes/no: diplomatic relations between the two states);
-* the record, optional: ``date`` (of delivery: YYYY-MM-DD, YYYY-MM or YYYY), ``outcome`` (attack,
-  foiled, none), ``deaths``, ``seen`` (yes: the case was used in building the model before the
-  dataset, so it can only be in the calibration half), ``source``, ``uncertain`` (the columns
-  whose coding is not certain, separated by ``;``), ``note``.
+The columns of a case file are declared once, in :data:`COLUMN_GROUPS` (what each takes and
+means; the codebook gives each coding rule, :class:`Case` the defaults): the loader accepts
+exactly those and the file-format reference is generated from them. The required ones, the
+details passed (``details``, 0-3, or the three :data:`DETAIL_COLUMNS`, yes/no/unknown, whose
+number of yes ``details`` then is), the model's other inputs, two columns coded for the next
+model, and the record.
 """
 
 from __future__ import annotations
@@ -51,16 +39,22 @@ from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
-import numpy as np
-
-from sim.enums import Channel, Doctrine, Response, _Named
-from sim.errors import UserError
 from sim.consequences import action_cost
 from sim.engine import Run, start, template
+from sim.enums import Channel, Doctrine, Response, _Named
+from sim.errors import UserError
 from sim.inference import (
-    Choice, benevolence, choose, credibility, dyad_model, evidence, posterior, prior_vector,
+    Choice,
+    benevolence,
+    choose,
+    credibility,
+    dyad_model,
+    evidence,
+    posterior,
+    prior_vector,
     weighted,
 )
+from sim.keys import Key, required
 from sim.params import ModelParams
 from sim.scenarios import AgencyProfile, Scenario
 from sim.world import empty_world
@@ -99,18 +93,86 @@ class Precision(_Named):
 
 
 DETAIL_COLUMNS = ("timing", "location", "perpetrators")
-"""The three details of the duty-to-warn protocol (brief: timing, location, perpetrators)."""
-REQUIRED = ("case", "sender", "recipient", "rivalry", "channel", "response")
+"""The three details a warning can pass, as the duty to warn defines a specific threat
+(ICD 191: timing, location, perpetrators; docs/ODD.md, the protocol)."""
+NUMBERS: dict[str, tuple[float, float, bool]] = {
+    "rivalry": (0, 1, False), "details": (0, 3, True), "days_left": (0, 3650, True),
+    "load": (0, 1000, True), "sender_capability": (0, 1, False),
+    "recipient_capability": (0, 1, False), "recipient_home_security": (0, 1, False),
+    "prior_manipulative": (0.001, 0.999, False), "deaths": (0, 100_000, True),
+}
+"""The numeric columns: (low, high, integer), for the loader and the reference alike."""
+
+
+def _takes(name: str) -> str:
+    low, high, integer = NUMBERS[name]
+    return f"{'an integer' if integer else 'a number'} in [{low:g}, {high:g}]"
+
+
+_YES_NO = "yes, no"
+COLUMN_GROUPS: dict[str, tuple[Key, ...]] = {
+    "required": (
+        Key("case", "text", "the case's name (unique in the file)", required=True),
+        Key("sender", "text", "the state (or agency) that warned", required=True),
+        Key("recipient", "text", "the state (or agency) warned", required=True),
+        Key("rivalry", _takes("rivalry"), "the recipient's rivalry toward the sender",
+            required=True),
+        Key("channel", Channel.allowed(), "how the warning was passed", required=True),
+        Key("response", Response.allowed(), "the response on record", required=True),
+    ),
+    "model input": (
+        Key("details", _takes("details"), "details passed (timing, location, perpetrators); "
+            "required unless the three detail columns are given, and then equal to their "
+            "number of yes"),
+        *(Key(d, Known.allowed(), f"whether the warning passed the {d} (the three go "
+              "together)") for d in DETAIL_COLUMNS),
+        Key("real", _YES_NO, "whether the warning was about a real plot"),
+        Key("corroborated", f"{_YES_NO} or empty", "whether the recipient's own intelligence "
+            "corroborated it; empty: averaged over the model's corroboration chance"),
+        Key("days_left", _takes("days_left"), "days from delivery to the warned date"),
+        Key("load", _takes("load"), "the recipient's concurrent demands: protective actions "
+            "already in force (warning overload)"),
+        Key("sender_capability", _takes("sender_capability"), "the sender's collection "
+            "capability"),
+        Key("recipient_capability", _takes("recipient_capability"),
+            "the recipient's collection capability"),
+        Key("recipient_home_security", _takes("recipient_home_security"),
+            "the recipient's home security"),
+        Key("prior_manipulative", _takes("prior_manipulative"), "the recipient's prior that "
+            "the sender is manipulative, replacing the believed share among rivals or allies"),
+    ),
+    "next model": (
+        Key("scale", Scale.allowed(), "the scale of harm the warning indicated (not read by "
+            "the current model)"),
+        Key("relations", _YES_NO, "whether the two states had diplomatic relations (not read "
+            "by the current model)"),
+    ),
+    "record": (
+        Key("date", "YYYY-MM-DD, YYYY-MM or YYYY", "the (first) delivery, at the precision the "
+            "record gives; places an unseen case in its half"),
+        Key("outcome", Outcome.allowed(), "what followed the warning"),
+        Key("deaths", _takes("deaths"), "people killed in the attack (0 unless the outcome is "
+            "attack)"),
+        Key("seen", _YES_NO, "the case was used in building the model before the dataset, so "
+            "it can only be in the calibration half"),
+        Key("source", "text", "the public record the coding rests on"),
+        Key("uncertain", "column names separated by ;", "the codings that are not certain"),
+        Key("note", "text", "the coder's reasons for codings that needed judgement"),
+    ),
+}
+"""The columns of a case file (CSV with a header row, any order), by what they are for:
+declared once for the loader and the reference (``docs/cases-codebook.md`` defines each
+coding)."""
+COLUMNS: tuple[Key, ...] = tuple(k for group in COLUMN_GROUPS.values() for k in group)
+COLUMN_NAMES = tuple(k.name for k in COLUMNS)
+REQUIRED = required(COLUMNS)
 """Always required; the details passed are also required, as ``details`` or the three
 :data:`DETAIL_COLUMNS`."""
-MODEL_INPUTS = ("details", *DETAIL_COLUMNS, "real", "corroborated", "days_left", "load",
-                "sender_capability", "recipient_capability", "recipient_home_security",
-                "prior_manipulative")
-NEXT_MODEL = ("scale", "relations")
+MODEL_INPUTS = tuple(k.name for k in COLUMN_GROUPS["model input"])
+NEXT_MODEL = tuple(k.name for k in COLUMN_GROUPS["next model"])
 """Coded for the next model (the current one does not read them)."""
-RECORD = ("date", "outcome", "deaths", "seen", "source", "uncertain", "note")
-OPTIONAL = tuple(c for c in (*MODEL_INPUTS, *NEXT_MODEL, *RECORD) if c not in REQUIRED)
-COLUMNS = (*REQUIRED, *OPTIONAL)
+RECORD = tuple(k.name for k in COLUMN_GROUPS["record"])
+OPTIONAL = tuple(c for c in COLUMN_NAMES if c not in REQUIRED)
 NOT_UNCERTAIN = ("case", "uncertain", "note")
 """Columns that ``uncertain`` cannot name (they are labels, not facts)."""
 MAX_FIELD = 10_000
@@ -277,9 +339,10 @@ def _check_columns(columns: list[str], origin: str) -> None:
     repeated = sorted({c for c in columns if columns.count(c) > 1})
     if repeated:
         raise UserError(f"{origin}: column {repeated[0]!r} appears more than once")
-    unknown = [c for c in columns if c not in COLUMNS]
+    unknown = [c for c in columns if c not in COLUMN_NAMES]
     if unknown:
-        raise UserError(f"{origin}: unknown column {unknown[0]!r}; allowed: {', '.join(COLUMNS)}")
+        raise UserError(f"{origin}: unknown column {unknown[0]!r}; allowed: "
+                        f"{', '.join(COLUMN_NAMES)}")
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise UserError(f"{origin}: missing column {missing[0]!r}; required: {', '.join(REQUIRED)}")
@@ -332,18 +395,15 @@ def _row(row: dict[str, str], line: int, origin: str, columns: list[str]) -> Cas
         if not row.get(key):
             raise UserError(f"{where}: {key}: empty; allowed: any non-empty text")
     optional: dict[str, object] = {}
-    for key, low, high, integer in (("days_left", 0, 3650, True), ("load", 0, 1000, True),
-                                    ("sender_capability", 0, 1, False),
-                                    ("recipient_capability", 0, 1, False),
-                                    ("recipient_home_security", 0, 1, False),
-                                    ("prior_manipulative", 0.001, 0.999, False),
-                                    ("deaths", 0, 100_000, True)):
-        if row.get(key):
+    for key in OPTIONAL:
+        if key in NUMBERS and key != "details" and row.get(key):
+            low, high, integer = NUMBERS[key]
             number_value = number(key, low, high, integer)
             optional[key] = int(number_value) if integer else number_value
     passed = {key: choice(key, Known) for key in DETAIL_COLUMNS if key in columns}
     count = sum(known is Known.YES for known in passed.values())
-    details = int(number("details", 0, 3, integer=True)) if row.get("details") or not passed else count
+    details = (int(number("details", *NUMBERS["details"])) if row.get("details") or not passed
+               else count)
     if passed and details != count:
         raise fail("details", f"{count}, the number of yes among {', '.join(DETAIL_COLUMNS)} "
                               "(or empty)")
@@ -365,7 +425,7 @@ def _row(row: dict[str, str], line: int, origin: str, columns: list[str]) -> Cas
                         f"separated by ';' ({allowed})")
     return Case(
         case=row["case"], sender=row["sender"], recipient=row["recipient"],
-        rivalry=number("rivalry", 0, 1), details=details,
+        rivalry=number("rivalry", *NUMBERS["rivalry"]), details=details,
         channel=choice("channel", Channel),  # type: ignore[arg-type]
         response=choice("response", Response),  # type: ignore[arg-type]
         real=True if real is None else real, corroborated=yes_no("corroborated"),

@@ -1,4 +1,4 @@
-"""Sweeps against what real users and machines do (issue 11): two sweeps into one folder,
+"""Sweeps against what real users and machines do: two sweeps into one folder,
 other working directories, damaged state, killed parents and workers, oversized designs,
 full and read-only disks, bad input that used to give tracebacks.
 

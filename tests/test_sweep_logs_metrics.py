@@ -1,4 +1,4 @@
-"""Issue 9 in sweeps: ``record_dyads`` / ``record_agents`` write ``dyads.parquet`` and
+"""Agent and dyad series in sweeps: ``record_dyads`` / ``record_agents`` write ``dyads.parquet`` and
 ``agents.parquet``; ``[metrics]`` adds columns to ``runs.parquet``, each expression checked
 before anything runs. The engine's guarantees (declared schemas, byte-identical resume, retry)
 hold for the new tables too."""

@@ -136,7 +136,7 @@ def load_results(directory: str | Path) -> Results:
     """Read ``runs.parquet``, ``manifest.json`` and, when present, the warning and series logs."""
     path = Path(directory)
     if not path.is_dir():
-        raise UserError(f"{path}: no such results folder (run `warnsim sweep` first)")
+        raise UserError(f"{path}: no such results folder; {_sweep_hint(path)}")
     manifest = _read_manifest(path / "manifest.json")
     runs = _read_parquet(path / "runs.parquet", required=True)
     assert runs is not None
@@ -186,9 +186,19 @@ def parse_design(manifest: dict[str, Any], *, origin: Path | str = "manifest.jso
                   levels=levels if isinstance(levels, int) else None)
 
 
+def _sweep_hint(folder: Path) -> str:
+    """The command that makes a sweep's results in ``folder``: results are not committed (only
+    their tables and figures are), so a fresh clone has to run the sweep first."""
+    experiment = Path("experiments") / f"{folder.name}.toml"
+    if experiment.is_file() and folder.resolve() == (Path("results") / folder.name).resolve():
+        return f"make it with `warnsim sweep {experiment.as_posix()}`"
+    return f"make it with `warnsim sweep FILE --out {folder}` (FILE: your experiment file)"
+
+
 def _read_manifest(path: Path) -> dict[str, Any]:
     if not path.is_file():
-        raise UserError(f"{path}: missing; is {path.parent} the output folder of a sweep?")
+        raise UserError(f"{path}: missing, so {path.parent} holds no sweep's runs; "
+                        f"{_sweep_hint(path.parent)}")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -393,7 +393,8 @@ def draw_series(ax, x: np.ndarray, table: pd.DataFrame, name: str | None, *, joi
         ax.fill_between(xs, np.where(sparse, np.nan, low), np.where(sparse, np.nan, high),
                         color=color, alpha=0.25, linewidth=0)
     else:
-        err = np.nan_to_num(np.vstack([solid - low, high - solid]), nan=0.0)
+        # a bootstrap interval of a few runs may not contain its estimate: no negative bar
+        err = np.clip(np.nan_to_num(np.vstack([solid - low, high - solid]), nan=0.0), 0, None)
         handle = ax.errorbar(xs, solid, yerr=err, fmt="o", color=color, capsize=2, label=name)
     if sparse.any():
         ax.plot(xs[sparse], y[sparse], linestyle="none", marker="o", markerfacecolor="white",

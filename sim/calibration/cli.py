@@ -41,10 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "included) and start over")
     p.add_argument("--tolerance-scale", type=float, default=1.0, metavar="X",
                    help="rejection: multiply every target's tolerance by X (e.g. 0.5 to "
-                   "tighten; default 1)")
+                   "tighten; default 1); the tables and figures then go to DIR/tolerance-xX/, "
+                   "beside the file's own")
     p.add_argument("--confirm", type=_non_negative, metavar="N",
                    help="rejection: replications of the confirmation runs of the defaults and "
-                   "the best set (default: the file's [calibration] confirm; 0: none)")
+                   "the best set (default: the file's [calibration] confirm; 0: none); another "
+                   "number than the file's writes the tables and figures to DIR/confirm-N/")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=handler)
 
@@ -85,8 +87,8 @@ def handler(args: argparse.Namespace) -> int:
               f"(both met by {row['share_both']:.1%} of points; lift {row['lift']:.2f})")
     state = "best-supported set" if found.accepted_best else "closest set (NOT accepted)"
     print(f"\n{state}: " + ", ".join(f"{p} = {v:.4g}" for p, v in found.best.items()))
-    print(f"wrote {found.report}, {found.params_file}, {found.out / 'tables'}/calibration_*, "
-          f"{found.out / 'figures'}/posterior_{{marginals,pairs}}.{{pdf,png}}")
+    print(f"wrote {found.report}, {found.params_file}, {found.written / 'tables'}/calibration_*, "
+          f"{found.written / 'figures'}/posterior_{{marginals,pairs}}.{{pdf,png}}")
     # As for `warnsim sweep`: 1 when runs failed (scored without them; --force runs them again).
     return 1 if found.failed_runs else 0
 

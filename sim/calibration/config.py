@@ -46,6 +46,7 @@ import numpy as np
 from sim.calibration.abc import Distance, Kernel, Schedule, Settings
 from sim.calibration.statistics import Statistic, statistic
 from sim.errors import UserError
+from sim.keys import Key
 from sim.sweep.experiment import (
     CALIBRATION_KEYS,
     DesignKind,
@@ -127,7 +128,23 @@ def options_markdown() -> str:
         methods = ", ".join(m.value for m in o.methods)
         rows.append(f"| `{o.key}` | {methods} | {o.allowed} | {default} | {o.doc} |")
     return "\n".join(rows)
-TARGET_KEYS = ("statistic", "value", "tolerance", "low", "high", "source")
+
+
+TARGET_KEYS: tuple[Key, ...] = (
+    Key("statistic", "an outcome, a metric or a case statistic", "what the target measures: "
+        "an outcome no validation check uses (a rate pooled over a parameter set's runs, "
+        "anything else the mean over runs), a metric of the file's `[metrics]`, or "
+        "`cases_calibration_brier` / `cases_calibration_log_loss` (the calibration half of the "
+        "cases); a validation check's statistic is refused", required=True),
+    Key("value", "a number", "accepted within `value` +- `tolerance` (with `tolerance`)"),
+    Key("tolerance", "a number > 0", "the half-width around `value` (rejection's "
+        "`--tolerance-scale` multiplies it; abc-smc measures distances in units of it)"),
+    Key("low", "a number", "accepted at or above `low` (instead of `value`; one end may be open)"),
+    Key("high", "a number", "accepted at or below `high`"),
+    Key("source", "text", "where the observed value comes from (printed in the tables)"),
+)
+"""The keys of one ``[targets.ID]`` table (those of ``[calibration]`` are :data:`OPTIONS`)."""
+_TARGET_NAMES = tuple(k.name for k in TARGET_KEYS)
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _E = TypeVar("_E", bound=StrEnum)
 
@@ -362,10 +379,10 @@ def _target(key: str, raw: Any, origin: str, cases_file: Path | None,
                         "with a letter)")
     if not isinstance(raw, Mapping):
         raise UserError(f"{origin}: targets.{key}: got {raw!r}; allowed: a table with "
-                        f"{', '.join(TARGET_KEYS)}")
+                        f"{', '.join(_TARGET_NAMES)}")
     for k in raw:
-        if k not in TARGET_KEYS:
-            raise UserError(f"{where}: {k}: unknown key; allowed: {', '.join(TARGET_KEYS)}")
+        if k not in _TARGET_NAMES:
+            raise UserError(f"{where}: {k}: unknown key; allowed: {', '.join(_TARGET_NAMES)}")
     name = raw.get("statistic")
     if not isinstance(name, str):
         raise UserError(f"{where}: statistic: got {name!r}; allowed: the name of a statistic "

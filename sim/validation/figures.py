@@ -83,7 +83,8 @@ def _panel(ax, entry: dict[str, Any]) -> None:
         if entry.get("ci_text"):  # an end beyond the levels studied: run to the panel's edge
             a, b = (left if lo is None else lo), (right if hi is None else hi)
             ax.annotate("", (a, 0), (b, 0), arrowprops={
-                "arrowstyle": ("<" if lo is None else "-") + ("-" if hi is not None else ">"),
+                "arrowstyle": {(True, True): "<->", (True, False): "<-",
+                               (False, True): "->"}.get((lo is None, hi is None), "-"),
                 "color": colour, "lw": 1.4, "shrinkA": 0, "shrinkB": 0})
         elif lo is not None and hi is not None:
             ax.plot([lo, hi], [0, 0], color=colour, lw=1.4, solid_capstyle="butt")
