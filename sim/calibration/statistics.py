@@ -1,6 +1,6 @@
 """What calibration targets measure: statistics the validation suite does not check.
 
-**Calibrate on data you do not validate on** (the guide; issue 18). A target's statistic may
+**Calibrate on data you do not validate on** (the project's guide). A target's statistic may
 not be one the validation suite checks: :func:`validation_checks` lists every registered
 check's id and statistic, and :func:`statistic` refuses those names with the check and its
 source. What a target may measure:
