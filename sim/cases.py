@@ -521,14 +521,18 @@ def halves(cases: list[Case]) -> list[Half] | None:
     return [Half.CALIBRATION if i in calibration else Half.HOLDOUT for i in range(len(cases))]
 
 
-def cases_in(half: Half, cases: list[Case] | None = None) -> list[Case]:
-    """The cases of one half (default: the built-in dataset). Calibration reads only
-    ``cases_in(Half.CALIBRATION)``; the hold-out half is for testing."""
+def cases_in(half: Half, cases: list[Case] | None = None, *,
+             origin: str = "sim/data/cases.csv") -> list[Case]:
+    """The cases of one half (default: the built-in dataset; ``origin`` names the file in
+    errors). Calibration reads only ``cases_in(Half.CALIBRATION)``; the hold-out half is for
+    testing."""
     cases = builtin_cases() if cases is None else cases
     split = halves(cases)
     if split is None:
-        raise UserError("the cases cannot be split into halves: a case not marked seen has no "
-                        "date (docs/cases-codebook.md, section 5)")
+        undated = next(c.case for c in cases if not c.seen and c.date is None)
+        raise UserError(f"{origin}: date: case {undated!r} is not marked seen and has no date, "
+                        "so the cases cannot be split into halves (docs/cases-codebook.md, "
+                        "section 5); allowed: a date YYYY-MM-DD, YYYY-MM or YYYY, or seen = yes")
     return [c for c, h in zip(cases, split, strict=True) if h is half]
 
 

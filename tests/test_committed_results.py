@@ -7,8 +7,9 @@ clone does, the commands that would make different ones run as a user types them
 * ``warnsim validate`` with ``--only``/``--replications`` (a report other than the full one)
   stops with one line and exit status 2 while the folder holds committed results, and goes on
   with ``--force``;
-* ``warnsim calibrate FILE --tolerance-scale 0.5`` (a re-scoring) writes beside the committed
-  tables, in ``tolerance-x0.5/``, and says so;
+* ``warnsim calibrate FILE --tolerance-scale 0.5`` (a re-scoring of a rejection calibration)
+  writes beside the committed tables, in ``tolerance-x0.5/``, and says so; an abc-smc
+  calibration other than the committed one stops with one line and exit status 2;
 * ``warnsim analyze DIR --by none`` stops while ``DIR/tables/`` is committed.
 
 Each leaves every committed file byte for byte as it was. The runs are shrunk (a few checks,
@@ -88,9 +89,22 @@ def test_quick_and_partial_validations_leave_the_committed_report(repo: Path) ->
     assert _snapshot(repo / "results" / "validation") != committed  # the guard is what held
 
 
+def _as_rejection(path: Path) -> None:
+    """The calibration file with method rejection: abc-smc's own settings (the keys of
+    ``[calibration]`` that rejection does not take) left out, the prior and targets kept."""
+    from sim.calibration.config import OPTIONS, Method
+
+    abc_only = [k for k, o in OPTIONS.items() if Method.REJECTION not in o.methods]
+    text = re.sub(r'^method = "abc-smc"$', 'method = "rejection"', path.read_text("utf-8"),
+                  flags=re.MULTILINE)
+    text = re.sub(rf"^(?:{'|'.join(abc_only)}) = .*\n", "", text, flags=re.MULTILINE)
+    path.write_text(text, encoding="utf-8")
+
+
 @pytest.mark.slow
 def test_a_rescored_calibration_writes_beside_the_committed_tables(repo: Path) -> None:
     committed = _snapshot(repo / "results" / "calibration")
+    _as_rejection(repo / "experiments" / "calibration.toml")
     done = _warnsim(repo, "calibrate", "experiments/calibration.toml", "--tolerance-scale", "0.5",
                     "--workers", "1", "--quiet")
     assert done.returncode == 0, done.stderr
@@ -103,6 +117,16 @@ def test_a_rescored_calibration_writes_beside_the_committed_tables(repo: Path) -
     after = _snapshot(repo / "results" / "calibration")
     assert {k: v for k, v in after.items() if k in committed} == committed
     assert _git(repo, "status", "--porcelain", "--untracked-files=no") == ""
+
+
+def test_another_abc_smc_calibration_refuses_to_replace_the_committed_one(repo: Path) -> None:
+    committed = _snapshot(repo / "results" / "calibration")
+    done = _warnsim(repo, "calibrate", "experiments/calibration.toml", "--workers", "1", "--quiet")
+    assert done.returncode == 2 and done.stdout == ""
+    said = done.stderr.splitlines()
+    assert len(said) == 1 and "'results/calibration' holds results of" in said[0], said
+    assert "use --force to replace them or --out for another folder" in said[0]
+    assert _snapshot(repo / "results" / "calibration") == committed
 
 
 def test_analyze_with_other_options_refuses_to_replace_committed_tables(repo: Path) -> None:

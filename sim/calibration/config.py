@@ -82,9 +82,9 @@ OPTIONS: dict[str, Option] = {o.key: o for o in (
     Option("method", (*R, *S), ", ".join(m.value for m in Method), Method.REJECTION.value,
            "rejection: accept the Latin hypercube's points that meet every target; abc-smc: "
            "sequential Monte Carlo from that hypercube"),
-    Option("cases", (*R, *S), "the path of a cases CSV with a half column (relative to this "
-           "file)", "the built-in sim/data/cases.csv",
-           "the cases whose calibration half the case statistics score"),
+    Option("cases", (*R, *S), "the path of a cases CSV (relative to this file) whose unseen "
+           "cases are dated", "the built-in sim/data/cases.csv",
+           "the cases whose calibration half (the codebook's rule) the case statistics score"),
     Option("confirm", R, "an integer in [0, 100000]", 0,
            "replications of a confirmation sweep of the defaults and the best-supported set "
            "(0: none)"),
