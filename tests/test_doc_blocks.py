@@ -41,6 +41,8 @@ SHRINK: dict[str, tuple[str, str]] = {
     "n": (r"\d+", "8"),                # LHS points; also a power of 2 for Sobol designs
     "trajectories": (r"\d+", "2"),     # Morris
     "confirm": (r"\d+", "2"),          # calibration's confirmation runs
+    "generations": (r"\d+", "2"),      # ABC-SMC's generations after the prior sample
+    "predictive": (r"\d+", "4"),       # ABC-SMC's posterior predictive draws
 }
 """Smaller experiments: one-year runs and hundreds of replications become a few 30-day runs."""
 
@@ -53,6 +55,12 @@ SHRUNK_COMMANDS: dict[str, str] = {
     "warnsim validate --set action_cost=0.5 --out results/validation-cost   # another parameter set":
         "warnsim validate --set action_cost=0.5 --out results/validation-cost --only wickens_dixon "
         "--replications 2",
+    # a shrunk calibration is not the committed one, which it may replace only with --force
+    "warnsim calibrate experiments/calibration.toml            # into results/calibration/":
+        "warnsim calibrate experiments/calibration.toml --force --quiet",
+    "warnsim calibrate experiments/calibration.toml           # ABC-SMC: resumable, into "
+    "results/calibration/":
+        "warnsim calibrate experiments/calibration.toml --force --quiet",
     "result = validate(ValidationOptions(out=Path(\"/tmp/validation\"), quick=True, workers=2))":
         "result = validate(ValidationOptions(out=Path(\"/tmp/validation\"), quick=True, workers=2,"
         " only=(\"wickens_dixon\",), replications=2))",
@@ -61,8 +69,9 @@ SHRUNK_COMMANDS: dict[str, str] = {
         "'s/^days = .*/days = 30/' -e 's/^replications = .*/replications = 2/' "
         "experiments/sensitivity.toml",
 }
-"""Documented lines run with smaller sizes: the full validation takes minutes, and the Sobol
-design written from the screen is full size."""
+"""Documented lines run with smaller sizes: the full validation takes minutes, the Sobol
+design written from the screen is full size, and the shrunk calibration differs from the
+committed one (whose folder it replaces only with ``--force``)."""
 
 NOT_RUN: dict[str, str] = {
     "make demo": "the state every page starts from (its recipe runs, shrunk, to make it)",
