@@ -28,6 +28,14 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _plain(text: str) -> str:
+    """Help text as Markdown that shows it as written: square brackets outside code spans are
+    escaped, so that usage such as ``OUTCOME-by-X[-hue-H][-facet-F]`` is not read as a link."""
+    parts = text.split("`")
+    return "`".join(p if i % 2 else p.replace("[", "\\[").replace("]", "\\]")
+                    for i, p in enumerate(parts))
+
+
 def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """A Markdown table (pipes in cells escaped)."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -65,7 +73,7 @@ def _option_rows(parser: argparse.ArgumentParser) -> list[tuple[str, str]]:
             flags = ", ".join(f"`{flag}{args}`" for flag in action.option_strings)
         else:
             flags = f"`{formatter._metavar_formatter(action, action.dest)(1)[0]}`"
-        meaning = formatter._expand_help(action) if action.help else ""
+        meaning = _plain(formatter._expand_help(action)) if action.help else ""
         if isinstance(action, argparse._AppendAction) and "repeatable" not in meaning:
             meaning += " (repeatable)"
         rows.append((flags, meaning))
@@ -80,20 +88,20 @@ def cli_reference(parser: argparse.ArgumentParser | None = None) -> str:
         parser = build_parser()
     commands = _subcommands(parser)
     parts = [table(("command", "what it does"),
-                   [(f"[`warnsim {name}`](#warnsim-{name})", _help_of(parser, name))
+                   [(f"[`warnsim {name}`](#warnsim-{name})", _plain(_help_of(parser, name)))
                     for name in commands])]
     for name, sub in commands.items():
         # the usage without its "usage: " prefix, continuation lines dedented to match
         usage = "\n".join(line.removeprefix(" " * len("usage: "))
                           for line in sub.format_usage().removeprefix("usage: ").strip().split("\n"))
         parts.append(f"## `warnsim {name}` {{#warnsim-{name}}}\n")
-        parts.append((sub.description or _help_of(parser, name)) + "\n")
+        parts.append(_plain(sub.description or _help_of(parser, name)) + "\n")
         parts.append(f"```text\n{usage}\n```\n")
         rows = _option_rows(sub)
         if rows:
             parts.append(table(("argument", "meaning"), rows))
         if sub.epilog:
-            parts.append(sub.epilog + "\n")
+            parts.append(_plain(sub.epilog) + "\n")
     return "\n".join(parts)
 
 
