@@ -7,7 +7,8 @@ as a reader following the page would have it. Its blocks run in order:
 * ```` ```sh ```` blocks with bash (``set -e``: every command must succeed);
 * ```` ```python ```` blocks with the environment's Python;
 * ```` ```console ```` blocks: each ``$ command`` runs and must print exactly the lines shown;
-* a block with ``title="FILE"`` (a TOML or CSV file shown in full) is written to FILE first.
+* a block with ``title="FILE"`` (a TOML or CSV file shown in full) is written to FILE first
+  (a FILE under ``/tmp/`` into the sandbox, as for the commands).
 
 Long-running work runs **shrunk**, as declared below and nowhere else: the sandbox's experiment
 files and notebooks get smaller sizes (:data:`SHRINK`), a few commands take smaller options
@@ -200,8 +201,10 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_block(block: Block, sandbox: Path) -> None:
     """Run one block in ``sandbox`` (or write it, for a titled file); fail naming its line."""
     where = f"{block.page}:{block.line}"
-    if block.title:
-        (sandbox / block.title).write_text(block.text, encoding="utf-8")
+    if block.title:  # a file shown in full; under /tmp/ it goes into the sandbox, as paths do
+        path = Path(block.title.replace("/tmp/", f"{sandbox}/tmp/", 1)
+                    if block.title.startswith("/tmp/") else sandbox / block.title)
+        path.write_text(block.text, encoding="utf-8")
     elif block.kind == "sh":
         done = _run(["bash", "-e", "-c", _prepare(block.text, sandbox)], sandbox)
         assert done.returncode == 0, f"{where}: exit {done.returncode}\n{done.stderr[-3000:]}"
@@ -257,3 +260,12 @@ def test_a_failing_block_fails(tmp_path: Path) -> None:
     block = Block("x.md", 1, "console", "", "$ warnsim run --set rivalry=1.5\nwarnsim: error: no\n")
     with pytest.raises(AssertionError, match=r"x.md:1: \$ warnsim run"):
         _console(block, tmp_path)
+
+
+def test_a_file_shown_under_tmp_is_written_into_the_sandbox(tmp_path: Path) -> None:
+    """A page's ``title="/tmp/FILE"`` block lands where its commands, rewritten, look for it."""
+    (tmp_path / "tmp").mkdir()
+    run_block(Block("x.md", 1, "toml", "/tmp/shown.toml", "a = 1\n"), tmp_path)
+    assert (tmp_path / "tmp" / "shown.toml").read_text(encoding="utf-8") == "a = 1\n"
+    run_block(Block("x.md", 2, "csv", "local.csv", "x\n1\n"), tmp_path)
+    assert (tmp_path / "local.csv").read_text(encoding="utf-8") == "x\n1\n"
