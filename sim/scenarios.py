@@ -23,7 +23,6 @@ factor), so agency traits and bloc factors can be fixed or swept like model para
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -33,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from sim import files
 from sim.enums import Doctrine
 from sim.errors import UserError
 from sim.params import ModelParams, Param, ParameterError
@@ -114,9 +114,9 @@ def load_scenario(name_or_path: str) -> Scenario:
         if not path.is_file():
             raise UserError(f"scenario: {path} is not a file")
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UserError(f"scenario: cannot read {path} as UTF-8 text ({exc})") from None
+            text = files.read_text(path, cap=files.Cap.TOML, what="scenario file")
+        except files.Unreadable as exc:
+            raise UserError(f"scenario: cannot read {path}: {exc.problem}") from None
         return parse_scenario(text, origin=str(path))
     if name_or_path not in scenario_names():
         raise UserError(
@@ -154,10 +154,7 @@ _TOP_KEYS = {"name", "description", "blocs", "bloc_rivalry", "agency", "liaison"
 
 def parse_scenario(text: str, *, origin: str) -> Scenario:
     """Parse and validate a scenario file's text; errors name ``origin`` and the key."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{origin}: not valid TOML ({exc})") from None
+    data = files.parse_toml(text, origin=origin, malformed="not valid TOML ({})")
     _only(data, _TOP_KEYS, origin, "top level")
     rows = data.get("agency")
     if not isinstance(rows, list) or len(rows) < 2 or not all(isinstance(r, dict) for r in rows):
