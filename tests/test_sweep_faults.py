@@ -254,7 +254,7 @@ def test_half_deleted_part_is_discarded_and_its_runs_run_again(exp, tmp_path, re
     assert (summary.skipped, summary.ran) == (3, 21)
     err = capsys.readouterr().err
     assert f"discarded part {kept[2]} (warnings.arrow missing)" in err
-    assert f"discarded part {kept[3]} (unreadable" in err
+    assert f"discarded part {kept[3]} (damaged: its runs file does not match its checksum" in err
     assert_identical(out, reference)
 
 
