@@ -43,7 +43,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from sim.errors import UserError
+from sim.errors import UserError, WarnsimError, WriteFailed
 
 __all__ = ["Cap", "Folder", "Unreadable", "intruders", "parse_json", "parse_toml", "read_bytes",
            "read_text"]
@@ -182,7 +182,22 @@ def parse_json(text: str | bytes, *, origin: str) -> Any:
                         f"{TOO_DEEP} levels)") from None
 
 
-# --- writing inside a results folder ---------------------------------------------------------
+# --- writing ---------------------------------------------------------------------------------
+
+MACHINE = frozenset(getattr(errno, name) for name in (
+    "ENOSPC", "EDQUOT", "EROFS", "EFBIG", "EIO", "EACCES", "EPERM", "ENOMEM") if hasattr(errno, name))
+"""Why a write fails that is the machine's doing, not the path's (exit status 3, README)."""
+
+
+def cannot_write(what: str | Path, exc: OSError, *, where: str = "") -> WarnsimError:
+    """A failed write as one line: :class:`~sim.errors.WriteFailed` (exit status 3) when the
+    machine refused it (disk full, read-only, permissions), else a :class:`UserError` (the
+    path named a folder, a path inside a file...)."""
+    kind = WriteFailed if exc.errno in MACHINE else UserError
+    return kind(f"{where + ': ' if where else ''}cannot write {what} ({exc.strerror or exc})")
+
+
+# --- inside a results folder --------------------------------------------------------------------
 
 
 class Folder:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from sim.errors import UserError
 from sim.files import Cap, check_sealed, parse_json, read_bytes
-from sim.schema import SERIES_COLUMNS, WARNING_COLUMNS
+from sim.schema import WARNING_COLUMNS
 
 SCATTERED_LEVELS = 41
 """A points-file parameter with more values than this (the densest grid the figures are tested
@@ -137,8 +137,7 @@ def load_results(directory: str | Path) -> Results:
         manifest=manifest,
         warnings=_checked(_read_parquet(path / "warnings.parquet", required=False),
                           WARNING_COLUMNS, path / "warnings.parquet"),
-        series=_checked(_read_parquet(path / "timeseries.parquet", required=False),
-                        SERIES_COLUMNS, path / "timeseries.parquet"),
+        series=_read_parquet(path / "timeseries.parquet", required=False),
     )
 
 

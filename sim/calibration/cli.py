@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from sim.errors import UserError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from sim.sweep.cli import positive_int
+    from sim.sweep.cli import positive_int, trust_option
 
     p = subparsers.add_parser(
         "calibrate", help="pattern-oriented calibration: which parameter values reproduce the targets",
@@ -34,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="replications of the confirmation runs of the defaults and the best set "
                    "(default: the file's [calibration] confirm; 0: none)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    trust_option(p)
     p.set_defaults(func=handler)
 
 
@@ -54,6 +56,9 @@ def handler(args: argparse.Namespace) -> int:
     if not (math.isfinite(args.tolerance_scale) and args.tolerance_scale > 0):
         raise UserError(f"--tolerance-scale: got {args.tolerance_scale}; allowed: a number > 0")
     calibration = load_calibration(args.file)
+    if args.trust_code:
+        calibration = dataclasses.replace(calibration,
+                                          experiment=calibration.experiment.trusting())
     found = calibrate(calibration, out=args.out, workers=args.workers, dask=args.dask,
                       force=args.force, progress=not args.quiet, scale=args.tolerance_scale,
                       confirm=args.confirm)
@@ -64,7 +69,7 @@ def handler(args: argparse.Namespace) -> int:
     print()
     print(to_markdown(targets[["target", "accepted_range", "share_met", "share_met_given_others"]]))
     conflicts = found.tables["calibration_conflicts"].frame
-    clash = conflicts[conflicts["verdict"].isin(["conflict", "tension"])]
+    clash = conflicts[conflicts["verdict"].isin(["conflict", "tension"])] if len(conflicts) else conflicts
     for _, row in clash.iterrows():
         print(f"{row['verdict']}: {row['target_a']} and {row['target_b']} "
               f"(both met by {row['share_both']:.1%} of points; lift {row['lift']:.2f})")

@@ -229,6 +229,7 @@ def run_experiment(experiment: Experiment, options: SweepOptions | None = None) 
     """
     options = options or SweepOptions()
     started = time.perf_counter()
+    experiment.check_trusted()
     the_plan = plan(experiment)
     store = Store(options.out_for(experiment), the_plan.fingerprint(), the_plan.schemas(),
                   experiment.origin)
@@ -236,6 +237,7 @@ def run_experiment(experiment: Experiment, options: SweepOptions | None = None) 
     # be a sweep's (or new) and the executor is up: a wrong --out or an unreachable --dask
     # leaves the folder as it was.
     store.recognise()
+    store.lock().probe()  # in use: say so now, not "use --force" (which the lock then refuses)
     if not options.force:
         store.check()
         done = _already_done(store, the_plan, options, started)

@@ -31,7 +31,7 @@ from sim import files
 from sim import params as P
 from sim.enums import DoctrineSetting
 from sim.errors import UserError
-from sim.metrics import Metric, MetricError, parse_metrics
+from sim.metrics import UNTRUSTED, Metric, MetricError, parse_metrics
 from sim.scenarios import DOTTED, Scenario, check_factor, factor, is_dotted
 from sim.sweep.limits import MAX_DESIGN_FILE_BYTES, MAX_POINTS, Size, check_points, check_size
 
@@ -199,6 +199,25 @@ class Experiment:
         """Every scenario the runs use: the swept levels, or the top-level scenario."""
         return self.scenario_levels or (ScenarioSource(self.scenario, self.scenario_path,
                                                        self.scenario_sha256, self.scenario_text),)
+
+    @property
+    def code(self) -> tuple[Metric, ...]:
+        """The metrics that run Python code (``{ function = ... }``)."""
+        return tuple(m for m in self.metrics if m.runs_code)
+
+    def trusting(self) -> Experiment:
+        """This experiment allowed to run its metrics' code (``--trust-code``): each function
+        is imported now, so a missing module or name is one line before anything is written."""
+        try:
+            return dataclasses.replace(self, metrics=tuple(m.trust() for m in self.metrics))
+        except MetricError as exc:
+            raise UserError(f"{self.origin}: {exc}") from None
+
+    def check_trusted(self) -> None:
+        """Refuse to run code the user has not opted in to (one line naming the metric)."""
+        for m in self.code:
+            if not m.trusted:
+                raise UserError(f"{self.origin}: metrics.{m.name}: {UNTRUSTED.format(m.function)}")
 
     @property
     def factors(self) -> tuple[str, ...]:
