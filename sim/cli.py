@@ -19,6 +19,7 @@ import json
 import math
 import os
 import sys
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -68,7 +69,7 @@ LESS_WORK = {"run": "fewer --days", "view": "fewer days",
 def _failure(exc: BaseException, command: str = "") -> tuple[str, int]:
     """The one line to print (none after a closed pipe) and the exit status."""
     if isinstance(exc, WarnsimError):
-        found = (f"warnsim: error: {exc}", exc.exit_status)
+        found = (f"warnsim: error: {printable(str(exc))}", exc.exit_status)
     elif isinstance(exc, MemoryError):
         less = f", or ask for less ({LESS_WORK[command]})" if command in LESS_WORK else ""
         found = (f"warnsim: error: not enough memory for `warnsim {command or '...'}`; free "
@@ -85,6 +86,17 @@ def _failure(exc: BaseException, command: str = "") -> tuple[str, int]:
         assert isinstance(exc, OSError)
         found = (f"warnsim: error: {_os_error(exc)}", FILE_ERROR)
     return found
+
+
+def printable(text: str) -> str:
+    """``text`` as one line that shows what it holds: control and format characters (line
+    breaks, which ``str.splitlines`` also finds in ``\\x1c``-``\\x1e``; terminal escapes;
+    bidirectional overrides) written as escapes. Messages quote keys, values and file names from
+    the user's files, which may hold any of them."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp")
+                   or c == "\t" else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def _standard_streams() -> None:

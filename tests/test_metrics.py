@@ -122,7 +122,7 @@ def test_python_function_reference(tmp_path, monkeypatch, run):
     monkeypatch.syspath_prepend(str(tmp_path))
     untrusted = compile_metric("distrust", {"function": "my_metrics.rival_distrust"})
     assert "my_metrics" not in sys.modules  # read, not imported
-    with pytest.raises(MetricError, match="runs Python code .*--trust-code"):
+    with pytest.raises(MetricError, match=r"runs Python code .*--trust-code"):
         untrusted.evaluate(run.outcomes, run.trust_matrix, run.rivalry_matrix, run.agencies)
     assert "my_metrics" not in sys.modules
     m = compile_metric("distrust", {"function": "my_metrics.rival_distrust"}, trust_code=True)
