@@ -26,7 +26,7 @@ import pyarrow as pa
 import pytest
 
 from sim.cli import _failure, main
-from sim.errors import UserError
+from sim.errors import SweepStopped, UserError
 from sim.files import Cap
 from sim.metrics import MAX_DEPTH, MAX_LENGTH, MetricError, compile_metric
 from sim.run import RunSpec
@@ -351,6 +351,26 @@ def test_a_part_damaged_before_the_merge_is_made_again(exp, tmp_path, reference,
     assert summary.ok and summary.ran == 24 + 5
     assert "note: discarded part part-0000000000-" in capsys.readouterr().err
     assert_identical(out, reference)
+
+
+def test_parts_that_keep_failing_their_checksums_stop_the_sweep(exp, tmp_path):
+    """A disk that keeps damaging parts: after three merges each finding a damaged part the
+    sweep stops (exit status 3) instead of running forever; finished parts are kept."""
+    out = tmp_path / "out"
+
+    def corrupting(spec: RunSpec):
+        committed = sorted((out / ".sweep" / "parts").glob("part-*.runs.arrow"))
+        if committed:
+            with committed[0].open("ab") as f:
+                f.write(b"\0")  # every run damages the first part there is
+        return fake(spec)
+
+    with pytest.raises(SweepStopped, match=r"parts keep failing their checksums as they are "
+                       r"merged .*: the disk or memory may be failing") as stopped:
+        run_experiment(exp, out=out, workers=1, progress=False, chunk_size=5,
+                       run_fn=corrupting)
+    assert stopped.value.exit_status == 3
+    assert parts(out)
 
 
 # --- 4. a resume stuck forever ---------------------------------------------------------------------
