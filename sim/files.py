@@ -145,7 +145,8 @@ def _read_fd(fd: int, path: str | Path, cap: int, what: str) -> bytes:
     too_big = f"is more than {cap:,} bytes; allowed: {_a(what)} of at most {cap:,} bytes"
     if info.st_size > cap:  # a size can lie low (/proc), never high: refuse without reading
         raise Unreadable(path, too_big)
-    blocks, total = [], 0
+    blocks: list[bytes] = []
+    total = 0
     while True:
         try:
             block = os.read(fd, min(1 << 20, cap + 1 - total))

@@ -37,7 +37,7 @@ def check_days(days: Any, origin: str = "days") -> int:
     ``WarningModel(days=...)`` too: the model may call it.)"""
     from sim.errors import UserError
 
-    if isinstance(days, bool) or not isinstance(days, Integral) or not 0 <= days <= MAX_DAYS:
+    if isinstance(days, bool) or not isinstance(days, Integral) or not 0 <= int(days) <= MAX_DAYS:
         raise UserError(f"{origin}: got {days!r}; allowed: an integer in [0, {MAX_DAYS}]")
     return int(days)
 
