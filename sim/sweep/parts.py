@@ -6,11 +6,14 @@ written under a temporary name (``.tmp-<token>.<table>.arrow``) and renamed into
 file last: that rename commits the part (a part exists if and only if its runs file does).
 Every file carries the experiment's fingerprint in its schema metadata.
 
-**Checksums.** Each file's SHA-256 is computed from the bytes as they are written (no second
+**Checksums.** Each file's CRC-32 is computed from the bytes as they are written (no second
 read). The runs file's metadata records the checksum of each of the part's log files, and the
-part's name carries the first :data:`DIGEST_CHARS` hex digits of the runs file's own: so a part
-vouches for every byte of itself, and :mod:`sim.sweep.store` verifies it when a sweep resumes and
-again as it merges it (a part that fails is discarded and its runs are made again).
+part's name carries the runs file's own: so a part vouches for every byte of itself, and
+:mod:`sim.sweep.store` verifies it when a sweep resumes and again as it merges it (a part that
+fails is discarded and its runs are made again). CRC-32, as in Parquet pages, gzip and PNG:
+parts are working files checked against accidents (a bad disk, a stray write, a truncated copy),
+and it costs a quarter of SHA-256 (3.9 against 1.7 GB/s here), twice per part (measured by
+``benchmarks/bench_sweep.py`` section 5). The final files' checksums are SHA-256.
 
 **Nothing outside the folder.** Files are created relative to the parts folder's descriptor
 (:class:`sim.files.Folder`): the folder is reached without following links, a file is created
@@ -25,11 +28,11 @@ results folder's file system, send their tables back instead.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import secrets
-from collections.abc import Mapping
+import zlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -50,19 +53,18 @@ PART_FILE = re.compile(r"^(part-(\d{10})-[0-9a-f]+)\.(runs|warnings|timeseries|a
                        r"\.arrow$")
 """A part's files: ``<stem>.<table>.arrow``; the stem starts with the part's first run id."""
 
-DIGEST_CHARS = 32
-"""Hex digits of the runs file's SHA-256 in a part's name (128 bits)."""
-
 META_KEY = b"warnsim"
 """Schema metadata key of every file a sweep writes: ``{"fingerprint": ...}``; a part's runs
-file adds ``"sha256": {log file: checksum}``."""
+file adds ``"crc32": {log file: checksum}``."""
+CHECKSUMS = "crc32"
+"""The key of a part's log checksums in its runs file's metadata."""
 
 
 def meta(fingerprint: str, sums: Mapping[str, str] | None = None) -> dict[bytes, bytes]:
     """The schema metadata of a sweep's files (``sums``: a part's log checksums)."""
     found: dict[str, Any] = {"fingerprint": fingerprint}
     if sums is not None:
-        found["sha256"] = dict(sums)
+        found[CHECKSUMS] = dict(sums)
     return {META_KEY: json.dumps(found).encode()}
 
 
@@ -110,7 +112,7 @@ def temporary() -> str:
 
 def stem_for(first: int, digest: str) -> str:
     """A part's name: its first run id and the checksum of its runs file."""
-    return f"part-{first:010d}-{digest[:DIGEST_CHARS]}"
+    return f"part-{first:010d}-{digest}"
 
 
 def first_of(stem: str) -> int:
@@ -122,13 +124,34 @@ def digest_of(stem: str) -> str:
     return stem.split("-")[2]
 
 
-class Hashing:
-    """A binary file being written, hashed (SHA-256) on the way and its bytes counted: what
-    pyarrow's writers write into (they need ``write``, ``tell``, ``flush`` and ``close``)."""
+class Crc32:
+    """CRC-32 with :mod:`hashlib`'s interface (``update``, ``hexdigest``)."""
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    def __init__(self) -> None:
+        self.value = 0
+
+    def update(self, data: Any) -> None:
+        self.value = zlib.crc32(data, self.value)
+
+    def hexdigest(self) -> str:
+        return f"{self.value:08x}"
+
+
+def checksum(data: Any) -> str:
+    """A part file's checksum (CRC-32, 8 hex digits) of ``data`` (any buffer)."""
+    found = Crc32()
+    found.update(data)
+    return found.hexdigest()
+
+
+class Hashing:
+    """A binary file being written, hashed on the way (``digest``: :class:`Crc32` for parts,
+    ``hashlib.sha256`` for final files) and its bytes counted: what pyarrow's writers write
+    into (they need ``write``, ``tell``, ``flush`` and ``close``)."""
+
+    def __init__(self, raw: IO[bytes], digest: Callable[[], Any] = Crc32) -> None:
         self.raw = raw
-        self.sha = hashlib.sha256()
+        self.sha = digest()
         self.size = 0
         self.closed = False
 
@@ -157,7 +180,7 @@ class Hashing:
 
 
 def write_ipc(folder: Folder, name: str, table: pa.Table) -> str:
-    """Write ``table`` as the new Arrow IPC file ``name`` in ``folder``; return its SHA-256."""
+    """Write ``table`` as the new Arrow IPC file ``name`` in ``folder``; return its checksum."""
     sink = Hashing(folder.create(name))
     try:
         with pa.ipc.new_file(sink, table.schema) as writer:
@@ -167,7 +190,7 @@ def write_ipc(folder: Folder, name: str, table: pa.Table) -> str:
     return sink.hexdigest()
 
 
-def sha256_of(path: Path) -> str:
-    """The SHA-256 of a file, read through a memory map (no copy)."""
+def checksum_of(path: Path) -> str:
+    """A part file's checksum, read through a memory map (no copy)."""
     with pa.memory_map(str(path)) as source:
-        return hashlib.sha256(source.read_buffer()).hexdigest()
+        return checksum(source.read_buffer())

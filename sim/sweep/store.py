@@ -81,7 +81,7 @@ from sim.files import Cap, Folder, check_sealed, parse_json, read_bytes
 from sim.schema import MANIFEST_FILE, RUNS_FILE, SERIES_FILE, WARNINGS_FILE
 from sim.sweep.lock import LOCK, FolderLock
 from sim.sweep.parts import (
-    DIGEST_CHARS,
+    CHECKSUMS,
     META_KEY,
     PART,
     PART_FILE,
@@ -89,12 +89,13 @@ from sim.sweep.parts import (
     WORK,
     Hashing,
     PartSink,
+    checksum,
+    checksum_of,
     commit,
     digest_of,
     first_of,
     meta,
     open_parts,
-    sha256_of,
     stem_for,
     temporary,
     write_ipc,
@@ -399,7 +400,7 @@ class Store:
         first = first_of(stem)
         try:
             runs = self._file(stem, RUNS)
-            if not _matches(sha256_of(runs), digest_of(stem)):
+            if checksum_of(runs) != digest_of(stem):
                 return "damaged: its runs file does not match its checksum", 0
             found = _file_meta(runs)
             if found.get("fingerprint") != self.fingerprint:
@@ -408,7 +409,7 @@ class Store:
             n = len(ids)
             if n == 0 or ids.null_count or ids.to_numpy().tolist() != list(range(first, first + n)):
                 return "run ids do not match its name", 0
-            sums = found.get("sha256")
+            sums = found.get(CHECKSUMS)
             problem = next(filter(None, (self._log_problem(stem, name, sums, first, n)
                                          for name in self.logs)), "")
         except (OSError, pa.ArrowException, KeyError, ValueError) as exc:
@@ -420,7 +421,7 @@ class Store:
         path = self._file(stem, name)
         if not path.exists():
             return f"{PART[name]} missing"
-        if not (isinstance(sums, dict) and sha256_of(path) == sums.get(name)):
+        if not (isinstance(sums, dict) and checksum_of(path) == sums.get(name)):
             return f"damaged: {PART[name]} does not match its checksum"
         logged = _read(path, ["run_id"])["run_id"]
         if len(logged) and (pc.min(logged).as_py() < first
@@ -523,7 +524,7 @@ class Store:
         out = []
         for stem in self._stems():
             try:
-                sums = _file_meta(self._file(stem, RUNS)).get("sha256")
+                sums = _file_meta(self._file(stem, RUNS)).get(CHECKSUMS)
             except (OSError, pa.ArrowException, ValueError):
                 sums = None
             expected = sums.get(name) if isinstance(sums, dict) else None
@@ -628,7 +629,7 @@ class _Merge:
         rows = 0
         with Folder.open(self.root) as root:
             root.remove(tmp)
-            sink = Hashing(root.create(tmp))
+            sink = Hashing(root.create(tmp), hashlib.sha256)
             try:
                 with pq.ParquetWriter(sink, self.schema) as writer:
                     for stem, source, expected in sources:
@@ -660,22 +661,15 @@ class _Merge:
 
 
 def _verified(stem: str, path: Path, expected: str) -> pa.Table:
-    """A part file's table, read only after its bytes match ``expected`` (a checksum, or
-    the prefix of one a part's name carries)."""
+    """A part file's table, read only after its bytes match the checksum ``expected``."""
     try:
         with pa.memory_map(str(path)) as source:
             buffer = source.read_buffer()
-        if not _matches(hashlib.sha256(buffer).hexdigest(), expected):
+        if checksum(buffer) != expected:
             raise DamagedPart(stem, f"{path.name} does not match its checksum")
         return pa.ipc.open_file(buffer).read_all()
     except (OSError, pa.ArrowException) as exc:
         raise DamagedPart(stem, f"{path.name} is unreadable ({exc})") from None
-
-
-def _matches(digest: str, expected: str) -> bool:
-    """Whether ``digest`` is the checksum ``expected`` names: all 64 hex digits, or the first
-    :data:`~sim.sweep.parts.DIGEST_CHARS` of them (a part's name)."""
-    return len(expected) in (DIGEST_CHARS, len(digest)) and digest.startswith(expected)
 
 
 def _uncommit(parts: Folder, stem: str) -> None:
