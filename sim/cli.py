@@ -84,7 +84,7 @@ def _failure(exc: BaseException, command: str = "") -> tuple[str, int]:
         found = ("", BROKEN_PIPE)
     else:
         assert isinstance(exc, OSError)
-        found = (f"warnsim: error: {_os_error(exc)}", FILE_ERROR)
+        found = (f"warnsim: error: {printable(_os_error(exc))}", FILE_ERROR)
     return found
 
 

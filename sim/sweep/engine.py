@@ -225,7 +225,9 @@ def run_experiment(experiment: Experiment, options: SweepOptions | None = None) 
     Failing runs are recorded and counted in the summary, not raised. A stop signal, a lost
     or stopped worker, or a full or read-only disk stops the sweep with finished parts kept
     (:class:`~sim.errors.Interrupted`, :class:`~sim.errors.SweepStopped`), so the same call
-    resumes it. Another sweep writing into the folder: :class:`~sim.errors.FolderInUse`.
+    resumes it. Another sweep writing into the folder: :class:`~sim.errors.FolderInUse`. An
+    experiment with metrics that run code is refused unless it was trusted
+    (:meth:`~sim.sweep.experiment.Experiment.trusting`, ``--trust-code``).
     """
     options = options or SweepOptions()
     started = time.perf_counter()

@@ -40,7 +40,7 @@ from pathlib import Path
 from types import TracebackType
 
 from sim.errors import FolderInUse, SweepStopped, UserError
-from sim.files import Cap, Folder, SealBroken
+from sim.files import Cap, Folder
 
 LOCK = ".sweep.lock"
 
@@ -131,9 +131,7 @@ class FolderLock:
 
     def _try_lock(self, folder: Folder) -> int | None:
         try:
-            fd = folder.open_lock(LOCK)
-        except SealBroken:
-            raise
+            fd = folder.open_lock(LOCK)  # a link there: SealBroken (one line), never followed
         except OSError as exc:
             raise SweepStopped(f"{self.path}: cannot create the lock file "
                                f"({exc.strerror or exc})") from None
@@ -144,9 +142,9 @@ class FolderLock:
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise self._in_use(f"another sweep ({self.holder(folder)})") from None
             raise SweepStopped(f"{self.path}: cannot lock ({exc.strerror or exc})") from None
-        mode = os.fstat(fd)
+        opened = os.fstat(fd)
         try:
-            same = folder.stat(LOCK).st_ino == mode.st_ino
+            same = folder.stat(LOCK).st_ino == opened.st_ino
         except FileNotFoundError:
             same = False
         if not same:  # the holder unlinked it between our open and lock: try again
