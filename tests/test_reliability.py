@@ -472,6 +472,17 @@ def test_code_in_an_experiment_runs_only_with_trust_code(tmp_path, monkeypatch, 
     assert (runs["spread"] == runs["plots"] + 0.5).all()
 
 
+@pytest.mark.parametrize("command", [["calibrate"], ["plan", "--outcome", "plots", "--width",
+                                                      "0.1"]])
+def test_calibrate_and_plan_refuse_code_without_trust_code(command, tmp_path, capsys):
+    path = tmp_path / "c.toml"
+    text = CALIBRATION if command[0] == "calibrate" else CALIBRATION.partition("[calibration]")[0]
+    path.write_text(text + '[metrics]\nspread = { function = "my_metrics.spread" }\n')
+    line = refused([command[0], str(path), *command[1:], "--workers", "1"], capsys)
+    assert "metrics.spread: runs Python code (my_metrics.spread)" in line
+    assert not (tmp_path / "results").exists()
+
+
 # --- 7. calibrate with one target --------------------------------------------------------------------
 
 
