@@ -606,6 +606,20 @@ def test_more_workers_than_cores_are_capped_with_a_note(exp, tmp_path, capsys, m
     assert read_manifest(out)["executor"]["workers"] == cores
 
 
+@pytest.mark.parametrize(("code", "status"), [("ENOSPC", 3), ("EROFS", 3), ("EDQUOT", 3),
+                                              ("EACCES", 3), ("EISDIR", 2), ("ENOTDIR", 2)])
+def test_a_failed_write_is_the_machines_or_the_paths(code, status):
+    """run --log, scenarios --template and init exited 2 on a full or read-only disk, where the
+    README promises 3 (the read-only case runs for real in test_sweep_faults); a path that
+    names a folder stays bad input."""
+    import errno
+
+    from sim.files import cannot_write
+
+    error = cannot_write("x.csv", OSError(getattr(errno, code), os.strerror(getattr(errno, code))))
+    assert error.exit_status == status and str(error).startswith("cannot write x.csv (")
+
+
 @pytest.mark.parametrize("days", [1.5, 10**7, True, -1, "3"])
 def test_a_run_takes_whole_days_within_the_limit(days):
     """WarningModel(days=1.5) ran 2 days and days=10**7 ran past 2 GB: a run is specified by
