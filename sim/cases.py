@@ -34,11 +34,13 @@ import io
 import math
 import re
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
+from sim import files
 from sim.consequences import action_cost
 from sim.engine import Run, start, template
 from sim.enums import Channel, Doctrine, Response, _Named
@@ -299,12 +301,12 @@ def builtin_cases() -> list[Case]:
 
 def load_cases(path: str | Path) -> list[Case]:
     p = Path(path)
-    if not p.is_file():
-        raise UserError(f"{p}: no such file")
-    try:
-        text = p.read_text(encoding="utf-8-sig")  # -sig: spreadsheets often write a BOM
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{p}: cannot read as UTF-8 text ({exc})") from None
+    try:  # -sig: spreadsheets often write a BOM
+        text = files.read_text(p, cap=files.Cap.CASES, what="file", encoding="utf-8-sig")
+    except files.Unreadable as exc:
+        if exc.problem.startswith("cannot be read as UTF-8"):
+            raise UserError(f"{p}: {exc.problem.replace('cannot be read', 'cannot read')}") from None
+        raise
     return parse_cases(text, origin=str(p))
 
 
@@ -336,7 +338,8 @@ def parse_cases(text: str, *, origin: str) -> list[Case]:
 
 
 def _check_columns(columns: list[str], origin: str) -> None:
-    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    repeated = sorted(c for c, n in Counter(columns).items() if n > 1)  # linear: a file may
+    # have 100,000 columns
     if repeated:
         raise UserError(f"{origin}: column {repeated[0]!r} appears more than once")
     unknown = [c for c in columns if c not in COLUMN_NAMES]

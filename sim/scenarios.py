@@ -27,7 +27,6 @@ parameters.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -37,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from sim import files
 from sim.enums import Doctrine
 from sim.errors import UserError
 from sim.keys import Key, names, required
@@ -119,9 +119,9 @@ def load_scenario(name_or_path: str) -> Scenario:
         if not path.is_file():
             raise UserError(f"scenario: {path} is not a file")
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UserError(f"scenario: cannot read {path} as UTF-8 text ({exc})") from None
+            text = files.read_text(path, cap=files.Cap.TOML, what="scenario file")
+        except files.Unreadable as exc:
+            raise UserError(f"scenario: cannot read {path}: {exc.problem}") from None
         return parse_scenario(text, origin=str(path))
     if name_or_path not in scenario_names():
         raise UserError(
@@ -215,10 +215,7 @@ SHIFT_KEYS: tuple[Key, ...] = (
 
 def parse_scenario(text: str, *, origin: str) -> Scenario:
     """Parse and validate a scenario file's text; errors name ``origin`` and the key."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{origin}: not valid TOML ({exc})") from None
+    data = files.parse_toml(text, origin=origin, malformed="not valid TOML ({})")
     _only(data, names(TOP_KEYS), origin, "top level")
     rows = data.get("agency")
     if not isinstance(rows, list) or len(rows) < 2 or not all(isinstance(r, dict) for r in rows):
