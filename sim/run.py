@@ -173,17 +173,6 @@ def _typed(columns: Any, fields: Any) -> Any:
     return typed(columns, fields)
 
 
-def check_days(days: Any) -> int:
-    """A run length: an integer from 0 to :data:`MAX_DAYS` (``ValueError`` otherwise)."""
-    import numbers
-
-    if isinstance(days, bool) or not isinstance(days, numbers.Integral):
-        raise ValueError(f"days must be an integer, got {days!r}")
-    if not 0 <= int(days) <= MAX_DAYS:
-        raise ValueError(f"days must be between 0 and {MAX_DAYS}, got {days}")
-    return int(days)
-
-
 def _rows(matrix: Any) -> list[list[Any]]:
     """A square matrix as a list of rows of floats, NaN (the diagonal) as None."""
     return [[None if x != x else x for x in row] for row in matrix.tolist()]

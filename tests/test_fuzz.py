@@ -1,4 +1,4 @@
-"""Fuzzing the command line with hostile files (issue 20): property-based generation
+"""Fuzzing the command line with hostile files: property-based generation
 (hypothesis, derandomised, a fixed number of examples) of experiment files, scenario files,
 case files, design CSVs, manifests and metrics, each run through the CLI as a user types it.
 

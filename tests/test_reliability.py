@@ -1,4 +1,4 @@
-"""Issue 20, reliability 2: one test per defect the attacks found (numbered as the issue's
+"""Reliability 2: one test per defect the attacks found (numbered as the issue's
 "Why"), each reproducing it first (they fail on the code before the issue), then the
 acceptance tests: a victim file and folder linked into a results folder, and a byte flipped in
 a part between a kill and a resume.
@@ -477,7 +477,8 @@ def test_code_in_an_experiment_runs_only_with_trust_code(tmp_path, monkeypatch, 
 def test_calibrate_and_plan_refuse_code_without_trust_code(command, tmp_path, capsys):
     path = tmp_path / "c.toml"
     text = CALIBRATION if command[0] == "calibrate" else CALIBRATION.partition("[calibration]")[0]
-    path.write_text(text + '[metrics]\nspread = { function = "my_metrics.spread" }\n')
+    metrics = "" if "[metrics]" in text else "[metrics]\n"
+    path.write_text(text + metrics + 'spread = { function = "my_metrics.spread" }\n')
     line = refused([command[0], str(path), *command[1:], "--workers", "1"], capsys)
     assert "metrics.spread: runs Python code (my_metrics.spread)" in line
     assert not (tmp_path / "results").exists()
@@ -498,8 +499,12 @@ n = 4
 rivalry = [0.1, 0.9]
 [calibration]
 confirm = 0
-[targets.foiled_share]
-statistic = "foiled_share"
+[targets.known_attack_share]
+statistic = "known_attack_share"
+low = 0.1
+high = 0.6
+[metrics]
+known_attack_share = "attacks / (attacks + interdicted)"
 """
 
 
@@ -511,7 +516,7 @@ def test_calibrate_with_one_target(tmp_path, capsys):
     assert main(["calibrate", str(path), "--out", str(tmp_path / "out"), "--workers", "1",
                  "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "design points accepted" in out and "foiled_share" in out
+    assert "design points accepted" in out and "known_attack_share" in out
 
 
 # --- 8. other tracebacks ------------------------------------------------------------------------------
