@@ -193,7 +193,15 @@ def build_parser() -> argparse.ArgumentParser:
         "network with trust and warnings, live plots, the warning log and controls for every "
         "parameter. Listens on 127.0.0.1 unless --host says otherwise; stop with Ctrl-C.")
     view.add_argument("--scenario", default="default",
-                      help="built-in name or .toml path (default: default)")
+                      help="the first scenario: a built-in name, a .toml file under --scenarios, "
+                      "or without --scenarios the path of the one file to offer (default: default)")
+    view.add_argument("--scenarios", metavar="DIR", default=None,
+                      help="offer the .toml scenario files under DIR beside the built-in ones "
+                      "(nothing else on the server can be chosen)")
+    view.add_argument("--limit", action="append", default=[], metavar="KEY=VALUE",
+                      help="a bound on each browser session (repeatable): "
+                      + "; ".join(f"{k} ({p.unit}, default {p.default:g})"
+                                  for k, p in _view_limits().items()))
     view.add_argument("--port", type=_port, default=8765, help="port, 0 for any free one (default 8765)")
     view.add_argument("--host", default="127.0.0.1",
                       help="address to listen on (default 127.0.0.1: this machine only)")
@@ -482,10 +490,18 @@ def _cmd_params(args: argparse.Namespace) -> int:
 
 
 # --- view and init ------------------------------------------------------------------------------
+def _view_limits() -> dict[str, Any]:
+    from sim.viz.limits import LIMITS
+
+    return LIMITS
+
+
 def _cmd_view(args: argparse.Namespace) -> int:
+    from sim.viz.limits import SessionLimits
     from sim.viz.server import serve
 
-    return serve(args.scenario, args.host, args.port)
+    return serve(args.scenario, args.host, args.port, folder=args.scenarios,
+                 limits=SessionLimits.parse(args.limit))
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
