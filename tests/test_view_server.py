@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import tracemalloc
 import xml.etree.ElementTree as ET
@@ -203,6 +204,16 @@ def test_limits_are_declared_once_and_reach_the_cli_and_the_page():
     settings_ = run_settings(SessionLimits(days=500, speed=30))
     assert (settings_["days"].high, settings_["days"].default) == (500, 500)
     assert (settings_["speed"].high, settings_["speed"].default) == (30, 10)
+
+
+def test_the_docs_list_the_declared_limits():
+    from sim.viz.limits import TABLE_BEGIN, TABLE_END, markdown
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "view.md").read_text("utf-8")
+    start = text.index(TABLE_BEGIN) + len(TABLE_BEGIN)
+    assert text[start:text.index(TABLE_END, start)].strip("\n") + "\n" == markdown(), (
+        "docs/view.md: the limits table differs from sim/viz/limits.py; paste "
+        "`python -c 'from sim.viz.limits import markdown; print(markdown())'`")
 
 
 def test_controls_come_from_the_declarations():
@@ -436,8 +447,13 @@ def test_pace_follows_the_declared_speed_and_processor_share():
     pacer = Pacer(0.25, clock=lambda: now[0])
     pacer.spent(10.0, 10.2)  # 0.2 s of work: idle 0.6 s after it, 25% busy
     assert pacer.free_at == pytest.approx(10.8)
-    now[0] = 10.8
+    pacer.spent(10.2, 10.3)  # and 0.1 s of drawing right after: 0.3 s more
+    assert pacer.free_at == pytest.approx(11.1)
+    now[0] = 11.1
     assert pacer.wait() is True
+    cancel = threading.Event()
+    cancel.set()
+    assert pacer.wait(cancel) is False
 
 
 # --- the page, rendered in-process --------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from html import escape
-from typing import Any
+from typing import Any, cast
 
 import reacton.ipyvuetify as rv
 import solara
@@ -84,62 +84,81 @@ def one_line(exc: BaseException) -> str:
 
 
 # --- controls -----------------------------------------------------------------------------------
-@solara.component
-def NumberInputs(spec: Param, value: Any, on_value: Callable[[Any], None]) -> None:
-    """A slider and the value as a number (typed values apply on Enter or when leaving the
-    field); ``on_value`` gets what the page sent, unchecked."""
-    info = control(spec)
-    with solara.Row(gap="8px", style={"align-items": "flex-end", "margin-bottom": "2px"}):
-        rv.Slider(v_model=value, on_v_model=on_value, min=info["min"], max=info["max"],
-                  step=info["step"], label=info["label"], thumb_label=False, hide_details=True,
-                  dense=True, class_="control-slider", style_="flex:1 1 auto;min-width:80px")
-        field = rv.TextField(v_model=format_value(value), dense=True, hide_details=True,
-                             outlined=True, class_="control-number",
-                             style_="flex:0 0 84px;max-width:84px;font-size:13px",
-                             attributes={"aria-label": f"{info['label']}: value"})
-        use_change(field, on_value)
+def _use_restore(elements: list[Any]) -> Callable[[list[Any]], None]:
+    """A function that puts inputs back to the last good values after a refused one. It sets
+    the widgets: the page changed them, not a render, so a render with the same values would
+    send nothing."""
+    widgets = solara.use_ref(cast(list[Any], []))
+
+    def find() -> None:
+        widgets.current = [solara.get_widget(e) for e in elements]
+
+    solara.use_effect(find)  # after every render (the elements are new each time)
+
+    def restore(values: list[Any]) -> None:
+        for widget, good in zip(widgets.current, values, strict=False):
+            widget.v_model = good
+
+    return restore
 
 
 @solara.component
 def Control(spec: Param, value: Any, on_value: Callable[[str, Any], None],
             on_error: Callable[[str], None]) -> None:
-    """One declared control; a refused value leaves the control at its last good value."""
-    revision = solara.use_reactive(0)
+    """One declared control: a slider and its value as a number that can be typed (applied on
+    Enter or on leaving the field), a select or a checkbox. Whatever the page sends is checked;
+    a refused value is one line and the inputs go back to the last good value."""
+    info = control(spec)
+    inputs: list[Any] = []
+    shown: list[Any] = []
 
     def take(raw: Any) -> None:
         try:
             checked = accept(spec, raw)
         except UserError as exc:
             on_error(one_line(exc))
-            revision.set(revision.value + 1)  # rebuild the inputs: they show the good value
+            restore(shown)
             return
         on_value(spec.name, checked)
 
-    info = control(spec)
     if info["type"] == "Select":
-        rv.Select(v_model=value, on_v_model=take, items=info["values"], label=info["label"],
-                  dense=True, hide_details=True).key(f"{spec.name}-{revision.value}")
+        inputs.append(rv.Select(v_model=value, on_v_model=take, items=info["values"],
+                                label=info["label"], dense=True, hide_details=True))
+        shown.append(value)
     elif info["type"] == "Checkbox":
-        rv.Checkbox(v_model=value, on_v_model=take, label=info["label"], dense=True,
-                    hide_details=True).key(f"{spec.name}-{revision.value}")
+        inputs.append(rv.Checkbox(v_model=value, on_v_model=take, label=info["label"],
+                                  dense=True, hide_details=True))
+        shown.append(value)
     else:
-        NumberInputs(spec, value, take).key(f"{spec.name}-{revision.value}")
+        with solara.Row(gap="8px", style={"align-items": "flex-end", "margin-bottom": "2px"}):
+            inputs.append(rv.Slider(
+                v_model=value, on_v_model=take, min=info["min"], max=info["max"],
+                step=info["step"], label=info["label"], thumb_label=False, hide_details=True,
+                dense=True, class_="control-slider", style_="flex:1 1 auto;min-width:80px"))
+            inputs.append(rv.TextField(
+                v_model=format_value(value), dense=True, hide_details=True, outlined=True,
+                class_="control-number", style_="flex:0 0 84px;max-width:84px;font-size:13px",
+                attributes={"aria-label": f"{info['label']}: value"}))
+            use_change(inputs[1], take)
+        shown.extend([value, format_value(value)])
+    restore = _use_restore(inputs)
 
 
 @solara.component
 def ScenarioSelect(labels: list[str], value: str, on_value: Callable[[str, Any], None],
                    on_error: Callable[[str], None]) -> None:
-    revision = solara.use_reactive(0)
+    inputs: list[Any] = []
 
     def take(raw: Any) -> None:
         if not isinstance(raw, str) or raw not in labels:
             on_error(f"scenario: {repr(raw)[:60]} is not offered; allowed: {', '.join(labels)}")
-            revision.set(revision.value + 1)
+            restore([value])
             return
         on_value(SCENARIO, raw)
 
-    rv.Select(v_model=value, on_v_model=take, items=labels, label="Scenario", dense=True,
-              hide_details=True).key(f"scenario-{revision.value}")
+    inputs.append(rv.Select(v_model=value, on_v_model=take, items=labels, label="Scenario",
+                            dense=True, hide_details=True))
+    restore = _use_restore(inputs)
 
 
 @solara.component
@@ -202,14 +221,18 @@ def Page(scenario: str | None = None) -> None:
     playing = solara.use_reactive(False)
 
     def set_value(name: str, value: Any) -> None:
-        values.set({**values.value, name: value})
-        error.set("")
+        if values.value.get(name) != value:  # (restoring a refused input sends the same)
+            values.set({**values.value, name: value})
+            error.set("")
 
     def draw_result(result: tuple[str, bool] | None) -> None:
+        """Show a frame; sending it to the page counts as the session's work too."""
         if result is not None:
+            start = session.pacer.clock()
             picture.set(result[0])
             if result[1]:
                 playing.set(False)
+            session.pacer.spent(start, session.pacer.clock())
 
     def reset() -> None:
         playing.set(False)

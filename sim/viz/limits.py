@@ -10,7 +10,8 @@ KEY=VALUE`` sets one (checked like ``--set``), the page's "Limits" card lists th
   (:class:`sim.viz.viewmodel.ViewModel`);
 * ``speed`` and ``cpu``: the play loop's pace and every Step (:class:`sim.viz.viewmodel.Pacer`);
 * ``memory``: a model whose estimated memory is larger is refused before it is built
-  (:func:`sim.viz.viewmodel.memory_estimate`);
+  (:func:`sim.viz.viewmodel.memory_estimate`), and the session's process cannot grow by more
+  than twice the limit plus 64 MB (:mod:`sim.viz.worker`);
 * ``idle``: Solara's kernel cull timeout (:func:`sim.viz.server.serve`): a session whose tabs
   have all disconnected is freed after this long (Solara keeps it 24 hours by default); a tab
   that is closed frees its session at once.
@@ -46,8 +47,9 @@ class SessionLimits:
         0.5, "Processor", "Largest share of one core a session keeps busy (stepping and "
         "drawing), averaged over its steps and frames", low=0.05, high=1, unit="of a core")
     memory: float = _limit(
-        64.0, "Memory", "Largest estimated memory of a session's model; a larger run is refused "
-        "before it is built", low=1, high=65_536, unit="MB")
+        64.0, "Memory", "Largest estimated memory of a session's model: a larger run is refused "
+        "before it is built (and the session's process cannot grow by more than twice this "
+        "plus 64 MB)", low=1, high=65_536, unit="MB")
     idle: int = _limit(
         120, "Idle", "Seconds after its last tab disconnects that a session is freed (a closed "
         "tab frees it at once)", low=1, high=86_400, unit="s")
@@ -112,3 +114,17 @@ def _declarations() -> dict[str, Param]:
 
 LIMITS: dict[str, Param] = _declarations()
 """Name -> declaration of each session limit, in declaration order."""
+
+
+TABLE_BEGIN = "<!-- limits-table:begin (generated from sim/viz/limits.py: sim.viz.limits.markdown) -->"
+TABLE_END = "<!-- limits-table:end -->"
+
+
+def markdown() -> str:
+    """The limits as the Markdown table docs/view.md embeds between its markers (a test checks
+    that they agree)."""
+    lines = ["| key | default | allowed | unit | meaning |", "|---|---|---|---|---|"]
+    for spec in LIMITS.values():
+        lines.append(f"| `{spec.name}` | {spec.default:g} | {spec.low:g} to {spec.high:g} | "
+                     f"{spec.unit} | {spec.doc} |")
+    return "\n".join(lines) + "\n"

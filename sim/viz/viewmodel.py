@@ -153,8 +153,9 @@ class Frame:
 
 
 class Pacer:
-    """Keeps a session's work (stepping and drawing) to a share ``cpu`` of one core: after work
-    that took ``t`` seconds, the next work may start ``t (1 / cpu - 1)`` seconds later."""
+    """Keeps a session's work (stepping, drawing, sending the drawing to the page) to about a
+    share ``cpu`` of one core: after work that took ``t`` seconds, the next work may start
+    ``t (1 / cpu - 1)`` seconds later."""
 
     __slots__ = ("clock", "cpu", "free_at")
 
@@ -174,7 +175,9 @@ class Pacer:
         return not (cancel is not None and cancel.is_set())
 
     def spent(self, start: float, end: float) -> None:
-        self.free_at = end + (end - start) * (1.0 / self.cpu - 1.0)
+        """Work from ``start`` to ``end``; work that follows other work (drawing after a
+        step) adds its pause to the pause still due."""
+        self.free_at = max(self.free_at, end) + (end - start) * (1.0 / self.cpu - 1.0)
 
 
 class Session:

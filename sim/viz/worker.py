@@ -63,13 +63,20 @@ def context() -> Any:
 
 
 def prepare() -> None:
-    """Start the fork server now, so that the first tab does not wait for it."""
+    """Start the fork server now (from the main thread), so that the first tab does not wait
+    for it."""
     from multiprocessing import forkserver
 
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")  # one thread a worker (read when numpy loads there)
     context()
-    forkserver.ensure_running()
+    # Started with Ctrl-C ignored, which it keeps through exec: otherwise a Ctrl-C while it
+    # imports the model prints a traceback (it ignores SIGINT only once its imports are done).
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class ProcessSession(Session):
