@@ -104,17 +104,6 @@ needs_proc_net = pytest.mark.skipif(not Path("/proc/net/tcp").exists(),
 
 # --- the server -------------------------------------------------------------------------------
 @needs_proc_net
-def test_view_listens_on_loopback_only_by_default():
-    port = _free_port()
-    proc = _serve("--port", str(port))
-    try:
-        assert _wait_listening(port, proc) == {"127.0.0.1"}
-    finally:
-        _, err = _stop(proc)
-    assert "warning" not in err
-
-
-@needs_proc_net
 def test_another_host_prints_a_warning_first():
     port = _free_port()
     proc = _serve("--host", "127.0.0.2", "--port", str(port))  # another address, still loopback
@@ -130,13 +119,13 @@ def test_another_host_prints_a_warning_first():
 
 @needs_proc_net
 @pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_a_stop_signal_ends_the_view_with_its_status_and_one_line(signum, status):
+def test_the_view_listens_on_loopback_and_stops_on_a_signal_in_one_line(signum, status):
     port = _free_port()
     proc = _serve("--port", str(port))
-    _wait_listening(port, proc)
+    assert _wait_listening(port, proc) == {"127.0.0.1"}  # this machine only, by default
     _, err = _stop(proc, signum)
     assert proc.returncode == status
-    assert "Traceback" not in err and "Abort" not in err
+    assert "Traceback" not in err and "Abort" not in err and "warning" not in err
     name = signal.Signals(signum).name
     assert [x for x in err.splitlines() if x.startswith("warnsim:")] == [
         f"warnsim: view stopped ({name})"]
