@@ -188,10 +188,11 @@ def build_parser() -> argparse.ArgumentParser:
     cases.set_defaults(func=_cmd_cases)
 
     view = sub.add_parser(
-        "view", help="watch one run day by day in the browser (SolaraViz; needs warnsim[viz])",
-        description="Serve an interactive page of the model (Mesa's SolaraViz): the agencies as a "
-        "network with trust and warnings, live plots, the warning log and controls for every "
-        "parameter. Listens on 127.0.0.1 unless --host says otherwise; stop with Ctrl-C.")
+        "view", help="watch one run day by day in the browser (Solara; needs warnsim[viz])",
+        description="Serve an interactive page of the model (Solara): the agencies as a network "
+        "with trust and warnings, live plots, the warning log and controls for every parameter. "
+        "Each browser tab is a session with its own model, within the limits below (docs/view.md)."
+        " Listens on 127.0.0.1 unless --host says otherwise; stop with Ctrl-C (exit status 130).")
     view.add_argument("--scenario", default="default",
                       help="the first scenario: a built-in name, a .toml file under --scenarios, "
                       "or without --scenarios the path of the one file to offer (default: default)")
