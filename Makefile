@@ -42,7 +42,7 @@ test: $(STAMP) chromium
 
 # The README's picture of the view: the browser test, saving its screenshot there.
 screenshot: $(STAMP) chromium
-	WARNSIM_SCREENSHOT=results/view/view.png $(BIN)/python -m pytest -q tests/test_view_browser.py
+	WARNSIM_SCREENSHOT=results/view/view.png $(BIN)/python -m pytest -q tests/test_view_browser.py -k real_browser
 
 # The interactive view of one run in the browser (http://127.0.0.1:8765).
 view: $(STAMP)

@@ -219,12 +219,21 @@ def build_parser() -> argparse.ArgumentParser:
     cases.set_defaults(func=_cmd_cases)
 
     view = sub.add_parser(
-        "view", help="watch one run day by day in the browser (SolaraViz; needs warnsim[viz])",
-        description="Serve an interactive page of the model (Mesa's SolaraViz): the agencies as a "
-        "network with trust and warnings, live plots, the warning log and controls for every "
-        "parameter. Listens on 127.0.0.1 unless --host says otherwise; stop with Ctrl-C.")
+        "view", help="watch one run day by day in the browser (Solara; needs warnsim[viz])",
+        description="Serve an interactive page of the model (Solara): the agencies as a network "
+        "with trust and warnings, live plots, the warning log and controls for every parameter. "
+        "Each browser tab is a session with its own model, within the limits below (docs/view.md)."
+        " Listens on 127.0.0.1 unless --host says otherwise; stop with Ctrl-C (exit status 130).")
     view.add_argument("--scenario", default="default",
-                      help="built-in name or .toml path (default: default)")
+                      help="the first scenario: a built-in name, a .toml file under --scenarios, "
+                      "or without --scenarios the path of the one file to offer (default: default)")
+    view.add_argument("--scenarios", metavar="DIR", default=None,
+                      help="offer the .toml scenario files under DIR beside the built-in ones "
+                      "(nothing else on the server can be chosen)")
+    view.add_argument("--limit", action="append", default=[], metavar="KEY=VALUE",
+                      help="a bound on each browser session (repeatable): "
+                      + "; ".join(f"{k} ({p.unit}, default {p.default:g})"
+                                  for k, p in _view_limits().items()))
     view.add_argument("--port", type=_port, default=8765, help="port, 0 for any free one (default 8765)")
     view.add_argument("--host", default="127.0.0.1",
                       help="address to listen on (default 127.0.0.1: this machine only)")
@@ -519,10 +528,18 @@ def _cmd_params(args: argparse.Namespace) -> int:
 
 
 # --- view and init ------------------------------------------------------------------------------
+def _view_limits() -> dict[str, Any]:
+    from sim.viz.limits import LIMITS
+
+    return LIMITS
+
+
 def _cmd_view(args: argparse.Namespace) -> int:
+    from sim.viz.limits import SessionLimits
     from sim.viz.server import serve
 
-    return serve(args.scenario, args.host, args.port)
+    return serve(args.scenario, args.host, args.port, folder=args.scenarios,
+                 limits=SessionLimits.parse(args.limit))
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
