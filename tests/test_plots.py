@@ -25,14 +25,17 @@ from sim.analysis.plots import (
     MAX_HEIGHT,
     MIN_WARNINGS,
     heatmap,
+    heed_vs_dyad_rivalry,
     heed_vs_rivalry,
     outcome_distributions,
     outcomes_vs_parameter,
     sensitivity_bars,
     style,
     trust_trajectories,
+    waiver_reasons,
 )
 from sim.cli import main
+from sim.scenarios import load_scenario
 from tests.analysis_fixtures import grid_results, write_results
 
 WIDTHS = {  # inches: one column 3.5, two columns 7
@@ -150,17 +153,44 @@ def test_sparse_points_are_open_with_counts_and_never_joined(designs):
     assert counts and all(int(c) < MIN_WARNINGS for c in counts)
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert any(text.startswith(f"open: < {MIN_WARNINGS} warnings") for text in legend)
-    joined = [line for line in top.lines if line.get_gid() == "data-line" and line.get_label() == "warn_all"]
+    joined = [line for line in top.lines if line.get_gid() == "data-line" and line.get_label() == "warn all"]
     assert np.isfinite(np.asarray(joined[0].get_ydata(), float)).sum() > 10
 
 
-def test_the_rival_threshold_is_marked_on_rivalry_axes(designs):
+def threshold_lines(ax, vertical: bool = True) -> list[float]:
+    lines = [line for line in ax.lines if line.get_linestyle() == "--"]
+    data = [line.get_xdata() if vertical else line.get_ydata() for line in lines]
+    return sorted(float(d[0]) for d in data if len(set(d)) == 1)
+
+
+def test_the_rival_threshold_is_marked_where_each_bloc_pair_reaches_it(designs):
+    """On the swept rivalry between blocs a dyad's rivalry is the value times its bloc pair's
+    factor (default scenario: A-B 1.3, B-C 0.8, A-C 0.5), so each pair reaches the threshold
+    (0.5) elsewhere: at 0.5 / factor, each line named in the legend. On the dyads' own
+    rivalry it is one line at 0.5."""
+    factors = {f for f in load_scenario("default").bloc_factors.values()}
+    expected = sorted(0.5 / f for f in factors if 0.5 / f <= 1.0)
+    assert np.allclose(expected, [0.5 / 1.3, 0.5 / 0.8, 1.0])
     for build in (heed_vs_rivalry, outcomes_vs_parameter):
         fig, _ = build(designs["dense"])
-        cuts = [line for line in fig.axes[0].lines
-                if line.get_linestyle() == "--" and list(line.get_xdata()) == [0.5, 0.5]]
-        assert cuts, build.__name__
-        assert any("rival threshold (0.5)" == t.get_text() for t in fig.legends[0].get_texts())
+        assert np.allclose(threshold_lines(fig.axes[0]), expected), build.__name__
+        names = [t.get_text() for t in fig.legends[0].get_texts()]
+        assert any("reached by A\u2013B at 0.38, B\u2013C at 0.62, A\u2013C at 1" in n.replace("\n", " ")
+                   for n in names), names
+    fig, _ = heed_vs_dyad_rivalry(designs["dense"])
+    assert threshold_lines(fig.axes[0]) == [0.5]
+
+
+def test_the_rival_threshold_runs_between_bars_never_through_one(tmp_path):
+    """waiver_reasons drew the threshold line at 0.5 through the bar of rivalry 0.4 (by
+    interpolation): it runs between the last level below each crossing and the first at or
+    above it."""
+    levels = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    results = load_results(write_results(tmp_path / "bars", [{"rivalry": r} for r in levels],
+                                         replications=2, days=5))
+    fig, _ = waiver_reasons(results)
+    # Crossings 0.385 (A-B), 0.625 (B-C), 1.0 (A-C): between 0.2|0.4, 0.6|0.8 and 0.8|1.0.
+    assert threshold_lines(fig.axes[0], vertical=False) == [1.5, 3.5, 4.5]
 
 
 def test_empty_heatmap_cells_are_hatched_and_named(designs):

@@ -59,6 +59,7 @@ from sim.analysis.plots import (
     place_counts,
     set_category_ticks,
     sparse_handle,
+    styled,
     swept,
     thin_levels,
     wrap,
@@ -210,6 +211,7 @@ def _numeric(series: pd.Series) -> bool:
 
 # --- drawing -----------------------------------------------------------------------------
 
+@styled
 def chart(results: Results, outcome: str = "heed_rate", *, x: str = AUTO, hue: str = AUTO,
           facet: str = AUTO, pool: Iterable[str] | None = None) -> Chart:
     """Draw ``outcome`` against ``x``, one series per ``hue`` level, one panel per ``facet``

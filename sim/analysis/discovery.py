@@ -203,6 +203,20 @@ class Discovery:
             what = f"{self.outcome}[{factor}={a}] - {self.outcome}[{factor}={b}]"
         return f"{what} {'<=' if self.below else '>='} {self.threshold:g}"
 
+    @property
+    def statement(self) -> str:
+        """The rule as a reader says it, by the declared labels: 'net harm (death-eq. per
+        run) with doctrine non rivals minus with doctrine warn all \u2265 0'."""
+        from sim.analysis.labels import header, level_name, lower
+        what = header(self.outcome)
+        what = what[:1].lower() + what[1:]
+        if self.contrast is not None:
+            factor, a, b = self.contrast
+            what = (f"{what} with {lower(factor)} {level_name(a)} minus with "
+                    f"{lower(factor)} {level_name(b)}")
+        sign = "\u2264" if self.below else "\u2265"
+        return f"{what} {sign} " + f"{self.threshold:g}".replace("-", "\u2212")
+
     def box_table(self) -> pd.DataFrame:
         """One row per (box, restricted parameter), with the box's statistics."""
         rows = []
@@ -284,6 +298,14 @@ def _contrasted(results, x: pd.DataFrame, value: pd.Series,
 
 
 def discovery_figure(found: Discovery):
+    """The PRIM figure (see :func:`_discovery_figure`), built under the house style."""
+    from sim.analysis.plots import style
+
+    with style():
+        return _discovery_figure(found)
+
+
+def _discovery_figure(found: Discovery):
     """Left: the peeling trajectory (coverage against density, colour = parameters
     restricted), the chosen boxes ringed. Right: each chosen box's restricted ranges as a
     share of the sampled range, with the values in the labels."""
@@ -333,7 +355,7 @@ def discovery_figure(found: Discovery):
     else:
         right.set_yticks([])
     right.set(xlim=(0, 1), xlabel="Box range (share of sampled range)")
-    note = (f"cases of interest: {found.rule} at {int(found.y.sum())} of {len(found.y)} "
-            "design points")
+    note = (f"cases of interest: design points where {found.statement} ({int(found.y.sum())} of "
+            f"{len(found.y)})")
     legend_above(fig, handles, names, None, note)
     return fig

@@ -110,6 +110,9 @@ class Check:
     range_high: float | None = None
     unit: str = ""
     args: Mapping[str, Any] = field(default_factory=_fixed)
+    label: str = ""
+    """A short human name for figures and tables (``Wickens & Dixon: crossover``); the id is
+    what the CLI, validation.json and calibration files use."""
 
     @property
     def has_range(self) -> bool:
@@ -203,14 +206,14 @@ CHECKS: tuple[Check, ...] = (
           "Pooled heed rate (heeded / delivered warnings) of low-rivalry dyads (rivalry < 1/3) "
           "minus that of high-rivalry dyads (>= 2/3), the default world, one-year runs: "
           "sum of heeded_low_rivalry / sum of delivered_low_rivalry minus the same for high.",
-          _POSITIVE, "rivalry_gradient", ("defaults",), 0.0, None, "heed-rate difference"),
+          _POSITIVE, "rivalry_gradient", ("defaults",), 0.0, None, "heed-rate difference", label='Rivalry gradient in heeding'),
     Check("details", P, "More verifiable details raise the heed rate of warnings about real plots.",
           "MODEL-BRIEF (mechanism 4: verifiable detail vs cheap talk); issue 7",
           "qualitative: more details, more heeding of real warnings",
           "Pooled heed rate of delivered warnings about real plots when senders pass every "
           "known detail (sanitisation 0) minus when they withhold most (sanitisation 1), "
           "sources waiver off in both, paired seeds, pooled over the fabrication arms.",
-          _POSITIVE, "details_real", ("details",), 0.0, None, "heed-rate difference"),
+          _POSITIVE, "details_real", ("details",), 0.0, None, "heed-rate difference", label='Details raise heeding'),
     Check("details_fabrications", P,
           "More claimed details do not make fabrications more credible.",
           "issue 7 (more details must not make fabrications more credible than real warnings)",
@@ -219,21 +222,21 @@ CHECKS: tuple[Check, ...] = (
           "details (fabrication_detail_rate 1) minus when they claim none (0), paired seeds, "
           "pooled over the sanitisation arms.",
           "no gain: any value at or below 0 (each claimed detail is one more chance to fail "
-          "the check)", "details_fabricated", ("details",), None, 0.0, "heed-rate difference"),
+          "the check)", "details_fabricated", ("details",), None, 0.0, "heed-rate difference", label='No credit for fabricated details'),
     Check("corroboration", P, "The recipient's own corroboration raises heeding.",
           "MODEL-BRIEF (mechanism 4: the recipient checks against its own intelligence)",
           "qualitative: corroborated warnings heeded more",
           "Pooled heed rate of delivered warnings the recipient's own intelligence corroborated "
           "minus that of the others, the default world (an observational contrast within the "
           "runs, as in tests/test_patterns.py: corroborated warnings are also more often real).",
-          _POSITIVE, "corroboration", ("defaults",), 0.0, None, "heed-rate difference"),
+          _POSITIVE, "corroboration", ("defaults",), 0.0, None, "heed-rate difference", label='Corroboration raises heeding'),
     Check("cry_wolf", P, "Frequent false alarms lower trust in senders (cry wolf).",
           "Breznitz 1984; Dixon et al. 2007 (false alarms reduce compliance and reliance)",
           "qualitative: more false alarms, less trust",
           f"Mean over runs of trust_in_benevolent (recipients' end-of-year probability that "
           f"senders which are in fact benevolent are benevolent) with {FEW_FALSE_LEADS:g} times "
           f"the validated false_lead_rate minus with {MANY_FALSE_LEADS:g} times it, paired seeds.",
-          _POSITIVE, "cry_wolf", ("cry_wolf",), 0.0, None, "trust difference"),
+          _POSITIVE, "cry_wolf", ("cry_wolf",), 0.0, None, "trust difference", label='Cry wolf'),
     Check("prevention_paradox", P,
           "Prevention nobody can see builds less trust than visible prevention.",
           "MODEL-BRIEF (mechanism 7: the prevention paradox)",
@@ -241,7 +244,7 @@ CHECKS: tuple[Check, ...] = (
           "Mean trust_in_benevolent at the end of one-year runs when protective action ends plots "
           "by arrests (interdiction_effect 0.9, deterrence_effect 0) minus when the same share is "
           "silently deterred (0 and 0.9), paired seeds.",
-          _POSITIVE, "prevention_paradox", ("prevention",), 0.0, None, "trust difference"),
+          _POSITIVE, "prevention_paradox", ("prevention",), 0.0, None, "trust difference", label='Prevention paradox'),
     Check("doctrine", P,
           "Warning everyone saves lives compared with never warning, even though rivals mostly "
           "dismiss.",
@@ -250,7 +253,7 @@ CHECKS: tuple[Check, ...] = (
           "Share of deaths averted by doctrine warn_all against never: 1 - mean deaths per run "
           "under warn_all / mean deaths per run under never, paired seeds. Whether warning "
           "lowers net harm once costs count is the wickens_dixon check's question.",
-          _POSITIVE, "doctrine", ("doctrine",), 0.0, None, "share of deaths"),
+          _POSITIVE, "doctrine", ("doctrine",), 0.0, None, "share of deaths", label='Warning everyone saves lives'),
     Check("suspicion_erodes", P,
           "Learning erodes unfounded suspicion: the rivalry gap in heeding shrinks as evidence "
           "accumulates, because of learning.",
@@ -261,7 +264,7 @@ CHECKS: tuple[Check, ...] = (
           f"rate of low- minus high-rivalry dyads among warnings delivered in a year; shrink = "
           f"gap in year 1 minus gap in year {SUSPICION_YEARS}. Value: shrink with learning minus "
           f"shrink without (learning = false), paired seeds.",
-          _POSITIVE, "suspicion_erodes", ("suspicion",), 0.0, None, "heed-rate difference"),
+          _POSITIVE, "suspicion_erodes", ("suspicion",), 0.0, None, "heed-rate difference", label='Learning erodes suspicion'),
     Check("overload", P,
           "An ally can dismiss a specific warning through warning overload, not only by chance.",
           "MODEL-BRIEF (counter-cases: Sri Lanka 2019, Brussels 2016); ODD P12",
@@ -270,7 +273,7 @@ CHECKS: tuple[Check, ...] = (
           "pooled share not heeded when the recipient already has protective actions in force "
           "(its cost of protective action, heed_cost in the log, above the unloaded action_cost) "
           "minus the share when it has none, the default world (observational).",
-          _POSITIVE, "overload", ("defaults",), 0.0, None, "dismissal-share difference"),
+          _POSITIVE, "overload", ("defaults",), 0.0, None, "dismissal-share difference", label='Warning overload'),
     Check("breznitz", A, "One false alarm cuts the response to the next warning by close to 50%.",
           "Breznitz 1984, Cry Wolf: The Psychology of False Alarms",
           "close to 50% (one false alarm halved the fear reaction)",
@@ -278,7 +281,7 @@ CHECKS: tuple[Check, ...] = (
           "probability of that same warning had one earlier warning from the sender been a false "
           "alarm: 1 - sum of p_heed_after_false_alarm / sum of p_heed (pooled over runs).",
           "0.35-0.65: close to 50% within 15 points, the design range of issue 7 (Breznitz "
-          "reports no interval)", "breznitz", ("defaults",), 0.35, 0.65, "share of heed probability"),
+          "reports no interval)", "breznitz", ("defaults",), 0.35, 0.65, "share of heed probability", label='Breznitz: one false alarm'),
     Check("asymmetry", A, "Trust is easier to lose than to win.",
           "Slovic 1993 (the asymmetry principle)",
           "qualitative: negative events weigh more than positive ones",
@@ -287,7 +290,7 @@ CHECKS: tuple[Check, ...] = (
           "rise after one confirmation (p_heed_after_confirmation - p_heed).",
           "any value at or above 0: a confirmation moves a rival's heed probability no more than "
           "a false alarm does (issue 7)", "asymmetry", ("defaults",), 0.0, None,
-          "heed-probability difference"),
+          "heed-probability difference", label='Asymmetry of trust'),
     Check("bliss", A, "Response rates match the alarm's true-alarm rate (probability matching).",
           "Bliss 1993 (about 90% of subjects matched their response rate to 25/50/75% "
           "reliability)", "slope 1: the response rate rises one for one with the true-alarm rate",
@@ -299,7 +302,7 @@ CHECKS: tuple[Check, ...] = (
           "a laboratory alarm task: how much recipients heed at a given reliability depends on "
           "the cost of acting, which differs between pressing a button and protective action.",
           "0.8-1.2: matching within 20% (our tolerance; Bliss reports shares of matching subjects, "
-          "not a slope)", "bliss", ("reliability",), 0.8, 1.2, "heed rate per true-alarm share"),
+          "not a slope)", "bliss", ("reliability",), 0.8, 1.2, "heed rate per true-alarm share", label='Bliss: probability matching'),
     Check("wickens_dixon", A,
           "Below some reliability, acting on every warning is worse than acting on none "
           "(the reliability crossover).",
@@ -312,7 +315,7 @@ CHECKS: tuple[Check, ...] = (
           "reliability at which the difference changes sign, by linear interpolation between "
           "the highest level where heeding all is worse and the next more reliable level.",
           "0.55-0.75: the meta-analysis's credible interval", "wickens_dixon", ("reliability",),
-          0.55, 0.75, "reliability"),
+          0.55, 0.75, "reliability", label='Wickens & Dixon: crossover'),
     Check("simmons_sutter", A,
           "More false alarms cost lives: a rise of one standard deviation in the false-alarm "
           "ratio raised fatalities by 12-29%.",
@@ -326,7 +329,7 @@ CHECKS: tuple[Check, ...] = (
           "warnings sent to each (pooled over the runs of the default world). Value: "
           "exp(b x SD) - 1.",
           "0.12-0.29: the published range", "simmons_sutter", ("reliability", "defaults"),
-          0.12, 0.29, "relative rise in deaths"),
+          0.12, 0.29, "relative rise in deaths", label='Simmons & Sutter: false alarms'),
     Check("foiled_share", A, "Most plots against states with capable services are foiled.",
           "Heritage Foundation 2013 (60 plots against the US from 9/11 to mid-2013, 56 foiled)",
           "56 of 60 = 0.93 (Wilson 95% 0.84-0.97) for the US",
@@ -335,7 +338,7 @@ CHECKS: tuple[Check, ...] = (
           "0.6-0.95: the anchor is one state with the most capable services (0.93); the default "
           "scenario mixes capabilities 0.35-0.9 and home security 0.5-0.85, so the range runs "
           "from 'most' with a margin to the anchor (ODD P11; tests/test_patterns.py)",
-          "foiled_share", ("defaults",), 0.6, 0.95, "share"),
+          "foiled_share", ("defaults",), 0.6, 0.95, "share", label='Share of plots foiled'),
     Check("deaths_per_attack", A, "Most attacks kill few.",
           "GTD 2019 (about 14,840 killed in 8,500 attacks: 1.7 per attack); Europol TE-SAT 2020 "
           "(119 foiled, failed and completed attacks in the EU in 2019, 10 deaths)",
@@ -343,7 +346,7 @@ CHECKS: tuple[Check, ...] = (
           "Pooled deaths per attack, the default world: sum of casualties / sum of attacks.",
           "0.5-5: from the EU's order of magnitude to three times the world mean (ODD P11; "
           "tests/test_patterns.py)", "deaths_per_attack", ("defaults",), 0.5, 5.0,
-          "deaths per attack"),
+          "deaths per attack", label='Deaths per attack'),
     Check("decomposition", P,
           "The rivalry gradient emerges from the model's mechanisms rather than from a "
           "hard-wired discount.",
@@ -357,13 +360,13 @@ CHECKS: tuple[Check, ...] = (
           "at least 0.9: no more than a tenth of the gradient left to what no declared mechanism "
           "explains (which dyads are rivals, their services' capabilities)",
           "decomposition_share", ("decomposition",), 0.9, None, "share of gradient",
-          _fixed(mechanism="all")),
+          _fixed(mechanism="all"), label='Mechanisms explain the gradient'),
     *(Check(f"decomposition_{m.name}", P, f"Share of the rivalry gradient due to: {m.label.lower()}.",
             "sim/mechanisms.py (descriptive)", "none (descriptive)",
             f"1 - gradient with this mechanism switched off ({m.description}) / gradient at the "
             f"defaults, paired seeds.", "none: a descriptive entry (no claim about one "
             "mechanism's share)", "decomposition_share", ("decomposition",), None, None,
-            "share of gradient", _fixed(mechanism=m.name))
+            "share of gradient", _fixed(mechanism=m.name), label=f"Share due to {m.label.lower()}")
       for m in MECHANISMS),
     Check("cases_brier", C,
           "The documented warnings' recorded responses are predicted better than by chance.",
@@ -373,7 +376,7 @@ CHECKS: tuple[Check, ...] = (
           "responses of (model probability - 1 if recorded else 0)^2, in [0, 2]. Interval: "
           "percentile bootstrap over cases.",
           "0-0.667: better than the uninformed forecast (1/3 for each response, Brier 2/3)",
-          "cases_brier", (), 0.0, 2 / 3, "Brier score"),
+          "cases_brier", (), 0.0, 2 / 3, "Brier score", label='Cases: Brier score'),
     Check("cases_log_loss", C,
           "The documented warnings' recorded responses are predicted better than by chance.",
           "sim/data/cases.csv", "none: a face-validity score",
@@ -381,7 +384,7 @@ CHECKS: tuple[Check, ...] = (
           "clipped below at 1e-6 (a response the model deems impossible costs ln 1e6 = 13.8). "
           "Interval: percentile bootstrap over cases.",
           "0-1.099: better than the uninformed forecast (ln 3)", "cases_log_loss", (),
-          0.0, 1.0986122886681098, "nats"),
+          0.0, 1.0986122886681098, "nats", label='Cases: log loss'),
 )
 """Every check of the suite, in report order (per-case entries are added by the cases module)."""
 
