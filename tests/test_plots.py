@@ -116,6 +116,7 @@ def layout_problems(fig) -> list[str]:
             for tick in axis.get_major_ticks() + axis.get_minor_ticks():
                 if not low - span <= tick.get_loc() <= high + span:
                     hidden |= {id(tick.label1), id(tick.label2)}
+    problems += log_axis_problems(fig, hidden)
     texts = [t for t in fig.findobj(Text)
              if t.get_visible() and t.get_text().strip() and id(t) not in hidden]
     boxes = [(t.get_text(), t.get_window_extent(renderer).expanded(0.98, 0.9)) for t in texts]
@@ -125,6 +126,26 @@ def layout_problems(fig) -> list[str]:
     for (ta, a), (tb, b) in itertools.combinations(boxes, 2):
         if a.overlaps(b):
             problems.append(f"overlap: {ta!r} / {tb!r}")
+    return problems
+
+
+def log_axis_problems(fig, hidden: set[int]) -> list[str]:
+    """A logarithmic axis (or the logarithmic part of a symlog one) needs a labelled tick
+    inside its view beyond where it turns logarithmic: "log scale above 100" with no tick
+    above 100 cannot be read."""
+    problems = []
+    for ax in fig.axes:
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            scale = axis.get_scale()
+            if scale not in ("log", "symlog"):
+                continue
+            start = axis.get_transform().linthresh if scale == "symlog" else -np.inf
+            labelled = [t.get_loc() for t in axis.get_major_ticks()
+                        if id(t.label1) not in hidden and t.label1.get_visible()
+                        and t.label1.get_text().strip()]
+            beyond = [loc for loc in labelled if loc > start * (1 + 1e-9)]
+            if scale == "symlog" and not beyond or scale == "log" and len(labelled) < 2:
+                problems.append(f"{name} axis ({scale}): no labelled tick beyond {start:g}")
     return problems
 
 
@@ -348,12 +369,30 @@ def test_one_mass_casualty_run_makes_the_box_plot_axis_logarithmic_beyond_the_ty
     fig, _ = outcome_distributions(load_results(folder))
     assert [ax.get_xscale() for ax in fig.axes[:2]] == ["linear", "linear"]
 
-    runs.loc[0, ["casualties", "net_harm"]] = [1000.0, 1002.0]
-    runs.to_parquet(folder / "runs.parquet")
-    fig, _ = outcome_distributions(load_results(folder))
-    assert [ax.get_xscale() for ax in fig.axes[:2]] == ["symlog", "symlog"]
-    assert all("log scale above 100" in ax.get_xlabel() for ax in fig.axes[:2])
-    assert not layout_problems(fig), layout_problems(fig)
+    for top in (1000.0, 450.0, 2400.0):  # the end of the axis: a power of ten, or between
+        runs.loc[0, ["casualties", "net_harm"]] = [top, top + 2.0]
+        runs.to_parquet(folder / "runs.parquet")
+        fig, _ = outcome_distributions(load_results(folder))
+        assert [ax.get_xscale() for ax in fig.axes[:2]] == ["symlog", "symlog"]
+        assert all("log scale above 100" in ax.get_xlabel() for ax in fig.axes[:2])
+        assert not layout_problems(fig), (top, layout_problems(fig))  # a tick above 100
+        assert fig.axes[0].get_xlim()[1] >= top  # the largest run is inside the axis
+
+
+def test_log_axis_check_catches_an_axis_without_a_tick_beyond_its_linear_part():
+    """The check itself: the old box plot (decades beyond the view) had no tick above 100."""
+    from matplotlib.ticker import FixedLocator
+
+    from sim.analysis.plots import new_figure
+
+    with style():
+        fig = new_figure(3.5, 2.0)
+        ax = fig.add_subplot()
+        ax.plot([0, 450], [0, 1])
+        ax.set_xscale("symlog", linthresh=100)
+        ax.xaxis.set_major_locator(FixedLocator([0, 50, 100, 1000, 10000]))
+        ax.set_xlim(0, 460)
+    assert any("no labelled tick beyond 100" in p for p in layout_problems(fig))
 
 
 def test_box_plots_of_many_factors_name_them_above_instead_of_along_the_axis(tmp_path):

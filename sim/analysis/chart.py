@@ -65,6 +65,7 @@ from sim.analysis.plots import (
     wrap,
 )
 from sim.analysis.summary import metric_outcomes
+from sim.analysis.tables import format_value
 from sim.errors import UserError
 from sim.outcomes import OUTCOMES, Kind, Outcome
 
@@ -264,7 +265,7 @@ def chart(results: Results, outcome: str = "heed_rate", *, x: str = AUTO, hue: s
         if panel is not None:
             ax.set_title(wrap(f"{name_of(roles.facet)}: {panel}", 0.95 * TWO_COLUMNS / ncols, 8))
     finish_panels(fig, axes, len(panels), ncols,
-                  xlabel=header(roles.x) + (" (binned)" if scattered and numeric_x else ""),
+                  xlabel=header(roles.x) + (", binned" if scattered and numeric_x else ""),
                   ylabel=wrap(header(outcome), 2.4, 8))
     if categories is not None:
         set_category_ticks(axes[0], "x", np.arange(len(categories), dtype=float),
@@ -313,7 +314,8 @@ def _groups(runs: pd.DataFrame, role: str | None, *, column: str, limit: int, sc
     series = runs[role]
     if scattered and _numeric(series) and series.nunique() > SAMPLE_BINS:
         bins = pd.qcut(series, SAMPLE_BINS, duplicates="drop")
-        text = {iv: f"{level_text(iv.left)}-{level_text(iv.right)}" for iv in bins.cat.categories}
+        text = {iv: f"{format_value(iv.left, 2)}\u2013{format_value(iv.right, 2)}"
+                for iv in bins.cat.categories}
         labelled = bins.map(text).astype(str)
         return runs.assign(**{column: labelled}), [text[c] for c in bins.cat.categories], ""
     levels = _ordered_levels(series)

@@ -66,7 +66,7 @@ from sim.analysis.labels import header, level_name, lower, name_of
 from sim.analysis.load import DesignKind, Results
 from sim.analysis.sensitivity import SENSITIVITY_OUTCOMES, prcc_table, sobol_table
 from sim.analysis.summary import describe
-from sim.analysis.tables import format_value
+from sim.analysis.tables import fixed, format_value, significant_decimals
 from sim.errors import UserError
 from sim.outcomes import BANDS, BY_NAME, Kind, Outcome
 
@@ -812,12 +812,13 @@ def heatmap(results: Results, outcome: str = "heed_rate") -> Drawing:
 
 
 def annotate(ax, image, values: np.ndarray) -> None:
-    """Write each cell's value in a colour that contrasts with the cell."""
+    """Write each cell's value, all to one precision, in a colour that contrasts with the cell."""
+    decimals = significant_decimals(values.ravel())
     for (row, col), value in np.ndenumerate(values):
         if np.isfinite(value):
             r, g, b, _ = image.cmap(image.norm(value))
             colour = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
-            ax.text(col, row, format_value(float(value), 3), ha="center", va="center",
+            ax.text(col, row, fixed(float(value), decimals), ha="center", va="center",
                     color=colour, fontsize=6)
 
 
