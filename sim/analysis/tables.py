@@ -455,8 +455,10 @@ def printed(table: Table) -> Printed:
                 constant[c] = next(iter(values))
         for i, c in enumerate(keep):
             for other in keep[:i]:
+                same_raw = frame[c].astype(str).tolist() == frame[other].astype(str).tolist()
+                same_text = [x.lower() for x in cells[c]] == [x.lower() for x in cells[other]]
                 if (c not in constant and other not in constant and c not in table.keys
-                        and [x.lower() for x in cells[c]] == [x.lower() for x in cells[other]]):
+                        and (same_raw or same_text)):
                     same_as[c] = other
                     break
     keep = [c for c in keep if c not in constant and c not in same_as]
@@ -581,7 +583,21 @@ def _fit(view: Printed, columns: list[str], layout: Layout) -> dict[str, float] 
         level = (low + high) / 2
         total = sum(min(natural[c], max(minimum[c], level)) for c in columns)
         low, high = (level, high) if total <= room else (low, level)
-    return {c: min(natural[c], max(minimum[c], low)) for c in columns}
+    widths = {c: min(natural[c], max(minimum[c], low)) for c in columns}
+    # A wrapped header is only as wide as its longest line: give what it leaves to the texts.
+    texts = [c for c in columns if not view.numeric[c] and widths[c] < natural[c] - 0.01
+             and _cells_width(view, c, layout) > TEXT_MIN_PT]
+    for c in columns:
+        if c not in texts:
+            lines = _wrapped(view.table.header(c), widths[c], layout.size_pt)
+            widths[c] = max(_cells_width(view, c, layout),
+                            *(text_width(x, layout.size_pt) for x in lines))
+    spare = room - sum(widths.values())
+    want = {c: natural[c] - widths[c] for c in texts}
+    if spare > 0 and sum(want.values()) > 0:
+        for c in texts:
+            widths[c] += min(want[c], spare * want[c] / sum(want.values()))
+    return widths
 
 
 def _parts(view: Printed, layout: Layout) -> list[list[str]]:
@@ -700,15 +716,20 @@ def _latex_cell(view: Printed, column: str, row: int, layout: Layout) -> str:
     return rf"\begin{{tabular}}[t]{{@{{}}{align}@{{}}}}{lines}\end{{tabular}}"
 
 
-def _header_cell(column: str, view: Printed, width: float, layout: Layout) -> str:
-    """The header, wrapped into lines no wider than its column."""
-    words = view.table.header(column).split()
+def _wrapped(text: str, width: float, size_pt: float) -> list[str]:
+    """``text`` in lines no wider than ``width`` points (a longer word on its own line)."""
     lines: list[str] = []
-    for word in words:
-        if lines and text_width(f"{lines[-1]} {word}", layout.size_pt) <= width + 0.5:
+    for word in text.split():
+        if lines and text_width(f"{lines[-1]} {word}", size_pt) <= width + 0.5:
             lines[-1] = f"{lines[-1]} {word}"
         else:
             lines.append(word)
+    return lines or [""]
+
+
+def _header_cell(column: str, view: Printed, width: float, layout: Layout) -> str:
+    """The header, wrapped into lines no wider than its column."""
+    lines = _wrapped(view.table.header(column), width, layout.size_pt)
     if len(lines) <= 1:
         return latex_escape(lines[0] if lines else "")
     align = "r" if view.numeric[column] else "l"
