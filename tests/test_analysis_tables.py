@@ -204,7 +204,9 @@ def compile_tables(paths: list[Path], workdir: Path) -> str:
     """Compile an article that \\inputs each table (booktabs and longtable only), twice so
     that longtables settle their column widths; return the log of the second run. Fails
     with the log's errors if LaTeX stops."""
-    body = "\n\\clearpage\n".join(f"\\input{{{p.resolve().as_posix()}}}" for p in paths)
+    body = "\n\\clearpage\n".join(
+        f"\\typeout{{TABLE {p.resolve().as_posix()}}}\\input{{{p.resolve().as_posix()}}}"
+        for p in paths)
     doc = workdir / "doc.tex"
     doc.write_text(PREAMBLE + f"\\begin{{document}}\n{body}\n\\end{{document}}\n", encoding="utf-8")
     for _ in range(2):
@@ -219,9 +221,16 @@ def compile_tables(paths: list[Path], workdir: Path) -> str:
 
 
 def overfull(log: str, tolerance_pt: float = 1.0) -> list[str]:
-    """Overfull boxes of ``tolerance_pt`` or more (horizontal: a table wider than the text)."""
-    return [m.group(0) for m in re.finditer(r"Overfull \\[hv]box \(([\d.]+)pt too \w+\)[^\n]*", log)
-            if float(m.group(1)) >= tolerance_pt]
+    """Overfull boxes of ``tolerance_pt`` or more (horizontal: a table wider than the text),
+    each with the table it is in (the ``TABLE path`` line compile_tables writes before it)."""
+    found = []
+    for m in re.finditer(r"Overfull \\[hv]box \(([\d.]+)pt too \w+\)[^\n]*", log):
+        if float(m.group(1)) >= tolerance_pt:
+            table = re.findall(r"^TABLE (\S+)", log[: m.start()], flags=re.MULTILINE)
+            where = Path(table[-1]).relative_to(ROOT).as_posix() if table and table[-1].startswith(
+                ROOT.as_posix()) else (Path(table[-1]).name if table else "?")
+            found.append(f"{where}: {m.group(1)} pt too wide")
+    return found
 
 
 @pytest.fixture(scope="module")

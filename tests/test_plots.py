@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -44,6 +46,7 @@ WIDTHS = {  # inches: one column 3.5, two columns 7
     "waiver_reasons": 3.5, "sensitivity": 7.0,
 }
 DOCTRINES = ("warn_all", "non_rivals", "never")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def starve(folder, keep, *, runs_where) -> None:
@@ -144,7 +147,7 @@ def log_axis_problems(fig, hidden: set[int]) -> list[str]:
                         if id(t.label1) not in hidden and t.label1.get_visible()
                         and t.label1.get_text().strip()]
             beyond = [loc for loc in labelled if loc > start * (1 + 1e-9)]
-            if scale == "symlog" and not beyond or scale == "log" and len(labelled) < 2:
+            if (scale == "symlog" and not beyond) or (scale == "log" and len(labelled) < 2):
                 problems.append(f"{name} axis ({scale}): no labelled tick beyond {start:g}")
     return problems
 
@@ -405,4 +408,40 @@ def test_box_plots_of_many_factors_name_them_above_instead_of_along_the_axis(tmp
     assert fig.axes[0].get_ylabel() == ""
     note = fig.legends[0].get_title().get_text()
     assert "design points: Rivalry / Specificity threshold / False leads" in note.replace("\n", " ")
+    assert not layout_problems(fig), layout_problems(fig)
+
+
+# --- the validation report's figures ------------------------------------------------------
+
+def test_validation_verdicts_are_titled_by_the_checks_labels():
+    from sim.validation.figures import verdicts_figure
+    from sim.validation.suite import BY_ID
+
+    entries = json.loads((ROOT / "results" / "validation" / "validation.json").read_text("utf-8"))
+    fig = verdicts_figure(entries)
+    titles = [ax.get_title(loc="left").replace("\n", " ") for ax in fig.axes]
+    assert "Wickens & Dixon: crossover" in titles and "Simmons & Sutter: false alarms" in titles
+    assert not [t for t in titles if "_" in t]  # no snake_case id as a title
+    assert all(c.label for c in BY_ID.values())  # every check declares one
+    assert len(fig.axes) == len(titles) and all(ax.get_visible() for ax in fig.axes)  # no empty slot
+    assert not layout_problems(fig), layout_problems(fig)
+
+
+def test_case_stars_are_whole_at_the_axis_end_and_both_colours_are_explained():
+    """Kerman 2024's recorded response had probability ~0 at the end of the bar: its star was
+    cut in half at 1.0, and the orange markers had no legend entry."""
+    from sim.validation.figures import OUTSIDE, WITHIN, cases_figure
+
+    table = pd.DataFrame({
+        "case": ["Kerman 2024", "Brussels 2016"], "p_heed": [1.0, 0.02],
+        "p_investigate": [0.0, 0.08], "p_dismiss": [0.0, 0.90],
+        "recorded": ["dismissed", "dismissed"], "p_recorded": [0.0, 0.90],
+        "p_recorded_low": [0.0, 0.78], "p_recorded_high": [0.97, 0.92],
+    })
+    fig = cases_figure(table, 1 / 3)
+    stars = [line for line in fig.axes[0].lines if line.get_marker() == "*"]
+    assert len(stars) == 2 and all(not s.get_clip_on() for s in stars)
+    assert all(0 < s.get_xdata()[0] < 1 for s in stars)  # inside the axis, drawn whole
+    colours = {h.get_color() for h in fig.legends[0].legend_handles if isinstance(h, Line2D)}
+    assert {WITHIN, OUTSIDE} <= colours
     assert not layout_problems(fig), layout_problems(fig)

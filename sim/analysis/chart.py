@@ -65,7 +65,7 @@ from sim.analysis.plots import (
     wrap,
 )
 from sim.analysis.summary import metric_outcomes
-from sim.analysis.tables import format_value
+from sim.analysis.tables import format_value, minus
 from sim.errors import UserError
 from sim.outcomes import OUTCOMES, Kind, Outcome
 
@@ -314,7 +314,7 @@ def _groups(runs: pd.DataFrame, role: str | None, *, column: str, limit: int, sc
     series = runs[role]
     if scattered and _numeric(series) and series.nunique() > SAMPLE_BINS:
         bins = pd.qcut(series, SAMPLE_BINS, duplicates="drop")
-        text = {iv: f"{format_value(iv.left, 2)}\u2013{format_value(iv.right, 2)}"
+        text = {iv: minus(f"{format_value(iv.left, 2)}\u2013{format_value(iv.right, 2)}")
                 for iv in bins.cat.categories}
         labelled = bins.map(text).astype(str)
         return runs.assign(**{column: labelled}), [text[c] for c in bins.cat.categories], ""

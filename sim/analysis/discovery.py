@@ -314,6 +314,7 @@ def _discovery_figure(found: Discovery):
 
     from sim.analysis.labels import name_of
     from sim.analysis.plots import TWO_COLUMNS, legend_above, new_figure
+    from sim.analysis.tables import fixed, minus, significant_decimals
 
     table = found.box_table()
     rows = table[table["parameter"] != "(none)"]
@@ -348,14 +349,16 @@ def _discovery_figure(found: Discovery):
         hi = (row.box_high - row.range_low) / span if span else 1.0
         right.barh(j, hi - lo, left=lo, height=0.6, color=f"C{(row.box - 1) % 8}")
         name = textwrap.fill(f"box {row.box}: {name_of(row.parameter)}", 26)
-        labels.append(f"{name}\n{row.box_low:.3g} to {row.box_high:.3g}")
+        decimals = significant_decimals(np.array([row.box_low, row.box_high]))
+        labels.append(f"{name}\n" + minus(f"{fixed(row.box_low, decimals)} to "
+                                           f"{fixed(row.box_high, decimals)}"))
     if labels:
         right.set_yticks(range(len(labels)), labels, fontsize=6.5)
         right.invert_yaxis()
     else:
         right.set_yticks([])
     right.set(xlim=(0, 1), xlabel="Box range (share of sampled range)")
-    note = (f"cases of interest: design points where {found.statement} ({int(found.y.sum())} of "
-            f"{len(found.y)})")
+    note = (f"cases of interest, {int(found.y.sum())} of {len(found.y)} design points: "
+            f"{found.statement}")
     legend_above(fig, handles, names, None, note)
     return fig

@@ -62,7 +62,7 @@ def morris_scatter(results: Results) -> Drawing:
     names = ["influential", "not influential", "95% interval of \u03bc*",
              "\u03c3/\u03bc* = " + ", ".join(f"{k:g}" for k in RAYS)]
     note = (f"{results.design.n} trajectories of {len(results.design.parameters)} parameters; "
-            f"the {LABELLED} influential ones of largest mu* named where a label fits")
+            f"the {LABELLED} influential ones of largest \u03bc* named where a label fits")
     legend_above(fig, handles, names, None, note)
     fig.canvas.draw()  # the final layout, so that label boxes can be measured
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg canvas (new_figure)

@@ -66,7 +66,7 @@ from sim.analysis.labels import header, level_name, lower, name_of
 from sim.analysis.load import DesignKind, Results
 from sim.analysis.sensitivity import SENSITIVITY_OUTCOMES, prcc_table, sobol_table
 from sim.analysis.summary import describe
-from sim.analysis.tables import fixed, format_value, significant_decimals
+from sim.analysis.tables import fixed, format_value, minus, significant_decimals
 from sim.errors import UserError
 from sim.outcomes import BANDS, BY_NAME, Kind, Outcome
 
@@ -208,7 +208,8 @@ def add_note(fig: Figure, text: str) -> None:
 
 
 def level_text(value: object) -> str:
-    return format_value(value) if isinstance(value, int | float | np.number) else str(value)
+    """A factor's level on an axis or in a legend (a true minus sign on a negative number)."""
+    return minus(format_value(value)) if isinstance(value, int | float | np.number) else str(value)
 
 
 def set_category_ticks(ax, axis: str, positions: np.ndarray, labels: list[str]) -> None:

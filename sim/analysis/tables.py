@@ -145,16 +145,17 @@ def minus(text: str) -> str:
 
 
 def format_value(value: Any, digits: int = 3) -> str:
-    """Human formatting of one number (figures' annotations): ``digits`` significant figures,
-    a true minus sign."""
+    """Human formatting of one number: ``digits`` significant figures, ASCII (the validation
+    report and the ODD embed it); printed tables and figures put a true minus sign on it
+    (:func:`minus`)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
+    if isinstance(value, bool):
+        return str(value).lower()
     if isinstance(value, Integral):
-        return minus(str(int(value)))
+        return str(int(value))
     if isinstance(value, Real):
-        return minus(_format_real(float(value), digits))
+        return _format_real(float(value), digits)
     return str(value)
 
 
@@ -325,7 +326,7 @@ def _text_cell(value: Any) -> str:
     if isinstance(value, bool | np.bool_):
         return level_name(bool(value))
     if isinstance(value, Real):
-        return format_value(value)
+        return minus(format_value(value))
     text = str(value)
     return level_name(text) if text.isidentifier() else minus(text)
 

@@ -42,10 +42,16 @@ def _colour(verdict: str) -> str:
     return OUTSIDE if verdict == "outside" else WITHIN
 
 
-@_styled
 def verdicts(entries: list[dict[str, Any]], out: Path) -> Path | None:
-    """One small panel per check with a range: the range (grey), the estimate and its 95%
-    interval, coloured by verdict."""
+    """Draw :func:`verdicts_figure` into ``out``; None when no check has a range."""
+    fig = verdicts_figure(entries)
+    return None if fig is None else _save(fig, out, "verdicts")
+
+
+@_styled
+def verdicts_figure(entries: list[dict[str, Any]]):
+    """One small panel per check with a range, titled by the check's label: the range (grey),
+    the estimate and its 95% interval, coloured by verdict."""
     shown = [e for e in entries if (e["verdict"] != "not_applicable" and e["kind"] != "case")
              or e["id"] in ("cases_brier", "cases_log_loss")]
     shown = [e for e in shown if e["value"] is not None or e.get("value_text")]
@@ -63,7 +69,7 @@ def verdicts(entries: list[dict[str, Any]], out: Path) -> Path | None:
                Line2D([], [], color=OUTSIDE, marker="o", lw=1.2)]
     legend_above(fig, handles, ["range counted as within", "estimate and 95% interval, within",
                                 "outside"], None)
-    return _save(fig, out, "verdicts")
+    return fig
 
 
 def _panel(ax, entry: dict[str, Any]) -> None:
@@ -201,11 +207,18 @@ def decomposition(table: pd.DataFrame, out: Path) -> Path:
     return _save(fig, out, "decomposition")
 
 
-@_styled
 def cases(table: pd.DataFrame, threshold: float, out: Path) -> Path:
-    """Left: the three response probabilities per case, the recorded response starred.
-    Right: the probability of the recorded response at the coding (dot) and its range over
-    the alternative codings (line), against the uninformed forecast's 1/3."""
+    """Draw :func:`cases_figure` into ``out``."""
+    return _save(cases_figure(table, threshold), out, "cases")
+
+
+@_styled
+def cases_figure(table: pd.DataFrame, threshold: float):
+    """Left: the three response probabilities per case, the recorded response starred (inside
+    its bar, whole, even at the end of the axis). Right: the probability of the recorded
+    response at the coding (dot) and its range over the alternative codings (line), against
+    the uninformed forecast's 1/3, coloured by which side of it they fall (both colours in the
+    legend)."""
     t = table.iloc[::-1]
     fig = new_figure(TWO_COLUMNS, 1.0 + 0.3 * len(t))
     ax, side = fig.subplots(1, 2, sharey=True, width_ratios=(3, 2))
@@ -243,7 +256,7 @@ def cases(table: pd.DataFrame, threshold: float, out: Path) -> Path:
                "P(recorded) above the uninformed forecast (dot: at the coding; line: over "
                "alternative codings)", "below it", f"uninformed forecast ({threshold:.2g})"]
     legend_above(fig, handles, labels, None)
-    return _save(fig, out, "cases")
+    return fig
 
 
 def _save(fig, out: Path, stem: str) -> Path:
