@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from sim.analysis.chart import assign_roles
-from sim.analysis.figures import plot, stem
+from sim.analysis.figures import FIGURES, plot, stem
 from sim.analysis.load import load_results
 from sim.cli import main
 from sim.errors import UserError
@@ -122,6 +122,9 @@ def test_scenarios_are_named_by_their_name_not_their_file(tmp_path):
     drawn = plot(folder, outcome="heed_rate", x="rivalry", hue="scenario")
     legend = [t.get_text() for t in drawn.figure.legends[0].get_texts()]
     assert "Relayed warnings" in legend and "relay.toml" not in legend
+    fig, _ = FIGURES["outcomes_vs_parameter"](load_results(folder))  # the standard figures too
+    ticks = [t.get_text().replace("\n", " ") for t in fig.axes[0].get_xticklabels()]
+    assert ticks == ["default", "Relayed warnings"]
 
 
 def test_a_sampled_design_is_drawn_as_points_and_names_what_varies_across_them(tmp_path):

@@ -62,7 +62,7 @@ from sim.analysis.compare import (
     delivered_warnings,
     rate_by_level,
 )
-from sim.analysis.labels import header, level_name, lower, name_of
+from sim.analysis.labels import header, level_name, lower, name_of, scenario_names
 from sim.analysis.load import DesignKind, Results
 from sim.analysis.sensitivity import SENSITIVITY_OUTCOMES, prcc_table, sobol_table
 from sim.analysis.summary import describe
@@ -207,15 +207,19 @@ def add_note(fig: Figure, text: str) -> None:
                      fontstyle="italic")
 
 
-def level_text(value: object) -> str:
-    """A factor's level on an axis or in a legend (a true minus sign on a negative number)."""
-    return minus(format_value(value)) if isinstance(value, int | float | np.number) else str(value)
+def level_text(value: object, names: dict[str, str] | None = None) -> str:
+    """A factor's level on an axis or in a legend: a number with a true minus sign, a
+    scenario by its name (``names``: :func:`~sim.analysis.labels.scenario_names`), an
+    identifier as words, a boolean as yes or no."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
+        return level_name(value, names)
+    return minus(format_value(value))
 
 
 def set_category_ticks(ax, axis: str, positions: np.ndarray, labels: list[str]) -> None:
     """Category ticks: on a y axis one label per row while the rows are a line of text apart;
-    on an x axis at most MAX_TICKS (fewer when narrow, so that they never touch), rotated
-    when long; thinned evenly beyond."""
+    on an x axis every label when a few fit (on up to three lines), else at most MAX_TICKS
+    (fewer when narrow, so that they never touch), rotated when long; thinned evenly beyond."""
     limit = MAX_TICKS
     if axis == "y":  # a label per row while rows are at least a line of text apart
         fig = ax.get_figure()
@@ -226,6 +230,14 @@ def set_category_ticks(ax, axis: str, positions: np.ndarray, labels: list[str]) 
     if axis == "x":
         fig = ax.get_figure()
         width_pt = ax.get_position().width * fig.get_figwidth() * 72 * 0.75  # room for a colour bar
+        # A few categories keep every label, on up to three lines ("Relay via / liaison"):
+        # a category without its name cannot be read.
+        slot = int(width_pt / 0.75 / max(len(labels), 1) // 4.0) - 1
+        lines = [textwrap.wrap(t, max(slot, 4), break_long_words=False) or [""] for t in labels]
+        if len(labels) <= MAX_TICKS and all(len(x) <= 3 and max(map(len, x)) <= slot for x in lines):
+            setter = ax.set_xticks
+            setter(list(positions), ["\n".join(x) for x in lines])
+            return
         longest = max((len(t) for t in labels), default=1)
         limit = max(2, min(MAX_TICKS, int(width_pt // (longest * 4.4 + 8))))
     step = max(1, -(-len(labels) // limit))
@@ -255,7 +267,7 @@ def legend_above(fig: Figure, handles: list, names: list[str], title: str | None
     for shrink in (0.0, 0.4, 0.8, 1.2):
         text = title
         if note:
-            wrapped = wrap(f"({note})", fig.get_figwidth() - 0.3 - shrink, 7)
+            wrapped = wrap(note, fig.get_figwidth() - 0.3 - shrink, 7)
             text = f"{title}\n{wrapped}" if title else wrapped
         for ncols in range(min(len(handles), 6), 0, -1):
             legend = fig.legend(handles, names, title=text, loc="outside upper center", ncols=ncols)
@@ -300,13 +312,14 @@ def thin_levels(levels: list, limit: int) -> list:
     return [levels[i] for i in sorted(set(picks))]
 
 
-def hue_groups(runs: pd.DataFrame, hue: str | None) -> list[tuple[str | None, pd.DataFrame]]:
-    """Runs split by the levels of ``hue`` (at most MAX_LINES, evenly thinned), or all runs."""
+def hue_groups(runs: pd.DataFrame, hue: str | None,
+               names: dict[str, str] | None = None) -> list[tuple[str | None, pd.DataFrame]]:
+    """Runs split by the levels of ``hue`` (at most MAX_LINES, evenly thinned), or all runs;
+    each level as :func:`level_text` shows it."""
     if hue is None:
         return [(None, runs)]
     levels = thin_levels(sorted(runs[hue].unique()), MAX_LINES)
-    return [(level_name(lv) if isinstance(lv, str) else level_text(lv), runs[runs[hue] == lv])
-            for lv in levels]
+    return [(level_text(lv, names), runs[runs[hue] == lv]) for lv in levels]
 
 
 def panel_grid(panels: int, max_columns: int = 4) -> tuple[int, int]:
@@ -358,7 +371,8 @@ def point_labels(results: Results) -> pd.Series:
     """Compact label of each design point from its swept values, indexed by point_id."""
     params = swept(results)
     points = results.ok.groupby("point_id", sort=True)[params].first()
-    return points.apply(lambda row: " / ".join(level_text(v) for v in row), axis=1)
+    names = scenario_names(results.manifest)
+    return points.apply(lambda row: " / ".join(level_text(v, names) for v in row), axis=1)
 
 
 def sample_skip(results: Results) -> str | None:
@@ -635,7 +649,7 @@ def _heed_figure(results: Results, dyad: bool) -> Drawing:
         hue = next((p for p in params if p != "rivalry"), None)
         hidden = [p for p in params if p not in (hue, "rivalry")]
     groups = []
-    for name, part in hue_groups(data, hue):
+    for name, part in hue_groups(data, hue, scenario_names(results.manifest)):
         if axis == "dyad_rivalry":
             cells = cells_from_warnings(part, part["x_level"], cluster)
         elif axis == "rivalry":
@@ -713,7 +727,8 @@ def outcomes_vs_parameter(results: Results) -> Drawing:
         return None, "no swept parameter varies"
     x, hue = params[0], (params[1] if len(params) > 1 else None)
     outcomes = [o for o in ("heed_rate", TRUST, "net_harm") if o in results.ok]
-    groups = hue_groups(results.ok, hue)
+    scenarios = scenario_names(results.manifest)
+    groups = hue_groups(results.ok, hue, scenarios)
     note = pooling_note(results, params[2:], hue)
     numeric = pd.api.types.is_numeric_dtype(results.ok[x])
     fig = new_figure(TWO_COLUMNS, 2.5)
@@ -728,7 +743,8 @@ def outcomes_vs_parameter(results: Results) -> Drawing:
             if numeric:
                 xs, ticks = table["level"].to_numpy(float), None
             else:
-                xs, ticks = np.arange(len(table), dtype=float), [str(v) for v in table["level"]]
+                xs = np.arange(len(table), dtype=float)
+                ticks = [level_text(v, scenarios) for v in table["level"]]
             shift = 0 if numeric else 0.1 * (i - (len(groups) - 1) / 2)
             handle, sparse = draw_series(ax, xs, table, name, joined=numeric, offset=shift,
                                          color=f"C{i}", pending=pending)
@@ -789,8 +805,11 @@ def heatmap(results: Results, outcome: str = "heed_rate") -> Drawing:
         if flag:
             ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, linewidth=0,
                                    hatch="xxxx" if empty[row, col] else "////", edgecolor="0.45"))
-    set_category_ticks(ax, "x", np.arange(grid.shape[1], dtype=float), [level_text(v) for v in grid.columns])
-    set_category_ticks(ax, "y", np.arange(grid.shape[0], dtype=float), [level_text(v) for v in grid.index])
+    names = scenario_names(results.manifest)
+    set_category_ticks(ax, "x", np.arange(grid.shape[1], dtype=float),
+                       [level_text(v, names) for v in grid.columns])
+    set_category_ticks(ax, "y", np.arange(grid.shape[0], dtype=float),
+                       [level_text(v, names) for v in grid.index])
     if grid.shape[1] <= 6 and grid.shape[0] <= 8:
         annotate(ax, image, values)
     ax.set(xlabel=header(px), ylabel=header(py))
@@ -932,6 +951,7 @@ def trust_trajectories(results: Results) -> Drawing:
         return None, "no timeseries.parquet (set record_series = true in the experiment)"
     params = swept(results)
     labels = point_labels(results)
+    names = scenario_names(results.manifest)
     runs = results.ok[["run_id", "point_id", *params]]
     data = series.merge(runs, on="run_id", how="inner")
     if len(labels) <= MAX_LINES:
@@ -947,8 +967,8 @@ def trust_trajectories(results: Results) -> Drawing:
             note = "; ".join(t for t in (note, extra) if t)
         panels = [
             (None if facet is None else f"{name_of(facet)}: {name}",
-             pd.concat([g.assign(line=n) for n, g in hue_groups(part, hue)]))
-            for name, part in hue_groups(data, facet)
+             pd.concat([g.assign(line=n) for n, g in hue_groups(part, hue, names)]))
+            for name, part in hue_groups(data, facet, names)
         ]
         title = header(hue)
     nrows, ncols = panel_grid(len(panels), max_columns=3)
@@ -996,8 +1016,9 @@ def waiver_reasons(results: Results) -> Drawing:
     facet = params[1] if key and len(params) > 1 and runs[params[1]].nunique() <= 4 else None
     hidden = [p for p in params if p not in (key, facet)]
     note = pooling_note(results, hidden)
+    names = scenario_names(results.manifest)
     panels = [(None, runs)] if facet is None else [
-        (f"{name_of(facet)}: {level_name(v) if isinstance(v, str) else level_text(v)}", g)
+        (f"{name_of(facet)}: {level_text(v, names)}", g)
         for v, g in runs.groupby(facet, sort=True)
     ]
     levels = runs[key].nunique() if key else 1
@@ -1022,7 +1043,8 @@ def waiver_reasons(results: Results) -> Drawing:
                 values = means[column].to_numpy(float)
                 ax.barh(range(len(means)), values, left=left, label=WAIVER_COLUMNS[column], height=0.7)
                 left += values
-            set_category_ticks(ax, "y", np.arange(len(means), dtype=float), [level_text(v) for v in means.index])
+            set_category_ticks(ax, "y", np.arange(len(means), dtype=float),
+                               [level_text(v, names) for v in means.index])
             if key and pd.api.types.is_numeric_dtype(means.index):  # between bars, not through
                 cuts = mark_cut(ax, results, key, between=means.index.to_numpy(float),
                                 vertical=False)
