@@ -266,6 +266,19 @@ def test_generated_tables_compile_and_fit_the_text_width(analysed, tmp_path):
     assert not overfull(log), overfull(log)
 
 
+def test_generated_tables_speak_labels_and_never_explain_a_column_by_its_header(analysed):
+    """No snake_case name, no hyphen for a minus, no note 'Gradient low: Gradient low'."""
+    for path in (p for folder in analysed for p in (folder / "tables").glob("*.md")):
+        text = path.read_text()
+        table = "\n".join(line for line in text.splitlines() if line.startswith("|"))
+        assert not re.search(r"\b[a-z]+_[a-z_]+\b", table), (path.name, re.findall(r"\b[a-z]+_[a-z_]+\b", table))
+        assert not re.search(r"(?<![\w.)\]])-\d", table), path.name
+        notes = text.split("Columns: ", 1)[1] if "Columns: " in text else ""
+        for part in re.split(r"; (?=[A-Z])", notes):
+            head, _, meaning = part.partition(": ")
+            assert meaning.strip().rstrip(".").lower() != head.strip().lower(), (path.name, part)
+
+
 def test_points_designs_name_their_points_by_what_differs(analysed):
     key = (analysed[2] / "tables" / "key_outcomes.md").read_text()
     assert "| reference |" in key and "| rivalry 0.2 |" in key and "| doctrine warn all |" in key
