@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from sim.errors import UserError
 from sim.outcomes import BY_NAME, Kind
 from sim.params import PARAMETERS, Param, ParameterError
@@ -228,7 +230,7 @@ def level_name(value: object, names: Mapping[str, str] | None = None) -> str:
     """A factor's level as a reader sees it: a scenario by its ``name`` (``names`` from
     :func:`scenario_names`), an identifier such as ``warn_all`` as words, ``True`` as yes;
     numbers as they are (tables and figures format those themselves)."""
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
     text = str(value)
     if names and text in names:
@@ -248,3 +250,40 @@ def check_label(check_id: str) -> str:
     if check_id.startswith(CASE_PREFIX):
         return "Case: " + check_id.removeprefix(CASE_PREFIX).replace("_", " ").title()
     return readable(check_id)
+
+
+def plain_value(value: object) -> str:
+    """A factor's value in running text: 'yes', 'warn all', '0.0015'."""
+    if isinstance(value, bool | np.bool_):
+        return level_name(bool(value))
+    if isinstance(value, int | float | np.number):
+        return f"{float(value):.4g}"
+    return level_name(value)
+
+
+def difference_labels(points: Any) -> tuple[dict[Any, str], str]:
+    """Each row of ``points`` (a DataFrame: one design point per row, one column per factor)
+    named by the factors in which it differs from the most common value of each ('suspicion
+    of rivals 0.05, learning no'; 'reference' for none), and the sentence describing that
+    reference. For a points design that changes many factors at once (the decomposition: one
+    mechanism switched off per point), where a column per factor would not fit a page."""
+    # value_counts keeps a boolean a boolean (mode() may give 1 for True)
+    modes = {c: points[c].value_counts(dropna=True).index[0] for c in points.columns}
+    labels = {}
+    everything = []
+    for index, row in points.iterrows():
+        differs = [f"{lower(c)} {plain_value(row[c])}" for c in points.columns if row[c] != modes[c]]
+        if len(differs) == len(points.columns) > 2:  # too long for a row label: in the note
+            labels[index] = "every factor changed"
+            everything.append(", ".join(differs))
+        else:
+            labels[index] = ", ".join(differs) or "reference"
+    reference = ("every parameter at its most common value: "
+                 + ", ".join(f"{lower(c)} {plain_value(v)}" for c, v in modes.items()))
+    if len(everything) == 1:
+        reference += f"; every factor changed: {everything[0]}"
+    elif everything:  # several such points cannot share a name
+        return {i: ", ".join(f"{lower(c)} {plain_value(r[c])}" for c in points.columns
+                             if r[c] != modes[c]) or "reference"
+                for i, r in points.iterrows()}, reference
+    return labels, reference

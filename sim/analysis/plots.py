@@ -62,7 +62,14 @@ from sim.analysis.compare import (
     delivered_warnings,
     rate_by_level,
 )
-from sim.analysis.labels import header, level_name, lower, name_of, scenario_names
+from sim.analysis.labels import (
+    difference_labels,
+    header,
+    level_name,
+    lower,
+    name_of,
+    scenario_names,
+)
 from sim.analysis.load import DesignKind, Results
 from sim.analysis.sensitivity import SENSITIVITY_OUTCOMES, prcc_table, sobol_table
 from sim.analysis.summary import describe
@@ -367,12 +374,25 @@ def pooling_note(results: Results, hidden: list[str], hue: str | None = None) ->
     return "; ".join(parts)
 
 
+NAMED_POINTS = 3
+"""A points design varying more factors than this names its points by what differs."""
+
+
 def point_labels(results: Results) -> pd.Series:
-    """Compact label of each design point from its swept values, indexed by point_id."""
+    """Compact label of each design point, indexed by point_id: its swept values joined
+    ('0.3 / warn all'), or, for a points design varying more than NAMED_POINTS factors, how
+    it differs from the reference ('fabrication rate 0'; see
+    :func:`~sim.analysis.labels.difference_labels`)."""
     params = swept(results)
     points = results.ok.groupby("point_id", sort=True)[params].first()
+    if results.design.kind is DesignKind.POINTS and len(params) > NAMED_POINTS:
+        return pd.Series(difference_labels(points)[0]).reindex(points.index)
     names = scenario_names(results.manifest)
     return points.apply(lambda row: " / ".join(level_text(v, names) for v in row), axis=1)
+
+
+def points_named(results: Results) -> bool:
+    return results.design.kind is DesignKind.POINTS and len(swept(results)) > NAMED_POINTS
 
 
 def sample_skip(results: Results) -> str | None:
@@ -853,12 +873,13 @@ def outcome_distributions(results: Results) -> Drawing:
     axis logarithmic beyond the typical values when one run dwarfs the rest."""
     if skip := sample_skip(results):
         return None, skip
-    labels = point_labels(results)
+    labels = point_labels(results).map(lambda t: "\n".join(textwrap.wrap(t, 40)) or t)
     if len(labels) > MAX_BOXES:
         return None, f"{len(labels)} design points: more than {MAX_BOXES} for one distribution figure"
+    extra_lines = sum(t.count("\n") for t in labels)
     runs = results.ok
     groups = [runs.loc[runs["point_id"] == pid] for pid in labels.index]
-    fig = new_figure(TWO_COLUMNS, 1.3 + 0.2 * len(labels))
+    fig = new_figure(TWO_COLUMNS, 1.3 + 0.2 * len(labels) + 0.12 * extra_lines)
     axes = fig.subplots(1, 2, sharey=True)
     mean_style = {"marker": "D", "markersize": 2.5, "markerfacecolor": "C2", "markeredgecolor": "C2"}
     for ax, outcome in zip(axes, ("casualties", "net_harm"), strict=True):
@@ -898,7 +919,12 @@ def outcome_distributions(results: Results) -> Drawing:
         Line2D([], [], linestyle="none", marker="o", markersize=1.5, color="black", alpha=0.6),
     ]
     names = ["interquartile range", "median", "mean", "whiskers: 5th-95th percentile", "runs beyond"]
-    legend_above(fig, handles, names, None, f"design points: {order}" if long_order else "")
+    if points_named(results):
+        note = ("design points named by how they differ from the reference, "
+                + difference_labels(results.ok.groupby("point_id")[swept(results)].first())[1])
+    else:
+        note = f"design points: {order}" if long_order else ""
+    legend_above(fig, handles, names, None, note)
     return fig, "deaths and net harm by point"
 
 

@@ -21,15 +21,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from sim.analysis import compare, morris, sensitivity
 from sim.analysis.intervals import CONFIDENCE
-from sim.analysis.labels import doc, level_name, lower, name_of
+from sim.analysis.labels import difference_labels, doc, lower, name_of, plain_value
 from sim.analysis.load import DesignKind, Results
 from sim.analysis.summary import key_table, summarise
-from sim.analysis.tables import Table, format_value
+from sim.analysis.tables import Table
 from sim.errors import UserError
 from sim.outcomes import BANDS
 
@@ -146,28 +145,6 @@ MAX_NAMED_COLUMNS = 3
 POINT = "design_point"
 BY_POINT_STEM = "summary_by_point"
 """The per-point summary of a scattered design: CSV only (see ``analyses``)."""
-
-
-def difference_labels(points: pd.DataFrame) -> tuple[dict[Any, str], str]:
-    """Each row (a design point) named by the parameters in which it differs from the most
-    common value of each ('suspicion of rivals 0.05, learning no'), the reference named
-    'reference'; and the sentence describing the reference."""
-    modes = {c: points[c].mode(dropna=True).iloc[0] for c in points.columns}
-    labels = {}
-    for index, row in points.iterrows():
-        differs = [f"{lower(c)} {_value(row[c])}" for c in points.columns if row[c] != modes[c]]
-        labels[index] = ", ".join(differs) or "reference"
-    reference = ("every parameter at its most common value: "
-                 + ", ".join(f"{lower(c)} {_value(v)}" for c, v in modes.items()))
-    return labels, reference
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, bool | np.bool_):
-        return level_name(bool(value))
-    if isinstance(value, float | int | np.number):
-        return format_value(value, 4)
-    return level_name(value)
 
 
 def design_sentence(results: Results) -> str:
@@ -363,7 +340,7 @@ class Strata:
             return "all"
         if self.labels:
             return self.labels[tuple(labels[b] for b in self.by)]
-        return "; ".join(f"{name_of(b)} {_value(labels[b])}" for b in self.by)
+        return "; ".join(f"{name_of(b)} {plain_value(labels[b])}" for b in self.by)
 
 
 def sensitivity_tables(results: Results, confidence: float) -> Iterator[Step]:
