@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from sim.analysis.labels import header, level_name, lower, name_of, scenario_names
 from sim.analysis.load import DesignKind, Results
@@ -275,7 +276,6 @@ def chart(results: Results, outcome: str = "heed_rate", *, x: str = AUTO, hue: s
         if extra:
             mark_cut(ax, results, roles.x)
     if scattered and numeric_x:
-        from matplotlib.lines import Line2D
         extra.append((Line2D([], [], linestyle="none", marker="o", markersize=2,
                              color="0.55", alpha=0.6), "one design point"))
     if sparse_any:
