@@ -62,7 +62,7 @@ def analyses(
                 "high": f"upper bound of the {conf} interval"}
     summary_table = Table(
         "summary", f"Every outcome at every design point: estimate and {conf} interval", summary,
-        pooled=sample, keys=("point_id", *params, "outcome"), group="outcome",
+        pooled=sample, keys=(POINT, "point_id", *params, "outcome"), group="outcome",
         notes={**interval, "outcome": "the outcome, with its unit (the CSV version of this "
                "table gives its column in runs.parquet)"},
         **names.layout(summary, blocks=True),
@@ -79,7 +79,7 @@ def analyses(
     key = key_table(summary)
     yield Table(
         KEY_STEM, f"Key outcomes at each design point: estimate [{conf} interval]", key,
-        pooled=summary_table.pooled, keys=("point_id", *params),
+        pooled=summary_table.pooled, keys=(POINT, "point_id", *params),
         notes={**{o: doc(o) for o in key.columns if o in summary["outcome"].to_numpy()},
                **{f"{o}_low": interval["low"] for o in key.columns}},
         **names.layout(key, blocks=False),

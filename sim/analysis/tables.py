@@ -662,7 +662,7 @@ def _latex_part(view: Printed, columns: list[str], widths: dict[str, float], lay
         for r in rows:
             cells = [_paragraph(latex_escape(view.cell(c, r)), wrapped[c]) if c in wrapped
                      else _latex_cell(view, c, r, layout) for c in columns]
-            if wrapped and r != rows[0]:  # rows of paragraphs need air between them
+            if (wrapped or layout.stacked) and r != rows[0]:  # rows of two lines need air
                 body.append(r"\addlinespace[2pt]")
             body.append(" & ".join(cells) + r" \\")
     # Below the tabular, not in the caption: LaTeX sets a caption on one line first to
@@ -717,10 +717,20 @@ def _latex_cell(view: Printed, column: str, row: int, layout: Layout) -> str:
     return rf"\begin{{tabular}}[t]{{@{{}}{align}@{{}}}}{lines}\end{{tabular}}"
 
 
+def _words(text: str) -> list[str]:
+    """The words of a header, a short parenthesis (a unit) counting as one."""
+    return re.findall(r"\([^()]{1,24}\)|\S+", text)
+
+
 def _wrapped(text: str, width: float, size_pt: float) -> list[str]:
-    """``text`` in lines no wider than ``width`` points (a longer word on its own line)."""
+    """``text`` in lines no wider than ``width`` points (a longer word on its own line); a
+    short parenthesis, a unit such as "(per run)", is kept on one line as if one word while
+    it fits the column."""
+    words = _words(text)
+    if any(text_width(w, size_pt) > width + 0.5 for w in words):  # a unit wider than the column
+        words = text.split()
     lines: list[str] = []
-    for word in text.split():
+    for word in words:
         if lines and text_width(f"{lines[-1]} {word}", size_pt) <= width + 0.5:
             lines[-1] = f"{lines[-1]} {word}"
         else:
