@@ -275,7 +275,7 @@ def discover_handler(args: argparse.Namespace) -> int:
                      contrast=contrast)
     with style():
         fig = discovery_figure(found)
-    question = f"cases of interest: design points with {found.rule}"
+    question = f"cases of interest: design points where {found.statement}"
     boxes = Table("discovery_boxes", f"PRIM boxes ({question}), each with the parameter ranges it restricts",
                   found.box_table(), keys=("box", "parameter"), group="parameter",
                   grouped=("box_low", "box_high", "range_low", "range_high"),
@@ -311,9 +311,13 @@ def decompose_handler(args: argparse.Namespace) -> int:
         "Decomposition of the rivalry gradient (pooled heed rate of low- minus high-rivalry "
         f"dyads) by mechanism: the gradient with each switched off and the share of the "
         f"defaults' gradient it explains, {level} bootstrap intervals over replications",
-        frame, keys=("mechanism",),
-        notes={"gradient": "heed rate of low- minus high-rivalry dyads with the mechanism off",
-               "share_explained": "1 - gradient / gradient of the defaults",
+        frame, keys=("switched_off",), hidden=("mechanism",),
+        notes={"switched_off": "the mechanism switched off (sim/mechanisms.py)",
+               "meaning": "what switching it off changes",
+               "gradient": "heed rate of low- minus high-rivalry dyads with the mechanism off",
+               "gradient_low": f"lower bound of the {level} bootstrap interval",
+               "share_explained": "1 \u2212 gradient / gradient of the defaults",
+               "share_low": f"lower bound of the {level} bootstrap interval",
                "replications": "paired replications (same seeds at every design point)"})
     write_table(table, results.directory / "tables")
     print(f"\n{table.title}\n\n{to_markdown(table.frame)}")

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.labels import check_label
 from sim.analysis.load import load_results
 from sim.analysis.tables import Table, to_markdown, write_table
 from sim.calibration.config import Calibration, Method
@@ -209,7 +210,8 @@ def _tables(scores: Scores, ranges: dict[str, tuple[float, float]]) -> dict[str,
                    "best": "value in the best-supported set (tables/best_params.toml)"}),
         "calibration_accepted": Table(
             "calibration_accepted", f"The {k} accepted parameter sets, closest to the targets "
-            "first", accepted, keys=("point_id",), notes=notes),
+            "first", accepted, keys=("point_id",), notes=notes,
+            headers={t.id: check_label(t.id) for t in scores.targets}),
     }
 
 
