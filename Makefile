@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test figures validate bench lint clean chromium view screenshot
+.PHONY: demo test figures validate bench lint clean chromium view screenshot docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,8 @@ figures: $(STAMP)
 	WARNSIM=$(BIN)/warnsim bash scripts/figures.sh $(SWEEP_FLAGS)
 
 # The validation report for the defaults (results/validation/: report.md, report.html,
-# validation.json, figures), resuming its studies; QUICK=1 for the quick report.
+# validation.json, figures), resuming its studies; QUICK=1 for the quick report, which goes to
+# results/validation-quick/ and never replaces the committed full one.
 validate: $(STAMP)
 	$(BIN)/warnsim validate $(if $(QUICK),--quick)
 
@@ -41,11 +42,19 @@ test: $(STAMP) chromium
 
 # The README's picture of the view: the browser test, saving its screenshot there.
 screenshot: $(STAMP) chromium
-	WARNSIM_SCREENSHOT=results/view/view.png $(BIN)/python -m pytest -q tests/test_view_browser.py
+	WARNSIM_SCREENSHOT=results/view/view.png $(BIN)/python -m pytest -q tests/test_view_browser.py -k real_browser
 
 # The interactive view of one run in the browser (http://127.0.0.1:8765).
 view: $(STAMP)
 	$(BIN)/warnsim view
+
+# The documentation site: built offline into site/ (strict: a broken link or a stale generated
+# page fails), then served on http://127.0.0.1:$(DOCS_PORT) until Ctrl-C.
+DOCS_PORT ?= 8000
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	@echo "serving site/ on http://127.0.0.1:$(DOCS_PORT) (Ctrl-C stops)"
+	$(BIN)/python -m http.server --bind 127.0.0.1 --directory site $(DOCS_PORT)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py
@@ -59,4 +68,4 @@ lint: $(STAMP)
 	$(BIN)/mypy sim --ignore-missing-imports
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build site *.egg-info

@@ -4,7 +4,7 @@
     python benchmarks/bench_sweep.py --quick    # smaller sizes, for a smoke check
     python benchmarks/bench_sweep.py --only 5 6 7   # some sections only
 
-What it measures (targets from issue 3):
+What it measures, and the targets the engine was built to:
 
 1. ``warnsim sweep --workers 2`` throughput vs ``mesa.batch_run(number_processes=2)`` on the
    same model (a thin Mesa wrapper below) and the same design, collecting the same per-run
@@ -19,10 +19,10 @@ What it measures (targets from issue 3):
 4. Peak RSS of a sweep of 10,000 short runs vs 1,000 (fresh processes; target: at most 50 MB
    more), which fails without :func:`sim.run.release` because of Mesa 3.3.1's ``Agent._ids``.
 
-Targets from issue 11:
+The engine with the warning log:
 
-5. Engine cost per run with the warning log recorded, this tree against the engine before
-   issue 11 (``--old``, default :data:`BEFORE_ISSUE_11`), side by side, in alternating
+5. Engine cost per run with the warning log recorded, this tree against an earlier engine
+   (``--old``, default :data:`EARLIER_ENGINE`), side by side, in alternating
    fresh processes: a serial sweep whose run function returns one canned one-year result
    (about a hundred warnings), so all the time is the engine's. Per-run cost is the slope
    between sweeps of N and 2N runs, which leaves out fixed start-up, in CPU time (this machine
@@ -31,16 +31,16 @@ Targets from issue 11:
    model is fast; on 2 cores the parent shares them with both workers).
 6. Peak RSS of ``warnsim sweep --dry-run`` on a 10**8-run design against a 4-run one, and of
    just importing what the dry run imports (target: under 100 MB).
-7. Time to refuse each oversized design of issue 11 (target: under 1 s), in-process after
+7. Time to refuse each oversized design of ``tests/test_sweep_faults.OVERSIZED`` (target: under 1 s), in-process after
    imports, and the total of a ``warnsim sweep`` process refusing one.
 
-Issues 9 and 10 in sweeps:
+Recording more in sweeps:
 
 8. What ``[metrics]``, ``record_agents`` and ``record_dyads`` add to the engine's cost per run
    (a canned one-year result, as in 5, in one process, CPU time) and to the peak memory of a
    sweep on 2 workers, beside what recording them costs the model itself.
 
-Not a test: the figures depend on the machine. The README quotes them.
+Not a test: the figures depend on the machine. docs/performance.md quotes them.
 """
 
 from __future__ import annotations
@@ -238,9 +238,9 @@ def engine_cost(tree: Path, runs: int, workers: int) -> tuple[int, float, float]
     return int(rows), float(wall), float(cpu)
 
 
-BEFORE_ISSUE_11 = "9b168fe"
-"""``main`` as issue 11's branch found it when it merged the rewritten model (the second parent
-of 2b4b6f4): the same model and logs, the engine before issue 11."""
+EARLIER_ENGINE = "9b168fe"
+"""The engine before it returned each run's log as one Arrow record batch (commit 9b168fe, the
+second parent of 2b4b6f4): the same model and logs as this tree, the earlier engine."""
 
 
 def old_tree(ref: str, into: Path) -> Path | None:
@@ -266,7 +266,7 @@ def section_engine(args: argparse.Namespace, tmp: Path) -> None:
           f"between {runs // 2} and {runs} runs, best of 3, alternating fresh processes)")
     new = Path(__file__).resolve().parents[1]
     old = old_tree(args.old, tmp / "old")
-    trees = [("this tree", new)] + ([(f"before issue 11 ({args.old})", old)] if old else [])
+    trees = [("this tree", new)] + ([(f"earlier engine ({args.old})", old)] if old else [])
     for workers, what in ((1, "in one process: all of the engine's work"),
                           (2, "2 workers: the parent process alone, the serial share")):
         found: dict[str, list[tuple[int, float, float]]] = {name: [] for name, _ in trees}
@@ -324,7 +324,7 @@ def section_dry_run(tmp: Path) -> None:
 def section_refusals(tmp: Path) -> None:
     from sim.errors import UserError
 
-    print("\n7. refusing the oversized designs of issue 11 (target under 1 s)")
+    print("\n7. refusing the oversized designs (target under 1 s)")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tests.test_sweep_faults import OVERSIZED
 
@@ -422,9 +422,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (smoke check)")
     parser.add_argument("--only", nargs="+", type=int, metavar="N", help="sections to run")
-    parser.add_argument("--old", default=BEFORE_ISSUE_11, metavar="REF",
+    parser.add_argument("--old", default=EARLIER_ENGINE, metavar="REF",
                         help="git ref of the engine to compare with in section 5 (default: "
-                             "main when issue 11's engine work was merged into it)")
+                             f"{EARLIER_ENGINE}, the engine before Arrow record batches)")
     args = parser.parse_args()
     sizes = (20, 200) if args.quick else (200, 2000)
     rss_sizes = (100, 1000) if args.quick else (1000, 10000)

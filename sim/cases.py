@@ -16,25 +16,12 @@ details' checks and the corroboration are random in the model; a case's probabil
 over them, given whether the warning was about a real plot (column ``real``). :func:`predict` is
 the one call into the model: a new model's judgement replaces its body.
 
-Columns (the codebook defines each):
-
-* required: ``case``, ``sender``, ``recipient``, ``rivalry`` (0-1, the recipient's toward the
-  sender), ``channel`` (private, public, both, relay), ``response`` (heeded, investigated,
-  dismissed), and the details passed: ``details`` (0-3) or the three columns ``timing``,
-  ``location``, ``perpetrators`` (yes, no, unknown; ``details`` is then the number of yes, and
-  must equal it when both are given);
-* model inputs, optional: ``real`` (yes/no, default yes), ``corroborated`` (yes/no/empty: empty
-  averages over the model's corroboration chance), ``days_left`` (days from delivery to the warned
-  date, default 30), ``load`` (the recipient's concurrent demands: warning overload, default 0),
-  ``sender_capability``, ``recipient_capability`` (default 0.8), ``recipient_home_security``
-  (default 0.75), ``prior_manipulative`` (replaces the believed share);
-* model inputs of the third model, optional: ``scale`` (mass, targeted, unspecified: the harm
-  the warning indicated), and, recorded but not read by the model, ``relations`` (yes/no:
-  diplomatic relations between the two states);
-* the record, optional: ``date`` (of delivery: YYYY-MM-DD, YYYY-MM or YYYY), ``outcome`` (attack,
-  foiled, none), ``deaths``, ``seen`` (yes: the case was used in building the model before the
-  dataset, so it can only be in the calibration half), ``source``, ``uncertain`` (the columns
-  whose coding is not certain, separated by ``;``), ``note``.
+The columns of a case file are declared once, in :data:`COLUMN_GROUPS` (what each takes and
+means; the codebook gives each coding rule, :class:`Case` the defaults): the loader accepts
+exactly those and the file-format reference is generated from them. The required ones, the
+details passed (``details``, 0-3, or the three :data:`DETAIL_COLUMNS`, yes/no/unknown, whose
+number of yes ``details`` then is), the model's other inputs, two columns coded for the next
+model, and the record.
 """
 
 from __future__ import annotations
@@ -47,6 +34,7 @@ import io
 import math
 import re
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -54,14 +42,26 @@ from typing import TypeVar
 
 import numpy as np
 
-from sim.enums import Channel, Doctrine, Response, _Named
-from sim.errors import UserError
+from sim import files
 from sim.consequences import action_cost, diversion_deaths, political_loss
+from sim.enums import Channel, Doctrine, Response, _Named
 from sim.engine import Run, start, template
+from sim.errors import UserError
+from sim.errors import UserError
 from sim.inference import (
-    Choice, benevolence, choose, credibility, dyad_model, evidence, expected_harm, face_loss,
-    posterior, prior_vector, weighted,
+    Choice,
+    benevolence,
+    choose,
+    credibility,
+    dyad_model,
+    evidence,
+    expected_harm,
+    face_loss,
+    posterior,
+    prior_vector,
+    weighted,
 )
+from sim.keys import Key, required
 from sim.outcomes import NET_HARM_COMPONENTS
 from sim.params import ModelParams
 from sim.scenarios import AgencyProfile, Scenario
@@ -102,19 +102,87 @@ class Precision(_Named):
 
 
 DETAIL_COLUMNS = ("timing", "location", "perpetrators")
-"""The three details of the duty-to-warn protocol (brief: timing, location, perpetrators)."""
-REQUIRED = ("case", "sender", "recipient", "rivalry", "channel", "response")
+"""The three details a warning can pass, as the duty to warn defines a specific threat
+(ICD 191: timing, location, perpetrators; docs/ODD.md, the protocol)."""
+NUMBERS: dict[str, tuple[float, float, bool]] = {
+    "rivalry": (0, 1, False), "details": (0, 3, True), "days_left": (0, 3650, True),
+    "load": (0, 1000, True), "sender_capability": (0, 1, False),
+    "recipient_capability": (0, 1, False), "recipient_home_security": (0, 1, False),
+    "prior_manipulative": (0.001, 0.999, False), "deaths": (0, 100_000, True),
+}
+"""The numeric columns: (low, high, integer), for the loader and the reference alike."""
+
+
+def _takes(name: str) -> str:
+    low, high, integer = NUMBERS[name]
+    return f"{'an integer' if integer else 'a number'} in [{low:g}, {high:g}]"
+
+
+_YES_NO = "yes, no"
+COLUMN_GROUPS: dict[str, tuple[Key, ...]] = {
+    "required": (
+        Key("case", "text", "the case's name (unique in the file)", required=True),
+        Key("sender", "text", "the state (or agency) that warned", required=True),
+        Key("recipient", "text", "the state (or agency) warned", required=True),
+        Key("rivalry", _takes("rivalry"), "the recipient's rivalry toward the sender",
+            required=True),
+        Key("channel", Channel.allowed(), "how the warning was passed", required=True),
+        Key("response", Response.allowed(), "the response on record", required=True),
+    ),
+    "model input": (
+        Key("details", _takes("details"), "details passed (timing, location, perpetrators); "
+            "required unless the three detail columns are given, and then equal to their "
+            "number of yes"),
+        *(Key(d, Known.allowed(), f"whether the warning passed the {d} (the three go "
+              "together)") for d in DETAIL_COLUMNS),
+        Key("real", _YES_NO, "whether the warning was about a real plot"),
+        Key("corroborated", f"{_YES_NO} or empty", "whether the recipient's own intelligence "
+            "corroborated it; empty: averaged over the model's corroboration chance"),
+        Key("days_left", _takes("days_left"), "days from delivery to the warned date"),
+        Key("load", _takes("load"), "the recipient's concurrent demands: protective actions "
+            "already in force (warning overload)"),
+        Key("sender_capability", _takes("sender_capability"), "the sender's collection "
+            "capability"),
+        Key("recipient_capability", _takes("recipient_capability"),
+            "the recipient's collection capability"),
+        Key("recipient_home_security", _takes("recipient_home_security"),
+            "the recipient's home security"),
+        Key("prior_manipulative", _takes("prior_manipulative"), "the recipient's prior that "
+            "the sender is manipulative, replacing the believed share among rivals or allies"),
+    ),
+    "next model": (
+        Key("scale", Scale.allowed(), "the scale of harm the warning indicated (read by the "
+            "third model: mass attacks are worth more to prevent)"),
+        Key("relations", _YES_NO, "whether the two states had diplomatic relations (not read "
+            "by the current model)"),
+    ),
+    "record": (
+        Key("date", "YYYY-MM-DD, YYYY-MM or YYYY", "the (first) delivery, at the precision the "
+            "record gives; places an unseen case in its half"),
+        Key("outcome", Outcome.allowed(), "what followed the warning"),
+        Key("deaths", _takes("deaths"), "people killed in the attack (0 unless the outcome is "
+            "attack)"),
+        Key("seen", _YES_NO, "the case was used in building the model before the dataset, so "
+            "it can only be in the calibration half"),
+        Key("source", "text", "the public record the coding rests on"),
+        Key("uncertain", "column names separated by ;", "the codings that are not certain"),
+        Key("note", "text", "the coder's reasons for codings that needed judgement"),
+    ),
+}
+"""The columns of a case file (CSV with a header row, any order), by what they are for:
+declared once for the loader and the reference (``docs/cases-codebook.md`` defines each
+coding)."""
+COLUMNS: tuple[Key, ...] = tuple(k for group in COLUMN_GROUPS.values() for k in group)
+COLUMN_NAMES = tuple(k.name for k in COLUMNS)
+REQUIRED = required(COLUMNS)
 """Always required; the details passed are also required, as ``details`` or the three
 :data:`DETAIL_COLUMNS`."""
-MODEL_INPUTS = ("details", *DETAIL_COLUMNS, "real", "corroborated", "days_left", "load",
-                "sender_capability", "recipient_capability", "recipient_home_security",
-                "prior_manipulative")
-NEXT_MODEL = ("scale", "relations")
-"""Coded when the dataset was fixed for the model that followed it: the third model reads
+MODEL_INPUTS = tuple(k.name for k in COLUMN_GROUPS["model input"])
+NEXT_MODEL = tuple(k.name for k in COLUMN_GROUPS["next model"])
+"""Coded when the dataset was fixed, for the model that followed it: the third model reads
 ``scale``; ``relations`` is recorded, not read."""
-RECORD = ("date", "outcome", "deaths", "seen", "source", "uncertain", "note")
-OPTIONAL = tuple(c for c in (*MODEL_INPUTS, *NEXT_MODEL, *RECORD) if c not in REQUIRED)
-COLUMNS = (*REQUIRED, *OPTIONAL)
+RECORD = tuple(k.name for k in COLUMN_GROUPS["record"])
+OPTIONAL = tuple(c for c in COLUMN_NAMES if c not in REQUIRED)
 NOT_UNCERTAIN = ("case", "uncertain", "note")
 """Columns that ``uncertain`` cannot name (they are labels, not facts)."""
 MAX_FIELD = 10_000
@@ -241,12 +309,12 @@ def builtin_cases() -> list[Case]:
 
 def load_cases(path: str | Path) -> list[Case]:
     p = Path(path)
-    if not p.is_file():
-        raise UserError(f"{p}: no such file")
-    try:
-        text = p.read_text(encoding="utf-8-sig")  # -sig: spreadsheets often write a BOM
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{p}: cannot read as UTF-8 text ({exc})") from None
+    try:  # -sig: spreadsheets often write a BOM
+        text = files.read_text(p, cap=files.Cap.CASES, what="file", encoding="utf-8-sig")
+    except files.Unreadable as exc:
+        if exc.problem.startswith("cannot be read as UTF-8"):
+            raise UserError(f"{p}: {exc.problem.replace('cannot be read', 'cannot read')}") from None
+        raise
     return parse_cases(text, origin=str(p))
 
 
@@ -278,12 +346,14 @@ def parse_cases(text: str, *, origin: str) -> list[Case]:
 
 
 def _check_columns(columns: list[str], origin: str) -> None:
-    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    repeated = sorted(c for c, n in Counter(columns).items() if n > 1)  # linear: a file may
+    # have 100,000 columns
     if repeated:
         raise UserError(f"{origin}: column {repeated[0]!r} appears more than once")
-    unknown = [c for c in columns if c not in COLUMNS]
+    unknown = [c for c in columns if c not in COLUMN_NAMES]
     if unknown:
-        raise UserError(f"{origin}: unknown column {unknown[0]!r}; allowed: {', '.join(COLUMNS)}")
+        raise UserError(f"{origin}: unknown column {unknown[0]!r}; allowed: "
+                        f"{', '.join(COLUMN_NAMES)}")
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise UserError(f"{origin}: missing column {missing[0]!r}; required: {', '.join(REQUIRED)}")
@@ -336,18 +406,15 @@ def _row(row: dict[str, str], line: int, origin: str, columns: list[str]) -> Cas
         if not row.get(key):
             raise UserError(f"{where}: {key}: empty; allowed: any non-empty text")
     optional: dict[str, object] = {}
-    for key, low, high, integer in (("days_left", 0, 3650, True), ("load", 0, 1000, True),
-                                    ("sender_capability", 0, 1, False),
-                                    ("recipient_capability", 0, 1, False),
-                                    ("recipient_home_security", 0, 1, False),
-                                    ("prior_manipulative", 0.001, 0.999, False),
-                                    ("deaths", 0, 100_000, True)):
-        if row.get(key):
+    for key in OPTIONAL:
+        if key in NUMBERS and key != "details" and row.get(key):
+            low, high, integer = NUMBERS[key]
             number_value = number(key, low, high, integer)
             optional[key] = int(number_value) if integer else number_value
     passed = {key: choice(key, Known) for key in DETAIL_COLUMNS if key in columns}
     count = sum(known is Known.YES for known in passed.values())
-    details = int(number("details", 0, 3, integer=True)) if row.get("details") or not passed else count
+    details = (int(number("details", *NUMBERS["details"])) if row.get("details") or not passed
+               else count)
     if passed and details != count:
         raise fail("details", f"{count}, the number of yes among {', '.join(DETAIL_COLUMNS)} "
                               "(or empty)")
@@ -369,7 +436,7 @@ def _row(row: dict[str, str], line: int, origin: str, columns: list[str]) -> Cas
                         f"separated by ';' ({allowed})")
     return Case(
         case=row["case"], sender=row["sender"], recipient=row["recipient"],
-        rivalry=number("rivalry", 0, 1), details=details,
+        rivalry=number("rivalry", *NUMBERS["rivalry"]), details=details,
         channel=choice("channel", Channel),  # type: ignore[arg-type]
         response=choice("response", Response),  # type: ignore[arg-type]
         real=True if real is None else real, corroborated=yes_no("corroborated"),
@@ -476,14 +543,18 @@ def halves(cases: list[Case]) -> list[Half] | None:
     return [Half.CALIBRATION if i in calibration else Half.HOLDOUT for i in range(len(cases))]
 
 
-def cases_in(half: Half, cases: list[Case] | None = None) -> list[Case]:
-    """The cases of one half (default: the built-in dataset). Calibration reads only
-    ``cases_in(Half.CALIBRATION)``; the hold-out half is for testing."""
+def cases_in(half: Half, cases: list[Case] | None = None, *,
+             origin: str = "sim/data/cases.csv") -> list[Case]:
+    """The cases of one half (default: the built-in dataset; ``origin`` names the file in
+    errors). Calibration reads only ``cases_in(Half.CALIBRATION)``; the hold-out half is for
+    testing."""
     cases = builtin_cases() if cases is None else cases
     split = halves(cases)
     if split is None:
-        raise UserError("the cases cannot be split into halves: a case not marked seen has no "
-                        "date (docs/cases-codebook.md, section 5)")
+        undated = next(c.case for c in cases if not c.seen and c.date is None)
+        raise UserError(f"{origin}: date: case {undated!r} is not marked seen and has no date, "
+                        "so the cases cannot be split into halves (docs/cases-codebook.md, "
+                        "section 5); allowed: a date YYYY-MM-DD, YYYY-MM or YYYY, or seen = yes")
     return [c for c, h in zip(cases, split, strict=True) if h is half]
 
 

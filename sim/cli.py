@@ -19,11 +19,13 @@ import json
 import math
 import os
 import sys
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from sim.errors import Interrupted, UserError, WarnsimError
+from sim.files import cannot_write
 from sim.run import MAX_DAYS
 
 BROKEN_PIPE = 128 + 13
@@ -31,7 +33,8 @@ BROKEN_PIPE = 128 + 13
 process killed by SIGPIPE reports, without the traceback Python would print."""
 
 FILE_ERROR = 3
-"""Exit status of a file-system failure (disk full, read-only, name too long...)."""
+"""Exit status of a failure of the machine: a file-system failure (disk full, read-only, name
+too long...) or memory running out."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,24 +47,33 @@ class _Parser(argparse.ArgumentParser):
 
 def main(argv: Sequence[str] | None = None) -> int:
     _standard_streams()
+    command = ""
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        command = args.command
         return int(args.func(args))
     except (WarnsimError, MemoryError, KeyboardInterrupt, OSError) as exc:
-        message, status = _failure(exc)
+        message, status = _failure(exc, command)
         if message:
             _say(message)
         return status
 
 
-def _failure(exc: BaseException) -> tuple[str, int]:
+LESS_WORK = {"run": "fewer --days", "view": "fewer days",
+             "sweep": "fewer design points, replications or days",
+             "calibrate": "a smaller sample", "plan": "fewer --pilot replications or --points"}
+"""What to ask for when a command runs out of memory (others: free memory only)."""
+
+
+def _failure(exc: BaseException, command: str = "") -> tuple[str, int]:
     """The one line to print (none after a closed pipe) and the exit status."""
     if isinstance(exc, WarnsimError):
-        found = (f"warnsim: error: {exc}", exc.exit_status)
+        found = (f"warnsim: error: {printable(str(exc))}", exc.exit_status)
     elif isinstance(exc, MemoryError):
-        found = ("warnsim: error: not enough memory for this run; use fewer --days or smaller "
-                 "rates", 2)
+        less = f", or ask for less ({LESS_WORK[command]})" if command in LESS_WORK else ""
+        found = (f"warnsim: error: not enough memory for `warnsim {command or '...'}`; free "
+                 f"memory or raise the limit (ulimit -v, the container's){less}", FILE_ERROR)
     elif isinstance(exc, Interrupted):
         found = (f"warnsim: {exc}; finished runs are kept: run the same command to resume",
                  exc.exit_status)
@@ -72,8 +84,19 @@ def _failure(exc: BaseException) -> tuple[str, int]:
         found = ("", BROKEN_PIPE)
     else:
         assert isinstance(exc, OSError)
-        found = (f"warnsim: error: {_os_error(exc)}", FILE_ERROR)
+        found = (f"warnsim: error: {printable(_os_error(exc))}", FILE_ERROR)
     return found
+
+
+def printable(text: str) -> str:
+    """``text`` as one line that shows what it holds: control and format characters (line
+    breaks, which ``str.splitlines`` also finds in ``\\x1c``-``\\x1e``; terminal escapes;
+    bidirectional overrides) written as escapes. Messages quote keys, values and file names from
+    the user's files, which may hold any of them."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp")
+                   or c == "\t" else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def _standard_streams() -> None:
@@ -196,12 +219,21 @@ def build_parser() -> argparse.ArgumentParser:
     cases.set_defaults(func=_cmd_cases)
 
     view = sub.add_parser(
-        "view", help="watch one run day by day in the browser (SolaraViz; needs warnsim[viz])",
-        description="Serve an interactive page of the model (Mesa's SolaraViz): the agencies as a "
-        "network with trust and warnings, live plots, the warning log and controls for every "
-        "parameter. Listens on 127.0.0.1 unless --host says otherwise; stop with Ctrl-C.")
+        "view", help="watch one run day by day in the browser (Solara; needs warnsim[viz])",
+        description="Serve an interactive page of the model (Solara): the agencies as a network "
+        "with trust and warnings, live plots, the warning log and controls for every parameter. "
+        "Each browser tab is a session with its own model, within the limits below (docs/view.md)."
+        " Listens on 127.0.0.1 unless --host says otherwise; stop with Ctrl-C (exit status 130).")
     view.add_argument("--scenario", default="default",
-                      help="built-in name or .toml path (default: default)")
+                      help="the first scenario: a built-in name, a .toml file under --scenarios, "
+                      "or without --scenarios the path of the one file to offer (default: default)")
+    view.add_argument("--scenarios", metavar="DIR", default=None,
+                      help="offer the .toml scenario files under DIR beside the built-in ones "
+                      "(nothing else on the server can be chosen)")
+    view.add_argument("--limit", action="append", default=[], metavar="KEY=VALUE",
+                      help="a bound on each browser session (repeatable): "
+                      + "; ".join(f"{k} ({p.unit}, default {p.default:g})"
+                                  for k, p in _view_limits().items()))
     view.add_argument("--port", type=_port, default=8765, help="port, 0 for any free one (default 8765)")
     view.add_argument("--host", default="127.0.0.1",
                       help="address to listen on (default 127.0.0.1: this machine only)")
@@ -357,7 +389,7 @@ def _write_table(columns: dict[str, list[Any]], path: Path) -> None:
             tmp.unlink(missing_ok=True)
         except OSError:  # the same read-only or full file system: nothing more to undo
             pass
-        raise UserError(f"cannot write {path} ({exc.strerror or exc})") from None
+        raise cannot_write(path, exc) from None
 
 
 def _fmt(value: Any) -> str:
@@ -410,12 +442,18 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
     from sim.scenarios import load_scenario, scenario_names, template
 
     if args.template is not None:
-        if args.template.exists():
-            raise UserError(f"--template: {args.template} exists; choose a new file name")
-        try:
-            args.template.write_text(template(), encoding="utf-8")
+        try:  # a new file only: never over an existing one, nor through a link (O_EXCL)
+            fd = os.open(args.template, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            raise UserError(f"--template: {args.template} exists; choose a new file name") from None
         except OSError as exc:
-            raise UserError(f"--template: cannot write {args.template} ({exc.strerror or exc})") from None
+            raise cannot_write(args.template, exc, where="--template") from None
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(template())
+        except OSError as exc:
+            args.template.unlink(missing_ok=True)
+            raise cannot_write(args.template, exc, where="--template") from None
         print(f"wrote {args.template}; check it with `warnsim scenarios {args.template}`")
         return 0
     if args.name is None:
@@ -491,10 +529,18 @@ def _cmd_params(args: argparse.Namespace) -> int:
 
 
 # --- view and init ------------------------------------------------------------------------------
+def _view_limits() -> dict[str, Any]:
+    from sim.viz.limits import LIMITS
+
+    return LIMITS
+
+
 def _cmd_view(args: argparse.Namespace) -> int:
+    from sim.viz.limits import SessionLimits
     from sim.viz.server import serve
 
-    return serve(args.scenario, args.host, args.port)
+    return serve(args.scenario, args.host, args.port, folder=args.scenarios,
+                 limits=SessionLimits.parse(args.limit))
 
 
 def _cmd_init(args: argparse.Namespace) -> int:

@@ -7,6 +7,8 @@ its traceback. The statuses are documented in the README ("Exit statuses"):
 * 2 :class:`UserError`: the input is wrong (a key, a value, a file, the results folder chosen);
 * 3 :class:`SweepStopped`: the machine stopped a sweep (disk full, read-only file system, a
   worker process killed or stopped); finished runs are kept and the same command resumes;
+  :class:`WriteFailed`: another command's output file cannot be written (disk full,
+  read-only file system, permissions); the CLI also exits 3 when memory runs out;
 * 4 :class:`FolderInUse`: another sweep is writing into the same results folder.
 
 :class:`Interrupted` is a ``KeyboardInterrupt`` raised by a sweep's signal handler (SIGINT,
@@ -32,6 +34,12 @@ class UserError(WarnsimError):
 
 class SweepStopped(WarnsimError):
     """The machine, not the input, stopped a sweep; what finished is kept and resumable."""
+
+    exit_status = 3
+
+
+class WriteFailed(WarnsimError):
+    """The machine, not the input, keeps a command from writing its output file."""
 
     exit_status = 3
 

@@ -11,7 +11,9 @@ An experiment file may add columns to ``runs.parquet`` (NetLogo BehaviorSpace's 
     b1_trusts_a1 = 'trust_matrix["B1", "A1"]'
     my_metric = { function = "mypackage.metrics.my_metric" }
 
-**The language** (parsed here, by a small recursive-descent parser; never handed to ``eval``):
+**The language** (parsed here, by a small recursive-descent parser over a linear tokenizer;
+never handed to ``eval``; at most :data:`MAX_LENGTH` characters and :data:`MAX_DEPTH` levels of
+nesting, so that no expression can exhaust the parser's time or stack):
 
 * numbers (``0.5``, ``1e-3``), ``nan``, and every outcome name of :mod:`sim.outcomes` (the run's
   value, NaN where undefined);
@@ -27,6 +29,10 @@ An experiment file may add columns to ``runs.parquet`` (NetLogo BehaviorSpace's 
   that are not NaN); ``min``/``max`` of two or more numbers; ``abs``, ``sqrt``, ``log``, ``exp``;
   ``if(condition, a, b)``; ``ifnan(x, fallback)``; ``transpose(M)``.
 
+**Shapes** are checked when the file is loaded too: two lists of values combine elementwise only
+when the same mask selects both (``trust_matrix[m] - rivalry_matrix[m]``); lists selected by
+different masks can differ in length from run to run, so they are refused.
+
 **Undefined values** follow the outcomes' rule: a division by zero, the mean of nothing or an
 outcome that is NaN in the run give NaN for that run (the statistics skip NaN and say how many
 runs they used). A metric must give a number: every problem of syntax, name or type is found
@@ -34,17 +40,24 @@ when the experiment file is loaded, before anything runs, and reported in one li
 metric.
 
 **A Python function** instead of an expression: ``{ function = "package.module.name" }``, a
-function importable on the Python path (installed, or in the folder the sweep is started
-from) called as ``name(outcomes, trust_matrix, rivalry_matrix, agencies)`` with the outcomes as
-a dict, the matrices as NumPy arrays (NaN diagonal) and the agency names in their order; it
-must return a real number.
+function importable on the Python path (installed, or a module in the folder the command is
+started from, whether as ``warnsim`` or ``python -m sim``) called as
+``name(outcomes, trust_matrix, rivalry_matrix, agencies)`` with the outcomes as a dict, the
+matrices as NumPy arrays (NaN diagonal) and the agency names in their order; it must return a
+real number. **This runs code**: importing the module runs whatever it holds. So a function is
+only checked for the form of its path when a file is read (``--dry-run`` imports nothing), and
+is imported and called only after an explicit opt-in: ``compile_metric(..., trust_code=True)``,
+:meth:`Metric.trusted`, or ``--trust-code`` on the command line (README, "Trust and security").
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import math
+import os
 import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -61,6 +74,15 @@ MATRICES: tuple[str, ...] = ("trust_matrix", "rivalry_matrix")
 """The matrix names an expression may use (the keys of ``warnsim run --json``)."""
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+
+MAX_LENGTH = 10_000
+"""Longest expression, in characters (the longest in the repository's experiments is 60)."""
+
+MAX_DEPTH = 40
+"""Deepest nesting of an expression: parentheses, function arguments, indices, signs and
+powers (``a ^ b ^ c`` nests to the right). Chains of ``+ - * / and or`` do not nest: a sum of a
+thousand terms is one level."""
 
 
 class MetricError(UserError, ValueError):
@@ -114,6 +136,14 @@ class _Binary:
 
 
 @dataclass(frozen=True, slots=True)
+class _Chain:
+    """``first op1 x1 op2 x2 ...``, evaluated left to right (one node, not a deep tree)."""
+
+    first: Any
+    rest: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class _Call:
     name: str
     args: tuple[Any, ...]
@@ -127,31 +157,44 @@ class _Index:
 
 # --- tokens and parser -------------------------------------------------------------------------------
 _TOKEN = re.compile(r"""
-    \s*(?:
       (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
     | (?P<str>"[^"]*"|'[^']*')
     | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
     | (?P<op>\*\*|<=|>=|==|!=|[-+*/^<>()\[\],])
-    )""", re.VERBOSE)
+    """, re.VERBOSE)
+_SPACE = re.compile(r"\s*")
 
 
 class _Parser:
     def __init__(self, text: str) -> None:
+        if len(text) > MAX_LENGTH:
+            raise self.error(f"{len(text):,} characters; allowed: an expression of at most "
+                             f"{MAX_LENGTH:,} characters")
         self.text = text
         self.tokens: list[tuple[str, str, int]] = []
-        pos = 0
-        while pos < len(text):
-            if text[pos:].strip() == "":
-                break
+        self.depth = 0
+        pos = _SPACE.match(text).end()  # type: ignore[union-attr]
+        while pos < len(text):  # each step consumes a token: linear in the text's length
             m = _TOKEN.match(text, pos)
-            if m is None or m.end() == pos:
-                raise self.error(f"unexpected character {text[pos:].lstrip()[0]!r}",
-                                 len(text) - len(text[pos:].lstrip()))
+            if m is None:
+                raise self.error(f"unexpected character {text[pos]!r}", pos)
             kind = m.lastgroup
             assert kind is not None
-            self.tokens.append((kind, m.group(kind), m.start(kind)))
-            pos = m.end()
+            self.tokens.append((kind, m.group(kind), pos))
+            pos = _SPACE.match(text, m.end()).end()  # type: ignore[union-attr]
         self.i = 0
+
+    def nest(self) -> None:
+        """One level deeper (see :data:`MAX_DEPTH`); callers undo it with :meth:`unnest`."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            tok = self.peek()
+            raise self.error(f"nested more than {MAX_DEPTH} levels deep; allowed: at most "
+                             f"{MAX_DEPTH} (split the expression into several metrics)",
+                             tok[2] if tok else len(self.text))
+
+    def unnest(self) -> None:
+        self.depth -= 1
 
     def error(self, message: str, pos: int | None = None) -> MetricError:
         where = f"position {pos + 1}: " if pos is not None else ""
@@ -183,20 +226,27 @@ class _Parser:
         return node
 
     def or_(self) -> Any:
-        node = self.and_()
-        while self.accept("or"):
-            node = _Binary("or", node, self.and_())
+        self.nest()
+        node = self.chain(self.and_, "or")
+        self.unnest()
         return node
 
+    def chain(self, operand: Callable[[], Any], *ops: str) -> Any:
+        """``operand (op operand)*`` as one :class:`_Chain` (left to right)."""
+        first, rest = operand(), []
+        while op := self.accept(*ops):
+            rest.append((op, operand()))
+        return _Chain(first, tuple(rest)) if rest else first
+
     def and_(self) -> Any:
-        node = self.not_()
-        while self.accept("and"):
-            node = _Binary("and", node, self.not_())
-        return node
+        return self.chain(self.not_, "and")
 
     def not_(self) -> Any:
         if self.accept("not"):
-            return _Unary("not", self.not_())
+            self.nest()
+            node = _Unary("not", self.not_())
+            self.unnest()
+            return node
         return self.comparison()
 
     def comparison(self) -> Any:
@@ -209,28 +259,27 @@ class _Parser:
         return node
 
     def sum(self) -> Any:
-        node = self.term()
-        while op := self.accept("+", "-"):
-            node = _Binary(op, node, self.term())
-        return node
+        return self.chain(self.term, "+", "-")
 
     def term(self) -> Any:
-        node = self.unary()
-        while op := self.accept("*", "/"):
-            node = _Binary(op, node, self.unary())
-        return node
+        return self.chain(self.unary, "*", "/")
 
     def unary(self) -> Any:
-        if self.accept("-"):
-            return _Unary("-", self.unary())
-        if self.accept("+"):
-            return self.unary()
-        return self.power()
+        sign = self.accept("-", "+")
+        if sign is None:
+            return self.power()
+        self.nest()
+        node = self.unary()
+        self.unnest()
+        return _Unary("-", node) if sign == "-" else node
 
     def power(self) -> Any:
         node = self.postfix()
         if self.accept("^", "**"):
-            return _Binary("^", node, self.unary())
+            self.nest()
+            right = self.unary()
+            self.unnest()
+            return _Binary("^", node, right)
         return node
 
     def postfix(self) -> Any:
@@ -289,29 +338,53 @@ def _suggest(name: str, allowed: Sequence[str]) -> str:
 
 
 # --- type checking -------------------------------------------------------------------------------------
-def _kind(node: Any, agencies: Sequence[str] | None) -> Kind:  # noqa: PLR0911 (one return per node type)
+def _kind(node: Any, agencies: Sequence[str] | None) -> Kind:
     """The type of ``node``; a :class:`MetricError` if it has none."""
+    return _typed(node, agencies)[0]
+
+
+def _typed(node: Any, agencies: Sequence[str] | None) -> tuple[Kind, Any]:  # noqa: PLR0911 (one return per node type)
+    """The type of ``node`` and, for a list of values, its shape: the mask that selects it (two
+    lists combine only when one mask selects both: other masks select other numbers of
+    entries, run by run)."""
     if isinstance(node, _Num):
-        return _N
+        return _N, None
     if isinstance(node, _Text):
-        return _T
+        return _T, None
     if isinstance(node, _Name):
-        return _M if node.name in MATRICES else _N
+        return (_M if node.name in MATRICES else _N), None
     if isinstance(node, _Unary):
-        arg = _kind(node.arg, agencies)
+        arg, shape = _typed(node.arg, agencies)
         if node.op == "not":
             if arg not in (_N, _K):
                 raise MetricError(f"not needs a number or a mask, not {arg.value}")
-            return arg
+            return arg, None
         if arg not in (_N, _M, _V):
             raise MetricError(f"cannot negate {arg.value}")
-        return arg
+        return arg, shape
     if isinstance(node, _Binary):
-        return _binary_kind(node.op, _kind(node.left, agencies), _kind(node.right, agencies))
+        return _combine(node.op, _typed(node.left, agencies), _typed(node.right, agencies))
+    if isinstance(node, _Chain):
+        found = _typed(node.first, agencies)
+        for op, operand in node.rest:
+            found = _combine(op, found, _typed(operand, agencies))
+        return found
     if isinstance(node, _Index):
-        return _index_kind(node, agencies)
+        kind = _index_kind(node, agencies)
+        return kind, node.keys[0] if kind is _V else None
     assert isinstance(node, _Call)
-    return _call_kind(node, [_kind(a, agencies) for a in node.args])
+    return _call_kind(node, [_typed(a, agencies)[0] for a in node.args]), None
+
+
+def _combine(op: str, left: tuple[Kind, Any], right: tuple[Kind, Any]) -> tuple[Kind, Any]:
+    """The type and shape of ``left op right``."""
+    kind = _binary_kind(op, left[0], right[0])
+    if left[0] is _V and right[0] is _V and left[1] != right[1]:
+        raise MetricError(f"{op!r} combines two lists of values selected by different masks, "
+                          "which can differ in length from run to run; allowed: lists selected "
+                          "by the same mask (M1[mask] - M2[mask]), or reduce each with mean(), "
+                          "sum(), min() or max() first")
+    return kind, left[1] if left[0] is _V else right[1]
 
 
 def _binary_kind(op: str, left: Kind, right: Kind) -> Kind:
@@ -405,6 +478,11 @@ def _eval(node: Any, run: _Run) -> Any:  # noqa: PLR0911 (one return per node ty
         return -value
     if isinstance(node, _Binary):
         return _binary(node.op, _eval(node.left, run), _eval(node.right, run))
+    if isinstance(node, _Chain):
+        value = _eval(node.first, run)
+        for op, operand in node.rest:
+            value = _binary(op, value, _eval(operand, run))
+        return value
     if isinstance(node, _Index):
         matrix = _eval(node.target, run)
         keys = [_eval(k, run) for k in node.keys]
@@ -492,18 +570,38 @@ def _call(name: str, args: list[Any]) -> Any:  # noqa: PLR0911 (one return per f
 @dataclass(frozen=True, slots=True)
 class Metric:
     """One named metric: an expression (``tree``) or a Python function (``function``, a dotted
-    path resolved on first use, so the metric pickles to worker processes)."""
+    path resolved on first use, so the metric pickles to worker processes). A function runs
+    only in a ``trusted`` metric (see the module docstring)."""
 
     name: str
     text: str
     tree: Any = None
     function: str | None = None
+    trusted: bool = False
+
+    @property
+    def runs_code(self) -> bool:
+        """Whether evaluating the metric imports and calls user code."""
+        return self.function is not None
+
+    def trust(self) -> Metric:
+        """The metric allowed to run its function, imported now (so a missing module or name
+        is one :class:`MetricError` before anything runs). An expression is returned as is."""
+        if self.function is None:
+            return self
+        try:
+            _resolve(self.function)
+        except MetricError as exc:
+            raise MetricError(f"metrics.{self.name}: {exc}") from None
+        return dataclasses.replace(self, trusted=True)
 
     def evaluate(self, outcomes: Mapping[str, float | int], trust_matrix: Any, rivalry_matrix: Any,
                  agencies: Sequence[str]) -> float:
         """The metric's value for one run (NaN where undefined)."""
         trust, rivalry = _matrix(trust_matrix), _matrix(rivalry_matrix)
         if self.function is not None:
+            if not self.trusted:
+                raise MetricError(f"metrics.{self.name}: {UNTRUSTED.format(self.function)}")
             value = _resolve(self.function)(dict(outcomes), trust, rivalry, list(agencies))
             if isinstance(value, bool) or not isinstance(value, int | float | np.number):
                 raise MetricError(f"metrics.{self.name}: {self.function} returned "
@@ -520,6 +618,10 @@ def _matrix(value: Any) -> np.ndarray:
     return out
 
 
+UNTRUSTED = ("runs Python code ({}); allowed only when you trust the file: --trust-code on the "
+             "command line, trust_code=True in Python (README, \"Trust and security\")")
+"""Why a function metric is refused without the opt-in (``{}``: its dotted path)."""
+
 _RESOLVED: dict[str, Callable[..., Any]] = {}
 
 
@@ -530,7 +632,7 @@ def _resolve(path: str) -> Callable[..., Any]:
         if not module:
             raise MetricError(f"{path!r} is not a dotted path (package.module.function)")
         try:
-            found = getattr(importlib.import_module(module), attr)
+            found = getattr(_import(module), attr)
         except ImportError as exc:
             raise MetricError(f"cannot import {module!r} ({exc})") from None
         except AttributeError:
@@ -541,13 +643,30 @@ def _resolve(path: str) -> Callable[..., Any]:
     return found
 
 
+def _import(module: str) -> Any:
+    """Import ``module`` with the current folder on the path, as ``python -m sim`` has it: the
+    ``warnsim`` console script's path starts with its own folder instead, where no user module
+    is. The folder is on the path only while the import runs."""
+    here = os.getcwd()
+    added = here not in sys.path and "" not in sys.path
+    if added:
+        sys.path.insert(0, here)
+    try:
+        return importlib.import_module(module)
+    finally:
+        if added and here in sys.path:
+            sys.path.remove(here)
+
+
 def compile_metric(name: str, definition: Any, *, agencies: Sequence[str] | None = None,
-                   reserved: Sequence[str] = ()) -> Metric:
+                   reserved: Sequence[str] = (), trust_code: bool = False) -> Metric:
     """Check one ``[metrics]`` entry and return it ready to evaluate.
 
     ``agencies``: the scenario's agency names, to check ``M["row", "col"]`` entries now rather
     than in every run; ``reserved``: column names a metric may not take (outcomes, parameters,
     the run's bookkeeping columns). Errors are :class:`MetricError` naming ``metrics.<name>``.
+    A ``{ function = ... }`` entry is checked for its form only, and imported (to be run) only
+    with ``trust_code``: see :meth:`Metric.trust`.
     """
     where = f"metrics.{name}"
     if not isinstance(name, str) or not _NAME.match(name):
@@ -559,11 +678,11 @@ def compile_metric(name: str, definition: Any, *, agencies: Sequence[str] | None
         if set(definition) != {"function"} or not isinstance(definition["function"], str):
             raise MetricError(f'{where}: a table takes one key, function = "package.module.name"')
         path = definition["function"].strip()
-        try:
-            _resolve(path)
-        except MetricError as exc:
-            raise MetricError(f"{where}: {exc}") from None
-        return Metric(name=name, text=path, function=path)
+        if not _DOTTED.match(path):
+            raise MetricError(f"{where}: function: got {path[:80]!r}; allowed: a dotted path "
+                              "package.module.function of Python names")
+        metric = Metric(name=name, text=path, function=path)
+        return metric.trust() if trust_code else metric
     if not isinstance(definition, str):
         raise MetricError(f'{where}: expected an expression (a string) or {{ function = "..." }}, '
                           f"got {type(definition).__name__}")
@@ -579,11 +698,12 @@ def compile_metric(name: str, definition: Any, *, agencies: Sequence[str] | None
 
 
 def parse_metrics(table: Any, *, agencies: Sequence[str] | None = None,
-                  reserved: Sequence[str] = ()) -> tuple[Metric, ...]:
+                  reserved: Sequence[str] = (), trust_code: bool = False) -> tuple[Metric, ...]:
     """Check an experiment file's ``[metrics]`` table (name -> expression or function)."""
     if not isinstance(table, Mapping):
         raise MetricError("metrics: expected a table of name = \"expression\"")
-    return tuple(compile_metric(name, value, agencies=agencies, reserved=reserved)
+    return tuple(compile_metric(name, value, agencies=agencies, reserved=reserved,
+                                trust_code=trust_code)
                  for name, value in table.items())
 
 

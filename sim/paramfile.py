@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import hashlib
 import math
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from sim import files
 from sim import params as P
 from sim.errors import UserError
 
-MAX_BYTES = 1_000_000
+MAX_BYTES = int(files.Cap.PARAMS)
 """Largest parameter file read (a full set of every parameter is about 3 kB)."""
 
 
@@ -40,17 +40,7 @@ class ParamFile:
 def read_params(path: str | Path) -> ParamFile:
     """Read and check a parameter file; any problem is one :class:`UserError`."""
     path = Path(path)
-    try:
-        if path.stat().st_size > MAX_BYTES:
-            raise UserError(f"{path}: {path.stat().st_size:,} bytes; allowed: a parameter file "
-                            f"of at most {MAX_BYTES:,} bytes")
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such parameter file") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: a folder, not a parameter file") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read parameter file ({exc.strerror or exc})") from None
+    raw = files.read_bytes(path, cap=MAX_BYTES, what="parameter file")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -61,10 +51,7 @@ def read_params(path: str | Path) -> ParamFile:
 
 def parse_params(text: str, *, origin: str) -> dict[str, Any]:
     """The checked values of parameter-file ``text``, in declaration order."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{origin}: malformed TOML: {exc}") from None
+    data = files.parse_toml(text, origin=origin)
     for key, value in data.items():
         if isinstance(value, dict | list):
             raise UserError(f"{origin}: {key}: got a {'table' if isinstance(value, dict) else 'list'}; "

@@ -24,7 +24,7 @@ from sim.errors import UserError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from sim.sweep.cli import positive_int
+    from sim.sweep.cli import positive_int, trust_option
 
     p = subparsers.add_parser(
         "plan", help="replications needed for a chosen interval width, from a small pilot",
@@ -45,6 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     where.add_argument("--workers", type=positive_int, metavar="N",
                        help="local worker processes (default: all cores)")
     where.add_argument("--dask", metavar="ADDRESS", help="run the pilot on a Dask cluster")
+    trust_option(p)
     p.set_defaults(func=handler)
 
 
@@ -112,6 +113,8 @@ def handler(args: argparse.Namespace) -> int:
     if not args.width > 0:
         raise UserError(f"--width: got {args.width}; allowed: a number > 0 (the full width of "
                         "the interval, in the outcome's unit)")
+    if args.trust_code:
+        experiment = experiment.trusting()
     runs, chosen, per_run = run_pilot(experiment, replications=args.pilot, points=args.points,
                                       workers=args.workers, dask=args.dask)
     plan = plan_replications(runs, args.outcome, args.width, args.confidence)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
+from numbers import Integral
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sim.frames import RunFrames
@@ -32,6 +33,19 @@ Log: TypeAlias = "dict[str, list[Any]] | pa.RecordBatch"
 
 MAX_DAYS = 100_000
 """Longest run accepted from users (about 274 years), the same bound for runs and sweeps."""
+
+
+def check_days(days: Any, origin: str = "days") -> int:
+    """``days`` if it is a whole number of days in [0, :data:`MAX_DAYS`]; else one
+    :class:`~sim.errors.UserError`. A model stepped by days cannot run 1.5 of them (it would
+    run 2), and ten million days need gigabytes before the first is done. (For
+    ``WarningModel(days=...)`` too: the model may call it.)"""
+    from sim.errors import UserError
+
+    if isinstance(days, bool) or not isinstance(days, Integral) or not 0 <= int(days) <= MAX_DAYS:
+        raise UserError(f"{origin}: got {days!r}; allowed: an integer in [0, {MAX_DAYS}]")
+    return int(days)
+
 
 @dataclass(frozen=True, slots=True)
 class RunSpec:
@@ -54,6 +68,9 @@ class RunSpec:
     (:func:`sim.log.typed`) rather than lists of Python values: what a sweep gathers a chunk
     of runs at a time and writes."""
     changes: tuple[tuple[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        check_days(self.days, "RunSpec.days")
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,17 +171,6 @@ def _typed(columns: Any, fields: Any) -> Any:
     from sim.log import typed
 
     return typed(columns, fields)
-
-
-def check_days(days: Any) -> int:
-    """A run length: an integer from 0 to :data:`MAX_DAYS` (``ValueError`` otherwise)."""
-    import numbers
-
-    if isinstance(days, bool) or not isinstance(days, numbers.Integral):
-        raise ValueError(f"days must be an integer, got {days!r}")
-    if not 0 <= int(days) <= MAX_DAYS:
-        raise ValueError(f"days must be between 0 and {MAX_DAYS}, got {days}")
-    return int(days)
 
 
 def _rows(matrix: Any) -> list[list[Any]]:

@@ -3,8 +3,9 @@
 A scenario is a TOML file: the built-in ones live in ``sim/data/scenarios/`` and are listed by
 ``warnsim scenarios``; a user's own file is used by passing its path wherever a scenario name
 is accepted. The file declares agencies (``[[agency]]``), blocs, bloc-pair rivalry factors,
-pairs without a liaison channel and scheduled rivalry shifts (``[[shift]]``). Every key is documented, with an annotated example, in
-``docs/scenarios.md``; ``warnsim scenarios --template FILE`` writes that example.
+pairs without a liaison channel and scheduled rivalry shifts (``[[shift]]``). Every key is
+declared once below (:data:`TOP_KEYS`, :data:`AGENCY_KEYS`, ...), for this loader and for the
+file-format reference; ``warnsim scenarios --template FILE`` writes an annotated example.
 
 Rivalry of agency *i* toward *j* at the start of a run:
 
@@ -13,7 +14,8 @@ Rivalry of agency *i* toward *j* at the start of a run:
 * ``[[pair]]`` entries may set a directed dyad's rivalry outright (asymmetry).
 
 Scheduled shifts set a dyad's or a bloc pair's rivalry to a new value on a given day
-(the same dyad has heeded and dismissed warnings in different periods: brief, mechanism 8).
+(relations between two services change: a dyad may heed warnings in one period and dismiss them
+in another).
 
 Experiments change a scenario by **dotted names** (:func:`factor`, :func:`with_changes`):
 ``agency.NAME.ATTRIBUTE`` (one of :data:`AGENCY_FACTORS`), ``bloc_rivalry.A:B`` (a bloc-pair
@@ -25,7 +27,6 @@ parameters.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -35,8 +36,10 @@ from typing import Any
 
 import numpy as np
 
+from sim import files
 from sim.enums import Doctrine
 from sim.errors import UserError
+from sim.keys import Key, names, required
 from sim.params import ModelParams, Param, ParameterError
 
 
@@ -117,9 +120,9 @@ def load_scenario(name_or_path: str) -> Scenario:
         if not path.is_file():
             raise UserError(f"scenario: {path} is not a file")
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UserError(f"scenario: cannot read {path} as UTF-8 text ({exc})") from None
+            text = files.read_text(path, cap=files.Cap.TOML, what="scenario file")
+        except files.Unreadable as exc:
+            raise UserError(f"scenario: cannot read {path}: {exc.problem}") from None
         return parse_scenario(text, origin=str(path))
     if name_or_path not in scenario_names():
         raise UserError(
@@ -148,20 +151,75 @@ def _builtin(name: str) -> Scenario:
 BLOC_FACTOR_MAX = 10.0
 """Largest bloc-pair rivalry factor."""
 
-_AGENCY_KEYS = {
-    "name", "country", "bloc", "capability", "home_security", "source_sensitivity", "doctrine",
-    "opportunism", "concern",
-}
-_TOP_KEYS = {"name", "description", "blocs", "bloc_rivalry", "agency", "liaison", "pair", "shift"}
+_UNIT = "a number in [0, 1]"
+
+TOP_KEYS: tuple[Key, ...] = (
+    Key("name", "text", "shown in tables (default: the file's path)"),
+    Key("description", "text", "one line"),
+    Key("blocs", "table of text", "the blocs, each with a description; once present, every "
+        "agency's `bloc` must be one of its keys"),
+    Key("bloc_rivalry", f"table of numbers in [0, {BLOC_FACTOR_MAX:g}]",
+        "`\"blocA:blocB\" = factor`: rivalry between their agencies is the model parameter "
+        "`rivalry` x factor, clipped to [0, 1]; symmetric; default factor 1"),
+    Key("agency", "array of tables", "the agencies (`[[agency]]`, at least two)", required=True),
+    Key("pair", "array of tables", "directed rivalry overrides (`[[pair]]`)"),
+    Key("liaison", "table", "pairs without a liaison channel (`[liaison]`)"),
+    Key("shift", "array of tables", "scheduled rivalry changes (`[[shift]]`)"),
+)
+"""The top level of a scenario file."""
+
+AGENCY_KEYS: tuple[Key, ...] = (
+    Key("name", "text", "unique; used in tables, pairs, liaison and shifts", required=True),
+    Key("country", "text", "the country it protects (default: the name)"),
+    Key("bloc", "text", "its bloc (a key of `[blocs]` when that table exists)", required=True),
+    Key("capability", _UNIT, "chance to detect plots abroad (times `detection_rate`), and through "
+        "the capability factor its discriminability, the details it learns and checks, its "
+        "corroboration and investigations", required=True),
+    Key("home_security", _UNIT, "chance its own services learn of a plot against its country",
+        required=True),
+    Key("source_sensitivity", _UNIT, "how exposed its sources are when it warns: the sources "
+        "waiver, sanitisation, burned sources", required=True),
+    Key("doctrine", " / ".join(d.value for d in Doctrine),
+        "whom it warns (default `warn_all`, as ICD 191 directs); the model parameter `doctrine` "
+        "can impose one on every agency"),
+    Key("opportunism", _UNIT, "fixes how much the agency counts a rival's losses as its own "
+        "gain (default: drawn each run from the parameters `opportunism` and "
+        "`preference_spread`)"),
+    Key("concern", _UNIT, "fixes how much the agency values lives in other countries (default: "
+        "drawn each run from the parameters `concern` and `preference_spread`)"),
+)
+"""One ``[[agency]]`` table."""
+
+PAIR_KEYS: tuple[Key, ...] = (
+    Key("from", "an agency name", "the agency whose rivalry is set", required=True),
+    Key("to", "an agency name", "the agency it is rivalry toward", required=True),
+    Key("rivalry", _UNIT, "replaces whatever the blocs give, in this direction only",
+        required=True),
+)
+"""One ``[[pair]]`` table."""
+
+LIAISON_KEYS: tuple[Key, ...] = (
+    Key("none", "a list of pairs of agency names", "`[[\"A\", \"B\"], ...]`: pairs without a "
+        "liaison channel (both directions); a warning between them is relayed through a third "
+        "agency, made public or not sent (parameter `no_liaison_route`)"),
+)
+"""The ``[liaison]`` table."""
+
+SHIFT_KEYS: tuple[Key, ...] = (
+    Key("day", "an integer >= 0", "the day the change takes effect", required=True),
+    Key("between", "two agency or bloc names", "every member of the first and every member of "
+        "the second", required=True),
+    Key("rivalry", _UNIT, "the new rivalry", required=True),
+    Key("directed", "true / false", "default false: both directions; true: the first toward the "
+        "second only"),
+)
+"""One ``[[shift]]`` table."""
 
 
 def parse_scenario(text: str, *, origin: str) -> Scenario:
     """Parse and validate a scenario file's text; errors name ``origin`` and the key."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{origin}: not valid TOML ({exc})") from None
-    _only(data, _TOP_KEYS, origin, "top level")
+    data = files.parse_toml(text, origin=origin, malformed="not valid TOML ({})")
+    _only(data, names(TOP_KEYS), origin, "top level")
     rows = data.get("agency")
     if not isinstance(rows, list) or len(rows) < 2 or not all(isinstance(r, dict) for r in rows):
         raise UserError(f"{origin}: agency: at least two [[agency]] tables are required")
@@ -195,7 +253,7 @@ def parse_scenario(text: str, *, origin: str) -> Scenario:
     pairs: dict[tuple[int, int], float] = {}
     for k, row in enumerate(_tables(data, "pair", origin)):
         key = f"pair #{k + 1}"
-        _only(row, {"from", "to", "rivalry"}, origin, key)
+        _only(row, names(PAIR_KEYS), origin, key)
         i, j = _member(row.get("from"), index, f"{key}.from", origin), _member(
             row.get("to"), index, f"{key}.to", origin
         )
@@ -205,7 +263,7 @@ def parse_scenario(text: str, *, origin: str) -> Scenario:
 
     no_liaison: set[tuple[int, int]] = set()
     liaison = _table(data, "liaison", origin)
-    _only(liaison, {"none"}, origin, "liaison")
+    _only(liaison, names(LIAISON_KEYS), origin, "liaison")
     pairs_without = liaison.get("none", [])
     if not isinstance(pairs_without, list):
         raise UserError(f"{origin}: liaison.none: expected a list of pairs of agency names")
@@ -238,10 +296,14 @@ def _agency(row: Any, k: int, origin: str) -> AgencyProfile:
         raise UserError(f"{origin}: agency #{k + 1}: expected a table")
     name = row.get("name")
     key = f"agency {name!r}" if isinstance(name, str) and name.strip() else f"agency #{k + 1}"
-    _only(row, _AGENCY_KEYS, origin, key)
-    for required in ("name", "bloc", "capability", "home_security", "source_sensitivity"):
-        if required not in row:
-            raise UserError(f"{origin}: {key}: {required}: missing")
+    if "manipulative" in row:
+        raise UserError(f"{origin}: {key}: manipulative: no longer a key (senders choose to "
+                        "fabricate from their preferences); allowed instead: opportunism, concern "
+                        "(numbers in [0, 1])")
+    _only(row, names(AGENCY_KEYS), origin, key)
+    for needed in required(AGENCY_KEYS):
+        if needed not in row:
+            raise UserError(f"{origin}: {key}: {needed}: missing")
     for text_key in ("name", "bloc", "country"):
         if text_key in row and not (isinstance(row[text_key], str) and row[text_key].strip()):
             raise UserError(f"{origin}: {key}: {text_key}: expected non-empty text")
@@ -252,10 +314,6 @@ def _agency(row: Any, k: int, origin: str) -> AgencyProfile:
         raise UserError(
             f"{origin}: {key}: doctrine: got {doctrine_text!r}; allowed: {Doctrine.allowed()}"
         ) from None
-    if "manipulative" in row:
-        raise UserError(f"{origin}: {key}: manipulative: no longer a key (senders choose to "
-                        "fabricate from their preferences); allowed instead: opportunism, concern "
-                        "(numbers in [0, 1])")
     preferences = {k: _number(row[k], f"{key}: {k}", origin, 0, 1)
                    for k in ("opportunism", "concern") if k in row}
     return AgencyProfile(
@@ -274,7 +332,7 @@ def _agency(row: Any, k: int, origin: str) -> AgencyProfile:
 def _shift(row: Any, k: int, *, index: dict[str, int], blocs: set[str],
            agencies: tuple[AgencyProfile, ...], origin: str) -> RivalryShift:
     key = f"shift #{k + 1}"
-    _only(row, {"day", "between", "rivalry", "directed"}, origin, key)
+    _only(row, names(SHIFT_KEYS), origin, key)
     day = row.get("day")
     if not isinstance(day, int) or isinstance(day, bool) or day < 0:
         raise UserError(f"{origin}: {key}.day: expected a non-negative integer")

@@ -16,6 +16,7 @@ from enum import Enum
 from pathlib import Path
 
 from sim.errors import UserError
+from sim.files import cannot_write
 from sim.params import GROUPS, PARAMETERS, Param
 from sim.scenarios import scenario_names
 
@@ -158,6 +159,9 @@ def write_template(name: str, folder: Path, *, force: bool = False) -> Path:
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UserError(f"init: cannot write {path} ({exc.strerror or exc})") from None
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:  # the same read-only or full file system: nothing more to undo
+            pass
+        raise cannot_write(path, exc, where="init") from None
     return path

@@ -433,11 +433,13 @@ def test_every_statistic_the_validation_suite_checks_is_refused_as_a_target():
     assert statistic("heed_rate", origin="f").name == "heed_rate"
 
 
-CASES = """case,sender,recipient,rivalry,details,channel,response,half,source
-Alpha,US,Russia,0.9,2,both,dismissed,calibration,a
-Beta,Russia,US,0.6,1,private,investigated,calibration,b
-Gamma,Saudi Arabia,US,0.1,3,private,heeded,holdout,c
+CASES = """case,sender,recipient,rivalry,details,channel,response,seen,date,source
+Alpha,US,Russia,0.9,2,both,dismissed,yes,,a
+Beta,Russia,US,0.6,1,private,investigated,no,2001-05,b
+Gamma,Saudi Arabia,US,0.1,3,private,heeded,no,2010,c
 """
+"""By the codebook's rule (sim.cases.halves) the calibration half holds ceil(3/2) = 2 cases: Alpha
+(seen) and Beta (the earliest delivery); Gamma is held out."""
 
 
 def test_case_targets_score_only_the_calibration_half(tmp_path):
@@ -450,24 +452,25 @@ def test_case_targets_score_only_the_calibration_half(tmp_path):
     assert [c.case for c in half] == ["Alpha", "Beta"]
     stat = statistic("cases_calibration_brier", origin="f", cases_file=path)
     params = ModelParams().replace(choice_temperature=0.1)
-    cases = parse_cases(CASES.replace(",calibration", "").replace(",holdout", "")
-                        .replace(",half", ""), origin="t")[:2]
+    cases = parse_cases(CASES, origin="t")[:2]
     assert stat.of_params(params) == pytest.approx(
         brier(probabilities(score(cases, params)), recorded_index(cases)))
     # The hold-out half does not count: recoding its response changes nothing.
-    path.write_text(CASES.replace("heeded,holdout", "dismissed,holdout"))
+    path.write_text(CASES.replace("heeded,no,2010", "dismissed,no,2010"))
     assert statistic("cases_calibration_brier", origin="f",
                      cases_file=path).of_params(params) == stat.of_params(params)
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    (CASES.replace(",half", "").replace(",calibration", "").replace(",holdout", ""),
-     ["no half column", "calibration, holdout"]),
-    (CASES.replace(",holdout,", ",test,"),
-     ["line 4", "half: got 'test'"]),
-    (CASES.replace(",calibration,", ",holdout,"), ["no case has half = calibration"]),
+    (CASES.replace(",no,2010,", ",no,,"),
+     ["date: case 'Gamma' is not marked seen and has no date", "cannot be split into halves",
+      "allowed: a date"]),
+    (CASES.replace(",seen,date", "").replace(",yes,,", ",").replace(",no,2001-05,", ",")
+     .replace(",no,2010,", ","), ["date: case 'Alpha' is not marked seen and has no date"]),
+    (CASES.replace(",no,2010,", ",no,2010-13,"), ["line 4", "date: got '2010-13'"]),
 ])
-def test_a_cases_file_without_a_calibration_half_is_refused(tmp_path, capsys, text, expected):
+def test_a_cases_file_that_cannot_be_split_into_halves_is_refused(tmp_path, capsys, text,
+                                                                   expected):
     cases = tmp_path / "cases.csv"
     cases.write_text(text)
     path = toy_calibration(tmp_path, extra=f'cases = "{cases}"\n')

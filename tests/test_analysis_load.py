@@ -98,3 +98,20 @@ def test_remove_stale_touches_only_the_named_stems_and_extensions(tmp_path):
     removed = remove_stale(tmp_path, {"heed_trend", "sobol"}, ("csv", "md", "tex"))
     assert sorted(p.name for p in removed) == ["heed_trend.csv", "heed_trend.md"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["heed_trend.xlsx", "notes.md", "summary.csv"]
+
+
+def test_a_fresh_clones_results_folder_names_the_sweep_that_fills_it(tmp_path, monkeypatch, capsys):
+    """A clone has only the committed tables and figures of results/doctrine: the error names
+    the command that makes the runs, and a folder of unknown origin gets the general form."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "experiments").mkdir()
+    (tmp_path / "experiments" / "doctrine.toml").write_text("replications = 2\n")
+    (tmp_path / "results" / "doctrine" / "tables").mkdir(parents=True)
+    assert main(["analyze", "results/doctrine"]) == 2
+    assert capsys.readouterr().err == (
+        "warnsim: error: results/doctrine/manifest.json: missing, so results/doctrine holds no "
+        "sweep's runs; make it with `warnsim sweep experiments/doctrine.toml`\n")
+    (tmp_path / "elsewhere").mkdir()
+    assert main(["analyze", "elsewhere"]) == 2
+    assert capsys.readouterr().err.endswith(
+        "make it with `warnsim sweep FILE --out elsewhere` (FILE: your experiment file)\n")

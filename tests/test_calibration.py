@@ -205,13 +205,11 @@ def test_metrics_are_targets_scored_as_the_mean_over_runs(tmp_path):
 
 
 def test_case_scores_are_targets_scored_at_each_points_parameters(tmp_path):
-    from sim.cases import builtin_cases
+    from sim.cases import Half, builtin_cases, cases_in
     from sim.validation.scoring import evaluate as score_cases
 
-    text = (ROOT / "sim" / "data" / "cases.csv").read_text().splitlines()
-    halves = ["half", *(["calibration", "holdout"] * len(text))[: len(text) - 1]]
     cases = tmp_path / "cases.csv"
-    cases.write_text("\n".join(f"{line},{h}" for line, h in zip(text, halves, strict=True)) + "\n")
+    cases.write_text((ROOT / "sim" / "data" / "cases.csv").read_text())
     config = CONFIG.replace("n = 200", "n = 3") + (
         f'\n[calibration]\ncases = "{cases}"\n[targets.cases]\n'
         'statistic = "cases_calibration_brier"\nvalue = 0\ntolerance = 0.667\n')
@@ -221,7 +219,8 @@ def test_case_scores_are_targets_scored_at_each_points_parameters(tmp_path):
 
     results = load_results(found.out)
     v = evaluate(statistic("cases_calibration_brier", origin="t", cases_file=cases), results)
-    half = builtin_cases()[::2]  # the rows marked calibration
+    half = cases_in(Half.CALIBRATION, builtin_cases())  # the codebook's calibration half
+    assert 0 < len(half) < len(builtin_cases())
     for point_id, value in zip(v.point_id, v.value, strict=True):
         row = results.ok[results.ok["point_id"] == point_id].iloc[0]
         params = ModelParams().replace(home_interdiction=row["home_interdiction"],
@@ -235,7 +234,11 @@ def test_validation_checks_are_refused_as_targets_with_their_source(tmp_path, ca
     path.write_text(HEAD + SAMPLE + '[targets.a]\nstatistic = "foiled_share"\nlow = 0.6\n')
     assert main(["calibrate", str(path)]) == 2
     err = capsys.readouterr().err
-    assert "foiled_share is validation check foiled_share (Heritage Foundation 2013" in err
+    from sim.validation.registry import registry
+
+    source = next(e.source for e in registry().checks if e.id == "foiled_share")
+    assert source.startswith("Heritage Foundation")
+    assert f"foiled_share is validation check foiled_share ({source})" in err
     assert "calibrate on data you do not validate on" in err and "heed_rate" in err
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sim.cases import (
-    COLUMNS,
+    COLUMN_NAMES,
     DETAIL_COLUMNS,
     LEVELS,
     Case,
@@ -43,7 +43,7 @@ def test_the_seven_cases_the_model_was_built_on_are_marked_seen():
 
 def test_every_column_of_the_file_is_defined_in_the_codebook():
     for column in RAW[0]:
-        assert column in COLUMNS
+        assert column in COLUMN_NAMES
         assert f"`{column}`" in CODEBOOK, column
 
 

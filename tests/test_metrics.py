@@ -120,7 +120,12 @@ def test_python_function_reference(tmp_path, monkeypatch, run):
         CONSTANT = 3
     """))
     monkeypatch.syspath_prepend(str(tmp_path))
-    m = compile_metric("distrust", {"function": "my_metrics.rival_distrust"})
+    untrusted = compile_metric("distrust", {"function": "my_metrics.rival_distrust"})
+    assert "my_metrics" not in sys.modules  # read, not imported
+    with pytest.raises(MetricError, match=r"runs Python code .*--trust-code"):
+        untrusted.evaluate(run.outcomes, run.trust_matrix, run.rivalry_matrix, run.agencies)
+    assert "my_metrics" not in sys.modules
+    m = compile_metric("distrust", {"function": "my_metrics.rival_distrust"}, trust_code=True)
     trust, rivalry = np.array(run.trust_matrix, dtype=float), np.array(run.rivalry_matrix)
     expected = np.nanmean(1 - trust[rivalry >= 0.5]) + run.outcomes["plots"]
     assert m.evaluate(run.outcomes, run.trust_matrix, run.rivalry_matrix, run.agencies) == pytest.approx(expected)
@@ -129,8 +134,8 @@ def test_python_function_reference(tmp_path, monkeypatch, run):
                               ({"function": "my_metrics.CONSTANT"}, "not callable"),
                               ({"func": "my_metrics.f"}, "one key")]:
         with pytest.raises(MetricError, match=r"^metrics\.distrust: .*" + words):
-            compile_metric("distrust", definition)
-    bad = compile_metric("word", {"function": "my_metrics.not_a_number"})
+            compile_metric("distrust", definition, trust_code=True)
+    bad = compile_metric("word", {"function": "my_metrics.not_a_number"}, trust_code=True)
     with pytest.raises(MetricError, match="returned str, not a number"):
         bad.evaluate(run.outcomes, run.trust_matrix, run.rivalry_matrix, run.agencies)
     sys.modules.pop("my_metrics", None)

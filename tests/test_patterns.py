@@ -3,8 +3,8 @@
 Comparisons are paired: replication k of both arms uses seed k (common random numbers), so the
 same plots and detections occur in both and the test measures the mechanism, not the luck of
 the draw. Each pattern needs a one-sided p-value below 0.001 (or a 99.9% interval inside the
-published range): at that level a model without the effect fails the test. Where the issue asks
-for it, switching the pattern's mechanism off must make the pattern weaken or vanish.
+published range): at that level a model without the effect fails the test. Where a mechanism
+has a switch, switching the pattern's mechanism off must make the pattern weaken or vanish.
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ def first_warnings(seeds) -> pd.DataFrame:
 
 
 def test_one_false_alarm_cuts_the_next_heed_probability_by_about_half():
-    """Breznitz 1984: close to 50% (the issue's range 35-65%). On the model's own first warnings,
+    """Breznitz 1984: close to 50% (the validation suite's range 35-65%). On the model's own first warnings,
     the expected heed rate with one earlier false alarm from the same sender against without;
     99.9% bootstrap interval with the run as the unit."""
     sums = first_warnings(range(200)).groupby("run")[["p_heed", "p_heed_after_false_alarm"]].sum()

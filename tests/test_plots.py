@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -25,14 +27,17 @@ from sim.analysis.plots import (
     MAX_HEIGHT,
     MIN_WARNINGS,
     heatmap,
+    heed_vs_dyad_rivalry,
     heed_vs_rivalry,
     outcome_distributions,
     outcomes_vs_parameter,
     sensitivity_bars,
     style,
     trust_trajectories,
+    waiver_reasons,
 )
 from sim.cli import main
+from sim.scenarios import load_scenario
 from tests.analysis_fixtures import grid_results, write_results
 
 WIDTHS = {  # inches: one column 3.5, two columns 7
@@ -41,6 +46,7 @@ WIDTHS = {  # inches: one column 3.5, two columns 7
     "waiver_reasons": 3.5, "sensitivity": 7.0,
 }
 DOCTRINES = ("warn_all", "non_rivals", "never")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def starve(folder, keep, *, runs_where) -> None:
@@ -113,6 +119,7 @@ def layout_problems(fig) -> list[str]:
             for tick in axis.get_major_ticks() + axis.get_minor_ticks():
                 if not low - span <= tick.get_loc() <= high + span:
                     hidden |= {id(tick.label1), id(tick.label2)}
+    problems += log_axis_problems(fig, hidden)
     texts = [t for t in fig.findobj(Text)
              if t.get_visible() and t.get_text().strip() and id(t) not in hidden]
     boxes = [(t.get_text(), t.get_window_extent(renderer).expanded(0.98, 0.9)) for t in texts]
@@ -122,6 +129,26 @@ def layout_problems(fig) -> list[str]:
     for (ta, a), (tb, b) in itertools.combinations(boxes, 2):
         if a.overlaps(b):
             problems.append(f"overlap: {ta!r} / {tb!r}")
+    return problems
+
+
+def log_axis_problems(fig, hidden: set[int]) -> list[str]:
+    """A logarithmic axis (or the logarithmic part of a symlog one) needs a labelled tick
+    inside its view beyond where it turns logarithmic: "log scale above 100" with no tick
+    above 100 cannot be read."""
+    problems = []
+    for ax in fig.axes:
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            scale = axis.get_scale()
+            if scale not in ("log", "symlog"):
+                continue
+            start = axis.get_transform().linthresh if scale == "symlog" else -np.inf
+            labelled = [t.get_loc() for t in axis.get_major_ticks()
+                        if id(t.label1) not in hidden and t.label1.get_visible()
+                        and t.label1.get_text().strip()]
+            beyond = [loc for loc in labelled if loc > start * (1 + 1e-9)]
+            if (scale == "symlog" and not beyond) or (scale == "log" and len(labelled) < 2):
+                problems.append(f"{name} axis ({scale}): no labelled tick beyond {start:g}")
     return problems
 
 
@@ -150,17 +177,44 @@ def test_sparse_points_are_open_with_counts_and_never_joined(designs):
     assert counts and all(int(c) < MIN_WARNINGS for c in counts)
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert any(text.startswith(f"open: < {MIN_WARNINGS} warnings") for text in legend)
-    joined = [line for line in top.lines if line.get_gid() == "data-line" and line.get_label() == "warn_all"]
+    joined = [line for line in top.lines if line.get_gid() == "data-line" and line.get_label() == "warn all"]
     assert np.isfinite(np.asarray(joined[0].get_ydata(), float)).sum() > 10
 
 
-def test_the_rival_threshold_is_marked_on_rivalry_axes(designs):
+def threshold_lines(ax, vertical: bool = True) -> list[float]:
+    lines = [line for line in ax.lines if line.get_linestyle() == "--"]
+    data = [line.get_xdata() if vertical else line.get_ydata() for line in lines]
+    return sorted(float(d[0]) for d in data if len(set(d)) == 1)
+
+
+def test_the_rival_threshold_is_marked_where_each_bloc_pair_reaches_it(designs):
+    """On the swept rivalry between blocs a dyad's rivalry is the value times its bloc pair's
+    factor (default scenario: A-B 1.3, B-C 0.8, A-C 0.5), so each pair reaches the threshold
+    (0.5) elsewhere: at 0.5 / factor, each line named in the legend. On the dyads' own
+    rivalry it is one line at 0.5."""
+    factors = {f for f in load_scenario("default").bloc_factors.values()}
+    expected = sorted(0.5 / f for f in factors if 0.5 / f <= 1.0)
+    assert np.allclose(expected, [0.5 / 1.3, 0.5 / 0.8, 1.0])
     for build in (heed_vs_rivalry, outcomes_vs_parameter):
         fig, _ = build(designs["dense"])
-        cuts = [line for line in fig.axes[0].lines
-                if line.get_linestyle() == "--" and list(line.get_xdata()) == [0.5, 0.5]]
-        assert cuts, build.__name__
-        assert any("rival threshold (0.5)" == t.get_text() for t in fig.legends[0].get_texts())
+        assert np.allclose(threshold_lines(fig.axes[0]), expected), build.__name__
+        names = [t.get_text() for t in fig.legends[0].get_texts()]
+        assert any("reached by A\u2013B at 0.38, B\u2013C at 0.62, A\u2013C at 1" in n.replace("\n", " ")
+                   for n in names), names
+    fig, _ = heed_vs_dyad_rivalry(designs["dense"])
+    assert threshold_lines(fig.axes[0]) == [0.5]
+
+
+def test_the_rival_threshold_runs_between_bars_never_through_one(tmp_path):
+    """waiver_reasons drew the threshold line at 0.5 through the bar of rivalry 0.4 (by
+    interpolation): it runs between the last level below each crossing and the first at or
+    above it."""
+    levels = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    results = load_results(write_results(tmp_path / "bars", [{"rivalry": r} for r in levels],
+                                         replications=2, days=5))
+    fig, _ = waiver_reasons(results)
+    # Crossings 0.385 (A-B), 0.625 (B-C), 1.0 (A-C): between 0.2|0.4, 0.6|0.8 and 0.8|1.0.
+    assert threshold_lines(fig.axes[0], vertical=False) == [1.5, 3.5, 4.5]
 
 
 def test_empty_heatmap_cells_are_hatched_and_named(designs):
@@ -318,12 +372,30 @@ def test_one_mass_casualty_run_makes_the_box_plot_axis_logarithmic_beyond_the_ty
     fig, _ = outcome_distributions(load_results(folder))
     assert [ax.get_xscale() for ax in fig.axes[:2]] == ["linear", "linear"]
 
-    runs.loc[0, ["casualties", "net_harm"]] = [1000.0, 1002.0]
-    runs.to_parquet(folder / "runs.parquet")
-    fig, _ = outcome_distributions(load_results(folder))
-    assert [ax.get_xscale() for ax in fig.axes[:2]] == ["symlog", "symlog"]
-    assert all("log scale above 100" in ax.get_xlabel() for ax in fig.axes[:2])
-    assert not layout_problems(fig), layout_problems(fig)
+    for top in (1000.0, 450.0, 2400.0):  # the end of the axis: a power of ten, or between
+        runs.loc[0, ["casualties", "net_harm"]] = [top, top + 2.0]
+        runs.to_parquet(folder / "runs.parquet")
+        fig, _ = outcome_distributions(load_results(folder))
+        assert [ax.get_xscale() for ax in fig.axes[:2]] == ["symlog", "symlog"]
+        assert all("log scale above 100" in ax.get_xlabel() for ax in fig.axes[:2])
+        assert not layout_problems(fig), (top, layout_problems(fig))  # a tick above 100
+        assert fig.axes[0].get_xlim()[1] >= top  # the largest run is inside the axis
+
+
+def test_log_axis_check_catches_an_axis_without_a_tick_beyond_its_linear_part():
+    """The check itself: the old box plot (decades beyond the view) had no tick above 100."""
+    from matplotlib.ticker import FixedLocator
+
+    from sim.analysis.plots import new_figure
+
+    with style():
+        fig = new_figure(3.5, 2.0)
+        ax = fig.add_subplot()
+        ax.plot([0, 450], [0, 1])
+        ax.set_xscale("symlog", linthresh=100)
+        ax.xaxis.set_major_locator(FixedLocator([0, 50, 100, 1000, 10000]))
+        ax.set_xlim(0, 460)
+    assert any("no labelled tick beyond 100" in p for p in layout_problems(fig))
 
 
 def test_box_plots_of_many_factors_name_them_above_instead_of_along_the_axis(tmp_path):
@@ -336,4 +408,40 @@ def test_box_plots_of_many_factors_name_them_above_instead_of_along_the_axis(tmp
     assert fig.axes[0].get_ylabel() == ""
     note = fig.legends[0].get_title().get_text()
     assert "design points: Rivalry / Specificity threshold / False leads" in note.replace("\n", " ")
+    assert not layout_problems(fig), layout_problems(fig)
+
+
+# --- the validation report's figures ------------------------------------------------------
+
+def test_validation_verdicts_are_titled_by_the_checks_labels():
+    from sim.validation.figures import verdicts_figure
+    from sim.validation.suite import BY_ID
+
+    entries = json.loads((ROOT / "results" / "validation" / "validation.json").read_text("utf-8"))
+    fig = verdicts_figure(entries)
+    titles = [ax.get_title(loc="left").replace("\n", " ") for ax in fig.axes]
+    assert "Wickens & Dixon: crossover" in titles and "Simmons & Sutter: false alarms" in titles
+    assert not [t for t in titles if "_" in t]  # no snake_case id as a title
+    assert all(c.label for c in BY_ID.values())  # every check declares one
+    assert len(fig.axes) == len(titles) and all(ax.get_visible() for ax in fig.axes)  # no empty slot
+    assert not layout_problems(fig), layout_problems(fig)
+
+
+def test_case_stars_are_whole_at_the_axis_end_and_both_colours_are_explained():
+    """Kerman 2024's recorded response had probability ~0 at the end of the bar: its star was
+    cut in half at 1.0, and the orange markers had no legend entry."""
+    from sim.validation.figures import OUTSIDE, WITHIN, cases_figure
+
+    table = pd.DataFrame({
+        "case": ["Kerman 2024", "Brussels 2016"], "p_heed": [1.0, 0.02],
+        "p_investigate": [0.0, 0.08], "p_dismiss": [0.0, 0.90],
+        "recorded": ["dismissed", "dismissed"], "p_recorded": [0.0, 0.90],
+        "p_recorded_low": [0.0, 0.78], "p_recorded_high": [0.97, 0.92],
+    })
+    fig = cases_figure(table, 1 / 3)
+    stars = [line for line in fig.axes[0].lines if line.get_marker() == "*"]
+    assert len(stars) == 2 and all(not s.get_clip_on() for s in stars)
+    assert all(0 < s.get_xdata()[0] < 1 for s in stars)  # inside the axis, drawn whole
+    colours = {h.get_color() for h in fig.legends[0].legend_handles if isinstance(h, Line2D)}
+    assert {WITHIN, OUTSIDE} <= colours
     assert not layout_problems(fig), layout_problems(fig)

@@ -124,7 +124,7 @@ def test_checks_that_hold_by_construction_say_why_and_are_not_counted():
 
 
 def test_no_counted_check_passes_on_a_sign_alone():
-    """Issue 18: a direction check (>= 0 or <= 0) cannot fail on any real effect."""
+    """A direction check (>= 0 or <= 0) cannot fail on any real effect (the validation review)."""
     for c in checks():
         if c.counted and c.kind.value != "case":
             assert not (c.range_high is None and c.range_low == 0.0), c.id

@@ -4,8 +4,8 @@ Each parameter is set to the ends of its declared range (both values of a boolea
 a categorical) with the others at their defaults, over the same seeds (paired: common random
 numbers). A parameter passes when some outcome differs between two of its settings with a paired
 t-test or sign test below ``ALPHA`` after a Bonferroni correction over the outcomes compared. A
-parameter that changes nothing gives bit-identical runs, so this test fails for it; the issue's
-rule is that such a parameter is removed or its range fixed.
+parameter that changes nothing gives bit-identical runs, so this test fails for it; the
+project's rule is that such a parameter is removed or its range fixed.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Scenarios as experimental factors (issue 10, item 5): ``scenario`` in the design, agency
+"""Scenarios as experimental factors: ``scenario`` in the design, agency
 traits and bloc factors by dotted name (``agency.FSB.capability``, ``bloc_rivalry.west:russia``)
 checked against every scenario the experiment runs and recorded in ``runs.parquet``."""
 

@@ -1,4 +1,4 @@
-"""Sweeps against what real users and machines do (issue 11): two sweeps into one folder,
+"""Sweeps against what real users and machines do: two sweeps into one folder,
 other working directories, damaged state, killed parents and workers, oversized designs,
 full and read-only disks, bad input that used to give tracebacks.
 
@@ -254,7 +254,7 @@ def test_half_deleted_part_is_discarded_and_its_runs_run_again(exp, tmp_path, re
     assert (summary.skipped, summary.ran) == (3, 21)
     err = capsys.readouterr().err
     assert f"discarded part {kept[2]} (warnings.arrow missing)" in err
-    assert f"discarded part {kept[3]} (unreadable" in err
+    assert f"discarded part {kept[3]} (damaged: its runs file does not match its checksum" in err
     assert_identical(out, reference)
 
 
@@ -606,6 +606,10 @@ mount("-o", "remount,ro")
 step("done-read-only", sweep)
 step("force-read-only", [*sweep, "--force"])
 step("log-read-only", ["run", "--days", "5", "--log", f"{mnt}/log.csv"])
+step("template-read-only", ["scenarios", "--template", f"{mnt}/scenario.toml"])
+import os
+os.chdir(mnt)
+step("init-read-only", ["init", "study"])
 """
 
 
@@ -630,7 +634,8 @@ def test_full_and_read_only_file_systems(tmp_path):
                                                                 done.stdout.splitlines())}
     assert {name: status for name, (status, _) in steps.items()} == {
         "full": 3, "resume-read-only": 3, "resume": 0, "done-read-only": 0,
-        "force-read-only": 3, "log-read-only": 2}
+        "force-read-only": 3, "log-read-only": 3, "template-read-only": 3,
+        "init-read-only": 3}
     assert "(No space left on device); finished runs are kept" in one_line(steps["full"][1])
     for name in ("resume-read-only", "force-read-only"):
         assert one_line(steps[name][1]) == (
@@ -639,6 +644,10 @@ def test_full_and_read_only_file_systems(tmp_path):
     assert steps["done-read-only"][1] == ""
     assert one_line(steps["log-read-only"][1]) == (
         f"warnsim: error: cannot write {mnt / 'log.csv'} (Read-only file system)")
+    assert one_line(steps["template-read-only"][1]) == (
+        f"warnsim: error: --template: cannot write {mnt / 'scenario.toml'} (Read-only file "
+        "system)")
+    assert one_line(steps["init-read-only"][1]).endswith("(Read-only file system)")
     run_experiment(exp, out=tmp_path / "whole", workers=1, progress=False)
     for name in ("runs.parquet", "warnings.parquet"):
         assert (tmp_path / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()

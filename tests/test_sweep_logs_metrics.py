@@ -1,4 +1,4 @@
-"""Issue 9 in sweeps: ``record_dyads`` / ``record_agents`` write ``dyads.parquet`` and
+"""Agent and dyad series in sweeps: ``record_dyads`` / ``record_agents`` write ``dyads.parquet`` and
 ``agents.parquet``; ``[metrics]`` adds columns to ``runs.parquet``, each expression checked
 before anything runs. The engine's guarantees (declared schemas, byte-identical resume, retry)
 hold for the new tables too."""
@@ -37,6 +37,7 @@ def write(folder: Path, text: str, name: str = "exp.toml") -> Path:
 def run(exp: Path, out: Path, run_fn=None, **kw):
     kw.setdefault("workers", 1)
     kw.setdefault("progress", False)
+    kw.setdefault("trust_code", True)  # the test experiments' metric functions are ours
     return sweep_run(exp, out=out, run_fn=run_fn, **kw)
 
 
@@ -104,8 +105,10 @@ BAD_METRICS = {
     "unknown agency": ("gap = 'trust_matrix[\"FSB\", \"A1\"]'",
                        ["metrics.gap", "unknown agency 'FSB'", "allowed: A1, A2"]),
     "taken name": ('rivalry = "plots"', ["metrics.rivalry", "already a column of runs.parquet"]),
-    "bad function": ('gap = { function = "tests.fake_runs.nothing_here" }',
-                     ["metrics.gap", "has no 'nothing_here'"]),
+    "function without --trust-code": ('gap = { function = "tests.fake_runs.trust_spread" }',
+                                      ["metrics.gap", "runs Python code", "--trust-code"]),
+    "function not a dotted path": ('gap = { function = "os.system; rm" }',
+                                   ["metrics.gap", "allowed: a dotted path"]),
     "not a table": (None, ["metrics", "expected a table"]),
 }
 

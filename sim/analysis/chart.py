@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from sim.analysis.labels import header, level_name, lower, name_of, scenario_names
 from sim.analysis.load import DesignKind, Results
@@ -59,11 +60,13 @@ from sim.analysis.plots import (
     place_counts,
     set_category_ticks,
     sparse_handle,
+    styled,
     swept,
     thin_levels,
     wrap,
 )
 from sim.analysis.summary import metric_outcomes
+from sim.analysis.tables import format_value, minus
 from sim.errors import UserError
 from sim.outcomes import OUTCOMES, Kind, Outcome
 
@@ -210,6 +213,7 @@ def _numeric(series: pd.Series) -> bool:
 
 # --- drawing -----------------------------------------------------------------------------
 
+@styled
 def chart(results: Results, outcome: str = "heed_rate", *, x: str = AUTO, hue: str = AUTO,
           facet: str = AUTO, pool: Iterable[str] | None = None) -> Chart:
     """Draw ``outcome`` against ``x``, one series per ``hue`` level, one panel per ``facet``
@@ -262,7 +266,7 @@ def chart(results: Results, outcome: str = "heed_rate", *, x: str = AUTO, hue: s
         if panel is not None:
             ax.set_title(wrap(f"{name_of(roles.facet)}: {panel}", 0.95 * TWO_COLUMNS / ncols, 8))
     finish_panels(fig, axes, len(panels), ncols,
-                  xlabel=header(roles.x) + (" (binned)" if scattered and numeric_x else ""),
+                  xlabel=header(roles.x) + (", binned" if scattered and numeric_x else ""),
                   ylabel=wrap(header(outcome), 2.4, 8))
     if categories is not None:
         set_category_ticks(axes[0], "x", np.arange(len(categories), dtype=float),
@@ -272,7 +276,6 @@ def chart(results: Results, outcome: str = "heed_rate", *, x: str = AUTO, hue: s
         if extra:
             mark_cut(ax, results, roles.x)
     if scattered and numeric_x:
-        from matplotlib.lines import Line2D
         extra.append((Line2D([], [], linestyle="none", marker="o", markersize=2,
                              color="0.55", alpha=0.6), "one design point"))
     if sparse_any:
@@ -311,7 +314,8 @@ def _groups(runs: pd.DataFrame, role: str | None, *, column: str, limit: int, sc
     series = runs[role]
     if scattered and _numeric(series) and series.nunique() > SAMPLE_BINS:
         bins = pd.qcut(series, SAMPLE_BINS, duplicates="drop")
-        text = {iv: f"{level_text(iv.left)}-{level_text(iv.right)}" for iv in bins.cat.categories}
+        text = {iv: minus(f"{format_value(iv.left, 2)}\u2013{format_value(iv.right, 2)}")
+                for iv in bins.cat.categories}
         labelled = bins.map(text).astype(str)
         return runs.assign(**{column: labelled}), [text[c] for c in bins.cat.categories], ""
     levels = _ordered_levels(series)

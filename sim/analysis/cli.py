@@ -11,6 +11,9 @@ from pathlib import Path
 
 from sim.errors import UserError
 
+DEFAULT_CONFIDENCE = 0.95
+"""The interval level of the committed tables."""
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``analyze DIR``, ``plot DIR``, ``discover``, ``decompose`` and ``explore DIR`` to
@@ -23,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "the key ones. Reads only the files of a sweep's results folder.",
     )
     analyze.add_argument("directory", metavar="DIR", type=Path, help="a sweep's results folder")
-    analyze.add_argument("--confidence", type=float, default=0.95, help="interval level (default 0.95)")
+    analyze.add_argument("--confidence", type=float, default=DEFAULT_CONFIDENCE,
+                         help="interval level (default 0.95)")
     analyze.add_argument("--by", nargs="+", metavar="FACTOR",
                          help="split the rivalry tables by these swept factors (default: every "
                          "swept factor other than rivalry; 'none' pools them, and the captions say so)")
@@ -41,6 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          "--where: heed_rate, warnings (per run) or a warning-log column "
                          "(default heed_rate)")
     shown = analyze.add_mutually_exclusive_group()
+    analyze.add_argument("--force", action="store_true",
+                         help="let --by or --confidence replace committed tables in DIR/tables/")
     shown.add_argument("--verbose", action="store_true", help="print every table, not only the key one")
     shown.add_argument("--quiet", action="store_true", help="write the tables, print only their paths")
     analyze.set_defaults(func=analyze_handler)
@@ -143,6 +149,15 @@ def analyze_handler(args: argparse.Namespace) -> int:
     results = load_results(args.directory)
     check_by(results, by)  # before anything is written
     out = results.directory / "tables"
+    changed = [flag for flag, used in (("--by", by is not None),
+                                      ("--confidence", args.confidence != DEFAULT_CONFIDENCE))
+               if used]
+    if changed:
+        from sim.committed import refuse_replacing
+
+        refuse_replacing([out], why="tables made with " + " and ".join(changed), force=args.force,
+                         instead="sweep into another folder (warnsim sweep FILE --out DIR) and "
+                         "analyze that")
     print(f"{results.name}: {len(results.ok)} runs ok, {results.n_failed} failed")
     if results.manifest.get("complete") is False:
         print("note: the sweep has not finished; these tables cover the runs done so far")
@@ -260,7 +275,7 @@ def discover_handler(args: argparse.Namespace) -> int:
                      contrast=contrast)
     with style():
         fig = discovery_figure(found)
-    question = f"cases of interest: design points with {found.rule}"
+    question = f"cases of interest: design points where {found.statement}"
     boxes = Table("discovery_boxes", f"PRIM boxes ({question}), each with the parameter ranges it restricts",
                   found.box_table(), keys=("box", "parameter"), group="parameter",
                   grouped=("box_low", "box_high", "range_low", "range_high"),
@@ -296,9 +311,13 @@ def decompose_handler(args: argparse.Namespace) -> int:
         "Decomposition of the rivalry gradient (pooled heed rate of low- minus high-rivalry "
         f"dyads) by mechanism: the gradient with each switched off and the share of the "
         f"defaults' gradient it explains, {level} bootstrap intervals over replications",
-        frame, keys=("mechanism",),
-        notes={"gradient": "heed rate of low- minus high-rivalry dyads with the mechanism off",
-               "share_explained": "1 - gradient / gradient of the defaults",
+        frame, keys=("switched_off",), hidden=("mechanism",),
+        notes={"switched_off": "the mechanism switched off (sim/mechanisms.py)",
+               "meaning": "what switching it off changes",
+               "gradient": "heed rate of low- minus high-rivalry dyads with the mechanism off",
+               "gradient_low": f"lower bound of the {level} bootstrap interval",
+               "share_explained": "1 \u2212 gradient / gradient of the defaults",
+               "share_low": f"lower bound of the {level} bootstrap interval",
                "replications": "paired replications (same seeds at every design point)"})
     write_table(table, results.directory / "tables")
     print(f"\n{table.title}\n\n{to_markdown(table.frame)}")

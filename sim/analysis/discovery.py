@@ -203,6 +203,20 @@ class Discovery:
             what = f"{self.outcome}[{factor}={a}] - {self.outcome}[{factor}={b}]"
         return f"{what} {'<=' if self.below else '>='} {self.threshold:g}"
 
+    @property
+    def statement(self) -> str:
+        """The rule as a reader says it, by the declared labels: 'net harm (death-eq. per
+        run) with doctrine non rivals minus with doctrine warn all \u2265 0'."""
+        from sim.analysis.labels import header, level_name, lower
+        what = header(self.outcome)
+        what = what[:1].lower() + what[1:]
+        if self.contrast is not None:
+            factor, a, b = self.contrast
+            what = (f"{what} with {lower(factor)} {level_name(a)} minus with "
+                    f"{lower(factor)} {level_name(b)}")
+        sign = "\u2264" if self.below else "\u2265"
+        return f"{what} {sign} " + f"{self.threshold:g}".replace("-", "\u2212")
+
     def box_table(self) -> pd.DataFrame:
         """One row per (box, restricted parameter), with the box's statistics."""
         rows = []
@@ -284,6 +298,14 @@ def _contrasted(results, x: pd.DataFrame, value: pd.Series,
 
 
 def discovery_figure(found: Discovery):
+    """The PRIM figure (see :func:`_discovery_figure`), built under the house style."""
+    from sim.analysis.plots import style
+
+    with style():
+        return _discovery_figure(found)
+
+
+def _discovery_figure(found: Discovery):
     """Left: the peeling trajectory (coverage against density, colour = parameters
     restricted), the chosen boxes ringed. Right: each chosen box's restricted ranges as a
     share of the sampled range, with the values in the labels."""
@@ -292,6 +314,7 @@ def discovery_figure(found: Discovery):
 
     from sim.analysis.labels import name_of
     from sim.analysis.plots import TWO_COLUMNS, legend_above, new_figure
+    from sim.analysis.tables import fixed, minus, significant_decimals
 
     table = found.box_table()
     rows = table[table["parameter"] != "(none)"]
@@ -326,14 +349,16 @@ def discovery_figure(found: Discovery):
         hi = (row.box_high - row.range_low) / span if span else 1.0
         right.barh(j, hi - lo, left=lo, height=0.6, color=f"C{(row.box - 1) % 8}")
         name = textwrap.fill(f"box {row.box}: {name_of(row.parameter)}", 26)
-        labels.append(f"{name}\n{row.box_low:.3g} to {row.box_high:.3g}")
+        decimals = significant_decimals(np.array([row.box_low, row.box_high]))
+        labels.append(f"{name}\n" + minus(f"{fixed(row.box_low, decimals)} to "
+                                           f"{fixed(row.box_high, decimals)}"))
     if labels:
         right.set_yticks(range(len(labels)), labels, fontsize=6.5)
         right.invert_yaxis()
     else:
         right.set_yticks([])
     right.set(xlim=(0, 1), xlabel="Box range (share of sampled range)")
-    note = (f"cases of interest: {found.rule} at {int(found.y.sum())} of {len(found.y)} "
-            "design points")
+    note = (f"cases of interest, {int(found.y.sum())} of {len(found.y)} design points: "
+            f"{found.statement}")
     legend_above(fig, handles, names, None, note)
     return fig

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from sim.errors import UserError
 from sim.outcomes import BY_NAME, Kind
 from sim.params import PARAMETERS, Param, ParameterError
@@ -48,14 +50,14 @@ ANALYSIS_COLUMNS: dict[str, ColumnDoc] = {
     "trials": ColumnDoc("Warnings", "delivered warnings (the rate's denominator)"),
     "stratum": ColumnDoc("Stratum", "the runs the row covers: all, or one combination of other swept factors"),
     "slope": ColumnDoc("Slope", "change in heed rate per unit of the level (cluster-robust weighted least squares)"),
-    "statistic": ColumnDoc("t", "t statistic of the slope (G - 1 degrees of freedom, G clusters)"),
+    "statistic": ColumnDoc("t", "t statistic of the slope (G \u2212 1 degrees of freedom, G clusters)"),
     "p_value": ColumnDoc("p", "two-sided p-value"),
     "note": ColumnDoc("Note", "why no estimate could be made"),
     "a": ColumnDoc("Level a", "first level of the pair"),
     "b": ColumnDoc("Level b", "second level of the pair"),
     "rate_a": ColumnDoc("Rate a", "pooled heed rate at level a"),
     "rate_b": ColumnDoc("Rate b", "pooled heed rate at level b"),
-    "difference": ColumnDoc("Diff.", "risk difference, rate b - rate a (paired by cluster)"),
+    "difference": ColumnDoc("Diff.", "risk difference, rate b \u2212 rate a (paired by cluster)"),
     "diff_low": ColumnDoc("Diff. low", "lower bound of the difference's interval"),
     "diff_high": ColumnDoc("Diff. high", "upper bound of the difference's interval"),
     "odds_ratio": ColumnDoc("OR", "odds ratio of heeding, b against a"),
@@ -65,7 +67,7 @@ ANALYSIS_COLUMNS: dict[str, ColumnDoc] = {
     "term": ColumnDoc("Term", "regressor (dyad rivalry, a swept parameter, or a level against the first)"),
     "coefficient": ColumnDoc("Coef.", "log odds of heeding per unit of the term"),
     "std_error": ColumnDoc("SE", "cluster-robust standard error of the coefficient"),
-    "t": ColumnDoc("t", "t statistic (G - 1 degrees of freedom)"),
+    "t": ColumnDoc("t", "t statistic (G \u2212 1 degrees of freedom)"),
     "warnings": ColumnDoc("Warnings", "delivered warnings in the regression"),
     "parameter": ColumnDoc("Parameter", "the sampled parameter"),
     "S1": ColumnDoc("S1", "first-order Sobol index: share of variance due to the parameter alone"),
@@ -88,18 +90,18 @@ ANALYSIS_COLUMNS: dict[str, ColumnDoc] = {
     "range_low": ColumnDoc("Range low", "lowest sampled value of the parameter"),
     "range_high": ColumnDoc("Range high", "highest sampled value of the parameter"),
     "cases": ColumnDoc("Cases", "cases of interest in the box"),
-    "mu_star": ColumnDoc("mu*", "mean absolute elementary effect (change in the outcome across the parameter's sampled range): overall influence"),
-    "mu_star_low": ColumnDoc("mu* low", "lower bound of mu*'s bootstrap interval"),
-    "mu_star_high": ColumnDoc("mu* high", "upper bound of mu*'s bootstrap interval"),
-    "mu": ColumnDoc("mu", "mean elementary effect (signed: the direction of a monotone effect)"),
-    "mu_low": ColumnDoc("mu low", "lower bound of mu's bootstrap interval"),
-    "mu_high": ColumnDoc("mu high", "upper bound of mu's bootstrap interval"),
-    "sigma": ColumnDoc("sigma", "standard deviation of the elementary effects: interactions or non-linearity"),
-    "sigma_low": ColumnDoc("sigma low", "lower bound of sigma's bootstrap interval"),
-    "sigma_high": ColumnDoc("sigma high", "upper bound of sigma's bootstrap interval"),
+    "mu_star": ColumnDoc("\u03bc*", "mean absolute elementary effect (change in the outcome across the parameter's sampled range): overall influence"),
+    "mu_star_low": ColumnDoc("\u03bc* low", "lower bound of \u03bc*'s bootstrap interval"),
+    "mu_star_high": ColumnDoc("\u03bc* high", "upper bound of \u03bc*'s bootstrap interval"),
+    "mu": ColumnDoc("\u03bc", "mean elementary effect (signed: the direction of a monotone effect)"),
+    "mu_low": ColumnDoc("\u03bc low", "lower bound of \u03bc's bootstrap interval"),
+    "mu_high": ColumnDoc("\u03bc high", "upper bound of \u03bc's bootstrap interval"),
+    "sigma": ColumnDoc("\u03c3", "standard deviation of the elementary effects: interactions or non-linearity"),
+    "sigma_low": ColumnDoc("\u03c3 low", "lower bound of \u03c3's bootstrap interval"),
+    "sigma_high": ColumnDoc("\u03c3 high", "upper bound of \u03c3's bootstrap interval"),
     "noise": ColumnDoc("Noise", "mean absolute elementary effect replication noise alone would give"),
     "effects": ColumnDoc("Effects", "elementary effects behind the row (one per trajectory)"),
-    "relative": ColumnDoc("Relative", "mu* as a share of the outcome's largest mu*"),
+    "relative": ColumnDoc("Relative", "\u03bc* as a share of the outcome's largest \u03bc*"),
     "influential": ColumnDoc("Influential", "the screening counts the parameter as influential for the outcome"),
     "pilot": ColumnDoc("Pilot", "replications of the pilot at the point"),
     "estimate": ColumnDoc("Estimate", "the pilot's estimate (mean, or pooled rate)"),
@@ -162,7 +164,9 @@ def header(name: str) -> str:
     """Column header or axis label with unit: ``Heed rate (share)``, ``Rivalry (0-1)``."""
     unit = unit_of(name)
     text = name_of(name)
-    return f"{text} ({unit})" if unit not in _PLAIN_UNITS else text
+    if unit in _PLAIN_UNITS or unit.lower() in text.lower().split():  # "Share foiled", not "(share)"
+        return text
+    return f"{text} ({unit})"
 
 
 def lower(name: str) -> str:
@@ -226,9 +230,60 @@ def level_name(value: object, names: Mapping[str, str] | None = None) -> str:
     """A factor's level as a reader sees it: a scenario by its ``name`` (``names`` from
     :func:`scenario_names`), an identifier such as ``warn_all`` as words, ``True`` as yes;
     numbers as they are (tables and figures format those themselves)."""
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
     text = str(value)
     if names and text in names:
         return names[text]
     return text.replace("_", " ") if text.isidentifier() else text
+
+
+def check_label(check_id: str) -> str:
+    """A validation check (or calibration target) by its declared label
+    (:data:`sim.validation.suite.CHECKS`): ``wickens_dixon`` -> 'Wickens & Dixon: crossover';
+    a per-case entry ``case_<slug>`` by its case; an unknown id made readable."""
+    from sim.validation.suite import BY_ID, CASE_PREFIX
+
+    check = BY_ID.get(check_id)
+    if check is not None and check.label:
+        return check.label
+    if check_id.startswith(CASE_PREFIX):
+        return "Case: " + check_id.removeprefix(CASE_PREFIX).replace("_", " ").title()
+    return readable(check_id)
+
+
+def plain_value(value: object) -> str:
+    """A factor's value in running text: 'yes', 'warn all', '0.0015'."""
+    if isinstance(value, bool | np.bool_):
+        return level_name(bool(value))
+    if isinstance(value, int | float | np.number):
+        return f"{float(value):.4g}"
+    return level_name(value)
+
+
+def difference_labels(points: Any) -> tuple[dict[Any, str], str]:
+    """Each row of ``points`` (a DataFrame: one design point per row, one column per factor)
+    named by the factors in which it differs from the most common value of each ('suspicion
+    of rivals 0.05, learning no'; 'reference' for none), and the sentence describing that
+    reference. For a points design that changes many factors at once (the decomposition: one
+    mechanism switched off per point), where a column per factor would not fit a page."""
+    # value_counts keeps a boolean a boolean (mode() may give 1 for True)
+    modes = {c: points[c].value_counts(dropna=True).index[0] for c in points.columns}
+    labels = {}
+    everything = []
+    for index, row in points.iterrows():
+        differs = [f"{lower(c)} {plain_value(row[c])}" for c in points.columns if row[c] != modes[c]]
+        if len(differs) == len(points.columns) > 2:  # too long for a row label: in the note
+            labels[index] = "every factor changed"
+            everything.append(", ".join(differs))
+        else:
+            labels[index] = ", ".join(differs) or "reference"
+    reference = ("every parameter at its most common value: "
+                 + ", ".join(f"{lower(c)} {plain_value(v)}" for c, v in modes.items()))
+    if len(everything) == 1:
+        reference += f"; every factor changed: {everything[0]}"
+    elif everything:  # several such points cannot share a name
+        return {i: ", ".join(f"{lower(c)} {plain_value(r[c])}" for c in points.columns
+                             if r[c] != modes[c]) or "reference"
+                for i, r in points.iterrows()}, reference
+    return labels, reference

@@ -8,7 +8,6 @@ Everything that is wrong with a folder (missing, not a sweep's output, missing c
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -17,6 +16,8 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import UserError
+from sim.files import Cap, check_sealed, parse_json, read_bytes
+from sim.schema import WARNING_COLUMNS
 
 SCATTERED_LEVELS = 41
 """A points-file parameter with more values than this (the densest grid the figures are tested
@@ -136,12 +137,14 @@ def load_results(directory: str | Path) -> Results:
     """Read ``runs.parquet``, ``manifest.json`` and, when present, the warning and series logs."""
     path = Path(directory)
     if not path.is_dir():
-        raise UserError(f"{path}: no such results folder (run `warnsim sweep` first)")
+        raise UserError(f"{path}: no such results folder; {_sweep_hint(path)}")
+    check_sealed(path)  # tables/ and figures/ are written here: no link may lead elsewhere
     manifest = _read_manifest(path / "manifest.json")
     runs = _read_parquet(path / "runs.parquet", required=True)
     assert runs is not None
     design = parse_design(manifest, origin=path / "manifest.json")
     _check_columns(runs, (*RUN_KEYS, *design.parameters), path / "runs.parquet")
+    _check_numeric(runs, design.parameters, path / "runs.parquet")
     if runs.empty:
         raise UserError(f"{path / 'runs.parquet'}: no runs")
     if not (runs["status"] == "ok").any():
@@ -154,7 +157,8 @@ def load_results(directory: str | Path) -> Results:
         runs=runs,
         design=design,
         manifest=manifest,
-        warnings=_read_parquet(path / "warnings.parquet", required=False),
+        warnings=_checked(_read_parquet(path / "warnings.parquet", required=False),
+                          WARNING_COLUMNS, path / "warnings.parquet"),
         series=_read_parquet(path / "timeseries.parquet", required=False),
     )
 
@@ -169,7 +173,10 @@ def parse_design(manifest: dict[str, Any], *, origin: Path | str = "manifest.jso
     except ValueError:
         allowed = ", ".join(k.value for k in DesignKind)
         raise UserError(f"{origin}: design kind {raw['kind']!r}; allowed: {allowed}") from None
-    parameters = tuple(raw.get("parameters") or ())
+    parameters = raw.get("parameters") or ()
+    if not (isinstance(parameters, list | tuple) and all(isinstance(p, str) for p in parameters)):
+        raise UserError(f"{origin}: design parameters {parameters!r}; allowed: a list of names")
+    parameters = tuple(parameters)
     try:
         ranges = {k: (float(v[0]), float(v[1])) for k, v in (raw.get("ranges") or {}).items()}
     except (TypeError, ValueError, IndexError, KeyError, AttributeError):
@@ -186,15 +193,26 @@ def parse_design(manifest: dict[str, Any], *, origin: Path | str = "manifest.jso
                   levels=levels if isinstance(levels, int) else None)
 
 
+def _sweep_hint(folder: Path) -> str:
+    """The command that makes a sweep's results in ``folder``: results are not committed (only
+    their tables and figures are), so a fresh clone has to run the sweep first."""
+    experiment = Path("experiments") / f"{folder.name}.toml"
+    if experiment.is_file() and folder.resolve() == (Path("results") / folder.name).resolve():
+        return f"make it with `warnsim sweep {experiment.as_posix()}`"
+    return f"make it with `warnsim sweep FILE --out {folder}` (FILE: your experiment file)"
+
+
 def _read_manifest(path: Path) -> dict[str, Any]:
     if not path.is_file():
-        raise UserError(f"{path}: missing; is {path.parent} the output folder of a sweep?")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: not valid JSON ({exc})") from None
+        raise UserError(f"{path}: missing, so {path.parent} holds no sweep's runs; "
+                        f"{_sweep_hint(path.parent)}")
+    data = parse_json(read_bytes(path, cap=Cap.MANIFEST, what="manifest"), origin=str(path))
     if not isinstance(data, dict):
         raise UserError(f"{path}: expected a JSON object")
+    for key in ("experiment", "design", "checksums"):
+        if key in data and not isinstance(data[key], dict):
+            raise UserError(f"{path}: {key}: got {type(data[key]).__name__}; allowed: a JSON "
+                            "object, as a sweep writes it")
     return data
 
 
@@ -209,7 +227,28 @@ def _read_parquet(path: Path, *, required: bool) -> pd.DataFrame | None:
         raise UserError(f"{path}: not a readable parquet file ({exc})") from None
 
 
+def _checked(frame: pd.DataFrame | None, columns: tuple[str, ...],
+             path: Path) -> pd.DataFrame | None:
+    """A log with its declared columns (None stays None)."""
+    if frame is not None:
+        _check_columns(frame, columns, path)
+    return frame
+
+
+def _check_numeric(runs: pd.DataFrame, parameters: tuple[str, ...], path: Path) -> None:
+    """Refuse a numeric parameter (by its declaration) whose column holds something else."""
+    from sim.analysis.labels import _parameter as declared
+
+    for name in parameters:
+        spec = declared(name)
+        if spec is not None and spec.is_numeric and not (
+                pd.api.types.is_numeric_dtype(runs[name]) and not pd.api.types.is_bool_dtype(runs[name])):
+            raise UserError(f"{path}: {name}: holds {runs[name].dtype} values; allowed: numbers "
+                            f"({spec.allowed()})")
+
+
 def _check_columns(frame: pd.DataFrame, columns: tuple[str, ...], path: Path) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise UserError(f"{path}: missing columns {', '.join(missing)}")
+        more = f", ... ({len(missing)} of the {len(columns)} declared)" if len(missing) > 5 else ""
+        raise UserError(f"{path}: missing columns {', '.join(missing[:5])}{more}")

@@ -17,7 +17,7 @@ from matplotlib.lines import Line2D
 from sim.analysis.labels import header, name_of
 from sim.analysis.load import DesignKind, Results
 from sim.analysis.morris import morris_table
-from sim.analysis.plots import TWO_COLUMNS, Drawing, legend_above, new_figure, wrap
+from sim.analysis.plots import TWO_COLUMNS, Drawing, legend_above, new_figure, styled, wrap
 from sim.analysis.sensitivity import SENSITIVITY_OUTCOMES
 from sim.errors import UserError
 
@@ -30,6 +30,7 @@ _OFFSETS = ((4, 2, "left"), (4, -7, "left"), (-4, 2, "right"), (-4, -7, "right")
 """Where a label may go relative to its point (points; horizontal alignment)."""
 
 
+@styled
 def morris_scatter(results: Results) -> Drawing:
     if results.design.kind is not DesignKind.MORRIS:
         return None, "not a Morris design: no elementary effects"
@@ -58,10 +59,10 @@ def morris_scatter(results: Results) -> Drawing:
         Line2D([], [], color="C0", marker="|", markersize=4, linewidth=0.6),
         Line2D([], [], color="0.6", linestyle=":", linewidth=0.8),
     ]
-    names = ["influential", "not influential", "95% interval of mu*",
-             "sigma/mu* = " + ", ".join(f"{k:g}" for k in RAYS)]
+    names = ["influential", "not influential", "95% interval of \u03bc*",
+             "\u03c3/\u03bc* = " + ", ".join(f"{k:g}" for k in RAYS)]
     note = (f"{results.design.n} trajectories of {len(results.design.parameters)} parameters; "
-            f"the {LABELLED} influential ones of largest mu* named where a label fits")
+            f"the {LABELLED} influential ones of largest \u03bc* named where a label fits")
     legend_above(fig, handles, names, None, note)
     fig.canvas.draw()  # the final layout, so that label boxes can be measured
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg canvas (new_figure)
@@ -97,8 +98,8 @@ def _panel(ax, outcome: str, table) -> None:
     for k in RAYS:
         ax.plot(x, k * x, color="0.6", linestyle=":", linewidth=0.8, zorder=1)
     ax.set(xlim=(0, top), ylim=(0, ymax))
-    ax.set_xlabel("mu* (mean |elementary effect|)")
-    ax.set_ylabel("sigma (SD of effects)")
+    ax.set_xlabel("\u03bc* (mean |elementary effect|)")
+    ax.set_ylabel("\u03c3 (SD of effects)")
 
 
 def _labels(ax, table, renderer, taken: list) -> int:

@@ -62,6 +62,8 @@ def replications_for(sd: float, width: float, confidence: float) -> int:
         return 2
     q = 0.5 + confidence / 2
     z = stats.norm.ppf(q)
+    if 2 * z * sd / width > math.sqrt(MAX_REPLICATIONS):  # beyond the cap (and squaring a
+        return MAX_REPLICATIONS  # tiny width's ratio would overflow)
     m = max(2, math.ceil((2 * z * sd / width) ** 2))  # the normal answer, a lower bound
     while m < MAX_REPLICATIONS and 2 * stats.t.ppf(q, m - 1) * sd / math.sqrt(m) > width:
         m = max(m + 1, math.ceil((2 * stats.t.ppf(q, m - 1) * sd / width) ** 2))

@@ -25,18 +25,23 @@ What every figure does so that it holds up beyond the demo's design:
 * **No silent pooling**: a swept parameter not shown on an axis, as lines or as panels is
   named in a note at the top ("pooled over ..."), and so are levels left out to keep a panel
   readable ("k of m levels shown").
-* **Protocol thresholds** (:data:`AXIS_CUTS`): where a parameter's value changes the protocol
-  along an axis (``rival_threshold`` on a rivalry axis: from there on ``non_rivals`` agencies
-  stop warning), the axis gets a dashed line.
+* **Protocol thresholds** (:func:`protocol_cuts`): where dyads reach ``rival_threshold`` along
+  a rivalry axis (from there on ``non_rivals`` agencies stop warning them), the axis gets a
+  dashed line; on the swept rivalry between blocs one per bloc pair, named, at the value where
+  that pair's dyads cross; between bars and cells, never through one.
 """
 
 from __future__ import annotations
 
+import functools
+import io
+import re
 import textwrap
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import matplotlib as mpl
 import numpy as np
@@ -45,7 +50,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
-from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
+from scipy import stats
 
 from sim.analysis.compare import (
     adjacent_differences,
@@ -56,15 +62,23 @@ from sim.analysis.compare import (
     delivered_warnings,
     rate_by_level,
 )
-from sim.analysis.labels import header, lower, name_of
+from sim.analysis.labels import (
+    difference_labels,
+    header,
+    level_name,
+    lower,
+    name_of,
+    scenario_names,
+)
 from sim.analysis.load import DesignKind, Results
 from sim.analysis.sensitivity import SENSITIVITY_OUTCOMES, prcc_table, sobol_table
 from sim.analysis.summary import describe
-from sim.analysis.tables import format_value
+from sim.analysis.tables import fixed, format_value, minus, significant_decimals
 from sim.errors import UserError
 from sim.outcomes import BANDS, BY_NAME, Kind, Outcome
 
 STYLE = Path(__file__).with_name("warnsim.mplstyle")
+F = TypeVar("F", bound=Callable[..., Any])
 ONE_COLUMN, TWO_COLUMNS = 3.5, 7.0
 """Figure widths in inches (journal single and double column)."""
 MAX_HEIGHT = 8.0
@@ -91,14 +105,13 @@ this many times the largest 95th percentile (see ``tail_scale``)."""
 RIVALRY_BIN = 0.05
 """Width of the dyad-rivalry bins of the heed figure when the dyads have many values."""
 
-AXIS_CUTS: dict[str, tuple[str, str]] = {
-    "rivalry": ("rival_threshold", "rival threshold"),
-    "within_bloc_rivalry": ("rival_threshold", "rival threshold"),
-    "dyad_rivalry": ("rival_threshold", "rival threshold"),
-}
-"""Axis -> (parameter whose value changes the protocol along it, its legend text): a dyad
-whose rivalry reaches ``rival_threshold`` counts as rivals (doctrine ``non_rivals`` stops
+THRESHOLD = "rival_threshold"
+"""A dyad whose rivalry reaches this parameter counts as rivals (doctrine ``non_rivals`` stops
 warning it, manipulative agencies start fabricating against it)."""
+DYAD_AXES = ("dyad_rivalry", "within_bloc_rivalry")
+"""Axes on which a dyad's rivalry is the axis value itself: the threshold is one line. On the
+swept ``rivalry`` between blocs, a dyad's rivalry is the value times its bloc pair's factor
+(``bloc_rivalry`` of the scenario), so each bloc pair reaches the threshold elsewhere."""
 
 TRUST = "trust_in_benevolent"
 """The trust the figures show: in senders that are in fact benevolent. (Mean trust over every
@@ -127,6 +140,16 @@ def style():
         yield
 
 
+def styled(build: F) -> F:
+    """Build a whole figure under the house style, whoever calls it: texts take their rc
+    values (sizes, fonts) when made, and legends and labels are measured as they are made."""
+    @functools.wraps(build)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with style():
+            return build(*args, **kwargs)
+    return wrapper  # type: ignore[return-value]
+
+
 def new_figure(width: float, height: float) -> Figure:
     """A bare Agg figure under the house style, at most :data:`MAX_HEIGHT` tall."""
     with style():
@@ -137,29 +160,51 @@ def new_figure(width: float, height: float) -> Figure:
 
 def save(fig: Figure, out_dir: Path, stem: str,
          formats: tuple[str, ...] | list[str] = FIGURE_EXTENSIONS) -> list[Path]:
-    """Write ``stem.<format>`` for each of ``formats`` (PDF and SVG vector, PNG at 300 dpi)
-    without timestamps, so the same figure gives the same bytes."""
+    """Write ``stem.<format>`` for each of ``formats`` (PDF and SVG vector, PNG at 300 dpi,
+    see :func:`write_png`) without timestamps, so the same figure gives the same bytes."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise UserError(f"--format: {unknown[0]!r}; allowed: {', '.join(FORMATS)}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    metadata = {"pdf": {"CreationDate": None, "ModDate": None}, "png": {"Software": None},
-                "svg": {"Date": None}}
+    metadata = {"pdf": {"CreationDate": None, "ModDate": None}, "svg": {"Date": None}}
     paths = []
     with style():
         for fmt in formats:
             path = out_dir / f"{stem}.{fmt}"
-            fig.savefig(path, format=fmt, metadata=metadata[fmt], **({"dpi": DPI} if fmt == "png" else {}))
+            if fmt == "png":
+                write_png(fig, path)
+            else:
+                fig.savefig(path, format=fmt, metadata=metadata[fmt])
             paths.append(path)
     return paths
+
+
+def write_png(fig: Figure, path: Path) -> None:
+    """The figure at DPI as an 8-bit palette PNG: 256 colours (median cut, no dithering) hold
+    every colour of a line or bar chart and its anti-aliased edges, and the file is a third of
+    the 24-bit one's size (the committed figures stay small); no timestamp."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    buffer.seek(0)
+    with Image.open(buffer) as image:
+        flat = image.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT,
+                                              dither=Image.Dither.NONE)
+        flat.save(path, format="png", optimize=True, dpi=(DPI, DPI))
 
 
 # --- text --------------------------------------------------------------------------------
 
 def wrap(text: str, width_in: float, fontsize: float = 6.5) -> str:
-    """Wrap ``text`` to lines that fit ``width_in`` inches at ``fontsize`` points."""
+    """Wrap ``text`` to lines that fit ``width_in`` inches at ``fontsize`` points, never inside
+    a short parenthesis (a unit such as "(death-eq. per run)" stays on one line) nor at a
+    hyphen."""
     chars = max(8, int(width_in * 72 / (fontsize * 0.6)))
-    return "\n".join(textwrap.wrap(text, chars))
+    # A short parenthesis (a unit) is one word; a long one (a note) wraps as usual.
+    kept = re.sub(r"\([^()]{1,24}\)", lambda m: m.group(0).replace(" ", "\u00a0"), text)
+    lines = textwrap.wrap(kept, chars, break_long_words=False, break_on_hyphens=False)
+    return "\n".join(lines).replace("\u00a0", " ")
 
 
 def add_note(fig: Figure, text: str) -> None:
@@ -169,17 +214,37 @@ def add_note(fig: Figure, text: str) -> None:
                      fontstyle="italic")
 
 
-def level_text(value: object) -> str:
-    return format_value(value) if isinstance(value, int | float | np.number) else str(value)
+def level_text(value: object, names: dict[str, str] | None = None) -> str:
+    """A factor's level on an axis or in a legend: a number with a true minus sign, a
+    scenario by its name (``names``: :func:`~sim.analysis.labels.scenario_names`), an
+    identifier as words, a boolean as yes or no."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
+        return level_name(value, names)
+    return minus(format_value(value))
 
 
 def set_category_ticks(ax, axis: str, positions: np.ndarray, labels: list[str]) -> None:
-    """Category ticks, thinned to at most MAX_TICKS labels (fewer on a narrow x axis, so that
-    they never touch), rotated when long."""
+    """Category ticks: on a y axis one label per row while the rows are a line of text apart;
+    on an x axis every label when a few fit (on up to three lines), else at most MAX_TICKS
+    (fewer when narrow, so that they never touch), rotated when long; thinned evenly beyond."""
     limit = MAX_TICKS
+    if axis == "y":  # a label per row while rows are at least a line of text apart
+        fig = ax.get_figure()
+        height_pt = ax.get_position().height * fig.get_figheight() * 72
+        size = mpl.rcParams["ytick.labelsize"]
+        size = size if isinstance(size, float | int) else 7.0
+        limit = max(MAX_TICKS, int(height_pt // (size * 1.25)))
     if axis == "x":
         fig = ax.get_figure()
         width_pt = ax.get_position().width * fig.get_figwidth() * 72 * 0.75  # room for a colour bar
+        # A few categories keep every label, on up to three lines ("Relay via / liaison"):
+        # a category without its name cannot be read.
+        slot = int(width_pt / 0.75 / max(len(labels), 1) // 4.0) - 1
+        lines = [textwrap.wrap(t, max(slot, 4), break_long_words=False) or [""] for t in labels]
+        if len(labels) <= MAX_TICKS and all(len(x) <= 3 and max(map(len, x)) <= slot for x in lines):
+            setter = ax.set_xticks
+            setter(list(positions), ["\n".join(x) for x in lines])
+            return
         longest = max((len(t) for t in labels), default=1)
         limit = max(2, min(MAX_TICKS, int(width_pt // (longest * 4.4 + 8))))
     step = max(1, -(-len(labels) // limit))
@@ -203,12 +268,13 @@ def legend_above(fig: Figure, handles: list, names: list[str], title: str | None
     if not handles:
         add_note(fig, note)
         return
+    names = [wrap(n, fig.get_figwidth() - 0.7, 7) for n in names]  # one entry at most a row
     renderer = fig.canvas.get_renderer()
     limit = fig.bbox.width * 0.97
     for shrink in (0.0, 0.4, 0.8, 1.2):
         text = title
         if note:
-            wrapped = wrap(f"({note})", fig.get_figwidth() - 0.3 - shrink, 7)
+            wrapped = wrap(note, fig.get_figwidth() - 0.3 - shrink, 7)
             text = f"{title}\n{wrapped}" if title else wrapped
         for ncols in range(min(len(handles), 6), 0, -1):
             legend = fig.legend(handles, names, title=text, loc="outside upper center", ncols=ncols)
@@ -253,12 +319,14 @@ def thin_levels(levels: list, limit: int) -> list:
     return [levels[i] for i in sorted(set(picks))]
 
 
-def hue_groups(runs: pd.DataFrame, hue: str | None) -> list[tuple[str | None, pd.DataFrame]]:
-    """Runs split by the levels of ``hue`` (at most MAX_LINES, evenly thinned), or all runs."""
+def hue_groups(runs: pd.DataFrame, hue: str | None,
+               names: dict[str, str] | None = None) -> list[tuple[str | None, pd.DataFrame]]:
+    """Runs split by the levels of ``hue`` (at most MAX_LINES, evenly thinned), or all runs;
+    each level as :func:`level_text` shows it."""
     if hue is None:
         return [(None, runs)]
     levels = thin_levels(sorted(runs[hue].unique()), MAX_LINES)
-    return [(level_text(lv), runs[runs[hue] == lv]) for lv in levels]
+    return [(level_text(lv, names), runs[runs[hue] == lv]) for lv in levels]
 
 
 def panel_grid(panels: int, max_columns: int = 4) -> tuple[int, int]:
@@ -306,11 +374,25 @@ def pooling_note(results: Results, hidden: list[str], hue: str | None = None) ->
     return "; ".join(parts)
 
 
+NAMED_POINTS = 3
+"""A points design varying more factors than this names its points by what differs."""
+
+
 def point_labels(results: Results) -> pd.Series:
-    """Compact label of each design point from its swept values, indexed by point_id."""
+    """Compact label of each design point, indexed by point_id: its swept values joined
+    ('0.3 / warn all'), or, for a points design varying more than NAMED_POINTS factors, how
+    it differs from the reference ('fabrication rate 0'; see
+    :func:`~sim.analysis.labels.difference_labels`)."""
     params = swept(results)
     points = results.ok.groupby("point_id", sort=True)[params].first()
-    return points.apply(lambda row: " / ".join(level_text(v) for v in row), axis=1)
+    if results.design.kind is DesignKind.POINTS and len(params) > NAMED_POINTS:
+        return pd.Series(difference_labels(points)[0]).reindex(points.index)
+    names = scenario_names(results.manifest)
+    return points.apply(lambda row: " / ".join(level_text(v, names) for v in row), axis=1)
+
+
+def points_named(results: Results) -> bool:
+    return results.design.kind is DesignKind.POINTS and len(swept(results)) > NAMED_POINTS
 
 
 def sample_skip(results: Results) -> str | None:
@@ -332,26 +414,92 @@ def trajectory_skip(results: Results) -> str | None:
     return None
 
 
-def cut_value(results: Results, axis: str) -> tuple[float, str] | None:
-    """The protocol threshold on ``axis`` if it is one value for every run (see AXIS_CUTS)."""
-    if axis not in AXIS_CUTS:
-        return None
-    parameter, text = AXIS_CUTS[axis]
-    if parameter not in results.ok or results.ok[parameter].nunique() != 1:
-        return None
-    return float(results.ok[parameter].iloc[0]), text
-
-
-def mark_cut(ax, results: Results, axis: str, position: float | None = None) -> list[tuple[Any, str]]:
-    """A dashed line where the protocol changes along the x ``axis``; its legend entry."""
-    cut = cut_value(results, axis)
-    if cut is None:
+def protocol_cuts(results: Results, axis: str) -> list[tuple[float, str]]:
+    """Where along ``axis`` dyads reach the rival threshold, with a short label: the threshold
+    itself on a dyad-rivalry axis; on the swept rivalry between blocs, the value at which
+    each bloc pair's dyads reach it (``rival_threshold / factor``, within the axis's range).
+    Empty when the threshold, the scenario or its bloc factors differ between runs."""
+    runs = results.ok
+    if THRESHOLD not in runs or runs[THRESHOLD].nunique() != 1:
         return []
-    value, text = cut
-    ax.axvline(value if position is None else position, color="0.35", linestyle="--",
-               linewidth=0.8, zorder=1.5)
-    handle = Line2D([], [], color="0.35", linestyle="--", linewidth=0.8)
-    return [(handle, f"{text} ({format_value(value)})")]
+    threshold = float(runs[THRESHOLD].iloc[0])
+    if axis in DYAD_AXES:
+        return [(threshold, "")]
+    if axis != "rivalry" or "scenario" not in runs or runs["scenario"].nunique() != 1:
+        return []
+    scenario = scenario_of(results, str(runs["scenario"].iloc[0]))
+    changes = [c for c in runs.columns if c.startswith("bloc_rivalry.")]
+    if scenario is None or any(runs[c].nunique() > 1 for c in changes):
+        return []
+    factors = dict(scenario.bloc_factors)
+    for column in changes:
+        a, _, b = column.removeprefix("bloc_rivalry.").partition(":")
+        factors[(a, b)] = factors[(b, a)] = float(runs[column].iloc[0])
+    blocs = sorted({a.bloc for a in scenario.agencies})
+    top = float(runs[axis].max())
+    cuts: dict[float, list[str]] = {}
+    for i, a in enumerate(blocs):
+        for b in blocs[i + 1:]:
+            f = factors.get((a, b), 1.0)
+            if f > 0 and threshold / f <= top + 1e-9:
+                cuts.setdefault(round(threshold / f, 6), []).append(f"{a}\u2013{b}")
+    return [(value, ", ".join(pairs)) for value, pairs in sorted(cuts.items())]
+
+
+def scenario_of(results: Results, label: str):
+    """The scenario a sweep ran, from the text its manifest keeps (or the built-in), without
+    the model: its blocs and bloc-pair factors place the rival threshold on a rivalry axis."""
+    from sim.scenarios import load_scenario, parse_scenario
+
+    for entry in results.manifest.get("scenarios") or ():
+        if entry.get("scenario") == label and entry.get("text"):
+            try:
+                return parse_scenario(entry["text"], origin=label)
+            except UserError:
+                return None
+    try:
+        return load_scenario(label)
+    except UserError:
+        return None
+
+
+def cut_handle() -> Line2D:
+    return Line2D([], [], color="0.35", linestyle="--", linewidth=0.8)
+
+
+def cut_text(results: Results, cuts: list[tuple[float, str]]) -> str:
+    """The legend entry for the threshold lines, naming each bloc pair's line in axis order
+    ('rival threshold 0.5, reached by A-B at 0.38, B-C at 0.62')."""
+    threshold = format_value(float(results.ok[THRESHOLD].iloc[0]))
+    named = [(v, p) for v, p in cuts if p]
+    if not named:
+        return f"rival threshold ({threshold})"
+    where = ", ".join(f"{p} at {format_value(v, 2)}" for v, p in named)
+    return f"rival threshold {threshold}, reached by {where}"
+
+
+def mark_cut(ax, results: Results, axis: str, *, between: np.ndarray | None = None,
+             vertical: bool = True) -> list[tuple[Any, str]]:
+    """Dashed lines where dyads reach the rival threshold along ``axis`` (see
+    :func:`protocol_cuts`); the legend entry, which names the bloc pair of each line in
+    order (labels on the plot would collide with panel titles and bars).
+
+    ``between``: the levels of a categorical axis (bars, heat-map cells) at positions 0, 1...;
+    a line then runs between the last level below the threshold and the first at or above it
+    (a dyad *reaching* the threshold is a rival), never through a bar."""
+    cuts = protocol_cuts(results, axis)
+    drawn = []
+    for value, pairs in cuts:
+        at = value
+        if between is not None:
+            index = int(np.searchsorted(np.asarray(between, float), value - 1e-9, side="left"))
+            if index in (0, len(between)):
+                continue  # every level on one side: no line between bars
+            at = index - 0.5
+        (ax.axvline if vertical else ax.axhline)(at, color="0.35", linestyle="--",
+                                                 linewidth=0.8, zorder=1.5)
+        drawn.append((value, pairs))
+    return [(cut_handle(), cut_text(results, drawn))] if drawn else []
 
 
 # --- series with sparse points ------------------------------------------------------------
@@ -393,7 +541,8 @@ def draw_series(ax, x: np.ndarray, table: pd.DataFrame, name: str | None, *, joi
         ax.fill_between(xs, np.where(sparse, np.nan, low), np.where(sparse, np.nan, high),
                         color=color, alpha=0.25, linewidth=0)
     else:
-        err = np.nan_to_num(np.vstack([solid - low, high - solid]), nan=0.0)
+        # a bootstrap interval of a few runs may not contain its estimate: no negative bar
+        err = np.clip(np.nan_to_num(np.vstack([solid - low, high - solid]), nan=0.0), 0, None)
         handle = ax.errorbar(xs, solid, yerr=err, fmt="o", color=color, capsize=2, label=name)
     if sparse.any():
         ax.plot(xs[sparse], y[sparse], linestyle="none", marker="o", markerfacecolor="white",
@@ -478,6 +627,7 @@ def heed_levels(results: Results, dyad: bool = False) -> tuple[str, pd.DataFrame
     return None
 
 
+@styled
 def heed_vs_rivalry(results: Results) -> Drawing:
     """Pooled heed rate against the swept rivalry between blocs (the experiment's factor,
     which the tables and the README's numbers refer to), one line per level of another swept
@@ -492,6 +642,7 @@ def heed_vs_rivalry(results: Results) -> Drawing:
     return _heed_figure(results, dyad=False)
 
 
+@styled
 def heed_vs_dyad_rivalry(results: Results) -> Drawing:
     """Pooled heed rate against the rivalry of the dyad when the recipient judged each
     warning, from the warning log: warnings between agencies of one bloc sit at their own
@@ -519,7 +670,7 @@ def _heed_figure(results: Results, dyad: bool) -> Drawing:
         hue = next((p for p in params if p != "rivalry"), None)
         hidden = [p for p in params if p not in (hue, "rivalry")]
     groups = []
-    for name, part in hue_groups(data, hue):
+    for name, part in hue_groups(data, hue, scenario_names(results.manifest)):
         if axis == "dyad_rivalry":
             cells = cells_from_warnings(part, part["x_level"], cluster)
         elif axis == "rivalry":
@@ -534,8 +685,8 @@ def _heed_figure(results: Results, dyad: bool) -> Drawing:
         return None, "no delivered warnings: no heed rate to plot"
     note = pooling_note(results, hidden, hue)
     categorical = axis == "band"
-    fig = new_figure(ONE_COLUMN, 3.9)
-    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(2.2, 1))
+    fig = new_figure(ONE_COLUMN, 4.3)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(2.0, 1.1))
     handles, names, any_sparse = [], [], False
     pending: list[Counts] = []
     levels = sorted({lv for _, _, t in groups for lv in t["level"]})
@@ -570,8 +721,11 @@ def _heed_figure(results: Results, dyad: bool) -> Drawing:
     if categorical:
         set_category_ticks(bottom, "x", np.arange(len(BANDS), dtype=float), list(BANDS))
         bottom.set_xlim(-0.5, len(BANDS) - 0.5)
-    extra = mark_cut(top, results, axis)
-    mark_cut(bottom, results, axis)  # the same line below; one legend entry is enough
+    if categorical:
+        extra = []
+    else:
+        extra = mark_cut(top, results, axis)
+        mark_cut(bottom, results, axis)  # the same lines below; one legend entry
     if any_sparse:
         extra.append(sparse_handle("rate"))
     for handle, text in extra:
@@ -583,6 +737,7 @@ def _heed_figure(results: Results, dyad: bool) -> Drawing:
     return fig, message
 
 
+@styled
 def outcomes_vs_parameter(results: Results) -> Drawing:
     """Heed rate, end-of-run trust and casualties against the first swept parameter, one line
     per level of the second: the cry-wolf, channel and doctrine comparisons in one panel row."""
@@ -593,7 +748,8 @@ def outcomes_vs_parameter(results: Results) -> Drawing:
         return None, "no swept parameter varies"
     x, hue = params[0], (params[1] if len(params) > 1 else None)
     outcomes = [o for o in ("heed_rate", TRUST, "net_harm") if o in results.ok]
-    groups = hue_groups(results.ok, hue)
+    scenarios = scenario_names(results.manifest)
+    groups = hue_groups(results.ok, hue, scenarios)
     note = pooling_note(results, params[2:], hue)
     numeric = pd.api.types.is_numeric_dtype(results.ok[x])
     fig = new_figure(TWO_COLUMNS, 2.5)
@@ -608,7 +764,8 @@ def outcomes_vs_parameter(results: Results) -> Drawing:
             if numeric:
                 xs, ticks = table["level"].to_numpy(float), None
             else:
-                xs, ticks = np.arange(len(table), dtype=float), [str(v) for v in table["level"]]
+                xs = np.arange(len(table), dtype=float)
+                ticks = [level_text(v, scenarios) for v in table["level"]]
             shift = 0 if numeric else 0.1 * (i - (len(groups) - 1) / 2)
             handle, sparse = draw_series(ax, xs, table, name, joined=numeric, offset=shift,
                                          color=f"C{i}", pending=pending)
@@ -631,6 +788,7 @@ def outcomes_vs_parameter(results: Results) -> Drawing:
     return fig, f"outcomes against {x}" + (f" ({note})" if note else "")
 
 
+@styled
 def heatmap(results: Results, outcome: str = "heed_rate") -> Drawing:
     """``outcome`` over the first two swept parameters (pooled rates, run means otherwise).
 
@@ -668,19 +826,19 @@ def heatmap(results: Results, outcome: str = "heed_rate") -> Drawing:
         if flag:
             ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, linewidth=0,
                                    hatch="xxxx" if empty[row, col] else "////", edgecolor="0.45"))
-    set_category_ticks(ax, "x", np.arange(grid.shape[1], dtype=float), [level_text(v) for v in grid.columns])
-    set_category_ticks(ax, "y", np.arange(grid.shape[0], dtype=float), [level_text(v) for v in grid.index])
+    names = scenario_names(results.manifest)
+    set_category_ticks(ax, "x", np.arange(grid.shape[1], dtype=float),
+                       [level_text(v, names) for v in grid.columns])
+    set_category_ticks(ax, "y", np.arange(grid.shape[0], dtype=float),
+                       [level_text(v, names) for v in grid.index])
     if grid.shape[1] <= 6 and grid.shape[0] <= 8:
         annotate(ax, image, values)
     ax.set(xlabel=header(px), ylabel=header(py))
     fig.colorbar(image, ax=ax, label=header(outcome))
     handles: list = []
     names: list[str] = []
-    if pd.api.types.is_numeric_dtype(grid.columns) and cut_value(results, px) is not None:
-        value = cut_value(results, px)[0]
-        levels = grid.columns.to_numpy(float)
-        position = float(np.interp(value, levels, np.arange(len(levels)))) - 0.5 * (value in levels)
-        for handle, text in mark_cut(ax, results, px, position):
+    if pd.api.types.is_numeric_dtype(grid.columns):  # between the columns of cells
+        for handle, text in mark_cut(ax, results, px, between=grid.columns.to_numpy(float)):
             handles.append(handle)
             names.append(text)
     unit = "warnings" if spec.kind is Kind.RATE else "runs"
@@ -695,12 +853,13 @@ def heatmap(results: Results, outcome: str = "heed_rate") -> Drawing:
 
 
 def annotate(ax, image, values: np.ndarray) -> None:
-    """Write each cell's value in a colour that contrasts with the cell."""
+    """Write each cell's value, all to one precision, in a colour that contrasts with the cell."""
+    decimals = significant_decimals(values.ravel())
     for (row, col), value in np.ndenumerate(values):
         if np.isfinite(value):
             r, g, b, _ = image.cmap(image.norm(value))
             colour = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
-            ax.text(col, row, format_value(float(value), 3), ha="center", va="center",
+            ax.text(col, row, fixed(float(value), decimals), ha="center", va="center",
                     color=colour, fontsize=6)
 
 
@@ -708,18 +867,20 @@ MAX_BOXES = 30
 """Design points in one distribution figure (0.2 in per box keeps it within MAX_HEIGHT)."""
 
 
+@styled
 def outcome_distributions(results: Results) -> Drawing:
     """Deaths and net harm per run at each design point, as box plots (median, IQR, 5-95%
     whiskers, mean marked): heavy-tailed lethality makes means alone misleading, and makes the
     axis logarithmic beyond the typical values when one run dwarfs the rest."""
     if skip := sample_skip(results):
         return None, skip
-    labels = point_labels(results)
+    labels = point_labels(results).map(lambda t: "\n".join(textwrap.wrap(t, 40)) or t)
     if len(labels) > MAX_BOXES:
         return None, f"{len(labels)} design points: more than {MAX_BOXES} for one distribution figure"
+    extra_lines = sum(t.count("\n") for t in labels)
     runs = results.ok
     groups = [runs.loc[runs["point_id"] == pid] for pid in labels.index]
-    fig = new_figure(TWO_COLUMNS, 1.3 + 0.2 * len(labels))
+    fig = new_figure(TWO_COLUMNS, 1.3 + 0.2 * len(labels) + 0.12 * extra_lines)
     axes = fig.subplots(1, 2, sharey=True)
     mean_style = {"marker": "D", "markersize": 2.5, "markerfacecolor": "C2", "markeredgecolor": "C2"}
     for ax, outcome in zip(axes, ("casualties", "net_harm"), strict=True):
@@ -734,10 +895,11 @@ def outcome_distributions(results: Results) -> Drawing:
             # tick: linear up to the typical values, logarithmic beyond.
             linear, top = scale
             ax.set_xscale("symlog", linthresh=linear, linscale=2.0)
-            decades = linear * 10.0 ** np.arange(0, np.ceil(np.log10(top / linear)) + 1)
-            ax.xaxis.set_major_locator(FixedLocator([0.0, linear / 2, *decades]))
+            major, minor, end = log_ticks(linear, top)
+            ax.xaxis.set_major_locator(FixedLocator(sorted({0.0, linear / 2, linear, *major})))
             ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}"))
-            ax.xaxis.set_minor_locator(NullLocator())
+            ax.xaxis.set_minor_locator(FixedLocator(minor))
+            ax.set_xlim(right=end)  # past every run, with a labelled tick above ``linear``
             ax.set_xlabel(f"{header(outcome)}\n(log scale above {linear:,.0f})")
         else:
             ax.set_xlabel(header(outcome))
@@ -758,8 +920,28 @@ def outcome_distributions(results: Results) -> Drawing:
         Line2D([], [], linestyle="none", marker="o", markersize=1.5, color="black", alpha=0.6),
     ]
     names = ["interquartile range", "median", "mean", "whiskers: 5th-95th percentile", "runs beyond"]
-    legend_above(fig, handles, names, None, f"design points: {order}" if long_order else "")
+    if points_named(results):
+        note = ("design points named by how they differ from the reference, "
+                + difference_labels(results.ok.groupby("point_id")[swept(results)].first())[1])
+    else:
+        note = f"design points: {order}" if long_order else ""
+    legend_above(fig, handles, names, None, note)
     return fig, "deaths and net harm by point"
+
+
+def log_ticks(linear: float, top: float) -> tuple[list[float], list[float], float]:
+    """Ticks of the logarithmic part of an axis that runs from ``linear`` to the first 1-2-5
+    value at or above ``top`` (its end): labelled ticks at the powers of ten times ``linear``
+    up to the end (so at least one lies above ``linear``), and at the end itself unless it
+    is within a factor 2.5 of the last of them (the labels would touch); unlabelled ticks at
+    2-9 times each power of ten, to read values between them."""
+    steps = [linear * m * 10.0**k for k in range(0, 12) for m in (1, 2, 5)]
+    end = next(v for v in steps if v >= top)
+    major = [linear * 10.0**k for k in range(0, 12) if linear * 10.0**k <= end * (1 + 1e-9)]
+    if len(major) == 1 or end / major[-1] >= 2.5:
+        major = sorted({*major, end})
+    minor = [d * m for d in major for m in range(2, 10) if d * m < end * (1 + 1e-9)]
+    return major, minor, end
 
 
 def tail_scale(groups: list[np.ndarray]) -> tuple[float, float] | None:
@@ -778,19 +960,25 @@ def tail_scale(groups: list[np.ndarray]) -> tuple[float, float] | None:
     return float(10 ** np.ceil(np.log10(max(1.0, typical)))), top
 
 
+@styled
 def trust_trajectories(results: Results) -> Drawing:
-    """Mean trust over time: median and inter-quartile band across runs.
+    """Trust in benevolent senders over time: the mean over runs with its 95% interval.
+
+    The band is the interval of the mean (t interval over runs, day by day), not the spread
+    between runs: the lines are to be compared, and the run-to-run spread (an inter-quartile
+    band) is so wide that the bands of every line cover each other.
 
     Up to MAX_LINES design points: one line per point in one panel. More points: one line per
     level of the first swept parameter and one panel per level of the second (at most
-    MAX_LINES of each, evenly thinned), so no swept parameter is pooled unseen; parameters
-    beyond the second are pooled and named in a note, as are thinned levels.
+    MAX_LINES of each, evenly thinned; 4 panels are 2 x 2), so no swept parameter is pooled
+    unseen; parameters beyond the second are pooled and named in a note, as are thinned levels.
     """
     series = results.series
     if series is None or series.empty or TRUST not in series:
         return None, "no timeseries.parquet (set record_series = true in the experiment)"
     params = swept(results)
     labels = point_labels(results)
+    names = scenario_names(results.manifest)
     runs = results.ok[["run_id", "point_id", *params]]
     data = series.merge(runs, on="run_id", how="inner")
     if len(labels) <= MAX_LINES:
@@ -805,36 +993,31 @@ def trust_trajectories(results: Results) -> Drawing:
             extra = pooling_note(results, [], facet)
             note = "; ".join(t for t in (note, extra) if t)
         panels = [
-            (None if facet is None else f"{name_of(facet)} = {name}",
-             pd.concat([g.assign(line=n) for n, g in hue_groups(part, hue)]))
-            for name, part in hue_groups(data, facet)
+            (None if facet is None else f"{name_of(facet)}: {name}",
+             pd.concat([g.assign(line=n) for n, g in hue_groups(part, hue, names)]))
+            for name, part in hue_groups(data, facet, names)
         ]
         title = header(hue)
-    ncols = min(len(panels), 3)
-    nrows = -(-len(panels) // ncols)
+    nrows, ncols = panel_grid(len(panels), max_columns=3)
     width = ONE_COLUMN if len(panels) == 1 else TWO_COLUMNS
     height = 3.0 if len(panels) == 1 else 0.9 + 1.9 * nrows
     fig = new_figure(width, height)
     axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
     for ax, (panel, part) in zip(axes, panels, strict=False):
         for i, (name, g) in enumerate(part.groupby("line", sort=False)):
-            q = g.groupby("day")[TRUST].quantile([0.25, 0.5, 0.75]).unstack()
-            ax.plot(q.index, q[0.5], label=name, color=f"C{i}")
-            ax.fill_between(q.index, q[0.25], q[0.75], color=f"C{i}", alpha=0.2, linewidth=0)
+            day = g.groupby("day")[TRUST]
+            mean, sd, n = day.mean(), day.std(ddof=1), day.count()
+            half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
+            ax.plot(mean.index, mean, label=name, color=f"C{i}")
+            ax.fill_between(mean.index, mean - half, mean + half, color=f"C{i}", alpha=0.25,
+                            linewidth=0)
         if panel is not None:
             ax.set_title(panel)
-    for ax in axes[len(panels):]:
-        ax.set_visible(False)
     # Autoscaled (not [0, 1]): trust moves by a few hundredths a year, which is the finding.
-    for i, ax in enumerate(axes[: len(panels)]):
-        if i + ncols >= len(panels):  # no panel below: label the day axis here
-            ax.set_xlabel("Day")
-            ax.xaxis.set_tick_params(labelbottom=True)
-        if i % ncols == 0:
-            ax.set_ylabel(header(TRUST))
+    finish_panels(fig, axes, len(panels), ncols, xlabel="Day", ylabel=wrap(header(TRUST), 2.0, 8))
     handles, names = axes[0].get_legend_handles_labels()
     handles.append(Patch(color="0.6", alpha=0.4, linewidth=0))
-    names.append("band: interquartile range over runs")
+    names.append("band: 95% interval of the mean over runs")
     legend_above(fig, handles, names, title if params else None, note)
     message = "trust over time" + (f" ({note})" if note else "")
     return fig, message
@@ -844,6 +1027,7 @@ MAX_BARS = 12
 """Levels drawn as stacked bars; a numeric factor with more levels gets stacked areas."""
 
 
+@styled
 def waiver_reasons(results: Results) -> Drawing:
     """Mean waived warnings per run by reason, stacked, against the first swept parameter
     (bars for a few levels, areas for many), one panel per level of the second when it has
@@ -859,8 +1043,10 @@ def waiver_reasons(results: Results) -> Drawing:
     facet = params[1] if key and len(params) > 1 and runs[params[1]].nunique() <= 4 else None
     hidden = [p for p in params if p not in (key, facet)]
     note = pooling_note(results, hidden)
+    names = scenario_names(results.manifest)
     panels = [(None, runs)] if facet is None else [
-        (f"{name_of(facet)} = {level_text(v)}", g) for v, g in runs.groupby(facet, sort=True)
+        (f"{name_of(facet)}: {level_text(v, names)}", g)
+        for v, g in runs.groupby(facet, sort=True)
     ]
     levels = runs[key].nunique() if key else 1
     areas = key is not None and levels > MAX_BARS and pd.api.types.is_numeric_dtype(runs[key])
@@ -884,14 +1070,11 @@ def waiver_reasons(results: Results) -> Drawing:
                 values = means[column].to_numpy(float)
                 ax.barh(range(len(means)), values, left=left, label=WAIVER_COLUMNS[column], height=0.7)
                 left += values
-            set_category_ticks(ax, "y", np.arange(len(means), dtype=float), [level_text(v) for v in means.index])
-            cut = cut_value(results, key) if key and pd.api.types.is_numeric_dtype(means.index) else None
-            if cut is not None:  # between the bars of the levels on either side of it
-                levels = means.index.to_numpy(float)
-                at = float(np.interp(cut[0], levels, np.arange(len(levels)))) - 0.5 * (cut[0] in levels)
-                ax.axhline(at, color="0.35", linestyle="--", linewidth=0.8, zorder=1.5)
-                cuts = [(Line2D([], [], color="0.35", linestyle="--", linewidth=0.8),
-                         f"{cut[1]} ({format_value(cut[0])})")]
+            set_category_ticks(ax, "y", np.arange(len(means), dtype=float),
+                               [level_text(v, names) for v in means.index])
+            if key and pd.api.types.is_numeric_dtype(means.index):  # between bars, not through
+                cuts = mark_cut(ax, results, key, between=means.index.to_numpy(float),
+                                vertical=False)
             ax.set(xlabel="Waived warnings per run", ylabel=header(key) if key and ax is axes[0] else "")
         if title:
             ax.set_title(title)
@@ -903,6 +1086,7 @@ def waiver_reasons(results: Results) -> Drawing:
     return fig, "waiver reasons" + (f" ({note})" if note else "")
 
 
+@styled
 def sensitivity_bars(results: Results) -> Drawing:
     """Sobol first-order and total indices (Saltelli designs) or PRCC (Latin hypercubes) of
     the main outcomes, with bootstrap / Fisher-z 95% intervals, on one shared x scale."""

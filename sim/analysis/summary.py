@@ -16,9 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.analysis.intervals import CONFIDENCE, Interval, mean_interval, pooled_interval
+from sim.analysis.intervals import CONFIDENCE, mean_interval, pooled_interval
 from sim.analysis.load import Results
-from sim.analysis.tables import fixed, significant_decimals
 from sim.outcomes import OUTCOMES, Kind, Outcome
 
 KEY_OUTCOMES: tuple[str, ...] = (
@@ -34,11 +33,12 @@ def point_frame(results: Results) -> pd.DataFrame:
     return results.runs.groupby("point_id", sort=True)[params].first().reset_index()
 
 
-def summarise(results: Results, confidence: float = CONFIDENCE) -> pd.DataFrame:
-    """Long table: one row per (design point, outcome) with n, mean, sd, low, high."""
+def summarise(results: Results, confidence: float = CONFIDENCE, *, pooled: bool = False) -> pd.DataFrame:
+    """Long table: one row per (design point, outcome) with n, mean, sd, low, high; with
+    ``pooled`` (always for a sampled design) one row per outcome over all points."""
     runs = results.ok
     outcomes = [o for o in OUTCOMES if o.name in runs.columns] + metric_outcomes(results)
-    if results.design.kind.is_sample:
+    if pooled or results.design.kind.is_sample:
         groups = [({"point_id": "all"}, runs)]
     else:
         points = point_frame(results).set_index("point_id")
@@ -80,30 +80,20 @@ def describe(runs: pd.DataFrame, outcome: Outcome, confidence: float = CONFIDENC
 
 
 def key_table(summary: pd.DataFrame, outcomes: tuple[str, ...] = KEY_OUTCOMES) -> pd.DataFrame:
-    """Wide table for print: one row per point, one ``estimate [low, high]`` column per
-    outcome, each column to one precision (that of its estimates)."""
+    """Wide table: one row per point, and for each key outcome its estimate and interval
+    bounds (columns ``O``, ``O_low``, ``O_high``; the printed tables put each interval in
+    brackets beside its estimate)."""
     present = [o for o in outcomes if o in set(summary["outcome"])]
     labels = [c for c in summary.columns if c not in _DESCRIBE_COLUMNS]
-    sub = summary[summary["outcome"].isin(present)].copy()
-    decimals = {
-        o: significant_decimals(g["mean"].to_numpy(float)) for o, g in sub.groupby("outcome")
-    }
-    sub["cell"] = [
-        _cell(Interval(m, lo, hi, int(n)), decimals[o])
-        for m, lo, hi, n, o in zip(sub["mean"], sub["low"], sub["high"], sub["n"], sub["outcome"],
-                                   strict=True)
-    ]
-    wide = sub.pivot(index=labels[0], columns="outcome", values="cell")[present]
+    sub = summary[summary["outcome"].isin(present)]
     firsts = sub.groupby(labels[0], sort=True)[labels[1:]].first()
-    return firsts.join(wide).reset_index()
+    columns = {}
+    for outcome in present:
+        rows = sub[sub["outcome"] == outcome].set_index(labels[0])
+        columns[outcome] = rows["mean"].astype(float)
+        columns[f"{outcome}_low"] = rows["low"].astype(float)
+        columns[f"{outcome}_high"] = rows["high"].astype(float)
+    return firsts.join(pd.DataFrame(columns)).reset_index()
 
 
 _DESCRIBE_COLUMNS = {"outcome", "unit", "n", "mean", "sd_per_run", "low", "high", "interval"}
-
-
-def _cell(iv: Interval, decimals: int) -> str:
-    if not np.isfinite(iv.estimate):
-        return ""
-    if not (np.isfinite(iv.low) and np.isfinite(iv.high)):
-        return f"{fixed(iv.estimate, decimals)} [n/a]"
-    return f"{fixed(iv.estimate, decimals)} [{fixed(iv.low, decimals)}, {fixed(iv.high, decimals)}]"

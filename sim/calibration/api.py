@@ -21,6 +21,10 @@ sweep's own ``runs.parquet`` and ``manifest.json``):
   ``params =`` in experiment files;
 * ``tables/calibration.md``: all of it in one page.
 
+Re-scored with other settings than the file's (``scale``, ``confirm``), the tables and figures go
+to a folder beside them named after those settings (``tolerance-x0.5/tables/``...): see
+:func:`variant`.
+
 (A sweep's results folder holds only the sweep's files and these two subfolders.) The
 confirmation sweep has its own folder beside it, ``<folder>_confirm/<hash of the two sets>``,
 so a changed best-supported set never mixes with the runs of an earlier one.
@@ -31,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.labels import check_label
 from sim.analysis.load import load_results
 from sim.analysis.tables import Table, to_markdown, write_table
 from sim.calibration.config import Calibration, Method
@@ -64,7 +70,9 @@ REPORT_FILE = "calibration.md"
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What a calibration found and where it wrote it."""
+    """What a calibration found and where it wrote it: ``out`` is the sweep's results folder,
+    ``written`` the folder holding the ``tables/`` and ``figures/`` written (``out`` itself for
+    the file's own settings)."""
 
     out: Path
     scores: Scores
@@ -74,6 +82,7 @@ class Outcome:
     params_file: Path
     report: Path
     failed_runs: int
+    written: Path
 
 
 def calibrate(calibration: Calibration, *, out: str | Path | None = None,
@@ -115,23 +124,38 @@ def _rejection(calibration: Calibration, *, out: str | Path | None, workers: int
     best = {name: PARAMETERS[name].coerce(_plain(best_row[name])) for name in calibration.parameters}
     tables = _tables(scores, ranges)
     replications = calibration.confirm if confirm is None else confirm
+    where = summary.out_dir / variant(scale, None if replications == calibration.confirm
+                                      else replications)
+    if where != summary.out_dir:  # said even with --quiet: it is where the results are
+        print(f"warnsim: re-scored with other settings than the file's: writing to {where}/ "
+              f"({summary.out_dir}/tables/ and figures/ keep the file's own)", file=sys.stderr)
     if replications > 0:
         tables["calibration_confirm"] = _confirm(calibration, best, replications, summary.out_dir,
                                                  workers=workers, dask=dask, progress=progress,
                                                  run_fn=run_fn)
     for table in tables.values():
-        write_table(table, summary.out_dir / "tables")
-    scores.points.to_csv(summary.out_dir / "tables" / "calibration_points.csv", index=False,
+        write_table(table, where / "tables")
+    scores.points.to_csv(where / "tables" / "calibration_points.csv", index=False,
                          lineterminator="\n")
-    _figures(scores, ranges, summary.out_dir / "figures")
+    _figures(scores, ranges, where / "figures")
     accepted = bool(best_row["accepted"])
-    params_file = summary.out_dir / "tables" / PARAMS_FILE
+    params_file = where / "tables" / PARAMS_FILE
     params_file.write_text(_params_text(calibration, best, best_row, accepted, scores),
                            encoding="utf-8")
-    report = summary.out_dir / "tables" / REPORT_FILE
+    report = where / "tables" / REPORT_FILE
     report.write_text(_report(calibration, scores, tables, best, accepted), encoding="utf-8")
     return Outcome(summary.out_dir, scores, best, accepted, tables, params_file, report,
-                   summary.failed)
+                   summary.failed, where)
+
+
+def variant(scale: float, confirm: int | None) -> Path:
+    """Where a calibration's tables and figures go, relative to its results folder: ``.`` for
+    the file's own settings (``tables/``, ``figures/``), else a folder named after the
+    settings that differ (``tolerance-x0.5``, ``confirm-0``), so that re-scoring never replaces
+    the tables of the file's own calibration (which may be committed) with different ones."""
+    parts = ([] if scale == 1 else [f"tolerance-x{scale:g}"]) + (
+        [] if confirm is None else [f"confirm-{confirm}"])
+    return Path("_".join(parts) or ".")
 
 
 def _plain(value: Any) -> Any:
@@ -186,7 +210,8 @@ def _tables(scores: Scores, ranges: dict[str, tuple[float, float]]) -> dict[str,
                    "best": "value in the best-supported set (tables/best_params.toml)"}),
         "calibration_accepted": Table(
             "calibration_accepted", f"The {k} accepted parameter sets, closest to the targets "
-            "first", accepted, keys=("point_id",), notes=notes),
+            "first", accepted, keys=("point_id",), notes=notes,
+            headers={t.id: check_label(t.id) for t in scores.targets}),
     }
 
 

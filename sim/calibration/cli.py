@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from sim.sweep.cli import positive_int
+    from sim.sweep.cli import positive_int, trust_option
 
     p = subparsers.add_parser(
         "calibrate", help="calibration: which parameter values reproduce the targets",
@@ -41,11 +42,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "included) and start over")
     p.add_argument("--tolerance-scale", type=float, default=1.0, metavar="X",
                    help="rejection: multiply every target's tolerance by X (e.g. 0.5 to "
-                   "tighten; default 1)")
+                   "tighten; default 1); the tables and figures then go to DIR/tolerance-xX/, "
+                   "beside the file's own")
     p.add_argument("--confirm", type=_non_negative, metavar="N",
                    help="rejection: replications of the confirmation runs of the defaults and "
-                   "the best set (default: the file's [calibration] confirm; 0: none)")
+                   "the best set (default: the file's [calibration] confirm; 0: none); another "
+                   "number than the file's writes the tables and figures to DIR/confirm-N/")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    trust_option(p)
     p.set_defaults(func=handler)
 
 
@@ -67,6 +71,9 @@ def handler(args: argparse.Namespace) -> int:
     if not (math.isfinite(args.tolerance_scale) and args.tolerance_scale > 0):
         raise UserError(f"--tolerance-scale: got {args.tolerance_scale}; allowed: a number > 0")
     calibration = load_calibration(args.file)
+    if args.trust_code:
+        calibration = dataclasses.replace(calibration,
+                                          experiment=calibration.experiment.trusting())
     found = calibrate(calibration, out=args.out, workers=args.workers, dask=args.dask,
                       force=args.force, progress=not args.quiet, scale=args.tolerance_scale,
                       confirm=args.confirm)
@@ -79,14 +86,14 @@ def handler(args: argparse.Namespace) -> int:
     print()
     print(to_markdown(targets[["target", "accepted_range", "share_met", "share_met_given_others"]]))
     conflicts = found.tables["calibration_conflicts"].frame
-    clash = conflicts[conflicts["verdict"].isin(["conflict", "tension"])]
+    clash = conflicts[conflicts["verdict"].isin(["conflict", "tension"])] if len(conflicts) else conflicts
     for _, row in clash.iterrows():
         print(f"{row['verdict']}: {row['target_a']} and {row['target_b']} "
               f"(both met by {row['share_both']:.1%} of points; lift {row['lift']:.2f})")
     state = "best-supported set" if found.accepted_best else "closest set (NOT accepted)"
     print(f"\n{state}: " + ", ".join(f"{p} = {v:.4g}" for p, v in found.best.items()))
-    print(f"wrote {found.report}, {found.params_file}, {found.out / 'tables'}/calibration_*, "
-          f"{found.out / 'figures'}/posterior_{{marginals,pairs}}.{{pdf,png}}")
+    print(f"wrote {found.report}, {found.params_file}, {found.written / 'tables'}/calibration_*, "
+          f"{found.written / 'figures'}/posterior_{{marginals,pairs}}.{{pdf,png}}")
     # As for `warnsim sweep`: 1 when runs failed (scored without them; --force runs them again).
     return 1 if found.failed_runs else 0
 

@@ -46,6 +46,7 @@ import numpy as np
 from sim.calibration.abc import Distance, Kernel, Schedule, Settings
 from sim.calibration.statistics import Statistic, statistic
 from sim.errors import UserError
+from sim.keys import Key
 from sim.sweep.experiment import (
     CALIBRATION_KEYS,
     DesignKind,
@@ -81,9 +82,9 @@ OPTIONS: dict[str, Option] = {o.key: o for o in (
     Option("method", (*R, *S), ", ".join(m.value for m in Method), Method.REJECTION.value,
            "rejection: accept the Latin hypercube's points that meet every target; abc-smc: "
            "sequential Monte Carlo from that hypercube"),
-    Option("cases", (*R, *S), "the path of a cases CSV with a half column (relative to this "
-           "file)", "the built-in sim/data/cases.csv",
-           "the cases whose calibration half the case statistics score"),
+    Option("cases", (*R, *S), "the path of a cases CSV (relative to this file) whose unseen "
+           "cases are dated", "the built-in sim/data/cases.csv",
+           "the cases whose calibration half (the codebook's rule) the case statistics score"),
     Option("confirm", R, "an integer in [0, 100000]", 0,
            "replications of a confirmation sweep of the defaults and the best-supported set "
            "(0: none)"),
@@ -127,7 +128,23 @@ def options_markdown() -> str:
         methods = ", ".join(m.value for m in o.methods)
         rows.append(f"| `{o.key}` | {methods} | {o.allowed} | {default} | {o.doc} |")
     return "\n".join(rows)
-TARGET_KEYS = ("statistic", "value", "tolerance", "low", "high", "source")
+
+
+TARGET_KEYS: tuple[Key, ...] = (
+    Key("statistic", "an outcome, a metric or a case statistic", "what the target measures: "
+        "an outcome no validation check uses (a rate pooled over a parameter set's runs, "
+        "anything else the mean over runs), a metric of the file's `[metrics]`, or "
+        "`cases_calibration_brier` / `cases_calibration_log_loss` (the calibration half of the "
+        "cases); a validation check's statistic is refused", required=True),
+    Key("value", "a number", "accepted within `value` +- `tolerance` (with `tolerance`)"),
+    Key("tolerance", "a number > 0", "the half-width around `value` (rejection's "
+        "`--tolerance-scale` multiplies it; abc-smc measures distances in units of it)"),
+    Key("low", "a number", "accepted at or above `low` (instead of `value`; one end may be open)"),
+    Key("high", "a number", "accepted at or below `high`"),
+    Key("source", "text", "where the observed value comes from (printed in the tables)"),
+)
+"""The keys of one ``[targets.ID]`` table (those of ``[calibration]`` are :data:`OPTIONS`)."""
+_TARGET_NAMES = tuple(k.name for k in TARGET_KEYS)
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _E = TypeVar("_E", bound=StrEnum)
 
@@ -362,10 +379,10 @@ def _target(key: str, raw: Any, origin: str, cases_file: Path | None,
                         "with a letter)")
     if not isinstance(raw, Mapping):
         raise UserError(f"{origin}: targets.{key}: got {raw!r}; allowed: a table with "
-                        f"{', '.join(TARGET_KEYS)}")
+                        f"{', '.join(_TARGET_NAMES)}")
     for k in raw:
-        if k not in TARGET_KEYS:
-            raise UserError(f"{where}: {k}: unknown key; allowed: {', '.join(TARGET_KEYS)}")
+        if k not in _TARGET_NAMES:
+            raise UserError(f"{where}: {k}: unknown key; allowed: {', '.join(_TARGET_NAMES)}")
     name = raw.get("statistic")
     if not isinstance(name, str):
         raise UserError(f"{where}: statistic: got {name!r}; allowed: the name of a statistic "

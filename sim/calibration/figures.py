@@ -24,8 +24,16 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from sim.analysis.labels import header, name_of
-from sim.analysis.plots import ONE_COLUMN, TWO_COLUMNS, legend_above, new_figure
+from sim.analysis.labels import check_label, header, name_of
+from sim.analysis.plots import (
+    ONE_COLUMN,
+    TWO_COLUMNS,
+    legend_above,
+    new_figure,
+    panel_grid,
+    styled,
+    wrap,
+)
 from sim.calibration.abc import Population, weighted_quantiles
 from sim.calibration.scoring import Scores
 from sim.params import PARAMETERS
@@ -33,14 +41,14 @@ from sim.params import PARAMETERS
 BINS = 12
 
 
+@styled
 def marginals(scores: Scores, ranges: dict[str, tuple[float, float]]):
     """One panel per parameter: histogram of all points (the prior sample, outline) and of the
     accepted points (filled), default and best marked."""
     params = scores.parameters
-    ncols = min(3, len(params))
-    nrows = -(-len(params) // ncols)
-    fig = new_figure(TWO_COLUMNS, 0.9 + 1.6 * nrows)
-    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False).ravel())
+    nrows, ncols = panel_grid(len(params))
+    fig = new_figure(TWO_COLUMNS, 1.0 + 1.6 * nrows)
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, sharey=True, squeeze=False).ravel())
     best = scores.best()
     acc = scores.accepted
     for ax, name in zip(axes, params, strict=False):
@@ -53,24 +61,27 @@ def marginals(scores: Scores, ranges: dict[str, tuple[float, float]]):
         default = PARAMETERS[name].default
         if low <= default <= high:
             ax.axvline(default, color="C1", linestyle="--", linewidth=0.9)
-        ax.plot([best[name]], [0], marker="D", color="C2", markersize=4, clip_on=False, zorder=4)
+        ax.axvline(best[name], color="C2", linewidth=1.2)  # a line: a marker on the axis is cut
         ax.set_xlim(low, high)
-        ax.set_xlabel(header(name))
         ax.locator_params(axis="x", nbins=4)
+    for i, ax in enumerate(axes[: len(params)]):
+        ax.set_xlabel(wrap(header(params[i]), TWO_COLUMNS / ncols - 0.3, 8))
+        ax.xaxis.set_tick_params(labelbottom=True)
     for ax in axes[len(params):]:
-        ax.set_visible(False)
+        fig.delaxes(ax)
     for i, ax in enumerate(axes[: len(params)]):
         if i % ncols == 0:
             ax.set_ylabel("Design points")
     handles = [Patch(facecolor="none", edgecolor="0.55"), Patch(color="C0", alpha=0.85),
                Line2D([], [], color="C1", linestyle="--", linewidth=0.9),
-               Line2D([], [], linestyle="none", marker="D", color="C2", markersize=4)]
+               Line2D([], [], color="C2", linewidth=1.2)]
     names = ["prior sample", f"accepted ({len(acc)} of {len(scores.points)})", "default",
              "best-supported set"]
     legend_above(fig, handles, names, None, _scale_note(scores))
     return fig
 
 
+@styled
 def pairs(scores: Scores, ranges: dict[str, tuple[float, float]]):
     """Lower triangle of pairwise scatter plots: rejected points grey, accepted blue."""
     params = scores.parameters
@@ -114,9 +125,9 @@ def pairs(scores: Scores, ranges: dict[str, tuple[float, float]]):
 
 
 def _scale_note(scores: Scores) -> str:
-    targets = ", ".join(t.id for t in scores.targets)
-    scale = "" if scores.scale == 1 else f"; tolerances x {scores.scale:g}"
-    return f"accepted: every target met ({targets}){scale}"
+    targets = "; ".join(check_label(t.id) for t in scores.targets)
+    scale = "" if scores.scale == 1 else f"; tolerances \u00d7 {scores.scale:g}"
+    return f"accepted: every target met: {targets}{scale}"
 
 
 REJECTION_FIGURES: dict[str, Callable[[Scores, dict[str, tuple[float, float]]], Figure | None]] = {

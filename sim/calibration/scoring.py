@@ -131,7 +131,9 @@ def conflict_table(scores: Scores) -> pd.DataFrame:
                    "undetermined")
         rows.append({"target_a": a.id, "target_b": b.id, "share_a": sa, "share_b": sb,
                      "share_both": both, "lift": lift, "verdict": verdict})
-    return pd.DataFrame(rows)
+    # one target has no pair: an empty table that still has its columns
+    return pd.DataFrame(rows, columns=["target_a", "target_b", "share_a", "share_b",
+                                       "share_both", "lift", "verdict"])
 
 
 def posterior_table(scores: Scores, ranges: dict[str, tuple[float, float]]) -> pd.DataFrame:

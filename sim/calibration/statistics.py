@@ -1,6 +1,6 @@
 """What calibration targets measure: statistics the validation suite does not check.
 
-**Calibrate on data you do not validate on** (the guide; issue 18). A target's statistic may
+**Calibrate on data you do not validate on** (the project's guide). A target's statistic may
 not be one the validation suite checks: :func:`validation_checks` lists every registered
 check's id and statistic, and :func:`statistic` refuses those names with the check and its
 source. What a target may measure:
@@ -13,8 +13,9 @@ source. What a target may measure:
   the source a target names is what keeps it apart from the validation data;
 * **the calibration half of the documented cases**: ``cases_calibration_brier`` and
   ``cases_calibration_log_loss``, the multiclass Brier score and the log-loss
-  (:mod:`sim.validation.scoring`) of the cases whose ``half`` column is ``calibration`` in the
-  cases file (the hold-out half is for validation). They need no runs: the model's
+  (:mod:`sim.validation.scoring`) of the cases in the calibration half of the cases file, split
+  by the codebook's rule (:func:`sim.cases.halves`: every ``seen`` case, then the earliest
+  deliveries; the hold-out half is for validation). They need no runs: the model's
   probabilities of each response at the parameter set.
 
 One formula serves both methods: rejection (:func:`evaluate`: a value per design point with a
@@ -25,21 +26,17 @@ particle from its runs' outcomes, computed in the worker that ran them). A
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis.load import Results
-from sim.cases import Case, parse_cases
+from sim.cases import Case, Half, builtin_cases, cases_in, load_cases
 from sim.errors import UserError
 from sim.outcomes import BY_NAME, Kind
 from sim.params import PARAMETERS, ModelParams
@@ -47,9 +44,6 @@ from sim.params import PARAMETERS, ModelParams
 Totals = Mapping[str, np.ndarray]
 """Sums of each per-run quantity over a point's (resampled) replications; arrays of one shape."""
 
-HALF = "half"
-"""The cases file's column that splits the cases (the cases codebook fixes the rule)."""
-HALVES = ("calibration", "holdout")
 CASE_MEASURES = {"cases_calibration_brier": "brier", "cases_calibration_log_loss": "log_loss"}
 """Statistics of the calibration half of the cases, and the score each computes."""
 
@@ -189,13 +183,15 @@ def _plain(value: object) -> object:
 
 
 def validation_checks() -> dict[str, tuple[str, str]]:
-    """Every name the validation suite checks, mapped to (check id, source): each registered
-    check's id and the name of its statistic. The one place that reads the suite's
-    declarations (:mod:`sim.validation.suite` today, the check registry when it lands)."""
-    from sim.validation.suite import CHECKS
+    """Every name the validation suite checks, mapped to (check id, source): the id and the
+    statistic of every check the registry declares (:mod:`sim.validation.registry`;
+    diagnostics included, families as the suite expands them, one per mechanism) and of every
+    family (the per-case checks). The one place calibration reads the suite's declarations."""
+    from sim.validation.registry import registry
+    from sim.validation.suite import checks
 
     out: dict[str, tuple[str, str]] = {}
-    for c in CHECKS:
+    for c in (*checks(), *registry().families):
         out.setdefault(c.id, (c.id, c.source))
         out.setdefault(c.statistic, (c.id, c.source))
     return out
@@ -244,49 +240,9 @@ def statistic(name: str, *, origin: str, cases_file: Path | None = None,
 
 
 def calibration_half(path: Path | None = None) -> tuple[Case, ...]:
-    """The cases whose ``half`` is ``calibration`` in the cases file at ``path`` (None: the
-    built-in file). The file must have the column; every row must say which half it is in."""
+    """The cases of the calibration half of the cases file at ``path`` (None: the built-in
+    dataset), split by the codebook's rule (:func:`sim.cases.cases_in`): a file whose unseen
+    cases lack a date cannot be split and is refused, naming the case."""
     if path is None:
-        origin, text = "built-in cases (sim/data/cases.csv)", _builtin_cases_text()
-    else:
-        origin = str(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UserError(f"{path}: cannot read the cases file ({exc})") from None
-    return _half(text, origin)
-
-
-@cache
-def _builtin_cases_text() -> str:
-    return (resources.files("sim") / "data" / "cases.csv").read_text("utf-8")
-
-
-@cache
-def _half(text: str, origin: str) -> tuple[Case, ...]:
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
-    header = [c.strip() for c in next(reader, [])]
-    if HALF not in header:
-        raise UserError(f"{origin}: no {HALF} column; allowed: a cases file whose {HALF} column "
-                        f"says each case's half ({', '.join(HALVES)}): the calibration uses only "
-                        "the calibration half")
-    at = header.index(HALF)
-    kept = io.StringIO()
-    writer = csv.writer(kept, lineterminator="\n")
-    writer.writerow([c for i, c in enumerate(header) if i != at])
-    halves = []
-    for row in reader:
-        if not row:  # a blank line, as csv.DictReader skips it
-            continue
-        half = row[at].strip() if len(row) > at else ""
-        if half not in HALVES:
-            raise UserError(f"{origin}, line {reader.line_num}: {HALF}: got {half!r}; allowed: "
-                            f"{', '.join(HALVES)}")
-        halves.append(half)
-        writer.writerow([c for i, c in enumerate(row) if i != at])
-    cases = parse_cases(kept.getvalue(), origin=origin)
-    chosen = tuple(c for c, h in zip(cases, halves, strict=True) if h == HALVES[0])
-    if not chosen:
-        raise UserError(f"{origin}: no case has {HALF} = {HALVES[0]}; allowed: a cases file "
-                        "with at least one case in the calibration half")
-    return chosen
+        return tuple(cases_in(Half.CALIBRATION, builtin_cases()))
+    return tuple(cases_in(Half.CALIBRATION, load_cases(path), origin=str(path)))

@@ -15,18 +15,19 @@ Mesa forces ``spawn``, which cannot import a notebook's ``__main__``).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import UserError
+from sim.files import Cap, parse_json, read_bytes
 from sim.schema import AGENTS_FILE, DYADS_FILE
 from sim.sweep.engine import SweepOptions, SweepPlan, SweepSummary, plan
 from sim.sweep.engine import run_experiment as _run
-from sim.sweep.executors import ExecutorKind, ExecutorSpec
+from sim.sweep.executors import ExecutorKind, ExecutorSpec, usable_cores
 from sim.sweep.experiment import Experiment, load_experiment
 from sim.sweep.store import MANIFEST, RUNS, SERIES, WARNINGS, Store
 from sim.sweep.tasks import Chunk, RunFn, run_chunk
@@ -46,6 +47,7 @@ def run_experiment(
     run_fn: RunFn | None = None,
     chunk_size: int | None = None,
     retry_failed: bool = False,
+    trust_code: bool = False,
 ) -> SweepSummary:
     """Run or resume an experiment (a loaded :class:`Experiment` or a TOML path).
 
@@ -53,10 +55,13 @@ def run_experiment(
     ``dask``: a scheduler address (``"tcp://host:8786"``) or a ``distributed.Client``.
     ``out``: the results folder itself (default ``results/<name>``). ``force`` starts over;
     ``retry_failed`` runs the failed runs of an earlier sweep again.
-    ``run_fn`` replaces :func:`sim.run.simulate` for every run.
+    ``run_fn`` replaces :func:`sim.run.simulate` for every run. ``trust_code`` lets the
+    experiment's ``{ function = ... }`` metrics import and run their code (refused otherwise).
     """
     if not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment)
+    if trust_code:
+        experiment = experiment.trusting()
     options = SweepOptions(
         out_dir=Path(out) if out is not None else None,
         executor=ExecutorSpec.choose(workers, dask),
@@ -76,6 +81,7 @@ class Estimate:
     slots: int
     conflict: str = ""
     dask: str = ""
+    trust_code: bool = False
 
     @property
     def seconds(self) -> float:
@@ -99,6 +105,10 @@ class Estimate:
             lines.append(f"{self.already_done} runs already in the results folder (resume)")
         if self.conflict:
             lines.append(f"note: the sweep would be refused: {self.conflict}")
+        for m in e.code:
+            lines.append(f"note: metrics.{m.name} runs Python code ({m.function}): not imported "
+                         "or timed by --dry-run" + ("" if m.trusted or self.trust_code else
+                                                    "; the sweep needs --trust-code"))
         lines.append(f"estimate: {self.seconds_per_run * 1000:.1f} ms per run, about "
                      f"{_duration(self.seconds)} on {self.slots} worker(s)")
         if self.dask:
@@ -109,13 +119,16 @@ class Estimate:
 
 
 def estimate(experiment: Experiment, *, workers: int | None = None, out: str | Path | None = None,
-             samples: int = 3, run_fn: RunFn | None = None, dask: Any = None) -> Estimate:
+             samples: int = 3, run_fn: RunFn | None = None, dask: Any = None,
+             trust_code: bool = False) -> Estimate:
     """Count the runs and time ``samples`` of them (after one warm-up) in this process;
     writes nothing.
 
     The estimate assumes near-linear speed-up over local workers (the benchmark measures how
     near); for Dask pass ``workers`` as the cluster's total threads. ``dask`` (an address, as
     ``--dask`` gives) is not contacted: the text then says the estimate is for local workers.
+    Metrics that run code are neither imported nor timed (``trust_code`` only says whether the
+    sweep would be allowed to run them).
     """
     the_plan = plan(experiment)
     out_dir = SweepOptions(out_dir=Path(out) if out else None).out_for(experiment)
@@ -130,13 +143,18 @@ def estimate(experiment: Experiment, *, workers: int | None = None, out: str | P
             done = the_plan.total if finished is not None else store.done_count()
     except UserError as exc:  # report it: the real sweep would refuse to start
         conflict, done = str(exc), 0
-    template = the_plan.template(run_fn)
+    # A dry run never imports user code: the sample runs leave out metrics that run it.
+    template = dataclasses.replace(the_plan.template(run_fn), metrics=tuple(
+        m for m in experiment.metrics if not m.runs_code))
     tasks = tuple(itertools.islice(the_plan.tasks(), samples + 1))
     per_run = _seconds_per_run(template, tasks)
-    executor = ExecutorSpec.choose(workers)
-    slots = 1 if executor.kind is ExecutorKind.SERIAL else executor.workers or 1
+    if dask is None:  # as the sweep will run: at most the cores here
+        executor = ExecutorSpec.choose(workers)
+        slots = 1 if executor.kind is ExecutorKind.SERIAL else executor.workers or 1
+    else:  # the cluster's threads, as the caller says
+        slots = workers or usable_cores()
     where = "" if dask is None else str(dask)
-    return Estimate(the_plan, done, per_run, slots, conflict, where)
+    return Estimate(the_plan, done, per_run, slots, conflict, where, trust_code)
 
 
 def _seconds_per_run(template: Any, tasks: tuple[Any, ...]) -> float:
@@ -218,7 +236,9 @@ def read_dyads(out_dir: str | Path) -> pd.DataFrame:
 
 
 def read_manifest(out_dir: str | Path) -> dict[str, Any]:
-    return json.loads((Path(out_dir) / MANIFEST).read_text(encoding="utf-8"))
+    """``manifest.json`` (read within :attr:`sim.files.Cap.MANIFEST` bytes)."""
+    path = Path(out_dir) / MANIFEST
+    return parse_json(read_bytes(path, cap=Cap.MANIFEST, what="manifest"), origin=str(path))
 
 
 def _duration(seconds: float) -> str:

@@ -35,10 +35,18 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--retry-failed", action="store_true",
                    help="run the failed runs of an earlier sweep into this folder again")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    trust_option(p)
     p.add_argument("--dry-run", action="store_true",
                    help="print the number of design points and runs and a time estimate; run nothing")
     p.set_defaults(func=handler)
     return p
+
+
+def trust_option(parser: argparse.ArgumentParser) -> None:
+    """``--trust-code``: the opt-in for metrics that run Python code."""
+    parser.add_argument("--trust-code", action="store_true",
+                        help="let the file's { function = \"module.name\" } metrics import and "
+                        "run that Python code (refused without it; README: Trust and security)")
 
 
 def positive_int(text: str) -> int:
@@ -56,11 +64,12 @@ def handler(args: argparse.Namespace) -> int:
 
     experiment = api.load_experiment(args.file)
     if args.dry_run:
-        print(api.estimate(experiment, workers=args.workers, out=args.out, dask=args.dask).text())
+        print(api.estimate(experiment, workers=args.workers, out=args.out, dask=args.dask,
+                           trust_code=args.trust_code).text())
         return 0
     summary = api.run_experiment(experiment, out=args.out, workers=args.workers,
                                  dask=args.dask, force=args.force, progress=not args.quiet,
-                                 retry_failed=args.retry_failed)
+                                 retry_failed=args.retry_failed, trust_code=args.trust_code)
     if (not args.quiet or not summary.ok) and sys.stderr is not None:
         print(summary.line(experiment.name), file=sys.stderr)
     return 0 if summary.ok else 1

@@ -34,7 +34,7 @@ from sim.sweep.experiment import Experiment, declaration
 from sim.sweep.limits import check_memory
 from sim.sweep.parts import PartSink
 from sim.sweep.seeds import Seeds
-from sim.sweep.store import MANIFEST, RUNS, Finished, Store, stopped_by
+from sim.sweep.store import MANIFEST, RUNS, DamagedPart, Done, Finished, Store, stopped_by
 from sim.sweep.tables import LOGS, log_schema
 from sim.sweep.tasks import (
     STATUS_OK,
@@ -81,6 +81,10 @@ POLL_SECONDS = 1.0
 
 STALL_SECONDS = 60.0
 """How long a stopped worker (SIGSTOP, a debugger) may hold up a sweep before it stops."""
+
+MERGE_ATTEMPTS = 3
+"""How often a sweep discards a part that fails its checksum as it is merged, makes its runs
+again and merges anew, before it stops (a part that keeps changing on disk is a failing disk)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,10 +225,13 @@ def run_experiment(experiment: Experiment, options: SweepOptions | None = None) 
     Failing runs are recorded and counted in the summary, not raised. A stop signal, a lost
     or stopped worker, or a full or read-only disk stops the sweep with finished parts kept
     (:class:`~sim.errors.Interrupted`, :class:`~sim.errors.SweepStopped`), so the same call
-    resumes it. Another sweep writing into the folder: :class:`~sim.errors.FolderInUse`.
+    resumes it. Another sweep writing into the folder: :class:`~sim.errors.FolderInUse`. An
+    experiment with metrics that run code is refused unless it was trusted
+    (:meth:`~sim.sweep.experiment.Experiment.trusting`, ``--trust-code``).
     """
     options = options or SweepOptions()
     started = time.perf_counter()
+    experiment.check_trusted()
     the_plan = plan(experiment)
     store = Store(options.out_for(experiment), the_plan.fingerprint(), the_plan.schemas(),
                   experiment.origin)
@@ -232,6 +239,7 @@ def run_experiment(experiment: Experiment, options: SweepOptions | None = None) 
     # be a sweep's (or new) and the executor is up: a wrong --out or an unreachable --dask
     # leaves the folder as it was.
     store.recognise()
+    store.lock().probe()  # in use: say so now, not "use --force" (which the lock then refuses)
     if not options.force:
         store.check()
         done = _already_done(store, the_plan, options, started)
@@ -324,11 +332,36 @@ def _run_locked(job: _Job, pool: Pool) -> SweepSummary:
     if done.failed:
         store.drop_failed(done)
         done = store.scan()
-    for note in done.notes:
-        _say(f"warnsim: note: {note}")
+    skipped, ran = done.count, 0
+    for attempt in range(1, MERGE_ATTEMPTS + 1):
+        for note in done.notes:
+            _say(f"warnsim: note: {note}")
+        ran += _run_pending(job, pool, done)
+        try:
+            failed, first_failure, runs_sum = store.merge_runs()
+            manifest = _manifest(the_plan, store.fingerprint, state, options.executor, failed)
+            manifest["first_failure"] = first_failure
+            store.finish(manifest, runs_sum)
+            break
+        except DamagedPart as exc:
+            note = store.discard(exc.stem, f"damaged: {exc.problem}")
+            if attempt == MERGE_ATTEMPTS:
+                raise SweepStopped(f"{store.out}: parts keep failing their checksums as they are "
+                                   f"merged ({note}): the disk or memory may be failing; "
+                                   "finished runs are kept: run the same command to resume") from None
+            done = store.scan()
+            done.notes.insert(0, note)
+    return SweepSummary(store.out, the_plan.total, ran, skipped, failed,
+                        time.perf_counter() - started, first_failure)
+
+
+def _run_pending(job: _Job, pool: Pool, done: Done) -> int:
+    """Run every run the parts in ``done`` do not hold, writing their parts; return how
+    many."""
+    store, the_plan, options = job.store, job.plan, job.options
     pending = _complement(done.intervals, the_plan.total)
     todo = sum(b - a for a, b in pending)
-    bar = _progress(options.progress, the_plan.total, done.count, e.name)
+    bar = _progress(options.progress, the_plan.total, done.count, the_plan.experiment.name)
     try:
         # Local workers (and this process) write their parts; a Dask worker need not share
         # the folder's file system, so it sends its tables here.
@@ -342,12 +375,7 @@ def _run_locked(job: _Job, pool: Pool) -> SweepSummary:
             bar.update(result.size, result.failed)
     finally:
         bar.close()
-    failed, first_failure, runs_sum = store.merge_runs()
-    manifest = _manifest(the_plan, store.fingerprint, state, options.executor, failed)
-    manifest["first_failure"] = first_failure
-    store.finish(manifest, runs_sum)
-    return SweepSummary(store.out, the_plan.total, todo, done.count, failed,
-                        time.perf_counter() - started, first_failure)
+    return todo
 
 
 def _failed_runs(path: Path) -> list[int]:

@@ -67,9 +67,14 @@ class ExecutorSpec:
         processes (default all usable cores), with one worker meaning in-process."""
         if dask is not None:
             return cls(ExecutorKind.DASK, address=dask)
-        n = usable_cores() if workers is None else workers
+        cores = usable_cores()
+        n = cores if workers is None else workers
         if n < 1:
             raise UserError(f"--workers: got {n}; allowed: an integer of at least 1")
+        if n > cores:  # more processes than cores only add memory (each holds the model) and
+            # switching: results are identical whatever the number of workers
+            _note(f"--workers {n}: this machine gives warnsim {cores} core(s); using {cores}")
+            n = cores
         return cls(ExecutorKind.SERIAL if n == 1 else ExecutorKind.PROCESSES, workers=n)
 
     def describe(self) -> dict[str, Any]:
@@ -79,6 +84,14 @@ class ExecutorSpec:
         else:
             out["workers"] = self.workers or 1
         return out
+
+
+def _note(text: str) -> None:
+    """A note on stderr (best effort: a closed stderr must not stop a sweep)."""
+    try:
+        print(f"warnsim: note: {text}", file=sys.stderr, flush=True)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def usable_cores() -> int:

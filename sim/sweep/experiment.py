@@ -22,17 +22,17 @@ import hashlib
 import math
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any
 
+from sim import files
 from sim import params as P
 from sim.enums import DoctrineSetting
 from sim.errors import UserError
-from sim.metrics import Metric, MetricError, parse_metrics
+from sim.metrics import UNTRUSTED, Metric, MetricError, parse_metrics
 from sim.scenarios import DOTTED, Scenario, check_factor, factor, is_dotted
 from sim.sweep.limits import MAX_DESIGN_FILE_BYTES, MAX_POINTS, Size, check_points, check_size
 
@@ -202,6 +202,25 @@ class Experiment:
                                                        self.scenario_sha256, self.scenario_text),)
 
     @property
+    def code(self) -> tuple[Metric, ...]:
+        """The metrics that run Python code (``{ function = ... }``)."""
+        return tuple(m for m in self.metrics if m.runs_code)
+
+    def trusting(self) -> Experiment:
+        """This experiment allowed to run its metrics' code (``--trust-code``): each function
+        is imported now, so a missing module or name is one line before anything is written."""
+        try:
+            return dataclasses.replace(self, metrics=tuple(m.trust() for m in self.metrics))
+        except MetricError as exc:
+            raise UserError(f"{self.origin}: {exc}") from None
+
+    def check_trusted(self) -> None:
+        """Refuse to run code the user has not opted in to (one line naming the metric)."""
+        for m in self.code:
+            if not m.trusted:
+                raise UserError(f"{self.origin}: metrics.{m.name}: {UNTRUSTED.format(m.function)}")
+
+    @property
     def factors(self) -> tuple[str, ...]:
         """The scenario factors set or swept (dotted names), each a column of runs.parquet."""
         return tuple(dict.fromkeys([*self.fixed_factors,
@@ -282,13 +301,9 @@ def load_experiment(path: str | Path) -> Experiment:
 
 
 def read_text(path: Path, what: str) -> str:
-    """A UTF-8 text file's contents; a missing or unreadable file is one :class:`UserError`."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such {what}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read {what}: {exc}") from None
+    """A UTF-8 TOML file's contents, read within :attr:`~sim.files.Cap.TOML`; a missing,
+    special, oversized or unreadable file is one :class:`UserError`."""
+    return files.read_text(path, cap=files.Cap.TOML, what=what)
 
 
 def parse_experiment(text: str, *, path: Path | None = None, name: str | None = None,
@@ -297,10 +312,7 @@ def parse_experiment(text: str, *, path: Path | None = None, name: str | None = 
     a relative ``design`` CSV path. Top-level keys in ``extra`` are left to the caller (a
     calibration file's ``targets``, say)."""
     origin = str(path) if path else "<experiment>"
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{origin}: malformed TOML: {exc}") from None
+    data = files.parse_toml(text, origin=origin)
     data = {k: v for k, v in data.items() if k not in extra}
     for key in data:
         if key not in KEYS:
@@ -528,7 +540,7 @@ def _points(value: Any, path: Path | None, origin: str, factors: _Factors) -> De
     full-width digits such as U+FF10..U+FF19, which no spreadsheet writes on purpose)."""
     if not isinstance(value, str) or not value.strip():
         raise UserError(f"{origin}: design: got {value!r}; allowed: {KEYS['design']}")
-    csv_path, raw = _read_beside(value, path, "design", origin, limit=MAX_DESIGN_FILE_BYTES)
+    csv_path, raw = _read_beside(value, path, "design", origin, cap=MAX_DESIGN_FILE_BYTES)
     where = str(csv_path)
     try:
         text = raw.decode("utf-8")
@@ -614,20 +626,18 @@ def _int_in(key: str, value: Any, low: int, high: int, origin: str) -> int:
 
 
 def _read_beside(name: str, path: Path | None, key: str, origin: str,
-                 limit: int | None = None) -> tuple[Path, bytes]:
-    """A file named in the experiment file, relative to it, with its bytes (for the hash)."""
+                 cap: int) -> tuple[Path, bytes]:
+    """A file named in the experiment file, relative to it, with its bytes (for the hash),
+    read within ``cap`` bytes (:func:`sim.files.read_bytes`)."""
     file = Path(name)
     if not file.is_absolute() and path is not None:
         file = path.parent / file
     try:
-        if limit is not None and file.stat().st_size > limit:
-            raise UserError(f"{origin}: {key}: {str(file)!r} is {file.stat().st_size:,} bytes; "
-                            f"allowed: at most {limit:,}")
-        return file, file.read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"{origin}: {key}: no such file {str(file)!r}") from None
-    except OSError as exc:
-        raise UserError(f"{origin}: {key}: cannot read {str(file)!r}: {exc}") from None
+        return file, files.read_bytes(file, cap=cap, what=f"{key} file")
+    except files.Unreadable as exc:
+        if exc.problem.startswith("no such"):
+            raise UserError(f"{origin}: {key}: no such file {str(file)!r}") from None
+        raise UserError(f"{origin}: {key}: {str(file)!r} {exc.problem}") from None
 
 
 def _label(name: str) -> str:
@@ -643,7 +653,7 @@ def _scenario(name: str, path: Path | None,
     from sim.scenarios import load_scenario, parse_scenario, scenario_names
 
     if name.endswith(".toml"):
-        file, raw = _read_beside(name, path, "scenario", origin)
+        file, raw = _read_beside(name, path, "scenario", origin, cap=files.Cap.TOML)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.errors import UserError
+from sim.files import Cap
 
 MAX_POINTS = 1_000_000
 """Design points (each point's values are held in memory)."""
@@ -34,8 +35,8 @@ MAX_SERIES_ROWS = 1_000_000_000
 """Rows of ``timeseries.parquet`` (runs x days) when ``record_series = true``: tens of GB; the
 same limit holds for ``agents.parquet`` (x agencies) and ``dyads.parquet`` (x ordered pairs)."""
 
-MAX_DESIGN_FILE_BYTES = 512 * 2**20
-"""Size of a design CSV (read whole before it is parsed)."""
+MAX_DESIGN_FILE_BYTES = int(Cap.DESIGN)
+"""Size of a design CSV (read whole, within this cap, before it is parsed)."""
 
 SAMPLER_COPIES = 4
 """Peak memory of drawing a Latin hypercube or Saltelli design, in copies of its float64 matrix

@@ -19,6 +19,12 @@ it, so it goes the moment a killed sweep's parent dies. It is also not exclusive
 process, so the locks this process holds are kept in a registry as well (two sweeps started
 from two threads of one notebook). And the process drops it when it closes *any* descriptor of
 the lock file: only other processes ever read the file (to name the holder).
+
+The lock file is opened relative to the folder's descriptor with ``O_NOFOLLOW``
+(:class:`sim.files.Folder`): a ``.sweep.lock`` that is a symbolic link is refused, never
+written through. :meth:`FolderLock.probe` tells, without taking the lock, whether another
+sweep holds it: a sweep checks that before anything else about the folder, so it is told the
+folder is in use rather than given advice (``--force``) that the lock would then refuse.
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
-from sim.errors import FolderInUse, SweepStopped
+from sim.errors import FolderInUse, SweepStopped, UserError
+from sim.files import Cap, Folder
 
 LOCK = ".sweep.lock"
 
@@ -52,6 +59,7 @@ class FolderLock:
         self.path = out / LOCK
         self.origin = origin
         self.fd: int | None = None
+        self.folder: Folder | None = None
         self.key = ""
         self.created: list[Path] = []
 
@@ -71,23 +79,59 @@ class FolderLock:
             raise SweepStopped(f"{self.out}: cannot create the results folder "
                                f"({exc.strerror or exc})") from None
         self.created = missing
-        key = os.path.realpath(self.path)
+        key = self._key()
         try:
             with _HELD_GUARD:
                 if key in _HELD:
-                    raise FolderInUse(f"{self.origin}: the output folder {str(self.out)!r} is "
-                                      "in use by another sweep in this process")
+                    raise self._in_use("another sweep in this process")
+                self.folder = Folder.open(self.out)
                 while self.fd is None:
-                    self.fd = self._try_lock()
+                    self.fd = self._try_lock(self.folder)
                 _HELD.add(key)
                 self.key = key
         except BaseException:
+            self._close_folder()
             self._remove_created()
             raise
 
-    def _try_lock(self) -> int | None:
+    def _key(self) -> str:
+        return os.path.join(os.path.realpath(self.out), LOCK)
+
+    def _in_use(self, by: str) -> FolderInUse:
+        return FolderInUse(f"{self.origin}: the output folder {str(self.out)!r} is in use by "
+                           f"{by}; wait for it to finish or stop it, or choose another folder "
+                           "with --out")
+
+    def probe(self) -> None:
+        """Raise :class:`FolderInUse` if another sweep holds the lock now (takes nothing,
+        writes nothing; a folder that does not exist is not in use)."""
+        if sys.platform == "win32":
+            return
+        import fcntl
+
+        with _HELD_GUARD:  # held throughout: closing our descriptor drops this process's locks
+            if self._key() in _HELD:
+                raise self._in_use("another sweep in this process")
+            try:
+                folder = Folder.open(self.out)
+            except (FileNotFoundError, NotADirectoryError):
+                return
+            with folder:
+                try:
+                    fd = folder.open_existing(LOCK)
+                except FileNotFoundError:
+                    return
+                try:
+                    fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                except OSError as exc:
+                    if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                        raise self._in_use(f"another sweep ({self.holder(folder)})") from None
+                finally:
+                    os.close(fd)
+
+    def _try_lock(self, folder: Folder) -> int | None:
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = folder.open_lock(LOCK)  # a link there: SealBroken (one line), never followed
         except OSError as exc:
             raise SweepStopped(f"{self.path}: cannot create the lock file "
                                f"({exc.strerror or exc})") from None
@@ -96,12 +140,11 @@ class FolderLock:
         except OSError as exc:
             os.close(fd)
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise FolderInUse(f"{self.origin}: the output folder {str(self.out)!r} is in "
-                                  f"use by another sweep ({self.holder()}); wait for it to "
-                                  "finish or stop it, or choose another folder with --out") from None
+                raise self._in_use(f"another sweep ({self.holder(folder)})") from None
             raise SweepStopped(f"{self.path}: cannot lock ({exc.strerror or exc})") from None
+        opened = os.fstat(fd)
         try:
-            same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            same = folder.stat(LOCK).st_ino == opened.st_ino
         except FileNotFoundError:
             same = False
         if not same:  # the holder unlinked it between our open and lock: try again
@@ -119,13 +162,13 @@ class FolderLock:
                                f"({exc.strerror or exc})") from None
         return fd
 
-    def holder(self) -> str:
+    def holder(self, folder: Folder) -> str:
         """Who holds the lock, from the lock file (best effort: it may be being rewritten)."""
         try:
-            info = json.loads(self.path.read_text(encoding="utf-8"))
+            info = json.loads(folder.read(LOCK, cap=Cap.STATE))
             return (f"pid {info['pid']} on {info['host']}, started {info['started']}, "
                     f"experiment {info['experiment']}")
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, UserError, RecursionError):
             return f"see {self.path}"
 
     def release(self) -> None:
@@ -135,14 +178,21 @@ class FolderLock:
         self._drop(fd)
         with _HELD_GUARD:
             _HELD.discard(self.key)
+        self._close_folder()
         self._remove_created()
 
     def _drop(self, fd: int) -> None:
         try:
-            self.path.unlink(missing_ok=True)  # before unlocking: see the module docstring
+            if self.folder is not None:
+                self.folder.remove(LOCK)  # before unlocking: see the module docstring
         except OSError:
             pass  # a read-only folder: the lock file stays, unlocked, which is harmless
         os.close(fd)
+
+    def _close_folder(self) -> None:
+        if self.folder is not None:
+            self.folder.close()
+            self.folder = None
 
     def _remove_created(self) -> None:
         for folder in self.created:  # innermost first

@@ -6,7 +6,7 @@ Layout of ``out/``::
     warnings.parquet  timeseries.parquet  agents.parquet  dyads.parquet  (the logs recorded)
     .sweep.lock                                                          (while a sweep writes)
     .sweep/state.json                                                    (working storage)
-    .sweep/parts/part-<first run_id>-<token>.<table>.arrow
+    .sweep/parts/part-<first run_id>-<checksum>.<table>.arrow
     .trash-<token>/                                                      (being deleted)
 
 **Parts** (:mod:`sim.sweep.parts`). Each chunk's tables are written, by the local worker that
@@ -20,14 +20,18 @@ which per part was most of the engine's cost per run. Every file a sweep writes 
 experiment's fingerprint in its schema metadata, so it vouches for itself even when
 ``state.json`` or ``manifest.json`` is lost.
 
-**Resume verifies before it trusts** (:meth:`Store.scan`): a part counts only if its runs file
-is readable, carries this experiment's fingerprint, holds exactly the consecutive run ids its
-name starts with, has every log file the experiment records (each readable, within the part's
-run ids) and overlaps no other part. Anything else is deleted, its runs file first (from
-then on it is no part), and its runs run again; unfinished temporary parts are deleted. A
-finished folder is checked against its manifest (:meth:`Store.finished`: each final file's row
-count and sha256); a damaged one cannot be rebuilt (its parts are gone) and is reported with
-the exact fix.
+**Resume verifies before it trusts** (:meth:`Store.scan`): a part counts only if each of its
+files has the checksum the part recorded when it was written (:mod:`sim.sweep.parts`), its runs
+file carries this experiment's fingerprint and holds exactly the consecutive run ids its name
+starts with, it has every log file the experiment records (each within the part's run ids) and
+it overlaps no other part. Anything else is deleted, its runs file first (from then on it is no
+part), and its runs run again; unfinished temporary parts are deleted. Merging checks every
+part's checksums again as it reads it (:class:`DamagedPart`: the engine discards it, runs its
+runs again and merges anew), so a byte changed on disk after the scan never reaches the final
+files. Working storage missing a piece (``parts/`` or ``state.json``) is made again. A finished
+folder is checked against its manifest (:meth:`Store.finished`: each final file's row count
+and sha256); a damaged one cannot be rebuilt (its parts are gone) and is reported with the
+exact fix.
 
 **Final files.** When every run is done the parts are merged (in ``run_id`` order) into the
 final files, each written to a temporary name and renamed into place; the manifest (with each
@@ -42,6 +46,13 @@ them), or one made by an earlier sweep. A final file name (``runs.parquet``...) 
 sweep's only if the file says so in its metadata or a warnsim manifest is beside it; an empty
 ``.sweep/`` proves nothing. Any other file is refused, even with ``--force``, so a mistyped
 ``--out`` never overwrites or deletes files that are not a sweep's.
+
+**A sealed place.** A folder holding a symbolic link or a special file where a sweep works (in
+it, ``.sweep/``, ``.sweep/parts/``, ``figures/``, ``tables/``: :func:`sim.files.intruders`) is
+refused in one line before anything is written, and again under the lock. Every write, rename
+and deletion goes through :class:`sim.files.Folder` (descriptors, ``O_NOFOLLOW``, ``O_EXCL``),
+so even a link made while the sweep runs is at worst removed itself: nothing outside the folder
+is ever written or removed.
 """
 
 from __future__ import annotations
@@ -53,7 +64,7 @@ import json
 import os
 import re
 import secrets
-import shutil
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,14 +77,25 @@ import pyarrow.parquet as pq
 from pyarrow import feather
 
 from sim.errors import SweepStopped, UserError
+from sim.files import Cap, Folder, check_sealed, parse_json, read_bytes
 from sim.schema import MANIFEST_FILE, RUNS_FILE, SERIES_FILE, WARNINGS_FILE
 from sim.sweep.lock import LOCK, FolderLock
 from sim.sweep.parts import (
+    CHECKSUMS,
     META_KEY,
     PART,
     PART_FILE,
+    PARTS,
+    WORK,
+    Hashing,
     PartSink,
+    checksum,
+    checksum_of,
+    commit,
+    digest_of,
     first_of,
+    meta,
+    open_parts,
     stem_for,
     temporary,
     write_ipc,
@@ -82,7 +104,7 @@ from sim.sweep.tables import LOGS
 from sim.sweep.tasks import STATUS_OK, ChunkResult
 
 RUNS, WARNINGS, SERIES, MANIFEST = RUNS_FILE, WARNINGS_FILE, SERIES_FILE, MANIFEST_FILE
-WORK = ".sweep"
+STATE = "state.json"
 TRASH = ".trash-"
 DATA_FILES = (RUNS, *LOGS)
 """The tables a sweep may write (each a Parquet file carrying the fingerprint)."""
@@ -104,6 +126,14 @@ well compressed), the wide runs table short ones."""
 def row_group(schema: pa.Schema) -> int:
     """Rows per row group of a final file with ``schema``."""
     return max(4_096, ROW_GROUP_CELLS // len(schema))
+
+
+class DamagedPart(Exception):
+    """A part whose bytes no longer match its checksums, found as it is merged."""
+
+    def __init__(self, stem: str, problem: str) -> None:
+        super().__init__(f"part {stem}: {problem}")
+        self.stem, self.problem = stem, problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,17 +171,17 @@ class Store:
         self.files = (RUNS, *self.logs)
         self.origin = origin or str(self.out)
         self.work = self.out / WORK
-        self.parts = self.work / "parts"
-        self.state_path = self.work / "state.json"
-        self.meta = {META_KEY: json.dumps({"fingerprint": fingerprint}).encode()}
-        self.sink = PartSink(self.parts, self.meta)
+        self.parts = self.work / PARTS
+        self.state_path = self.work / STATE
+        self.meta = meta(fingerprint)
+        self.sink = PartSink(self.out, fingerprint)
         self._tmp_names = {_tmp_name(f) for f in FINAL_FILES}
 
     # --- reading (no writes) -----------------------------------------------------------------
 
     def manifest(self) -> dict[str, Any] | None:
         """The manifest if there is a readable warnsim one."""
-        found = _json_or_none(self.out / MANIFEST)
+        found = _json_or_none(self.out / MANIFEST, Cap.MANIFEST)
         return found if _is_manifest(found) else None
 
     def recognise(self) -> None:
@@ -169,6 +199,7 @@ class Store:
             if not self.out.is_dir():
                 raise UserError(f"{where} is a file; allowed: a folder, new or made by an "
                                 "earlier sweep")
+            check_sealed(self.out)
             entries = sorted(self.out.iterdir())
         except OSError as exc:
             if exc.errno == errno.ENAMETOOLONG:
@@ -203,7 +234,7 @@ class Store:
         (parts or final files) of a different experiment, or of an earlier version of this
         one. A folder with nothing to lose (only a state file, say) is no conflict."""
         found: list[tuple[str, str]] = []  # (fingerprint, experiment file)
-        state = _json_or_none(self.state_path)
+        state = _json_or_none(self.state_path, Cap.STATE)
         if isinstance(state, dict) and self._has_parts():
             found.append((state.get("fingerprint", ""), state.get("experiment_file", "?")))
         manifest = self.manifest()
@@ -247,23 +278,23 @@ class Store:
         if (manifest is None or manifest.get("complete") is not True
                 or manifest.get("fingerprint") != self.fingerprint or self.work.exists()):
             return None
-        problems = []
+        problems = _manifest_problems(manifest)
         sums = manifest.get("checksums")
-        for name in self.files:
+        for name in self.files if not problems else ():
             path = self.out / name
             expected = (sums or {}).get(name, {})
             rows = _parquet_rows(path)
             if rows is None:
                 problems.append(f"{name} is missing" if not path.exists()
                                 else f"{name} is not a readable Parquet file")
-            elif expected and rows != expected.get("rows"):
+            elif expected and rows != expected["rows"]:
                 problems.append(f"{name} has {rows:,} rows, the manifest records "
-                                f"{expected.get('rows'):,}")
-            elif expected and _sha256(path) != expected.get("sha256"):
+                                f"{expected['rows']:,}")
+            elif expected and _sha256(path) != expected["sha256"]:
                 problems.append(f"{name} differs from the file the sweep wrote (sha256)")
-            elif name == RUNS and rows != manifest.get("runs_total"):
+            elif name == RUNS and rows != manifest["runs_total"]:
                 problems.append(f"{name} has {rows:,} rows, the sweep had "
-                                f"{manifest.get('runs_total')} runs")
+                                f"{manifest['runs_total']:,} runs")
         return Finished(manifest, tuple(problems))
 
     def done_count(self) -> int:
@@ -285,27 +316,35 @@ class Store:
     def clear(self) -> None:
         """``--force``: remove this sweep's files (and nothing else: figures stay). Only for a
         folder :meth:`recognise` accepts."""
-        if self.work.exists():
-            self._discard(self.work)
-        for name in FINAL_FILES:
-            (self.out / name).unlink(missing_ok=True)
-            (self.out / _tmp_name(name)).unlink(missing_ok=True)
+        with Folder.open(self.out) as root:
+            if root.kind(WORK) is not None:
+                _discard(root, WORK)
+            for name in FINAL_FILES:
+                root.remove(name)
+                root.remove(_tmp_name(name))
 
     def tidy(self) -> None:
         """Delete what killed sweeps left (trash, unfinished temporary parts and files) and
         working storage of the wrong kind (``parts`` a file, ``state.json`` a folder)."""
-        for entry in self.out.iterdir():
-            if entry.name.startswith(TRASH) or entry.name in self._tmp_names:
-                _remove(entry)
-        for path, folder in ((self.parts, True), (self.state_path, False)):
-            if path.exists() and path.is_dir() != folder:
-                _remove(path)
-        if self.parts.is_dir():
-            stems = set(self._stems())
-            for entry in self.parts.iterdir():
-                match = PART_FILE.match(entry.name)
-                if match is None or match.group(1) not in stems:  # temporary, uncommitted
-                    _remove(entry)
+        with Folder.open(self.out) as root:
+            for name in root.names():
+                if name.startswith(TRASH) or name in self._tmp_names:
+                    root.remove(name)
+            if not _is_dir(root.kind(WORK)):
+                return
+            with root.folder(WORK) as work:
+                for name, folder in ((PARTS, True), (STATE, False)):
+                    mode = work.kind(name)
+                    if mode is not None and _is_dir(mode) != folder:
+                        work.remove(name)
+                if work.kind(PARTS) is None:
+                    return
+                with work.folder(PARTS) as parts:
+                    stems = set(self._stems())
+                    for name in parts.names():
+                        match = PART_FILE.match(name)
+                        if match is None or match.group(1) not in stems:  # temporary, uncommitted
+                            parts.remove(name)
 
     def leftovers(self) -> bool:
         """Whether a killed sweep left trash or temporary files here (for :meth:`tidy`)."""
@@ -313,14 +352,16 @@ class Store:
                    for p in self.out.iterdir())
 
     def begin(self, state: dict[str, Any]) -> dict[str, Any]:
-        """Create working storage (or keep an existing one); return the stored state. A
-        missing, unreadable or foreign state file is rewritten (:meth:`conflict` has already
-        refused a folder whose parts are another experiment's)."""
-        old = _json_or_none(self.state_path)
-        if isinstance(old, dict) and old.get("fingerprint") == self.fingerprint:
-            return old
-        self.parts.mkdir(parents=True, exist_ok=True)
-        _write_json(self.state_path, state)
+        """Create working storage (or keep an existing one, making any missing piece again);
+        return the stored state. A missing, unreadable or foreign state file is rewritten
+        (:meth:`conflict` has already refused a folder whose parts are another
+        experiment's)."""
+        old = _json_or_none(self.state_path, Cap.STATE)
+        with Folder.open(self.out) as root, root.folder(WORK, create=True) as work:
+            work.folder(PARTS, create=True).close()  # also when state.json alone survived
+            if isinstance(old, dict) and old.get("fingerprint") == self.fingerprint:
+                return old
+            _write_json(work, STATE, state)
         return state
 
     def scan(self, *, failed: bool = False) -> Done:
@@ -332,14 +373,14 @@ class Store:
         for stem in self._stems():
             problem, rows = self._verify(stem)
             if problem:
-                done.notes.append(self._drop(stem, problem))
+                done.notes.append(self.discard(stem, problem))
                 continue
             first = first_of(stem)
             candidates.append((first, first + rows - 1, stem))
         end = -1
         for first, last, stem in sorted(candidates):
             if first <= end:
-                done.notes.append(self._drop(stem, f"overlaps runs {first}-{end}"))
+                done.notes.append(self.discard(stem, f"overlaps runs {first}-{end}"))
                 continue
             end = last
             if done.intervals and done.intervals[-1][1] == first - 1:
@@ -354,27 +395,39 @@ class Store:
         return done
 
     def _verify(self, stem: str) -> tuple[str, int]:
-        """("", rows) for a complete part of this experiment, else (what is wrong, 0)."""
+        """("", rows) for a complete, undamaged part of this experiment, else (what is wrong,
+        0)."""
         first = first_of(stem)
         try:
             runs = self._file(stem, RUNS)
-            if _file_meta(runs).get("fingerprint") != self.fingerprint:
+            if checksum_of(runs) != digest_of(stem):
+                return "damaged: its runs file does not match its checksum", 0
+            found = _file_meta(runs)
+            if found.get("fingerprint") != self.fingerprint:
                 return "another experiment's", 0
             ids = _read(runs, ["run_id"])["run_id"]
             n = len(ids)
             if n == 0 or ids.null_count or ids.to_numpy().tolist() != list(range(first, first + n)):
                 return "run ids do not match its name", 0
-            for name in self.logs:
-                path = self._file(stem, name)
-                if not path.exists():
-                    return f"{PART[name]} missing", 0
-                logged = _read(path, ["run_id"])["run_id"]
-                if len(logged) and (pc.min(logged).as_py() < first
-                                    or pc.max(logged).as_py() > first + n - 1):
-                    return f"{PART[name]} holds other runs", 0
+            sums = found.get(CHECKSUMS)
+            problem = next(filter(None, (self._log_problem(stem, name, sums, first, n)
+                                         for name in self.logs)), "")
         except (OSError, pa.ArrowException, KeyError, ValueError) as exc:
             return f"unreadable: {exc}", 0
-        return "", n
+        return problem, 0 if problem else n
+
+    def _log_problem(self, stem: str, name: str, sums: Any, first: int, n: int) -> str:
+        """What is wrong with one log file of a part ("" if nothing)."""
+        path = self._file(stem, name)
+        if not path.exists():
+            return f"{PART[name]} missing"
+        if not (isinstance(sums, dict) and checksum_of(path) == sums.get(name)):
+            return f"damaged: {PART[name]} does not match its checksum"
+        logged = _read(path, ["run_id"])["run_id"]
+        if len(logged) and (pc.min(logged).as_py() < first
+                            or pc.max(logged).as_py() > first + n - 1):
+            return f"{PART[name]} holds other runs"
+        return ""
 
     def write_part(self, result: ChunkResult) -> None:
         """Write a chunk's part from its tables (a Dask worker's: local workers write their
@@ -399,16 +452,19 @@ class Store:
         """``--retry-failed`` on a finished folder: turn its final files back into parts
         without the failed runs, then forget the manifest; the final files are rewritten at
         the end. Killed half-way, the runs not yet in parts are run again."""
-        (self.out / MANIFEST).unlink()
+        with Folder.open(self.out) as root:
+            root.remove(MANIFEST)
         keep = _ranges_without(0, total - 1, set(failed))
         self._split({f: self.out / f for f in self.files}, keep, _parquet_batches)
 
     def merge_runs(self) -> tuple[int, str, dict[str, Any]]:
         """Write the final ``runs.parquet`` from the parts; return the number of failed runs,
-        a description of the first failure (empty if none) and the file's checksum entry."""
+        a description of the first failure (empty if none) and the file's checksum entry.
+        :class:`DamagedPart` if a part fails its checksum (nothing final is written then)."""
         failed, last, first = 0, -1, ""
-        merged = _Merge(self.out / RUNS, self.schemas[RUNS].with_metadata(self.meta))
-        for table in merged.write(self._sources(RUNS)):
+        merged = _Merge(self.out, RUNS, self.schemas[RUNS].with_metadata(self.meta))
+        sources = [(stem, self._file(stem, RUNS), digest_of(stem)) for stem in self._stems()]
+        for table in merged.write(sources):
             ids = table["run_id"]
             if pc.min(ids).as_py() <= last:  # scan() keeps no overlapping parts
                 raise RuntimeError(f"{self.parts}: parts overlap at run {last}")
@@ -424,18 +480,21 @@ class Store:
 
     def finish(self, manifest: dict[str, Any], runs_checksum: dict[str, Any]) -> None:
         """Merge the logs into their final files, write the manifest (with every file's rows
-        and sha256), then drop working storage."""
+        and sha256), then drop working storage. :class:`DamagedPart` if a log part fails its
+        checksum (before the manifest is written: the folder is then an unfinished one)."""
         sums = {RUNS: runs_checksum}
         for name in LOGS:
             if name in self.logs:
-                merged = _Merge(self.out / name, self.schemas[name].with_metadata(self.meta))
-                for _ in merged.write(self._sources(name)):
+                merged = _Merge(self.out, name, self.schemas[name].with_metadata(self.meta))
+                for _ in merged.write(self._log_sources(name)):
                     pass
                 sums[name] = merged.checksum()
             else:
-                (self.out / name).unlink(missing_ok=True)
-        _write_json(self.out / MANIFEST, {**manifest, "checksums": sums})
-        self._discard(self.work)
+                with Folder.open(self.out) as root:
+                    root.remove(name)
+        with Folder.open(self.out) as root:
+            _write_json(root, MANIFEST, {**manifest, "checksums": sums})
+            _discard(root, WORK)
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -460,124 +519,175 @@ class Store:
                 continue
         return None
 
-    def _sources(self, name: str) -> list[Path]:
-        """One table's part files in run-id order."""
-        return [self._file(stem, name) for stem in self._stems()]
+    def _log_sources(self, name: str) -> list[tuple[str, Path, str]]:
+        """One log's part files in run-id order, each with the checksum its part recorded."""
+        out = []
+        for stem in self._stems():
+            try:
+                sums = _file_meta(self._file(stem, RUNS)).get(CHECKSUMS)
+            except (OSError, pa.ArrowException, ValueError):
+                sums = None
+            expected = sums.get(name) if isinstance(sums, dict) else None
+            out.append((stem, self._file(stem, name), expected if isinstance(expected, str) else ""))
+        return out
 
-    def _drop(self, stem: str, why: str) -> str:
-        self._uncommit(stem)
+    def discard(self, stem: str, why: str) -> str:
+        """Delete a part; return the note that says so."""
+        with open_parts(self.out) as parts:
+            _uncommit(parts, stem)
         return f"discarded part {stem} ({why}); its runs are run again"
-
-    def _uncommit(self, stem: str) -> None:
-        """Delete a part, its runs file first: from then on the part does not exist."""
-        for name in PART:
-            self._file(stem, name).unlink(missing_ok=True)
-
-    def _discard(self, path: Path) -> None:
-        """Move ``path`` out of the way in one rename, then delete it (a kill in between
-        leaves trash that the next run deletes, never a half-deleted part)."""
-        trash = self.out / f"{TRASH}{secrets.token_hex(6)}"
-        os.replace(path, trash)
-        _remove(trash)
 
     def _split(self, sources: dict[str, Path], keep: list[tuple[int, int]], batches: Any,
                replacing: str | None = None) -> None:
         """Write the rows of ``sources`` whose run ids fall in ``keep`` as new parts, at most
         :data:`PIECE_RUNS` runs each, streaming (one batch and one open file at a time); then
         delete part ``replacing`` (uncommitted before the new parts are committed, so the two
-        never overlap)."""
+        never overlap). The logs are written first: each piece's runs file records their
+        checksums."""
         pieces = [(a, min(a + PIECE_RUNS - 1, hi)) for lo, hi in keep
                   for a in range(lo, hi + 1, PIECE_RUNS)]
         tmps = [temporary() for _ in pieces]
         starts = [a for a, _ in pieces]
-        for name, path in sources.items() if pieces else ():
-            schema = self.schemas[name].with_metadata(self.meta)
-            writers = _PieceWriters([self._file(t, name) for t in tmps], schema)
-            for batch in batches(path):
-                ids = batch.column("run_id").to_numpy()
-                if not len(ids):
-                    continue
-                piece = max(0, bisect.bisect_right(starts, int(ids[0])) - 1)
-                while piece < len(pieces) and pieces[piece][0] <= ids[-1]:
-                    a, b = pieces[piece]
-                    lo, hi = np.searchsorted(ids, [a, b + 1])
-                    if hi > lo:
-                        writers.write(piece, batch.slice(lo, hi - lo))
-                    piece += 1
-            writers.close()
-        if replacing is not None:
-            self._uncommit(replacing)
-        for tmp, (a, _) in zip(tmps, pieces, strict=True):
-            self.sink.commit(tmp, stem_for(a), list(self.logs))
+        sums: list[dict[str, str]] = [{} for _ in pieces]
+        with open_parts(self.out) as parts:
+            for name in (*self.logs, RUNS) if pieces else ():
+                schemas = [self.schemas[name].with_metadata(
+                    meta(self.fingerprint, s) if name == RUNS else self.meta) for s in sums]
+                writers = _PieceWriters(parts, [f"{t}.{PART[name]}" for t in tmps], schemas)
+                for batch in batches(sources[name]):
+                    ids = batch.column("run_id").to_numpy()
+                    if not len(ids):
+                        continue
+                    piece = max(0, bisect.bisect_right(starts, int(ids[0])) - 1)
+                    while piece < len(pieces) and pieces[piece][0] <= ids[-1]:
+                        a, b = pieces[piece]
+                        lo, hi = np.searchsorted(ids, [a, b + 1])
+                        if hi > lo:
+                            writers.write(piece, batch.slice(lo, hi - lo))
+                        piece += 1
+                for piece, digest in enumerate(writers.close()):
+                    sums[piece][name] = digest
+            if replacing is not None:
+                _uncommit(parts, replacing)
+            for tmp, (a, _), found in zip(tmps, pieces, sums, strict=True):
+                commit(parts, tmp, stem_for(a, found.pop(RUNS)), list(self.logs))
 
 
 class _PieceWriters:
-    """One Arrow IPC file per piece, opened when its first rows come, and an empty (typed)
-    file for every piece that gets none."""
+    """One Arrow IPC file per piece (each with its schema), opened when its first rows come,
+    and an empty (typed) file for every piece that gets none; each hashed as it is written."""
 
-    def __init__(self, paths: list[Path], schema: pa.Schema) -> None:
-        self.paths, self.schema = paths, schema
-        self.current: tuple[int, pa.ipc.RecordBatchFileWriter] | None = None
-        self.written: set[int] = set()
+    def __init__(self, folder: Folder, names: list[str], schemas: list[pa.Schema]) -> None:
+        self.folder, self.names, self.schemas = folder, names, schemas
+        self.current: tuple[int, Hashing, pa.ipc.RecordBatchFileWriter] | None = None
+        self.digests: dict[int, str] = {}
 
     def write(self, piece: int, batch: pa.RecordBatch) -> None:
         if self.current is None or self.current[0] != piece:
             self._close_current()
-            self.current = (piece, pa.ipc.new_file(str(self.paths[piece]), self.schema))
-            self.written.add(piece)
-        self.current[1].write_batch(batch.cast(self.schema) if batch.schema != self.schema
+            sink = Hashing(self.folder.create(self.names[piece]))
+            self.current = (piece, sink, pa.ipc.new_file(sink, self.schemas[piece]))
+        schema = self.schemas[piece]
+        self.current[2].write_batch(batch.cast(schema) if not batch.schema.equals(schema)
                                     else batch)
 
     def _close_current(self) -> None:
         if self.current is not None:
-            self.current[1].close()
+            piece, sink, writer = self.current
+            writer.close()
+            sink.close()
+            self.digests[piece] = sink.hexdigest()
             self.current = None
 
-    def close(self) -> None:
+    def close(self) -> list[str]:
+        """Close every file; each piece's checksum, in order."""
         self._close_current()
-        for i, path in enumerate(self.paths):
-            if i not in self.written:
-                write_ipc(self.schema.empty_table(), path)
+        for i, name in enumerate(self.names):
+            if i not in self.digests:
+                self.digests[i] = write_ipc(self.folder, name, self.schemas[i].empty_table())
+        return [self.digests[i] for i in range(len(self.names))]
 
 
 class _Merge:
     """Concatenate part files in order into one Parquet file, streaming (memory bounded by one
     row group and one part, not by the number of runs). Parts cover disjoint, increasing
     run-id ranges, so concatenation in that order is run-id order; every part is cast to the
-    declared schema, so the result does not depend on how runs were chunked."""
+    declared schema, so the result does not depend on how runs were chunked. Each part's bytes
+    are checked against its checksum before its rows are used (:class:`DamagedPart`), and the
+    final file's checksum is computed from the bytes as they are written."""
 
-    def __init__(self, target: Path, schema: pa.Schema) -> None:
-        self.target, self.schema = target, schema
+    def __init__(self, root: Path, name: str, schema: pa.Schema) -> None:
+        self.root, self.name, self.schema = root, name, schema
         self.rows = 0
+        self.sha256 = ""
 
-    def write(self, sources: Iterable[Path]) -> Iterator[pa.Table]:
+    def write(self, sources: Iterable[tuple[str, Path, str]]) -> Iterator[pa.Table]:
         """Write the file, yielding each part's table on the way."""
-        tmp = self.target.with_name(_tmp_name(self.target.name))
+        tmp = _tmp_name(self.name)
         group = row_group(self.schema)
         pending: list[pa.Table] = []
         rows = 0
-        with pq.ParquetWriter(tmp, self.schema) as writer:
-            for source in sources:
-                table = feather.read_table(source, memory_map=True)  # no copy of a part
-                if not table.schema.equals(self.schema):  # parts are written in it: rare
-                    table = table.select(self.schema.names).cast(self.schema)
-                yield table
-                pending.append(table)
-                rows += table.num_rows
-                if rows >= group:
-                    whole = pa.concat_tables(pending).combine_chunks()
-                    cut = rows - rows % group
-                    writer.write_table(whole.slice(0, cut), row_group_size=group)
-                    self.rows += cut
-                    pending, rows = [whole.slice(cut)], rows - cut
-            if rows:
-                writer.write_table(pa.concat_tables(pending), row_group_size=group)
-                self.rows += rows
-        os.replace(tmp, self.target)
+        with Folder.open(self.root) as root:
+            root.remove(tmp)
+            sink = Hashing(root.create(tmp), hashlib.sha256)
+            try:
+                with pq.ParquetWriter(sink, self.schema) as writer:
+                    for stem, source, expected in sources:
+                        table = _verified(stem, source, expected)
+                        if not table.schema.equals(self.schema):  # parts are written in it: rare
+                            table = table.select(self.schema.names).cast(self.schema)
+                        yield table
+                        pending.append(table)
+                        rows += table.num_rows
+                        if rows >= group:
+                            whole = pa.concat_tables(pending).combine_chunks()
+                            cut = rows - rows % group
+                            writer.write_table(whole.slice(0, cut), row_group_size=group)
+                            self.rows += cut
+                            pending, rows = [whole.slice(cut)], rows - cut
+                    if rows:
+                        writer.write_table(pa.concat_tables(pending), row_group_size=group)
+                        self.rows += rows
+            except BaseException:
+                sink.close()
+                root.remove(tmp)
+                raise
+            sink.close()
+            self.sha256 = sink.hexdigest()
+            root.replace(tmp, self.name)
 
     def checksum(self) -> dict[str, Any]:
-        return {"rows": self.rows, "sha256": _sha256(self.target)}
+        return {"rows": self.rows, "sha256": self.sha256}
 
+
+def _verified(stem: str, path: Path, expected: str) -> pa.Table:
+    """A part file's table, read only after its bytes match the checksum ``expected``."""
+    try:
+        with pa.memory_map(str(path)) as source:
+            buffer = source.read_buffer()
+        if checksum(buffer) != expected:
+            raise DamagedPart(stem, f"{path.name} does not match its checksum")
+        return pa.ipc.open_file(buffer).read_all()
+    except (OSError, pa.ArrowException) as exc:
+        raise DamagedPart(stem, f"{path.name} is unreadable ({exc})") from None
+
+
+def _uncommit(parts: Folder, stem: str) -> None:
+    """Delete a part, its runs file first: from then on the part does not exist."""
+    for name in PART.values():
+        parts.remove(f"{stem}.{name}")
+
+
+def _discard(root: Folder, name: str) -> None:
+    """Move ``name`` out of the way in one rename, then delete it (a kill in between leaves
+    trash that the next run deletes, never a half-deleted part)."""
+    trash = f"{TRASH}{secrets.token_hex(6)}"
+    root.replace(name, trash)
+    root.remove(trash)
+
+
+def _is_dir(mode: int | None) -> bool:
+    return mode is not None and stat.S_ISDIR(mode)
 
 
 def _ranges_without(first: int, last: int, drop: set[int]) -> list[tuple[int, int]]:
@@ -645,14 +755,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _remove(path: Path) -> None:
-    """Delete a file or a folder tree, as far as possible (trash: the next run tries again)."""
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
-
-
 def _tmp_name(name: str) -> str:
     return f".{name}.tmp"
 
@@ -668,19 +770,42 @@ def _is_manifest(found: Any) -> bool:
     return isinstance(found, dict) and all(k in found for k in MANIFEST_KEYS)
 
 
-def _json_or_none(path: Path) -> Any:
-    """A JSON file's contents; None if it is missing or damaged (callers decide what that
-    means: a damaged state file is rewritten, a damaged manifest makes the folder unverified)."""
+def _manifest_problems(manifest: dict[str, Any]) -> list[str]:
+    """What is wrong with the parts of a finished manifest the checks use (a hand-edited or
+    damaged one): each a problem that makes the folder unverifiable."""
+    def count(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+    problems = []
+    if not count(manifest.get("runs_total")):
+        problems.append(f"{MANIFEST}: runs_total is not a count of runs")
+    if not count(manifest.get("runs_failed", 0)) or not isinstance(
+            manifest.get("first_failure", ""), str):
+        problems.append(f"{MANIFEST}: runs_failed or first_failure is damaged")
+    sums = manifest.get("checksums")
+    if sums is not None and not (isinstance(sums, dict) and all(
+            isinstance(v, dict) and count(v.get("rows")) and isinstance(v.get("sha256"), str)
+            for v in sums.values())):
+        problems.append(f"{MANIFEST}: checksums are damaged")
+    return problems
+
+
+def _json_or_none(path: Path, cap: int) -> Any:
+    """A JSON file's contents (a regular file, read within ``cap`` bytes); None if it is
+    missing or damaged (callers decide what that means: a damaged state file is rewritten, a
+    damaged manifest makes the folder unverified)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return parse_json(read_bytes(path, cap=cap), origin=str(path))
+    except UserError:
         return None
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(_tmp_name(path.name))
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+def _write_json(folder: Folder, name: str, data: dict[str, Any]) -> None:
+    tmp = _tmp_name(name)
+    folder.remove(tmp)
+    with folder.create(tmp) as f:
+        f.write((json.dumps(data, indent=2, default=str) + "\n").encode("utf-8"))
+    folder.replace(tmp, name)
 
 
 def stopped_by(exc: OSError, folder: str) -> SweepStopped:

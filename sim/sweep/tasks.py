@@ -19,13 +19,13 @@ import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from sim.errors import Interrupted
+from sim.files import Cap, Unreadable, read_bytes
 from sim.metrics import Metric, evaluate
 from sim.outcomes import OUTCOMES, Kind
 from sim.params import PARAMETERS, ModelParams
@@ -365,10 +365,10 @@ def _scenario_problem(scenario: ScenarioRef) -> str:
         return ""
     where = f"on {socket.gethostname()}"
     try:
-        raw = Path(scenario.load).read_bytes()
-    except OSError as exc:
-        return (f"scenario file {scenario.load!r} cannot be read {where} ({exc}); every worker "
-                "needs it at the same path")
+        raw = read_bytes(scenario.load, cap=Cap.TOML, what="scenario file")
+    except Unreadable as exc:
+        return (f"scenario file {scenario.load!r} cannot be read {where} ({exc.problem}); every "
+                "worker needs it at the same path")
     if hashlib.sha256(raw).hexdigest() != scenario.sha256:
         return (f"scenario file {scenario.load!r} {where} differs from the one this sweep "
                 "was started with")

@@ -1,5 +1,6 @@
 """Validation as a command: ``warnsim validate`` checks the model against the patterns and
-published anchors of ``MODEL-BRIEF.md`` and the documented cases, and writes a report.
+published anchors of warning research and threat data and the documented cases, and writes a
+report.
 
 * :mod:`sim.validation.suite` declares the studies and the checks (as data);
 * :mod:`sim.validation.studies` runs the studies through the sweep engine;

@@ -26,6 +26,9 @@ from sim.validation import report, scoring, statistics, studies
 from sim.validation.suite import CheckKind, case_family, select, studies_for
 
 DEFAULT_OUT = Path("results/validation")
+"""Where the full report for the defaults goes (the committed one)."""
+QUICK_OUT = Path("results/validation-quick")
+"""Where ``--quick`` goes unless told otherwise: a quick report never replaces the full one."""
 REPORT_FILES = ("report.md", "report.html", "validation.json")
 FIGURES = ("verdicts", "rivalry", "reliability", "learning", "decomposition", "cases")
 
@@ -37,7 +40,7 @@ class ValidationOptions:
     ``--set`` gives them), on which executor, and with which run function (tests plant model
     changes through it, as through the sweep's ``run_fn``)."""
 
-    out: Path = DEFAULT_OUT
+    out: Path | None = None
     quick: bool = False
     workers: int | None = None
     dask: Any = None
@@ -47,6 +50,12 @@ class ValidationOptions:
     run_fn: studies.RunFn | None = None
     progress: bool = True
     command: str = ""
+    force: bool = False
+
+    @property
+    def full(self) -> bool:
+        """The full report for the defaults: what ``results/validation/`` holds."""
+        return not (self.quick or self.overrides or self.only or self.replications)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +77,7 @@ def validate(options: ValidationOptions) -> Validation:
     if options.replications is not None and options.replications < 2:
         raise UserError(f"--replications: got {options.replications}; allowed: an integer >= 2 "
                         "(intervals resample replications)")
-    out = Path(options.out)
+    out = output_folder(options)
     _check_out(out)
     prepared = []
     for study in studies_for(checks):
@@ -130,6 +139,30 @@ def validate(options: ValidationOptions) -> Validation:
     report._write(out / "report.md", to_markdown(doc, out))
     report._write(out / "report.html", to_html(doc))
     return Validation(entries, out, time.perf_counter() - started, sum(r.failed for r in ran))
+
+
+def output_folder(options: ValidationOptions) -> Path:
+    """The folder to write: ``out`` if given, else ``results/validation/`` (the full report's)
+    or, for a quick report, ``results/validation-quick/`` (said on stderr). A report other than
+    the full one for the defaults is refused (:mod:`sim.committed`) where it would replace a
+    committed report, unless ``force``."""
+    out = options.out
+    if out is None:
+        out = QUICK_OUT if options.quick else DEFAULT_OUT
+        if options.quick:  # said even with --quiet: it is where the report is
+            print(f"warnsim: --quick writes to {QUICK_OUT}/ ({DEFAULT_OUT}/ holds the full "
+                  "report; --out DIR chooses another folder)", file=sys.stderr)
+    if not options.full:
+        from sim.committed import refuse_replacing
+
+        changed = [flag for flag, used in (("--quick", options.quick),
+                                          ("--set", bool(options.overrides)),
+                                          ("--only", bool(options.only)),
+                                          ("--replications", options.replications is not None))
+                   if used]
+        refuse_replacing([Path(out)], why="a report made with " + ", ".join(changed),
+                         force=options.force, instead="choose another folder with --out")
+    return Path(out)
 
 
 def _check_design(study: Any, base: ModelParams) -> None:
@@ -197,7 +230,7 @@ def _command(options: ValidationOptions) -> str:
     parts = ["warnsim", "validate"]
     if options.quick:
         parts.append("--quick")
-    if Path(options.out) != DEFAULT_OUT:
+    if options.out is not None and Path(options.out) != DEFAULT_OUT:
         parts += ["--out", str(options.out)]
     for k, v in options.overrides.items():
         parts += ["--set", f"{k}={getattr(v, 'value', v)}"]

@@ -19,8 +19,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "and sensitivity to their coding. A rerun resumes the studies' sweeps.")
     v.add_argument("--quick", action="store_true",
                    help="fewer replications (under 2 minutes on 2 cores; wider intervals)")
-    v.add_argument("--out", type=Path, default=Path("results/validation"), metavar="DIR",
-                   help="output folder (default results/validation)")
+    v.add_argument("--out", type=Path, metavar="DIR",
+                   help="output folder (default results/validation, the committed full report; "
+                   "results/validation-quick with --quick)")
+    v.add_argument("--force", action="store_true",
+                   help="allow a report other than the full one for the defaults (--quick, --set, "
+                   "--only, --replications) to replace committed results in --out")
     v.add_argument("--workers", type=int, metavar="N",
                    help="local worker processes (default: all usable cores; 1 runs in-process)")
     v.add_argument("--dask", metavar="ADDRESS", help="run the studies on a Dask scheduler, "
@@ -48,7 +52,7 @@ def validate_handler(args: argparse.Namespace) -> int:
     options = ValidationOptions(
         out=args.out, quick=args.quick, workers=args.workers, dask=args.dask,
         overrides=parse_assignments(args.assignments), only=only,
-        replications=args.replications, progress=not args.quiet)
+        replications=args.replications, progress=not args.quiet, force=args.force)
     result = validate(options)
     print_summary(result)
     return 1 if result.failed_runs else 0

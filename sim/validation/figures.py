@@ -18,6 +18,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from sim.analysis.labels import check_label
 from sim.analysis.plots import TWO_COLUMNS, legend_above, new_figure, save, style, wrap
 
 WITHIN, OUTSIDE, GREY, BLACK = "#0072B2", "#D55E00", "#DDDDDD", "#000000"
@@ -41,28 +42,34 @@ def _colour(verdict: str) -> str:
     return OUTSIDE if verdict == "outside" else WITHIN
 
 
-@_styled
 def verdicts(entries: list[dict[str, Any]], out: Path) -> Path | None:
-    """One small panel per check with a range: the range (grey), the estimate and its 95%
-    interval, coloured by verdict."""
+    """Draw :func:`verdicts_figure` into ``out``; None when no check has a range."""
+    fig = verdicts_figure(entries)
+    return None if fig is None else _save(fig, out, "verdicts")
+
+
+@_styled
+def verdicts_figure(entries: list[dict[str, Any]]):
+    """One small panel per check with a range, titled by the check's label: the range (grey),
+    the estimate and its 95% interval, coloured by verdict."""
     shown = [e for e in entries if (e["verdict"] != "not_applicable" and e["kind"] != "case")
              or e["id"] in ("cases_brier", "cases_log_loss")]
     shown = [e for e in shown if e["value"] is not None or e.get("value_text")]
     if not shown:
         return None
     rows = math.ceil(len(shown) / COLUMNS)
-    fig = new_figure(TWO_COLUMNS, 0.55 + 0.82 * rows)
+    fig = new_figure(TWO_COLUMNS, 0.55 + 0.9 * rows)
     axes = fig.subplots(rows, COLUMNS, squeeze=False)
     for ax, entry in zip(axes.flat, shown, strict=False):
         _panel(ax, entry)
     for ax in list(axes.flat)[len(shown):]:
-        ax.set_axis_off()
+        fig.delaxes(ax)
     handles = [Patch(facecolor=GREY, edgecolor="none"),
                Line2D([], [], color=WITHIN, marker="o", lw=1.2),
                Line2D([], [], color=OUTSIDE, marker="o", lw=1.2)]
     legend_above(fig, handles, ["range counted as within", "estimate and 95% interval, within",
                                 "outside"], None)
-    return _save(fig, out, "verdicts")
+    return fig
 
 
 def _panel(ax, entry: dict[str, Any]) -> None:
@@ -83,7 +90,8 @@ def _panel(ax, entry: dict[str, Any]) -> None:
         if entry.get("ci_text"):  # an end beyond the levels studied: run to the panel's edge
             a, b = (left if lo is None else lo), (right if hi is None else hi)
             ax.annotate("", (a, 0), (b, 0), arrowprops={
-                "arrowstyle": ("<" if lo is None else "-") + ("-" if hi is not None else ">"),
+                "arrowstyle": {(True, True): "<->", (True, False): "<-",
+                               (False, True): "->"}.get((lo is None, hi is None), "-"),
                 "color": colour, "lw": 1.4, "shrinkA": 0, "shrinkB": 0})
         elif lo is not None and hi is not None:
             ax.plot([lo, hi], [0, 0], color=colour, lw=1.4, solid_capstyle="butt")
@@ -97,7 +105,8 @@ def _panel(ax, entry: dict[str, Any]) -> None:
     ax.spines["left"].set_visible(False)
     ax.tick_params(axis="x", labelsize=6, pad=1)
     ax.locator_params(axis="x", nbins=4)
-    ax.set_title(entry["id"], fontsize=7, pad=2)
+    # The check's declared label, not its id; two lines at most in a quarter of the page.
+    ax.set_title(wrap(check_label(entry["id"]), TWO_COLUMNS / COLUMNS - 0.15, 7), fontsize=7, pad=2)
 
 
 @_styled
@@ -110,8 +119,8 @@ def rivalry(curve: pd.DataFrame, out: Path) -> Path:
                 fmt="o", color=WITHIN, capsize=2, lw=1)
     ax.set_xticks(x, [f"{b}\n({int(n):,} warnings)" for b, n in zip(curve["band"], curve["delivered"],
                                                                      strict=True)])
-    ax.set_xlabel("rivalry band of the dyad")
-    ax.set_ylabel("heed rate (pooled)")
+    ax.set_xlabel("Rivalry band of the dyad")
+    ax.set_ylabel("Heed rate (pooled)")
     ax.set_ylim(0, 1)
     return _save(fig, out, "rivalry")
 
@@ -132,8 +141,8 @@ def reliability(crossover: pd.DataFrame | None, matching: pd.DataFrame | None,
             ax.axvspan(lo, hi, color=GREY, lw=0, label="Wickens & Dixon range")
             ax.axhline(0, color=BLACK, lw=0.6)
             _line(ax, table["reliability"], table["difference"], table["low"], table["high"])
-            ax.set_xlabel("true-alarm share of warnings sent")
-            ax.set_ylabel("net harm per run (death-eq.),\nheed all - dismiss all")
+            ax.set_xlabel("True-alarm share of warnings sent")
+            ax.set_ylabel("Net harm per run (death-eq.),\nheed all \u2212 dismiss all")
             ax.set_title("a  Reliability crossover", fontsize=8)
             ax.legend(loc="upper right", fontsize=6)
         elif name == "matching":
@@ -144,15 +153,15 @@ def reliability(crossover: pd.DataFrame | None, matching: pd.DataFrame | None,
                     mfc="white", label="levels in the slope fit")
             ax.set_xlim(0, 1.02)
             ax.set_ylim(0, 1.02)
-            ax.set_xlabel("true-alarm share of warnings sent")
-            ax.set_ylabel("heed rate (recipients' choice)")
+            ax.set_xlabel("True-alarm share of warnings sent")
+            ax.set_ylabel("Heed rate (recipients' choice)")
             ax.set_title("b  Matching (Bliss)", fontsize=8)
             ax.legend(loc="upper left", fontsize=6)
         else:
             ax.axhline(1, color=BLACK, lw=0.6)
             _line(ax, table["false_alarm_ratio"], table["deaths"], table["low"], table["high"])
-            ax.set_xlabel("false-alarm ratio")
-            ax.set_ylabel("deaths relative to the validated\nparameters (paired)")
+            ax.set_xlabel("False-alarm ratio")
+            ax.set_ylabel("Deaths relative to the validated\nparameters (paired)")
             ax.set_title("c  False alarms and deaths", fontsize=8)
     return _save(fig, out, "reliability")
 
@@ -175,8 +184,8 @@ def learning(table: pd.DataFrame, out: Path) -> Path:
         ax.fill_between(t["year"], t["low"], t["high"], color=colour, alpha=0.2, lw=0)
         ax.plot(t["year"], t["gap"], "o-", color=colour, ms=3, label=label)
     ax.axhline(0, color=BLACK, lw=0.6)
-    ax.set_xlabel("year of the run")
-    ax.set_ylabel("heed rate, low - high rivalry")
+    ax.set_xlabel("Year of the run")
+    ax.set_ylabel("Heed rate, low \u2212 high rivalry")
     ax.set_xticks(sorted(table["year"].unique()))
     ax.legend(fontsize=6)
     return _save(fig, out, "learning")
@@ -195,15 +204,22 @@ def decomposition(table: pd.DataFrame, out: Path) -> Path:
                 color=BLACK, capsize=2, lw=0.8)
     ax.set_yticks(y, rows["switched_off"])
     ax.axvline(0, color=BLACK, lw=0.6)
-    ax.set_xlabel("share of the rivalry gradient explained (1 - gradient off / gradient at the defaults)")
+    ax.set_xlabel("Share of the rivalry gradient explained (1 \u2212 gradient off / gradient at the defaults)")
     return _save(fig, out, "decomposition")
 
 
-@_styled
 def cases(table: pd.DataFrame, threshold: float, out: Path) -> Path:
-    """Left: the three response probabilities per case, the recorded response starred.
-    Right: the probability of the recorded response at the coding (dot) and its range over
-    the alternative codings (line), against the uninformed forecast's 1/3."""
+    """Draw :func:`cases_figure` into ``out``."""
+    return _save(cases_figure(table, threshold), out, "cases")
+
+
+@_styled
+def cases_figure(table: pd.DataFrame, threshold: float):
+    """Left: the three response probabilities per case, the recorded response starred (inside
+    its bar, whole, even at the end of the axis). Right: the probability of the recorded
+    response at the coding (dot) and its range over the alternative codings (line), against
+    the uninformed forecast's 1/3, coloured by which side of it they fall (both colours in the
+    legend)."""
     t = table.iloc[::-1]
     fig = new_figure(TWO_COLUMNS, 1.0 + 0.3 * len(t))
     ax, side = fig.subplots(1, 2, sharey=True, width_ratios=(3, 2))
@@ -218,24 +234,30 @@ def cases(table: pd.DataFrame, threshold: float, out: Path) -> Path:
         left += values
     for i, recorded in enumerate(t["recorded"]):
         start, width = starts[recorded]
-        ax.plot([start[i] + width[i] / 2], [y[i]], marker="*", color=BLACK, ms=7, ls="none")
+        # Inside the bar of the recorded response, even when the model gives it (almost) no
+        # probability: then at the end of the axis, drawn whole over the frame.
+        at = min(max(start[i] + width[i] / 2, 0.015), 0.985)
+        ax.plot([at], [y[i]], marker="*", color=BLACK, markeredgecolor="white",
+                markeredgewidth=0.5, ms=7, ls="none", clip_on=False, zorder=4)
     ax.set_yticks(y, t["case"])
     ax.set_xlim(0, 1)
-    ax.set_xlabel("model probability of each response")
+    ax.set_xlabel("Model probability of each response")
     side.axvline(threshold, color=BLACK, lw=0.6, ls="--")
     colours = [WITHIN if p >= threshold else OUTSIDE for p in t["p_recorded"]]
     side.hlines(y, t["p_recorded_low"], t["p_recorded_high"], colors=colours, lw=1.2)
-    side.scatter(t["p_recorded"], y, c=colours, s=14, zorder=3)
-    side.set_xlim(-0.02, 1.02)
-    side.set_xlabel("probability of the recorded response")
+    side.scatter(t["p_recorded"], y, c=colours, s=14, zorder=3, clip_on=False)
+    side.set_xlim(0, 1)
+    side.set_xlabel("Probability of the recorded response")
     handles, labels = ax.get_legend_handles_labels()
     handles += [Line2D([], [], marker="*", color=BLACK, ls="none", ms=7),
                 Line2D([], [], color=WITHIN, marker="o", lw=1.2),
+                Line2D([], [], color=OUTSIDE, marker="o", lw=1.2),
                 Line2D([], [], color=BLACK, lw=0.6, ls="--")]
-    labels += ["recorded response", "P(recorded) at the coding; line: over alternative codings",
-               "uninformed forecast (1/3)"]
+    labels += ["recorded response",
+               "P(recorded) above the uninformed forecast (dot: at the coding; line: over "
+               "alternative codings)", "below it", f"uninformed forecast ({threshold:.2g})"]
     legend_above(fig, handles, labels, None)
-    return _save(fig, out, "cases")
+    return fig
 
 
 def _save(fig, out: Path, stem: str) -> Path:

@@ -1,5 +1,5 @@
 """Tables generated for the documents: the validation checks in ``docs/ODD.md`` (section 6.4,
-from the suite) and the verdict table in ``README.md`` (from the committed
+from the suite) and the verdict table in ``docs/guide/validation.md`` (from the committed
 ``results/validation/validation.json``).
 
 Tests fail when a document drifts from its source; regenerate both with
@@ -54,7 +54,7 @@ def markdown() -> str:
 
 
 def verdict_table(entries: list[dict[str, Any]]) -> str:
-    """The README's table: every check of a validation.json (cases summarised by the scores)."""
+    """The validation guide's table: every check of a validation.json (cases summarised by the scores)."""
     lines = ["| check | claim | model value [95% interval] | within if | verdict |",
              "|---|---|---:|---:|---|"]
     for e in entries:
@@ -93,6 +93,6 @@ def update_odd(path: Path) -> bool:
 
 
 def update_readme(path: Path, validation_json: Path) -> bool:
-    """Rewrite the README's verdict table from a validation.json; True if it changed."""
+    """Rewrite the validation guide's verdict table from a validation.json; True if it changed."""
     entries = json.loads(validation_json.read_text(encoding="utf-8"))
     return _update(path, README_BLOCK, lambda: verdict_table(entries))

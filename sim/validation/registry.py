@@ -91,6 +91,7 @@ class Entry:
     args: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     by_construction: str = ""
     diagnostic_for: str = ""
+    label: str = ""
     family: bool = False
 
     @property
@@ -118,7 +119,7 @@ class Record:
 
 _REQUIRED = ("id", "kind", "role", "registered", "claim", "source", "published", "statistic",
              "studies", "definition", "range_basis", "range_reason", "fails_if", "unit")
-_OPTIONAL = ("range_low", "range_high", "args", "by_construction", "diagnostic_for")
+_OPTIONAL = ("range_low", "range_high", "args", "by_construction", "diagnostic_for", "label")
 _RECORD_REQUIRED = ("id", "date", "change", "why")
 _RECORD_OPTIONAL = ("statistic", "args", "range_low", "range_high", "role", "commit",
                     "value_before", "value_after")
@@ -210,7 +211,8 @@ def _entry(table: Mapping[str, Any], k: int, origin: str, *, family: bool) -> En
         range_low=_end(table, "range_low", where), range_high=_end(table, "range_high", where),
         args=_args(table, where),
         by_construction=_text(table, "by_construction", where, empty=True),
-        diagnostic_for=_text(table, "diagnostic_for", where, empty=True), family=family)
+        diagnostic_for=_text(table, "diagnostic_for", where, empty=True),
+        label=_text(table, "label", where, empty=True), family=family)
     _check_entry(entry, where)
     return entry
 

@@ -126,6 +126,9 @@ class Check:
     fails_if: str = field(kw_only=True)
     why_by_construction: str = ""
     diagnostic_for: str = ""
+    label: str = field(default="", kw_only=True)
+    """A short human name for figures and tables (``Wickens & Dixon: crossover``); the id is
+    what the CLI, validation.json and calibration files use."""
 
     @property
     def has_range(self) -> bool:
@@ -241,7 +244,7 @@ def check_of(entry: Entry, **changes: Any) -> Check:
         "unit": entry.unit, "args": entry.args, "role": entry.role,
         "registered": entry.registered, "range_basis": entry.range_basis,
         "fails_if": entry.fails_if, "why_by_construction": entry.by_construction,
-        "diagnostic_for": entry.diagnostic_for}
+        "diagnostic_for": entry.diagnostic_for, "label": entry.label}
     return Check(**(fields | changes))
 
 
@@ -260,7 +263,8 @@ def checks() -> tuple[Check, ...]:
                              claim=f"Share of the rivalry gradient due to: {m.label.lower()}.",
                              definition=f"1 - gradient with this mechanism switched off "
                                         f"({m.description}) / gradient at the defaults, paired "
-                                        "seeds.", args=_fixed(mechanism=m.name))
+                                        "seeds.", args=_fixed(mechanism=m.name),
+                             label=f"Share due to {m.label.lower()}")
                     for m in active()]
     for c in out:
         if not set(c.studies) <= set(STUDY):

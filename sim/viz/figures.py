@@ -7,13 +7,19 @@ SVG (:mod:`sim.viz.svg` says why not matplotlib).
 
 Colours: the Okabe-Ito palette (Okabe & Ito 2008), safe for the common colour-vision
 deficiencies, with shapes and dashes as well as colours; trust on the ``cividis`` map (Nuñez,
-Anderton & Renslow 2018: it reads the same with and without colour vision).
+Anderton & Renslow 2018: it reads the same with and without colour vision). Blocs fill the
+agencies' circles from a separate scale, Paul Tol's "muted" qualitative scheme (Tol 2021) without
+its blue and yellow, which would read as points of the trust scale: no bloc colour is within
+CIELAB distance 30 of any cividis colour (a test checks). Each name is written in black or
+white, whichever contrasts more with its circle (WCAG 2.1 contrast ratio), at a size that fits
+it inside the circle, or beside the circle when it would need a size under 8.5 px.
 """
 
 from __future__ import annotations
 
 import functools
 from collections import Counter
+from html import escape
 from typing import Any
 
 import networkx as nx
@@ -37,7 +43,12 @@ RESPONSE_DASHES: dict[Response, str] = {
 IN_FLIGHT = "#000000"
 BAND_COLOURS = dict(zip(BANDS, ("#009E73", "#E69F00", "#D55E00"), strict=False))
 BAND_DASHES = dict(zip(BANDS, ("", "8 3", "2 3"), strict=False))
-BLOC_COLOURS = ("#56B4E9", "#CC79A7", "#BBBBBB", "#009E73", "#F0E442", "#0072B2")
+BLOC_COLOURS = ("#44AA99", "#CC6677", "#AA4499", "#117733", "#882255", "#E69FCB")
+"""Teal, rose, purple, green, wine (Tol's muted scheme) and a light pink; cycled beyond six."""
+NODE_RADIUS = 21
+NAME_SIZE = 11.0
+"""Font size (px) of an agency's name; smaller for a long name, down to :data:`MIN_NAME_SIZE`."""
+MIN_NAME_SIZE = 8.5
 _ATTACK, _INTERDICTED = FateCode.ATTACK, FateCode.INTERDICTED
 
 
@@ -52,6 +63,53 @@ def _trust_lut() -> tuple[str, ...]:
 def trust_colour(value: float) -> str:
     """The cividis colour of a trust value in [0, 1]."""
     return _trust_lut()[round(min(max(value, 0.0), 1.0) * 255)]
+
+
+def luminance(colour: str) -> float:
+    """WCAG 2.1 relative luminance of a ``#rrggbb`` colour."""
+    channels = [int(colour[k:k + 2], 16) / 255 for k in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2.1 contrast ratio of two colours (1 to 21; 4.5 is the minimum for small text)."""
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def text_colour(fill: str) -> str:
+    """Black or white, whichever contrasts more with ``fill``."""
+    return "#000000" if contrast(fill, "#000000") >= contrast(fill, "#ffffff") else "#ffffff"
+
+
+@functools.cache
+def text_width(text: str, size: float) -> float:
+    """Width in px of ``text`` in DejaVu Sans (the drawings' first font, shipped with
+    matplotlib; the fall-backs are narrower) at ``size`` px."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    width, _, _ = TextToPath().get_text_width_height_descent(
+        text, FontProperties(family="DejaVu Sans", size=size), ismath=False)
+    return float(width)
+
+
+def name_size(name: str, radius: float = NODE_RADIUS) -> float | None:
+    """The font size that fits ``name`` inside a circle of ``radius`` (its line of cap height
+    about 0.73 em centred, 2 px clear of the edge), at most :data:`NAME_SIZE`; None when that
+    would be under :data:`MIN_NAME_SIZE` (the name then goes beside the circle)."""
+    size = NAME_SIZE
+    for _ in range(8):
+        half_height = 0.73 * size / 2
+        room = 2 * (radius * radius - half_height * half_height) ** 0.5 - 4
+        width = text_width(name, size)
+        if width <= room:
+            return size
+        size = round(size * room / width - 0.05, 1)
+        if size < MIN_NAME_SIZE:
+            return None
+    return None
 
 
 def today(model: Any) -> int:
@@ -121,18 +179,18 @@ def network_svg(model: Any, *, size: int = 560) -> str:
 
     blocs = sorted({p.bloc for p in model.scenario.agencies})
     for i, profile in enumerate(model.scenario.agencies):
-        colour = BLOC_COLOURS[blocs.index(profile.bloc) % len(BLOC_COLOURS)]
-        svg.add(f"<circle class='agency' data-name='{profile.name}' cx='{xy[i][0]:.1f}' "
-                f"cy='{xy[i][1]:.1f}' r='17' fill='{colour}' stroke='#000' stroke-width='1'/>")
-        svg.text(xy[i][0], xy[i][1] + 4, profile.name, size=11, anchor="middle")
+        _agency(svg, xy[i], xy[i] - centre, profile.name,
+                BLOC_COLOURS[blocs.index(profile.bloc) % len(BLOC_COLOURS)])
 
     attacks, arrests = _recent_fates(model, day)
     for target, deaths in attacks.items():
         x, y = (xy[target] - centre) * 1.2 + centre
         svg.add(f"<path class='attack' d='M{x - 7:.1f},{y - 7:.1f} L{x + 7:.1f},{y + 7:.1f} "
                 f"M{x - 7:.1f},{y + 7:.1f} L{x + 7:.1f},{y - 7:.1f}' stroke='#000' stroke-width='4'/>")
-        svg.text(x, y + (22 if y >= centre else -12), f"attack: {deaths} dead", size=10,
-                 anchor="middle")
+        label = f"attack: {deaths} dead"
+        half = text_width(label, 10) / 2 + 2  # kept inside the drawing, beside the X
+        svg.text(min(max(x, half), size - half), y + (22 if y >= centre else -12), label,
+                 size=10, anchor="middle")
     for target in arrests:
         x, y = (xy[target] - centre) * 0.8 + centre
         svg.add(f"<rect class='arrest' x='{x - 6:.1f}' y='{y - 6:.1f}' width='12' height='12' "
@@ -142,6 +200,23 @@ def network_svg(model: Any, *, size: int = 560) -> str:
     return svg.render()
 
 
+def _agency(svg: Svg, at: np.ndarray, outward: np.ndarray, name: str, fill: str) -> None:
+    """A circle in its bloc's colour with the agency's name inside (or beside it, outward)."""
+    x, y = float(at[0]), float(at[1])
+    svg.add(f"<circle class='agency' data-name='{escape(name)}' cx='{x:.1f}' cy='{y:.1f}' "
+            f"r='{NODE_RADIUS}' fill='{fill}' stroke='#000' stroke-width='1'/>")
+    size = name_size(name)
+    if size is not None:
+        svg.text(x, y + 0.36 * size, name, size=size, anchor="middle", cls="agency-name",
+                 fill=text_colour(fill))
+        return
+    ux, uy = outward / (float(np.hypot(*outward)) or 1.0)
+    anchor = "start" if ux > 0.3 else "end" if ux < -0.3 else "middle"
+    gap = NODE_RADIUS + 5
+    svg.text(x + ux * gap, y + uy * gap + 4 + (7 if uy > 0.3 else 0), name, size=NAME_SIZE,
+             anchor=anchor, cls="agency-name outside")
+
+
 def _arrow(svg: Svg, start: np.ndarray, end: np.ndarray, style: tuple[str, str, str]) -> None:
     """A curved arrow from sender to recipient, stopping short of both circles; ``style`` is
     (colour, dash pattern, CSS class)."""
@@ -149,7 +224,7 @@ def _arrow(svg: Svg, start: np.ndarray, end: np.ndarray, style: tuple[str, str, 
     d = end - start
     length = float(np.hypot(*d)) or 1.0
     unit = d / length
-    a, b = start + unit * 20, end - unit * 24
+    a, b = start + unit * (NODE_RADIUS + 3), end - unit * (NODE_RADIUS + 7)
     normal = np.array([-unit[1], unit[0]])
     ctrl = (a + b) / 2 + normal * 0.12 * length
     head = b + unit * 4
@@ -300,3 +375,45 @@ def recent_log(model: Any, days: int = RECENT_DAYS, limit: int = 40) -> list[dic
                      "details": details, "channel": c.channel.value if c.channel else "",
                      "response": response})
     return rows
+
+
+# --- the page's drawing -------------------------------------------------------------------------
+READY_ID = "warnsim-ready"
+"""The page-ready marker: the id of the drawing, present once a day (day 0 first) is drawn;
+its ``data-day`` is that day."""
+
+
+def summary_html(model: Any) -> str:
+    """The day, the scenario, the seed, the estimated memory and the parameters changed from
+    their defaults, so that what is on screen always says which model it shows."""
+    changed = ", ".join(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}"
+                        for k, v in model.changed.items()) or "none"
+    return (f"<div class='summary' style='font-size:15px'><b class='day-counter'>Day "
+            f"{model.day}</b> of {model.days} simulated &middot; scenario "
+            f"<b>{escape(model.scenario_name)}</b> &middot; seed {model.seed_value} &middot; "
+            f"estimated memory {model.memory_mb:,.0f} MB<br>"
+            f"<span class='changed'>changed from the defaults: {escape(changed)}</span></div>")
+
+
+def table_html(model: Any) -> str:
+    rows = recent_log(model)
+    head = "".join(f"<th style='text-align:left;padding:2px 8px'>{c}</th>" for c in LOG_COLUMNS)
+    body = "".join(
+        "<tr>" + "".join(f"<td style='padding:1px 8px'>{escape(str(r[c]))}</td>" for c in LOG_COLUMNS)
+        + "</tr>" for r in rows)
+    empty = "" if rows else f"<p>No warnings in the last {RECENT_DAYS} days.</p>"
+    return (f"<b>Warning log, last {RECENT_DAYS} days</b> (details passed: T timing, L location, "
+            "P perpetrators)<table class='warning-log' style='font-size:12px;border-collapse:"
+            f"collapse'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{empty}")
+
+
+def dashboard_html(model: Any) -> str:
+    """Everything the page shows of the model, as one block. It is the page-ready marker: the
+    browser inserts it whole, so once it is there, the day it names is drawn."""
+    return (
+        f"<div class='dashboard' id='{READY_ID}' data-day='{model.day}'>{summary_html(model)}"
+        "<div style='display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start'>"
+        f"<div>{network_svg(model)}</div>"
+        f"<div style='max-width:560px;overflow-x:auto'>{table_html(model)}</div></div>"
+        f"<div>{plots_svg(model)}</div></div>"
+    )
