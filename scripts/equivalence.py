@@ -9,6 +9,12 @@ log it recorded plus the final trust and rivalry matrices::
     python scripts/equivalence.py record --out base.jsonl.gz            # full design
     python scripts/equivalence.py record --out sample.jsonl.gz --sample # the test's sample
 
+The test's sample lives in ``tests/data/equivalence-sample.jsonl.gz`` and
+``tests/test_equivalence.py`` requires the working code to reproduce it exactly. After a
+deliberate model change (in its own commit, saying so), regenerate it with::
+
+    PYTHONPATH=. python scripts/equivalence.py record --sample --out tests/data/equivalence-sample.jsonl.gz
+
 ``compare A B`` reports every run, outcome and log column that differs; ``check --baseline REF``
 records the full design at the git commit ``REF`` (in a temporary worktree, with that commit's
 code) and here, and compares them. The design: 1,000 seeds of each built-in scenario, every
@@ -41,6 +47,8 @@ LHS_SEEDS = 4
 SWITCH_SEEDS = 100
 MODE_SEEDS = 50
 SERIES_EVERY = 5
+SAMPLE_SEEDS = 20
+SAMPLE_LHS_POINTS = 8
 DAYS = 365
 LHS_DAYS = 200
 
@@ -74,7 +82,7 @@ def design(sample: bool = False) -> Iterator[dict[str, Any]]:
     from sim.mechanisms import MECHANISMS, all_off
     from sim.params import PARAMETERS, ModelParams
 
-    seeds = range(12) if sample else range(SEEDS)
+    seeds = range(SAMPLE_SEEDS) if sample else range(SEEDS)
     for scenario in SCENARIOS:
         for seed in seeds:
             yield {"case": f"{scenario}/seed", "scenario": scenario, "seed": seed, "days": DAYS,
@@ -96,7 +104,7 @@ def design(sample: bool = False) -> Iterator[dict[str, Any]]:
                 yield {"case": f"mode/{spec.name}={choice}", "scenario": "default",
                        "seed": seed, "days": DAYS, "set": {spec.name: choice}, "series": False}
     for i, point in enumerate(_lhs_points()):
-        if sample and i >= 8:
+        if sample and i >= SAMPLE_LHS_POINTS:
             break
         for seed in range(1 if sample else LHS_SEEDS):
             yield {"case": f"lhs/{i}", "scenario": SCENARIOS[i % 2], "seed": seed,
