@@ -22,7 +22,7 @@ from sim.schema import (
 )
 
 __all__ = ["AGENT_COLUMNS", "DYAD_COLUMNS", "MAX_DAYS", "SERIES_COLUMNS", "WARNING_COLUMNS",
-           "RunResult", "RunSpec", "check_days", "release", "simulate"]
+           "RunResult", "RunSpec", "check_days", "release", "simulate", "warm"]
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -135,6 +135,17 @@ def simulate(spec: RunSpec) -> RunResult:
         agents=out(agents, AGENT_FIELDS) if spec.record_agents else None,
         dyads=out(dyads, DYAD_FIELDS) if spec.record_dyads else None,
     )
+
+
+def warm() -> None:
+    """Compile the kernels, or load them from the on-disk cache, in this process: two one-day
+    runs that reach every kernel and signature a run uses (the whole-run call and the day-by-day
+    path with every per-day log). A sweep calls this in its parent before its workers start, so
+    workers inherit the compiled code (fork) or load the cache the parent wrote (spawn) and
+    never compile at the same time. A few milliseconds once the cache exists."""
+    simulate(RunSpec(days=1, record_warnings=False))
+    simulate(RunSpec(days=1, record_warnings=True, record_series=True, record_agents=True,
+                     record_dyads=True, typed_logs=True))
 
 
 @lru_cache(maxsize=64)
