@@ -22,7 +22,8 @@ from sim.schema import (
 )
 
 __all__ = ["AGENT_COLUMNS", "DYAD_COLUMNS", "MAX_DAYS", "SERIES_COLUMNS", "WARNING_COLUMNS",
-           "RunResult", "RunSpec", "check_days", "release", "simulate", "warm"]
+           "RunResult", "RunSpec", "check_days", "release", "run_seed", "simulate",
+           "warm"]
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -181,6 +182,18 @@ def check_days(days: Any) -> int:
 def _rows(matrix: Any) -> list[list[Any]]:
     """A square matrix as a list of rows of floats, NaN (the diagonal) as None."""
     return [[None if x != x else x for x in row] for row in matrix.tolist()]
+
+
+def run_seed(seed: int | None, rng: Any, drawn_from: Any) -> int:
+    """A Mesa model's run seed: ``seed``, else the integer ``rng``, else (a Generator, or fresh
+    entropy) drawn from the model's own generator ``drawn_from`` and kept."""
+    import numpy as np
+
+    if seed is not None:
+        return int(seed)
+    if isinstance(rng, int | np.integer):
+        return int(rng)
+    return int(drawn_from.integers(2**63))
 
 
 def release(model: Any) -> None:
