@@ -47,8 +47,11 @@ screenshot: $(STAMP) chromium
 view: $(STAMP)
 	$(BIN)/warnsim view
 
+# BASELINE: the commit the model benchmark times side by side (3a2bfb7: the commit before the
+# compiled engine); `make bench BASELINE=` skips the side-by-side part.
+BASELINE ?= 3a2bfb7
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_model.py
+	$(BIN)/python benchmarks/bench_model.py $(if $(BASELINE),--baseline $(BASELINE))
 	$(BIN)/python benchmarks/bench_sweep.py
 	$(BIN)/python benchmarks/bench_view.py
 
