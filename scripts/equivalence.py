@@ -17,9 +17,9 @@ deliberate model change (in its own commit, saying so), regenerate it with::
 
 ``compare A B`` reports every run, outcome and log column that differs; ``check --baseline REF``
 records the full design at the git commit ``REF`` (in a temporary worktree, with that commit's
-code) and here, and compares them. The design: 1,000 seeds of each built-in scenario, every
-mechanism switched off (alone and all at once), every categorical mode, and 50 Latin-hypercube
-points over the numeric parameters; a fifth of the default seeds also record the per-day,
+code) and here, and compares them; ``check --baseline A --against B`` compares two commits.
+The design: 1,000 seeds of each built-in scenario, every mechanism switched off (alone and all
+at once), every categorical mode, and 50 Latin-hypercube points over the numeric parameters; a fifth of the default seeds also record the per-day,
 per-agency and per-dyad series. The sample (``--sample``) is a slice of the same design that
 ``tests/test_equivalence.py`` replays in a few seconds.
 """
@@ -205,25 +205,17 @@ def differences(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def check(baseline: str, out_dir: Path) -> int:
-    """Record the full design at ``baseline`` and here; print and count the differences."""
+def check(baseline: str, out_dir: Path, against: str | None = None) -> int:
+    """Record the full design at ``baseline`` and here (or at the commit ``against``); print
+    and count the differences."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    here = out_dir / "here.jsonl.gz"
-    base = out_dir / f"{baseline}.jsonl.gz"
-    with tempfile.TemporaryDirectory() as tmp:
-        tree = Path(tmp) / "baseline"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree),
-                        baseline], check=True, capture_output=True)
-        try:
-            script = Path(tmp) / "equivalence.py"
-            script.write_text(Path(__file__).read_text())
-            subprocess.run([sys.executable, str(script), "record", "--out", str(base)],
-                           check=True, cwd=tree, env=_env(tree))
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
-                           check=False, capture_output=True)
-    subprocess.run([sys.executable, __file__, "record", "--out", str(here)], check=True,
-                   cwd=ROOT, env=_env(ROOT))
+    base = _record_at(baseline, out_dir / f"{baseline}.jsonl.gz")
+    if against is None:
+        here = out_dir / "here.jsonl.gz"
+        subprocess.run([sys.executable, __file__, "record", "--out", str(here)], check=True,
+                       cwd=ROOT, env=_env(ROOT))
+    else:
+        here = _record_at(against, out_dir / f"{against}.jsonl.gz")
     a, b = load(base), load(here)
     diff = differences(a, b)
     for line in diff[:50]:
@@ -233,6 +225,24 @@ def check(baseline: str, out_dir: Path) -> int:
     print(f"{runs} runs, {cables} warning-log rows: "
           + ("identical" if not diff else f"{len(diff)} differences"))
     return 1 if diff else 0
+
+
+def _record_at(ref: str, out: Path) -> Path:
+    """Record the full design with the code of the git commit ``ref`` (a temporary worktree,
+    running this script's own copy)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), ref],
+                       check=True, capture_output=True)
+        try:
+            script = Path(tmp) / "equivalence.py"
+            script.write_text(Path(__file__).read_text())
+            subprocess.run([sys.executable, str(script), "record", "--out", str(out)],
+                           check=True, cwd=tree, env=_env(tree))
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+                           check=False, capture_output=True)
+    return out
 
 
 def _env(tree: Path) -> dict[str, str]:
@@ -254,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     cmp_.add_argument("b", type=Path)
     chk = sub.add_parser("check", help="record at a commit and here, and compare")
     chk.add_argument("--baseline", required=True)
+    chk.add_argument("--against", metavar="REF",
+                     help="compare with this commit instead of the working tree")
     chk.add_argument("--out-dir", type=Path, default=Path(tempfile.gettempdir()) / "equivalence")
     args = parser.parse_args(argv)
     if args.command == "record":
@@ -265,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
         print("identical" if not diff else f"{len(diff)} differences")
         return 1 if diff else 0
-    return check(args.baseline, args.out_dir)
+    return check(args.baseline, args.out_dir, args.against)
 
 
 if __name__ == "__main__":
