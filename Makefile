@@ -56,8 +56,11 @@ docs: $(STAMP)
 	@echo "serving site/ on http://127.0.0.1:$(DOCS_PORT) (Ctrl-C stops)"
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory site $(DOCS_PORT)
 
+# BASELINE: the commit the model benchmark times side by side (3a2bfb7: the commit before the
+# compiled engine); `make bench BASELINE=` skips the side-by-side part.
+BASELINE ?= 3a2bfb7
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_model.py
+	$(BIN)/python benchmarks/bench_model.py $(if $(BASELINE),--baseline $(BASELINE))
 	$(BIN)/python benchmarks/bench_sweep.py
 	$(BIN)/python benchmarks/bench_view.py
 

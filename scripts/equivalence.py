@@ -9,11 +9,17 @@ log it recorded plus the final trust and rivalry matrices::
     python scripts/equivalence.py record --out base.jsonl.gz            # full design
     python scripts/equivalence.py record --out sample.jsonl.gz --sample # the test's sample
 
+The test's sample lives in ``tests/data/equivalence-sample.jsonl.gz`` and
+``tests/test_equivalence.py`` requires the working code to reproduce it exactly. After a
+deliberate model change (in its own commit, saying so), regenerate it with::
+
+    PYTHONPATH=. python scripts/equivalence.py record --sample --out tests/data/equivalence-sample.jsonl.gz
+
 ``compare A B`` reports every run, outcome and log column that differs; ``check --baseline REF``
 records the full design at the git commit ``REF`` (in a temporary worktree, with that commit's
-code) and here, and compares them. The design: 1,000 seeds of each built-in scenario, every
-mechanism switched off (alone and all at once), every categorical mode, and 50 Latin-hypercube
-points over the numeric parameters; a fifth of the default seeds also record the per-day,
+code) and here, and compares them; ``check --baseline A --against B`` compares two commits.
+The design: 1,000 seeds of each built-in scenario, every mechanism switched off (alone and all
+at once), every categorical mode, and 50 Latin-hypercube points over the numeric parameters; a fifth of the default seeds also record the per-day,
 per-agency and per-dyad series. The sample (``--sample``) is a slice of the same design that
 ``tests/test_equivalence.py`` replays in a few seconds.
 """
@@ -41,6 +47,8 @@ LHS_SEEDS = 4
 SWITCH_SEEDS = 100
 MODE_SEEDS = 50
 SERIES_EVERY = 5
+SAMPLE_SEEDS = 20
+SAMPLE_LHS_POINTS = 8
 DAYS = 365
 LHS_DAYS = 200
 
@@ -74,7 +82,7 @@ def design(sample: bool = False) -> Iterator[dict[str, Any]]:
     from sim.mechanisms import MECHANISMS, all_off
     from sim.params import PARAMETERS, ModelParams
 
-    seeds = range(12) if sample else range(SEEDS)
+    seeds = range(SAMPLE_SEEDS) if sample else range(SEEDS)
     for scenario in SCENARIOS:
         for seed in seeds:
             yield {"case": f"{scenario}/seed", "scenario": scenario, "seed": seed, "days": DAYS,
@@ -96,7 +104,7 @@ def design(sample: bool = False) -> Iterator[dict[str, Any]]:
                 yield {"case": f"mode/{spec.name}={choice}", "scenario": "default",
                        "seed": seed, "days": DAYS, "set": {spec.name: choice}, "series": False}
     for i, point in enumerate(_lhs_points()):
-        if sample and i >= 8:
+        if sample and i >= SAMPLE_LHS_POINTS:
             break
         for seed in range(1 if sample else LHS_SEEDS):
             yield {"case": f"lhs/{i}", "scenario": SCENARIOS[i % 2], "seed": seed,
@@ -197,25 +205,17 @@ def differences(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def check(baseline: str, out_dir: Path) -> int:
-    """Record the full design at ``baseline`` and here; print and count the differences."""
+def check(baseline: str, out_dir: Path, against: str | None = None) -> int:
+    """Record the full design at ``baseline`` and here (or at the commit ``against``); print
+    and count the differences."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    here = out_dir / "here.jsonl.gz"
-    base = out_dir / f"{baseline}.jsonl.gz"
-    with tempfile.TemporaryDirectory() as tmp:
-        tree = Path(tmp) / "baseline"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree),
-                        baseline], check=True, capture_output=True)
-        try:
-            script = Path(tmp) / "equivalence.py"
-            script.write_text(Path(__file__).read_text())
-            subprocess.run([sys.executable, str(script), "record", "--out", str(base)],
-                           check=True, cwd=tree, env=_env(tree))
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
-                           check=False, capture_output=True)
-    subprocess.run([sys.executable, __file__, "record", "--out", str(here)], check=True,
-                   cwd=ROOT, env=_env(ROOT))
+    base = _record_at(baseline, out_dir / f"{baseline}.jsonl.gz")
+    if against is None:
+        here = out_dir / "here.jsonl.gz"
+        subprocess.run([sys.executable, __file__, "record", "--out", str(here)], check=True,
+                       cwd=ROOT, env=_env(ROOT))
+    else:
+        here = _record_at(against, out_dir / f"{against}.jsonl.gz")
     a, b = load(base), load(here)
     diff = differences(a, b)
     for line in diff[:50]:
@@ -225,6 +225,24 @@ def check(baseline: str, out_dir: Path) -> int:
     print(f"{runs} runs, {cables} warning-log rows: "
           + ("identical" if not diff else f"{len(diff)} differences"))
     return 1 if diff else 0
+
+
+def _record_at(ref: str, out: Path) -> Path:
+    """Record the full design with the code of the git commit ``ref`` (a temporary worktree,
+    running this script's own copy)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), ref],
+                       check=True, capture_output=True)
+        try:
+            script = Path(tmp) / "equivalence.py"
+            script.write_text(Path(__file__).read_text())
+            subprocess.run([sys.executable, str(script), "record", "--out", str(out)],
+                           check=True, cwd=tree, env=_env(tree))
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+                           check=False, capture_output=True)
+    return out
 
 
 def _env(tree: Path) -> dict[str, str]:
@@ -246,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     cmp_.add_argument("b", type=Path)
     chk = sub.add_parser("check", help="record at a commit and here, and compare")
     chk.add_argument("--baseline", required=True)
+    chk.add_argument("--against", metavar="REF",
+                     help="compare with this commit instead of the working tree")
     chk.add_argument("--out-dir", type=Path, default=Path(tempfile.gettempdir()) / "equivalence")
     args = parser.parse_args(argv)
     if args.command == "record":
@@ -257,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
         print("identical" if not diff else f"{len(diff)} differences")
         return 1 if diff else 0
-    return check(args.baseline, args.out_dir)
+    return check(args.baseline, args.out_dir, args.against)
 
 
 if __name__ == "__main__":

@@ -33,17 +33,12 @@ import numpy as np
 from sim.agents import Agency
 from sim.engine import run_days, start, step_day, template
 from sim.inference import DyadModel, dyad_model
-from sim.ledger import evidence_at
 from sim.log import CableLog, batch
 from sim.observe import agent_rows, cable_table, mean_rivalry, outcomes, trust_matrix
-from sim.outcomes import OUTCOME_NAMES
 from sim.params import ModelParams
-from sim.run import check_days, release
+from sim.readout import LedgerView, agent_columns, collector, dyad_columns, series_columns
+from sim.run import check_days, release, run_seed
 from sim.scenarios import Scenario, load_scenario
-from sim.log import typed as to_arrays
-from sim.schema import (
-    AGENT_COLUMNS, AGENT_FIELDS, DYAD_COLUMNS, DYAD_FIELDS, SERIES_COLUMNS, SERIES_FIELDS,
-)
 from sim.world import World
 
 class WarningModel(mesa.Model):
@@ -75,12 +70,7 @@ class WarningModel(mesa.Model):
         self.day = 0
         self.running = self.days > 0
         self.names = [a.name for a in self.scenario.agencies]
-        if seed is not None:
-            self.seed = int(seed)
-        elif isinstance(rng, int | np.integer):
-            self.seed = int(rng)
-        else:  # a Generator, or fresh entropy: the run's own seed is drawn from it and kept
-            self.seed = int(self.rng.integers(2**63))
+        self.seed = run_seed(seed, rng, self.rng)
         self.run_state = start(template(self.scenario, p), self.seed, self.days, probes=True,
                                world=world)
         self.arrays = self.run_state.arrays
@@ -93,14 +83,7 @@ class WarningModel(mesa.Model):
         self._record_series = record_series
         self._snapshot: dict[str, Any] = {}
         self._agent_snapshot: dict[str, list[Any]] = {}
-        reporters = {name: _reporter(name) for name in OUTCOME_NAMES}
-        if record_series:
-            reporters |= {name: _reporter(name) for name in ("day", "mean_rivalry")}
-        self.datacollector = mesa.DataCollector(
-            model_reporters=reporters,
-            agent_reporters={name: _agent_reporter(name) for name in AGENT_COLUMNS}
-            if record_agents else None,
-        )
+        self.datacollector = collector(record_series=record_series, record_agents=record_agents)
         self._record_agents = record_agents
         self._dyad_rows: list[tuple[int, np.ndarray, np.ndarray]] | None = (
             [] if record_dyads else None)
@@ -200,82 +183,16 @@ class WarningModel(mesa.Model):
     def series(self, *, typed: bool = False) -> Any:
         """The per-day series as columns (empty when not recorded): lists, or an Arrow record
         batch (``typed``)."""
-        if not self._record_series:
-            columns: dict[str, list[Any]] = {name: [] for name in SERIES_COLUMNS}
-        else:
-            columns = {name: list(self.datacollector.model_vars[name]) for name in SERIES_COLUMNS}
-        return to_arrays(columns, SERIES_FIELDS) if typed else columns
+        return series_columns(self.datacollector if self._record_series else None,
+                              as_arrow=typed)
 
     def agent_series(self, *, typed: bool = False) -> Any:
         """The per-agency series as columns (:data:`sim.schema.AGENT_FIELDS`; empty when not
         recorded), rows ordered by day, then agency."""
-        if not self._record_agents or self.day == 0:
-            columns: dict[str, Any] = {name: [] for name in AGENT_COLUMNS}
-        else:
-            frame = self.datacollector.get_agent_vars_dataframe()
-            columns = {name: frame[name].to_numpy() if typed else frame[name].tolist()
-                       for name in AGENT_COLUMNS}
-        return to_arrays(columns, AGENT_FIELDS) if typed else columns
+        recorded = self._record_agents and self.day > 0
+        return agent_columns(self.datacollector if recorded else None, as_arrow=typed)
 
     def dyad_series(self, *, typed: bool = False) -> Any:
         """The dyad-level series as columns (:data:`sim.schema.DYAD_FIELDS`; empty unless
         ``record_dyads``): per day, every ordered pair (recipient, sender) in row-major order."""
-        rows = self._dyad_rows
-        if not rows:
-            empty: dict[str, list[Any]] = {name: [] for name in DYAD_COLUMNS}
-            return to_arrays(empty, DYAD_FIELDS) if typed else empty
-        n = len(self.names)
-        recipient, sender = np.nonzero(~np.eye(n, dtype=bool))
-        names = np.array(self.names, dtype=object)
-        columns = {
-            "day": np.repeat(np.array([d for d, _, _ in rows], dtype=np.int64), len(recipient)),
-            "recipient": np.tile(names[recipient], len(rows)),
-            "sender": np.tile(names[sender], len(rows)),
-            "trust": np.concatenate([x for _, x, _ in rows]),
-            "rivalry": np.concatenate([x for _, _, x in rows]),
-        }
-        return to_arrays(columns, DYAD_FIELDS) if typed else {k: v.tolist() for k, v in columns.items()}
-
-
-class LedgerView:
-    """The ledger of a run, for reading: ``direct`` and ``public`` evidence, ``through`` (the
-    day each dyad's evidence stands through) and :meth:`evidence_at`."""
-
-    __slots__ = ("_arrays",)
-
-    def __init__(self, arrays: Any) -> None:
-        self._arrays = arrays
-
-    @property
-    def direct(self) -> np.ndarray:
-        view = self._arrays.direct.view()
-        view.flags.writeable = False
-        return view
-
-    @property
-    def public(self) -> np.ndarray:
-        view = self._arrays.public.view()
-        view.flags.writeable = False
-        return view
-
-    @property
-    def through(self) -> np.ndarray:
-        """``[r, s]``: the day ``r``'s evidence about ``s`` stands through (fading is applied
-        to a dyad when it is next read or written)."""
-        view = self._arrays.through.view()
-        view.flags.writeable = False
-        return view
-
-    def evidence_at(self, day: int) -> tuple[np.ndarray, np.ndarray]:
-        """Copies of the direct and public evidence as they would stand through ``day``."""
-        return evidence_at(self._arrays, day)
-
-
-def _reporter(name: str) -> Any:
-    """A DataCollector reporter reading one value of the day's snapshot (computed once a day)."""
-    return lambda model: model._snapshot[name]
-
-
-def _agent_reporter(name: str) -> Any:
-    """A DataCollector agent reporter reading one column of the day's per-agency snapshot."""
-    return lambda agent: agent.model._agent_snapshot[name][agent.index]
+        return dyad_columns(self._dyad_rows or [], self.names, as_arrow=typed)

@@ -23,7 +23,8 @@ from sim.schema import (
 )
 
 __all__ = ["AGENT_COLUMNS", "DYAD_COLUMNS", "MAX_DAYS", "SERIES_COLUMNS", "WARNING_COLUMNS",
-           "RunResult", "RunSpec", "check_days", "release", "simulate"]
+           "RunResult", "RunSpec", "check_days", "release", "run_seed", "simulate",
+           "warm"]
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -154,6 +155,17 @@ def simulate(spec: RunSpec) -> RunResult:
     )
 
 
+def warm() -> None:
+    """Compile the kernels, or load them from the on-disk cache, in this process: two one-day
+    runs that reach every kernel and signature a run uses (the whole-run call and the day-by-day
+    path with every per-day log). A sweep calls this in its parent before its workers start, so
+    workers inherit the compiled code (fork) or load the cache the parent wrote (spawn) and
+    never compile at the same time. A few milliseconds once the cache exists."""
+    simulate(RunSpec(days=1, record_warnings=False))
+    simulate(RunSpec(days=1, record_warnings=True, record_series=True, record_agents=True,
+                     record_dyads=True, typed_logs=True))
+
+
 @lru_cache(maxsize=64)
 def _template(scenario: str, changes: tuple[tuple[str, Any], ...], params: ModelParams) -> Any:
     """The agencies' names and the run template of a scenario and parameter set: kept, since a
@@ -176,6 +188,18 @@ def _typed(columns: Any, fields: Any) -> Any:
 def _rows(matrix: Any) -> list[list[Any]]:
     """A square matrix as a list of rows of floats, NaN (the diagonal) as None."""
     return [[None if x != x else x for x in row] for row in matrix.tolist()]
+
+
+def run_seed(seed: int | None, rng: Any, drawn_from: Any) -> int:
+    """A Mesa model's run seed: ``seed``, else the integer ``rng``, else (a Generator, or fresh
+    entropy) drawn from the model's own generator ``drawn_from`` and kept."""
+    import numpy as np
+
+    if seed is not None:
+        return int(seed)
+    if isinstance(rng, int | np.integer):
+        return int(rng)
+    return int(drawn_from.integers(2**63))
 
 
 def release(model: Any) -> None:

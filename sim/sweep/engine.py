@@ -533,11 +533,14 @@ def _stop_on_signals() -> Iterator[None]:
 
 
 def _preload(scenarios: list[str]) -> None:
-    """Import the model and parse the scenarios once here, before a fork-context pool starts,
-    so every worker inherits them instead of spending its first run importing Mesa."""
+    """Import the model, compile or load its kernels (:func:`sim.run.warm`) and parse the
+    scenarios once here, before a fork-context pool starts, so every worker inherits them
+    instead of spending its first run importing Mesa, and workers never compile at once."""
     from sim.model import WarningModel  # noqa: F401
+    from sim.run import warm
     from sim.scenarios import load_scenario
 
+    warm()
     for scenario in scenarios:
         load_scenario(scenario)
 
