@@ -9,6 +9,7 @@ Everything that is wrong with a folder (missing, not a sweep's output, missing c
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -132,15 +133,22 @@ class Results:
         return False
 
 
-def load_results(directory: str | Path) -> Results:
-    """Read ``runs.parquet``, ``manifest.json`` and, when present, the warning and series logs."""
+def load_results(directory: str | Path, *, columns: Sequence[str] | None = None,
+                 warning_columns: Sequence[str] | None = None) -> Results:
+    """Read ``runs.parquet``, ``manifest.json`` and, when present, the warning and series logs.
+
+    ``columns`` reads only those outcome columns of the runs (with the run keys, the swept
+    parameters and ``error``), ``warning_columns`` only those of the warning log (an empty
+    list: not the log) and then not the series: for sweeps of millions of runs, whose files do
+    not fit in memory whole."""
     path = Path(directory)
     if not path.is_dir():
         raise UserError(f"{path}: no such results folder (run `warnsim sweep` first)")
     manifest = _read_manifest(path / "manifest.json")
-    runs = _read_parquet(path / "runs.parquet", required=True)
-    assert runs is not None
     design = parse_design(manifest, origin=path / "manifest.json")
+    wanted = None if columns is None else [*RUN_KEYS, *design.parameters, "error", *columns]
+    runs = _read_parquet(path / "runs.parquet", required=True, columns=wanted)
+    assert runs is not None
     _check_columns(runs, (*RUN_KEYS, *design.parameters), path / "runs.parquet")
     if runs.empty:
         raise UserError(f"{path / 'runs.parquet'}: no runs")
@@ -154,8 +162,10 @@ def load_results(directory: str | Path) -> Results:
         runs=runs,
         design=design,
         manifest=manifest,
-        warnings=_read_parquet(path / "warnings.parquet", required=False),
-        series=_read_parquet(path / "timeseries.parquet", required=False),
+        warnings=None if warning_columns is not None and not warning_columns else _read_parquet(
+            path / "warnings.parquet", required=False, columns=warning_columns),
+        series=None if warning_columns is not None else _read_parquet(
+            path / "timeseries.parquet", required=False),
     )
 
 
@@ -198,13 +208,21 @@ def _read_manifest(path: Path) -> dict[str, Any]:
     return data
 
 
-def _read_parquet(path: Path, *, required: bool) -> pd.DataFrame | None:
+def _read_parquet(path: Path, *, required: bool,
+                  columns: Sequence[str] | None = None) -> pd.DataFrame | None:
+    """A parquet file, whole or ``columns`` of it (each once; those it lacks are left out, and
+    the callers' checks name them)."""
     if not path.exists():  # a file, or a folder of parts (pyarrow reads both)
         if required:
             raise UserError(f"{path}: missing; is {path.parent} the output folder of a sweep?")
         return None
     try:
-        return pd.read_parquet(path)
+        if columns is None:
+            return pd.read_parquet(path)
+        import pyarrow.parquet as pq
+
+        present = set(pq.ParquetDataset(path).schema.names)
+        return pd.read_parquet(path, columns=[c for c in dict.fromkeys(columns) if c in present])
     except Exception as exc:  # pyarrow raises several unrelated types for a corrupt file
         raise UserError(f"{path}: not a readable parquet file ({exc})") from None
 
