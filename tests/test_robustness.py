@@ -172,6 +172,9 @@ def test_the_cli_writes_tables_and_figure_from_planted_results(tmp_path, capsys)
             assert (out / "tables" / f"{name}.{ext}").stat().st_size > 0
     assert (out / "figures" / "robustness.png").stat().st_size > 0
     assert "Share holds" in capsys.readouterr().out
+    cells = pd.read_csv(out / "tables" / "robustness.csv").set_index("action_cost")
+    assert cells.loc[CELLS["A"], "doctrine_deaths"] == "holds: 0.5 [0.5, 0.5]"
+    assert cells.loc[CELLS["B"], "doctrine_net_harm"] == "undecided: 0 [0, 0]"
 
 
 @pytest.mark.parametrize("broken, message", [
@@ -218,13 +221,13 @@ def test_the_map_runs_end_to_end_on_a_tiny_sweep(tmp_path, capsys):
         assert run_experiment(experiment, out=folder, workers=1, progress=False).failed == 0
     out = tmp_path / "results" / "robustness"
     assert main(["robustness", str(out), "--quiet"]) == 0
-    table = pd.read_csv(out / "tables" / "robustness.csv")
+    table = pd.read_csv(out / "tables" / "robustness_values.csv")
     assert sorted(table["action_cost"]) == [0.28, 0.56]
     assert set(table.columns) >= {f"{f.name}_verdict" for f in FINDINGS}
     assert (table["replications"] == 3).all()
     shares = pd.read_csv(out / "tables" / "robustness_shares.csv")
-    assert shares["cells"].tolist() == [2] * len(FINDINGS)
-    assert (shares[["holds", "fails", "undecided", "undefined"]].sum(axis=1) == 2).all()
+    assert (shares.reindex(columns=["holds", "fails", "undecided", "undefined"], fill_value=0)
+            .sum(axis=1) == 2).all()
     assert "wrote" in capsys.readouterr().out
     assert set(GRADIENT_OUTCOMES) <= set(pd.read_parquet(
         tmp_path / "results" / "robustness_gradient" / "runs.parquet").columns)

@@ -8,10 +8,11 @@ and the three least-sourced parameters that drive the results most:
   difference between low- and high-rivalry dyads, recipient by recipient,
   :mod:`sim.analysis.gradient`); it holds where it is at least the registered 0.2;
 * the **doctrine result in deaths** (the ``doctrine`` check: the share of deaths that warning
-  everyone averts against never warning, paired seeds); it holds where warning averts deaths;
+  everyone averts against never warning, paired seeds); it holds where it is at least the
+  registered 0.107 (a registered check is judged by its registered criterion);
 * the **doctrine result in net harm** (never minus warn_all, mean net harm per run, paired
-  seeds: the same comparison in the welfare measure, death-equivalents); it holds where
-  warning averts net harm;
+  seeds: the same comparison in the welfare measure, death-equivalents); no criterion is
+  registered for it, so it holds where warning averts net harm (> 0);
 * the **reliability crossover** (the ``wickens_dixon`` check: where the regression of the
   benefit of choosing over dismissing everything on reliability crosses zero); it holds where
   the crossover lies within the reliabilities studied. (The validation's
@@ -99,7 +100,7 @@ class Finding:
 
     def criterion_text(self) -> str:
         if self.criterion is Criterion.WITHIN_LEVELS:
-            return "crossover within the reliabilities studied"
+            return "within the levels studied"
         sign = ">=" if self.criterion is Criterion.AT_LEAST else ">"
         return f"{sign} {self.limit():g}"
 
@@ -126,8 +127,9 @@ class Finding:
 FINDINGS: tuple[Finding, ...] = (
     Finding("gradient", "Rivalry gradient", "rivalry", Criterion.AT_LEAST, "heed-rate difference",
             "rivals' warnings are heeded less (gradient at least the registered 0.2)"),
-    Finding("doctrine_deaths", "Doctrine: deaths", "doctrine", Criterion.ABOVE, "share of deaths",
-            "warning everyone averts deaths against never warning", threshold=0.0),
+    Finding("doctrine_deaths", "Doctrine: deaths", "doctrine", Criterion.AT_LEAST,
+            "share of deaths", "warning everyone averts deaths against never warning (at "
+            "least the registered 0.107 of them)"),
     Finding("doctrine_net_harm", "Doctrine: net harm", "doctrine", Criterion.ABOVE,
             "death-equivalents per run",
             "warning everyone averts net harm against never warning", threshold=0.0),
@@ -458,6 +460,8 @@ def summary(table: pd.DataFrame, factors: Sequence[str]) -> str:
 TABLE_STEMS = ("robustness", "robustness_shares")
 FIGURE_STEM = "robustness"
 SUMMARY_FILE = "robustness_summary.md"
+VALUES_FILE = "robustness_values.csv"
+"""Every cell's numbers (estimates, interval ends, verdicts, replications), for reuse."""
 VERDICT_COLOURS: dict[str, str] = {
     Verdict.HOLDS.value: "#4477aa", Verdict.UNDECIDED.value: "#dddddd",
     Verdict.FAILS.value: "#ee6677", Verdict.UNDEFINED.value: "#ffffff"}
@@ -473,35 +477,38 @@ def at_defaults(table: pd.DataFrame, factors: Sequence[str]) -> pd.Series:
 
 
 def shares_table(table: pd.DataFrame, factors: Sequence[str]) -> pd.DataFrame:
-    """Per finding: how many cells it holds, fails, is undecided and undefined in, the share
-    of the map where it holds and fails, and its verdict at the defaults."""
+    """Per finding: how many cells it holds, fails, is undecided (and undefined, if any) in,
+    the share of the map where it holds, and its verdict at the defaults."""
     default = at_defaults(table, factors)
     rows = []
     for finding in FINDINGS:
         verdict = table[f"{finding.name}_verdict"]
         counts = {v.value: int(verdict.eq(v.value).sum()) for v in Verdict}
         rows.append({"result": finding.label, "criterion": finding.criterion_text(), **counts,
-                     "cells": len(table), "share_holds": counts["holds"] / len(table),
-                     "share_fails": counts["fails"] / len(table),
+                     "share_holds": counts["holds"] / len(table),
                      "at_defaults": verdict[default].iloc[0] if default.sum() == 1 else "n/a"})
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    # Undefined only when some cell is: the printed table stays narrow enough for one page.
+    return frame if frame["undefined"].any() else frame.drop(columns="undefined")
 
 
 def tables(table: pd.DataFrame, factors: Sequence[str]) -> list:
     """The map as the project's tables (CSV, Markdown, LaTeX): every cell, and the shares."""
     from sim.analysis.tables import Table
 
-    notes: dict[str, str] = {"replications": "paired replications of the arms in the cell",
-                             "gradient_replications": "replications of the gradient's sweep",
-                             "reliability_min": "least reliable level studied (true-alarm share)",
-                             "reliability_max": "most reliable level studied (true-alarm share)"}
+    compact = table[list(factors)].copy()
+    notes: dict[str, str] = {}
     for f in FINDINGS:
-        notes |= {f.name: f"{f.label} ({f.unit})", f"{f.name}_low": "95% interval, lower end",
-                  f"{f.name}_high": "95% interval, upper end",
-                  f"{f.name}_verdict": f"holds / fails / undecided: {f.criterion_text()}"}
-    cells = Table("robustness", "Robustness map: each result's estimate, 95% paired-bootstrap "
-                  "interval and verdict in every cell of the map", table, keys=tuple(factors),
-                  notes=notes)
+        compact[f.name] = [f"{v}: {_number(x)} [{_number(lo)}, {_number(hi)}]" for v, x, lo, hi
+                           in table[[f"{f.name}_verdict", f.name, f"{f.name}_low",
+                                     f"{f.name}_high"]].itertuples(index=False)]
+        notes[f.name] = (f"{f.label}: verdict ({f.criterion_text()}), estimate ({f.unit}) "
+                         "[95% interval]")
+    compact["replications"] = table["replications"]
+    notes["replications"] = "paired replications of the arms in the cell"
+    cells = Table("robustness", "Robustness map: each result's verdict, estimate and 95% "
+                  "paired-bootstrap interval in every cell of the map (every number in "
+                  f"{VALUES_FILE})", compact, keys=tuple(factors), notes=notes)
     shares = Table("robustness_shares", f"Where each result holds: cells of the map "
                    f"({len(table)}) by verdict", shares_table(table, factors), keys=("result",),
                    notes={"result": "the result mapped", "criterion": "what holding means",
@@ -509,8 +516,7 @@ def tables(table: pd.DataFrame, factors: Sequence[str]) -> list:
                           "fails": "cells whose whole interval lies on the other side",
                           "undecided": "cells whose interval straddles the criterion",
                           "undefined": "cells whose runs do not define the statistic",
-                          "cells": "cells of the map", "share_holds": "holds / cells",
-                          "share_fails": "fails / cells",
+                          "share_holds": "holds / cells of the map",
                           "at_defaults": "verdict in the cell of the model's defaults"})
     return [cells, shares]
 
@@ -532,10 +538,13 @@ def figure(table: pd.DataFrame, factors: Sequence[str]):
     x_name, y_name = MAP_AXES
     chosen = [f for f in factors if f not in MAP_AXES]
     labels = table.apply(lambda r: _slice_label(r, chosen), axis=1)
-    order = list(dict.fromkeys(["defaults", *labels]))
+    order = ["defaults", *(f"{c} = {_level(v)}" for c in chosen
+                           for v in sorted(table[c].unique())
+                           if not math.isclose(float(v), float(getattr(ModelParams(), c))))]
+    order += [label for label in dict.fromkeys(labels) if label not in order]  # crossed cells
     xs, ys = sorted(table[x_name].unique()), sorted(table[y_name].unique())
     defaults = ModelParams()
-    fig = new_figure(7.0, 1.25 * len(FINDINGS) + 1.4)
+    fig = new_figure(7.0, 1.05 * len(FINDINGS) + 1.3)
     axes = fig.subplots(len(FINDINGS), len(order), sharex=True, sharey=True, squeeze=False)
     for i, finding in enumerate(FINDINGS):
         for j, label in enumerate(order):
@@ -557,21 +566,21 @@ def figure(table: pd.DataFrame, factors: Sequence[str]):
             ax.set_aspect("equal")
             ax.set_xticks(range(len(xs)), [_level(v) for v in xs], fontsize=5, rotation=90)
             ax.set_yticks(range(len(ys)), [_level(v) for v in ys], fontsize=5)
-            ax.tick_params(length=1.5, pad=1)
+            ax.tick_params(length=1.5, pad=1, left=j == 0, bottom=i == len(FINDINGS) - 1)
             for side in ax.spines.values():
                 side.set_visible(False)
             if i == 0:
                 ax.set_title(label.replace(", ", "\n").replace(" = ", "\n= "), fontsize=5.5)
             if j == 0:
-                ax.set_ylabel(finding.label.replace(": ", ":\n"), fontsize=6)
-    fig.supxlabel(header(x_name) + " (x axis of every panel)", fontsize=6.5)
-    fig.supylabel(header(y_name) + " (y axis of every panel)", fontsize=6.5)
+                ax.set_ylabel(f"{finding.label}\n{header(y_name)}", fontsize=5.5)
+    fig.text(0.5, 0.085, header(x_name) + " (x axis of every panel)", fontsize=6.5,
+             ha="center", va="top")
     handles = [Patch(facecolor=c, edgecolor="#999999", linewidth=0.4, label=v)
                for v, c in VERDICT_COLOURS.items()
                if table[[f"{f.name}_verdict" for f in FINDINGS]].eq(v).any(axis=None)]
-    fig.legend(handles=handles, loc="outside upper center", ncol=len(handles), fontsize=6,
-               frameon=False)
-    fig.get_layout_engine().set(rect=(0, 0.07, 1, 0.93), w_pad=0.01, h_pad=0.01)  # the note below
+    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1.0),
+               ncol=len(handles), fontsize=6, frameon=False)
+    fig.get_layout_engine().set(rect=(0, 0.11, 1, 0.845), w_pad=0.01, h_pad=0.01)  # l, b, w, h
     fig.text(0.01, 0.005, wrap("Verdict of each result in each cell from its 95% paired-bootstrap interval "
              "(holds: the whole interval meets the criterion; fails: it lies wholly on the "
              "other side). Columns: the chosen parameters at their defaults, and each moved "
@@ -590,6 +599,8 @@ def write_map(sweeps: Sweeps, table: pd.DataFrame, out: Path) -> list[Path]:
     paths: list[Path] = []
     for t in made:
         paths += write_table(t, out / "tables")
+    table.to_csv(out / "tables" / VALUES_FILE, index=False, lineterminator="\n")
+    paths.append(out / "tables" / VALUES_FILE)
     (out / "tables" / SUMMARY_FILE).write_text(text, encoding="utf-8")
     paths.append(out / "tables" / SUMMARY_FILE)
     paths += save(fig, out / "figures", FIGURE_STEM)
