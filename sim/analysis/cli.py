@@ -111,6 +111,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     decompose.add_argument("--confidence", type=float, default=0.95, help="interval level (default 0.95)")
     decompose.set_defaults(func=decompose_handler)
 
+    robustness = subparsers.add_parser(
+        "robustness", help="where the results hold and where they flip (the robustness map)",
+        description="Read the sweeps of experiments/robustness.toml (DIR) and "
+        "experiments/robustness_gradient.toml (DIR_gradient, or --gradient) and write, cell by "
+        "cell over action_cost x lethality_scale and the three least-sourced parameters, the "
+        "rivalry gradient, the doctrine result in deaths and in net harm and the reliability "
+        "crossover with their verdicts into DIR/tables/robustness*.{csv,md,tex} and "
+        "robustness_summary.md, and the map into DIR/figures/robustness.{pdf,png}.")
+    robustness.add_argument("directory", metavar="DIR", type=Path,
+                            help="the robustness sweep's results folder")
+    robustness.add_argument("--gradient", type=Path, metavar="DIR",
+                            help="the gradient sweep's results folder (default DIR_gradient)")
+    robustness.add_argument("--quiet", action="store_true", help="no progress, only the paths")
+    robustness.set_defaults(func=robustness_handler)
+
     explore = subparsers.add_parser(
         "explore", help="explore a sweep's results in the browser (needs warnsim[viz])",
         description="Serve an offline page over DIR on 127.0.0.1: parallel coordinates of the "
@@ -120,6 +135,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     explore.add_argument("--port", type=_port, default=8766,
                          help="port on 127.0.0.1 (default 8766)")
     explore.set_defaults(func=explore_handler)
+
+
+def robustness_handler(args: argparse.Namespace) -> int:
+    import sys
+
+    from sim.analysis.robustness import (
+        load_sweeps,
+        robustness_table,
+        shares_table,
+        summary,
+        write_map,
+    )
+    from sim.analysis.tables import to_markdown
+
+    sweeps = load_sweeps(args.directory, args.gradient)
+
+    def progress(done: int, total: int) -> None:
+        if not args.quiet and (done == total or done % 10 == 0):
+            print(f"\rcells {done}/{total}", end="\n" if done == total else "", file=sys.stderr,
+                  flush=True)
+
+    table = robustness_table(sweeps, progress)
+    paths = write_map(sweeps, table, sweeps.arms.directory)
+    if not args.quiet:
+        print(f"{to_markdown(shares_table(table, sweeps.factors))}\n")
+        print(summary(table, sweeps.factors) + "\n")
+    print(f"wrote {len(paths)} files: " + ", ".join(str(p) for p in paths))
+    return 0
 
 
 def explore_handler(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ Everything that is wrong with a folder (missing, not a sweep's output, missing c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -133,16 +134,23 @@ class Results:
         return False
 
 
-def load_results(directory: str | Path) -> Results:
-    """Read ``runs.parquet``, ``manifest.json`` and, when present, the warning and series logs."""
+def load_results(directory: str | Path, *, columns: Sequence[str] | None = None,
+                 warning_columns: Sequence[str] | None = None) -> Results:
+    """Read ``runs.parquet``, ``manifest.json`` and, when present, the warning and series logs.
+
+    ``columns`` reads only those outcome columns of the runs (with the run keys, the swept
+    parameters and ``error``), ``warning_columns`` only those of the warning log (an empty
+    list: not the log) and then not the series: for sweeps of millions of runs, whose files do
+    not fit in memory whole."""
     path = Path(directory)
     if not path.is_dir():
         raise UserError(f"{path}: no such results folder; {_sweep_hint(path)}")
     check_sealed(path)  # tables/ and figures/ are written here: no link may lead elsewhere
     manifest = _read_manifest(path / "manifest.json")
-    runs = _read_parquet(path / "runs.parquet", required=True)
-    assert runs is not None
     design = parse_design(manifest, origin=path / "manifest.json")
+    wanted = None if columns is None else [*RUN_KEYS, *design.parameters, "error", *columns]
+    runs = _read_parquet(path / "runs.parquet", required=True, columns=wanted)
+    assert runs is not None
     _check_columns(runs, (*RUN_KEYS, *design.parameters), path / "runs.parquet")
     _check_numeric(runs, design.parameters, path / "runs.parquet")
     if runs.empty:
@@ -157,10 +165,19 @@ def load_results(directory: str | Path) -> Results:
         runs=runs,
         design=design,
         manifest=manifest,
-        warnings=_checked(_read_parquet(path / "warnings.parquet", required=False),
-                          WARNING_COLUMNS, path / "warnings.parquet"),
-        series=_read_parquet(path / "timeseries.parquet", required=False),
+        warnings=_warnings(path / "warnings.parquet", warning_columns),
+        series=None if warning_columns is not None else _read_parquet(
+            path / "timeseries.parquet", required=False),
     )
+
+
+def _warnings(path: Path, columns: Sequence[str] | None) -> pd.DataFrame | None:
+    """The warning log: whole and checked against its declared columns, only ``columns`` of it,
+    or none (``columns`` empty)."""
+    if columns is not None and not columns:
+        return None
+    log = _read_parquet(path, required=False, columns=columns)
+    return _checked(log, WARNING_COLUMNS if columns is None else tuple(columns), path)
 
 
 def parse_design(manifest: dict[str, Any], *, origin: Path | str = "manifest.json") -> Design:
@@ -216,13 +233,21 @@ def _read_manifest(path: Path) -> dict[str, Any]:
     return data
 
 
-def _read_parquet(path: Path, *, required: bool) -> pd.DataFrame | None:
+def _read_parquet(path: Path, *, required: bool,
+                  columns: Sequence[str] | None = None) -> pd.DataFrame | None:
+    """A parquet file, whole or ``columns`` of it (each once; those it lacks are left out, and
+    the callers' checks name them)."""
     if not path.exists():  # a file, or a folder of parts (pyarrow reads both)
         if required:
             raise UserError(f"{path}: missing; is {path.parent} the output folder of a sweep?")
         return None
     try:
-        return pd.read_parquet(path)
+        if columns is None:
+            return pd.read_parquet(path)
+        import pyarrow.parquet as pq
+
+        present = set(pq.ParquetDataset(path).schema.names)
+        return pd.read_parquet(path, columns=[c for c in dict.fromkeys(columns) if c in present])
     except Exception as exc:  # pyarrow raises several unrelated types for a corrupt file
         raise UserError(f"{path}: not a readable parquet file ({exc})") from None
 

@@ -251,7 +251,8 @@ def _stratum_columns(d: StudyData) -> dict[str, np.ndarray]:
     counts = stratified_counts(d.delivered(), "replication")
     cols = {}
     for recipient, rows in counts.groupby("recipient", sort=True):
-        rows = rows.set_index("replication").reindex(d.replications, fill_value=0.0)
+        rows = rows.set_index("replication")[list(GRADIENT_COUNTS)].reindex(d.replications,
+                                                                   fill_value=0.0)
         cols |= {f"{c}/{recipient}": rows[c].to_numpy(float) for c in GRADIENT_COUNTS}
     return cols
 
