@@ -17,6 +17,12 @@ for file in experiments/*.toml; do
         continue
     fi
     "$WARNSIM" sweep "$file" --out "results/$name" --quiet "$@"
+    case "$name" in  # the robustness map reads its two sweeps together (hundreds of thousands of
+        # runs: no per-sweep tables); its tables and figure go to results/robustness/
+        robustness) echo "== $name done in $((SECONDS - begun)) s"; continue ;;
+        robustness_gradient) "$WARNSIM" robustness results/robustness --gradient "results/$name" --quiet
+                             echo "== $name done in $((SECONDS - begun)) s"; continue ;;
+    esac
     "$WARNSIM" analyze "results/$name" --quiet
     "$WARNSIM" plot "results/$name"
     case "$name" in  # the questions stated in the experiment files
