@@ -177,7 +177,19 @@ def _short(folder: Path) -> Path:
     link = Path(tempfile.gettempdir()) / f"warnsim-doc-{digest}"
     if not link.is_symlink():
         link.symlink_to(folder, target_is_directory=True)
+        _LINKS.append(link)
     return link
+
+
+_LINKS: list[Path] = []
+"""The links :func:`_short` made, removed when the session ends."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_short_links():
+    yield
+    for link in _LINKS:
+        link.unlink(missing_ok=True)
 
 
 def _run(args: list[str], sandbox: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
