@@ -276,7 +276,7 @@ class ModelParams:
         2.0, "Discriminability",
         "Signal-detection d' between real plots and false leads at full capability",
         low=0, high=5, unit="SD", group="detection",
-        source="signal detection theory (brief, mechanism 2)",
+        source="signal detection theory: real plots look more credible on average, with overlap",
     )
     detail_rate: float = _p(
         0.6, "Detail rate",
@@ -305,7 +305,7 @@ class ModelParams:
     no_liaison_route: NoLiaisonRoute = _p(
         NoLiaisonRoute.RELAY, "No-liaison route",
         "Channel to a recipient without liaison: relay via a third agency, public alert, or none",
-        group="protocol", source="third-party route (brief: US-Iran, no diplomatic relations)",
+        group="protocol", source="US-Iran 2024: no diplomatic relations, a third-party route",
     )
     relay_delay: int = _p(
         2, "Relay delay", "Extra days a relayed warning takes", low=0, high=30, unit="days",
@@ -319,7 +319,7 @@ class ModelParams:
     attacker_adaptation: float = _p(
         0.5, "Attacker adaptation", "Chance a public alert makes the attackers move their date later",
         low=0, high=1, unit="probability", group="protocol",
-        source="brief, mechanism 3: a public alert can make attackers shift their timing",
+        source="a public alert warns the plotters too, who can shift their timing",
     )
     max_attack_shift: int = _p(
         14, "Attack shift, max", "Largest delay attackers add after a public alert",
@@ -408,7 +408,7 @@ class ModelParams:
         0.3, "Verification rate",
         "Chance a passed detail of a real plot checks out (times the recipient's capability factor)",
         low=0, high=1, unit="probability", group="evidence",
-        source="verifiable disclosure vs cheap talk (brief, mechanism 4)",
+        source="Milgrom 1981; Crawford & Sobel 1982: verifiable disclosure vs cheap talk",
     )
     false_verification_rate: float = _p(
         0.05, "False verification",
@@ -419,7 +419,7 @@ class ModelParams:
         0.15, "Corroboration rate",
         "Chance the recipient's own intelligence corroborates a real plot (times its capability factor)",
         low=0, high=1, unit="probability", group="evidence",
-        source="brief, mechanism 4: the recipient checks against its own intelligence",
+        source="the recipient checks a warning against its own intelligence",
     )
     false_corroboration: float = _p(
         0.05, "False corroboration",
@@ -441,7 +441,7 @@ class ModelParams:
         3.0, "Attention capacity",
         "Protective actions in force at which the next one costs twice as much (warning overload)",
         low=0.1, high=50, unit="actions", group="decision",
-        source="Sri Lanka 2019, Brussels 2016: institutional capacity (brief, counter-cases)",
+        source="Sri Lanka 2019, Brussels 2016: institutional capacity (counter-cases)",
     )
     face_cost: float = _p(
         0.5, "Face cost", "Cost of being seen to heed a public warning, times rivalry toward the sender",
@@ -504,7 +504,7 @@ class ModelParams:
         0.1, "Security diversion",
         "Share of home interdiction lost for each protective action in force",
         low=0, high=1, unit="share per action", group="consequences",
-        source="brief: protective action diverts resources and attention",
+        source="Breznitz 1984; Simmons & Sutter 2009: protective action diverts resources and attention",
     )
     burn_risk: float = _p(
         0.2, "Source burn risk",
@@ -541,13 +541,13 @@ class ModelParams:
     ally_sharing: float = _p(
         0.5, "Ally sharing", "Weight of an ally's own evidence about a sender, shared in its bloc",
         low=0, high=1, unit="weight", group="learning",
-        source="brief: allies share assessments",
+        source="allies share assessments",
     )
     public_observation: float = _p(
         0.5, "Public observation",
         "Weight of the outcome of a public warning for agencies that watched it",
         low=0, high=1, unit="weight", group="learning",
-        source="brief: third parties see public warnings and their outcomes",
+        source="third parties see public warnings and their outcomes",
     )
     # --- structure: functional-form constants ------------------------------------------------
     lead_time_shape: float = _p(

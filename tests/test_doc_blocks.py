@@ -20,11 +20,13 @@ match something in the documents, so the lists cannot outlive what they describe
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,7 +166,30 @@ def _shrink(folder: Path) -> None:
 def _env(sandbox: Path) -> dict[str, str]:
     return {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
             "VIRTUAL_ENV": str(VENV_BIN.parent), "MPLBACKEND": "Agg", "NO_COLOR": "1",
-            "TMPDIR": str(sandbox / "tmp")}
+            "TMPDIR": str(_short(sandbox / "tmp"))}
+
+
+def _short(folder: Path) -> Path:
+    """A short path to ``folder`` (a symbolic link in the system's temporary folder): programs put
+    Unix sockets under TMPDIR (Chromium its SingletonSocket), whose paths must stay under 108
+    bytes, which the sandbox's path under pytest's temporary folder exceeds."""
+    digest = hashlib.sha256(str(folder).encode()).hexdigest()[:12]
+    link = Path(tempfile.gettempdir()) / f"warnsim-doc-{digest}"
+    if not link.is_symlink():
+        link.symlink_to(folder, target_is_directory=True)
+        _LINKS.append(link)
+    return link
+
+
+_LINKS: list[Path] = []
+"""The links :func:`_short` made, removed when the session ends."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_short_links():
+    yield
+    for link in _LINKS:
+        link.unlink(missing_ok=True)
 
 
 def _run(args: list[str], sandbox: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

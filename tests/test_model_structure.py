@@ -66,7 +66,7 @@ def test_every_model_module_imports_alone():
 
 
 def test_the_mesa_glue_is_thin():
-    """Issue 16: the model and its agents are Mesa glue over the kernels, under 200 lines
+    """The model and its agents are Mesa glue over the kernels, under 200 lines
     each; mechanisms live in their own modules, what the model shows in sim/readout.py."""
     for module in ("model", "agents"):
         lines = len((SIM / f"{module}.py").read_text(encoding="utf-8").splitlines())
