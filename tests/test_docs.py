@@ -121,19 +121,10 @@ def test_the_readme_is_a_short_front_page() -> None:
 PRIVATE = re.compile(r"MODEL-BRIEF|\.\./shared/|\bthe brief\b|\bbrief\b[,:']|\bissues? #?\d+",
                      re.IGNORECASE)
 PENDING = {
-    # Files of the validation suite, being reworked for Model 3: a changelog entry and two test
-    # docstrings name the issue behind an acceptance interval. Remove each line once it is
-    # mended (the parameter sources, the world's docstring and the ODD are mended).
-    "sim/validation/registry-changelog.toml": "the rivalry_gradient_stratified entry's why",
-    "tests/test_patterns.py": "docstrings of the rivalry-gradient tests",
     # Committed results written before the validation suite's sources were mended; they
     # change when the results are regenerated.
     "results/validation/report.md": "regenerate", "results/validation/report.html": "regenerate",
     "results/validation/validation.json": "regenerate",
-    "results/calibration/tables/calibration.md": "regenerate",
-    "results/calibration/tables/calibration_targets.csv": "regenerate",
-    "results/calibration/tables/calibration_targets.md": "regenerate",
-    "results/calibration/tables/calibration_targets.tex": "regenerate",
 }
 """Files still naming the brief or an issue, each to be mended by whoever owns it."""
 
