@@ -1,5 +1,5 @@
-"""Memory: a 200-agency run without the warning log holds no per-cable Python objects (issue 16,
-item 6; the first model held about 4.7 KB of Python objects a cable, 98 MiB at 200 agencies).
+"""Memory: a 200-agency run without the warning log holds no per-cable Python objects (the
+first model held about 4.7 KB of Python objects a cable, 98 MiB at 200 agencies).
 
 The run's state is arrays allocated once when it starts (:func:`sim.engine.start`); numba's
 allocations are traced by :mod:`tracemalloc` like numpy's, so the traced peak of a whole run is
