@@ -1,6 +1,9 @@
 """Paired contrasts (``warnsim analyze DIR --contrast FACTOR=A:B``) against hand computations
 on a small sweep of the real model: a grid over two scenario files, liaison between blocs A
-and C (a scenario factor) and rivalry, four replications of 90 days. Every number the
+and C (a scenario factor) and rivalry, four replications of 90 days. Plots arrive at 0.05 a
+country-day (the default, 0.0035, gives a run of 90 days a warning or two and rarely a death):
+every stratum then holds delivered, heeded and relayed warnings and casualties in each
+replication, so the contrasts have something to estimate. Every number the
 contrast reports is recomputed here from the parquet files with plain pandas and scipy, by a
 route that shares no code with :mod:`sim.analysis.contrasts`."""
 
@@ -28,6 +31,8 @@ name = "small"
 days = 90
 replications = 4
 seed = 11
+[fixed]
+plot_rate = 0.05
 [grid]
 scenario = ["default", "alt.toml"]
 liaison."A:C" = [true, false]
@@ -116,12 +121,13 @@ def test_where_filters_the_warning_log_before_pooling(sweep):
     runs = read_runs(sweep)
     blocs = {a.name: a.bloc for a in load_scenario("default").agencies}
     log = read_warnings(sweep)
-    keep = (log["sender"].map(blocs).str.cat(log["recipient"].map(blocs)).isin(["AC", "CA"])
-            & log["channel"].isin(["relay", "private"]) & (log["rivalry"] <= 0.2)
-            & (log["delivered_day"] >= 0) & log["heeded"].notna())
-    kept = log[keep]
+    selected = (log["sender"].map(blocs).str.cat(log["recipient"].map(blocs)).isin(["AC", "CA"])
+                & log["channel"].isin(["relay", "private"]) & (log["rivalry"] <= 0.2))
+    # the heed rate's trials: the selected warnings delivered and decided before the run ended
+    kept = log[selected & (log["delivered_day"] >= 0) & log["heeded"].notna()]
     counts = pd.DataFrame({"y": kept.groupby("run_id")["heeded"].sum().astype(float),
-                           "n": kept.groupby("run_id").size().astype(float)})
+                           "n": kept.groupby("run_id").size().astype(float),
+                           "selected": log[selected].groupby("run_id").size().astype(float)})
     counts = counts.reindex(runs["run_id"], fill_value=0.0)
     runs = runs.join(counts, on="run_id")
     pairs = _pairs(runs, "liaison.A:C", False, True)
@@ -134,9 +140,10 @@ def test_where_filters_the_warning_log_before_pooling(sweep):
     assert row["trials_a"] == pairs["n_a"].sum() and row["trials_b"] == pairs["n_b"].sum()
     assert c.pooled == ("scenario", "rivalry")
     assert "pooled over scenario (2 levels), rivalry (2 levels)" in c.pooled_sentence
-    # the count of the warnings kept, per run, as a paired run value
+    # the count of the warnings the filter keeps (delivered or not), per run, as a paired run value
     n = contrast(sweep, "liaison.A:C", False, True, outcome="warnings", where=where, by=[])
-    per = (pairs["n_a"] - pairs["n_b"]).groupby(pairs["replication"]).mean()
+    assert (pairs["selected_a"] > pairs["n_a"]).any()  # this world's count differs from trials
+    per = (pairs["selected_a"] - pairs["selected_b"]).groupby(pairs["replication"]).mean()
     test = stats.ttest_1samp(per, 0.0)
     assert n.table["difference"].iloc[0] == pytest.approx(per.mean())
     assert n.table["p_value"].iloc[0] == pytest.approx(test.pvalue)

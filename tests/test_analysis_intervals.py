@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.analysis.intervals import mean_interval, pool, pooled_interval, wilson_interval
+from sim.analysis.tables import to_markdown
 
 SIMULATIONS = 1000
 
@@ -97,10 +99,10 @@ def test_degenerate_inputs():
 def test_one_cluster_gives_no_interval_not_a_falsely_narrow_one():
     """8 heeded of 8 warnings in one run once printed ``1 [0.676, 1]``: one run says nothing
     about run-to-run variation, so the bounds are NaN and the tables say n/a."""
-    from sim.analysis.summary import _cell
-
     iv = pooled_interval([8], [8])
     assert iv.estimate == 1.0 and math.isnan(iv.low) and math.isnan(iv.high)
-    assert _cell(iv, 0) == "1 [n/a]"
+    frame = pd.DataFrame({"heed_rate": [iv.estimate], "heed_rate_low": [iv.low],
+                          "heed_rate_high": [iv.high]})
+    assert to_markdown(frame).splitlines()[-1] == "| 1 [n/a] |"
     two = pooled_interval([8, 7], [8, 8])
     assert math.isfinite(two.low) and two.low < two.estimate

@@ -152,6 +152,59 @@ def test_batch_run_at_the_defaults_reports_the_outcomes_and_keeps_no_model():
     assert kept() is None
 
 
+# Mesa 3.3.1's own ComponentsView trips Solara's hook check (a warning about Mesa's code)
+@pytest.mark.filterwarnings("ignore:.*found despite early return:UserWarning")
+def test_mesa_solara_viz_accepts_the_model_at_its_defaults():
+    """Mesa's own SolaraViz (warnsim's view is plain Solara, but a user may reach for Mesa's):
+    the page renders around ``WarningModel()`` with a plot of one DataCollector model reporter
+    and a slider made from a declaration, and Mesa's own controls drive the model: Step
+    advances one day, collected by the DataCollector; Reset builds a new model from the
+    page's parameters (the slider's value and fixed ones), as Mesa passes them, by keyword."""
+    solara = pytest.importorskip("solara", reason="the viz extra is not installed")
+    import ipyvuetify as vw
+    import ipywidgets
+    from mesa.visualization import Slider, SolaraViz, make_plot_component
+    from mesa.visualization.solara_viz import ModelController, ModelCreator
+
+    from sim.model import WarningModel
+
+    declared = PARAMETERS["rivalry"]
+    params = {"rivalry": Slider(declared.label, declared.default, declared.low, declared.high,
+                                0.05),
+              "days": 30, "seed": 3}
+    model = WarningModel()
+    page = SolaraViz(model, components=[make_plot_component("warnings_sent")],
+                     model_params=params, name="warnsim")
+    _, rendered = solara.render(page, handle_error=False)
+    assert bytes(rendered.find(ipywidgets.Image).widget.value[:8]) == b"\x89PNG\r\n\x1a\n"
+
+    # The sidebar's controls (a portal outside the rendered tree): the same components of Mesa
+    shown = solara.reactive(model)
+
+    @solara.component
+    def Controls():
+        parameters = solara.use_reactive({})
+        ModelController(shown, model_parameters=parameters,
+                        play_interval=solara.use_reactive(100),
+                        render_interval=solara.use_reactive(1),
+                        use_threads=solara.use_reactive(False))
+        ModelCreator(shown, params, model_parameters=parameters)
+
+    _, controls = solara.render(Controls(), handle_error=False)
+    slider = controls.find(vw.Slider).widget
+    assert (slider.label, slider.v_model) == (declared.label, declared.default)
+    step = controls.find(vw.Btn, children=["Step"]).widget
+    for _ in range(2):
+        step.click()
+    assert (model.day, model.steps, model.days) == (2, 2, 365)
+    assert len(model.datacollector.get_model_vars_dataframe()["warnings_sent"]) == 2
+    slider.v_model = 0.3
+    controls.find(vw.Btn, children=["Reset"]).widget.click()
+    rebuilt = shown.value
+    assert rebuilt is not model and rebuilt.day == 0
+    assert (rebuilt.days, rebuilt.seed, rebuilt.params.rivalry) == (30, 3, 0.3)
+
+
 def test_params_json_describes_every_declaration(capsys):
     assert main(["params", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)

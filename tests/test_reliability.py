@@ -516,7 +516,7 @@ def test_calibrate_with_one_target(tmp_path, capsys):
     assert main(["calibrate", str(path), "--out", str(tmp_path / "out"), "--workers", "1",
                  "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "design points accepted" in out and "known_attack_share" in out
+    assert "design points accepted" in out and "| Known attack share |" in out  # its label
 
 
 # --- 8. other tracebacks ------------------------------------------------------------------------------

@@ -109,7 +109,7 @@ def test_analyze_and_plot_treat_scenario_as_a_categorical_factor(two, capsys):
     key = pd.read_csv(two / "tables" / "key_outcomes.csv")
     assert sorted(set(key["scenario"])) == ["default", "world-2024"]
     trend = pd.read_csv(two / "tables" / "heed_trend.csv")
-    assert {"scenario=default", "scenario=world-2024"} <= set(trend["stratum"])
+    assert {"Scenario default", "Scenario world-2024"} <= set(trend["stratum"])  # label, level
     caption = (two / "tables" / "heed_trend.md").read_text()
     assert "pools over scenario (2 levels)" in caption
     # The experiment's metric is summarised at each point like the declared outcomes.

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from sim.enums import Response
 from sim.errors import UserError
 from sim.params import PARAMETERS, ModelParams
-from sim.run import release
+from sim.run import release, warm
 from sim.scenarios import load_scenario, scenario_names
 
 pytest.importorskip("solara", reason="the viz extra is not installed (make test installs it)")
@@ -367,8 +367,10 @@ def test_a_run_over_the_sessions_limits_is_refused_before_it_is_built():
 @pytest.mark.parametrize(("scenario", "days", "changes"), [
     ("default", 1500, {}),
     ("world-2024", 365, {"plot_rate": 0.1, "false_lead_rate": 5.0, "detection_rate": 1.0}),
-    ("default", 365, {"fabrication_rate": 0.05, "manipulative_share_rival": 1.0,
-                      "manipulative_share_ally": 1.0}),
+    # fabrication opportunities at their most, and taken as often as they can pay (Model 3's
+    # senders take one when it pays): free to plant, on recipients who suspect no one
+    ("default", 365, {"fabrication_rate": 0.05, "fabrication_cost": 0.0,
+                      "believed_manipulative_rival": 0.001, "believed_manipulative_ally": 0.001}),
     ("default", 365, {"plot_rate": 0.2, "doctrine": "warn_all", "credibility_threshold": 0.0}),
 ])
 def test_the_memory_estimate_bounds_a_whole_run(scenario, days, changes):
@@ -376,6 +378,7 @@ def test_the_memory_estimate_bounds_a_whole_run(scenario, days, changes):
     run (series recorded), at points that stress each of its terms."""
     params = ModelParams().replace(**changes)
     estimate = memory_estimate(params, load_scenario(scenario), days)
+    warm()  # the kernels, loaded once a process (tens of MB traced), are no part of a run
     tracemalloc.start()
     try:
         model = ViewModel(scenario=scenario, days=days, seed=5, **changes)
@@ -558,9 +561,10 @@ def _texts_outside(svg_text: str) -> list[str]:
 
 
 def test_no_text_leaves_the_drawings():
-    """Attacks beside agencies at the drawing's edge (rivalry 1, seed 0: the README's run) and
+    """Attacks beside agencies at the drawing's edge (rivalry 1, seed 0, plots at 0.02 a
+    country-day: at the default 0.0035 only two of the sixty drawings show an attack) and
     every label of the plots, every fifth day of 300."""
-    model = ViewModel(seed=0, days=300, rivalry=1.0)
+    model = ViewModel(seed=0, days=300, rivalry=1.0, plot_rate=0.02)
     attacks = 0
     try:
         for day in range(1, 301):

@@ -375,12 +375,14 @@ class Printed:
         return out
 
     def cell(self, column: str, row: int, *, stacked: bool = False) -> str:
-        """A cell's text; an estimate with its interval ``est [low, high]`` (plain text)."""
+        """A cell's text; an estimate with its interval ``est [low, high]`` (plain text), or
+        ``est [n/a]`` when no interval could be estimated (one run, one cluster: see
+        :mod:`sim.analysis.intervals`), so a bare estimate is never read as exact."""
         text = self.cells[column][row]
         if column in self.bounds and text:
             low, high = (b[row] for b in self.bounds[column])
-            if low or high:
-                return f"{text}\n[{low}, {high}]" if stacked else f"{text} [{low}, {high}]"
+            inside = f"{low}, {high}" if low or high else "n/a"
+            return f"{text}\n[{inside}]" if stacked else f"{text} [{inside}]"
         return text
 
     def notes(self, columns: list[str] | None = None) -> str:

@@ -283,9 +283,8 @@ def parallel_figure(explorer: Explorer, rows: pd.DataFrame, columns: Sequence[st
             for position, text in scaled[c][1]:
                 ax.text(i + 0.03, position, text, fontsize=6, va="center", ha="left",
                         color="0.15", clip_on=False)
-        room = min(1.0, 6.2 / len(columns))
-        ax.set_xticks(x, [wrap(header(c), room, 6.5) for c in columns], fontsize=6.5)
         ax.set_xlim(-0.15, len(columns) - 0.6)
+        ax.set_xticks(x, [header(c) for c in columns], fontsize=6.5)
         ax.set_ylim(-0.04, 1.04)
         ax.set_yticks([])
         ax.spines[["left", "right", "top"]].set_visible(False)
@@ -297,7 +296,29 @@ def parallel_figure(explorer: Explorer, rows: pd.DataFrame, columns: Sequence[st
             fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=wrap(header(colour), 1.4, 7),
                          fraction=0.03, pad=0.01)
         legend_above(fig, handles, names, header(colour) if handles and colour else None, note)
+        _axis_labels(fig, ax, [header(c) for c in columns])
     return fig
+
+
+def _axis_labels(fig, ax, labels: list[str], fontsize: float = 6.5) -> None:
+    """Wrap each axis's label to the room between two axes, measured once the layout is
+    final (a colour bar narrows the axes); a unit too wide for it wraps too."""
+    import textwrap
+
+    from sim.analysis.plots import wrap
+
+    fig.draw_without_rendering()
+    step = (ax.transData.transform((1, 0))[0] - ax.transData.transform((0, 0))[0]) / fig.dpi
+    room = 0.92 * step
+    chars = max(8, int(room * 72 / (fontsize * 0.6)))  # as wrap() counts
+    texts = []
+    for label in labels:
+        text = wrap(label, room, fontsize)
+        if max(len(line) for line in text.splitlines()) > chars:
+            text = "\n".join(textwrap.wrap(label, chars, break_long_words=False,
+                                           break_on_hyphens=False))
+        texts.append(text)
+    ax.set_xticks(ax.get_xticks(), texts, fontsize=fontsize)
 
 
 def _scale(explorer: Explorer, column: str):

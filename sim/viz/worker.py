@@ -9,7 +9,9 @@ only its own session, and its memory can be bounded by the system, not only esti
 * the worker's data segment (``RLIMIT_DATA``: heap and private mappings, Linux 4.7+) may grow
   by at most twice the session's ``memory`` limit plus 64 MB for drawing beyond what it holds
   when it starts, a backstop behind the estimate (:func:`sim.viz.viewmodel.memory_estimate`)
-  that refuses larger runs before they are built;
+  that refuses larger runs before they are built; it starts once the kernels are loaded
+  (:func:`sim.run.warm`, about 150 MB of data segment and 0.3 s, paid by the first run of any
+  process), so the limit bounds the run, not the compiled code;
 * workers run at a lower priority (``nice`` 10), so that stepping models never slows the
   server's answers to the pages;
 * a worker ignores Ctrl-C (the terminal sends it to the whole process group) and ends when its
@@ -34,6 +36,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from sim.errors import UserError
+from sim.run import warm
 from sim.scenarios import Scenario
 from sim.viz.limits import SessionLimits
 from sim.viz.viewmodel import Session
@@ -178,6 +181,7 @@ def serve_worker(conn: Connection, limits: dict[str, Any]) -> None:
         os.nice(WORKER_NICE)
     except OSError:
         pass
+    warm()  # before the limit: the kernels are the process's, not the run's
     _limit_memory(session_limits)
     session = Session(session_limits)
     while True:
