@@ -58,6 +58,14 @@ SHRUNK_COMMANDS: dict[str, str] = {
     "warnsim validate --set action_cost=0.5 --out results/validation-cost   # another parameter set":
         "warnsim validate --set action_cost=0.5 --out results/validation-cost --only wickens_dixon "
         "--replications 2",
+    "warnsim validate --quick --out /tmp/validation-posterior --s"
+    "et home_interdiction=0.8379 --set interdiction_effect=0.2767"
+    " --set action_cost=0.1064 --set rival_action_cost=4.431 --se"
+    "t believed_manipulative_rival=0.349 --set choice_temperature=0.07991":
+        "warnsim validate --quick --out /tmp/validation-posterior --s"
+        "et home_interdiction=0.8379 --set interdiction_effect=0.2767"
+        " --set action_cost=0.1064 --set rival_action_cost=4.431 --se"
+        "t believed_manipulative_rival=0.349 --set choice_temperature=0.07991 --only wickens_dixon --replications 2",
     # a shrunk calibration is not the committed one, which it may replace only with --force
     "warnsim calibrate experiments/calibration.toml            # into results/calibration/":
         "warnsim calibrate experiments/calibration.toml --force --quiet",
