@@ -534,6 +534,7 @@ def figure(table: pd.DataFrame, factors: Sequence[str]):
 
     from sim.analysis.labels import header
     from sim.analysis.plots import new_figure, wrap
+    from sim.params import PARAMETERS
 
     x_name, y_name = MAP_AXES
     chosen = [f for f in factors if f not in MAP_AXES]
@@ -570,7 +571,10 @@ def figure(table: pd.DataFrame, factors: Sequence[str]):
             for side in ax.spines.values():
                 side.set_visible(False)
             if i == 0:
-                ax.set_title(label.replace(", ", "\n").replace(" = ", "\n= "), fontsize=5.5)
+                shown = label
+                for name in chosen:  # parameters by their declared labels
+                    shown = shown.replace(f"{name} = ", f"{PARAMETERS[name].label} = ")
+                ax.set_title(shown.replace(", ", "\n").replace(" = ", "\n= "), fontsize=5.5)
             if j == 0:
                 ax.set_ylabel(f"{finding.label}\n{header(y_name)}", fontsize=5.5)
     fig.text(0.5, 0.085, header(x_name) + " (x axis of every panel)", fontsize=6.5,
