@@ -165,8 +165,10 @@ def _step_until(tab, day: int) -> None:
 
 
 def _error(tab) -> str:
-    errors = tab.locator(".view-error")
-    return errors.inner_text() if errors.count() else ""
+    """The error line's text, or "" without one: read in one call, since Solara may replace
+    the element between a count and a read (a read of a vanished element waits 30 s)."""
+    texts = tab.locator(".view-error").evaluate_all("els => els.map(e => e.innerText)")
+    return "\n".join(texts)
 
 
 def test_view_in_a_real_browser(browser, tmp_path):
