@@ -122,6 +122,10 @@ class Arrays(NamedTuple):
     public: np.ndarray
     silence: np.ndarray
     through: np.ndarray  # [r, s]: the day r's evidence about s stands through
+    pool: np.ndarray  # [bloc, s, class, h]: a bloc's direct evidence about s (sim.ledger)
+    pool_silence: np.ndarray  # [bloc, s, class, h]: its members' quiet-day log-likelihoods
+    pool_through: np.ndarray  # [bloc, s, class]: the day the pool stands through
+    pool_count: np.ndarray  # [bloc, s, class]: its members
     scratch: np.ndarray  # working vectors of the day's inference (sim.inference.SCRATCH rows)
     harm: np.ndarray  # working matrix of a response's expected harm (sim.inference.expected_harm)
     threats: np.recarray
@@ -188,7 +192,8 @@ def unpack(st: Any) -> Any:
     return (st.params, st.derived, st.state, st.agencies, st.rivalry, st.rival, st.liaison,
             st.reachable, st.relays, st.same_bloc, st.genuine, st.genuine_base, st.hit_rate,
             st.priors, st.heard_from, st.answered, st.acted, st.fabricated, st.direct, st.public,
-            st.silence, st.through, st.scratch, st.harm, st.threats,
+            st.silence, st.through, st.pool, st.pool_silence, st.pool_through, st.pool_count,
+            st.scratch, st.harm, st.threats,
             st.detections, st.fabrications, st.cables, st.queue_first, st.queue_last,
             st.node_next, st.node_value, st.act_start, st.act_kind, st.act_row, st.shifts,
             st.shift_pairs)
@@ -501,6 +506,9 @@ def assemble(params, derived, agencies0, rivalry0, liaison, reachable, relays, s
     n = agencies0.shape[0]
     hypotheses = priors.shape[1]
     agencies = records(agencies0.copy())
+    blocs = 0
+    for i in range(n):
+        blocs = max(blocs, agencies[i].bloc + 1)
     for i in range(n):
         agencies[i].concern = concern[i]
         agencies[i].opportunism = opportunism[i]
@@ -516,6 +524,8 @@ def assemble(params, derived, agencies0, rivalry0, liaison, reachable, relays, s
                 np.zeros((n, n), dtype=np.int64), np.zeros((n, n), dtype=np.int64),
                 np.zeros((n, n, hypotheses)), np.zeros((n, n, hypotheses)),
                 np.zeros((n, n, hypotheses)), np.full((n, n), -1, dtype=np.int64),
+                np.zeros((blocs, n, 2, hypotheses)), np.zeros((blocs, n, 2, hypotheses)),
+                np.full((blocs, n, 2), -1, dtype=np.int64), np.zeros((blocs, n, 2), dtype=np.int64),
                 np.zeros((SCRATCH, hypotheses)), np.zeros((3, len(NET_HARM_COMPONENTS))), threats,
                 detections, fabrications, records(np.zeros(capacity, dtype=CABLE_DTYPE)),
                 np.full((queues.QUEUES, days), -1, dtype=np.int64),

@@ -75,7 +75,7 @@ from sim.consequences import (
     action_cost, diversion_deaths, interdiction_chance, investigate, political_loss, protect_on,
 )
 from sim.jit import kernel
-from sim.ledger import bring_all, log_weights, observe_arrival
+from sim.ledger import bring_all, log_weights, observe_arrival, rebuild_pools
 from sim.params import ModelParams
 from sim.outcomes import NET_HARM_COMPONENTS
 from sim.protocol import excludes, is_public
@@ -310,6 +310,7 @@ def refresh_beliefs(st: Any, through: int) -> None:
                         quiet_m = 0.0
                     st.silence[r, s, k] = quiet
                     st.silence[r, s, ABILITY_LEVELS + k] = quiet_m
+    rebuild_pools(st, through)
 
 
 # --- the response --------------------------------------------------------------------------------

@@ -24,9 +24,18 @@ evidence is next read or written (:func:`bring`: ``through[r, s]`` is the day it
 so idle days and dyads nobody reads cost nothing: with 200 agencies, fading the whole ledger on
 every day with a delivery or an evaluation took most of a run's time.
 
+What allies share is read from **pools**: for each bloc, sender and class (whether the sender
+regards the members as rivals, when ``class_pooling`` is on), the sum of the members' direct
+evidence, kept up to date as evidence arrives and faded as a whole (fading and quiet days are
+linear, so a pool fades exactly as the sum of its members would). An agency's allies' evidence
+is its pool less its own. Summing the allies one by one on every judgement made ally sharing
+most of a 200-agency run's time (O(N) per judgement); a pool makes it O(1). The sum is formed in
+a different order than one by one, so results agree with that to rounding, not bit for bit.
+
 The tensors (``[recipient, sender, hypothesis]``) live in the run's state (:mod:`sim.engine`):
 ``direct``, ``public``, ``silence`` (the log-likelihood of one quiet day, set by
-:func:`sim.inference.refresh_beliefs`) and ``through``.
+:func:`sim.inference.refresh_beliefs`) and ``through``; the pools ``pool``, ``pool_silence``,
+``pool_through`` and ``pool_count`` (``[bloc, sender, class]``).
 """
 
 from __future__ import annotations
@@ -88,21 +97,65 @@ def log_weights(st: Any, r: int, s: int, prior: NDArray[np.float64],
         value[h] = st.direct[r, s, h] + st.public[r, s, h]
     sharing = p.ally_sharing if p.learning else 0.0
     if sharing != 0.0:
-        shared = st.scratch[5]  # sim.inference.SHARED
-        found = False
-        for x in range(st.direct.shape[0]):
-            if (x != r and x != s and st.same_bloc[r, x]
-                    and same_class(st, s, x, r)):
-                bring(st, x, s, day)
-                for h in range(size):
-                    shared[h] = st.direct[x, s, h] if not found else shared[h] + st.direct[x, s, h]
-                found = True
-        if found:
+        b = st.agencies[r].bloc
+        c = pool_class(st, s, r)
+        if st.pool_count[b, s, c] > 1:  # allies besides r itself
+            bring_pool(st, b, s, c, day)
             for h in range(size):
-                value[h] += sharing * shared[h]
+                value[h] += sharing * (st.pool[b, s, c, h] - st.direct[r, s, h])
     for h in range(size):
         value[h] = prior[h] + value[h]
     return value
+
+
+@kernel
+def pool_class(st: Any, s: int, x: int) -> int:
+    """The pool ``x``'s evidence about ``s`` joins: 1 if ``s`` regards ``x`` as a rival and
+    evidence is pooled by class, else 0 (:func:`same_class`)."""
+    return 1 if st.params[0].class_pooling and st.rival[s, x] else 0
+
+
+@kernel
+def bring_pool(st: Any, b: int, s: int, c: int, day: int) -> None:
+    """Bring a pool through ``day``, as :func:`bring` brings each of its members."""
+    days = day - st.pool_through[b, s, c]
+    if days <= 0:
+        return
+    st.pool_through[b, s, c] = day
+    factor, gain = fading(st, days)
+    for h in range(st.pool.shape[3]):
+        st.pool[b, s, c, h] = st.pool[b, s, c, h] * factor + st.pool_silence[b, s, c, h] * gain
+
+
+@kernel
+def pool_add(st: Any, x: int, s: int, loglik: NDArray[np.float64], day: int) -> None:
+    """``x``'s direct evidence about ``s`` grew by ``loglik`` on ``day``: so does its pool."""
+    b = st.agencies[x].bloc
+    c = pool_class(st, s, x)
+    bring_pool(st, b, s, c, day)
+    for h in range(loglik.shape[0]):
+        st.pool[b, s, c, h] += loglik[h]
+
+
+@kernel
+def rebuild_pools(st: Any, day: int) -> None:
+    """Form every pool from its members' evidence, all brought through ``day``
+    (:func:`sim.inference.refresh_beliefs`, after which membership and quiet days change)."""
+    st.pool[:] = 0.0
+    st.pool_silence[:] = 0.0
+    st.pool_count[:] = 0
+    st.pool_through[:] = day
+    n = st.direct.shape[0]
+    for x in range(n):
+        b = st.agencies[x].bloc
+        for s in range(n):
+            if x == s:
+                continue
+            c = pool_class(st, s, x)
+            st.pool_count[b, s, c] += 1
+            for h in range(st.direct.shape[2]):
+                st.pool[b, s, c, h] += st.direct[x, s, h]
+                st.pool_silence[b, s, c, h] += st.silence[x, s, h]
 
 
 @kernel
@@ -118,6 +171,7 @@ def observe_arrival(st: Any, r: int, s: int, loglik: NDArray[np.float64], day: i
     if st.params[0].learning:
         for h in range(loglik.shape[0]):
             st.direct[r, s, h] += loglik[h]
+        pool_add(st, r, s, loglik, day)
 
 
 @kernel
@@ -132,6 +186,7 @@ def observe_outcome(st: Any, r: int, s: int, loglik: NDArray[np.float64], public
     size = loglik.shape[0]
     for h in range(size):
         st.direct[r, s, h] += loglik[h]
+    pool_add(st, r, s, loglik, day)
     weight = p.public_observation
     if public and weight != 0.0:
         for x in range(st.direct.shape[0]):

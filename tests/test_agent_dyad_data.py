@@ -17,6 +17,7 @@ from sim.cli import main
 from sim.inference import benevolence, posterior
 from sim.ledger import log_weights
 from sim.model import WarningModel
+from sim.params import ModelParams
 from sim.run import RunSpec, release, simulate
 from sim.schema import AGENT_COLUMNS, AGENT_FIELDS, DYAD_COLUMNS, DYAD_FIELDS
 
@@ -85,6 +86,20 @@ def test_final_trust_matrix_is_the_ledgers_state(recorded):
     """The matrix (the ledger's vectorised read, einsum over allies) against the per-dyad read
     each recipient uses when it judges a warning (prior + direct + public + allies' evidence)."""
     model = recorded
+    trust, expected = _both_reads(model)
+    assert np.allclose(trust, expected, equal_nan=True)
+    # learning happened: the matrix is not just the priors
+    assert np.nanstd(trust - expected.round(0)) > 0 and len({round(x, 6) for x in trust[~np.isnan(trust)]}) > 3
+    last = pd.DataFrame(model.dyad_series()).query("day == @model.days - 1")
+    index = {name: k for k, name in enumerate(model.names)}
+    for row in last.itertuples():
+        assert math.isclose(row.trust, trust[index[row.recipient], index[row.sender]])
+        assert row.rivalry == model.rivalry[index[row.recipient], index[row.sender]]
+
+
+def _both_reads(model: WarningModel) -> tuple[np.ndarray, np.ndarray]:
+    """The final trust matrix, and the same read dyad by dyad through the kernel's own
+    :func:`sim.ledger.log_weights` (allies' evidence from the bloc pools)."""
     trust = model.trust_matrix()
     rival = model.rival
     n = len(model.names)
@@ -96,14 +111,24 @@ def test_final_trust_matrix_is_the_ledgers_state(recorded):
                 # the run is over: reading through its last day brings each dyad to its end
                 weights = log_weights(model.run_state.ref, r, s, prior, model.day - 1)
                 expected[r, s] = benevolence(posterior(weights))
-    assert np.allclose(trust, expected, equal_nan=True)
-    # learning happened: the matrix is not just the priors
-    assert np.nanstd(trust - expected.round(0)) > 0 and len({round(x, 6) for x in trust[~np.isnan(trust)]}) > 3
-    last = pd.DataFrame(model.dyad_series()).query("day == @model.days - 1")
-    index = {name: k for k, name in enumerate(model.names)}
-    for row in last.itertuples():
-        assert math.isclose(row.trust, trust[index[row.recipient], index[row.sender]])
-        assert row.rivalry == model.rivalry[index[row.recipient], index[row.sender]]
+    return trust, expected
+
+
+@pytest.mark.parametrize("class_pooling", [True, False])
+def test_allies_pools_stay_their_members_sum_when_rivalry_moves(class_pooling):
+    """Rivalry that moves during the run (the world-2024 scenario's shifts, and intelligence
+    diplomacy after every confirmation) re-forms the pools allies' evidence is read from: the
+    kernel's read still equals the members' evidence summed one by one."""
+    params = ModelParams(diplomacy_effect=0.2, class_pooling=class_pooling, plot_rate=0.02)
+    model = WarningModel(scenario="world-2024", params=params, seed=3, days=200)
+    model.run()
+    try:
+        assert model.outcomes()["confirmations"] > 0  # diplomacy moved rivalry
+        trust, expected = _both_reads(model)
+        assert np.allclose(trust, expected, rtol=1e-9, atol=1e-12, equal_nan=True)
+        assert len({round(x, 6) for x in trust[~np.isnan(trust)]}) > 3
+    finally:
+        release(model)
 
 
 def test_run_result_carries_the_final_matrices():
