@@ -35,25 +35,39 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from sim import queues
+from sim import queues, rng
 from sim.consequences import (
-    ATTACK, INTERDICTED, adapt, burn, end_plots, still_detects, visibly_ended,
+    ATTACK,
+    INTERDICTED,
+    adapt,
+    burn,
+    end_plots,
+    still_detects,
+    visibly_ended,
 )
 from sim.enums import Doctrine, NoLiaisonRoute
 from sim.inference import (
-    HYPOTHESES, INVESTIGATED, OUTCOME, SCRATCH, Inference, dyad_model, judge, outcome_into,
+    INVESTIGATED,
+    OUTCOME,
+    SCRATCH,
+    Inference,
+    dyad_model,
+    judge,
+    outcome_into,
     positive_part,
-    prior_vector, refresh_beliefs, resolve, visibility,
+    prior_vector,
+    refresh_beliefs,
+    resolve,
+    visibility,
 )
 from sim.jit import jit_disabled, kernel, readable, records
 from sim.ledger import observe_outcome
 from sim.log import CABLE_DTYPE
-from sim.params import ModelParams, params_record
 from sim.outcomes import NET_HARM_COMPONENTS
+from sim.params import ModelParams, params_record
 from sim.protocol import PUBLIC, RELAY, is_public, relay_matrix
-from sim.senders import fabricate, screen
 from sim.scenarios import Scenario
-from sim import rng
+from sim.senders import fabricate, screen
 from sim.world import N_DETAILS, ORDER, SCALES, STREAMS, U, World, ability_multipliers, draw
 
 _DOCTRINES = list(Doctrine)

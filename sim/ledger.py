@@ -46,7 +46,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.jit import kernel
-from sim.world import ABILITY_LEVELS
 
 
 @kernel
