@@ -113,7 +113,7 @@ def goes_public(st: Any, s: int, r: int, lives: float, u: float) -> bool:
     p = st.params[0]
     embarrass = (opportunist_gain(st, s, r) * expected_response(st, s, r)
                  * face_loss(st, r, s, True))
-    shifted = lives * p.attacker_adaptation * st.derived[0].shift_beyond_window
+    shifted = lives * st.derived[0].shift_beyond_window  # adaptation's chance included
     return choice(st, p.public_alert_value + embarrass - shifted, u)
 
 

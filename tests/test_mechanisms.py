@@ -179,6 +179,34 @@ def test_a_public_alert_is_added_when_it_pays(trio):
     assert only_cable(run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1)])).channel is Channel.PRIVATE
 
 
+def test_the_alert_weighs_the_lives_lost_to_adaptation_once(trio):
+    """The public-alert choice, ``logistic((public_alert_value - Vs sigma) / tau)`` against its
+    uniform (ODD 7.8): at a uniform of one half the sender goes public exactly when
+    ``public_alert_value > Vs sigma``, and ``sigma``, the chance an alert moves the attack past
+    the confirmation window, is proportional to ``attacker_adaptation``. So the break-even
+    ``public_alert_value`` doubles when adaptation doubles (it would quadruple were adaptation
+    counted twice)."""
+    sighting = Sighting(0, S, day=1, uniforms={U.PUBLIC: 0.5})
+
+    def public(adaptation: float, value: float) -> bool:
+        params = ModelParams(attacker_adaptation=adaptation, public_alert_value=value, **QUIET)
+        channel = only_cable(run(trio, params, [PLOT_ON_R], [sighting])).channel
+        assert channel in (Channel.BOTH, Channel.PRIVATE)
+        return channel is Channel.BOTH
+
+    def break_even(adaptation: float) -> float:
+        low, high = 0.0, 5.0
+        assert not public(adaptation, low) and public(adaptation, high)
+        for _ in range(40):
+            middle = (low + high) / 2
+            low, high = (low, middle) if public(adaptation, middle) else (middle, high)
+        return high
+
+    half, whole = break_even(0.5), break_even(1.0)
+    assert half > 0.01
+    assert whole / half == pytest.approx(2.0, rel=1e-6)
+
+
 def test_public_alert_makes_attackers_shift_their_date(trio_without_liaison):
     params = ModelParams(attacker_adaptation=1.0, no_liaison_route="public", **QUIET)
     model = run(trio_without_liaison, params, [PLOT_ON_R],
