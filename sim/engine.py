@@ -140,6 +140,7 @@ class Arrays(NamedTuple):
     pool_silence: np.ndarray  # [bloc, s, class, h]: its members' quiet-day log-likelihoods
     pool_through: np.ndarray  # [bloc, s, class]: the day the pool stands through
     pool_count: np.ndarray  # [bloc, s, class]: its members
+    fading_table: np.ndarray  # [days, 2]: sim.ledger.fading for 0 .. days - 1 days
     scratch: np.ndarray  # working vectors of the day's inference (sim.inference.SCRATCH rows)
     harm: np.ndarray  # working matrix of a response's expected harm (sim.inference.expected_harm)
     threats: np.recarray
@@ -207,6 +208,7 @@ def unpack(st: Any) -> Any:
             st.reachable, st.relays, st.same_bloc, st.genuine, st.genuine_base, st.hit_rate,
             st.priors, st.heard_from, st.answered, st.acted, st.fabricated, st.direct, st.public,
             st.silence, st.through, st.pool, st.pool_silence, st.pool_through, st.pool_count,
+            st.fading_table,
             st.scratch, st.harm, st.threats,
             st.detections, st.fabrications, st.cables, st.queue_first, st.queue_last,
             st.node_next, st.node_value, st.act_start, st.act_kind, st.act_row, st.shifts,
@@ -540,6 +542,7 @@ def assemble(params, derived, agencies0, rivalry0, liaison, reachable, relays, s
                 np.zeros((n, n, hypotheses)), np.full((n, n), -1, dtype=np.int64),
                 np.zeros((blocs, n, 2, hypotheses)), np.zeros((blocs, n, 2, hypotheses)),
                 np.full((blocs, n, 2), -1, dtype=np.int64), np.zeros((blocs, n, 2), dtype=np.int64),
+                fading_table(derived[0].fade, days),
                 np.zeros((SCRATCH, hypotheses)), np.zeros((3, len(NET_HARM_COMPONENTS))), threats,
                 detections, fabrications, records(np.zeros(capacity, dtype=CABLE_DTYPE)),
                 np.full((queues.QUEUES, days), -1, dtype=np.int64),
@@ -549,6 +552,19 @@ def assemble(params, derived, agencies0, rivalry0, liaison, reachable, relays, s
     refresh_beliefs(st, -1)
     schedule_threats(st, days)
     return st
+
+
+@kernel
+def fading_table(fade: float, days: int) -> np.ndarray:
+    """:func:`sim.ledger.fading` for 0 .. ``days`` - 1 days, computed as it computes them, so
+    that a look-up replaces a power on every read of the ledger (one per ally and onlooker of
+    every public warning's outcome: most of a 200-agency run's fading)."""
+    table = np.empty((max(days, 1), 2))
+    for k in range(table.shape[0]):
+        factor = fade ** float(k)
+        table[k, 0] = factor
+        table[k, 1] = (1.0 - factor) / (1.0 - fade)
+    return table
 
 
 @kernel

@@ -66,7 +66,11 @@ def bring(st: Any, r: int, s: int, day: int) -> None:
 
 @kernel
 def fading(st: Any, days: int) -> tuple[float, float]:
-    """The fading factor over ``days`` and the summed weight of their quiet days."""
+    """The fading factor over ``days`` and the summed weight of their quiet days (from the
+    run's table, :func:`sim.engine.fading_table`, which holds every span a run can ask for)."""
+    table = st.fading_table
+    if days < table.shape[0]:
+        return table[days, 0], table[days, 1]
     fade = st.derived[0].fade
     factor = fade ** float(days)
     return factor, (1.0 - factor) / (1.0 - fade)  # sum of fade^k, k = 0 .. days-1
