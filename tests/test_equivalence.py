@@ -157,3 +157,23 @@ def test_the_kernels_as_plain_python_give_the_compiled_results():
     compiled = [eq.run_one(case) for case in _PYTHON_CASES]
     assert eq.differences(compiled, as_python) == []
     assert all(row["digests"]["warnings.rows"] > 0 for row in compiled)
+
+
+@pytest.mark.parametrize(("scenario", "seed", "days"),
+                         [("default", 3, 365), ("world-2024", 4, 365), ("default", 5, 0)])
+def test_the_log_as_lists_is_the_arrow_batch_as_python(scenario, seed, days):
+    """``RunResult.warnings`` as lists (made from the records without Arrow) is the typed log's
+    ``to_pydict()``: the same columns in order, and every value of the same type and bits
+    (``repr`` tells NaN, -0.0 and None apart), nulls where the batch has them."""
+    spec = RunSpec(scenario=scenario, seed=seed, days=days)
+    lists = simulate(spec).warnings
+    typed = simulate(RunSpec(scenario=scenario, seed=seed, days=days, typed_logs=True)).warnings
+    as_python = typed.to_pydict()
+    assert list(lists) == list(as_python) == typed.schema.names
+
+    def typed_values(columns: dict[str, list[Any]]) -> dict[str, list[tuple[str, str]]]:
+        return {k: [(type(v).__name__, repr(v)) for v in vs] for k, vs in columns.items()}
+
+    assert typed_values(lists) == typed_values(as_python)
+    if days:
+        assert typed.num_rows > 0 and None in lists["p_heed"] and None in lists["heeded"]
