@@ -222,6 +222,30 @@ def _layout() -> _Layout:
         for kind, group in by_type.items()))
 
 
+class Cables(NamedTuple):
+    """One run's warning log as the kernels wrote it: its cable records (a copy, not a view of
+    the run's arrays) and the agencies' names their indices refer to. What a sweep's worker
+    keeps for each run of a chunk, to export the chunk with one :func:`batch` call per run of
+    consecutive runs of the same agencies (:func:`gathered`) rather than one call a run."""
+
+    records: np.ndarray
+    names: tuple[str, ...]
+
+
+def gathered(logs: Sequence[Cables]) -> list[pa.RecordBatch]:
+    """The logs of consecutive runs as record batches: one per stretch of runs with the same
+    agencies, its rows those of each run's :func:`batch` in order, so the batches make the same
+    table (:meth:`pyarrow.Table.from_batches`, then ``combine_chunks``) as one batch a run."""
+    out = []
+    start = 0
+    for stop in range(1, len(logs) + 1):
+        if stop == len(logs) or logs[stop].names != logs[start].names:
+            records = np.concatenate([log.records for log in logs[start:stop]])
+            out.append(batch(records, logs[start].names))
+            start = stop
+    return out
+
+
 def typed(columns: Mapping[str, Any], fields: tuple[Column, ...]) -> pa.RecordBatch:
     """Columns (lists of Python values, or numpy arrays) as one Arrow record batch in the
     schema ``fields`` declare, None as null.

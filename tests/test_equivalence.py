@@ -177,3 +177,25 @@ def test_the_log_as_lists_is_the_arrow_batch_as_python(scenario, seed, days):
     assert typed_values(lists) == typed_values(as_python)
     if days:
         assert typed.num_rows > 0 and None in lists["p_heed"] and None in lists["heeded"]
+
+
+def test_a_chunk_of_cable_records_exports_as_its_runs_batches():
+    """What a sweep's worker keeps (``cable_records``) and exports a chunk at a time is the
+    table of the runs' own typed logs, runs of different agencies included."""
+    import pyarrow as pa
+
+    from sim.log import gathered
+
+    specs = [RunSpec(seed=1), RunSpec(seed=2, days=0), RunSpec(scenario="world-2024", seed=3),
+             RunSpec(seed=4, days=200)]
+    kept = [simulate(RunSpec(**{**_fields(s), "cable_records": True})).warnings for s in specs]
+    batches = [simulate(RunSpec(**{**_fields(s), "typed_logs": True})).warnings for s in specs]
+    assert len(gathered(kept)) == 3  # default, world-2024, default
+    together = pa.Table.from_batches(gathered(kept)).combine_chunks()
+    one_a_run = pa.Table.from_batches(batches).combine_chunks()
+    assert together.schema == one_a_run.schema and together.num_rows == one_a_run.num_rows > 0
+    assert _columns(together) == _columns(one_a_run)
+
+
+def _fields(spec: RunSpec) -> dict[str, Any]:
+    return {name: getattr(spec, name) for name in RunSpec.__dataclass_fields__}
