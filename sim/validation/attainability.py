@@ -13,9 +13,13 @@ validate``, through :func:`sim.validation.api.measure`; nothing is re-implemente
 * the calibration's posterior medians (``posterior_median``, read from its
   ``tables/posterior_median.toml``),
 
-with the calibration file's ``[fixed]`` values at every point and the studies' reduced
-(``--quick``) replications unless told otherwise. Every study keeps its root seed (replication
-k has the same seed at every point), so points differ by their parameters, not by their draws.
+with the calibration file's ``[fixed]`` values at every point. The sampled points run the
+studies' reduced (``--quick``) replications unless told otherwise; the defaults and the
+posterior medians run the full report's (:class:`References`), so that their verdicts, which
+the report compares to say what the calibration changed, are as sure as the report's own (at
+the defaults they are the committed report's numbers, seed for seed). Every study keeps its
+root seed (replication k has the same seed at every point), so points differ by their
+parameters, not by their draws.
 
 The pipeline is one way. The runner (:func:`run`) writes each point's ``validation.json``
 (and its ``point.json``, which marks it done, so a rerun resumes point by point); the study's
@@ -50,6 +54,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +76,13 @@ POINT_FILE = "point.json"
 MET, NOWHERE = "met somewhere in the box", "met nowhere in the box"
 
 
+class References(StrEnum):
+    """How many replications the defaults and the posterior medians get."""
+
+    FULL = "full"  # the full report's (``warnsim validate``): their verdicts are compared
+    SAME = "same"  # the sampled points' (a trial, or a test)
+
+
 @dataclass(frozen=True, slots=True)
 class DesignPoint:
     """One point of the study: its id (the folder name), kind and parameter values (the
@@ -88,6 +100,7 @@ class Options:
     points: int = DEFAULT_POINTS
     seed: int = DEFAULT_SEED
     replications: int | None = None
+    references: References = References.FULL
     posterior: Path | None = None
     workers: int | None = None
     progress: bool = True
@@ -188,32 +201,51 @@ def run(options: Options, *, command: str = "") -> Outcome:
                  "(resumed)")
             continue
         t0 = time.perf_counter()
-        if folder.exists():
-            shutil.rmtree(folder)
+        if folder.exists() and not (folder / "runs").is_dir():
+            shutil.rmtree(folder)  # an earlier recipe's point: measured afresh
+        quick, replications = sizes(options, p)
+        if not quick and replications is None:  # over a minute without a line otherwise
+            _say(options, f"attainability: point {i}/{len(points)} {p.id}: measuring at the "
+                 "full report's replications")
         m = measure(ValidationOptions(
-            quick=options.replications is None, replications=options.replications,
+            quick=quick, replications=replications,
             workers=options.workers, overrides=dict(p.values), progress=False,
             only=options.only, run_fn=options.run_fn), folder)
         write_json(m.entries, folder / "validation.json")
-        shutil.rmtree(folder / "runs", ignore_errors=True)
         seconds = time.perf_counter() - t0
-        record = {"key": key, "point": p.id, "kind": p.kind,
+        ran += 1
+        if m.failed_runs:  # not done: a rerun resumes its studies and runs what failed
+            failed += m.failed_runs
+            _say(options, f"attainability: point {i}/{len(points)} {p.id}: {m.failed_runs} "
+                 "runs failed (left out of its statistics; a rerun runs them again)")
+            continue
+        shutil.rmtree(folder / "runs", ignore_errors=True)
+        record = {"key": key, "point": p.id, "kind": p.kind, "quick": quick,
+                  "replications": replications,
                   "values": {k: _plain(v) for k, v in p.values.items()},
                   "runs": sum(r.prepared.runs for r in m.ran), "failed_runs": m.failed_runs,
                   "seconds": seconds}
         _write(folder / POINT_FILE, json.dumps(record, indent=2) + "\n")
-        ran += 1
-        failed += m.failed_runs
         within = sum(e["verdict"] == WITHIN for e in m.entries if counted(e))
         total = sum(counted(e) for e in m.entries)
         _say(options, f"attainability: point {i}/{len(points)} {p.id}: {within} of {total} "
              f"validation checks within ({seconds:.0f} s)")
     seconds = time.perf_counter() - started
     manifest = recipe | {"command": command, "git_commit": _git_commit(),
-                         "seconds_this_run": seconds, "points_run": ran,
-                         "points_resumed": resumed}
+                         "seconds": _seconds(out, points)}
     summary = write_tables(out, points, manifest)
     return Outcome(summary, out, seconds, ran, resumed, failed)
+
+
+def _seconds(out: Path, points: Sequence[DesignPoint]) -> float:
+    """Time spent measuring the points (each point's own record; resuming adds nothing)."""
+    total = 0.0
+    for p in points:
+        try:
+            total += json.loads((out / "points" / p.id / POINT_FILE).read_text("utf-8"))["seconds"]
+        except (OSError, ValueError, KeyError):
+            pass
+    return round(total, 1)
 
 
 def _recipe(options: Options, calibration: Any, posterior: Any,
@@ -231,16 +263,31 @@ def _recipe(options: Options, calibration: Any, posterior: Any,
         "seed": options.seed, "sampled_points": options.points, "points": len(points),
         "only": list(options.only),
         "replications": options.replications or "quick (each study's --quick replications)",
+        "references": options.references.value,
         "posterior": str(posterior.path), "posterior_sha256": posterior.sha256,
         "model_sha256": model_sha256(), "validation_sha256": _validation_sha256(),
     }
+
+
+def sizes(options: Options, point: DesignPoint) -> tuple[bool, int | None]:
+    """``(quick, replications)`` of a point's validation: the full report's for the defaults
+    and the posterior medians (unless ``references`` is ``same``), else the sampled points'."""
+    if point.kind != SAMPLED and options.references is References.FULL:
+        return False, None
+    return options.replications is None, options.replications
+
+
+def sizes_text(recipe: Mapping[str, Any], point: DesignPoint) -> str:
+    if point.kind != SAMPLED and recipe["references"] == References.FULL.value:
+        return "full"
+    return str(recipe["replications"])
 
 
 def _key(recipe: Mapping[str, Any], point: DesignPoint) -> str:
     """What a point's results depend on: its values, the replications, the model's and the
     validation suite's code. A point with another key is measured again."""
     text = json.dumps({"values": {k: _plain(v) for k, v in point.values.items()},
-                       "replications": recipe["replications"], "only": recipe["only"],
+                       "sizes": sizes_text(recipe, point), "only": recipe["only"],
                        "model": recipe["model_sha256"],
                        "validation": recipe["validation_sha256"]}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -282,7 +329,7 @@ def _check_out(out: Path, recipe: Mapping[str, Any], force: bool) -> None:
     except (OSError, ValueError):
         return
     design_keys = ("calibration_sha256", "ranges", "fixed", "seed", "sampled_points",
-                   "replications", "posterior_sha256", "only")
+                   "replications", "references", "posterior_sha256", "only")
     changed = [k for k in design_keys if earlier.get(k) != json.loads(json.dumps(recipe[k]))]
     if changed:
         from sim.committed import refuse_replacing
@@ -318,6 +365,8 @@ def command_line(options: Options) -> str:
         parts += ["--seed", str(options.seed)]
     if options.replications is not None:
         parts += ["--replications", str(options.replications)]
+    if options.references is not References.FULL:
+        parts += ["--references", options.references.value]
     if options.posterior is not None:
         parts += ["--posterior", str(options.posterior)]
     if options.only:

@@ -66,6 +66,11 @@ def _register_attainability(subparsers: argparse._SubParsersAction) -> None:
     a.add_argument("--replications", type=positive_int, metavar="N",
                    help="replications per design point in every study (default: each "
                    "study's --quick replications; at least 2, some studies need 10)")
+    a.add_argument("--references", choices=[r.value for r in A.References],
+                   default=A.References.FULL.value,
+                   help="replications of the defaults and the posterior medians: full (the "
+                   "full report's, default: the report compares their verdicts) or same (the "
+                   "sampled points')")
     a.add_argument("--posterior", type=Path, metavar="FILE", help="parameter file of the "
                    "posterior medians (default: results/<name>/tables/posterior_median.toml, "
                    "what `warnsim calibrate FILE` writes)")
@@ -101,7 +106,7 @@ def attainability_handler(args: argparse.Namespace) -> int:
 
     options = A.Options(calibration=args.file, out=args.out, points=args.points,
                         seed=args.seed, replications=args.replications,
-                        posterior=args.posterior, workers=args.workers,
+                        references=A.References(args.references), posterior=args.posterior, workers=args.workers,
                         progress=not args.quiet, force=args.force, only=_ids(args.only))
     found = A.run(options, command=A.command_line(options))
     s = found.summary
