@@ -51,6 +51,10 @@ class ValidationOptions:
     progress: bool = True
     command: str = ""
     force: bool = False
+    calibration: Path | None = Path("results/calibration")
+    """The calibration the report's calibration section reads (None: no section)."""
+    attainability: Path | None = Path("results/attainability")
+    """The attainability study that section reads (``warnsim attainability``)."""
 
     @property
     def full(self) -> bool:
@@ -90,8 +94,12 @@ class Measured:
 
 
 def validate(options: ValidationOptions) -> Validation:
+    from sim.sweep.code import model_sha256
+    from sim.validation.calibrated import load
+
     started = time.perf_counter()
     out = output_folder(options)
+    calibrated = load(options.calibration, options.attainability)  # read before any run
     m = measure(options, out)
     figures = _figures(out / "figures", m.entries, m.curves, m.tables, m.checks)
     rows = tuple(_study_row(r, m.data[r.prepared.study.name], out) for r in m.ran)
@@ -100,7 +108,8 @@ def validate(options: ValidationOptions) -> Validation:
         version=_version(), commits=commits, quick=options.quick, base=m.base,
         overrides=m.overrides, studies=rows, seconds=time.perf_counter() - started,
         command=options.command or _command(options), only=tuple(options.only),
-        replications=options.replications)
+        replications=options.replications, calibrated=calibrated,
+        model_sha256=model_sha256())
     doc = report.document(ctx, m.entries, figures, m.tables)
     from sim.validation.document import to_html, to_markdown
 

@@ -36,6 +36,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     v.add_argument("--replications", type=int, metavar="N",
                    help="replications per design point for every study (overrides --quick's "
                    "and the full report's; at least 2)")
+    v.add_argument("--calibration", type=Path, default=Path("results/calibration"), metavar="DIR",
+                   help="the calibration whose posterior the report's calibration section shows "
+                   "(default results/calibration; the section is left out when DIR holds no "
+                   "tables/calibration.json)")
+    v.add_argument("--attainability", type=Path, default=Path("results/attainability"),
+                   metavar="DIR", help="the attainability study that section reads (default "
+                   "results/attainability, what `warnsim attainability` writes)")
     v.add_argument("--quiet", action="store_true", help="no progress on stderr")
     v.set_defaults(func=validate_handler)
     _register_attainability(subparsers)
@@ -132,7 +139,8 @@ def validate_handler(args: argparse.Namespace) -> int:
     options = ValidationOptions(
         out=args.out, quick=args.quick, workers=args.workers, dask=args.dask,
         overrides=parse_assignments(args.assignments), only=only,
-        replications=args.replications, progress=not args.quiet, force=args.force)
+        replications=args.replications, progress=not args.quiet, force=args.force,
+        calibration=args.calibration, attainability=args.attainability)
     result = validate(options)
     print_summary(result)
     return 1 if result.failed_runs else 0
