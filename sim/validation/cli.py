@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _register_attainability(subparsers: argparse._SubParsersAction) -> None:
-    from sim.sweep.cli import positive_int
+    from sim.sweep.cli import non_negative_int, positive_int
     from sim.validation import attainability as A
 
     a = subparsers.add_parser(
@@ -68,7 +68,7 @@ def _register_attainability(subparsers: argparse._SubParsersAction) -> None:
     a.add_argument("--points", type=positive_int, default=A.DEFAULT_POINTS, metavar="N",
                    help=f"Latin-hypercube points over the box (default {A.DEFAULT_POINTS}; the "
                    "defaults and the posterior medians come on top)")
-    a.add_argument("--seed", type=_seed, default=A.DEFAULT_SEED, metavar="S",
+    a.add_argument("--seed", type=non_negative_int, default=A.DEFAULT_SEED, metavar="S",
                    help=f"root of the design's SeedSequence (default {A.DEFAULT_SEED})")
     a.add_argument("--replications", type=positive_int, metavar="N",
                    help="replications per design point in every study (default: each "
@@ -91,13 +91,6 @@ def _register_attainability(subparsers: argparse._SubParsersAction) -> None:
                    "another design")
     a.add_argument("--quiet", action="store_true", help="no progress on stderr")
     a.set_defaults(func=attainability_handler)
-
-
-def _seed(text: str) -> int:
-    stripped = text.strip()
-    if not (stripped.isascii() and stripped.isdigit()):
-        raise argparse.ArgumentTypeError(f"got {text!r}; allowed: an integer of at least 0")
-    return int(stripped)
 
 
 def _ids(text: str | None) -> tuple[str, ...]:
