@@ -163,7 +163,8 @@ def test_the_report_section_shows_the_planted_posterior_and_what_it_changed(tmp_
     assert ("| `choice_temperature` | uniform(0.01, 0.2) | 0.021 | [0.015, 0.035] | left at "
             "the prior | 0.0205 | yes | yes |") in text
     assert "12,345 simulations (49,380 model runs)" in text and "generation 3" in text
-    assert "| `attack_share_known` | 0.18 to 0.533 | 0.356 | 0.341 [0.201, 0.499] |" in text
+    assert ("| `attack_share_known` | 0.18 to 0.533 | 0.356 | 0.341 [0.201, 0.499] | 0.955 | yes "
+            "| 0.810 |") in text
     # what it changed, derived from the planted points: a lost at the posterior medians
     assert "is not the posterior's: `action_cost` lie" in text
     assert "at the defaults **1 within**, 1 outside; at the posterior medians **0 within**, " \

@@ -66,7 +66,7 @@ from sim.params import PARAMETERS, ModelParams
 from sim.validation.report import NOT_APPLICABLE, WITHIN, counted
 
 DEFAULT_OUT = Path("results/attainability")
-DEFAULT_POINTS = 32
+DEFAULT_POINTS = 24
 DEFAULT_SEED = 1818
 """Root of the design's SeedSequence (recorded in ``tables/attainability.json``)."""
 DEFAULTS, POSTERIOR, SAMPLED = "defaults", "posterior_median", "lhs"

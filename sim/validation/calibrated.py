@@ -28,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis.tables import format_p
 from sim.errors import UserError
 from sim.validation import attainability as A
 from sim.validation.document import Block, Heading, Paragraph, Table
@@ -114,7 +115,7 @@ def section(c: Calibrated, validated: Mapping[str, Any], model_sha256: str) -> l
              "covered", "p"),
             tuple((f"`{q.target}`", str(q.accepted_range), fmt(q.observed),
                    f"{fmt(q.median)} [{fmt(q.q025)}, {fmt(q.q975)}]", fmt(q.share_met),
-                   "yes" if _true(q.covered) else "no", fmt(q.p_value))
+                   "yes" if _true(q.covered) else "no", format_p(q.p_value))
                   for q in pred.itertuples()),
             (False, False, True, True, True, False, True)))
     blocks += _changed(c, post, at_median, model_sha256)
