@@ -1,5 +1,5 @@
 """Which registered checks the model meets somewhere in the calibration's prior box, and which
-it meets nowhere there (``warnsim attainability``; issue 18, item 5's alternative finding).
+it meets nowhere there (``warnsim attainability``).
 
 When the calibrated posterior does not validate, the question becomes whether any parameter
 values would. This study answers it as far as a finite design can: it evaluates **every check
