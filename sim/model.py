@@ -33,7 +33,7 @@ import numpy as np
 from sim.agents import Agency
 from sim.engine import run_days, start, step_day, template
 from sim.inference import DyadModel, dyad_model
-from sim.log import CableLog, batch
+from sim.log import CableLog, batch, columns
 from sim.observe import agent_rows, cable_table, mean_rivalry, outcomes, trust_matrix
 from sim.params import ModelParams
 from sim.readout import LedgerView, agent_columns, collector, dyad_columns, series_columns
@@ -177,8 +177,7 @@ class WarningModel(mesa.Model):
     def warning_log(self, *, typed: bool = False) -> Any:
         """The warning log as columns (:mod:`sim.schema`), cry-wolf probes included: lists of
         Python values, or an Arrow record batch (``typed``)."""
-        out = batch(cable_table(self.run_state.ref), self.names)
-        return out if typed else out.to_pydict()
+        return (batch if typed else columns)(cable_table(self.run_state.ref), self.names)
 
     def series(self, *, typed: bool = False) -> Any:
         """The per-day series as columns (empty when not recorded): lists, or an Arrow record

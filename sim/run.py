@@ -29,8 +29,11 @@ __all__ = ["AGENT_COLUMNS", "DYAD_COLUMNS", "MAX_DAYS", "SERIES_COLUMNS", "WARNI
 if TYPE_CHECKING:
     import pyarrow as pa
 
-Log: TypeAlias = "dict[str, list[Any]] | pa.RecordBatch"
-"""A per-run log: columns of Python values, or (``typed_logs``) one Arrow record batch."""
+    from sim.log import Cables
+
+Log: TypeAlias = "dict[str, list[Any]] | pa.RecordBatch | Cables"
+"""A per-run log: columns of Python values, or (``typed_logs``) one Arrow record batch, or
+(the warning log with ``cable_records``) the kernels' records."""
 
 MAX_DAYS = 100_000
 """Longest run accepted from users (about 274 years), the same bound for runs and sweeps."""
@@ -69,6 +72,10 @@ class RunSpec:
     (:func:`sim.log.typed`) rather than lists of Python values: what a sweep gathers a chunk
     of runs at a time and writes."""
     changes: tuple[tuple[str, Any], ...] = ()
+    cable_records: bool = False
+    """Return the warning log as the kernels' records (:class:`sim.log.Cables`), not converted:
+    what a sweep's worker keeps, to export a chunk of runs with one Arrow conversion
+    (:func:`sim.log.gathered`) instead of one a run, about half of a logged run's cost."""
 
     def __post_init__(self) -> None:
         check_days(self.days, "RunSpec.days")
@@ -104,7 +111,7 @@ def simulate(spec: RunSpec) -> RunResult:
     import numpy as np
 
     from sim.engine import run_days, start, step_day
-    from sim.log import batch
+    from sim.log import Cables, batch, columns
     from sim.observe import (
         agent_rows, as_dict, cable_table, final, mean_rivalry, outcomes, trust_matrix,
     )
@@ -138,14 +145,18 @@ def simulate(spec: RunSpec) -> RunResult:
     else:
         run_days(ref, days)
     trust, rivalry, record = final(ref, days)
-    log = batch(cable_table(ref), names) if spec.record_warnings else None
+    log: Any = None
+    if spec.record_warnings and spec.cable_records:
+        log = Cables(cable_table(ref).view(np.ndarray).copy(), names)
+    elif spec.record_warnings:  # columns: batch(...).to_pydict(), without Arrow
+        log = (batch if spec.typed_logs else columns)(cable_table(ref), names)
 
     def out(columns: Any, fields: Any) -> Any:
         return _typed(columns, fields) if spec.typed_logs else columns
 
     return RunResult(
         outcomes=as_dict(record),
-        warnings=(log if spec.typed_logs else log.to_pydict()) if log is not None else None,
+        warnings=log,
         series=out(series, SERIES_FIELDS) if spec.record_series else None,
         agencies=list(names),
         trust_matrix=_rows(trust),

@@ -66,6 +66,10 @@ SHRUNK_COMMANDS: dict[str, str] = {
         "et home_interdiction=0.8379 --set interdiction_effect=0.2767"
         " --set action_cost=0.1064 --set rival_action_cost=4.431 --se"
         "t believed_manipulative_rival=0.349 --set choice_temperature=0.07991 --only wickens_dixon --replications 2",
+    "warnsim attainability experiments/calibration.toml    # 24 points + defaults + posterior "
+    "medians":
+        "warnsim attainability experiments/calibration.toml --points 1 --replications 10 "
+        "--references same --only rivalry --quiet",
     # a shrunk calibration is not the committed one, which it may replace only with --force
     "warnsim calibrate experiments/calibration.toml            # into results/calibration/":
         "warnsim calibrate experiments/calibration.toml --force --quiet",

@@ -157,3 +157,45 @@ def test_the_kernels_as_plain_python_give_the_compiled_results():
     compiled = [eq.run_one(case) for case in _PYTHON_CASES]
     assert eq.differences(compiled, as_python) == []
     assert all(row["digests"]["warnings.rows"] > 0 for row in compiled)
+
+
+@pytest.mark.parametrize(("scenario", "seed", "days"),
+                         [("default", 3, 365), ("world-2024", 4, 365), ("default", 5, 0)])
+def test_the_log_as_lists_is_the_arrow_batch_as_python(scenario, seed, days):
+    """``RunResult.warnings`` as lists (made from the records without Arrow) is the typed log's
+    ``to_pydict()``: the same columns in order, and every value of the same type and bits
+    (``repr`` tells NaN, -0.0 and None apart), nulls where the batch has them."""
+    spec = RunSpec(scenario=scenario, seed=seed, days=days)
+    lists = simulate(spec).warnings
+    typed = simulate(RunSpec(scenario=scenario, seed=seed, days=days, typed_logs=True)).warnings
+    as_python = typed.to_pydict()
+    assert list(lists) == list(as_python) == typed.schema.names
+
+    def typed_values(columns: dict[str, list[Any]]) -> dict[str, list[tuple[str, str]]]:
+        return {k: [(type(v).__name__, repr(v)) for v in vs] for k, vs in columns.items()}
+
+    assert typed_values(lists) == typed_values(as_python)
+    if days:
+        assert typed.num_rows > 0 and None in lists["p_heed"] and None in lists["heeded"]
+
+
+def test_a_chunk_of_cable_records_exports_as_its_runs_batches():
+    """What a sweep's worker keeps (``cable_records``) and exports a chunk at a time is the
+    table of the runs' own typed logs, runs of different agencies included."""
+    import pyarrow as pa
+
+    from sim.log import gathered
+
+    specs = [RunSpec(seed=1), RunSpec(seed=2, days=0), RunSpec(scenario="world-2024", seed=3),
+             RunSpec(seed=4, days=200)]
+    kept = [simulate(RunSpec(**{**_fields(s), "cable_records": True})).warnings for s in specs]
+    batches = [simulate(RunSpec(**{**_fields(s), "typed_logs": True})).warnings for s in specs]
+    assert len(gathered(kept)) == 3  # default, world-2024, default
+    together = pa.Table.from_batches(gathered(kept)).combine_chunks()
+    one_a_run = pa.Table.from_batches(batches).combine_chunks()
+    assert together.schema == one_a_run.schema and together.num_rows == one_a_run.num_rows > 0
+    assert _columns(together) == _columns(one_a_run)
+
+
+def _fields(spec: RunSpec) -> dict[str, Any]:
+    return {name: getattr(spec, name) for name in RunSpec.__dataclass_fields__}

@@ -35,6 +35,34 @@ def test_direct_construction_is_validated_too():
     assert ModelParams(doctrine="never").doctrine.value == "never"
 
 
+def _candidates(p) -> list:
+    """Values of every type a caller passes, in range and at and beyond its bounds."""
+    if p.choices is not None:
+        return [p.default, p.choices[-1], p.choices[-1].upper(), "nonsense", 1]
+    if p.kind is bool:
+        return [True, False, np.bool_(True), 1, 0.0, "true"]
+    edges = [p.low, p.high, (p.low + p.high) / 2, p.low - 1, p.high + 1]
+    return [*edges, *(int(x) for x in edges), *(np.float64(x) for x in edges),
+            *(np.int64(int(x)) for x in edges), float("nan"), float("inf"), -float("inf"),
+            True, "1", 10**400]
+
+
+@pytest.mark.parametrize("name", list(PARAMETERS))
+def test_construction_keeps_exactly_what_coerce_returns(name):
+    """ModelParams skips coerce for values already of the declared type and in range: each
+    value of each type is accepted, refused and stored (value and type) as coerce has it."""
+    p = PARAMETERS[name]
+    for value in _candidates(p):
+        try:
+            expected = p.coerce(value)
+        except ParameterError:
+            with pytest.raises(ParameterError, match=name):
+                ModelParams(**{name: value})
+            continue
+        got = getattr(ModelParams(**{name: value}), name)
+        assert type(got) is type(expected) and got == expected, (name, value)
+
+
 def test_typed_values_from_toml_are_checked():
     assert check_mapping({"rivalry": 1, "impending_horizon": 10.0}) == {"rivalry": 1.0, "impending_horizon": 10}
     for bad in ({"rivalry": True}, {"rivalry": "0.5"}, {"learning": 1},

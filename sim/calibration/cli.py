@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from sim.sweep.cli import positive_int, trust_option
+    from sim.sweep.cli import non_negative_int, positive_int, trust_option
 
     p = subparsers.add_parser(
         "calibrate", help="calibration: which parameter values reproduce the targets",
@@ -44,20 +44,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="rejection: multiply every target's tolerance by X (e.g. 0.5 to "
                    "tighten; default 1); the tables and figures then go to DIR/tolerance-xX/, "
                    "beside the file's own")
-    p.add_argument("--confirm", type=_non_negative, metavar="N",
+    p.add_argument("--confirm", type=non_negative_int, metavar="N",
                    help="rejection: replications of the confirmation runs of the defaults and "
                    "the best set (default: the file's [calibration] confirm; 0: none); another "
                    "number than the file's writes the tables and figures to DIR/confirm-N/")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     trust_option(p)
     p.set_defaults(func=handler)
-
-
-def _non_negative(text: str) -> int:
-    stripped = text.strip()
-    if not (stripped.isascii() and stripped.isdigit()):
-        raise argparse.ArgumentTypeError(f"got {text!r}; allowed: an integer of at least 0")
-    return int(stripped)
 
 
 def handler(args: argparse.Namespace) -> int:

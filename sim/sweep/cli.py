@@ -49,6 +49,14 @@ def trust_option(parser: argparse.ArgumentParser) -> None:
                         "run that Python code (refused without it; README: Trust and security)")
 
 
+def non_negative_int(text: str) -> int:
+    """An integer of at least 0 in ASCII digits (a seed, a count that may be none)."""
+    stripped = text.strip()
+    if not (stripped.isascii() and stripped.isdigit()):
+        raise argparse.ArgumentTypeError(f"got {text!r}; allowed: an integer of at least 0")
+    return int(stripped)
+
+
 def positive_int(text: str) -> int:
     """An integer of at least 1 in ASCII digits (``int`` alone also takes "\uff12")."""
     stripped = text.strip()

@@ -29,7 +29,8 @@ MAX_RUNS = 100_000_000
 """Runs: design points x replications."""
 
 MAX_RUN_DAYS = 100_000_000_000
-"""Simulated days over all runs (runs x days): about a CPU-year at today's 3 ms per run-year."""
+"""Simulated days over all runs (runs x days): about a CPU-day at today's 0.3 ms per run-year
+(a CPU-year at the 3 ms before the compiled engine)."""
 
 MAX_SERIES_ROWS = 1_000_000_000
 """Rows of ``timeseries.parquet`` (runs x days) when ``record_series = true``: tens of GB; the

@@ -30,6 +30,7 @@ from sim.metrics import Metric, evaluate
 from sim.outcomes import OUTCOMES, Kind
 from sim.params import PARAMETERS, ModelParams
 from sim.run import RunResult, RunSpec
+from sim.schema import WARNINGS_FILE
 from sim.sweep.experiment import plain
 from sim.sweep.parts import PartSink
 from sim.sweep.tables import LOGS, META, log_schema, runs_schema
@@ -144,6 +145,7 @@ def _from_ipc(data: bytes) -> pa.Table:
 
 
 _OUTCOME_NAMES = frozenset(o.name for o in OUTCOMES)
+_WARNING_COLUMNS = [c.name for c in LOGS[WARNINGS_FILE][1]]
 _UNFIT = (pa.ArrowException, OverflowError)
 """What converting a value that does not fit its declared column type raises."""
 
@@ -265,14 +267,20 @@ class _Log:
     def __init__(self, schema: pa.Schema) -> None:
         self.schema = schema
         self.body = pa.schema(list(schema)[1:])  # without run_id
-        self.runs: list[tuple[int, int, pa.RecordBatch]] = []  # (row, run_id, batch)
+        self.runs: list[tuple[int, int, Any]] = []  # (row, run_id, record batch or Cables)
 
-    def check(self, got: pa.RecordBatch | Mapping[str, Any] | None) -> pa.RecordBatch:
-        """A run's log as a record batch of the declared schema. A run function may also
-        return columns (lists or numpy arrays), converted here. Missing columns, columns of
-        different lengths or values that do not fit the declared types are the run's error."""
+    def check(self, got: Any) -> Any:
+        """A run's log as a record batch of the declared schema, or the warning log as the
+        kernels' records (:class:`sim.log.Cables`, exported a chunk at a time by
+        :meth:`table`). A run function may also return columns (lists or numpy arrays),
+        converted here. Missing columns, columns of different lengths or values that do not
+        fit the declared types are the run's error."""
+        from sim.log import Cables  # here: importing the kernels is the worker's business
+
         if got is None:
             raise ValueError("the run function returned no log although one was requested")
+        if isinstance(got, Cables) and self.body.names == _WARNING_COLUMNS:
+            return got
         if isinstance(got, pa.RecordBatch) and got.schema.equals(self.body):
             return got
         try:
@@ -294,11 +302,24 @@ class _Log:
 
     def table(self, rows: _Rows) -> pa.Table:
         """The rows of every run that has not failed, with ``run_id`` first."""
-        kept = [(run_id, batch) for row, run_id, batch in self.runs
+        from sim.log import Cables, gathered
+
+        kept = [(run_id, log) for row, run_id, log in self.runs
                 if rows.outcomes[row] is not None]
-        counts = [batch.num_rows for _, batch in kept]
+        counts = [len(log.records) if isinstance(log, Cables) else log.num_rows
+                  for _, log in kept]
         run_ids = np.repeat(np.array([r for r, _ in kept], dtype=np.int64), counts)
-        body = pa.Table.from_batches([b for _, b in kept], schema=self.body).combine_chunks()
+        batches: list[pa.RecordBatch] = []
+        records: list[Cables] = []  # consecutive runs' records, exported together
+        for _, log in kept:
+            if isinstance(log, Cables):
+                records.append(log)
+                continue
+            batches += gathered(records)
+            records = []
+            batches.append(log)
+        batches += gathered(records)
+        body = pa.Table.from_batches(batches, schema=self.body).combine_chunks()
         return body.add_column(0, self.schema.field(0), pa.array(run_ids))
 
 
@@ -332,7 +353,8 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
             changes = t.changes + tuple((k, v) for k, v in task.values.items()
                                         if k != "scenario" and k not in PARAMETERS)
             spec = RunSpec(params=rows.params_of(task), scenario=scenario.load, days=t.days,
-                           seed=task.seed, changes=changes, typed_logs=True, **record)
+                           seed=task.seed, changes=changes, typed_logs=True,
+                           cable_records=True, **record)
             result = run_fn(spec)
             outcomes = result.outcomes
             if not _OUTCOME_NAMES <= outcomes.keys():

@@ -51,6 +51,10 @@ class ValidationOptions:
     progress: bool = True
     command: str = ""
     force: bool = False
+    calibration: Path | None = Path("results/calibration")
+    """The calibration the report's calibration section reads (None: no section)."""
+    attainability: Path | None = Path("results/attainability")
+    """The attainability study that section reads (``warnsim attainability``)."""
 
     @property
     def full(self) -> bool:
@@ -69,15 +73,63 @@ class Validation:
         return {e["id"]: e for e in self.entries}
 
 
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """What the studies measured at one parameter set, before any report is written: the
+    entries of ``validation.json`` and what the figures and the report's tables draw on."""
+
+    entries: list[dict[str, Any]]
+    curves: dict[str, Any]
+    tables: dict[str, Any]
+    prepared: list[studies.Prepared]
+    ran: list[studies.Ran]
+    data: dict[str, statistics.StudyData]
+    base: ModelParams
+    overrides: dict[str, Any]
+    checks: tuple[Any, ...]
+
+    @property
+    def failed_runs(self) -> int:
+        return sum(r.failed for r in self.ran)
+
+
 def validate(options: ValidationOptions) -> Validation:
+    from sim.sweep.code import model_sha256
+    from sim.validation.calibrated import load
+
     started = time.perf_counter()
+    out = output_folder(options)
+    calibrated = load(options.calibration, options.attainability)  # read before any run
+    m = measure(options, out)
+    figures = _figures(out / "figures", m.entries, m.curves, m.tables, m.checks)
+    rows = tuple(_study_row(r, m.data[r.prepared.study.name], out) for r in m.ran)
+    commits = tuple(sorted({str(read_manifest(p.folder).get("git_commit")) for p in m.prepared}))
+    ctx = report.Context(
+        version=_version(), commits=commits, quick=options.quick, base=m.base,
+        overrides=m.overrides, studies=rows, seconds=time.perf_counter() - started,
+        command=options.command or _command(options), only=tuple(options.only),
+        replications=options.replications, calibrated=calibrated,
+        model_sha256=model_sha256())
+    doc = report.document(ctx, m.entries, figures, m.tables)
+    from sim.validation.document import to_html, to_markdown
+
+    report.write_json(m.entries, out / "validation.json")
+    report._write(out / "report.md", to_markdown(doc, out))
+    report._write(out / "report.html", to_html(doc))
+    return Validation(m.entries, out, time.perf_counter() - started, m.failed_runs)
+
+
+def measure(options: ValidationOptions, out: Path) -> Measured:
+    """Run (or resume) the studies the selected checks need into ``out/runs/`` and compute
+    every check from their result files: what ``warnsim validate`` reports, and what the
+    attainability study (:mod:`sim.validation.attainability`) records at each of its points.
+    Every input is checked before anything is written."""
     base = ModelParams.from_mapping(options.overrides, origin="--set")
     overrides = {k: getattr(base, k) for k in options.overrides}
     checks = select(list(options.only))
     if options.replications is not None and options.replications < 2:
         raise UserError(f"--replications: got {options.replications}; allowed: an integer >= 2 "
                         "(intervals resample replications)")
-    out = output_folder(options)
     _check_out(out)
     prepared = []
     for study in studies_for(checks):
@@ -124,21 +176,7 @@ def validate(options: ValidationOptions) -> Validation:
         entries += [report.entry(c, measured[c.statistic]) for c in case_checks.values()]
         entries += [report.case_entry(raw, case_family()) for raw in results.entries]
         tables["cases"] = results
-    figures = _figures(out / "figures", entries, curves, tables, checks)
-    rows = tuple(_study_row(r, data[r.prepared.study.name], out) for r in ran)
-    commits = tuple(sorted({str(read_manifest(p.folder).get("git_commit")) for p in prepared}))
-    ctx = report.Context(
-        version=_version(), commits=commits, quick=options.quick, base=base, overrides=overrides,
-        studies=rows, seconds=time.perf_counter() - started,
-        command=options.command or _command(options), only=tuple(options.only),
-        replications=options.replications)
-    doc = report.document(ctx, entries, figures, tables)
-    from sim.validation.document import to_html, to_markdown
-
-    report.write_json(entries, out / "validation.json")
-    report._write(out / "report.md", to_markdown(doc, out))
-    report._write(out / "report.html", to_html(doc))
-    return Validation(entries, out, time.perf_counter() - started, sum(r.failed for r in ran))
+    return Measured(entries, curves, tables, prepared, ran, data, base, overrides, checks)
 
 
 def output_folder(options: ValidationOptions) -> Path:

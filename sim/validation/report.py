@@ -211,6 +211,10 @@ class Context:
     command: str
     only: tuple[str, ...]
     replications: int | None = None
+    calibrated: Any = None
+    """The calibration and attainability files the calibration section reads
+    (:class:`sim.validation.calibrated.Calibrated`; None: no section)."""
+    model_sha256: str = ""
 
 
 def document(ctx: Context, entries: list[dict[str, Any]], figures: Mapping[str, Path],
@@ -313,6 +317,10 @@ def document(ctx: Context, entries: list[dict[str, Any]], figures: Mapping[str, 
     if "cases" in tables:
         _cases_section(doc, tables["cases"], [e for e in entries if e["id"].startswith("case_")],
                        figures)
+    if ctx.calibrated is not None:
+        from sim.validation.calibrated import section
+
+        doc.add(*section(ctx.calibrated, ctx.base.to_dict(), ctx.model_sha256))
     _studies_section(doc, ctx)
     _parameters_section(doc, ctx)
     return doc
