@@ -59,13 +59,13 @@ SHRUNK_COMMANDS: dict[str, str] = {
         "warnsim validate --set action_cost=0.5 --out results/validation-cost --only wickens_dixon "
         "--replications 2",
     "warnsim validate --quick --out /tmp/validation-posterior --s"
-    "et home_interdiction=0.8379 --set interdiction_effect=0.2767"
-    " --set action_cost=0.1064 --set rival_action_cost=4.431 --se"
-    "t believed_manipulative_rival=0.349 --set choice_temperature=0.07991":
+    "et home_interdiction=0.8374 --set interdiction_effect=0.2642"
+    " --set action_cost=0.1053 --set rival_action_cost=4.428 --se"
+    "t believed_manipulative_rival=0.343 --set choice_temperature=0.08062":
         "warnsim validate --quick --out /tmp/validation-posterior --s"
-        "et home_interdiction=0.8379 --set interdiction_effect=0.2767"
-        " --set action_cost=0.1064 --set rival_action_cost=4.431 --se"
-        "t believed_manipulative_rival=0.349 --set choice_temperature=0.07991 --only wickens_dixon --replications 2",
+        "et home_interdiction=0.8374 --set interdiction_effect=0.2642"
+        " --set action_cost=0.1053 --set rival_action_cost=4.428 --se"
+        "t believed_manipulative_rival=0.343 --set choice_temperature=0.08062 --only wickens_dixon --replications 2",
     "warnsim attainability experiments/calibration.toml    # 24 points + defaults + posterior "
     "medians":
         "warnsim attainability experiments/calibration.toml --points 1 --replications 10 "
