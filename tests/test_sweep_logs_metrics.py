@@ -21,7 +21,7 @@ from sim.schema import AGENT_FIELDS, DYAD_FIELDS
 from sim.sweep import load_experiment, plan, read_agents, read_dyads, read_manifest, read_runs
 from sim.sweep import run_experiment as sweep_run
 from sim.sweep.engine import MAX_CHUNK
-from sim.sweep.tasks import Chunk, run_chunk
+from sim.sweep.tasks import run_chunk
 from tests.fake_runs import AGENCIES, failing_odd_replications, fake, sigint_after
 from tests.test_sweep_factors import assert_refused
 
@@ -263,7 +263,7 @@ def test_resume_retry_and_executors_give_byte_identical_logs_and_metrics(fake_ex
 def test_a_chunk_result_travels_with_every_log(fake_exp):
     """What a Dask worker sends back (Arrow IPC streams): the same tables after pickling."""
     the_plan = plan(load_experiment(fake_exp))
-    result = run_chunk(Chunk(the_plan.template(fake), tuple(the_plan.tasks([(0, 5)]))))
+    result = run_chunk(the_plan.chunk(the_plan.template(fake), 0, 5))
     assert set(result.logs) == {"warnings.parquet", "agents.parquet", "dyads.parquet"}
     back = pickle.loads(pickle.dumps(result))
     assert back.runs.equals(result.runs) and back.failed == result.failed == 0

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import BrokenExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,7 +41,6 @@ from sim.sweep.tasks import (
     Chunk,
     ChunkResult,
     RunFn,
-    RunTask,
     RunTemplate,
     ScenarioRef,
     run_chunk,
@@ -127,17 +126,15 @@ class SweepPlan:
     def total(self) -> int:
         return self.points * len(self.seeds)
 
-    def tasks(self, ranges: Iterable[tuple[int, int]] | None = None) -> Iterator[RunTask]:
-        """Runs in ``run_id`` order (``run_id = point_id * replications + replication``),
-        all of them or those in the half-open ``ranges``."""
+    def chunk(self, template: RunTemplate, start: int = 0, stop: int | None = None,
+              sink: PartSink | None = None) -> Chunk:
+        """Runs ``start`` to ``stop - 1`` (default: to the last) as one chunk, with the swept
+        values of their design points (``run_id = point_id * replications + replication``).
+        Their seeds are derived where the chunk runs (:meth:`Chunk.tasks`)."""
+        stop = self.total if stop is None else stop
         reps = len(self.seeds)
-        point_id, values = -1, {}
-        for start, stop in ranges if ranges is not None else ((0, self.total),):
-            for run_id in range(start, stop):
-                p, k = divmod(run_id, reps)
-                if p != point_id:
-                    point_id, values = p, self.design.point(p)
-                yield RunTask(run_id, p, k, self.seeds[k], values)
+        points = range(start // reps, (stop - 1) // reps + 1) if stop > start else range(0)
+        return Chunk(template, start, stop, {p: self.design.point(p) for p in points}, sink)
 
     def template(self, run_fn: RunFn | None = None) -> RunTemplate:
         """What every run shares. A scenario file goes by absolute path, so workers whose
@@ -149,7 +146,7 @@ class SweepPlan:
             tuple(name for name in LOGS if self.records(name)), run_fn,
             changes=tuple(e.fixed_factors.items()),
             factors=tuple((name, declaration(name).kind) for name in e.factors),
-            metrics=e.metrics)
+            metrics=e.metrics, seed=self.seeds.root, replications=len(self.seeds))
 
     def fingerprint(self) -> str:
         """Hash of everything that determines the results: file text, parsed experiment
@@ -447,7 +444,7 @@ def _chunks(job: _Job, pending: list[tuple[int, int]], slots: int, sink: PartSin
         start = first
         while start < stop:
             end = min(start + min(size or min(_guided(left, slots), pace.size()), most), stop)
-            yield Chunk(job.template, tuple(job.plan.tasks([(start, end)])), sink)
+            yield job.plan.chunk(job.template, start, end, sink)
             left -= end - start
             start = end
 
