@@ -313,6 +313,26 @@ def test_chunks_are_sized_by_the_time_and_log_rows_of_the_runs_so_far():
     assert fast.size() == 10
 
 
+def test_the_guided_tail_keeps_chunks_of_tail_seconds_of_work():
+    """With several workers chunks shrink towards the end (a share of the runs left), but not
+    below TAIL_SECONDS of work at the latest pace: a chunk's fixed cost in the sweep's own
+    process is about 1 ms, more than a tail of 8 fast runs balances."""
+    from sim.sweep.engine import MIN_CHUNK, TAIL_SECONDS, _guided, _Pace
+    from sim.sweep.tasks import ChunkResult
+
+    pace = _Pace()
+    assert pace.runs_in(TAIL_SECONDS) == 0  # nothing timed yet: the share, or MIN_CHUNK
+    assert _guided(100, 2, pace.runs_in(TAIL_SECONDS)) == 13
+    pace.record(ChunkResult(None, {}, 0, 100, 100 * 4e-4, 0))  # 0.4 ms a run
+    least = pace.runs_in(TAIL_SECONDS)
+    assert least == round(TAIL_SECONDS / 4e-4)
+    assert _guided(4_000, 2, least) == 500  # early on, the share of the runs left
+    assert _guided(100, 2, least) == least  # in the tail, about TAIL_SECONDS of runs
+    pace.record(ChunkResult(None, {}, 0, 1, 1.0, 0))  # slow runs: the share, or MIN_CHUNK
+    assert _guided(100, 2, pace.runs_in(TAIL_SECONDS)) == 13
+    assert _guided(10, 2, pace.runs_in(TAIL_SECONDS)) == MIN_CHUNK
+
+
 def test_chunks_shrink_when_runs_log_many_rows(tmp_path):
     """A year of dyads is 48,000 rows a run: a chunk then holds about 20 runs, not 1,024."""
     year = load_experiment(write(tmp_path, "days = 365\nreplications = 100\nrecord_dyads = true\n"))

@@ -60,6 +60,13 @@ chunks: a year's canned result costs the engine 0.19 ms a run in chunks of 32, 0
 of 128 and 0.077 in chunks of 1,024. Slow runs go in small chunks, so that a kill loses about
 this much work and the progress bar moves."""
 
+TAIL_SECONDS = 0.05
+"""Least work in a chunk of the guided schedule's tail (at the pace of the latest chunk, and
+at least MIN_CHUNK runs): each chunk costs the sweep's own process about 1 ms (submitted,
+its result received, its part's files read back, checksummed and merged), so a tail of
+8-run chunks of fast runs (3 ms each) cost more than the imbalance it saves; at this size
+a worker waits at most about this long for the other at the end."""
+
 CHUNK_GROWTH = 4
 """A chunk is at most this many times the largest one timed so far: one fast chunk does not
 turn the next into a long one."""
@@ -443,7 +450,8 @@ def _chunks(job: _Job, pending: list[tuple[int, int]], slots: int, sink: PartSin
     for first, stop in pending:
         start = first
         while start < stop:
-            end = min(start + min(size or min(_guided(left, slots), pace.size()), most), stop)
+            guided = _guided(left, slots, pace.runs_in(TAIL_SECONDS))
+            end = min(start + min(size or min(guided, pace.size()), most), stop)
             yield job.plan.chunk(job.template, start, end, sink)
             left -= end - start
             start = end
@@ -484,6 +492,10 @@ class _Pace:
             self.seconds_per_run = result.seconds / result.size
             self.rows_per_run = max(self.rows_per_run, result.rows / result.size)
 
+    def runs_in(self, seconds: float) -> int:
+        """About how many runs take ``seconds`` at the latest pace (0 before any is timed)."""
+        return int(seconds / self.seconds_per_run) if self.seconds_per_run > 0 else 0
+
     def size(self) -> int:
         if not self.largest:
             return MIN_CHUNK
@@ -495,10 +507,13 @@ class _Pace:
         return max(1, min(bounds))
 
 
-def _guided(left: int, slots: int) -> int:
+def _guided(left: int, slots: int, least: int = MIN_CHUNK) -> int:
+    """The guided schedule's next chunk: a share of the runs left, at least ``least`` runs
+    (and MIN_CHUNK)."""
     if slots == 1:
         return MAX_CHUNK
-    return min(MAX_CHUNK, max(MIN_CHUNK, math.ceil(left / (slots * CHUNKS_PER_SLOT))))
+    share = math.ceil(left / (slots * CHUNKS_PER_SLOT))
+    return min(MAX_CHUNK, max(MIN_CHUNK, least, share))
 
 
 @contextmanager
