@@ -176,6 +176,9 @@ class Store:
         self.meta = meta(fingerprint)
         self.sink = PartSink(self.out, fingerprint)
         self._tmp_names = {_tmp_name(f) for f in FINAL_FILES}
+        self._log_sums: dict[str, Any] = {}
+        """Each part's log checksums, from its runs file as :meth:`merge_runs` verified and read
+        it (so :meth:`finish` need not open every runs file again)."""
 
     # --- reading (no writes) -----------------------------------------------------------------
 
@@ -462,9 +465,11 @@ class Store:
         a description of the first failure (empty if none) and the file's checksum entry.
         :class:`DamagedPart` if a part fails its checksum (nothing final is written then)."""
         failed, last, first = 0, -1, ""
+        self._log_sums = {}
         merged = _Merge(self.out, RUNS, self.schemas[RUNS].with_metadata(self.meta))
         sources = [(stem, self._file(stem, RUNS), digest_of(stem)) for stem in self._stems()]
         for table in merged.write(sources):
+            self._log_sums[merged.stem] = merged.part_meta.get(CHECKSUMS)
             ids = table["run_id"]
             if pc.min(ids).as_py() <= last:  # scan() keeps no overlapping parts
                 raise RuntimeError(f"{self.parts}: parts overlap at run {last}")
@@ -524,7 +529,8 @@ class Store:
         out = []
         for stem in self._stems():
             try:
-                sums = _file_meta(self._file(stem, RUNS)).get(CHECKSUMS)
+                sums = (self._log_sums[stem] if stem in self._log_sums
+                        else _file_meta(self._file(stem, RUNS)).get(CHECKSUMS))
             except (OSError, pa.ArrowException, ValueError):
                 sums = None
             expected = sums.get(name) if isinstance(sums, dict) else None
@@ -620,6 +626,9 @@ class _Merge:
         self.root, self.name, self.schema = root, name, schema
         self.rows = 0
         self.sha256 = ""
+        self.stem = ""
+        self.part_meta: dict[str, Any] = {}
+        """The warnsim metadata of the part last yielded (as read, before any cast)."""
 
     def write(self, sources: Iterable[tuple[str, Path, str]]) -> Iterator[pa.Table]:
         """Write the file, yielding each part's table on the way."""
@@ -634,6 +643,7 @@ class _Merge:
                 with pq.ParquetWriter(sink, self.schema) as writer:
                     for stem, source, expected in sources:
                         table = _verified(stem, source, expected)
+                        self.stem, self.part_meta = stem, _meta_of(table.schema)
                         if not table.schema.equals(self.schema):  # parts are written in it: rare
                             table = table.select(self.schema.names).cast(self.schema)
                         yield table
@@ -730,6 +740,15 @@ def _file_meta(path: Path) -> dict[str, Any]:
     with pa.memory_map(str(path)) as source:
         meta = pa.ipc.open_file(source).schema.metadata or {}
     return json.loads(meta.get(META_KEY, b"{}"))
+
+
+def _meta_of(schema: pa.Schema) -> dict[str, Any]:
+    """A part's warnsim metadata from its schema ({} if it has none or it is damaged)."""
+    try:
+        found = json.loads((schema.metadata or {}).get(META_KEY, b"{}"))
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def _parquet_meta(path: Path) -> dict[str, Any] | None:
