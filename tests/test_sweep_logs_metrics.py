@@ -10,6 +10,7 @@ import pickle
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -179,6 +180,22 @@ def test_dyads_and_agents_files_of_a_real_sweep(tmp_path):
                                  "dyads": "dyads.parquet"}
     assert set(manifest["checksums"]) == {"runs.parquet", "warnings.parquet", "agents.parquet",
                                           "dyads.parquet"}
+
+
+def test_the_warning_log_keeps_statistics_for_its_integer_columns_only(tmp_path):
+    """The warning log's final file skips the float and text columns' statistics (a cost in
+    the sweep's own process, and nothing reads them); its values, schema and metadata are those
+    of the parts, and the other files keep every statistic."""
+    out = tmp_path / "out"
+    run(write(tmp_path, LOGS), out)
+    log = pq.ParquetFile(out / "warnings.parquet")
+    assert log.metadata.num_rows > 0
+    kept = {log.schema_arrow.field(i).name: log.metadata.row_group(0).column(i).is_stats_set
+            for i in range(log.metadata.num_columns)}
+    assert kept == {f.name: pa.types.is_integer(f.type) for f in log.schema_arrow}
+    assert read_manifest(out)["fingerprint"] in log.schema_arrow.metadata[b"warnsim"].decode()
+    agents = pq.ParquetFile(out / "agents.parquet").metadata.row_group(0)
+    assert all(agents.column(i).is_stats_set for i in range(agents.num_columns))
 
 
 def test_every_new_column_is_declared_when_no_run_produced_it(tmp_path):

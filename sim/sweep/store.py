@@ -123,6 +123,21 @@ group (16 MB of 8-byte values) and one part. Narrow logs get long row groups (fa
 well compressed), the wide runs table short ones."""
 
 
+def writer_options(name: str, schema: pa.Schema) -> dict[str, Any]:
+    """Parquet writer options for final file ``name``: the defaults, except that the warning
+    log keeps column statistics only for its integer columns (run ids, days, plot ids: the
+    ones a reader would skip row groups by; no reader in warnsim uses statistics). Values,
+    types, column order and schema metadata are unchanged, and so is the file's size (0.1%
+    smaller); encoding the log costs the sweep's own process 0.020 rather than 0.024 ms a run
+    (6,000 default one-year runs). Storing its float columns plain rather than as a dictionary
+    would save 0.005 ms more, but made the README's sweep (common random numbers repeat
+    values across rivalry levels) 1.57x larger, and no cheap look at the data tells the two
+    apart: the dictionary stays."""
+    if name != WARNINGS:
+        return {}
+    return {"write_statistics": [f.name for f in schema if pa.types.is_integer(f.type)]}
+
+
 def row_group(schema: pa.Schema) -> int:
     """Rows per row group of a final file with ``schema``."""
     return max(4_096, ROW_GROUP_CELLS // len(schema))
@@ -640,7 +655,8 @@ class _Merge:
             root.remove(tmp)
             sink = Hashing(root.create(tmp), hashlib.sha256)
             try:
-                with pq.ParquetWriter(sink, self.schema) as writer:
+                with pq.ParquetWriter(sink, self.schema,
+                                      **writer_options(self.name, self.schema)) as writer:
                     for stem, source, expected in sources:
                         table = _verified(stem, source, expected)
                         self.stem, self.part_meta = stem, _meta_of(table.schema)
