@@ -107,3 +107,17 @@ def broken_metric(outcomes, trust_matrix, rivalry_matrix, agencies) -> float:
     if outcomes["plots"] % 2:
         raise ZeroDivisionError("odd number of plots")
     return 1.0
+
+
+def noisy_dyads(spec: RunSpec) -> RunResult:
+    """:func:`fake` with dyad trust and rivalry drawn at random from the seed: columns of
+    distinct floats, which Parquet stores plain in pages of 1 MB, not as a dictionary."""
+    import dataclasses
+
+    import numpy as np
+
+    result = fake(spec)
+    rng = np.random.default_rng(spec.seed)
+    rows = spec.days * len(AGENCIES) * (len(AGENCIES) - 1)
+    noisy = {**result.dyads, "trust": rng.random(rows), "rivalry": rng.random(rows)}
+    return dataclasses.replace(result, dyads=noisy)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import shutil
@@ -11,7 +10,6 @@ import subprocess
 import sys
 import time
 import tomllib
-import weakref
 from pathlib import Path
 
 import numpy as np
@@ -479,7 +477,7 @@ def tiny_experiment(tmp_path: Path) -> Path:
 def test_scenario_file_runs_from_another_working_directory(tmp_path, monkeypatch):
     """Workers (Dask's, on other machines) need not share the caller's working directory."""
     from sim.sweep import plan
-    from sim.sweep.tasks import Chunk, run_chunk
+    from sim.sweep.tasks import run_chunk
 
     scenario_experiment(tmp_path)
     monkeypatch.chdir(tmp_path)
@@ -488,7 +486,7 @@ def test_scenario_file_runs_from_another_working_directory(tmp_path, monkeypatch
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)  # a worker's own working directory
-    result = run_chunk(Chunk(template, tuple(the_plan.tasks())))
+    result = run_chunk(the_plan.chunk(template))
     assert result.runs["status"].to_pylist() == ["ok"] * 4, result.runs["error"]
 
 
@@ -504,11 +502,11 @@ def test_scenario_file_changed_under_a_sweep_fails_its_runs(tmp_path):
     assert "differs from the one this sweep was started with" in summary.first_failure
     # A worker without the file (a Dask worker on another machine) says so in every row.
     from sim.sweep import plan
-    from sim.sweep.tasks import Chunk, run_chunk
+    from sim.sweep.tasks import run_chunk
 
     the_plan = plan(loaded)
     (tmp_path / "mine.toml").unlink()
-    result = run_chunk(Chunk(the_plan.template(), tuple(the_plan.tasks())))
+    result = run_chunk(the_plan.chunk(the_plan.template()))
     assert result.failed == 4
     assert all("every worker needs it at the same path" in e
                for e in result.runs["error"].to_pylist())

@@ -10,6 +10,7 @@ import pickle
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -21,8 +22,8 @@ from sim.schema import AGENT_FIELDS, DYAD_FIELDS
 from sim.sweep import load_experiment, plan, read_agents, read_dyads, read_manifest, read_runs
 from sim.sweep import run_experiment as sweep_run
 from sim.sweep.engine import MAX_CHUNK
-from sim.sweep.tasks import Chunk, run_chunk
-from tests.fake_runs import AGENCIES, failing_odd_replications, fake, sigint_after
+from sim.sweep.tasks import run_chunk
+from tests.fake_runs import AGENCIES, failing_odd_replications, fake, noisy_dyads, sigint_after
 from tests.test_sweep_factors import assert_refused
 
 ARROW = {"int64": "int64", "float64": "double", "bool": "bool", "string": "string"}
@@ -181,6 +182,22 @@ def test_dyads_and_agents_files_of_a_real_sweep(tmp_path):
                                           "dyads.parquet"}
 
 
+def test_the_warning_log_keeps_statistics_for_its_integer_columns_only(tmp_path):
+    """The warning log's final file skips the float and text columns' statistics (a cost in
+    the sweep's own process, and nothing reads them); its values, schema and metadata are those
+    of the parts, and the other files keep every statistic."""
+    out = tmp_path / "out"
+    run(write(tmp_path, LOGS), out)
+    log = pq.ParquetFile(out / "warnings.parquet")
+    assert log.metadata.num_rows > 0
+    kept = {log.schema_arrow.field(i).name: log.metadata.row_group(0).column(i).is_stats_set
+            for i in range(log.metadata.num_columns)}
+    assert kept == {f.name: pa.types.is_integer(f.type) for f in log.schema_arrow}
+    assert read_manifest(out)["fingerprint"] in log.schema_arrow.metadata[b"warnsim"].decode()
+    agents = pq.ParquetFile(out / "agents.parquet").metadata.row_group(0)
+    assert all(agents.column(i).is_stats_set for i in range(agents.num_columns))
+
+
 def test_every_new_column_is_declared_when_no_run_produced_it(tmp_path):
     """Every run failed: metric and factor columns and both logs still have their types."""
     out = tmp_path / "out"
@@ -260,10 +277,26 @@ def test_resume_retry_and_executors_give_byte_identical_logs_and_metrics(fake_ex
     assert_identical(pool, reference)
 
 
+def test_final_files_are_byte_identical_however_runs_were_chunked_with_paged_columns(tmp_path):
+    """Columns of distinct floats in long row groups (a dyads.parquet group is 349,525 rows)
+    are stored plain and split into pages of 1 MB; where a page ends depends on how the
+    rows are cut into pieces as they are written, so every row group, the last included, is
+    written from one contiguous piece. 297 runs of 2,190 dyad rows: a last group of 300,905."""
+    exp = write(tmp_path, "days = 365\nreplications = 297\nrecord_warnings = false\n"
+                          "record_dyads = true\n")
+    files = []
+    for chunk_size in (None, 7):
+        out = tmp_path / f"chunks-{chunk_size}"
+        run(exp, out, run_fn=noisy_dyads, chunk_size=chunk_size)
+        files.append((out / "dyads.parquet").read_bytes())
+    assert pq.ParquetFile(tmp_path / "chunks-7" / "dyads.parquet").metadata.num_row_groups == 2
+    assert files[0] == files[1]
+
+
 def test_a_chunk_result_travels_with_every_log(fake_exp):
     """What a Dask worker sends back (Arrow IPC streams): the same tables after pickling."""
     the_plan = plan(load_experiment(fake_exp))
-    result = run_chunk(Chunk(the_plan.template(fake), tuple(the_plan.tasks([(0, 5)]))))
+    result = run_chunk(the_plan.chunk(the_plan.template(fake), 0, 5))
     assert set(result.logs) == {"warnings.parquet", "agents.parquet", "dyads.parquet"}
     back = pickle.loads(pickle.dumps(result))
     assert back.runs.equals(result.runs) and back.failed == result.failed == 0
@@ -295,6 +328,26 @@ def test_chunks_are_sized_by_the_time_and_log_rows_of_the_runs_so_far():
     assert fast.size() == 10
     fast.record(chunk(10, 1e-4, 80))  # memory stays bounded by the longest logs seen
     assert fast.size() == 10
+
+
+def test_the_guided_tail_keeps_chunks_of_tail_seconds_of_work():
+    """With several workers chunks shrink towards the end (a share of the runs left), but not
+    below TAIL_SECONDS of work at the latest pace: a chunk's fixed cost in the sweep's own
+    process is about 1 ms, more than a tail of 8 fast runs balances."""
+    from sim.sweep.engine import MIN_CHUNK, TAIL_SECONDS, _guided, _Pace
+    from sim.sweep.tasks import ChunkResult
+
+    pace = _Pace()
+    assert pace.runs_in(TAIL_SECONDS) == 0  # nothing timed yet: the share, or MIN_CHUNK
+    assert _guided(100, 2, pace.runs_in(TAIL_SECONDS)) == 13
+    pace.record(ChunkResult(None, {}, 0, 100, 100 * 4e-4, 0))  # 0.4 ms a run
+    least = pace.runs_in(TAIL_SECONDS)
+    assert least == round(TAIL_SECONDS / 4e-4)
+    assert _guided(4_000, 2, least) == 500  # early on, the share of the runs left
+    assert _guided(100, 2, least) == least  # in the tail, about TAIL_SECONDS of runs
+    pace.record(ChunkResult(None, {}, 0, 1, 1.0, 0))  # slow runs: the share, or MIN_CHUNK
+    assert _guided(100, 2, pace.runs_in(TAIL_SECONDS)) == 13
+    assert _guided(10, 2, pace.runs_in(TAIL_SECONDS)) == MIN_CHUNK
 
 
 def test_chunks_shrink_when_runs_log_many_rows(tmp_path):

@@ -16,7 +16,6 @@ Mesa forces ``spawn``, which cannot import a notebook's ``__main__``).
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,8 +145,9 @@ def estimate(experiment: Experiment, *, workers: int | None = None, out: str | P
     # A dry run never imports user code: the sample runs leave out metrics that run it.
     template = dataclasses.replace(the_plan.template(run_fn), metrics=tuple(
         m for m in experiment.metrics if not m.runs_code))
-    tasks = tuple(itertools.islice(the_plan.tasks(), samples + 1))
-    per_run = _seconds_per_run(template, tasks)
+    sample = min(samples + 1, the_plan.total)
+    per_run = _seconds_per_run(the_plan.chunk(template, 0, 1),
+                               the_plan.chunk(template, min(1, sample - 1), sample))
     if dask is None:  # as the sweep will run: at most the cores here
         executor = ExecutorSpec.choose(workers)
         slots = 1 if executor.kind is ExecutorKind.SERIAL else executor.workers or 1
@@ -157,7 +157,7 @@ def estimate(experiment: Experiment, *, workers: int | None = None, out: str | P
     return Estimate(the_plan, done, per_run, slots, conflict, where, trust_code)
 
 
-def _seconds_per_run(template: Any, tasks: tuple[Any, ...]) -> float:
+def _seconds_per_run(warm: Chunk, timed: Chunk) -> float:
     """Time the sample runs (after one warm-up: imports and scenario parsing are not per-run
     costs) in a short-lived child process, so that planning a large design here never carries
     the model's imports (Mesa and pandas: about 100 MB) on top of the plan itself. Falls back to
@@ -167,9 +167,9 @@ def _seconds_per_run(template: Any, tasks: tuple[Any, ...]) -> float:
     from sim.sweep.executors import start_method
 
     if start_method() != "fork":
-        return _time_sample(template, tasks)
+        return _time_sample(warm, timed)
     parent, child = mp.get_context("fork").Pipe(duplex=False)
-    process = mp.get_context("fork").Process(target=_time_into, args=(child, template, tasks))
+    process = mp.get_context("fork").Process(target=_time_into, args=(child, warm, timed))
     process.start()
     child.close()
     try:
@@ -182,21 +182,20 @@ def _seconds_per_run(template: Any, tasks: tuple[Any, ...]) -> float:
     return float(outcome[1])
 
 
-def _time_into(pipe: Any, template: Any, tasks: tuple[Any, ...]) -> None:
+def _time_into(pipe: Any, warm: Chunk, timed: Chunk) -> None:
     try:
-        pipe.send(("ok", _time_sample(template, tasks)))
+        pipe.send(("ok", _time_sample(warm, timed)))
     except BaseException as exc:  # reported by the parent in one line
         pipe.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
         pipe.close()
 
 
-def _time_sample(template: Any, tasks: tuple[Any, ...]) -> float:
-    run_chunk(Chunk(template, tasks[:1]))
-    timed = tasks[1:] or tasks
+def _time_sample(warm: Chunk, timed: Chunk) -> float:
+    run_chunk(warm)
     t0 = time.perf_counter()
-    run_chunk(Chunk(template, timed))
-    return (time.perf_counter() - t0) / len(timed)
+    run_chunk(timed)
+    return (time.perf_counter() - t0) / (timed.stop - timed.start)
 
 
 def read_runs(out_dir: str | Path) -> pd.DataFrame:

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import BrokenExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,7 +41,6 @@ from sim.sweep.tasks import (
     Chunk,
     ChunkResult,
     RunFn,
-    RunTask,
     RunTemplate,
     ScenarioRef,
     run_chunk,
@@ -60,6 +59,13 @@ part files created, written, read back and merged, its tables built), so fast ru
 chunks: a year's canned result costs the engine 0.19 ms a run in chunks of 32, 0.10 in chunks
 of 128 and 0.077 in chunks of 1,024. Slow runs go in small chunks, so that a kill loses about
 this much work and the progress bar moves."""
+
+TAIL_SECONDS = 0.05
+"""Least work in a chunk of the guided schedule's tail (at the pace of the latest chunk, and
+at least MIN_CHUNK runs): each chunk costs the sweep's own process about 1 ms (submitted,
+its result received, its part's files read back, checksummed and merged), so a tail of
+8-run chunks of fast runs (3 ms each) cost more than the imbalance it saves; at this size
+a worker waits at most about this long for the other at the end."""
 
 CHUNK_GROWTH = 4
 """A chunk is at most this many times the largest one timed so far: one fast chunk does not
@@ -127,17 +133,15 @@ class SweepPlan:
     def total(self) -> int:
         return self.points * len(self.seeds)
 
-    def tasks(self, ranges: Iterable[tuple[int, int]] | None = None) -> Iterator[RunTask]:
-        """Runs in ``run_id`` order (``run_id = point_id * replications + replication``),
-        all of them or those in the half-open ``ranges``."""
+    def chunk(self, template: RunTemplate, start: int = 0, stop: int | None = None,
+              sink: PartSink | None = None) -> Chunk:
+        """Runs ``start`` to ``stop - 1`` (default: to the last) as one chunk, with the swept
+        values of their design points (``run_id = point_id * replications + replication``).
+        Their seeds are derived where the chunk runs (:meth:`Chunk.tasks`)."""
+        stop = self.total if stop is None else stop
         reps = len(self.seeds)
-        point_id, values = -1, {}
-        for start, stop in ranges if ranges is not None else ((0, self.total),):
-            for run_id in range(start, stop):
-                p, k = divmod(run_id, reps)
-                if p != point_id:
-                    point_id, values = p, self.design.point(p)
-                yield RunTask(run_id, p, k, self.seeds[k], values)
+        points = range(start // reps, (stop - 1) // reps + 1) if stop > start else range(0)
+        return Chunk(template, start, stop, {p: self.design.point(p) for p in points}, sink)
 
     def template(self, run_fn: RunFn | None = None) -> RunTemplate:
         """What every run shares. A scenario file goes by absolute path, so workers whose
@@ -149,7 +153,7 @@ class SweepPlan:
             tuple(name for name in LOGS if self.records(name)), run_fn,
             changes=tuple(e.fixed_factors.items()),
             factors=tuple((name, declaration(name).kind) for name in e.factors),
-            metrics=e.metrics)
+            metrics=e.metrics, seed=self.seeds.root, replications=len(self.seeds))
 
     def fingerprint(self) -> str:
         """Hash of everything that determines the results: file text, parsed experiment
@@ -446,8 +450,9 @@ def _chunks(job: _Job, pending: list[tuple[int, int]], slots: int, sink: PartSin
     for first, stop in pending:
         start = first
         while start < stop:
-            end = min(start + min(size or min(_guided(left, slots), pace.size()), most), stop)
-            yield Chunk(job.template, tuple(job.plan.tasks([(start, end)])), sink)
+            guided = _guided(left, slots, pace.runs_in(TAIL_SECONDS))
+            end = min(start + min(size or min(guided, pace.size()), most), stop)
+            yield job.plan.chunk(job.template, start, end, sink)
             left -= end - start
             start = end
 
@@ -487,6 +492,10 @@ class _Pace:
             self.seconds_per_run = result.seconds / result.size
             self.rows_per_run = max(self.rows_per_run, result.rows / result.size)
 
+    def runs_in(self, seconds: float) -> int:
+        """About how many runs take ``seconds`` at the latest pace (0 before any is timed)."""
+        return int(seconds / self.seconds_per_run) if self.seconds_per_run > 0 else 0
+
     def size(self) -> int:
         if not self.largest:
             return MIN_CHUNK
@@ -498,10 +507,13 @@ class _Pace:
         return max(1, min(bounds))
 
 
-def _guided(left: int, slots: int) -> int:
+def _guided(left: int, slots: int, least: int = MIN_CHUNK) -> int:
+    """The guided schedule's next chunk: a share of the runs left, at least ``least`` runs
+    (and MIN_CHUNK)."""
     if slots == 1:
         return MAX_CHUNK
-    return min(MAX_CHUNK, max(MIN_CHUNK, math.ceil(left / (slots * CHUNKS_PER_SLOT))))
+    share = math.ceil(left / (slots * CHUNKS_PER_SLOT))
+    return min(MAX_CHUNK, max(MIN_CHUNK, least, share))
 
 
 @contextmanager

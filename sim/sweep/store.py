@@ -123,6 +123,21 @@ group (16 MB of 8-byte values) and one part. Narrow logs get long row groups (fa
 well compressed), the wide runs table short ones."""
 
 
+def writer_options(name: str, schema: pa.Schema) -> dict[str, Any]:
+    """Parquet writer options for final file ``name``: the defaults, except that the warning
+    log keeps column statistics only for its integer columns (run ids, days, plot ids: the
+    ones a reader would skip row groups by; no reader in warnsim uses statistics). Values,
+    types, column order and schema metadata are unchanged, and so is the file's size (0.1%
+    smaller); encoding the log costs the sweep's own process 0.020 rather than 0.024 ms a run
+    (6,000 default one-year runs). Storing its float columns plain rather than as a dictionary
+    would save 0.005 ms more, but made the README's sweep (common random numbers repeat
+    values across rivalry levels) 1.57x larger, and no cheap look at the data tells the two
+    apart: the dictionary stays."""
+    if name != WARNINGS:
+        return {}
+    return {"write_statistics": [f.name for f in schema if pa.types.is_integer(f.type)]}
+
+
 def row_group(schema: pa.Schema) -> int:
     """Rows per row group of a final file with ``schema``."""
     return max(4_096, ROW_GROUP_CELLS // len(schema))
@@ -176,6 +191,9 @@ class Store:
         self.meta = meta(fingerprint)
         self.sink = PartSink(self.out, fingerprint)
         self._tmp_names = {_tmp_name(f) for f in FINAL_FILES}
+        self._log_sums: dict[str, Any] = {}
+        """Each part's log checksums, from its runs file as :meth:`merge_runs` verified and read
+        it (so :meth:`finish` need not open every runs file again)."""
 
     # --- reading (no writes) -----------------------------------------------------------------
 
@@ -462,9 +480,11 @@ class Store:
         a description of the first failure (empty if none) and the file's checksum entry.
         :class:`DamagedPart` if a part fails its checksum (nothing final is written then)."""
         failed, last, first = 0, -1, ""
+        self._log_sums = {}
         merged = _Merge(self.out, RUNS, self.schemas[RUNS].with_metadata(self.meta))
         sources = [(stem, self._file(stem, RUNS), digest_of(stem)) for stem in self._stems()]
         for table in merged.write(sources):
+            self._log_sums[merged.stem] = merged.part_meta.get(CHECKSUMS)
             ids = table["run_id"]
             if pc.min(ids).as_py() <= last:  # scan() keeps no overlapping parts
                 raise RuntimeError(f"{self.parts}: parts overlap at run {last}")
@@ -524,7 +544,8 @@ class Store:
         out = []
         for stem in self._stems():
             try:
-                sums = _file_meta(self._file(stem, RUNS)).get(CHECKSUMS)
+                sums = (self._log_sums[stem] if stem in self._log_sums
+                        else _file_meta(self._file(stem, RUNS)).get(CHECKSUMS))
             except (OSError, pa.ArrowException, ValueError):
                 sums = None
             expected = sums.get(name) if isinstance(sums, dict) else None
@@ -620,6 +641,9 @@ class _Merge:
         self.root, self.name, self.schema = root, name, schema
         self.rows = 0
         self.sha256 = ""
+        self.stem = ""
+        self.part_meta: dict[str, Any] = {}
+        """The warnsim metadata of the part last yielded (as read, before any cast)."""
 
     def write(self, sources: Iterable[tuple[str, Path, str]]) -> Iterator[pa.Table]:
         """Write the file, yielding each part's table on the way."""
@@ -631,9 +655,11 @@ class _Merge:
             root.remove(tmp)
             sink = Hashing(root.create(tmp), hashlib.sha256)
             try:
-                with pq.ParquetWriter(sink, self.schema) as writer:
+                with pq.ParquetWriter(sink, self.schema,
+                                      **writer_options(self.name, self.schema)) as writer:
                     for stem, source, expected in sources:
                         table = _verified(stem, source, expected)
+                        self.stem, self.part_meta = stem, _meta_of(table.schema)
                         if not table.schema.equals(self.schema):  # parts are written in it: rare
                             table = table.select(self.schema.names).cast(self.schema)
                         yield table
@@ -645,8 +671,10 @@ class _Merge:
                             writer.write_table(whole.slice(0, cut), row_group_size=group)
                             self.rows += cut
                             pending, rows = [whole.slice(cut)], rows - cut
-                    if rows:
-                        writer.write_table(pa.concat_tables(pending), row_group_size=group)
+                    if rows:  # contiguous, as every group: a table in pieces may be paged
+                        # differently, and writes slower (0.003 against 0.0023 ms a run)
+                        writer.write_table(pa.concat_tables(pending).combine_chunks(),
+                                           row_group_size=group)
                         self.rows += rows
             except BaseException:
                 sink.close()
@@ -728,6 +756,15 @@ def _file_meta(path: Path) -> dict[str, Any]:
     with pa.memory_map(str(path)) as source:
         meta = pa.ipc.open_file(source).schema.metadata or {}
     return json.loads(meta.get(META_KEY, b"{}"))
+
+
+def _meta_of(schema: pa.Schema) -> dict[str, Any]:
+    """A part's warnsim metadata from its schema ({} if it has none or it is damaged)."""
+    try:
+        found = json.loads((schema.metadata or {}).get(META_KEY, b"{}"))
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def _parquet_meta(path: Path) -> dict[str, Any] | None:
