@@ -139,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     from sim.analysis.cli import register as register_analysis
     from sim.calibration.cli import register as register_calibration
     from sim.plan import register as register_plan
+    from sim.sweep.cli import port
     from sim.sweep.cli import register as register_sweep
     from sim.validation.cli import register as register_validation
 
@@ -234,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="a bound on each browser session (repeatable): "
                       + "; ".join(f"{k} ({p.unit}, default {p.default:g})"
                                   for k, p in _view_limits().items()))
-    view.add_argument("--port", type=_port, default=8765, help="port, 0 for any free one (default 8765)")
+    view.add_argument("--port", type=port, default=8765, help="port, 0 for any free one (default 8765)")
     view.add_argument("--host", default="127.0.0.1",
                       help="address to listen on (default 127.0.0.1: this machine only)")
     view.set_defaults(func=_cmd_view)
@@ -275,13 +276,6 @@ def _ascii(text: str) -> str:
     if not text.isascii():
         raise argparse.ArgumentTypeError(f"got {text!r}; allowed: ASCII characters only")
     return text
-
-
-def _port(text: str) -> int:
-    port = _non_negative_int(text)
-    if port > 65535:
-        raise argparse.ArgumentTypeError(f"{port} is not a port; allowed: an integer in [0, 65535]")
-    return port
 
 
 def _non_negative_int(text: str) -> int:

@@ -18,7 +18,7 @@ DEFAULT_CONFIDENCE = 0.95
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``analyze DIR``, ``plot DIR``, ``discover``, ``decompose`` and ``explore DIR`` to
     the main parser's subcommands."""
-    from sim.cli import _port
+    from sim.sweep.cli import port
 
     analyze = subparsers.add_parser(
         "analyze", help="tables with confidence intervals, tests and sensitivity indices",
@@ -132,7 +132,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "design points over factors and outcomes, filters, the paired contrast, the plot "
         "choices, and exports of figures and rows into DIR/explore/. Stop with Ctrl-C.")
     explore.add_argument("directory", metavar="DIR", type=Path, help="a sweep's results folder")
-    explore.add_argument("--port", type=_port, default=8766,
+    explore.add_argument("--port", type=port, default=8766,
                          help="port on 127.0.0.1 (default 8766)")
     explore.set_defaults(func=explore_handler)
 

@@ -57,6 +57,14 @@ def non_negative_int(text: str) -> int:
     return int(stripped)
 
 
+def port(text: str) -> int:
+    """A TCP port in ASCII digits, 0 for any free one (``warnsim view`` and ``explore``)."""
+    value = non_negative_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port; allowed: an integer in [0, 65535]")
+    return value
+
+
 def positive_int(text: str) -> int:
     """An integer of at least 1 in ASCII digits (``int`` alone also takes "\uff12")."""
     stripped = text.strip()
