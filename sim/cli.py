@@ -174,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="record the per-agency series (agent reporters) and write it (.csv or .parquet)")
     run.add_argument("--dyads", type=Path, metavar="FILE",
                      help="record trust and rivalry per ordered pair per day and write it (.csv or .parquet)")
+    run.add_argument("--record-every", type=_every, default=1, metavar="DAYS",
+                     help="record --series, --agents and --dyads every DAYS days and on the "
+                     "last day (default 1: every day)")
     run.add_argument("--log-rows", type=_non_negative_int, default=15, metavar="N",
                      help="warning-log rows to print (default 15)")
     run.set_defaults(func=_cmd_run)
@@ -264,6 +267,13 @@ def _days(text: str) -> int:
     return days
 
 
+def _every(text: str) -> int:
+    every = _non_negative_int(text)
+    if not 1 <= every <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"got {every}; allowed: an integer in [1, {MAX_DAYS}]")
+    return every
+
+
 def _set_option(parser: argparse.ArgumentParser, help: str) -> None:
     """``--set KEY=VALUE`` (repeatable), collected as ``args.assignments``."""
     parser.add_argument("--set", dest="assignments", action="append", default=[],
@@ -324,7 +334,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     spec = RunSpec(params=params, scenario=args.scenario, days=args.days, seed=args.seed,
                    changes=changes, record_series=args.series is not None,
                    record_agents=args.agents is not None,
-                   record_dyads=args.dyads is not None)
+                   record_dyads=args.dyads is not None, record_every=args.record_every)
     result = simulate(spec)
     assert result.warnings is not None
     tables = (result.warnings, result.series, result.agents, result.dyads)

@@ -39,6 +39,25 @@ MAX_DAYS = 100_000
 """Longest run accepted from users (about 274 years), the same bound for runs and sweeps."""
 
 
+def check_every(every: Any, origin: str = "record_every") -> int:
+    """``every`` if it is a whole number of days in [1, :data:`MAX_DAYS`]; else one
+    :class:`~sim.errors.UserError`."""
+    from sim.errors import UserError
+
+    if isinstance(every, bool) or not isinstance(every, Integral) or not 1 <= int(every) <= MAX_DAYS:
+        raise UserError(f"{origin}: got {every!r}; allowed: an integer in [1, {MAX_DAYS}]")
+    return int(every)
+
+
+def recorded_days(days: int, every: int) -> list[int]:
+    """The days a per-day log records: every ``every``-th day (``day % every == every - 1``)
+    and the last day."""
+    out = list(range(every - 1, days, every))
+    if days and (not out or out[-1] != days - 1):
+        out.append(days - 1)
+    return out
+
+
 def check_days(days: Any, origin: str = "days") -> int:
     """``days`` if it is a whole number of days in [0, :data:`MAX_DAYS`]; else one
     :class:`~sim.errors.UserError`. A model stepped by days cannot run 1.5 of them (it would
@@ -67,6 +86,11 @@ class RunSpec:
     record_series: bool = False
     record_agents: bool = False
     record_dyads: bool = False
+    record_every: int = 1
+    """Record the per-day logs (series, agents, dyads) every ``record_every`` days, on the days
+    ``day % record_every == record_every - 1``, and always on the last day: ``record_every =
+    days`` keeps only each run's final state (what per-agency totals need), at the cost of a
+    whole-run call instead of one observation a day."""
     typed_logs: bool = False
     """Return each recorded log as one Arrow record batch in its declared schema
     (:func:`sim.log.typed`) rather than lists of Python values: what a sweep gathers a chunk
@@ -79,6 +103,7 @@ class RunSpec:
 
     def __post_init__(self) -> None:
         check_days(self.days, "RunSpec.days")
+        check_every(self.record_every, "RunSpec.record_every")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +135,7 @@ def simulate(spec: RunSpec) -> RunResult:
     recorded; the same kernels and observations as ``WarningModel``."""
     import numpy as np
 
-    from sim.engine import run_days, start, step_day
+    from sim.engine import run_days, start
     from sim.log import Cables, batch, columns
     from sim.observe import (
         agent_rows, as_dict, cable_table, final, mean_rivalry, outcomes, trust_matrix,
@@ -126,8 +151,8 @@ def simulate(spec: RunSpec) -> RunResult:
     if spec.record_series or spec.record_agents or spec.record_dyads:
         off = ~np.eye(len(names), dtype=bool)
         recipient, sender = np.nonzero(off)
-        for day in range(days):
-            step_day(ref, day)
+        for day in recorded_days(days, spec.record_every):
+            run_days(ref, day + 1)
             trust = trust_matrix(ref, day)
             if spec.record_series:
                 row = outcomes(ref, days, trust) | {"day": day, "mean_rivalry": mean_rivalry(ref)}

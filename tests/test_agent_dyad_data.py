@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.cli import main
+from sim.errors import UserError
 from sim.inference import benevolence, posterior
 from sim.ledger import log_weights
 from sim.model import WarningModel
@@ -179,3 +180,44 @@ def test_cli_run_refuses_a_bad_dyads_suffix(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "--dyads" in err and ".parquet" in err
     assert not (tmp_path / "d.txt").exists()
+
+
+# --- record_every: the per-day logs on fewer days -----------------------------------------------
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(days=st.integers(1, 60), every=st.integers(1, 70), seed=st.integers(0, 10_000))
+def test_recording_every_k_days_keeps_those_days_rows_and_the_last(days, every, seed):
+    """With ``record_every = k`` the series, agents and dyads hold exactly the daily logs' rows
+    of days k-1, 2k-1, ... and of the last day, and the run itself is unchanged."""
+    daily = simulate(RunSpec(days=days, seed=seed, record_series=True, record_agents=True,
+                             record_dyads=True))
+    sparse = simulate(RunSpec(days=days, seed=seed, record_series=True, record_agents=True,
+                              record_dyads=True, record_every=every))
+    expected = sorted({d for d in range(days) if d % every == every - 1} | {days - 1})
+    for log in ("series", "agents", "dyads"):
+        full, kept = pd.DataFrame(getattr(daily, log)), pd.DataFrame(getattr(sparse, log))
+        assert sorted(kept["day"].unique()) == expected
+        on_days = full[full["day"].isin(expected)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(kept, on_days)
+    assert json.dumps(sparse.outcomes) == json.dumps(daily.outcomes)  # NaN-aware equality
+    assert sparse.trust_matrix == daily.trust_matrix
+
+
+def test_record_every_must_be_a_positive_number_of_days(tmp_path, capsys):
+    with pytest.raises(UserError, match=r"RunSpec.record_every: got 0; allowed: an integer in \[1,"):
+        RunSpec(record_every=0)
+    with pytest.raises(SystemExit) as stopped:  # refused by the argument parser
+        main(["run", "--days", "5", "--record-every", "0", "--agents", str(tmp_path / "a.csv")])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--record-every" in err and "[1, 100000]" in err
+    assert not (tmp_path / "a.csv").exists()
+
+
+def test_cli_run_records_the_agents_on_the_last_day_only(tmp_path):
+    agents = tmp_path / "agents.csv"
+    assert main(["run", "--days", "50", "--seed", "4", "--agents", str(agents),
+                 "--record-every", "50"]) == 0
+    frame = pd.read_csv(agents)
+    assert set(frame["day"]) == {49}
+    assert len(frame) == len(simulate(RunSpec(days=1)).agencies)

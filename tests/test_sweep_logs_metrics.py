@@ -16,12 +16,13 @@ import pytest
 
 from sim.cli import main
 from sim.params import ModelParams
-from sim.run import RunSpec, simulate
+from sim.run import RunSpec, recorded_days, simulate
 from sim.scenarios import load_scenario
 from sim.schema import AGENT_FIELDS, DYAD_FIELDS
 from sim.sweep import load_experiment, plan, read_agents, read_dyads, read_manifest, read_runs
 from sim.sweep import run_experiment as sweep_run
 from sim.sweep.engine import MAX_CHUNK
+from sim.sweep.limits import Size
 from sim.sweep.tasks import run_chunk
 from tests.fake_runs import AGENCIES, failing_odd_replications, fake, noisy_dyads, sigint_after
 from tests.test_sweep_factors import assert_refused
@@ -180,6 +181,42 @@ def test_dyads_and_agents_files_of_a_real_sweep(tmp_path):
                                  "dyads": "dyads.parquet"}
     assert set(manifest["checksums"]) == {"runs.parquet", "warnings.parquet", "agents.parquet",
                                           "dyads.parquet"}
+
+
+def test_record_every_writes_the_agents_and_dyads_of_the_recorded_days(tmp_path):
+    """``record_every = 12`` over 30 days: the per-day files hold days 11, 23 and 29, the rows
+    of a daily sweep on those days; runs.parquet and the warning log are unchanged, and the
+    key enters the fingerprint (so it never resumes into the daily folder)."""
+    daily, sparse = tmp_path / "daily", tmp_path / "sparse"
+    run(write(tmp_path, LOGS), daily)
+    exp = write(tmp_path, LOGS.replace("record_agents = true", "record_agents = true\nrecord_every = 12"),
+                "sparse.toml")
+    run(exp, sparse)
+    for read in (read_agents, read_dyads):
+        full, kept = read(daily), read(sparse)
+        assert sorted(kept["day"].unique()) == [11, 23, 29]
+        expected = full[full["day"].isin([11, 23, 29])].reset_index(drop=True)
+        assert kept.equals(expected)
+    assert read_runs(sparse).equals(read_runs(daily))
+    assert pq.read_table(sparse / "warnings.parquet").equals(pq.read_table(daily / "warnings.parquet"))
+    assert read_manifest(sparse)["fingerprint"] != read_manifest(daily)["fingerprint"]
+    assert plan(load_experiment(exp)).experiment.describe()["record_every"] == 12
+    assert "record_every" not in plan(load_experiment(tmp_path / "exp.toml")).experiment.describe()
+
+
+@pytest.mark.parametrize("value, shown", [("0", "0"), ("1.5", "1.5"), ('"end"', "'end'"),
+                                          ("true", "True")])
+def test_record_every_refuses_anything_but_a_number_of_days(tmp_path, capsys, value, shown):
+    path = write(tmp_path, LOGS.replace("seed = 5", f"seed = 5\nrecord_every = {value}"))
+    assert_refused(path, capsys, [f"record_every: got {shown}", "an integer in [1, 100000]"])
+
+
+@pytest.mark.parametrize("days", [1, 29, 30, 365])
+@pytest.mark.parametrize("every", [1, 7, 30, 365, 1000])
+def test_the_size_limit_counts_the_recorded_days(days, every):
+    size = Size(points=1, parameters=0, replications=1, days=days, record_series=True,
+                sampled=False, agents=16, every=every)
+    assert size.recorded_days == len(recorded_days(days, every))
 
 
 def test_the_warning_log_keeps_statistics_for_its_integer_columns_only(tmp_path):

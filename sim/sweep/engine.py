@@ -153,7 +153,8 @@ class SweepPlan:
             tuple(name for name in LOGS if self.records(name)), run_fn,
             changes=tuple(e.fixed_factors.items()),
             factors=tuple((name, declaration(name).kind) for name in e.factors),
-            metrics=e.metrics, seed=self.seeds.root, replications=len(self.seeds))
+            metrics=e.metrics, seed=self.seeds.root, replications=len(self.seeds),
+            record_every=e.record_every)
 
     def fingerprint(self) -> str:
         """Hash of everything that determines the results: file text, parsed experiment

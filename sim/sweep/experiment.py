@@ -60,6 +60,9 @@ KEYS: dict[str, str] = {
                      "per day",
     "record_dyads": "true or false (default false): write dyads.parquet, trust and rivalry of "
                     "every ordered pair of agencies per day (large)",
+    "record_every": "an integer in [1, 100000] (default 1): record the per-day files "
+                    "(timeseries, agents, dyads) every this many days and on the last day; "
+                    "set it to `days` to keep each run's final state only",
     "metrics": "a table of name = \"expression\" (or { function = \"module.name\" }): your own "
                "columns of runs.parquet (sim/metrics.py documents the language)",
     "params": "the path of a parameter file (name = value lines, e.g. from `warnsim calibrate`), "
@@ -189,6 +192,7 @@ class Experiment:
     scenario_path: Path | None = None
     record_agents: bool = False
     record_dyads: bool = False
+    record_every: int = 1
     scenario_levels: tuple[ScenarioSource, ...] = ()
     fixed_factors: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     metrics: tuple[Metric, ...] = ()
@@ -245,7 +249,8 @@ class Experiment:
                     sampled=d.kind in SAMPLED,
                     csv=d.kind is DesignKind.POINTS,
                     agents=self.agencies if self.record_agents else 0,
-                    dyads=self.agencies * (self.agencies - 1) if self.record_dyads else 0)
+                    dyads=self.agencies * (self.agencies - 1) if self.record_dyads else 0,
+                    every=self.record_every)
 
     def shrunk(self, *, days: int | None = None, replications: int | None = None,
                n: int | None = None) -> Experiment:
@@ -286,6 +291,8 @@ class Experiment:
         for key in ("record_agents", "record_dyads"):
             if getattr(self, key):
                 out[key] = True
+        if self.record_every != 1:
+            out["record_every"] = self.record_every
         if self.metrics:
             out["metrics"] = {m.name: {"function": m.function} if m.function else m.text
                               for m in self.metrics}
@@ -389,6 +396,7 @@ def parse_experiment(text: str, *, path: Path | None = None, name: str | None = 
         scenario_path=None if factors.levels else scenario_source.path,
         record_agents=_flag(data, "record_agents", False, origin),
         record_dyads=_flag(data, "record_dyads", False, origin),
+        record_every=_int_in("record_every", data.get("record_every", 1), 1, 100_000, origin),
         scenario_levels=tuple(source for source, _ in factors.levels.values()),
         fixed_factors=fixed_factors,
         metrics=metrics,

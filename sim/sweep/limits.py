@@ -60,6 +60,12 @@ class Size:
     csv: bool = False
     agents: int = 0  # rows of agents.parquet per run-day (0: not recorded)
     dyads: int = 0  # rows of dyads.parquet per run-day (0: not recorded)
+    every: int = 1  # the per-day files record every this many days and the last day
+
+    @property
+    def recorded_days(self) -> int:
+        """Days a run's per-day files hold a row for (:func:`sim.run.recorded_days`)."""
+        return self.days // self.every + (1 if self.days % self.every else 0)
 
     @property
     def runs(self) -> int:
@@ -93,13 +99,13 @@ def check_size(size: Size, origin: str) -> None:
         (size.runs * size.days, MAX_RUN_DAYS,
          f"{what} x {size.days:,} days = {size.runs * size.days:,} run-days"),
     ]
-    run_days = size.runs * size.days
+    recorded = size.runs * size.recorded_days
     for key, per_day, file in (("record_series", int(size.record_series), "timeseries.parquet"),
                                ("record_agents", size.agents, "agents.parquet"),
                                ("record_dyads", size.dyads, "dyads.parquet")):
         if per_day:
-            checks.append((run_days * per_day, MAX_SERIES_ROWS,
-                           f"{key}: {run_days * per_day:,} rows of {file}"))
+            checks.append((recorded * per_day, MAX_SERIES_ROWS,
+                           f"{key}: {recorded * per_day:,} rows of {file}"))
     for got, limit, text in checks:
         if got > limit:
             raise UserError(f"{origin}: design too large: {text}; allowed: at most {limit:,} "

@@ -69,7 +69,8 @@ class RunTemplate:
     names, from ``[fixed]``); ``factors`` the dotted names that are columns of
     ``runs.parquet``, with their declared types; ``metrics`` the experiment's ``[metrics]``;
     ``seed`` the experiment's root seed and ``replications`` its replications a design point
-    (run ``run_id`` is replication ``run_id % replications`` of its point).
+    (run ``run_id`` is replication ``run_id % replications`` of its point); ``record_every``
+    how often the per-day logs record (:attr:`sim.run.RunSpec.record_every`).
     """
 
     base: ModelParams
@@ -82,6 +83,7 @@ class RunTemplate:
     metrics: tuple[Metric, ...] = ()
     seed: int = 0
     replications: int = 1
+    record_every: int = 1
 
     def scenario(self, label: str | None = None) -> ScenarioRef:
         """The scenario called ``label`` (None: the experiment's own)."""
@@ -382,7 +384,7 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
                                         if k != "scenario" and k not in PARAMETERS)
             spec = RunSpec(params=rows.params_of(task), scenario=scenario.load, days=t.days,
                            seed=task.seed, changes=changes, typed_logs=True,
-                           cable_records=True, **record)
+                           cable_records=True, record_every=t.record_every, **record)
             result = run_fn(spec)
             outcomes = result.outcomes
             if not _OUTCOME_NAMES <= outcomes.keys():

@@ -101,7 +101,8 @@ def validate(options: ValidationOptions) -> Validation:
     out = output_folder(options)
     calibrated = load(options.calibration, options.attainability)  # read before any run
     m = measure(options, out)
-    figures = _figures(out / "figures", m.entries, m.curves, m.tables, m.checks)
+    figures = _figures(out / "figures", m.entries, m.curves, m.tables, m.checks,
+                       options.workers)
     rows = tuple(_study_row(r, m.data[r.prepared.study.name], out) for r in m.ran)
     commits = tuple(sorted({str(read_manifest(p.folder).get("git_commit")) for p in m.prepared}))
     ctx = report.Context(
@@ -228,25 +229,49 @@ def _check_out(out: Path) -> None:
 
 
 def _figures(out: Path, entries: list[dict[str, Any]], curves: Mapping[str, Any],
-             tables: Mapping[str, Any], checks: Any) -> dict[str, Path]:
+             tables: Mapping[str, Any], checks: Any, workers: int | None = None) -> dict[str, Path]:
+    """Draw the report's figures into ``out``, on ``workers`` processes (None: the usable
+    cores): drawing and writing PNG and PDF is about a third of a full report's time, and
+    the figures are independent."""
     from sim.analysis.tables import remove_stale
     from sim.validation.scoring import UNINFORMED
 
-    drawn: dict[str, Path | None] = {"verdicts": fig.verdicts(entries, out)}
-    if "bands" in curves:
-        drawn["rivalry"] = fig.rivalry(curves["bands"], out)
-    ranges = {c.id: (c.range_low, c.range_high) for c in checks}
-    drawn["reliability"] = fig.reliability(curves.get("crossover"), curves.get("matching"),
-                                           curves.get("deaths"), ranges, out)
-    if "gap_by_year" in curves:
-        drawn["learning"] = fig.learning(curves["gap_by_year"], out)
-    if "decomposition" in tables:
-        drawn["decomposition"] = fig.decomposition(tables["decomposition"], out)
+    jobs: dict[str, tuple[str, tuple[Any, ...]]] = {"verdicts": ("verdicts", (entries,))}
     if "cases" in tables:
-        drawn["cases"] = fig.cases(tables["cases"].table, UNINFORMED, out)
-    made = {k: v for k, v in drawn.items() if v is not None}
+        jobs["cases"] = ("cases", (tables["cases"].table, UNINFORMED))
+    ranges = {c.id: (c.range_low, c.range_high) for c in checks}
+    jobs["reliability"] = ("reliability", (curves.get("crossover"), curves.get("matching"),
+                                           curves.get("deaths"), ranges))
+    if "decomposition" in tables:
+        jobs["decomposition"] = ("decomposition", (tables["decomposition"],))
+    if "gap_by_year" in curves:
+        jobs["learning"] = ("learning", (curves["gap_by_year"],))
+    if "bands" in curves:
+        jobs["rivalry"] = ("rivalry", (curves["bands"],))
+    drawn = _draw_all(jobs, out, workers)
+    made = {k: v for k in FIGURES if (v := drawn.get(k)) is not None}
     remove_stale(out, set(FIGURES) - set(made), ("pdf", "png"))
     return made
+
+
+def _draw_all(jobs: Mapping[str, tuple[str, tuple[Any, ...]]], out: Path,
+              workers: int | None) -> dict[str, Path | None]:
+    """Each job's figure (largest first), in worker processes when more than one may run."""
+    from sim.sweep.executors import start_method, usable_cores
+
+    slots = min(workers or usable_cores(), len(jobs))
+    if slots <= 1:
+        return {name: _draw(fn, args, out) for name, (fn, args) in jobs.items()}
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    with cf.ProcessPoolExecutor(slots, mp_context=mp.get_context(start_method())) as pool:
+        futures = {name: pool.submit(_draw, fn, args, out) for name, (fn, args) in jobs.items()}
+        return {name: f.result() for name, f in futures.items()}
+
+
+def _draw(function: str, args: tuple[Any, ...], out: Path) -> Path | None:
+    return getattr(fig, function)(*args, out)
 
 
 def _study_row(r: studies.Ran, data: statistics.StudyData, out: Path) -> report.StudyRow:

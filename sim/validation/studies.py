@@ -105,6 +105,8 @@ def _toml(study: Study, replications: int, fixed: Mapping[str, Any], design: str
     ]
     if study.record_agents:
         lines.append(f"record_agents = {_value(study.record_agents)}")
+    if study.record_every != 1:
+        lines.append(f"record_every = {study.record_every}")
     if design is not None:
         lines.append(f"design = {_value(design)}")
     if fixed:

@@ -73,6 +73,7 @@ class Study:
     minimum: int = 2  # fewest replications its statistics accept
     record_warnings: bool = False
     record_agents: bool = False
+    record_every: int = 1  # the per-agency series every this many days (and the last day)
     fixed: Mapping[str, Any] = field(default_factory=_fixed)
     points: Callable[[ModelParams], tuple[Point, ...]] = lambda base: ()
 
@@ -218,7 +219,7 @@ STUDIES: tuple[Study, ...] = (
     Study("far", "The world at the validated parameters with each agency's own record (attacks, "
           "deaths) and the warning log: realised false-alarm ratios per recipient (Simmons & "
           "Sutter's protocol)", replications=600, quick=100, minimum=10, record_warnings=True,
-          record_agents=True),
+          record_agents=True, record_every=365),
     Study("decomposition", "The default world, each mechanism of sim/mechanisms.py switched off "
           "alone, and all of them off", replications=400, quick=60, minimum=10,
           record_warnings=True, points=_decomposition),
