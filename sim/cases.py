@@ -44,9 +44,8 @@ import numpy as np
 
 from sim import files
 from sim.consequences import action_cost, diversion_deaths, political_loss
-from sim.enums import Channel, Doctrine, Response, _Named
 from sim.engine import Run, start, template
-from sim.errors import UserError
+from sim.enums import Channel, Doctrine, Response, _Named
 from sim.errors import UserError
 from sim.inference import (
     Choice,

@@ -38,7 +38,7 @@ from typing import Any
 
 from sim import queues
 from sim.jit import kernel
-from sim.world import N_DETAILS, U, FateCode
+from sim.world import N_DETAILS, FateCode, U
 
 PENDING, ATTACK, INTERDICTED, DETERRED = (
     FateCode.PENDING, FateCode.ATTACK, FateCode.INTERDICTED, FateCode.DETERRED)

@@ -70,14 +70,19 @@ from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri, zeta
 from scipy.stats import gamma as gamma_dist
 
-from sim.enums import Response, ResponsePolicy
 from sim.consequences import (
-    action_cost, diversion_deaths, interdiction_chance, investigate, political_loss, protect_on,
+    action_cost,
+    diversion_deaths,
+    interdiction_chance,
+    investigate,
+    political_loss,
+    protect_on,
 )
+from sim.enums import Response, ResponsePolicy
 from sim.jit import kernel
 from sim.ledger import bring_all, log_weights, observe_arrival, rebuild_pools
-from sim.params import ModelParams
 from sim.outcomes import NET_HARM_COMPONENTS
+from sim.params import ModelParams
 from sim.protocol import excludes, is_public
 from sim.world import ABILITY_LEVELS, N_DETAILS, SCALES, U, ability_multipliers
 

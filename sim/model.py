@@ -41,6 +41,7 @@ from sim.run import check_days, release, run_seed
 from sim.scenarios import Scenario, load_scenario
 from sim.world import World
 
+
 class WarningModel(mesa.Model):
     """Agencies that warn, judge warnings and learn whom to trust, for ``days`` days."""
 

@@ -19,7 +19,11 @@ from sim.inference import INVESTIGATED, posterior_into
 from sim.jit import kernel, records
 from sim.outcomes import OUTCOME_NAMES, record_dtype
 from sim.protocol import (
-    DOCTRINE_EXCLUDES, NO_CHANNEL, RECIPIENT_AWARE, SOURCES_AT_RISK, is_public,
+    DOCTRINE_EXCLUDES,
+    NO_CHANNEL,
+    RECIPIENT_AWARE,
+    SOURCES_AT_RISK,
+    is_public,
 )
 from sim.world import ABILITY_LEVELS
 

@@ -29,8 +29,7 @@ from numpy.typing import NDArray
 
 from sim.enums import Channel, Doctrine, NoLiaisonRoute, WaiverReason
 from sim.jit import kernel
-from sim.params import ModelParams
-from sim.world import N_DETAILS, U, trigger_days
+from sim.world import trigger_days
 
 __all__ = ["trigger_days"]  # evaluated when detections are drawn (sim.world)
 

@@ -1,10 +1,12 @@
 """One run: ``(parameters, scenario, days, seed) -> outcomes``.
 
 This is the whole interface between the model and everything downstream (the CLI's ``run``,
-the sweep engine, the benchmarks). It builds a :class:`~sim.model.WarningModel`, steps it,
-summarises it into plain Python data and then frees it: Mesa 3.3.1 keeps every model alive via
-the class-level ``Agent._ids`` registry, so a process running thousands of models must drop
-each one's entry or its memory grows without bound (see :func:`release`).
+the sweep engine, the benchmarks). :func:`simulate` runs the compiled kernels of
+:mod:`sim.engine` (the whole year in one call, or a call per recorded day) and summarises the
+run into plain Python data; ``WarningModel`` steps the same kernels through Mesa. Mesa 3.3.1
+keeps every model alive via the class-level ``Agent._ids`` registry, so a process stepping
+thousands of Mesa models must drop each one's entry or its memory grows without bound (see
+:func:`release`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,12 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from sim.frames import RunFrames
 from sim.params import ModelParams
 from sim.schema import (
-    AGENT_COLUMNS, AGENT_FIELDS, DYAD_COLUMNS, DYAD_FIELDS, SERIES_COLUMNS, SERIES_FIELDS,
+    AGENT_COLUMNS,
+    AGENT_FIELDS,
+    DYAD_COLUMNS,
+    DYAD_FIELDS,
+    SERIES_COLUMNS,
+    SERIES_FIELDS,
     WARNING_COLUMNS,
 )
 
@@ -138,7 +145,13 @@ def simulate(spec: RunSpec) -> RunResult:
     from sim.engine import run_days, start
     from sim.log import Cables, batch, columns
     from sim.observe import (
-        agent_rows, as_dict, cable_table, final, mean_rivalry, outcomes, trust_matrix,
+        agent_rows,
+        as_dict,
+        cable_table,
+        final,
+        mean_rivalry,
+        outcomes,
+        trust_matrix,
     )
 
     days = check_days(spec.days)
@@ -223,7 +236,7 @@ def _typed(columns: Any, fields: Any) -> Any:
 
 def _rows(matrix: Any) -> list[list[Any]]:
     """A square matrix as a list of rows of floats, NaN (the diagonal) as None."""
-    return [[None if x != x else x for x in row] for row in matrix.tolist()]
+    return [[None if math.isnan(x) else x for x in row] for row in matrix.tolist()]
 
 
 def run_seed(seed: int | None, rng: Any, drawn_from: Any) -> int:

@@ -46,16 +46,32 @@ import numpy as np
 
 from sim.consequences import action_cost, burn_chance, political_loss
 from sim.inference import (
-    ARRIVAL, OUTCOME, PROBE_PROBS, PROBS, REAL, benevolence, dyad_model, face_loss, harm_averted,
-    logistic, outcome_into, posterior_into,
+    ARRIVAL,
+    OUTCOME,
+    PROBE_PROBS,
+    PROBS,
+    REAL,
+    benevolence,
+    dyad_model,
+    face_loss,
+    harm_averted,
+    logistic,
+    outcome_into,
+    posterior_into,
 )
 from sim.jit import kernel
 from sim.ledger import log_weights
 from sim.log import open_cable
 from sim.protocol import (
-    PUBLIC, RELAY, SOURCES_AT_RISK, reachable, route, screen_rules, set_detail,
+    PUBLIC,
+    RELAY,
+    SOURCES_AT_RISK,
+    reachable,
+    route,
+    screen_rules,
+    set_detail,
 )
-from sim.world import N_DETAILS, U, Scale
+from sim.world import N_DETAILS, Scale, U
 
 
 @kernel

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sim.model import WarningModel
 from sim.outcomes import BANDS, BY_NAME, NET_HARM_COMPONENTS, OUTCOMES, Kind
 from sim.params import PARAMETERS, ModelParams, Param
-from sim.run import WARNING_COLUMNS, RunSpec, release, simulate
+from sim.run import WARNING_COLUMNS, RunSpec, simulate
 from sim.scenarios import load_scenario
 
 

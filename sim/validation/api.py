@@ -102,7 +102,7 @@ def validate(options: ValidationOptions) -> Validation:
     calibrated = load(options.calibration, options.attainability)  # read before any run
     m = measure(options, out)
     figures = _figures(out / "figures", m.entries, m.curves, m.tables, m.checks,
-                       options.workers)
+                       workers=options.workers)
     rows = tuple(_study_row(r, m.data[r.prepared.study.name], out) for r in m.ran)
     commits = tuple(sorted({str(read_manifest(p.folder).get("git_commit")) for p in m.prepared}))
     ctx = report.Context(
@@ -229,7 +229,8 @@ def _check_out(out: Path) -> None:
 
 
 def _figures(out: Path, entries: list[dict[str, Any]], curves: Mapping[str, Any],
-             tables: Mapping[str, Any], checks: Any, workers: int | None = None) -> dict[str, Path]:
+             tables: Mapping[str, Any], checks: Any, *,
+             workers: int | None = None) -> dict[str, Path]:
     """Draw the report's figures into ``out``, on ``workers`` processes (None: the usable
     cores): drawing and writing PNG and PDF is about a third of a full report's time, and
     the figures are independent."""

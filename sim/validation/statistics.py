@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.load import Results, load_results
-from sim.params import ModelParams
 from sim.analysis.gradient import COUNTS as GRADIENT_COUNTS
 from sim.analysis.gradient import crude, mantel_haenszel, stratified_counts
+from sim.analysis.load import Results, load_results
+from sim.params import ModelParams
 from sim.schema import AGENTS_FILE, band_of
 from sim.validation.suite import RELIABILITY_LEVELS, SUSPICION_YEARS, Check, Point, level_label
 
@@ -250,9 +250,9 @@ def _stratum_columns(d: StudyData) -> dict[str, np.ndarray]:
     columns ``<count>/<recipient>`` for :func:`paired`."""
     counts = stratified_counts(d.delivered(), "replication")
     cols = {}
-    for recipient, rows in counts.groupby("recipient", sort=True):
-        rows = rows.set_index("replication")[list(GRADIENT_COUNTS)].reindex(d.replications,
-                                                                   fill_value=0.0)
+    for recipient, group in counts.groupby("recipient", sort=True):
+        rows = group.set_index("replication")[list(GRADIENT_COUNTS)].reindex(d.replications,
+                                                                    fill_value=0.0)
         cols |= {f"{c}/{recipient}": rows[c].to_numpy(float) for c in GRADIENT_COUNTS}
     return cols
 
@@ -278,7 +278,7 @@ def rivalry_gradient_stratified(check: Check, data: Mapping[str, StudyData]) -> 
 def rivalry_gradient_crude(check: Check, data: Mapping[str, StudyData]) -> Measurement:
     """The crude difference of the pooled heed rates of the low and high bands."""
     d = data["defaults"]
-    curve, details = _band_curve(check, d)
+    _, details = _band_curve(check, d)
     cols = {f"{q}_{b}": d.per_rep(d.runs, d.runs[f"{q}_{b}_rivalry"])
             for q in ("heeded", "delivered") for b in ("low", "high")}
     return _scalar(check, cols, lambda t, n: (ratio(t["heeded_low"], t["delivered_low"])
