@@ -206,13 +206,18 @@ def simulate(spec: RunSpec) -> RunResult:
 
 def warm() -> None:
     """Compile the kernels, or load them from the on-disk cache, in this process: two one-day
-    runs that reach every kernel and signature a run uses (the whole-run call and the day-by-day
-    path with every per-day log). A sweep calls this in its parent before its workers start, so
-    workers inherit the compiled code (fork) or load the cache the parent wrote (spawn) and
-    never compile at the same time. A few milliseconds once the cache exists."""
+    runs that reach every kernel and signature a run uses (the whole-run call and the path
+    observed on recorded days with every per-day log), and the one-day kernel ``WarningModel``
+    steps by. A sweep calls this in its parent before its workers start, so workers inherit the
+    compiled code (fork) or load the cache the parent wrote (spawn) and never compile at the
+    same time. A few milliseconds once the cache exists."""
+    from sim.engine import start, step_day
+
     simulate(RunSpec(days=1, record_warnings=False))
     simulate(RunSpec(days=1, record_warnings=True, record_series=True, record_agents=True,
                      record_dyads=True, typed_logs=True))
+    _, t = _template("default", (), ModelParams())
+    step_day(start(t, 0, 1, probes=True).ref, 0)  # Mesa's step, without importing Mesa
 
 
 @lru_cache(maxsize=64)

@@ -94,7 +94,7 @@ def render(name: str) -> str:
     ]
     for key in KEYS:
         if key.startswith("record_"):
-            default = "true" if key == "record_warnings" else "false"
+            default = {"record_warnings": "true", "record_every": "1"}.get(key, "false")
             lines += ["", *doc(key), f"{key} = {default}"]
     lines += ["", *doc("params"), '# params = "calibrated.toml"']
     if "metrics" in KEYS:

@@ -227,6 +227,19 @@ def make_clone(base: Path) -> Path:
         if command.strip():
             done = _run(["bash", "-c", command.strip().replace("$(BIN)/", "")], base)
             assert done.returncode == 0, f"make demo: {command}\n{done.stderr[-2000:]}"
+    # On a real clone `make demo` compiles the clone's own kernels into its numba cache; here
+    # `warnsim` is the environment's (this checkout's) package, while a page's Python blocks
+    # import the clone's copy. So the clone gets the state `make demo` leaves: this checkout's
+    # compiled kernels (made current here first; numba keys them by the sources' size and
+    # time, which the copies keep), loaded, or compiled if any is missing, in the clone.
+    from sim.run import warm
+
+    warm()
+    (base / "sim" / "__pycache__").mkdir(exist_ok=True)
+    for cached in (ROOT / "sim" / "__pycache__").glob("*.nb[ic]"):
+        shutil.copy2(cached, base / "sim" / "__pycache__" / cached.name)
+    done = _run([sys.executable, "-c", "from sim.run import warm; warm()"], base)
+    assert done.returncode == 0, f"warming the clone's kernels\n{done.stderr[-2000:]}"
     return base
 
 
