@@ -202,6 +202,10 @@ def base_rates(y: NDArray[np.int_]) -> FloatArray:
 
 
 FORECASTS = ("model", "base_rate", "logit")
+MIN_FIT = 2
+"""Fewest calibration-half cases the regression is fitted on: its prior SD is chosen by
+leaving one out, which needs a case left to fit. With fewer, the regression baseline is not
+reported (a file of one case is scored by the model and the base rate only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +227,7 @@ class CaseScores:
             return out
         for half in Half:
             index = np.array([h is half for h in self.half])
-            for name in FORECASTS:
+            for name in (f for f in FORECASTS if f in self.forecasts):
                 p, r = self.forecasts[name][index], self.recorded[index]
                 out.append({"half": half.value, "forecast": name, "n": int(index.sum()),
                             "brier": brier(p, r) if index.any() else math.nan,
@@ -254,6 +258,8 @@ def evaluate(cases: list[Case], params: ModelParams) -> CaseScores:
         return CaseScores(scored, None, forecasts, recorded, None, {}, [])
     calibration = np.array([h is Half.CALIBRATION for h in half])
     forecasts["base_rate"] = np.tile(base_rates(recorded[calibration]), (len(cases), 1))
+    if calibration.sum() < MIN_FIT:
+        return CaseScores(scored, half, forecasts, recorded, None, {}, [])
     names, x = features(cases)
     standardise = Standardiser.fit(x[calibration])
     z = standardise(x)

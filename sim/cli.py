@@ -591,10 +591,14 @@ def _cmd_cases(args: argparse.Namespace) -> int:
     print(_table([(str(r["half"]), str(r["n"]), str(r["forecast"]), _fmt(r["brier"]),
                    _fmt(r["log_loss"])) for r in result.rows()],
                  ("half", "n", "forecast", "brier", "log_loss")))
-    print(f"\nbase_rate: Jeffreys-smoothed shares of the calibration half; logit: ridge "
-          f"multinomial logit on {len(result.predictors)} coded columns fitted on the calibration "
-          f"half, prior SD {result.prior_sd:g} (leave-one-out log-loss). The hold-out half is the "
-          "test (docs/cases-codebook.md, section 6).")
+    from sim.case_scores import MIN_FIT
+
+    logit = (f"logit: ridge multinomial logit on {len(result.predictors)} coded columns fitted "
+             f"on the calibration half, prior SD {result.prior_sd:g} (leave-one-out log-loss)"
+             if result.prior_sd is not None else
+             f"no logit: it needs at least {MIN_FIT} cases in the calibration half")
+    print(f"\nbase_rate: Jeffreys-smoothed shares of the calibration half; {logit}. The "
+          "hold-out half is the test (docs/cases-codebook.md, section 6).")
     return 0
 
 

@@ -161,6 +161,24 @@ def test_a_file_without_dates_is_scored_without_halves(tmp_path: Path, capsys):
     assert row["half"] is None and "base_rate_heed" not in row
 
 
+def test_a_file_of_one_case_is_scored_by_the_model_and_the_base_rate_only(tmp_path: Path, capsys):
+    """One seen case: the calibration half holds it, the hold-out half nothing; the regression
+    cannot choose its prior by leaving one out, so it is not reported, and the base rate is
+    the Jeffreys share (1 + 1/2) / (1 + 3/2) = 0.6 for the recorded response."""
+    path = tmp_path / "one.csv"
+    path.write_text("case,sender,recipient,date,rivalry,details,channel,response,seen\n"
+                    "s1,A,B,2024-03,0.9,2,both,dismissed,yes\n", encoding="utf-8")
+    assert main(["cases", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "no logit: it needs at least 2 cases in the calibration half" in out
+    assert not re.search(r"^\S+\s+\d+\s+logit", out, re.MULTILINE)
+    assert main(["cases", str(path), "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["half"] == "calibration" and "logit_heed" not in row
+    assert math.isclose(row["base_rate_dismiss"], 0.6)
+    assert math.isclose(row["base_rate_heed"], 0.2)
+
+
 RULE_CODED = {"rivalry", "load", "sender_capability", "recipient_capability",
               "recipient_home_security", "days_left", "corroborated", "timing", "location",
               "perpetrators", "details", "channel", "real"}
