@@ -21,7 +21,8 @@ built-in scenario, whose text a manifest does not copy, from the package's own f
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -29,8 +30,20 @@ import pandas as pd
 from sim.errors import UserError
 from sim.outcomes import OUTCOMES, Kind
 
-if TYPE_CHECKING:
-    from sim.analysis.load import Results
+
+class Results(Protocol):
+    """What these views read of a loaded results folder (:class:`sim.analysis.load.Results`,
+    whose methods ``warnings_frame`` and ``points_frame`` call them): declared here, so this
+    module does not import the one that imports it."""
+
+    directory: Path
+    runs: pd.DataFrame
+    manifest: dict[str, Any]
+    design: Any
+    warnings: pd.DataFrame | None
+
+    @property
+    def ok(self) -> pd.DataFrame: ...
 
 RUN_COLUMNS: tuple[str, ...] = ("point_id", "replication", "seed", "scenario")
 """Run identity joined to every warning (``run_id`` is in the log already)."""

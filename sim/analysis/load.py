@@ -94,13 +94,6 @@ class Results:
 
         return point_frame(self, outcomes)
 
-    def contrast(self, factor: str, a: Any, b: Any, **options: Any) -> Any:
-        """The paired contrast of an outcome between ``factor`` = ``a`` and ``b``
-        (:func:`sim.analysis.contrasts.contrast`; ``options``: outcome, where, by, confidence)."""
-        from sim.analysis.contrasts import contrast
-
-        return contrast(self, factor, a, b, **options)
-
     @property
     def scattered(self) -> bool:
         """Whether the design points sample a continuous space rather than take levels: a
@@ -122,16 +115,6 @@ class Results:
             return False
         conditions = len(ok[numeric].drop_duplicates())
         return any(SCATTERED_LEVELS < ok[p].nunique() == conditions for p in numeric)
-        ok = self.ok
-        points = ok["point_id"].nunique()
-        for p in self.design.parameters:
-            column = ok[p]
-            if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
-                continue
-            values = column.nunique()
-            if values > SCATTERED_LEVELS and values > points / 2:
-                return True
-        return False
 
 
 def load_results(directory: str | Path, *, columns: Sequence[str] | None = None,

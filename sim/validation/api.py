@@ -95,7 +95,7 @@ class Measured:
 
 def validate(options: ValidationOptions) -> Validation:
     from sim.sweep.code import model_sha256
-    from sim.validation.calibrated import load
+    from sim.validation.calibrated import load, section
 
     started = time.perf_counter()
     out = output_folder(options)
@@ -109,8 +109,9 @@ def validate(options: ValidationOptions) -> Validation:
         version=_version(), commits=commits, quick=options.quick, base=m.base,
         overrides=m.overrides, studies=rows, seconds=time.perf_counter() - started,
         command=options.command or _command(options), only=tuple(options.only),
-        replications=options.replications, calibrated=calibrated,
-        model_sha256=model_sha256())
+        replications=options.replications,
+        calibration=() if calibrated is None else tuple(
+            section(calibrated, m.base.to_dict(), model_sha256())))
     doc = report.document(ctx, m.entries, figures, m.tables)
     from sim.validation.document import to_html, to_markdown
 

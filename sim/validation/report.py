@@ -25,7 +25,15 @@ from typing import Any
 
 from sim.analysis.tables import format_value
 from sim.params import ModelParams
-from sim.validation.document import Bullets, Document, Figure, Heading, Paragraph, Table
+from sim.validation.document import (
+    Block,
+    Bullets,
+    Document,
+    Figure,
+    Heading,
+    Paragraph,
+    Table,
+)
 from sim.validation.registry import Entry, Role
 from sim.validation.statistics import Measurement
 from sim.validation.suite import Check
@@ -211,10 +219,9 @@ class Context:
     command: str
     only: tuple[str, ...]
     replications: int | None = None
-    calibrated: Any = None
-    """The calibration and attainability files the calibration section reads
-    (:class:`sim.validation.calibrated.Calibrated`; None: no section)."""
-    model_sha256: str = ""
+    calibration: tuple[Block, ...] = ()
+    """The calibration section, rendered from the calibration and attainability files by
+    :func:`sim.validation.calibrated.section` (empty: no section)."""
 
 
 def document(ctx: Context, entries: list[dict[str, Any]], figures: Mapping[str, Path],
@@ -317,10 +324,7 @@ def document(ctx: Context, entries: list[dict[str, Any]], figures: Mapping[str, 
     if "cases" in tables:
         _cases_section(doc, tables["cases"], [e for e in entries if e["id"].startswith("case_")],
                        figures)
-    if ctx.calibrated is not None:
-        from sim.validation.calibrated import section
-
-        doc.add(*section(ctx.calibrated, ctx.base.to_dict(), ctx.model_sha256))
+    doc.add(*ctx.calibration)
     _studies_section(doc, ctx)
     _parameters_section(doc, ctx)
     return doc
