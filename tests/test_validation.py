@@ -245,6 +245,27 @@ def test_a_rerun_resumes_every_study_and_runs_nothing(reduced: Path):
     assert result.failed_runs == 0
 
 
+def test_runs_of_another_model_version_are_made_again(tmp_path, monkeypatch, capsys):
+    """A study folder made by other model code (here: another model hash) is not refused
+    with "use --force" (validate's --force means something else): validate runs it again,
+    says so, and the report is written."""
+    out = tmp_path / "report"
+    args = ["validate", "--quick", "--only", "deaths_per_attack", "--replications", "2",
+            "--out", str(out), "--workers", "1"]
+    assert main([*args, "--quiet"]) == 0
+    monkeypatch.setattr("sim.sweep.engine.model_sha256", lambda: "0" * 64)
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "were made by another version of the model; running them again" in err
+    report = (out / "report.md").read_text(encoding="utf-8")
+    row = next(line for line in report.splitlines() if line.startswith("| defaults |"))
+    assert "| 2 | 2 | 0 | 0 |" in row  # runs, run now, failed, left out
+    assert main([*args, "--quiet"]) == 0  # and then resumed as usual
+    report = (out / "report.md").read_text(encoding="utf-8")
+    row = next(line for line in report.splitlines() if line.startswith("| defaults |"))
+    assert "| 2 | 0 | 0 | 0 |" in row
+
+
 @pytest.mark.slow
 def _decisive(entry: dict) -> bool:
     """Whether the entry's whole interval lies inside its range or wholly outside it."""

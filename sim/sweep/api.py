@@ -70,6 +70,15 @@ def run_experiment(
     return _run(experiment, options)
 
 
+def conflict(experiment: Experiment, out: str | Path) -> str:
+    """Why ``out`` cannot take ``experiment``'s runs without starting over ("" if it can): it
+    holds runs of another experiment, or of another version of this one (its file, design,
+    scenario or size, or the model's code). Reads only."""
+    the_plan = plan(experiment)
+    return Store(Path(out), the_plan.fingerprint(), the_plan.schemas(),
+                 experiment.origin).conflict()
+
+
 @dataclass(frozen=True, slots=True)
 class Estimate:
     """A dry run's numbers: counts, runs already in the folder and the expected time."""

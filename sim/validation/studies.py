@@ -20,6 +20,7 @@ from typing import Any
 from sim.params import ModelParams
 from sim.run import RunResult, RunSpec
 from sim.sweep import parse_experiment, run_experiment
+from sim.sweep.api import conflict
 from sim.validation.suite import Point, Study
 
 RunFn = Callable[[RunSpec], RunResult]
@@ -87,7 +88,13 @@ def run(prepared: Prepared, *, workers: int | None, dask: Any, progress: bool,
         _write(folder.with_suffix(".csv"), prepared.csv)
     _write(toml_path, prepared.toml)
     experiment = parse_experiment(prepared.toml, path=toml_path)
-    summary = run_experiment(experiment, out=folder, workers=workers, dask=dask,
+    # The folder is named by the study's recipe, so runs that do not fit it were made by
+    # another version of the model: validate's own cache (never committed), made again.
+    stale = folder.exists() and bool(conflict(experiment, folder))
+    if stale and progress:
+        print(f"validate: study {prepared.study.name}: its runs in {folder} were made by "
+              "another version of the model; running them again", file=sys.stderr, flush=True)
+    summary = run_experiment(experiment, out=folder, workers=workers, dask=dask, force=stale,
                              progress=progress, run_fn=run_fn)
     return Ran(prepared, summary.ran, summary.skipped, summary.failed, summary.seconds)
 
