@@ -51,7 +51,7 @@ pyabc installs cleanly beside this project's pins, but:
    ``random_state`` for the prior), and its model functions receive no seed, so a run is
    reproducible only after ``np.random.seed``: global seeding, which the project forbids;
 2. its parallel samplers (``MulticoreEvalParallelSampler``, ``MappingSampler``, the Redis and
-   Dask ones) call ``np.random.seed()`` from OS entropy in every worker and keep whichever
+   Dask ones) reseed numpy's global generator from OS entropy in every worker and keep whichever
    particles finish first, so two runs differ even after the global seed, with one process as
    with two (posterior means of the benchmark's normal mean, two runs each: 2.243 and 2.210
    with one process, 2.211 and 2.184 with two; its single-core sampler after the global seed:
