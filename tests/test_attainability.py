@@ -309,6 +309,15 @@ def test_bad_input_is_one_line_with_exit_status_2_and_nothing_written(box, tmp_p
     err = capsys.readouterr().err
     assert err == ("warnsim: error: attainability: argument --points: got '0'; allowed: an "
                    "integer of at least 1\n") and not out.exists()
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine", encoding="utf-8")
+    assert main(["attainability", str(cal), "--posterior", str(posterior), "--out",
+                 str(foreign), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"warnsim: error: --out: {foreign} is not empty (notes.txt) and holds no "
+                   "attainability study; choose a new or empty folder\n")
+    assert [p.name for p in foreign.iterdir()] == ["notes.txt"]
     broken = tmp_path / "broken"
     (broken / "tables").mkdir(parents=True)
     (broken / "tables" / "calibration.json").write_text("{not json", encoding="utf-8")

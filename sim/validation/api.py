@@ -217,15 +217,22 @@ def _check_design(study: Any, base: ModelParams) -> None:
 
 def _check_out(out: Path) -> None:
     """Write only into a new or empty folder or one holding an earlier validation's files."""
+    check_own_folder(out, {"validation.json", studies.RUNS}, "an earlier validation report",
+                     "warnsim validation")
+
+
+def check_own_folder(out: Path, marks: set[str], earlier: str, holds: str) -> None:
+    """Refuse ``--out`` unless it is new, empty, or holds one of ``marks`` (a file or folder
+    this command writes): one line naming the folder, some of what it holds, and what is
+    allowed. ``earlier`` and ``holds`` name the command's own output in the message."""
     if not out.exists():
         return
     if not out.is_dir():
-        raise UserError(f"--out: {out} is a file; allowed: a folder, new or holding an earlier "
-                        "validation report")
+        raise UserError(f"--out: {out} is a file; allowed: a folder, new or holding {earlier}")
     names = {p.name for p in out.iterdir()}
-    if names and not names & {"validation.json", studies.RUNS}:
+    if names and not names & marks:
         shown = ", ".join(sorted(names)[:3]) + (", ..." if len(names) > 3 else "")
-        raise UserError(f"--out: {out} is not empty ({shown}) and holds no warnsim validation; "
+        raise UserError(f"--out: {out} is not empty ({shown}) and holds no {holds}; "
                         "choose a new or empty folder")
 
 

@@ -315,15 +315,9 @@ def _check_out(out: Path, recipe: Mapping[str, Any], force: bool) -> None:
     """Write into a new or empty folder or one holding an attainability study. Committed
     tables made with another design (seed, sizes, calibration, posterior) are not replaced
     unless ``force``; the same design regenerates them in place (on a changed model, too)."""
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise UserError(f"--out: {out} is a file; allowed: a folder, new or holding an "
-                        "attainability study")
-    names = {p.name for p in out.iterdir()}
-    if names and not names & {"points", "tables"}:
-        raise UserError(f"--out: {out} is not empty and holds no attainability study; "
-                        "allowed: a new or empty folder")
+    from sim.validation.api import check_own_folder
+
+    check_own_folder(out, {"points", "tables"}, "an attainability study", "attainability study")
     try:
         earlier = json.loads((out / "tables" / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
