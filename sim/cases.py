@@ -462,12 +462,13 @@ def predict(c: Case, p: ModelParams) -> Scored:
     sender, recipient = 0, 1
     run = _case_run(c, p)
     st = run.ref
-    rival = c.rivalry >= p.rival_threshold
     # The sender warned, so its doctrine admits the recipient and a channel reached it.
     arrival, real, _ = (x.copy() for x in dyad_model(st, sender, recipient, 1.0))
-    believed = c.prior_manipulative if c.prior_manipulative is not None else (
-        p.believed_manipulative_rival if rival else p.believed_manipulative_ally)
-    probs = posterior(prior_vector(believed) + arrival)
+    # The recipient's prior: the case's own, or rational suspicion at the case's rivalry
+    # (derived from senders' incentives when the run starts, sim.inference.rational_suspicion).
+    prior = (prior_vector(c.prior_manipulative) if c.prior_manipulative is not None
+             else run.arrays.priors[recipient, sender].copy())
+    probs = posterior(prior + arrival)
     agency = run.arrays.agencies[recipient]
     scale = _SCALES[c.scale.value if c.scale is not None else "unspecified"]
     public = c.channel.is_public

@@ -43,7 +43,7 @@ from sim.enums import Doctrine, NoLiaisonRoute
 from sim.inference import (
     HYPOTHESES, INVESTIGATED, OUTCOME, SCRATCH, Inference, dyad_model, judge, outcome_into,
     positive_part,
-    prior_vector, refresh_beliefs, resolve, visibility,
+    opportunism_grid, refresh_beliefs, resolve, visibility,
 )
 from sim.jit import jit_disabled, kernel, readable, records
 from sim.ledger import observe_outcome
@@ -113,7 +113,8 @@ class Arrays(NamedTuple):
     genuine: np.ndarray  # [s, r]: share of s's genuine warnings to r that survive
     genuine_base: np.ndarray  # [s, r, k]: genuine warnings a day under ability level k
     hit_rate: np.ndarray  # [s, r, k]
-    priors: np.ndarray  # [0]: log prior toward a rival sender, [1]: toward a non-rival
+    priors: np.ndarray  # [r, s, h]: r's log prior about s (rational suspicion, refresh_beliefs)
+    opportunism_grid: np.ndarray  # quantiles of the senders' opportunism law (common knowledge)
     heard_from: np.ndarray  # [r, s]: r has received a warning from s
     answered: np.ndarray  # [r, s]: s's warnings r has decided on
     acted: np.ndarray  # [r, s]: ... and acted on
@@ -187,7 +188,8 @@ def unpack(st: Any) -> Any:
     """The run's arrays, in :class:`Arrays` order."""
     return (st.params, st.derived, st.state, st.agencies, st.rivalry, st.rival, st.liaison,
             st.reachable, st.relays, st.same_bloc, st.genuine, st.genuine_base, st.hit_rate,
-            st.priors, st.heard_from, st.answered, st.acted, st.fabricated, st.direct, st.public,
+            st.priors, st.opportunism_grid, st.heard_from, st.answered, st.acted, st.fabricated,
+            st.direct, st.public,
             st.silence, st.through, st.scratch, st.harm, st.threats,
             st.detections, st.fabrications, st.cables, st.queue_first, st.queue_last,
             st.node_next, st.node_value, st.act_start, st.act_kind, st.act_row, st.shifts,
@@ -399,7 +401,7 @@ class Template(NamedTuple):
     same_bloc: np.ndarray
     genuine_base: np.ndarray
     hit_rate: np.ndarray
-    priors: np.ndarray
+    opportunism_grid: np.ndarray  # quantiles of the opportunism law (rational suspicion)
     shifts: np.ndarray
     shift_pairs: np.ndarray
 
@@ -450,8 +452,7 @@ def template(scenario: Scenario, params: ModelParams) -> Template:
         reachable=reachable, relays=relay_matrix(liaison, rivalry),
         same_bloc=(bloc[:, None] == bloc[None, :]) & ~eye,
         genuine_base=np.array(inference.genuine_base), hit_rate=np.array(inference.hit_rate),
-        priors=np.array([prior_vector(p.believed_manipulative_rival),
-                         prior_vector(p.believed_manipulative_ally)]),
+        opportunism_grid=opportunism_grid(p),
         shifts=readable(shifts), shift_pairs=pairs,
     )
     for array in out:
@@ -473,33 +474,33 @@ def start(t: Template, seed: int, days: int, *, probes: bool,
 
 @kernel
 def start_drawn(params, derived, agencies, multipliers, rivalry, liaison, reachable, relays,  # type: ignore[no-untyped-def]
-                same_bloc, genuine_base, hit_rate, priors, shifts, shift_pairs, seed, days,
+                same_bloc, genuine_base, hit_rate, opportunism_grid, shifts, shift_pairs, seed, days,
                 probes):
     streams = rng.streams(seed, STREAMS)
     threats, detections, fabrications, concern, opportunism, _ = draw(
         params[0], derived[0], agencies, multipliers, days, streams)
     return assemble(params, derived, agencies, rivalry, liaison, reachable, relays, same_bloc,
-                    genuine_base, hit_rate, priors, shifts, shift_pairs, threats, detections,
+                    genuine_base, hit_rate, opportunism_grid, shifts, shift_pairs, threats, detections,
                     fabrications, concern, opportunism, streams[ORDER], days, probes)
 
 
 @kernel
 def start_scripted(params, derived, agencies, multipliers, rivalry, liaison, reachable, relays,  # type: ignore[no-untyped-def]
-                   same_bloc, genuine_base, hit_rate, priors, shifts, shift_pairs, threats,
+                   same_bloc, genuine_base, hit_rate, opportunism_grid, shifts, shift_pairs, threats,
                    detections, fabrications, concern, opportunism, seed, days, probes):
     streams = rng.streams(seed, STREAMS)
     return assemble(params, derived, agencies, rivalry, liaison, reachable, relays, same_bloc,
-                    genuine_base, hit_rate, priors, shifts, shift_pairs, threats, detections,
+                    genuine_base, hit_rate, opportunism_grid, shifts, shift_pairs, threats, detections,
                     fabrications, concern, opportunism, streams[ORDER], days, probes)
 
 
 @kernel
 def assemble(params, derived, agencies0, rivalry0, liaison, reachable, relays, same_bloc,  # type: ignore[no-untyped-def]
-             genuine_base, hit_rate, priors, shifts, shift_pairs, threats, detections,
+             genuine_base, hit_rate, opportunism_grid, shifts, shift_pairs, threats, detections,
              fabrications, concern, opportunism, order, days, probes):
     """The run's state on day 0, around its world."""
     n = agencies0.shape[0]
-    hypotheses = priors.shape[1]
+    hypotheses = HYPOTHESES
     agencies = records(agencies0.copy())
     for i in range(n):
         agencies[i].concern = concern[i]
@@ -511,7 +512,8 @@ def assemble(params, derived, agencies0, rivalry0, liaison, reachable, relays, s
     state[0].probes = probes
     st = RunRef(params, derived, state, agencies, rivalry0.copy(),
                 np.zeros((n, n), dtype=np.bool_), liaison, reachable, relays, same_bloc,
-                np.zeros((n, n)), genuine_base, hit_rate, priors,
+                np.zeros((n, n)), genuine_base, hit_rate, np.zeros((n, n, hypotheses)),
+                opportunism_grid,
                 np.zeros((n, n), dtype=np.bool_), np.zeros((n, n), dtype=np.int64),
                 np.zeros((n, n), dtype=np.int64), np.zeros((n, n), dtype=np.int64),
                 np.zeros((n, n, hypotheses)), np.zeros((n, n, hypotheses)),

@@ -68,6 +68,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri, zeta
+from scipy.stats import beta as beta_dist
 from scipy.stats import gamma as gamma_dist
 
 from sim.enums import Response, ResponsePolicy
@@ -78,7 +79,7 @@ from sim.jit import kernel
 from sim.ledger import bring_all, log_weights, observe_arrival
 from sim.params import ModelParams
 from sim.outcomes import NET_HARM_COMPONENTS
-from sim.protocol import excludes, is_public
+from sim.protocol import PUBLIC, excludes, is_public, reachable, route
 from sim.world import ABILITY_LEVELS, N_DETAILS, SCALES, U, ability_multipliers
 
 LOG_BOUND = 50.0
@@ -310,6 +311,101 @@ def refresh_beliefs(st: Any, through: int) -> None:
                         quiet_m = 0.0
                     st.silence[r, s, k] = quiet
                     st.silence[r, s, ABILITY_LEVELS + k] = quiet_m
+    for s in range(n):
+        for r in range(n):
+            if r == s:
+                continue
+            m = rational_suspicion(st, s, r)
+            if st.rival[s, r] and p.suspicion_bias != 0.0:
+                m = logistic(log_odds(m) + p.suspicion_bias)
+            prior_into(m, st.priors[r, s])
+
+
+# --- rational suspicion: the prior derived from senders' incentives ------------------------------
+
+PRIOR_FLOOR = 0.001
+"""The derived prior that a sender is manipulative is kept within [0.001, 0.999] (the range of
+the declared shares it replaces): a prior of exactly 0 or 1 could never be revised."""
+
+START_RESPONSE = 0.5
+"""The response a sender expects from a recipient it has no record with: Laplace's rule,
+``(0 + 1) / (0 + 2)`` (:func:`sim.senders.expected_response`)."""
+
+SUSPICION_GRID = 64
+"""Quantiles of the opportunism law over which recipients average the fabrication rule."""
+
+
+@kernel
+def prior_into(manipulative: float, out: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Log prior over the hypotheses (:func:`prior_vector`), written into ``out``."""
+    b, m = safe_log(1.0 - manipulative), safe_log(manipulative)
+    for k in range(ABILITY_LEVELS):
+        out[k] = b
+        out[ABILITY_LEVELS + k] = m
+    return out
+
+
+@kernel
+def fabrication_chance(st: Any, s: int, r: int, manipulative: float) -> float:
+    """The chance that a sender drawn from the common-knowledge law of preferences takes a
+    fabrication opportunity against ``r`` at the start of the dyad, under the fabrication rule
+    of :func:`sim.senders.fabricate`, when ``r``'s prior that it is manipulative is
+    ``manipulative``: no record (the sender expects a response of ``START_RESPONSE``), ``r``'s
+    belief in its benevolence ``1 - manipulative`` now and as after one warning proved a false
+    alarm (its reputational loss), protective action at no load, the political cost and, if the
+    channel is public, the face cost. The public alert (:func:`sim.senders.goes_public`) and the
+    fabrication are independent logit choices, so the chance is exact given the opportunism:
+    it is averaged over the law's quantiles (``st.opportunism_grid``)."""
+    p = st.params[0]
+    liaison = st.liaison[s, r]
+    if not reachable(p, liaison):
+        return 0.0
+    arrival, real, _ = dyad_model(st, s, r, st.genuine[s, r])
+    weights = prior_into(manipulative, st.scratch[WEIGHTS])
+    outcome = outcome_into(real, False, 1.0, st.scratch[OUTCOME])
+    for h in range(outcome.shape[0]):
+        outcome[h] = weights[h] + arrival[h] + outcome[h]
+    after_false_alarm = benevolence(posterior_into(outcome, st.scratch[PROBE_PROBS]))
+    loss = (p.reputation_weight * ((1.0 - manipulative) - after_false_alarm)
+            + p.fabrication_cost)
+    cost = p.action_cost + political_loss(st, r, s)
+    face = face_loss(st, r, s, True)
+    has_relay = st.relays[s, r] >= 0
+    tau = p.choice_temperature
+    grid = st.opportunism_grid
+    total = 0.0
+    for j in range(grid.shape[0]):
+        g = p.rivalry_gain * grid[j] * st.rivalry[s, r] * START_RESPONSE
+        alert = logistic((p.public_alert_value + g * face) / tau)
+        for public in (False, True):
+            shown = route(p, liaison, has_relay, public) == PUBLIC or public
+            gain = g * (cost + face if shown else cost)
+            weight = alert if public else 1.0 - alert
+            total += weight * logistic((gain - loss) / tau)
+    return total / grid.shape[0]
+
+
+@kernel
+def rational_suspicion(st: Any, s: int, r: int) -> float:
+    """``r``'s prior that ``s`` is manipulative, derived from ``s``'s incentives (rational
+    suspicion, Kydd 2005; Crawford & Sobel 1982; Sobel 1985): the share ``m`` of senders, under
+    the common-knowledge law of preferences, whom fabrication would pay at this dyad's
+    rivalry, as a fixed point ``m = fabrication_chance(m)`` (the reputation a false alarm
+    costs depends on the prior itself). Found by bisection on ``m - fabrication_chance(m)``,
+    continuous on [PRIOR_FLOOR, 1 - PRIOR_FLOOR]: the root it finds is the one the bracket
+    converges to when several exist."""
+    lo, hi = PRIOR_FLOOR, 1.0 - PRIOR_FLOOR
+    if fabrication_chance(st, s, r, lo) <= lo:
+        return lo
+    if fabrication_chance(st, s, r, hi) >= hi:
+        return hi
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        if mid - fabrication_chance(st, s, r, mid) > 0.0:
+            hi = mid
+        else:
+            lo = mid
+    return 0.5 * (lo + hi)
 
 
 # --- the response --------------------------------------------------------------------------------
@@ -431,7 +527,7 @@ def judge(st: Any, c: int, day: int) -> None:
     factor = st.genuine[s, r]
     arrival, real, fabricated = dyad_model(st, s, r, factor)
     observe_arrival(st, r, s, arrival, day)
-    prior = st.priors[0] if st.rival[s, r] else st.priors[1]
+    prior = st.priors[r, s]
     weights = log_weights(st, r, s, prior, day)
     probs = posterior_into(weights, st.scratch[PROBS])
     details = cab.details_passed
@@ -565,6 +661,17 @@ def prior_vector(believed_manipulative: float) -> NDArray[np.float64]:
     """Log prior over the hypotheses: intent from the believed share, ability levels equally likely."""
     b, m = safe_log(1.0 - believed_manipulative), safe_log(believed_manipulative)
     return np.array([b] * ABILITY_LEVELS + [m] * ABILITY_LEVELS)
+
+
+def opportunism_grid(p: ModelParams) -> NDArray[np.float64]:
+    """The mid-quantiles ``(j + 1/2) / SUSPICION_GRID`` of the senders' opportunism law
+    (``Beta(opportunism nu, (1 - opportunism) nu)``, :func:`sim.world.beta`; a mean of 0 or 1
+    is that value): what recipients know of senders' preferences (common knowledge)."""
+    q = (np.arange(SUSPICION_GRID) + 0.5) / SUSPICION_GRID
+    mean, nu = p.opportunism, p.preference_spread
+    if mean <= 0.0 or mean >= 1.0:
+        return np.full(SUSPICION_GRID, float(mean))
+    return np.asarray(beta_dist.ppf(q, mean * nu, (1.0 - mean) * nu), dtype=np.float64)
 
 
 @dataclass(frozen=True, slots=True)

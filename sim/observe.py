@@ -70,7 +70,7 @@ def trust_matrix(st: Any, day: int) -> np.ndarray:
             if r == s:
                 out[r, s] = np.nan
                 continue
-            prior = st.priors[0] if st.rival[s, r] else st.priors[1]
+            prior = st.priors[r, s]
             c = 1 if st.rival[s, r] and p.class_pooling else 0
             b = st.agencies[r].bloc
             for h in range(size):

@@ -377,17 +377,13 @@ class ModelParams:
         source="Crocus 2024: the US cable was doubled by a public embassy alert",
     )
     # --- types (rational suspicion) --------------------------------------------------------
-    believed_manipulative_rival: float = _p(
-        0.3, "Suspicion of rivals",
-        "Recipients' prior that a rival sender is a manipulative type, one that fabricates "
-        "warnings (the declared suspicion of rivals)",
-        low=0.001, high=0.999, unit="probability", group="types",
-        source="Kydd 2005: trust as a belief about the other's type",
-    )
-    believed_manipulative_ally: float = _p(
-        0.05, "Suspicion of allies",
-        "Recipients' prior that a non-rival sender is a manipulative type",
-        low=0.001, high=0.999, unit="probability", group="types", source="Kydd 2005",
+    suspicion_bias: float = _p(
+        0.0, "Suspicion bias",
+        "Log-odds added to recipients' derived prior that a rival sender is manipulative "
+        "(declared suspicion beyond what senders' incentives warrant; 0: rational suspicion only)",
+        low=-10, high=10, unit="log-odds", group="types",
+        source="Kydd 2005: trust as a belief about the other's type; rational suspicion derives "
+        "it from the other's incentives",
     )
     ability_spread: float = _p(
         3.0, "Ability spread",

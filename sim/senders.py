@@ -77,7 +77,7 @@ def opportunist_gain(st: Any, s: int, r: int) -> float:
 def reputation(st: Any, s: int, r: int, day: int) -> tuple[float, float, float]:
     """``r``'s belief that ``s`` is benevolent now, and after a warning from ``s`` arrives and
     then proves a false alarm, or is confirmed."""
-    prior = st.priors[0] if st.rival[s, r] else st.priors[1]
+    prior = st.priors[r, s]
     weights = log_weights(st, r, s, prior, day)
     now = benevolence(posterior_into(weights, st.scratch[PROBS]))
     dyad_model(st, s, r, st.genuine[s, r])
