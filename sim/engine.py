@@ -54,7 +54,9 @@ from sim.protocol import PUBLIC, RELAY, is_public, relay_matrix
 from sim.senders import fabricate, screen
 from sim.scenarios import Scenario
 from sim import rng
-from sim.world import N_DETAILS, ORDER, SCALES, STREAMS, U, World, ability_multipliers, draw
+from sim.world import (
+    N_DETAILS, ORDER, SCALES, STREAMS, U, World, ability_multipliers, draw, empty_world,
+)
 
 _DOCTRINES = list(Doctrine)
 
@@ -402,6 +404,7 @@ class Template(NamedTuple):
     genuine_base: np.ndarray
     hit_rate: np.ndarray
     opportunism_grid: np.ndarray  # quantiles of the opportunism law (rational suspicion)
+    priors: np.ndarray  # [r, s, h]: the derived priors at the initial rivalry (empty: derive)
     shifts: np.ndarray
     shift_pairs: np.ndarray
 
@@ -453,8 +456,14 @@ def template(scenario: Scenario, params: ModelParams) -> Template:
         same_bloc=(bloc[:, None] == bloc[None, :]) & ~eye,
         genuine_base=np.array(inference.genuine_base), hit_rate=np.array(inference.hit_rate),
         opportunism_grid=opportunism_grid(p),
+        priors=np.zeros((0, 0, HYPOTHESES)),
         shifts=readable(shifts), shift_pairs=pairs,
     )
+    # Rational suspicion at the initial rivalry is the same for every run of the template: it
+    # is derived once here (a fixed point per dyad, sim.inference.rational_suspicion), on a run
+    # of no day, rather than at the start of every replication.
+    first = start(out, 0, 0, probes=False, world=empty_world(n))
+    out = out._replace(priors=np.array(first.arrays.priors))
     for array in out:
         array.flags.writeable = False  # shared by every run of the template
     return out
@@ -474,29 +483,29 @@ def start(t: Template, seed: int, days: int, *, probes: bool,
 
 @kernel
 def start_drawn(params, derived, agencies, multipliers, rivalry, liaison, reachable, relays,  # type: ignore[no-untyped-def]
-                same_bloc, genuine_base, hit_rate, opportunism_grid, shifts, shift_pairs, seed, days,
+                same_bloc, genuine_base, hit_rate, opportunism_grid, priors, shifts, shift_pairs, seed, days,
                 probes):
     streams = rng.streams(seed, STREAMS)
     threats, detections, fabrications, concern, opportunism, _ = draw(
         params[0], derived[0], agencies, multipliers, days, streams)
     return assemble(params, derived, agencies, rivalry, liaison, reachable, relays, same_bloc,
-                    genuine_base, hit_rate, opportunism_grid, shifts, shift_pairs, threats, detections,
+                    genuine_base, hit_rate, opportunism_grid, priors, shifts, shift_pairs, threats, detections,
                     fabrications, concern, opportunism, streams[ORDER], days, probes)
 
 
 @kernel
 def start_scripted(params, derived, agencies, multipliers, rivalry, liaison, reachable, relays,  # type: ignore[no-untyped-def]
-                   same_bloc, genuine_base, hit_rate, opportunism_grid, shifts, shift_pairs, threats,
+                   same_bloc, genuine_base, hit_rate, opportunism_grid, priors, shifts, shift_pairs, threats,
                    detections, fabrications, concern, opportunism, seed, days, probes):
     streams = rng.streams(seed, STREAMS)
     return assemble(params, derived, agencies, rivalry, liaison, reachable, relays, same_bloc,
-                    genuine_base, hit_rate, opportunism_grid, shifts, shift_pairs, threats, detections,
+                    genuine_base, hit_rate, opportunism_grid, priors, shifts, shift_pairs, threats, detections,
                     fabrications, concern, opportunism, streams[ORDER], days, probes)
 
 
 @kernel
 def assemble(params, derived, agencies0, rivalry0, liaison, reachable, relays, same_bloc,  # type: ignore[no-untyped-def]
-             genuine_base, hit_rate, opportunism_grid, shifts, shift_pairs, threats, detections,
+             genuine_base, hit_rate, opportunism_grid, priors, shifts, shift_pairs, threats, detections,
              fabrications, concern, opportunism, order, days, probes):
     """The run's state on day 0, around its world."""
     n = agencies0.shape[0]
@@ -508,12 +517,15 @@ def assemble(params, derived, agencies0, rivalry0, liaison, reachable, relays, s
     act_start, act_kind, act_row = schedule_acts(detections, fabrications, n, days, order)
     capacity = act_row.shape[0]
     nodes = 6 * capacity + 2 * threats.shape[0] + 1
+    derived_here = priors.shape[0] != n  # the template's priors, or derive them (template)
+    start_priors = np.zeros((n, n, hypotheses))
+    if not derived_here:
+        start_priors[:, :, :] = priors
     state = records(np.zeros(1, dtype=STATE_DTYPE))
     state[0].probes = probes
     st = RunRef(params, derived, state, agencies, rivalry0.copy(),
                 np.zeros((n, n), dtype=np.bool_), liaison, reachable, relays, same_bloc,
-                np.zeros((n, n)), genuine_base, hit_rate, np.zeros((n, n, hypotheses)),
-                opportunism_grid,
+                np.zeros((n, n)), genuine_base, hit_rate, start_priors, opportunism_grid,
                 np.zeros((n, n), dtype=np.bool_), np.zeros((n, n), dtype=np.int64),
                 np.zeros((n, n), dtype=np.int64), np.zeros((n, n), dtype=np.int64),
                 np.zeros((n, n, hypotheses)), np.zeros((n, n, hypotheses)),
@@ -524,7 +536,7 @@ def assemble(params, derived, agencies0, rivalry0, liaison, reachable, relays, s
                 np.full((queues.QUEUES, days), -1, dtype=np.int64),
                 np.empty(nodes, dtype=np.int64), np.empty(nodes, dtype=np.int64),
                 act_start, act_kind, act_row, shifts, shift_pairs)
-    refresh_beliefs(st, -1)
+    refresh_beliefs(st, -1, derived_here)
     schedule_threats(st, days)
     return st
 

@@ -283,12 +283,14 @@ def expected_hit_rate(st: Any, s: int, r: int, probs: NDArray[np.float64]) -> fl
 
 
 @kernel
-def refresh_beliefs(st: Any, through: int) -> None:
+def refresh_beliefs(st: Any, through: int, suspicion: bool = True) -> None:
     """Recompute what depends on the rivalry matrix: which dyads count as rivals, whether each
     sender's genuine warnings reach the recipient (its doctrine and the channel allow them;
     recipients do not model the sender's own choice to withhold), and with it the
-    log-likelihood of a quiet day in every dyad (:mod:`sim.ledger`). The quiet days through
-    ``through`` are counted at the old rate first."""
+    log-likelihood of a quiet day in every dyad (:mod:`sim.ledger`), and, with ``suspicion``,
+    the priors derived from senders' incentives at the new rivalry (:func:`rational_suspicion`;
+    a run starts from its template's, derived once). The quiet days through ``through`` are
+    counted at the old rate first."""
     p = st.params[0]
     bring_all(st, through)
     n = st.rivalry.shape[0]
@@ -311,6 +313,8 @@ def refresh_beliefs(st: Any, through: int) -> None:
                         quiet_m = 0.0
                     st.silence[r, s, k] = quiet
                     st.silence[r, s, ABILITY_LEVELS + k] = quiet_m
+    if not suspicion:
+        return
     for s in range(n):
         for r in range(n):
             if r == s:

@@ -345,14 +345,14 @@ class ModelParams:
         low=0.5, high=100, unit="-", group="senders",
     )
     rivalry_gain: float = _p(
-        1.5, "Gain from a rival's losses",
+        3.0, "Gain from a rival's losses",
         "Death-equivalents an opportunist (opportunism 1) gains per death-equivalent its rival "
         "spends on a protective action, political cost or embarrassment, at rivalry 1",
         low=0, high=10, unit="per death-eq.", group="senders",
         source="Crawford & Sobel 1982: diverging interests make messages suspect",
     )
     reputation_weight: float = _p(
-        1.0, "Reputation weight",
+        0.2, "Reputation weight",
         "Death-equivalents a sender loses per unit of the recipient's belief in its benevolence "
         "(the value of future influence)",
         low=0, high=50, unit=_DEATHS, group="senders",
@@ -445,7 +445,7 @@ class ModelParams:
         source="Fearon 1994: audience costs; heeding a rival in public looks like weakness",
     )
     rival_action_cost: float = _p(
-        3.0, "Rival action cost",
+        0.0, "Rival action cost",
         "Cost of acting on a sworn enemy's intelligence, public or not; toward a rival, times "
         "(rivalry - rival threshold) / (1 - rival threshold); nothing toward others",
         low=0, high=100, unit=_DEATHS, group="decision",
