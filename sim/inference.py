@@ -315,11 +315,25 @@ def refresh_beliefs(st: Any, through: int, suspicion: bool = True) -> None:
                     st.silence[r, s, ABILITY_LEVELS + k] = quiet_m
     if not suspicion:
         return
+    size = 2 * st.opportunism_grid.shape[0]
+    gains, weights = np.empty(size), np.empty(size)
+    # Dyads with the same inputs have the same fixed point (scenarios repeat agency profiles):
+    # it is found once per distinct key. The key is everything rational_suspicion reads of the
+    # dyad (the three ability levels of sim.world.ABILITY_LEVELS written out).
+    found = dict()
     for s in range(n):
         for r in range(n):
             if r == s:
                 continue
-            m = rational_suspicion(st, s, r)
+            key = (st.rivalry[s, r], st.rivalry[r, s], 1.0 if st.liaison[s, r] else 0.0,
+                   1.0 if st.relays[s, r] >= 0 else 0.0, st.genuine[s, r],
+                   st.genuine_base[s, r, 0], st.genuine_base[s, r, 1], st.genuine_base[s, r, 2],
+                   st.hit_rate[s, r, 0], st.hit_rate[s, r, 1], st.hit_rate[s, r, 2])
+            if key in found:
+                m = found[key]
+            else:
+                m = rational_suspicion(st, s, r, gains, weights)
+                found[key] = m
             if st.rival[s, r] and p.suspicion_bias != 0.0:
                 m = logistic(log_odds(m) + p.suspicion_bias)
             prior_into(m, st.priors[r, s])
@@ -350,6 +364,59 @@ def prior_into(manipulative: float, out: NDArray[np.float64]) -> NDArray[np.floa
 
 
 @kernel
+def fabrication_gains(st: Any, s: int, r: int, gains: NDArray[np.float64],
+                      weights: NDArray[np.float64]) -> bool:
+    """What does not depend on the prior in :func:`fabrication_chance`: for each quantile
+    ``o_j`` of the opportunism law and each choice of a public alert, what fabricating gains
+    the sender (``gains[2 j + public]``) and the chance of that channel choice
+    (``weights``, divided by the number of quantiles). False when no channel reaches ``r``."""
+    p = st.params[0]
+    liaison = st.liaison[s, r]
+    if not reachable(p, liaison):
+        return False
+    cost = p.action_cost + political_loss(st, r, s)
+    face = face_loss(st, r, s, True)
+    has_relay = st.relays[s, r] >= 0
+    tau = p.choice_temperature
+    grid = st.opportunism_grid
+    size = grid.shape[0]
+    for j in range(size):
+        g = p.rivalry_gain * grid[j] * st.rivalry[s, r] * START_RESPONSE
+        alert = logistic((p.public_alert_value + g * face) / tau)
+        for public in range(2):
+            shown = route(p, liaison, has_relay, public == 1) == PUBLIC or public == 1
+            gains[2 * j + public] = g * (cost + face if shown else cost)
+            weights[2 * j + public] = (alert if public == 1 else 1.0 - alert) / size
+    return True
+
+
+@kernel
+def reputation_at_stake(st: Any, manipulative: float, arrival: NDArray[np.float64],
+                        real: NDArray[np.float64]) -> float:
+    """What a false alarm costs a sender at the dyad's start: ``reputation_weight`` times the
+    recipient's belief in its benevolence now (``1 - manipulative``, no record) less after one
+    arrival that proves a false alarm, plus ``fabrication_cost``."""
+    p = st.params[0]
+    weights = prior_into(manipulative, st.scratch[WEIGHTS])
+    outcome = outcome_into(real, False, 1.0, st.scratch[OUTCOME])
+    for h in range(outcome.shape[0]):
+        outcome[h] = weights[h] + arrival[h] + outcome[h]
+    after_false_alarm = benevolence(posterior_into(outcome, st.scratch[PROBE_PROBS]))
+    return (p.reputation_weight * ((1.0 - manipulative) - after_false_alarm)
+            + p.fabrication_cost)
+
+
+@kernel
+def taken_share(gains: NDArray[np.float64], weights: NDArray[np.float64], loss: float,
+                tau: float) -> float:
+    """The logit fabrication rule averaged over the quantiles and channel choices."""
+    total = 0.0
+    for i in range(gains.shape[0]):
+        total += weights[i] * logistic((gains[i] - loss) / tau)
+    return total
+
+
+@kernel
 def fabrication_chance(st: Any, s: int, r: int, manipulative: float) -> float:
     """The chance that a sender drawn from the common-knowledge law of preferences takes a
     fabrication opportunity against ``r`` at the start of the dyad, under the fabrication rule
@@ -360,56 +427,57 @@ def fabrication_chance(st: Any, s: int, r: int, manipulative: float) -> float:
     channel is public, the face cost. The public alert (:func:`sim.senders.goes_public`) and the
     fabrication are independent logit choices, so the chance is exact given the opportunism:
     it is averaged over the law's quantiles (``st.opportunism_grid``)."""
-    p = st.params[0]
-    liaison = st.liaison[s, r]
-    if not reachable(p, liaison):
+    size = 2 * st.opportunism_grid.shape[0]
+    gains, weights = np.empty(size), np.empty(size)
+    if not fabrication_gains(st, s, r, gains, weights):
         return 0.0
     arrival, real, _ = dyad_model(st, s, r, st.genuine[s, r])
-    weights = prior_into(manipulative, st.scratch[WEIGHTS])
-    outcome = outcome_into(real, False, 1.0, st.scratch[OUTCOME])
-    for h in range(outcome.shape[0]):
-        outcome[h] = weights[h] + arrival[h] + outcome[h]
-    after_false_alarm = benevolence(posterior_into(outcome, st.scratch[PROBE_PROBS]))
-    loss = (p.reputation_weight * ((1.0 - manipulative) - after_false_alarm)
-            + p.fabrication_cost)
-    cost = p.action_cost + political_loss(st, r, s)
-    face = face_loss(st, r, s, True)
-    has_relay = st.relays[s, r] >= 0
-    tau = p.choice_temperature
-    grid = st.opportunism_grid
-    total = 0.0
-    for j in range(grid.shape[0]):
-        g = p.rivalry_gain * grid[j] * st.rivalry[s, r] * START_RESPONSE
-        alert = logistic((p.public_alert_value + g * face) / tau)
-        for public in (False, True):
-            shown = route(p, liaison, has_relay, public) == PUBLIC or public
-            gain = g * (cost + face if shown else cost)
-            weight = alert if public else 1.0 - alert
-            total += weight * logistic((gain - loss) / tau)
-    return total / grid.shape[0]
+    loss = reputation_at_stake(st, manipulative, arrival, real)
+    return taken_share(gains, weights, loss, st.params[0].choice_temperature)
 
 
 @kernel
-def rational_suspicion(st: Any, s: int, r: int) -> float:
+def rational_suspicion(st: Any, s: int, r: int, gains: NDArray[np.float64],
+                       weights: NDArray[np.float64]) -> float:
     """``r``'s prior that ``s`` is manipulative, derived from ``s``'s incentives (rational
     suspicion, Kydd 2005; Crawford & Sobel 1982; Sobel 1985): the share ``m`` of senders, under
     the common-knowledge law of preferences, whom fabrication would pay at this dyad's
     rivalry, as a fixed point ``m = fabrication_chance(m)`` (the reputation a false alarm
-    costs depends on the prior itself). Found by bisection on ``m - fabrication_chance(m)``,
-    continuous on [PRIOR_FLOOR, 1 - PRIOR_FLOOR]: the root it finds is the one the bracket
-    converges to when several exist."""
+    costs depends on the prior itself). ``h(m) = m - fabrication_chance(m)`` is continuous on
+    [PRIOR_FLOOR, 1 - PRIOR_FLOOR]; its root is bracketed and found by the Illinois variant of
+    regula falsi (to 1e-10; when several roots exist, the one the bracket converges to).
+    ``gains`` and ``weights`` are working vectors of twice the grid's size."""
+    if not fabrication_gains(st, s, r, gains, weights):
+        return PRIOR_FLOOR
+    tau = st.params[0].choice_temperature
+    arrival, real, _ = dyad_model(st, s, r, st.genuine[s, r])
     lo, hi = PRIOR_FLOOR, 1.0 - PRIOR_FLOOR
-    if fabrication_chance(st, s, r, lo) <= lo:
+    h_lo = lo - taken_share(gains, weights, reputation_at_stake(st, lo, arrival, real), tau)
+    if h_lo >= 0.0:
         return lo
-    if fabrication_chance(st, s, r, hi) >= hi:
+    h_hi = hi - taken_share(gains, weights, reputation_at_stake(st, hi, arrival, real), tau)
+    if h_hi <= 0.0:
         return hi
-    for _ in range(40):
-        mid = 0.5 * (lo + hi)
-        if mid - fabrication_chance(st, s, r, mid) > 0.0:
-            hi = mid
+    side = 0
+    m = lo
+    for _ in range(100):
+        m = (lo * h_hi - hi * h_lo) / (h_hi - h_lo)
+        h = m - taken_share(gains, weights, reputation_at_stake(st, m, arrival, real), tau)
+        if h == 0.0 or hi - lo < 1e-10:
+            break
+        if h < 0.0:
+            lo, h_lo = m, h
+            if side == -1:
+                h_hi *= 0.5
+            side = -1
         else:
-            lo = mid
-    return 0.5 * (lo + hi)
+            hi, h_hi = m, h
+            if side == 1:
+                h_lo *= 0.5
+            side = 1
+        if abs(h) < 1e-12:
+            break
+    return m
 
 
 # --- the response --------------------------------------------------------------------------------
