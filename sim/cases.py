@@ -52,6 +52,7 @@ from sim.inference import (
     Choice,
     benevolence,
     choose,
+    claim_evidence,
     credibility,
     dyad_model,
     evidence,
@@ -463,14 +464,16 @@ def predict(c: Case, p: ModelParams) -> Scored:
     run = _case_run(c, p)
     st = run.ref
     # The sender warned, so its doctrine admits the recipient and a channel reached it.
-    arrival, real, _ = (x.copy() for x in dyad_model(st, sender, recipient, 1.0))
+    scale = _SCALES[c.scale.value if c.scale is not None else "unspecified"]
+    model = dyad_model(st, sender, recipient, 1.0)
+    claim_evidence(st, recipient, int(scale), c.details)  # the claimed scale, as judge reads it
+    arrival, real, _ = (x.copy() for x in model)
     # The recipient's prior: the case's own, or rational suspicion at the case's rivalry
     # (derived from senders' incentives when the run starts, sim.inference.rational_suspicion).
     prior = (prior_vector(c.prior_manipulative) if c.prior_manipulative is not None
              else run.arrays.priors[recipient, sender].copy())
     probs = posterior(prior + arrival)
     agency = run.arrays.agencies[recipient]
-    scale = _SCALES[c.scale.value if c.scale is not None else "unspecified"]
     public = c.channel.is_public
     cost = float(action_cost(st, recipient))
     political = float(political_loss(st, recipient, sender) + face_loss(st, recipient, sender,

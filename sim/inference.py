@@ -80,7 +80,7 @@ from sim.ledger import bring_all, log_weights, observe_arrival
 from sim.params import ModelParams
 from sim.outcomes import NET_HARM_COMPONENTS
 from sim.protocol import PUBLIC, excludes, is_public, reachable, route
-from sim.world import ABILITY_LEVELS, N_DETAILS, SCALES, U, ability_multipliers
+from sim.world import ABILITY_LEVELS, N_DETAILS, SCALES, U, Scale, ability_multipliers
 
 LOG_BOUND = 50.0
 """Log-likelihoods of an impossible observation are bounded at -50 (a factor of 2e-22) rather
@@ -100,6 +100,9 @@ POLICY_MODEL, HEED_ALL, DISMISS_ALL = (_POLICIES.index(r) for r in
                                        (ResponsePolicy.MODEL, ResponsePolicy.HEED_ALL,
                                         ResponsePolicy.DISMISS_ALL))
 
+
+UNSPECIFIED_SCALE, SMALL_SCALE, MASS_SCALE = int(Scale.UNSPECIFIED), int(Scale.SMALL), int(Scale.MASS)
+""":class:`sim.world.Scale` as plain integers for the kernels."""
 
 ARRIVAL, REAL, FABRICATED, WEIGHTS, PROBS, SHARED, EARLIER, PROBE, PROBE_PROBS, OUTCOME = range(10)
 """Rows of the run's scratch space (``st.scratch``, one vector per hypothesis each): the
@@ -255,6 +258,56 @@ def dyad_model(st: Any, s: int, r: int, factor: float) -> tuple[NDArray[np.float
         fabricated[k] = 0.0
         fabricated[ABILITY_LEVELS + k] = phi
     return arrival, real, fabricated
+
+
+@kernel
+def claimed_scale(st: Any, r: int, details: int) -> int:
+    """The scale a fabricator claims with its location detail (:func:`sim.senders.fabricate`):
+    the one under which ``r``'s own table (:func:`harm_averted`) says acting on the warning
+    averts more. At any credibility ``kappa`` the value of heeding, ``kappa V - C``, rises with
+    ``V``, so that claim makes ``r`` act most often, and an opportunist gains in proportion to
+    how often ``r`` acts and what acting costs it (the gain in :func:`sim.senders.fabricate`).
+    A claim that maximises the recipient's cost is the claim of a sender whose interests are
+    opposed to it (Crawford & Sobel 1982)."""
+    mass = harm_averted(st, r, details, MASS_SCALE)
+    small = harm_averted(st, r, details, SMALL_SCALE)
+    return MASS_SCALE if mass >= small else SMALL_SCALE
+
+
+@kernel
+def claim_evidence(st: Any, r: int, scale: int, details: int) -> None:
+    """Condition ``r``'s model of a sender (the scratch rows :func:`dyad_model` last wrote) on
+    the scale the
+    warning claims. A genuine warning, about a real plot or a false lead, indicates a
+    mass-casualty scale with ``mu = indicated_mass`` (:class:`Inference`; the same for both,
+    so the scale says nothing about real against false lead); a fabrication claims
+    :func:`claimed_scale` (probability ``delta_x`` 1 or 0). Under hypothesis ``h`` with
+    fabricated share ``phi_h`` the claim ``x`` has probability ``l_h = (1 - phi_h) mu_x +
+    phi_h delta_x``: its log is added to the arrival's log-likelihood (the claim is evidence
+    about the sender's type, and the ledger records it), and the chances that the warning is
+    real or fabricated become ``real_h mu_x / l_h`` and ``phi_h delta_x / l_h`` (so its
+    credibility and its outcome's likelihood are read given the claim). Nothing is learned
+    when no scale is claimed (no location detail) or with ``claim_evidence`` off. Whether a
+    location is claimed at all is not read (the recipient does not model how often senders
+    pass it)."""
+    if not st.params[0].claim_evidence or scale == UNSPECIFIED_SCALE:
+        return
+    arrival = st.scratch[ARRIVAL]
+    real = st.scratch[REAL]
+    fabricated = st.scratch[FABRICATED]
+    mu = st.derived[0].indicated_mass
+    genuine = mu if scale == MASS_SCALE else 1.0 - mu
+    fake = 1.0 if claimed_scale(st, r, details) == scale else 0.0
+    for h in range(arrival.shape[0]):
+        phi = fabricated[h]
+        like = (1.0 - phi) * genuine + phi * fake
+        arrival[h] += safe_log(like)
+        if like > 0.0:
+            real[h] = real[h] * genuine / like
+            fabricated[h] = phi * fake / like
+        else:
+            real[h] = 0.0
+            fabricated[h] = 0.0
 
 
 @kernel
@@ -598,6 +651,7 @@ def judge(st: Any, c: int, day: int) -> None:
     rivalry = st.rivalry[r, s]
     factor = st.genuine[s, r]
     arrival, real, fabricated = dyad_model(st, s, r, factor)
+    claim_evidence(st, r, cab.scale, cab.details_passed)
     observe_arrival(st, r, s, arrival, day)
     prior = st.priors[r, s]
     weights = log_weights(st, r, s, prior, day)

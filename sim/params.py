@@ -385,6 +385,15 @@ class ModelParams:
         source="Kydd 2005: trust as a belief about the other's type; rational suspicion derives "
         "it from the other's incentives",
     )
+    claim_evidence: bool = _p(
+        True, "Claims as evidence",
+        "Recipients know that fabricators claim the scale that makes acting most likely "
+        "(mass-casualty: sim.inference.claimed_scale) and read a warning's claimed scale as "
+        "evidence about whether it is fabricated (off: the scale is read as uninformative)",
+        group="types",
+        source="Crawford & Sobel 1982; Kydd 2005: a receiver reads a message through the "
+        "sender's incentive to send it",
+    )
     ability_spread: float = _p(
         3.0, "Ability spread",
         "Spread of agencies' ability: three equally likely levels multiply discriminability by "

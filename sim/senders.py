@@ -46,7 +46,7 @@ import numpy as np
 
 from sim.consequences import action_cost, burn_chance, political_loss
 from sim.inference import (
-    ARRIVAL, OUTCOME, PROBE_PROBS, PROBS, REAL, benevolence, dyad_model, face_loss, harm_averted,
+    ARRIVAL, OUTCOME, PROBE_PROBS, PROBS, REAL, benevolence, claimed_scale, dyad_model, face_loss, harm_averted,
     logistic, outcome_into, posterior_into,
 )
 from sim.jit import kernel
@@ -224,7 +224,7 @@ def fabricate(st: Any, row: int, day: int) -> int:
             set_detail(cab, i)
     cab.details_known = claimed
     cab.details_passed = claimed
-    cab.scale = fab.scale if cab.location else Scale.UNSPECIFIED
+    cab.scale = claimed_scale(st, r, claimed) if cab.location else Scale.UNSPECIFIED
     cab.channel = channel
     if channel == RELAY:
         cab.relay = st.relays[s, r]

@@ -19,9 +19,11 @@ from tests.conftest import R, S
 
 DISMISS = {U.RESPOND: 1.0}
 # Every sender has opportunism 1 (a Beta law of mean 1 is 1 itself), nothing is public
-# (face cost 0), sources are worth nothing: the fabrication rule is one logit.
+# (face cost 0), sources are worth nothing: the fabrication rule is one logit. The claimed
+# scale is not read (claim_evidence off: tests/test_claims.py checks it), so the recorded
+# benevolence is the prior's posterior after the arrival alone.
 BASE = dict(opportunism=1.0, face_cost=0.0, source_value=0.0, choice_temperature=0.1,
-            rivalry=0.8, rival_action_cost=0.0, action_cost=0.28)
+            rivalry=0.8, rival_action_cost=0.0, action_cost=0.28, claim_evidence=False)
 
 
 def logistic(x: float) -> float:
