@@ -61,6 +61,7 @@ from sim.inference import (
     posterior,
     prior_vector,
     weighted,
+    why_warn,
 )
 from sim.keys import Key, required
 from sim.outcomes import NET_HARM_COMPONENTS
@@ -466,6 +467,7 @@ def predict(c: Case, p: ModelParams) -> Scored:
     # The sender warned, so its doctrine admits the recipient and a channel reached it.
     scale = _SCALES[c.scale.value if c.scale is not None else "unspecified"]
     model = dyad_model(st, sender, recipient, 1.0)
+    why_warn(st, sender, recipient, 1.0, int(scale), c.details)  # why this sender would send it
     claim_evidence(st, recipient, int(scale), c.details)  # the claimed scale, as judge reads it
     arrival, real, _ = (x.copy() for x in model)
     # The recipient's prior: the case's own, or rational suspicion at the case's rivalry

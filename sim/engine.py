@@ -42,7 +42,7 @@ from sim.consequences import (
 from sim.enums import Doctrine, NoLiaisonRoute
 from sim.inference import (
     HYPOTHESES, INVESTIGATED, OUTCOME, SCRATCH, Inference, claim_evidence, dyad_model, judge, outcome_into,
-    positive_part,
+    positive_part, why_warn,
     opportunism_grid, refresh_beliefs, resolve, visibility,
 )
 from sim.jit import jit_disabled, kernel, readable, records
@@ -367,6 +367,7 @@ def evaluate(st: Any, day: int) -> None:
         public = is_public(cab.channel)
         visible = visibility(st, acted, cab.details_passed, public)
         _, real, _ = dyad_model(st, s, r, cab.judge_genuine)
+        why_warn(st, s, r, cab.judge_genuine, cab.scale, cab.details_passed)
         claim_evidence(st, r, cab.scale, cab.details_passed)  # rewrites real in place
         loglik = outcome_into(real, confirmed, visible, st.scratch[OUTCOME])
         observe_outcome(st, r, s, loglik, public, day)

@@ -73,13 +73,13 @@ from scipy.stats import gamma as gamma_dist
 
 from sim.enums import Response, ResponsePolicy
 from sim.consequences import (
-    action_cost, diversion_deaths, interdiction_chance, investigate, political_loss, protect_on,
+    action_cost, burn_chance, diversion_deaths, interdiction_chance, investigate, political_loss, protect_on,
 )
 from sim.jit import kernel
 from sim.ledger import bring_all, log_weights, observe_arrival
 from sim.params import ModelParams
 from sim.outcomes import NET_HARM_COMPONENTS
-from sim.protocol import PUBLIC, excludes, is_public, reachable, route
+from sim.protocol import PUBLIC, bound, excludes, is_public, reachable, route
 from sim.world import ABILITY_LEVELS, N_DETAILS, SCALES, U, Scale, ability_multipliers
 
 LOG_BOUND = 50.0
@@ -243,21 +243,114 @@ def dyad_model(st: Any, s: int, r: int, factor: float) -> tuple[NDArray[np.float
     survive its doctrine, the channel and the sources waiver at the dyad's rivalry
     (:func:`refresh_beliefs`). The vectors are rows of the run's scratch space, valid until
     the next call."""
-    fab = st.params[0].fabrication_rate
+    for k in range(ABILITY_LEVELS):
+        genuine = st.genuine_base[s, r, k] * factor
+        model_row(st, s, r, k, genuine, genuine)
     arrival = st.scratch[ARRIVAL]
     real = st.scratch[REAL]
     fabricated = st.scratch[FABRICATED]
+    return arrival, real, fabricated
+
+
+@kernel
+def model_row(st: Any, s: int, r: int, k: int, genuine_b: float, genuine_m: float) -> None:
+    """Ability level ``k``'s entries of the scratch rows :func:`dyad_model` writes, when the
+    sender's genuine warnings reach ``r`` at ``genuine_b`` a day under the benevolent type and
+    ``genuine_m`` under the manipulative one (which also sends fabrications)."""
+    fab = st.params[0].fabrication_rate
+    hit = st.hit_rate[s, r, k]
+    phi = fab / (fab + genuine_m) if fab > 0.0 else 0.0
+    st.scratch[ARRIVAL, k] = safe_log(genuine_b)
+    st.scratch[ARRIVAL, ABILITY_LEVELS + k] = safe_log(genuine_m + fab)
+    st.scratch[REAL, k] = hit
+    st.scratch[REAL, ABILITY_LEVELS + k] = (1.0 - phi) * hit
+    st.scratch[FABRICATED, k] = 0.0
+    st.scratch[FABRICATED, ABILITY_LEVELS + k] = phi
+
+
+@kernel
+def send_shares(st: Any, s: int, r: int, scale: int, details: int,
+                send_b: NDArray[np.float64], send_m: NDArray[np.float64]) -> None:
+    """Why ``s`` would warn ``r``: the chance that a sender drawn from the common-knowledge law
+    of preferences sends a triggered genuine warning passing ``details`` details that claims
+    ``scale``, under the rule of :func:`sim.senders.screen` for a sender no duty binds, at the
+    dyad's start (expected response ``START_RESPONSE``, no record), per ability level ``k``
+    (its credibility: the hit rate ``a_k``), averaged over the opportunism quantiles ``o_j``
+    weighted by the chance each takes a fabrication opportunity (``send_m``, the
+    manipulative type of ``r``'s model) or not (``send_b``). Sending is worth
+    ``(concern - g_j) e a_k V + g_j e C + reputation_weight (a_k B_confirmed + (1 - a_k)
+    B_false - B_now) - source_value x burn x details``, ``g_j = rivalry_gain o_j rivalry``: a
+    rival's deaths are a hostile sender's gain (``deaths_as_gain``), so a sender whose
+    opportunism outweighs its concern withholds warnings of large ``V``. ``V`` is ``r``'s own
+    table at the claimed scale; a warning that claims none was sent by a sender that knew the
+    indicated scale (mass with ``indicated_mass``). ``concern`` is the law's mean (the
+    recipient does not average over concern). The sender's public-alert choice is left out
+    (the private cost ``C``)."""
+    p = st.params[0]
+    m = math.exp(st.priors[r, s, ABILITY_LEVELS])
+    size = 2 * st.opportunism_grid.shape[0]
+    gains, weights = np.empty(size), np.empty(size)
+    if not fabrication_gains(st, s, r, gains, weights):
+        send_b[:] = 1.0
+        send_m[:] = 1.0
+        return
+    arrival, real, _ = dyad_model(st, s, r, st.genuine[s, r])
+    after_false, after_confirmed = start_reputation(st, m, arrival, real)
+    loss = p.reputation_weight * ((1.0 - m) - after_false) + p.fabrication_cost
+    tau = p.choice_temperature
+    e = START_RESPONSE
+    cost = p.action_cost + political_loss(st, r, s)
+    at_risk = p.source_value * burn_chance(st, s, r) * details
+    mu = st.derived[0].indicated_mass
+    if scale == UNSPECIFIED_SCALE:
+        v_hi, v_lo, w_hi = (harm_averted(st, r, details, MASS_SCALE),
+                            harm_averted(st, r, details, SMALL_SCALE), mu)
+    else:
+        v_hi, v_lo, w_hi = harm_averted(st, r, details, scale), 0.0, 1.0
+    grid = st.opportunism_grid
+    n = grid.shape[0]
+    for k in range(ABILITY_LEVELS):
+        kappa = st.hit_rate[s, r, k]
+        rep = p.reputation_weight * (kappa * after_confirmed + (1.0 - kappa) * after_false
+                                     - (1.0 - m))
+        sum_b = sum_m = w_b = w_m = 0.0
+        for j in range(n):
+            g = p.rivalry_gain * grid[j] * st.rivalry[s, r]
+            f = 0.0
+            for public in range(2):
+                f += weights[2 * j + public] * n * logistic((gains[2 * j + public] - loss) / tau)
+            lives = (p.concern - g) * e * kappa
+            base = g * e * cost + rep - at_risk
+            send = w_hi * logistic((lives * v_hi + base) / tau)
+            if w_hi < 1.0:
+                send += (1.0 - w_hi) * logistic((lives * v_lo + base) / tau)
+            sum_m += f * send
+            w_m += f
+            sum_b += (1.0 - f) * send
+            w_b += 1.0 - f
+        send_b[k] = sum_b / w_b if w_b > 0.0 else 1.0
+        send_m[k] = sum_m / w_m if w_m > 0.0 else 1.0
+
+
+@kernel
+def why_warn(st: Any, s: int, r: int, factor: float, scale: int, details: int) -> None:
+    """Rewrite ``r``'s model of ``s`` (the scratch rows :func:`dyad_model` wrote with
+    ``factor``) for a warning that claims ``scale`` with ``details`` details, when no duty
+    binds ``s`` (doctrine ``discretion``) and a rival's deaths are an opportunist's gain: under
+    each type its genuine warnings reach ``r`` at ``w_k`` times the share that type sends
+    (:func:`send_shares`), so a warning a hostile type would have withheld is, under that
+    type, mostly fabricated (``phi_k = f / (f + w_k sigma_M)``): the credibility of this
+    warning falls, per warning, with the reason the sender would have to send it (Kydd 2005;
+    Crawford & Sobel 1982). Nothing changes for a bound sender, with ``deaths_as_gain`` off
+    or ``rivalry_gain`` 0."""
+    p = st.params[0]
+    if not p.deaths_as_gain or p.rivalry_gain == 0.0 or bound(st.agencies[s].doctrine):
+        return
+    send_b, send_m = np.empty(ABILITY_LEVELS), np.empty(ABILITY_LEVELS)
+    send_shares(st, s, r, scale, details, send_b, send_m)
     for k in range(ABILITY_LEVELS):
         genuine = st.genuine_base[s, r, k] * factor
-        hit = st.hit_rate[s, r, k]
-        phi = fab / (fab + genuine) if fab > 0.0 else 0.0
-        arrival[k] = safe_log(genuine)
-        arrival[ABILITY_LEVELS + k] = safe_log(genuine + fab)
-        real[k] = hit
-        real[ABILITY_LEVELS + k] = (1.0 - phi) * hit
-        fabricated[k] = 0.0
-        fabricated[ABILITY_LEVELS + k] = phi
-    return arrival, real, fabricated
+        model_row(st, s, r, k, genuine * send_b[k], genuine * send_m[k])
 
 
 @kernel
@@ -366,8 +459,31 @@ def refresh_beliefs(st: Any, through: int, suspicion: bool = True) -> None:
                         quiet_m = 0.0
                     st.silence[r, s, k] = quiet
                     st.silence[r, s, ABILITY_LEVELS + k] = quiet_m
-    if not suspicion:
-        return
+    if suspicion:
+        derive_priors(st)
+    if p.learning and p.deaths_as_gain and p.rivalry_gain != 0.0:
+        # A discretionary sender's silence: each type sends the share of its triggered genuine
+        # warnings that its payoffs make worth sending (a bare warning; sim.inference.send_shares).
+        send_b, send_m = np.empty(ABILITY_LEVELS), np.empty(ABILITY_LEVELS)
+        for s in range(n):
+            if bound(st.agencies[s].doctrine):
+                continue
+            for r in range(n):
+                if r == s or not st.reachable[s, r] or st.genuine[s, r] == 0.0:
+                    continue
+                send_shares(st, s, r, UNSPECIFIED_SCALE, 0, send_b, send_m)
+                for k in range(ABILITY_LEVELS):
+                    rate = st.genuine_base[s, r, k] * st.genuine[s, r]
+                    st.silence[r, s, k] = -rate * send_b[k]
+                    st.silence[r, s, ABILITY_LEVELS + k] = -(rate * send_m[k] + fab)
+
+
+@kernel
+def derive_priors(st: Any) -> None:
+    """Every dyad's prior that the sender is manipulative, from its incentives
+    (:func:`rational_suspicion`), with ``suspicion_bias`` toward rivals."""
+    p = st.params[0]
+    n = st.rivalry.shape[0]
     size = 2 * st.opportunism_grid.shape[0]
     gains, weights = np.empty(size), np.empty(size)
     # Dyads with the same inputs have the same fixed point (scenarios repeat agency profiles):
@@ -450,13 +566,24 @@ def reputation_at_stake(st: Any, manipulative: float, arrival: NDArray[np.float6
     recipient's belief in its benevolence now (``1 - manipulative``, no record) less after one
     arrival that proves a false alarm, plus ``fabrication_cost``."""
     p = st.params[0]
-    weights = prior_into(manipulative, st.scratch[WEIGHTS])
-    outcome = outcome_into(real, False, 1.0, st.scratch[OUTCOME])
-    for h in range(outcome.shape[0]):
-        outcome[h] = weights[h] + arrival[h] + outcome[h]
-    after_false_alarm = benevolence(posterior_into(outcome, st.scratch[PROBE_PROBS]))
+    after_false_alarm, _ = start_reputation(st, manipulative, arrival, real)
     return (p.reputation_weight * ((1.0 - manipulative) - after_false_alarm)
             + p.fabrication_cost)
+
+
+@kernel
+def start_reputation(st: Any, manipulative: float, arrival: NDArray[np.float64],
+                     real: NDArray[np.float64]) -> tuple[float, float]:
+    """The recipient's belief in a sender's benevolence after one arrival from it, with no
+    record and prior ``manipulative``, that proved a false alarm, and that was confirmed."""
+    beliefs = [0.0, 0.0]
+    for confirmed in (False, True):
+        weights = prior_into(manipulative, st.scratch[WEIGHTS])
+        outcome = outcome_into(real, confirmed, 1.0, st.scratch[OUTCOME])
+        for h in range(outcome.shape[0]):
+            outcome[h] = weights[h] + arrival[h] + outcome[h]
+        beliefs[int(confirmed)] = benevolence(posterior_into(outcome, st.scratch[PROBE_PROBS]))
+    return beliefs[0], beliefs[1]
 
 
 @kernel
@@ -651,6 +778,7 @@ def judge(st: Any, c: int, day: int) -> None:
     rivalry = st.rivalry[r, s]
     factor = st.genuine[s, r]
     arrival, real, fabricated = dyad_model(st, s, r, factor)
+    why_warn(st, s, r, factor, cab.scale, cab.details_passed)
     claim_evidence(st, r, cab.scale, cab.details_passed)
     observe_arrival(st, r, s, arrival, day)
     prior = st.priors[r, s]

@@ -19,7 +19,7 @@ from sim.inference import INVESTIGATED, posterior_into
 from sim.jit import kernel, records
 from sim.outcomes import OUTCOME_NAMES, record_dtype
 from sim.protocol import (
-    DOCTRINE_EXCLUDES, NO_CHANNEL, RECIPIENT_AWARE, SOURCES_AT_RISK, is_public,
+    DOCTRINE_EXCLUDES, NO_CHANNEL, RECIPIENT_AWARE, SOURCES_AT_RISK, WITHHELD, is_public,
 )
 from sim.world import ABILITY_LEVELS
 
@@ -155,6 +155,8 @@ def outcome_record(st: Any, days: int, trust: np.ndarray) -> np.ndarray:
                 o.waived_sources_at_risk += 1
             elif reason == NO_CHANNEL:
                 o.waived_no_channel += 1
+            elif reason == WITHHELD:
+                o.waived_withheld += 1
             continue
         o.warnings_sent += 1
         if cab.fabricated:

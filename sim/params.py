@@ -385,6 +385,17 @@ class ModelParams:
         source="Kydd 2005: trust as a belief about the other's type; rational suspicion derives "
         "it from the other's incentives",
     )
+    deaths_as_gain: bool = _p(
+        True, "A rival's deaths as gain",
+        "An opportunist counts the recipient's deaths among the losses it gains from (at "
+        "rivalry_gain x opportunism x rivalry per death, as its costs): a hostile sender has a "
+        "reason to withhold or sanitise genuine warnings, and recipients that know the law of "
+        "preferences read a discretionary sender's warning through why it would send it "
+        "(sim.inference.why_warn)",
+        group="types",
+        source="Kydd 2005; Crawford & Sobel 1982: with diverging interests a receiver reads a "
+        "message through the sender's incentive to send it",
+    )
     claim_evidence: bool = _p(
         True, "Claims as evidence",
         "Recipients know that fabricators claim the scale that makes acting most likely "

@@ -46,14 +46,14 @@ import numpy as np
 
 from sim.consequences import action_cost, burn_chance, political_loss
 from sim.inference import (
-    ARRIVAL, OUTCOME, PROBE_PROBS, PROBS, REAL, benevolence, claimed_scale, dyad_model, face_loss, harm_averted,
-    logistic, outcome_into, posterior_into,
+    ARRIVAL, OUTCOME, PROBE_PROBS, PROBS, REAL, UNSPECIFIED_SCALE, benevolence, claimed_scale,
+    dyad_model, face_loss, harm_averted, logistic, outcome_into, posterior_into, why_warn,
 )
 from sim.jit import kernel
 from sim.ledger import log_weights
 from sim.log import open_cable
 from sim.protocol import (
-    PUBLIC, RELAY, SOURCES_AT_RISK, reachable, route, screen_rules, set_detail,
+    PUBLIC, RELAY, SOURCES_AT_RISK, WITHHELD, bound, reachable, route, screen_rules, set_detail,
 )
 from sim.world import N_DETAILS, U, Scale
 
@@ -74,13 +74,22 @@ def opportunist_gain(st: Any, s: int, r: int) -> float:
 
 
 @kernel
+def hostility(st: Any, s: int, r: int) -> float:
+    """What ``s`` gains per death in ``r``'s country (``deaths_as_gain``): the rival's deaths
+    count among its losses, at the rate of its costs (:func:`opportunist_gain`), against the
+    sender's concern for lives (Kydd 2005; Crawford & Sobel 1982)."""
+    return opportunist_gain(st, s, r) if st.params[0].deaths_as_gain else 0.0
+
+
+@kernel
 def reputation(st: Any, s: int, r: int, day: int) -> tuple[float, float, float]:
     """``r``'s belief that ``s`` is benevolent now, and after a warning from ``s`` arrives and
     then proves a false alarm, or is confirmed."""
     prior = st.priors[r, s]
+    dyad_model(st, s, r, st.genuine[s, r])
+    why_warn(st, s, r, st.genuine[s, r], UNSPECIFIED_SCALE, 0)  # uses the scratch: first
     weights = log_weights(st, r, s, prior, day)
     now = benevolence(posterior_into(weights, st.scratch[PROBS]))
-    dyad_model(st, s, r, st.genuine[s, r])
     arrival = st.scratch[ARRIVAL]
     real = st.scratch[REAL]
     beliefs = [0.0, 0.0]
@@ -152,7 +161,7 @@ def screen(st: Any, row: int, day: int) -> int:
     # the recipient is told; a detail passed raises the chance that acting ends in arrests.
     indicated = det.indicated
     acting = expected_response(st, s, r) * det.credibility  # acts, on a real plot
-    lives = me.concern * acting
+    lives = (me.concern - hostility(st, s, r)) * acting
     burn = burn_chance(st, s, r)
     passed = 0
     for i in range(N_DETAILS):
@@ -165,7 +174,8 @@ def screen(st: Any, row: int, day: int) -> int:
             set_detail(cab, i)
     saved = lives * harm_averted(st, r, passed, indicated)
     at_risk = p.source_value * burn * passed
-    if at_risk > 0.0:  # nothing at risk: the waiver cannot be invoked, the duty to warn holds
+    free = not bound(me.doctrine)
+    if at_risk > 0.0 or free:  # a bound sender with nothing at risk cannot waive
         now, false_alarm, confirmed = reputation(st, s, r, day)
         credibility = det.credibility
         benefit = (saved + opportunist_gain(st, s, r) * expected_response(st, s, r)
@@ -173,7 +183,7 @@ def screen(st: Any, row: int, day: int) -> int:
                    + p.reputation_weight * (credibility * confirmed
                                             + (1.0 - credibility) * false_alarm - now))
         if choice(st, at_risk - benefit, u[U.WAIVER]):
-            cab.waiver_reason = SOURCES_AT_RISK
+            cab.waiver_reason = WITHHELD if free else SOURCES_AT_RISK
             cab.timing = False
             cab.location = False
             cab.perpetrators = False
