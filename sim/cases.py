@@ -49,6 +49,7 @@ from sim.engine import Run, start, template
 from sim.errors import UserError
 from sim.errors import UserError
 from sim.inference import (
+    harm_averted,
     Choice,
     benevolence,
     choose,
@@ -477,7 +478,7 @@ def predict(c: Case, p: ModelParams) -> Scored:
     probs = posterior(prior + arrival)
     agency = run.arrays.agencies[recipient]
     public = c.channel.is_public
-    cost = float(action_cost(st, recipient))
+    cost = float(action_cost(st, recipient, int(scale)))
     political = float(political_loss(st, recipient, sender) + face_loss(st, recipient, sender,
                                                                         public))
     diversion = float(diversion_deaths(st, recipient))
@@ -498,6 +499,9 @@ def predict(c: Case, p: ModelParams) -> Scored:
             expected_harm(st, recipient, kappa, c.details, int(scale), cost, political,
                           diversion, c.days_left, harm)
             h, i, _ = choose(st, harm)
+            if __import__("os").environ.get("I17D_DEBUG"):
+                print("DBG", c.case[:24], "kappa %.3f" % kappa, "V %.3f" % float(harm_averted(st, recipient, c.details, int(scale))),
+                      "C %.3f" % cost, "pol %.3f" % political, "div %.3f" % diversion, "w %.3f h %.2f" % (weight, h), file=__import__("sys").stderr)
             heed += weight * h
             investigate += weight * i
             kappa_mean += weight * kappa

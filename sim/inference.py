@@ -299,7 +299,8 @@ def send_shares(st: Any, s: int, r: int, scale: int, details: int,
     loss = p.reputation_weight * ((1.0 - m) - after_false) + p.fabrication_cost
     tau = p.choice_temperature
     e = START_RESPONSE
-    cost = p.action_cost + political_loss(st, r, s)
+    cost = (p.action_cost + p.stake_cost * st.agencies[r].dismissed_deaths[scale]
+            + political_loss(st, r, s))
     at_risk = p.source_value * burn_chance(st, s, r) * details
     mu = st.derived[0].indicated_mass
     if scale == UNSPECIFIED_SCALE:
@@ -543,7 +544,8 @@ def fabrication_gains(st: Any, s: int, r: int, gains: NDArray[np.float64],
     liaison = st.liaison[s, r]
     if not reachable(p, liaison):
         return False
-    cost = p.action_cost + political_loss(st, r, s)
+    cost = (p.action_cost + p.stake_cost * st.agencies[r].dismissed_deaths[MASS_SCALE]
+            + political_loss(st, r, s))
     face = face_loss(st, r, s, True)
     has_relay = st.relays[s, r] >= 0
     tau = p.choice_temperature
@@ -797,7 +799,7 @@ def judge(st: Any, c: int, day: int) -> None:
     corroborated = u[U.CORROBORATE] < corroborate
     llr = evidence(st, r, details, verified, corroborated)
     public = is_public(cab.channel)
-    act = action_cost(st, r)
+    act = action_cost(st, r, cab.scale)
     face = face_loss(st, r, s, public)
     political = political_loss(st, r, s)
     diversion = diversion_deaths(st, r)
@@ -896,7 +898,7 @@ def resolve(st: Any, c: int, day: int) -> None:
     positive = u[U.PROBE] < chance
     kappa = cab.perceived_credibility
     kappa = update(kappa, s1, s0) if positive else update(kappa, 1.0 - s1, 1.0 - s0)
-    cost = (action_cost(st, r) + cab.political_loss + cab.face_loss
+    cost = (action_cost(st, r, cab.scale) + cab.political_loss + cab.face_loss
             + diversion_deaths(st, r))
     p_heed = heed_after(st, kappa, cab.harm_averted, cost)
     cab.investigation_positive = 1 if positive else 0

@@ -453,6 +453,13 @@ class ModelParams:
         "Cost of one protective action when the recipient has no other in force", low=0, high=20,
         unit=_DEATHS, group="decision", source="Lindell & Perry 2012: PADM",
     )
+    stake_cost: float = _p(
+        0.0, "Stake cost",
+        "Cost of one protective action per death a real plot of the indicated scale is expected "
+        "to cause if dismissed (the action covers the people at risk), added to action_cost",
+        low=0, high=5, unit="death-eq per death", group="decision",
+        source="Lindell & Perry 2012: PADM (cost grows with the protective action's scope)",
+    )
     attention_capacity: float = _p(
         3.0, "Attention capacity",
         "Protective actions in force at which the next one costs twice as much (warning overload)",

@@ -102,10 +102,10 @@ def reputation(st: Any, s: int, r: int, day: int) -> tuple[float, float, float]:
 
 
 @kernel
-def acting_cost(st: Any, r: int, s: int, public: bool) -> float:
+def acting_cost(st: Any, r: int, s: int, public: bool, scale: int) -> float:
     """What ``r`` pays when it acts on ``s``'s warning: protective action, political and face
     cost (the sender's view of :func:`sim.inference.expected_harm`)."""
-    return action_cost(st, r) + political_loss(st, r, s) + face_loss(st, r, s, public)
+    return action_cost(st, r, scale) + political_loss(st, r, s) + face_loss(st, r, s, public)
 
 
 @kernel
@@ -179,7 +179,7 @@ def screen(st: Any, row: int, day: int) -> int:
         now, false_alarm, confirmed = reputation(st, s, r, day)
         credibility = det.credibility
         benefit = (saved + opportunist_gain(st, s, r) * expected_response(st, s, r)
-                   * acting_cost(st, r, s, False)
+                   * acting_cost(st, r, s, False, indicated if cab.location else Scale.UNSPECIFIED)
                    + p.reputation_weight * (credibility * confirmed
                                             + (1.0 - credibility) * false_alarm - now))
         if choice(st, at_risk - benefit, u[U.WAIVER]):
@@ -213,8 +213,13 @@ def fabricate(st: Any, row: int, day: int) -> int:
     public = goes_public(st, s, r, 0.0, fab.u[U.PUBLIC])
     channel = route(p, liaison, st.relays[s, r] >= 0, public)
     public = channel == PUBLIC or public
+    claimed = 0
+    for i in range(N_DETAILS):
+        if fab.claimed[i]:
+            claimed += 1
+    scale = claimed_scale(st, r, claimed) if fab.claimed[1] else Scale.UNSPECIFIED
     gain = (opportunist_gain(st, s, r) * expected_response(st, s, r)
-            * acting_cost(st, r, s, public))
+            * acting_cost(st, r, s, public, scale))
     now, false_alarm, _ = reputation(st, s, r, day)
     loss = p.reputation_weight * (now - false_alarm) + p.fabrication_cost
     if not choice(st, gain - loss, fab.u[U.WAIVER]):
