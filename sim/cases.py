@@ -48,9 +48,11 @@ from sim.engine import Run, start, template
 from sim.enums import Channel, Doctrine, Response, _Named
 from sim.errors import UserError
 from sim.inference import (
+    harm_averted,
     Choice,
     benevolence,
     choose,
+    claim_evidence,
     credibility,
     dyad_model,
     evidence,
@@ -59,6 +61,7 @@ from sim.inference import (
     posterior,
     prior_vector,
     weighted,
+    why_warn,
 )
 from sim.keys import Key, required
 from sim.outcomes import NET_HARM_COMPONENTS
@@ -461,16 +464,20 @@ def predict(c: Case, p: ModelParams) -> Scored:
     sender, recipient = 0, 1
     run = _case_run(c, p)
     st = run.ref
-    rival = c.rivalry >= p.rival_threshold
     # The sender warned, so its doctrine admits the recipient and a channel reached it.
-    arrival, real, _ = (x.copy() for x in dyad_model(st, sender, recipient, 1.0))
-    believed = c.prior_manipulative if c.prior_manipulative is not None else (
-        p.believed_manipulative_rival if rival else p.believed_manipulative_ally)
-    probs = posterior(prior_vector(believed) + arrival)
-    agency = run.arrays.agencies[recipient]
     scale = _SCALES[c.scale.value if c.scale is not None else "unspecified"]
+    model = dyad_model(st, sender, recipient, 1.0)
+    why_warn(st, sender, recipient, 1.0, int(scale), c.details)  # why this sender would send it
+    claim_evidence(st, recipient, int(scale), c.details)  # the claimed scale, as judge reads it
+    arrival, real, _ = (x.copy() for x in model)
+    # The recipient's prior: the case's own, or rational suspicion at the case's rivalry
+    # (derived from senders' incentives when the run starts, sim.inference.rational_suspicion).
+    prior = (prior_vector(c.prior_manipulative) if c.prior_manipulative is not None
+             else run.arrays.priors[recipient, sender].copy())
+    probs = posterior(prior + arrival)
+    agency = run.arrays.agencies[recipient]
     public = c.channel.is_public
-    cost = float(action_cost(st, recipient))
+    cost = float(action_cost(st, recipient, int(scale)))
     political = float(political_loss(st, recipient, sender) + face_loss(st, recipient, sender,
                                                                         public))
     diversion = float(diversion_deaths(st, recipient))
@@ -491,6 +498,9 @@ def predict(c: Case, p: ModelParams) -> Scored:
             expected_harm(st, recipient, kappa, c.details, int(scale), cost, political,
                           diversion, c.days_left, harm)
             h, i, _ = choose(st, harm)
+            if __import__("os").environ.get("I17D_DEBUG"):
+                print("DBG", c.case[:24], "kappa %.3f" % kappa, "V %.3f" % float(harm_averted(st, recipient, c.details, int(scale))),
+                      "C %.3f" % cost, "pol %.3f" % political, "div %.3f" % diversion, "w %.3f h %.2f" % (weight, h), file=__import__("sys").stderr)
             heed += weight * h
             investigate += weight * i
             kappa_mean += weight * kappa

@@ -106,10 +106,12 @@ def visibly_ended(st: Any, k: int) -> bool:
 # --- the recipient's side --------------------------------------------------------------------------
 
 @kernel
-def action_cost(st: Any, r: int) -> float:
-    """``C``: the cost of one more protective action for ``r`` now (warning overload)."""
+def action_cost(st: Any, r: int, scale: int) -> float:
+    """``C``: the cost of one more protective action for ``r`` now (warning overload), on a
+    warning indicating ``scale``: a fixed part and a part in proportion to the deaths at stake."""
     p = st.params[0]
-    return p.action_cost * (1.0 + st.agencies[r].load / p.attention_capacity)
+    stake = p.stake_cost * st.agencies[r].dismissed_deaths[scale]
+    return p.action_cost * (1.0 + st.agencies[r].load / p.attention_capacity) + stake
 
 
 @kernel
@@ -159,12 +161,12 @@ def protect_on(st: Any, c: int, day: int) -> None:
     cab.heeded = 1
     cab.decided_day = day
     u = st.fabrications[cab.row].u if cab.fabricated else st.detections[cab.row].u
-    if protect(st, r, day, cab.threat, interdiction_chance(st, cab.details_passed), u):
+    if protect(st, r, day, cab.threat, interdiction_chance(st, cab.details_passed), u, cab.scale):
         st.state[0].political_cost += cab.political_loss + cab.face_loss
 
 
 @kernel
-def protect(st: Any, r: int, day: int, k: int, interdiction: float, u: Any) -> bool:
+def protect(st: Any, r: int, day: int, k: int, interdiction: float, u: Any, scale: int) -> bool:
     """Protective action by ``r`` on a warning about threat ``k`` (-1: a fabrication); whether
     it was taken.
 
@@ -175,7 +177,7 @@ def protect(st: Any, r: int, day: int, k: int, interdiction: float, u: Any) -> b
     if k >= 0 and st.threats[k].protected:
         return False
     state = st.state[0]
-    state.protective_cost += action_cost(st, r)
+    state.protective_cost += action_cost(st, r, scale)
     st.agencies[r].load += 1
     queues.push(st, queues.EXPIRE, day + p.protection_days, r)
     if k < 0:

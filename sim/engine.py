@@ -47,18 +47,22 @@ from sim.consequences import (
 )
 from sim.enums import Doctrine, NoLiaisonRoute
 from sim.inference import (
+    HYPOTHESES,
     INVESTIGATED,
     OUTCOME,
     SCRATCH,
     Inference,
+    claim_evidence,
     dyad_model,
     judge,
+    opportunism_grid,
     outcome_into,
     positive_part,
     prior_vector,
     refresh_beliefs,
     resolve,
     visibility,
+    why_warn,
 )
 from sim.jit import jit_disabled, kernel, readable, records
 from sim.ledger import observe_outcome
@@ -67,8 +71,11 @@ from sim.outcomes import NET_HARM_COMPONENTS
 from sim.params import ModelParams, params_record
 from sim.protocol import PUBLIC, RELAY, is_public, relay_matrix
 from sim.scenarios import Scenario
+from sim import rng
 from sim.senders import fabricate, screen
-from sim.world import N_DETAILS, ORDER, SCALES, STREAMS, U, World, ability_multipliers, draw
+from sim.world import (
+    N_DETAILS, ORDER, SCALES, STREAMS, U, World, ability_multipliers, draw, empty_world,
+)
 
 _DOCTRINES = list(Doctrine)
 
@@ -127,7 +134,8 @@ class Arrays(NamedTuple):
     genuine: np.ndarray  # [s, r]: share of s's genuine warnings to r that survive
     genuine_base: np.ndarray  # [s, r, k]: genuine warnings a day under ability level k
     hit_rate: np.ndarray  # [s, r, k]
-    priors: np.ndarray  # [0]: log prior toward a rival sender, [1]: toward a non-rival
+    priors: np.ndarray  # [r, s, h]: r's log prior about s (rational suspicion, refresh_beliefs)
+    opportunism_grid: np.ndarray  # quantiles of the senders' opportunism law (common knowledge)
     heard_from: np.ndarray  # [r, s]: r has received a warning from s
     answered: np.ndarray  # [r, s]: s's warnings r has decided on
     acted: np.ndarray  # [r, s]: ... and acted on
@@ -206,7 +214,7 @@ def unpack(st: Any) -> Any:
     """The run's arrays, in :class:`Arrays` order."""
     return (st.params, st.derived, st.state, st.agencies, st.rivalry, st.rival, st.liaison,
             st.reachable, st.relays, st.same_bloc, st.genuine, st.genuine_base, st.hit_rate,
-            st.priors, st.heard_from, st.answered, st.acted, st.fabricated, st.direct, st.public,
+            st.priors, st.opportunism_grid, st.heard_from, st.answered, st.acted, st.fabricated, st.direct, st.public,
             st.silence, st.through, st.pool, st.pool_silence, st.pool_through, st.pool_count,
             st.fading_table,
             st.scratch, st.harm, st.threats,
@@ -384,6 +392,8 @@ def evaluate(st: Any, day: int) -> None:
         public = is_public(cab.channel)
         visible = visibility(st, acted, cab.details_passed, public)
         _, real, _ = dyad_model(st, s, r, cab.judge_genuine)
+        why_warn(st, s, r, cab.judge_genuine, cab.scale, cab.details_passed)
+        claim_evidence(st, r, cab.scale, cab.details_passed)  # rewrites real in place
         loglik = outcome_into(real, confirmed, visible, st.scratch[OUTCOME])
         observe_outcome(st, r, s, loglik, public, day)
         if confirmed and p.diplomacy_effect > 0:
@@ -420,7 +430,8 @@ class Template(NamedTuple):
     same_bloc: np.ndarray
     genuine_base: np.ndarray
     hit_rate: np.ndarray
-    priors: np.ndarray
+    opportunism_grid: np.ndarray  # quantiles of the opportunism law (rational suspicion)
+    priors: np.ndarray  # [r, s, h]: the derived priors at the initial rivalry (empty: derive)
     shifts: np.ndarray
     shift_pairs: np.ndarray
 
@@ -471,10 +482,15 @@ def template(scenario: Scenario, params: ModelParams) -> Template:
         reachable=reachable, relays=relay_matrix(liaison, rivalry),
         same_bloc=(bloc[:, None] == bloc[None, :]) & ~eye,
         genuine_base=np.array(inference.genuine_base), hit_rate=np.array(inference.hit_rate),
-        priors=np.array([prior_vector(p.believed_manipulative_rival),
-                         prior_vector(p.believed_manipulative_ally)]),
+        opportunism_grid=opportunism_grid(p),
+        priors=np.zeros((0, 0, HYPOTHESES)),
         shifts=readable(shifts), shift_pairs=pairs,
     )
+    # Rational suspicion at the initial rivalry is the same for every run of the template: it
+    # is derived once here (a fixed point per dyad, sim.inference.rational_suspicion), on a run
+    # of no day, rather than at the start of every replication.
+    first = start(out, 0, 0, probes=False, world=empty_world(n))
+    out = out._replace(priors=np.array(first.arrays.priors))
     for array in out:
         array.flags.writeable = False  # shared by every run of the template
     return out
@@ -494,33 +510,33 @@ def start(t: Template, seed: int, days: int, *, probes: bool,
 
 @kernel
 def start_drawn(params, derived, agencies, multipliers, rivalry, liaison, reachable, relays,  # type: ignore[no-untyped-def]
-                same_bloc, genuine_base, hit_rate, priors, shifts, shift_pairs, seed, days,
+                same_bloc, genuine_base, hit_rate, opportunism_grid, priors, shifts, shift_pairs, seed, days,
                 probes):
     streams = rng.streams(seed, STREAMS)
     threats, detections, fabrications, concern, opportunism, _ = draw(
         params[0], derived[0], agencies, multipliers, days, streams)
     return assemble(params, derived, agencies, rivalry, liaison, reachable, relays, same_bloc,
-                    genuine_base, hit_rate, priors, shifts, shift_pairs, threats, detections,
+                    genuine_base, hit_rate, opportunism_grid, priors, shifts, shift_pairs, threats, detections,
                     fabrications, concern, opportunism, streams[ORDER], days, probes)
 
 
 @kernel
 def start_scripted(params, derived, agencies, multipliers, rivalry, liaison, reachable, relays,  # type: ignore[no-untyped-def]
-                   same_bloc, genuine_base, hit_rate, priors, shifts, shift_pairs, threats,
+                   same_bloc, genuine_base, hit_rate, opportunism_grid, priors, shifts, shift_pairs, threats,
                    detections, fabrications, concern, opportunism, seed, days, probes):
     streams = rng.streams(seed, STREAMS)
     return assemble(params, derived, agencies, rivalry, liaison, reachable, relays, same_bloc,
-                    genuine_base, hit_rate, priors, shifts, shift_pairs, threats, detections,
+                    genuine_base, hit_rate, opportunism_grid, priors, shifts, shift_pairs, threats, detections,
                     fabrications, concern, opportunism, streams[ORDER], days, probes)
 
 
 @kernel
 def assemble(params, derived, agencies0, rivalry0, liaison, reachable, relays, same_bloc,  # type: ignore[no-untyped-def]
-             genuine_base, hit_rate, priors, shifts, shift_pairs, threats, detections,
+             genuine_base, hit_rate, opportunism_grid, priors, shifts, shift_pairs, threats, detections,
              fabrications, concern, opportunism, order, days, probes):
     """The run's state on day 0, around its world."""
     n = agencies0.shape[0]
-    hypotheses = priors.shape[1]
+    hypotheses = HYPOTHESES
     agencies = records(agencies0.copy())
     blocs = 0
     for i in range(n):
@@ -531,11 +547,15 @@ def assemble(params, derived, agencies0, rivalry0, liaison, reachable, relays, s
     act_start, act_kind, act_row = schedule_acts(detections, fabrications, n, days, order)
     capacity = act_row.shape[0]
     nodes = 6 * capacity + 2 * threats.shape[0] + 1
+    derived_here = priors.shape[0] != n  # the template's priors, or derive them (template)
+    start_priors = np.zeros((n, n, hypotheses))
+    if not derived_here:
+        start_priors[:, :, :] = priors
     state = records(np.zeros(1, dtype=STATE_DTYPE))
     state[0].probes = probes
     st = RunRef(params, derived, state, agencies, rivalry0.copy(),
                 np.zeros((n, n), dtype=np.bool_), liaison, reachable, relays, same_bloc,
-                np.zeros((n, n)), genuine_base, hit_rate, priors,
+                np.zeros((n, n)), genuine_base, hit_rate, start_priors, opportunism_grid,
                 np.zeros((n, n), dtype=np.bool_), np.zeros((n, n), dtype=np.int64),
                 np.zeros((n, n), dtype=np.int64), np.zeros((n, n), dtype=np.int64),
                 np.zeros((n, n, hypotheses)), np.zeros((n, n, hypotheses)),
@@ -549,7 +569,7 @@ def assemble(params, derived, agencies0, rivalry0, liaison, reachable, relays, s
                 np.full((queues.QUEUES, days), -1, dtype=np.int64),
                 np.empty(nodes, dtype=np.int64), np.empty(nodes, dtype=np.int64),
                 act_start, act_kind, act_row, shifts, shift_pairs)
-    refresh_beliefs(st, -1)
+    refresh_beliefs(st, -1, derived_here)
     schedule_threats(st, days)
     return st
 

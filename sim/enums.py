@@ -26,6 +26,9 @@ class Doctrine(_Named):
     WARN_ALL = "warn_all"
     NON_RIVALS = "non_rivals"
     NEVER = "never"
+    # No duty binds it: it warns when its own payoffs say so (ICD 191 binds US elements only;
+    # other services share at their discretion, as the FSB did with the FBI in 2011).
+    DISCRETION = "discretion"
 
 
 class DoctrineSetting(_Named):
@@ -35,6 +38,7 @@ class DoctrineSetting(_Named):
     WARN_ALL = "warn_all"
     NON_RIVALS = "non_rivals"
     NEVER = "never"
+    DISCRETION = "discretion"
 
     def resolve(self, own: Doctrine) -> Doctrine:
         return own if self is DoctrineSetting.SCENARIO else Doctrine(self.value)
@@ -73,6 +77,7 @@ class WaiverReason(_Named):
     RECIPIENT_AWARE = "recipient_aware"
     SOURCES_AT_RISK = "sources_at_risk"
     NO_CHANNEL = "no_channel"
+    WITHHELD = "withheld"  # no duty binds the sender (doctrine discretion) and warning does not pay it
 
 
 class Response(_Named):

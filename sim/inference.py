@@ -68,10 +68,12 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri, zeta
+from scipy.stats import beta as beta_dist
 from scipy.stats import gamma as gamma_dist
 
 from sim.consequences import (
     action_cost,
+    burn_chance,
     diversion_deaths,
     interdiction_chance,
     investigate,
@@ -83,8 +85,8 @@ from sim.jit import kernel
 from sim.ledger import bring_all, log_weights, observe_arrival, rebuild_pools
 from sim.outcomes import NET_HARM_COMPONENTS
 from sim.params import ModelParams
-from sim.protocol import excludes, is_public
-from sim.world import ABILITY_LEVELS, N_DETAILS, SCALES, U, ability_multipliers
+from sim.protocol import PUBLIC, bound, excludes, is_public, reachable, route
+from sim.world import ABILITY_LEVELS, N_DETAILS, SCALES, U, Scale, ability_multipliers
 
 LOG_BOUND = 50.0
 """Log-likelihoods of an impossible observation are bounded at -50 (a factor of 2e-22) rather
@@ -104,6 +106,9 @@ POLICY_MODEL, HEED_ALL, DISMISS_ALL = (_POLICIES.index(r) for r in
                                        (ResponsePolicy.MODEL, ResponsePolicy.HEED_ALL,
                                         ResponsePolicy.DISMISS_ALL))
 
+
+UNSPECIFIED_SCALE, SMALL_SCALE, MASS_SCALE = int(Scale.UNSPECIFIED), int(Scale.SMALL), int(Scale.MASS)
+""":class:`sim.world.Scale` as plain integers for the kernels."""
 
 ARRIVAL, REAL, FABRICATED, WEIGHTS, PROBS, SHARED, EARLIER, PROBE, PROBE_PROBS, OUTCOME = range(10)
 """Rows of the run's scratch space (``st.scratch``, one vector per hypothesis each): the
@@ -244,21 +249,165 @@ def dyad_model(st: Any, s: int, r: int, factor: float) -> tuple[NDArray[np.float
     survive its doctrine, the channel and the sources waiver at the dyad's rivalry
     (:func:`refresh_beliefs`). The vectors are rows of the run's scratch space, valid until
     the next call."""
-    fab = st.params[0].fabrication_rate
+    for k in range(ABILITY_LEVELS):
+        genuine = st.genuine_base[s, r, k] * factor
+        model_row(st, s, r, k, genuine, genuine)
     arrival = st.scratch[ARRIVAL]
     real = st.scratch[REAL]
     fabricated = st.scratch[FABRICATED]
+    return arrival, real, fabricated
+
+
+@kernel
+def model_row(st: Any, s: int, r: int, k: int, genuine_b: float, genuine_m: float) -> None:
+    """Ability level ``k``'s entries of the scratch rows :func:`dyad_model` writes, when the
+    sender's genuine warnings reach ``r`` at ``genuine_b`` a day under the benevolent type and
+    ``genuine_m`` under the manipulative one (which also sends fabrications)."""
+    fab = st.params[0].fabrication_rate
+    hit = st.hit_rate[s, r, k]
+    phi = fab / (fab + genuine_m) if fab > 0.0 else 0.0
+    st.scratch[ARRIVAL, k] = safe_log(genuine_b)
+    st.scratch[ARRIVAL, ABILITY_LEVELS + k] = safe_log(genuine_m + fab)
+    st.scratch[REAL, k] = hit
+    st.scratch[REAL, ABILITY_LEVELS + k] = (1.0 - phi) * hit
+    st.scratch[FABRICATED, k] = 0.0
+    st.scratch[FABRICATED, ABILITY_LEVELS + k] = phi
+
+
+@kernel
+def send_shares(st: Any, s: int, r: int, scale: int, details: int,
+                send_b: NDArray[np.float64], send_m: NDArray[np.float64]) -> None:
+    """Why ``s`` would warn ``r``: the chance that a sender drawn from the common-knowledge law
+    of preferences sends a triggered genuine warning passing ``details`` details that claims
+    ``scale``, under the rule of :func:`sim.senders.screen` for a sender no duty binds, at the
+    dyad's start (expected response ``START_RESPONSE``, no record), per ability level ``k``
+    (its credibility: the hit rate ``a_k``), averaged over the opportunism quantiles ``o_j``
+    weighted by the chance each takes a fabrication opportunity (``send_m``, the
+    manipulative type of ``r``'s model) or not (``send_b``). Sending is worth
+    ``(concern - g_j) e a_k V + g_j e C + reputation_weight (a_k B_confirmed + (1 - a_k)
+    B_false - B_now) - source_value x burn x details``, ``g_j = rivalry_gain o_j rivalry``: a
+    rival's deaths are a hostile sender's gain (``deaths_as_gain``), so a sender whose
+    opportunism outweighs its concern withholds warnings of large ``V``. ``V`` is ``r``'s own
+    table at the claimed scale; a warning that claims none was sent by a sender that knew the
+    indicated scale (mass with ``indicated_mass``). ``concern`` is the law's mean (the
+    recipient does not average over concern). The sender's public-alert choice is left out
+    (the private cost ``C``)."""
+    p = st.params[0]
+    m = math.exp(st.priors[r, s, ABILITY_LEVELS])
+    size = 2 * st.opportunism_grid.shape[0]
+    gains, weights = np.empty(size), np.empty(size)
+    if not fabrication_gains(st, s, r, gains, weights):
+        send_b[:] = 1.0
+        send_m[:] = 1.0
+        return
+    arrival, real, _ = dyad_model(st, s, r, st.genuine[s, r])
+    after_false, after_confirmed = start_reputation(st, m, arrival, real)
+    loss = p.reputation_weight * ((1.0 - m) - after_false) + p.fabrication_cost
+    tau = p.choice_temperature
+    e = START_RESPONSE
+    cost = (p.action_cost + p.stake_cost * st.agencies[r].dismissed_deaths[scale]
+            + political_loss(st, r, s))
+    at_risk = p.source_value * burn_chance(st, s, r) * details
+    mu = st.derived[0].indicated_mass
+    if scale == UNSPECIFIED_SCALE:
+        v_hi, v_lo, w_hi = (harm_averted(st, r, details, MASS_SCALE),
+                            harm_averted(st, r, details, SMALL_SCALE), mu)
+    else:
+        v_hi, v_lo, w_hi = harm_averted(st, r, details, scale), 0.0, 1.0
+    grid = st.opportunism_grid
+    n = grid.shape[0]
+    for k in range(ABILITY_LEVELS):
+        kappa = st.hit_rate[s, r, k]
+        rep = p.reputation_weight * (kappa * after_confirmed + (1.0 - kappa) * after_false
+                                     - (1.0 - m))
+        sum_b = sum_m = w_b = w_m = 0.0
+        for j in range(n):
+            g = p.rivalry_gain * grid[j] * st.rivalry[s, r]
+            f = 0.0
+            for public in range(2):
+                f += weights[2 * j + public] * n * logistic((gains[2 * j + public] - loss) / tau)
+            lives = (p.concern - g) * e * kappa
+            base = g * e * cost + rep - at_risk
+            send = w_hi * logistic((lives * v_hi + base) / tau)
+            if w_hi < 1.0:
+                send += (1.0 - w_hi) * logistic((lives * v_lo + base) / tau)
+            sum_m += f * send
+            w_m += f
+            sum_b += (1.0 - f) * send
+            w_b += 1.0 - f
+        send_b[k] = sum_b / w_b if w_b > 0.0 else 1.0
+        send_m[k] = sum_m / w_m if w_m > 0.0 else 1.0
+
+
+@kernel
+def why_warn(st: Any, s: int, r: int, factor: float, scale: int, details: int) -> None:
+    """Rewrite ``r``'s model of ``s`` (the scratch rows :func:`dyad_model` wrote with
+    ``factor``) for a warning that claims ``scale`` with ``details`` details, when no duty
+    binds ``s`` (doctrine ``discretion``) and a rival's deaths are an opportunist's gain: under
+    each type its genuine warnings reach ``r`` at ``w_k`` times the share that type sends
+    (:func:`send_shares`), so a warning a hostile type would have withheld is, under that
+    type, mostly fabricated (``phi_k = f / (f + w_k sigma_M)``): the credibility of this
+    warning falls, per warning, with the reason the sender would have to send it (Kydd 2005;
+    Crawford & Sobel 1982). Nothing changes for a bound sender, with ``deaths_as_gain`` off
+    or ``rivalry_gain`` 0."""
+    p = st.params[0]
+    if not p.deaths_as_gain or p.rivalry_gain == 0.0 or bound(st.agencies[s].doctrine):
+        return
+    send_b, send_m = np.empty(ABILITY_LEVELS), np.empty(ABILITY_LEVELS)
+    send_shares(st, s, r, scale, details, send_b, send_m)
     for k in range(ABILITY_LEVELS):
         genuine = st.genuine_base[s, r, k] * factor
-        hit = st.hit_rate[s, r, k]
-        phi = fab / (fab + genuine) if fab > 0.0 else 0.0
-        arrival[k] = safe_log(genuine)
-        arrival[ABILITY_LEVELS + k] = safe_log(genuine + fab)
-        real[k] = hit
-        real[ABILITY_LEVELS + k] = (1.0 - phi) * hit
-        fabricated[k] = 0.0
-        fabricated[ABILITY_LEVELS + k] = phi
-    return arrival, real, fabricated
+        model_row(st, s, r, k, genuine * send_b[k], genuine * send_m[k])
+
+
+@kernel
+def claimed_scale(st: Any, r: int, details: int) -> int:
+    """The scale a fabricator claims with its location detail (:func:`sim.senders.fabricate`):
+    the one under which ``r``'s own table (:func:`harm_averted`) says acting on the warning
+    averts more. At any credibility ``kappa`` the value of heeding, ``kappa V - C``, rises with
+    ``V``, so that claim makes ``r`` act most often, and an opportunist gains in proportion to
+    how often ``r`` acts and what acting costs it (the gain in :func:`sim.senders.fabricate`).
+    A claim that maximises the recipient's cost is the claim of a sender whose interests are
+    opposed to it (Crawford & Sobel 1982)."""
+    mass = harm_averted(st, r, details, MASS_SCALE)
+    small = harm_averted(st, r, details, SMALL_SCALE)
+    return MASS_SCALE if mass >= small else SMALL_SCALE
+
+
+@kernel
+def claim_evidence(st: Any, r: int, scale: int, details: int) -> None:
+    """Condition ``r``'s model of a sender (the scratch rows :func:`dyad_model` last wrote) on
+    the scale the
+    warning claims. A genuine warning, about a real plot or a false lead, indicates a
+    mass-casualty scale with ``mu = indicated_mass`` (:class:`Inference`; the same for both,
+    so the scale says nothing about real against false lead); a fabrication claims
+    :func:`claimed_scale` (probability ``delta_x`` 1 or 0). Under hypothesis ``h`` with
+    fabricated share ``phi_h`` the claim ``x`` has probability ``l_h = (1 - phi_h) mu_x +
+    phi_h delta_x``: its log is added to the arrival's log-likelihood (the claim is evidence
+    about the sender's type, and the ledger records it), and the chances that the warning is
+    real or fabricated become ``real_h mu_x / l_h`` and ``phi_h delta_x / l_h`` (so its
+    credibility and its outcome's likelihood are read given the claim). Nothing is learned
+    when no scale is claimed (no location detail) or with ``claim_evidence`` off. Whether a
+    location is claimed at all is not read (the recipient does not model how often senders
+    pass it)."""
+    if not st.params[0].claim_evidence or scale == UNSPECIFIED_SCALE:
+        return
+    arrival = st.scratch[ARRIVAL]
+    real = st.scratch[REAL]
+    fabricated = st.scratch[FABRICATED]
+    mu = st.derived[0].indicated_mass
+    genuine = mu if scale == MASS_SCALE else 1.0 - mu
+    fake = 1.0 if claimed_scale(st, r, details) == scale else 0.0
+    for h in range(arrival.shape[0]):
+        phi = fabricated[h]
+        like = (1.0 - phi) * genuine + phi * fake
+        arrival[h] += safe_log(like)
+        if like > 0.0:
+            real[h] = real[h] * genuine / like
+            fabricated[h] = phi * fake / like
+        else:
+            real[h] = 0.0
+            fabricated[h] = 0.0
 
 
 @kernel
@@ -287,12 +436,14 @@ def expected_hit_rate(st: Any, s: int, r: int, probs: NDArray[np.float64]) -> fl
 
 
 @kernel
-def refresh_beliefs(st: Any, through: int) -> None:
+def refresh_beliefs(st: Any, through: int, suspicion: bool = True) -> None:
     """Recompute what depends on the rivalry matrix: which dyads count as rivals, whether each
     sender's genuine warnings reach the recipient (its doctrine and the channel allow them;
     recipients do not model the sender's own choice to withhold), and with it the
-    log-likelihood of a quiet day in every dyad (:mod:`sim.ledger`). The quiet days through
-    ``through`` are counted at the old rate first."""
+    log-likelihood of a quiet day in every dyad (:mod:`sim.ledger`), and, with ``suspicion``,
+    the priors derived from senders' incentives at the new rivalry (:func:`rational_suspicion`;
+    a run starts from its template's, derived once). The quiet days through ``through`` are
+    counted at the old rate first."""
     p = st.params[0]
     bring_all(st, through)
     n = st.rivalry.shape[0]
@@ -315,7 +466,207 @@ def refresh_beliefs(st: Any, through: int) -> None:
                         quiet_m = 0.0
                     st.silence[r, s, k] = quiet
                     st.silence[r, s, ABILITY_LEVELS + k] = quiet_m
+    if suspicion:
+        derive_priors(st)
+    if p.learning and p.deaths_as_gain and p.rivalry_gain != 0.0:
+        # A discretionary sender's silence: each type sends the share of its triggered genuine
+        # warnings that its payoffs make worth sending (a bare warning; sim.inference.send_shares).
+        send_b, send_m = np.empty(ABILITY_LEVELS), np.empty(ABILITY_LEVELS)
+        for s in range(n):
+            if bound(st.agencies[s].doctrine):
+                continue
+            for r in range(n):
+                if r == s or not st.reachable[s, r] or st.genuine[s, r] == 0.0:
+                    continue
+                send_shares(st, s, r, UNSPECIFIED_SCALE, 0, send_b, send_m)
+                for k in range(ABILITY_LEVELS):
+                    rate = st.genuine_base[s, r, k] * st.genuine[s, r]
+                    st.silence[r, s, k] = -rate * send_b[k]
+                    st.silence[r, s, ABILITY_LEVELS + k] = -(rate * send_m[k] + fab)
     rebuild_pools(st, through)
+
+
+@kernel
+def derive_priors(st: Any) -> None:
+    """Every dyad's prior that the sender is manipulative, from its incentives
+    (:func:`rational_suspicion`), with ``suspicion_bias`` toward rivals."""
+    p = st.params[0]
+    n = st.rivalry.shape[0]
+    size = 2 * st.opportunism_grid.shape[0]
+    gains, weights = np.empty(size), np.empty(size)
+    # Dyads with the same inputs have the same fixed point (scenarios repeat agency profiles):
+    # it is found once per distinct key. The key is everything rational_suspicion reads of the
+    # dyad (the three ability levels of sim.world.ABILITY_LEVELS written out).
+    found = dict()
+    for s in range(n):
+        for r in range(n):
+            if r == s:
+                continue
+            key = (st.rivalry[s, r], st.rivalry[r, s], 1.0 if st.liaison[s, r] else 0.0,
+                   1.0 if st.relays[s, r] >= 0 else 0.0, st.genuine[s, r],
+                   st.genuine_base[s, r, 0], st.genuine_base[s, r, 1], st.genuine_base[s, r, 2],
+                   st.hit_rate[s, r, 0], st.hit_rate[s, r, 1], st.hit_rate[s, r, 2])
+            if key in found:
+                m = found[key]
+            else:
+                m = rational_suspicion(st, s, r, gains, weights)
+                found[key] = m
+            if st.rival[s, r] and p.suspicion_bias != 0.0:
+                m = logistic(log_odds(m) + p.suspicion_bias)
+            prior_into(m, st.priors[r, s])
+
+
+# --- rational suspicion: the prior derived from senders' incentives ------------------------------
+
+PRIOR_FLOOR = 0.001
+"""The derived prior that a sender is manipulative is kept within [0.001, 0.999] (the range of
+the declared shares it replaces): a prior of exactly 0 or 1 could never be revised."""
+
+START_RESPONSE = 0.5
+"""The response a sender expects from a recipient it has no record with: Laplace's rule,
+``(0 + 1) / (0 + 2)`` (:func:`sim.senders.expected_response`)."""
+
+SUSPICION_GRID = 64
+"""Quantiles of the opportunism law over which recipients average the fabrication rule."""
+
+
+@kernel
+def prior_into(manipulative: float, out: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Log prior over the hypotheses (:func:`prior_vector`), written into ``out``."""
+    b, m = safe_log(1.0 - manipulative), safe_log(manipulative)
+    for k in range(ABILITY_LEVELS):
+        out[k] = b
+        out[ABILITY_LEVELS + k] = m
+    return out
+
+
+@kernel
+def fabrication_gains(st: Any, s: int, r: int, gains: NDArray[np.float64],
+                      weights: NDArray[np.float64]) -> bool:
+    """What does not depend on the prior in :func:`fabrication_chance`: for each quantile
+    ``o_j`` of the opportunism law and each choice of a public alert, what fabricating gains
+    the sender (``gains[2 j + public]``) and the chance of that channel choice
+    (``weights``, divided by the number of quantiles). False when no channel reaches ``r``."""
+    p = st.params[0]
+    liaison = st.liaison[s, r]
+    if not reachable(p, liaison):
+        return False
+    cost = (p.action_cost + p.stake_cost * st.agencies[r].dismissed_deaths[MASS_SCALE]
+            + political_loss(st, r, s))
+    face = face_loss(st, r, s, True)
+    has_relay = st.relays[s, r] >= 0
+    tau = p.choice_temperature
+    grid = st.opportunism_grid
+    size = grid.shape[0]
+    for j in range(size):
+        g = p.rivalry_gain * grid[j] * st.rivalry[s, r] * START_RESPONSE
+        alert = logistic((p.public_alert_value + g * face) / tau)
+        for public in range(2):
+            shown = route(p, liaison, has_relay, public == 1) == PUBLIC or public == 1
+            gains[2 * j + public] = g * (cost + face if shown else cost)
+            weights[2 * j + public] = (alert if public == 1 else 1.0 - alert) / size
+    return True
+
+
+@kernel
+def reputation_at_stake(st: Any, manipulative: float, arrival: NDArray[np.float64],
+                        real: NDArray[np.float64]) -> float:
+    """What a false alarm costs a sender at the dyad's start: ``reputation_weight`` times the
+    recipient's belief in its benevolence now (``1 - manipulative``, no record) less after one
+    arrival that proves a false alarm, plus ``fabrication_cost``."""
+    p = st.params[0]
+    after_false_alarm, _ = start_reputation(st, manipulative, arrival, real)
+    return (p.reputation_weight * ((1.0 - manipulative) - after_false_alarm)
+            + p.fabrication_cost)
+
+
+@kernel
+def start_reputation(st: Any, manipulative: float, arrival: NDArray[np.float64],
+                     real: NDArray[np.float64]) -> tuple[float, float]:
+    """The recipient's belief in a sender's benevolence after one arrival from it, with no
+    record and prior ``manipulative``, that proved a false alarm, and that was confirmed."""
+    beliefs = [0.0, 0.0]
+    for confirmed in (False, True):
+        weights = prior_into(manipulative, st.scratch[WEIGHTS])
+        outcome = outcome_into(real, confirmed, 1.0, st.scratch[OUTCOME])
+        for h in range(outcome.shape[0]):
+            outcome[h] = weights[h] + arrival[h] + outcome[h]
+        beliefs[int(confirmed)] = benevolence(posterior_into(outcome, st.scratch[PROBE_PROBS]))
+    return beliefs[0], beliefs[1]
+
+
+@kernel
+def taken_share(gains: NDArray[np.float64], weights: NDArray[np.float64], loss: float,
+                tau: float) -> float:
+    """The logit fabrication rule averaged over the quantiles and channel choices."""
+    total = 0.0
+    for i in range(gains.shape[0]):
+        total += weights[i] * logistic((gains[i] - loss) / tau)
+    return total
+
+
+@kernel
+def fabrication_chance(st: Any, s: int, r: int, manipulative: float) -> float:
+    """The chance that a sender drawn from the common-knowledge law of preferences takes a
+    fabrication opportunity against ``r`` at the start of the dyad, under the fabrication rule
+    of :func:`sim.senders.fabricate`, when ``r``'s prior that it is manipulative is
+    ``manipulative``: no record (the sender expects a response of ``START_RESPONSE``), ``r``'s
+    belief in its benevolence ``1 - manipulative`` now and as after one warning proved a false
+    alarm (its reputational loss), protective action at no load, the political cost and, if the
+    channel is public, the face cost. The public alert (:func:`sim.senders.goes_public`) and the
+    fabrication are independent logit choices, so the chance is exact given the opportunism:
+    it is averaged over the law's quantiles (``st.opportunism_grid``)."""
+    size = 2 * st.opportunism_grid.shape[0]
+    gains, weights = np.empty(size), np.empty(size)
+    if not fabrication_gains(st, s, r, gains, weights):
+        return 0.0
+    arrival, real, _ = dyad_model(st, s, r, st.genuine[s, r])
+    loss = reputation_at_stake(st, manipulative, arrival, real)
+    return taken_share(gains, weights, loss, st.params[0].choice_temperature)
+
+
+@kernel
+def rational_suspicion(st: Any, s: int, r: int, gains: NDArray[np.float64],
+                       weights: NDArray[np.float64]) -> float:
+    """``r``'s prior that ``s`` is manipulative, derived from ``s``'s incentives (rational
+    suspicion, Kydd 2005; Crawford & Sobel 1982; Sobel 1985): the share ``m`` of senders, under
+    the common-knowledge law of preferences, whom fabrication would pay at this dyad's
+    rivalry, as a fixed point ``m = fabrication_chance(m)`` (the reputation a false alarm
+    costs depends on the prior itself). ``h(m) = m - fabrication_chance(m)`` is continuous on
+    [PRIOR_FLOOR, 1 - PRIOR_FLOOR]; its root is bracketed and found by the Illinois variant of
+    regula falsi (to 1e-10; when several roots exist, the one the bracket converges to).
+    ``gains`` and ``weights`` are working vectors of twice the grid's size."""
+    if not fabrication_gains(st, s, r, gains, weights):
+        return PRIOR_FLOOR
+    tau = st.params[0].choice_temperature
+    arrival, real, _ = dyad_model(st, s, r, st.genuine[s, r])
+    lo, hi = PRIOR_FLOOR, 1.0 - PRIOR_FLOOR
+    h_lo = lo - taken_share(gains, weights, reputation_at_stake(st, lo, arrival, real), tau)
+    if h_lo >= 0.0:
+        return lo
+    h_hi = hi - taken_share(gains, weights, reputation_at_stake(st, hi, arrival, real), tau)
+    if h_hi <= 0.0:
+        return hi
+    side = 0
+    m = lo
+    for _ in range(100):
+        m = (lo * h_hi - hi * h_lo) / (h_hi - h_lo)
+        h = m - taken_share(gains, weights, reputation_at_stake(st, m, arrival, real), tau)
+        if h == 0.0 or hi - lo < 1e-10:
+            break
+        if h < 0.0:
+            lo, h_lo = m, h
+            if side == -1:
+                h_hi *= 0.5
+            side = -1
+        else:
+            hi, h_hi = m, h
+            if side == 1:
+                h_lo *= 0.5
+            side = 1
+        if abs(h) < 1e-12:
+            break
+    return m
 
 
 # --- the response --------------------------------------------------------------------------------
@@ -436,8 +787,10 @@ def judge(st: Any, c: int, day: int) -> None:
     rivalry = st.rivalry[r, s]
     factor = st.genuine[s, r]
     arrival, real, fabricated = dyad_model(st, s, r, factor)
+    why_warn(st, s, r, factor, cab.scale, cab.details_passed)
+    claim_evidence(st, r, cab.scale, cab.details_passed)
     observe_arrival(st, r, s, arrival, day)
-    prior = st.priors[0] if st.rival[s, r] else st.priors[1]
+    prior = st.priors[r, s]
     weights = log_weights(st, r, s, prior, day)
     probs = posterior_into(weights, st.scratch[PROBS])
     details = cab.details_passed
@@ -453,7 +806,7 @@ def judge(st: Any, c: int, day: int) -> None:
     corroborated = u[U.CORROBORATE] < corroborate
     llr = evidence(st, r, details, verified, corroborated)
     public = is_public(cab.channel)
-    act = action_cost(st, r)
+    act = action_cost(st, r, cab.scale)
     face = face_loss(st, r, s, public)
     political = political_loss(st, r, s)
     diversion = diversion_deaths(st, r)
@@ -552,7 +905,7 @@ def resolve(st: Any, c: int, day: int) -> None:
     positive = u[U.PROBE] < chance
     kappa = cab.perceived_credibility
     kappa = update(kappa, s1, s0) if positive else update(kappa, 1.0 - s1, 1.0 - s0)
-    cost = (action_cost(st, r) + cab.political_loss + cab.face_loss
+    cost = (action_cost(st, r, cab.scale) + cab.political_loss + cab.face_loss
             + diversion_deaths(st, r))
     p_heed = heed_after(st, kappa, cab.harm_averted, cost)
     cab.investigation_positive = 1 if positive else 0
@@ -571,6 +924,17 @@ def prior_vector(believed_manipulative: float) -> NDArray[np.float64]:
     """Log prior over the hypotheses: intent from the believed share, ability levels equally likely."""
     b, m = safe_log(1.0 - believed_manipulative), safe_log(believed_manipulative)
     return np.array([b] * ABILITY_LEVELS + [m] * ABILITY_LEVELS)
+
+
+def opportunism_grid(p: ModelParams) -> NDArray[np.float64]:
+    """The mid-quantiles ``(j + 1/2) / SUSPICION_GRID`` of the senders' opportunism law
+    (``Beta(opportunism nu, (1 - opportunism) nu)``, :func:`sim.world.beta`; a mean of 0 or 1
+    is that value): what recipients know of senders' preferences (common knowledge)."""
+    q = (np.arange(SUSPICION_GRID) + 0.5) / SUSPICION_GRID
+    mean, nu = p.opportunism, p.preference_spread
+    if mean <= 0.0 or mean >= 1.0:
+        return np.full(SUSPICION_GRID, float(mean))
+    return np.asarray(beta_dist.ppf(q, mean * nu, (1.0 - mean) * nu), dtype=np.float64)
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,10 +52,9 @@ def _off(**values: Any) -> Callable[[ModelParams], Mapping[str, Any]]:
 
 
 MECHANISMS: tuple[Mechanism, ...] = (
-    Mechanism("suspicion", "Prior suspicion of rivals",
-              "recipients believe rivals no more often manipulative than allies "
-              "(believed shares equal)",
-              lambda p: {"believed_manipulative_rival": p.believed_manipulative_ally}),
+    Mechanism("suspicion", "Declared suspicion of rivals",
+              "recipients suspect rivals only as far as rivals' incentives warrant "
+              "(suspicion_bias 0: rational suspicion only)", _off(suspicion_bias=0.0)),
     Mechanism("opportunism", "A rival's losses as a gain",
               "no sender gains from a rival's costs, so none fabricates or warns to impose them "
               "(rivalry_gain 0)", _off(rivalry_gain=0.0)),

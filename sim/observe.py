@@ -23,6 +23,7 @@ from sim.protocol import (
     NO_CHANNEL,
     RECIPIENT_AWARE,
     SOURCES_AT_RISK,
+    WITHHELD,
     is_public,
 )
 from sim.world import ABILITY_LEVELS
@@ -74,7 +75,7 @@ def trust_matrix(st: Any, day: int) -> np.ndarray:
             if r == s:
                 out[r, s] = np.nan
                 continue
-            prior = st.priors[0] if st.rival[s, r] else st.priors[1]
+            prior = st.priors[r, s]
             c = 1 if st.rival[s, r] and p.class_pooling else 0
             b = st.agencies[r].bloc
             for h in range(size):
@@ -159,6 +160,8 @@ def outcome_record(st: Any, days: int, trust: np.ndarray) -> np.ndarray:
                 o.waived_sources_at_risk += 1
             elif reason == NO_CHANNEL:
                 o.waived_no_channel += 1
+            elif reason == WITHHELD:
+                o.waived_withheld += 1
             continue
         o.warnings_sent += 1
         if cab.fabricated:

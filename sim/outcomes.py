@@ -176,6 +176,7 @@ _WAIVER_DOCS: dict[WaiverReason, str] = {
     WaiverReason.RECIPIENT_AWARE: "the recipient already knew",
     WaiverReason.SOURCES_AT_RISK: "warning would endanger sources and methods",
     WaiverReason.NO_CHANNEL: "no channel to the recipient",
+    WaiverReason.WITHHELD: "no duty binds the sender and warning does not pay it",
 }
 
 

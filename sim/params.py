@@ -345,14 +345,14 @@ class ModelParams:
         low=0.5, high=100, unit="-", group="senders",
     )
     rivalry_gain: float = _p(
-        1.5, "Gain from a rival's losses",
+        3.0, "Gain from a rival's losses",
         "Death-equivalents an opportunist (opportunism 1) gains per death-equivalent its rival "
         "spends on a protective action, political cost or embarrassment, at rivalry 1",
         low=0, high=10, unit="per death-eq.", group="senders",
         source="Crawford & Sobel 1982: diverging interests make messages suspect",
     )
     reputation_weight: float = _p(
-        1.0, "Reputation weight",
+        0.2, "Reputation weight",
         "Death-equivalents a sender loses per unit of the recipient's belief in its benevolence "
         "(the value of future influence)",
         low=0, high=50, unit=_DEATHS, group="senders",
@@ -377,17 +377,33 @@ class ModelParams:
         source="Crocus 2024: the US cable was doubled by a public embassy alert",
     )
     # --- types (rational suspicion) --------------------------------------------------------
-    believed_manipulative_rival: float = _p(
-        0.3, "Suspicion of rivals",
-        "Recipients' prior that a rival sender is a manipulative type, one that fabricates "
-        "warnings (the declared suspicion of rivals)",
-        low=0.001, high=0.999, unit="probability", group="types",
-        source="Kydd 2005: trust as a belief about the other's type",
+    suspicion_bias: float = _p(
+        0.0, "Suspicion bias",
+        "Log-odds added to recipients' derived prior that a rival sender is manipulative "
+        "(declared suspicion beyond what senders' incentives warrant; 0: rational suspicion only)",
+        low=-10, high=10, unit="log-odds", group="types",
+        source="Kydd 2005: trust as a belief about the other's type; rational suspicion derives "
+        "it from the other's incentives",
     )
-    believed_manipulative_ally: float = _p(
-        0.05, "Suspicion of allies",
-        "Recipients' prior that a non-rival sender is a manipulative type",
-        low=0.001, high=0.999, unit="probability", group="types", source="Kydd 2005",
+    deaths_as_gain: bool = _p(
+        True, "A rival's deaths as gain",
+        "An opportunist counts the recipient's deaths among the losses it gains from (at "
+        "rivalry_gain x opportunism x rivalry per death, as its costs): a hostile sender has a "
+        "reason to withhold or sanitise genuine warnings, and recipients that know the law of "
+        "preferences read a discretionary sender's warning through why it would send it "
+        "(sim.inference.why_warn)",
+        group="types",
+        source="Kydd 2005; Crawford & Sobel 1982: with diverging interests a receiver reads a "
+        "message through the sender's incentive to send it",
+    )
+    claim_evidence: bool = _p(
+        True, "Claims as evidence",
+        "Recipients know that fabricators claim the scale that makes acting most likely "
+        "(mass-casualty: sim.inference.claimed_scale) and read a warning's claimed scale as "
+        "evidence about whether it is fabricated (off: the scale is read as uninformative)",
+        group="types",
+        source="Crawford & Sobel 1982; Kydd 2005: a receiver reads a message through the "
+        "sender's incentive to send it",
     )
     ability_spread: float = _p(
         3.0, "Ability spread",
@@ -437,6 +453,13 @@ class ModelParams:
         "Cost of one protective action when the recipient has no other in force", low=0, high=20,
         unit=_DEATHS, group="decision", source="Lindell & Perry 2012: PADM",
     )
+    stake_cost: float = _p(
+        0.0, "Stake cost",
+        "Cost of one protective action per death a real plot of the indicated scale is expected "
+        "to cause if dismissed (the action covers the people at risk), added to action_cost",
+        low=0, high=5, unit="death-eq per death", group="decision",
+        source="Lindell & Perry 2012: PADM (cost grows with the protective action's scope)",
+    )
     attention_capacity: float = _p(
         3.0, "Attention capacity",
         "Protective actions in force at which the next one costs twice as much (warning overload)",
@@ -449,7 +472,7 @@ class ModelParams:
         source="Fearon 1994: audience costs; heeding a rival in public looks like weakness",
     )
     rival_action_cost: float = _p(
-        3.0, "Rival action cost",
+        0.0, "Rival action cost",
         "Cost of acting on a sworn enemy's intelligence, public or not; toward a rival, times "
         "(rivalry - rival threshold) / (1 - rival threshold); nothing toward others",
         low=0, high=100, unit=_DEATHS, group="decision",

@@ -38,16 +38,18 @@ _ROUTES = list(NoLiaisonRoute)
 _CHANNELS = list(Channel)
 _WAIVERS = list(WaiverReason)
 
-WARN_ALL, NON_RIVALS, NEVER = (_DOCTRINES.index(d) for d in
-                               (Doctrine.WARN_ALL, Doctrine.NON_RIVALS, Doctrine.NEVER))
+WARN_ALL, NON_RIVALS, NEVER, DISCRETION = (
+    _DOCTRINES.index(d) for d in
+    (Doctrine.WARN_ALL, Doctrine.NON_RIVALS, Doctrine.NEVER, Doctrine.DISCRETION))
 ROUTE_RELAY, ROUTE_PUBLIC, ROUTE_NONE = (_ROUTES.index(r) for r in
                                          (NoLiaisonRoute.RELAY, NoLiaisonRoute.PUBLIC,
                                           NoLiaisonRoute.NONE))
 PRIVATE, PUBLIC, BOTH, RELAY = (_CHANNELS.index(c) for c in
                                 (Channel.PRIVATE, Channel.PUBLIC, Channel.BOTH, Channel.RELAY))
-DOCTRINE_EXCLUDES, RECIPIENT_AWARE, SOURCES_AT_RISK, NO_CHANNEL = (
+DOCTRINE_EXCLUDES, RECIPIENT_AWARE, SOURCES_AT_RISK, NO_CHANNEL, WITHHELD = (
     _WAIVERS.index(w) for w in (WaiverReason.DOCTRINE_EXCLUDES, WaiverReason.RECIPIENT_AWARE,
-                                WaiverReason.SOURCES_AT_RISK, WaiverReason.NO_CHANNEL))
+                                WaiverReason.SOURCES_AT_RISK, WaiverReason.NO_CHANNEL,
+                                WaiverReason.WITHHELD))
 """Integer codes of the modes (their position in the Enum), as the kernels and the cable
 records hold them."""
 
@@ -72,6 +74,13 @@ def relay_matrix(liaison: NDArray[np.bool_], rivalry: NDArray[np.float64]) -> ND
 def excludes(p: Any, doctrine: int, rivalry: float) -> bool:
     """Whether the sender's doctrine excludes a recipient it regards with this rivalry."""
     return doctrine == NEVER or (doctrine == NON_RIVALS and rivalry >= p.rival_threshold)
+
+
+@kernel
+def bound(doctrine: int) -> bool:
+    """Whether a duty to warn binds the sender: every doctrine but ``discretion`` (which warns
+    only when its own payoffs say so, :func:`sim.senders.screen`)."""
+    return doctrine != DISCRETION
 
 
 @kernel

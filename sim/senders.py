@@ -51,13 +51,16 @@ from sim.inference import (
     PROBE_PROBS,
     PROBS,
     REAL,
+    UNSPECIFIED_SCALE,
     benevolence,
+    claimed_scale,
     dyad_model,
     face_loss,
     harm_averted,
     logistic,
     outcome_into,
     posterior_into,
+    why_warn,
 )
 from sim.jit import kernel
 from sim.ledger import log_weights
@@ -66,6 +69,8 @@ from sim.protocol import (
     PUBLIC,
     RELAY,
     SOURCES_AT_RISK,
+    WITHHELD,
+    bound,
     reachable,
     route,
     screen_rules,
@@ -90,13 +95,22 @@ def opportunist_gain(st: Any, s: int, r: int) -> float:
 
 
 @kernel
+def hostility(st: Any, s: int, r: int) -> float:
+    """What ``s`` gains per death in ``r``'s country (``deaths_as_gain``): the rival's deaths
+    count among its losses, at the rate of its costs (:func:`opportunist_gain`), against the
+    sender's concern for lives (Kydd 2005; Crawford & Sobel 1982)."""
+    return opportunist_gain(st, s, r) if st.params[0].deaths_as_gain else 0.0
+
+
+@kernel
 def reputation(st: Any, s: int, r: int, day: int) -> tuple[float, float, float]:
     """``r``'s belief that ``s`` is benevolent now, and after a warning from ``s`` arrives and
     then proves a false alarm, or is confirmed."""
-    prior = st.priors[0] if st.rival[s, r] else st.priors[1]
+    prior = st.priors[r, s]
+    dyad_model(st, s, r, st.genuine[s, r])
+    why_warn(st, s, r, st.genuine[s, r], UNSPECIFIED_SCALE, 0)  # uses the scratch: first
     weights = log_weights(st, r, s, prior, day)
     now = benevolence(posterior_into(weights, st.scratch[PROBS]))
-    dyad_model(st, s, r, st.genuine[s, r])
     arrival = st.scratch[ARRIVAL]
     real = st.scratch[REAL]
     beliefs = [0.0, 0.0]
@@ -109,10 +123,10 @@ def reputation(st: Any, s: int, r: int, day: int) -> tuple[float, float, float]:
 
 
 @kernel
-def acting_cost(st: Any, r: int, s: int, public: bool) -> float:
+def acting_cost(st: Any, r: int, s: int, public: bool, scale: int) -> float:
     """What ``r`` pays when it acts on ``s``'s warning: protective action, political and face
     cost (the sender's view of :func:`sim.inference.expected_harm`)."""
-    return action_cost(st, r) + political_loss(st, r, s) + face_loss(st, r, s, public)
+    return action_cost(st, r, scale) + political_loss(st, r, s) + face_loss(st, r, s, public)
 
 
 @kernel
@@ -168,7 +182,7 @@ def screen(st: Any, row: int, day: int) -> int:
     # the recipient is told; a detail passed raises the chance that acting ends in arrests.
     indicated = det.indicated
     acting = expected_response(st, s, r) * det.credibility  # acts, on a real plot
-    lives = me.concern * acting
+    lives = (me.concern - hostility(st, s, r)) * acting
     burn = burn_chance(st, s, r)
     passed = 0
     for i in range(N_DETAILS):
@@ -181,15 +195,16 @@ def screen(st: Any, row: int, day: int) -> int:
             set_detail(cab, i)
     saved = lives * harm_averted(st, r, passed, indicated)
     at_risk = p.source_value * burn * passed
-    if at_risk > 0.0:  # nothing at risk: the waiver cannot be invoked, the duty to warn holds
+    free = not bound(me.doctrine)
+    if at_risk > 0.0 or free:  # a bound sender with nothing at risk cannot waive
         now, false_alarm, confirmed = reputation(st, s, r, day)
         credibility = det.credibility
         benefit = (saved + opportunist_gain(st, s, r) * expected_response(st, s, r)
-                   * acting_cost(st, r, s, False)
+                   * acting_cost(st, r, s, False, indicated if cab.location else Scale.UNSPECIFIED)
                    + p.reputation_weight * (credibility * confirmed
                                             + (1.0 - credibility) * false_alarm - now))
         if choice(st, at_risk - benefit, u[U.WAIVER]):
-            cab.waiver_reason = SOURCES_AT_RISK
+            cab.waiver_reason = WITHHELD if free else SOURCES_AT_RISK
             cab.timing = False
             cab.location = False
             cab.perpetrators = False
@@ -219,8 +234,13 @@ def fabricate(st: Any, row: int, day: int) -> int:
     public = goes_public(st, s, r, 0.0, fab.u[U.PUBLIC])
     channel = route(p, liaison, st.relays[s, r] >= 0, public)
     public = channel == PUBLIC or public
+    claimed = 0
+    for i in range(N_DETAILS):
+        if fab.claimed[i]:
+            claimed += 1
+    scale = claimed_scale(st, r, claimed) if fab.claimed[1] else Scale.UNSPECIFIED
     gain = (opportunist_gain(st, s, r) * expected_response(st, s, r)
-            * acting_cost(st, r, s, public))
+            * acting_cost(st, r, s, public, scale))
     now, false_alarm, _ = reputation(st, s, r, day)
     loss = p.reputation_weight * (now - false_alarm) + p.fabrication_cost
     if not choice(st, gain - loss, fab.u[U.WAIVER]):
@@ -240,7 +260,7 @@ def fabricate(st: Any, row: int, day: int) -> int:
             set_detail(cab, i)
     cab.details_known = claimed
     cab.details_passed = claimed
-    cab.scale = fab.scale if cab.location else Scale.UNSPECIFIED
+    cab.scale = claimed_scale(st, r, claimed) if cab.location else Scale.UNSPECIFIED
     cab.channel = channel
     if channel == RELAY:
         cab.relay = st.relays[s, r]

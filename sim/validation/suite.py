@@ -152,11 +152,12 @@ RELIABILITY_LEVELS: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 4.
 at the defaults the true-alarm share of warnings sent runs from 1 (no false alarm) down to
 about 0.16, covering Bliss's 25/50/75% and the Wickens & Dixon range."""
 POLICIES: tuple[str, ...] = ("model", "heed_all", "dismiss_all")
-SUSPICION_WORLD = _fixed(rivalry_gain=0.0, believed_manipulative_rival=0.5,
-                         believed_manipulative_ally=0.05)
+SUSPICION_WORLD = _fixed(rivalry_gain=0.0, suspicion_bias=5.0)
 """Unfounded suspicion: nobody gains from a rival's losses (``rivalry_gain`` 0), so rivals
-fabricate no more often than allies (rarely, by the choice noise alone), but recipients believe
-rivals are ten times as likely to be manipulative (as in ``tests/test_patterns.py``)."""
+fabricate no more often than allies (rarely, by the choice noise alone), and rational suspicion
+derives a prior near its floor for everyone (0.001-0.004 in the default scenario);
+``suspicion_bias`` 5 adds declared suspicion of rivals (log-odds +5: a prior of about 0.15-0.35
+toward rivals, against 0.001-0.004 toward allies)."""
 DETAIL_ARMS: dict[str, float] = {"open": 0.0, "guarded": 20.0}
 """The details study's ``source_value`` arms: sources worth nothing (every known detail that
 saves lives is passed) against sources worth more than any detail saves (none is passed)."""
