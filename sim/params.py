@@ -397,7 +397,7 @@ class ModelParams:
         "message through the sender's incentive to send it",
     )
     claim_evidence: bool = _p(
-        True, "Claims as evidence",
+        False, "Claims as evidence",
         "Recipients know that fabricators claim the scale that makes acting most likely "
         "(mass-casualty: sim.inference.claimed_scale) and read a warning's claimed scale as "
         "evidence about whether it is fabricated (off: the scale is read as uninformative)",
@@ -449,12 +449,12 @@ class ModelParams:
         group="decision", source="Wickens & Dixon 2007: reference policies of the crossover",
     )
     action_cost: float = _p(
-        0.28, "Action cost",
+        0.0, "Action cost",
         "Cost of one protective action when the recipient has no other in force", low=0, high=20,
         unit=_DEATHS, group="decision", source="Lindell & Perry 2012: PADM",
     )
     stake_cost: float = _p(
-        0.0, "Stake cost",
+        0.2, "Stake cost",
         "Cost of one protective action per death a real plot of the indicated scale is expected "
         "to cause if dismissed (the action covers the people at risk), added to action_cost",
         low=0, high=5, unit="death-eq per death", group="decision",
@@ -467,7 +467,7 @@ class ModelParams:
         source="Sri Lanka 2019, Brussels 2016: institutional capacity (counter-cases)",
     )
     face_cost: float = _p(
-        0.5, "Face cost", "Cost of being seen to heed a public warning, times rivalry toward the sender",
+        0.0, "Face cost", "Cost of being seen to heed a public warning, times rivalry toward the sender",
         low=0, high=20, unit=_DEATHS, group="decision",
         source="Fearon 1994: audience costs; heeding a rival in public looks like weakness",
     )
