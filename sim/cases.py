@@ -48,7 +48,6 @@ from sim.engine import Run, start, template
 from sim.enums import Channel, Doctrine, Response, _Named
 from sim.errors import UserError
 from sim.inference import (
-    harm_averted,
     Choice,
     benevolence,
     choose,
@@ -247,6 +246,7 @@ class Case:
     recipient_capability: float = 0.8
     recipient_home_security: float = 0.75
     prior_manipulative: float | None = None
+    bound: bool | None = None  # None: by the codebook's rule (section 3.11, bound_sender)
     source: str = ""
     timing: Known | None = None
     location: Known | None = None
@@ -498,9 +498,6 @@ def predict(c: Case, p: ModelParams) -> Scored:
             expected_harm(st, recipient, kappa, c.details, int(scale), cost, political,
                           diversion, c.days_left, harm)
             h, i, _ = choose(st, harm)
-            if __import__("os").environ.get("I17D_DEBUG"):
-                print("DBG", c.case[:24], "kappa %.3f" % kappa, "V %.3f" % float(harm_averted(st, recipient, c.details, int(scale))),
-                      "C %.3f" % cost, "pol %.3f" % political, "div %.3f" % diversion, "w %.3f h %.2f" % (weight, h), file=__import__("sys").stderr)
             heed += weight * h
             investigate += weight * i
             kappa_mean += weight * kappa
@@ -514,14 +511,36 @@ _SCALES = {"mass": ModelScale.MASS, "targeted": ModelScale.SMALL,
 (:class:`sim.world.Scale`: a targeted plot is below the mass-casualty threshold)."""
 
 
+DUTY_TO_WARN: dict[str, dt.date] = {"US": dt.date(2015, 7, 21)}
+"""Senders bound by a published duty-to-warn directive, from the day it took effect
+(docs/cases-codebook.md, section 3.11): the US Intelligence Community Directive 191, *Duty to
+Warn*, of 21 July 2015. No other state has published one (as far as the coder knows); their
+services share at their discretion."""
+
+
+def bound_sender(c: Case) -> bool:
+    """Whether the case's sender was bound by a published duty to warn on the delivery date
+    (a warning dated only by its month or year counts from the period's first day; an undated
+    case keeps the duty, the model's default doctrine)."""
+    if c.bound is not None:
+        return c.bound
+    since = DUTY_TO_WARN.get(c.sender)
+    if since is None:
+        return False
+    return c.date is None or c.date.start >= since
+
+
 def _case_run(c: Case, p: ModelParams) -> Run:
-    """A two-agency run on day 0 with the case's capabilities, rivalry and the recipient's load."""
+    """A two-agency run on day 0 with the case's capabilities, rivalry and the recipient's load;
+    the sender warns everyone when a published duty binds it, else at its discretion."""
+    sender = Doctrine.WARN_ALL if bound_sender(c) else Doctrine.DISCRETION
     profiles = tuple(
         AgencyProfile(name=name, country=name, bloc=name, capability=capability,
                       home_security=c.recipient_home_security, source_sensitivity=_SENSITIVITY,
-                      doctrine=Doctrine.WARN_ALL)
-        for name, capability in (("sender", c.sender_capability),
-                                 ("recipient", c.recipient_capability)))
+                      doctrine=doctrine)
+        for name, capability, doctrine in (("sender", c.sender_capability, sender),
+                                           ("recipient", c.recipient_capability,
+                                            Doctrine.WARN_ALL)))
     scenario = Scenario(name="case", description=c.case, agencies=profiles, bloc_factors={},
                         pair_rivalry={(0, 1): c.rivalry, (1, 0): c.rivalry},
                         no_liaison=frozenset(), shifts=())
@@ -600,6 +619,8 @@ def recodings(case: Case) -> list[tuple[str, str, Case]]:
         for days in sorted({max(0, case.days_left - half_period), case.days_left + half_period}):
             if days != case.days_left:
                 add("days_left", f"days_left {days}", days_left=days)
+    bound = bound_sender(case)
+    add("bound", f"bound {'no' if bound else 'yes'}", bound=not bound)
     for corroborated in (True, False, None):
         if corroborated is not case.corroborated:
             label = {True: "yes", False: "no", None: "empty"}[corroborated]
@@ -615,4 +636,8 @@ def recodings(case: Case) -> list[tuple[str, str, Case]]:
             add("channel", f"channel {channel.value}", channel=channel)
     if not case.real:
         add("real", "real yes", real=True)
+    if case.scale is not None:  # read by the model since Model 3 (the harm averted, the cost)
+        for scale in Scale:
+            if scale is not case.scale:
+                add("scale", f"scale {scale.value}", scale=scale)
     return out

@@ -4,9 +4,11 @@ Every choice has a price on both sides (Lindell & Perry 2012; Breznitz 1984; Car
 Carson 2020):
 
 * **Protective action** (a heeded warning) costs ``action_cost`` x ``1 + load / attention_capacity``
-  death-equivalents, ``load`` being the protective actions the recipient already has in force (warning
-  overload: an overstretched service pays more for each further action, which is how an ally
-  comes to dismiss a specific warning: Sri Lanka 2019, Brussels 2016). Each action stays in
+  plus ``stake_cost`` x the deaths a real plot of the indicated scale is expected to cause if
+  dismissed (the action covers the people at risk, so its cost grows with its scope), in
+  death-equivalents; ``load`` is the protective actions the recipient already has in force (warning
+  overload: an overstretched service pays more for each further action's fixed part, which is how
+  an ally comes to dismiss a specific warning: Sri Lanka 2019, Brussels 2016). Each action stays in
   force ``protection_days`` and diverts security: while ``k`` are in force the home services'
   interdiction chance is multiplied by ``(1 - diversion)^k`` (false alarms cost lives, not only
   money: Breznitz 1984; Simmons & Sutter 2009). On a real, still pending plot the action leads to

@@ -58,7 +58,6 @@ from sim.inference import (
     opportunism_grid,
     outcome_into,
     positive_part,
-    prior_vector,
     refresh_beliefs,
     resolve,
     visibility,
@@ -71,10 +70,17 @@ from sim.outcomes import NET_HARM_COMPONENTS
 from sim.params import ModelParams, params_record
 from sim.protocol import PUBLIC, RELAY, is_public, relay_matrix
 from sim.scenarios import Scenario
-from sim import rng
 from sim.senders import fabricate, screen
 from sim.world import (
-    N_DETAILS, ORDER, SCALES, STREAMS, U, World, ability_multipliers, draw, empty_world,
+    N_DETAILS,
+    ORDER,
+    SCALES,
+    STREAMS,
+    U,
+    World,
+    ability_multipliers,
+    draw,
+    empty_world,
 )
 
 _DOCTRINES = list(Doctrine)

@@ -7,9 +7,13 @@ Sobel 1985) and its **ability** (how well its analysts tell real plots from fals
 recipient holds a posterior over ``2 x K`` hypotheses: intent in {benevolent, manipulative} times
 ``K = 3`` ability levels (the world's discriminability multipliers ``exp(ability_spread x z_k)``,
 ``z_k`` the normal quantiles at ``(k + 1/2)/K``, equally likely: :mod:`sim.world` draws every
-agency's level from exactly that distribution). The prior on intent is the believed share of
-manipulative senders among rivals or allies (rational suspicion, which can be well founded or not:
-the true shares are separate parameters).
+agency's level from exactly that distribution). The prior on intent is derived per dyad from
+the senders' incentives (rational suspicion, Kydd 2005): the share of senders drawn from the
+common-knowledge law of preferences that would take a fabrication opportunity toward this
+recipient, at the fixed point where that share is also the prior their reputation is judged
+from (:func:`rational_suspicion`); ``suspicion_bias`` adds declared suspicion of rivals. For a
+discretionary sender a warning is also read through why each type would send it
+(:func:`why_warn`: a hostile type rarely sends a genuine warning it may withhold).
 
 **What each hypothesis predicts.** Recipients know the world's structure (plot and false-lead
 rates, the trigger, waivers, their own checks) but not who is which type. Under ability level
@@ -48,8 +52,9 @@ warnings more credible and fabrications less (each claimed detail is one more ch
 **Response** (Lindell & Perry 2012's PADM: protective action, information search, or continue as
 normal), in death-equivalents. Heeding is worth ``kappa x V - C - F``: ``V`` the harm protective
 action averts if the plot is real (expected deaths, less what the recipient's own services would
-foil anyway, times the action's effectiveness), ``C`` the cost of protective action (rising with
-the actions already in force: warning overload) and ``F`` the face cost of heeding a public
+foil anyway, times the action's effectiveness), ``C`` the cost of protective action (a fixed part
+rising with the actions already in force, warning overload, plus ``stake_cost`` per death a real
+plot of the indicated scale would cause: :func:`sim.consequences.action_cost`) and ``F`` the face cost of heeding a public
 warning (``face_cost x rivalry``). Investigating costs ``investigation_cost`` and
 ``investigation_days``, then reveals a signal (positive with ``investigation_power x capability
 factor`` for a real plot, ``investigation_false_positive`` otherwise), after which the recipient
@@ -86,7 +91,7 @@ from sim.ledger import bring_all, log_weights, observe_arrival, rebuild_pools
 from sim.outcomes import NET_HARM_COMPONENTS
 from sim.params import ModelParams
 from sim.protocol import PUBLIC, bound, excludes, is_public, reachable, route
-from sim.world import ABILITY_LEVELS, N_DETAILS, SCALES, U, Scale, ability_multipliers
+from sim.world import ABILITY_LEVELS, N_DETAILS, SCALES, Scale, U, ability_multipliers
 
 LOG_BOUND = 50.0
 """Log-likelihoods of an impossible observation are bounded at -50 (a factor of 2e-22) rather
@@ -364,11 +369,14 @@ def why_warn(st: Any, s: int, r: int, factor: float, scale: int, details: int) -
 def claimed_scale(st: Any, r: int, details: int) -> int:
     """The scale a fabricator claims with its location detail (:func:`sim.senders.fabricate`):
     the one under which ``r``'s own table (:func:`harm_averted`) says acting on the warning
-    averts more. At any credibility ``kappa`` the value of heeding, ``kappa V - C``, rises with
-    ``V``, so that claim makes ``r`` act most often, and an opportunist gains in proportion to
-    how often ``r`` acts and what acting costs it (the gain in :func:`sim.senders.fabricate`).
-    A claim that maximises the recipient's cost is the claim of a sender whose interests are
-    opposed to it (Crawford & Sobel 1982)."""
+    averts more, which is also the one whose protective action costs ``r`` most (the stake part
+    of :func:`sim.consequences.action_cost` grows with the deaths at stake). An opportunist gains
+    in proportion to how often ``r`` acts and what acting costs it (the gain in
+    :func:`sim.senders.fabricate`); with a stake-priced cost a mass claim makes ``r`` act more
+    often only where its credibility clears the stake price, but it always raises the cost it
+    imposes, so the rule is the dominant claim under the modelled gain. A claim that maximises the
+    recipient's cost is the claim of a sender whose interests are opposed to it (Crawford &
+    Sobel 1982)."""
     mass = harm_averted(st, r, details, MASS_SCALE)
     small = harm_averted(st, r, details, SMALL_SCALE)
     return MASS_SCALE if mass >= small else SMALL_SCALE

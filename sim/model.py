@@ -37,7 +37,7 @@ from sim.log import CableLog, batch, columns
 from sim.observe import agent_rows, cable_table, mean_rivalry, outcomes, trust_matrix
 from sim.params import ModelParams
 from sim.readout import LedgerView, agent_columns, collector, dyad_columns, series_columns
-from sim.run import check_days, release, run_seed
+from sim.run import check_days, named_template, release, run_seed
 from sim.scenarios import Scenario, load_scenario
 from sim.world import World
 
@@ -72,8 +72,9 @@ class WarningModel(mesa.Model):
         self.running = self.days > 0
         self.names = [a.name for a in self.scenario.agencies]
         self.seed = run_seed(seed, rng, self.rng)
-        self.run_state = start(template(self.scenario, p), self.seed, self.days, probes=True,
-                               world=world)
+        # A named scenario's template (its suspicion fixed points) is kept, as simulate keeps it.
+        built = named_template(scenario, p) if isinstance(scenario, str) else template(self.scenario, p)
+        self.run_state = start(built, self.seed, self.days, probes=True, world=world)
         self.arrays = self.run_state.arrays
         self.liaison = self.arrays.liaison
         self.agencies = [Agency(self, i, a) for i, a in enumerate(self.scenario.agencies)]

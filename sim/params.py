@@ -349,14 +349,16 @@ class ModelParams:
         "Death-equivalents an opportunist (opportunism 1) gains per death-equivalent its rival "
         "spends on a protective action, political cost or embarrassment, at rivalry 1",
         low=0, high=10, unit="per death-eq.", group="senders",
-        source="Crawford & Sobel 1982: diverging interests make messages suspect",
+        source="Crawford & Sobel 1982: diverging interests make messages suspect; the value "
+        "is an assumption",
     )
     reputation_weight: float = _p(
         0.2, "Reputation weight",
         "Death-equivalents a sender loses per unit of the recipient's belief in its benevolence "
         "(the value of future influence)",
         low=0, high=50, unit=_DEATHS, group="senders",
-        source="Sobel 1985: a sender of uncertain type values its credibility for later use",
+        source="Sobel 1985: a sender of uncertain type values its credibility for later use; "
+        "the value is an assumption (at 1 a false alarm's cost deters every fabrication)",
     )
     source_value: float = _p(
         0.3, "Value of a source",
@@ -398,7 +400,7 @@ class ModelParams:
     )
     claim_evidence: bool = _p(
         False, "Claims as evidence",
-        "Recipients know that fabricators claim the scale that makes acting most likely "
+        "Recipients know that fabricators claim the scale whose protective action costs most "
         "(mass-casualty: sim.inference.claimed_scale) and read a warning's claimed scale as "
         "evidence about whether it is fabricated (off: the scale is read as uninformative)",
         group="types",
@@ -458,11 +460,13 @@ class ModelParams:
         "Cost of one protective action per death a real plot of the indicated scale is expected "
         "to cause if dismissed (the action covers the people at risk), added to action_cost",
         low=0, high=5, unit="death-eq per death", group="decision",
-        source="Lindell & Perry 2012: PADM (cost grows with the protective action's scope)",
+        source="Lindell & Perry 2012: PADM (the action's cost grows with its scope); the "
+        "value is an assumption, the gradient's steepest driver (robustness map)",
     )
     attention_capacity: float = _p(
         3.0, "Attention capacity",
-        "Protective actions in force at which the next one costs twice as much (warning overload)",
+        "Protective actions in force at which the fixed part (action_cost) of the next one "
+        "costs twice as much (warning overload)",
         low=0.1, high=50, unit="actions", group="decision",
         source="Sri Lanka 2019, Brussels 2016: institutional capacity (counter-cases)",
     )

@@ -233,6 +233,12 @@ def _template(scenario: str, changes: tuple[tuple[str, Any], ...], params: Model
     return tuple(a.name for a in loaded.agencies), template(loaded, params)
 
 
+def named_template(scenario: str, params: ModelParams) -> Any:
+    """The kept run template of a named scenario (:class:`sim.model.WarningModel` builds its
+    runs from it, as :func:`simulate` does)."""
+    return _template(scenario, (), params)[1]
+
+
 def _typed(columns: Any, fields: Any) -> Any:
     from sim.log import typed
 

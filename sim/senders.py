@@ -13,7 +13,9 @@ sender values its credibility for later):
 * **a rival's losses as its gain**: its ``opportunism`` (drawn per agency) times
   ``rivalry_gain`` times its rivalry toward the recipient, times the costs the recipient pays
   when it acts: protective action, the political and face cost of acting on a rival's warning
-  (:func:`opportunist_gain`). Rivalry enters the senders' choices only here, and through the
+  (:func:`opportunist_gain`); with ``deaths_as_gain`` the same rate per death in the recipient's
+  country (:func:`hostility`: a hostile sender's value of the lives a warning saves is
+  ``concern - hostility``). Rivalry enters the senders' choices only here, and through the
   exposure of sources: nothing declares that rivals lie more;
 * **its sources**: ``source_value`` per source the details it passes are expected to burn
   (:func:`sim.consequences.burn_chance`);
@@ -30,12 +32,15 @@ the difference of payoffs with ``choice_temperature`` (quantal response, McKelve
   it may burn; the location detail also reveals the plot's scale;
 * a triggered warning is waived (``sources_at_risk``, ICD 191 E.2) only when the sources its
   details put at risk outweigh what warning brings: without details at risk the duty to warn
-  holds;
+  holds; a sender no duty binds (doctrine ``discretion``) withholds it (``withheld``) whenever
+  what warning brings is below what it puts at risk, nothing at risk included;
 * a public alert is added when ``public_alert_value`` (consular duty to its own citizens, credit
   with onlookers), plus what an opportunist gains from the recipient's face cost, outweighs the
   lives lost when plotters who read the alert move their date;
 * a fabrication opportunity is taken when what the sender gains from the recipient acting on a
-  false warning outweighs the reputation a false alarm costs and ``fabrication_cost``.
+  false warning outweighs the reputation a false alarm costs and ``fabrication_cost``; with a
+  location it claims the scale whose protective action costs the recipient most
+  (:func:`sim.inference.claimed_scale`).
 """
 
 from __future__ import annotations

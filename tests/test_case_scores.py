@@ -181,7 +181,7 @@ def test_a_file_of_one_case_is_scored_by_the_model_and_the_base_rate_only(tmp_pa
 
 RULE_CODED = {"rivalry", "load", "sender_capability", "recipient_capability",
               "recipient_home_security", "days_left", "corroborated", "timing", "location",
-              "perpetrators", "details", "channel", "real"}
+              "perpetrators", "details", "channel", "real", "scale", "bound"}
 
 
 def test_the_sensitivity_table_moves_every_rule_coded_column_one_at_a_time():

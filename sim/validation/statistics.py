@@ -323,6 +323,12 @@ def overload_h(check: Check, data: Mapping[str, StudyData]) -> Measurement:
     d = data["defaults"]
     w = d.delivered()
     w = w[(w["rivalry"] < 1 / 3) & (w["details_passed"] >= 2)]
+    if d.base.action_cost == 0.0:
+        raise Undefined("warning overload raises only the fixed part of the action's cost "
+                        "(action_cost), which is 0 here: load changes no decision")
+    if d.base.stake_cost != 0.0:
+        raise Undefined("the log's heed_cost holds the stake part too (stake_cost > 0), so it "
+                        "does not tell a loaded recipient from an unloaded one")
     loaded = w["heed_cost"] > d.base.action_cost * (1 + 1e-9)
     return _contrast(check, d, w, ~_heeded(w), {"loaded": loaded, "unloaded": ~loaded}, h=True)
 
@@ -978,7 +984,12 @@ def decomposition_share(check: Check, data: Mapping[str, StudyData]) -> Measurem
         d.cache["table"] = decomposition_table(d.results, CONFIDENCE, d.base)
     table = d.cache["table"]
     wanted = check.args["mechanism"]
-    row = table[table["mechanism"] == wanted].iloc[0]
+    rows = table[table["mechanism"] == wanted]
+    if rows.empty:  # on at the defaults but off in the validated parameters (--set)
+        nan = float("nan")
+        return Measurement(nan, nan, nan, 0, note=f"{wanted} is off in the validated "
+                           "parameters, so it has no share of their gradient")
+    row = rows.iloc[0]
     details = {"gradient at the defaults": float(table.iloc[0]["gradient"]),
                "gradient with it off": float(row["gradient"])}
     curves = {"decomposition": table} if wanted == ALL else {}
