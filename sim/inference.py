@@ -504,7 +504,8 @@ def derive_priors(st: Any) -> None:
     gains, weights = np.empty(size), np.empty(size)
     # Dyads with the same inputs have the same fixed point (scenarios repeat agency profiles):
     # it is found once per distinct key. The key is everything rational_suspicion reads of the
-    # dyad (the three ability levels of sim.world.ABILITY_LEVELS written out).
+    # dyad (the three ability levels of sim.world.ABILITY_LEVELS written out, and the deaths at
+    # stake in the recipient's country, which price the protective action a fabrication costs it).
     found = dict()
     for s in range(n):
         for r in range(n):
@@ -513,7 +514,8 @@ def derive_priors(st: Any) -> None:
             key = (st.rivalry[s, r], st.rivalry[r, s], 1.0 if st.liaison[s, r] else 0.0,
                    1.0 if st.relays[s, r] >= 0 else 0.0, st.genuine[s, r],
                    st.genuine_base[s, r, 0], st.genuine_base[s, r, 1], st.genuine_base[s, r, 2],
-                   st.hit_rate[s, r, 0], st.hit_rate[s, r, 1], st.hit_rate[s, r, 2])
+                   st.hit_rate[s, r, 0], st.hit_rate[s, r, 1], st.hit_rate[s, r, 2],
+                   st.agencies[r].dismissed_deaths[MASS_SCALE])
             if key in found:
                 m = found[key]
             else:
@@ -928,9 +930,10 @@ def resolve(st: Any, c: int, day: int) -> None:
 
 # --- what recipients know of the world's structure (computed once per parameter set) ------------
 
-def prior_vector(believed_manipulative: float) -> NDArray[np.float64]:
-    """Log prior over the hypotheses: intent from the believed share, ability levels equally likely."""
-    b, m = safe_log(1.0 - believed_manipulative), safe_log(believed_manipulative)
+def prior_vector(manipulative: float) -> NDArray[np.float64]:
+    """Log prior over the hypotheses: intent from the prior that the sender is manipulative,
+    ability levels equally likely."""
+    b, m = safe_log(1.0 - manipulative), safe_log(manipulative)
     return np.array([b] * ABILITY_LEVELS + [m] * ABILITY_LEVELS)
 
 

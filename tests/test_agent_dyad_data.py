@@ -102,13 +102,14 @@ def _both_reads(model: WarningModel) -> tuple[np.ndarray, np.ndarray]:
     """The final trust matrix, and the same read dyad by dyad through the kernel's own
     :func:`sim.ledger.log_weights` (allies' evidence from the bloc pools)."""
     trust = model.trust_matrix()
-    rival = model.rival
     n = len(model.names)
     expected = np.full((n, n), np.nan)
     for r in range(n):
         for s in range(n):
             if r != s:
-                prior = model.arrays.priors[0 if rival[s, r] else 1]
+                # r's prior about s: derived per dyad from s's incentives at the current
+                # rivalry (rational suspicion, sim.inference.derive_priors)
+                prior = model.arrays.priors[r, s]
                 # the run is over: reading through its last day brings each dyad to its end
                 weights = log_weights(model.run_state.ref, r, s, prior, model.day - 1)
                 expected[r, s] = benevolence(posterior(weights))

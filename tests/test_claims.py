@@ -22,10 +22,12 @@ from tests.conftest import R, S
 
 DISMISS = {U.RESPOND: 1.0}
 # As in test_suspicion: every sender an opportunist, nothing public, sources worth nothing,
-# no reputation: the derived prior is the fabrication rule itself.
+# no reputation, the fixed cost of acting alone (stake_cost 0): the derived prior is the
+# fabrication rule itself. claim_evidence is off by default: the mechanism under test is
+# switched on here, and each test compares with the same world with it off.
 BASE = dict(opportunism=1.0, face_cost=0.0, source_value=0.0, choice_temperature=0.1,
-            rivalry=0.8, rival_action_cost=0.0, action_cost=0.28, reputation_weight=0.0,
-            rivalry_gain=1.0, fabrication_cost=0.1)
+            rivalry=0.8, rival_action_cost=0.0, action_cost=0.28, stake_cost=0.0,
+            reputation_weight=0.0, rivalry_gain=1.0, fabrication_cost=0.1, claim_evidence=True)
 LOCATION_WITHHELD = (True, False, True)
 
 

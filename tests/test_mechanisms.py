@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 
 from sim.enums import Channel, Response, WaiverReason
-from sim.inference import ABILITY_LEVELS, posterior, prior_vector
+from sim.inference import ABILITY_LEVELS, PRIOR_FLOOR, START_RESPONSE, posterior, prior_vector
 from sim.log import CableRow as Cable
 from sim.model import WarningModel
 from sim.params import ModelParams
 from sim.run import release
 from sim.scenarios import Scenario, parse_scenario
 from sim.scripted import Fabrication, Plot, Sighting, build_world
-from sim.world import FateCode, U
+from sim.world import FateCode, Scale, U
 from tests.conftest import TRIO, R, S, T
 
 SURE_HEED = {U.RESPOND: 0.0}
@@ -39,6 +39,31 @@ def run(scenario: Scenario, params: ModelParams, plots, sightings=(), *, fabrica
 def only_cable(model: WarningModel) -> Cable:
     assert len(model.log) == 1, [c.waiver_reason for c in model.log]
     return model.log.cables[0]
+
+
+def logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
+def logistic(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def declared_prior(rival: float) -> dict:
+    """Parameters under which every recipient's prior that a rival sender is manipulative is
+    ``rival`` and that an ally is, ``PRIOR_FLOOR``: with ``rivalry_gain`` 0 no sender gains from
+    fabricating, and at a fabrication cost of 1 (50 choice temperatures) the fabrication rule
+    is below the floor, so the derived prior is the floor (sim.inference.rational_suspicion;
+    tests/test_suspicion.py); ``suspicion_bias`` then adds ``logit(rival) - logit(floor)`` to
+    the log-odds toward rivals only (sim.inference.derive_priors)."""
+    return {"rivalry_gain": 0.0, "fabrication_cost": 1.0, "choice_temperature": 0.02,
+            "suspicion_bias": logit(rival) - logit(PRIOR_FLOOR)}
+
+
+def stakes(model: WarningModel, r: int) -> np.ndarray:
+    """``D_r[scale]``: the deaths a real plot of each indicated scale is expected to cause if
+    ``r`` dismisses the warning (its own table, read from the run's arrays)."""
+    return np.array(model.arrays.agencies.dismissed_deaths[r], dtype=float)
 
 
 PLOT_ON_R = Plot(target=R, emerge=0, attack_day=20, lethality=100)
@@ -223,11 +248,12 @@ def test_private_warning_does_not_shift_the_attack(trio):
 
 # --- the recipient's inference ------------------------------------------------------------------
 def test_first_warning_is_judged_from_the_prior_and_its_arrival(trio):
-    """Perceived benevolence = posterior over intent x ability from the believed share of the
-    sender's class and the likelihood of one arrival (and the quiet days before it)."""
-    params = ModelParams(rivalry=0.8, believed_manipulative_rival=0.4, learning=True, **QUIET)
+    """Perceived benevolence = posterior over intent x ability from R's prior about S (here 0.4,
+    :func:`declared_prior`) and the likelihood of one arrival (and the quiet days before it)."""
+    params = ModelParams(rivalry=0.8, learning=True, **QUIET, **declared_prior(0.4))
     model = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=0, uniforms=SURE_DISMISS)], days=1)
     cable = only_cable(model)
+    assert model.arrays.priors[R, S] == pytest.approx(prior_vector(0.4))
     dyad = model.dyad(S, R)
     quiet = dyad.silence  # day 0's quiet day, counted before the arrival
     weights = [p + q + a for p, q, a in zip(prior_vector(0.4), quiet, dyad.arrival, strict=True)]
@@ -236,26 +262,42 @@ def test_first_warning_is_judged_from_the_prior_and_its_arrival(trio):
     assert cable.perceived_benevolence < 0.6  # an arrival is evidence of manipulation (it sends more)
 
 
-def test_believed_share_of_the_class_sets_the_prior(trio):
-    params = ModelParams(rivalry=0.8, believed_manipulative_rival=0.5,
-                         believed_manipulative_ally=0.01, **QUIET)
+def test_the_prior_follows_the_senders_incentives_toward_each_recipient(trio):
+    """Rational suspicion is per dyad: the same sender S is suspected by its rival R (rivalry
+    0.8) and trusted by its ally T (within-bloc rivalry 0.1). With every sender an opportunist
+    (opportunism 1), no reputation at stake and the fixed cost of acting alone, the prior is
+    the fabrication rule ``logistic((rivalry_gain x rivalry x 1/2 x C - f) / tau)``
+    (tests/test_suspicion.py): 0.94 toward R, 0.04 toward T; each first warning is judged from
+    its dyad's prior, a quiet day and the arrival."""
+    params = ModelParams(rivalry=0.8, within_bloc_rivalry=0.1, opportunism=1.0,
+                         rivalry_gain=3.0, reputation_weight=0.0, fabrication_cost=0.2,
+                         choice_temperature=0.05, action_cost=0.28, stake_cost=0.0,
+                         rival_action_cost=0.0, face_cost=0.0, **QUIET)
     plot_on_t = Plot(target=T, emerge=0, attack_day=20)
     model = run(trio, params, [PLOT_ON_R, plot_on_t],
-                [Sighting(0, S, day=1, uniforms=SURE_DISMISS), Sighting(1, S, day=1, uniforms=SURE_DISMISS)])
+                [Sighting(0, S, day=0, uniforms=SURE_DISMISS),
+                 Sighting(1, S, day=0, uniforms=SURE_DISMISS)], days=1)
     by_recipient = {c.recipient: c for c in model.log}
-    assert by_recipient["T"].perceived_benevolence > 0.9
-    assert by_recipient["R"].perceived_benevolence < 0.5
+    for name, r, rivalry in (("R", R, 0.8), ("T", T, 0.1)):
+        prior = logistic((3.0 * rivalry * START_RESPONSE * 0.28 - 0.2) / 0.05)
+        assert model.arrays.priors[r, S] == pytest.approx(prior_vector(prior), rel=1e-6)
+        dyad = model.dyad(S, r)
+        expected = posterior(prior_vector(prior) + dyad.silence + dyad.arrival)[:ABILITY_LEVELS].sum()
+        assert by_recipient[name].perceived_benevolence == pytest.approx(expected)
+    # one sender, suspected by its rival and trusted by its ally
+    assert by_recipient["R"].perceived_benevolence < 0.1
+    assert by_recipient["T"].perceived_benevolence > 0.5
 
 
 def test_credibility_is_the_hit_rate_times_the_evidence_in_odds_form(trio):
     """kappa = P(real | record, arrival) in odds form times the evidence's likelihood ratio."""
-    params = ModelParams(**QUIET)
+    params = ModelParams(**QUIET, **declared_prior(0.3))
     model = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, uniforms=SURE_DISMISS)], days=2)
     c = only_cable(model)
     assert c.evidence_llr is not None
     # R has no ally and nothing is public: its posterior is the prior plus its direct evidence,
     # which nothing has changed since the warning arrived.
-    probs = posterior(prior_vector(params.believed_manipulative_rival) + model.ledger.direct[R, S])
+    probs = posterior(prior_vector(0.3) + model.ledger.direct[R, S])
     prior = model.dyad(S, R).real_chance(probs)
     odds = prior / (1 - prior) * math.exp(c.evidence_llr)
     assert c.perceived_credibility == pytest.approx(odds / (1 + odds))
@@ -344,9 +386,9 @@ def test_outcome_evidence_is_the_likelihood_of_the_record(trio):
 
 
 def test_silence_is_evidence_of_benevolence(trio):
-    params = ModelParams(learning=True, **QUIET)
+    params = ModelParams(learning=True, **QUIET, **declared_prior(0.3))
     short, long_ = (_ledger_after(trio, params, [], [], days=d).trust_matrix()[R, S] for d in (30, 720))
-    prior = 1 - params.believed_manipulative_rival
+    prior = 1 - 0.3
     assert prior < short < long_
 
 
@@ -389,22 +431,24 @@ def test_public_warnings_teach_third_parties(trio_without_liaison):
 
 
 def test_learning_off_keeps_every_belief_at_its_prior(trio):
-    params = ModelParams(learning=False, **QUIET)
+    params = ModelParams(learning=False, **QUIET, **declared_prior(0.3))
     model = _ledger_after(trio, params, [FALSE_LEAD_ON_R], [Sighting(0, S, day=1, uniforms=SURE_DISMISS)])
     assert np.all(model.ledger.direct == 0)
-    assert model.trust_matrix()[R, S] == pytest.approx(1 - params.believed_manipulative_rival)
+    assert model.trust_matrix()[R, S] == pytest.approx(1 - 0.3)
 
 
 # --- responses and consequences -------------------------------------------------------------------
 def test_heeded_specific_warning_can_lead_to_arrests(trio):
-    params = ModelParams(**QUIET)
+    """The action's cost at no load: ``action_cost + stake_cost x D_R(mass)`` (sim.consequences)."""
+    params = ModelParams(action_cost=0.28, stake_cost=0.2, **QUIET)
     uniforms = {U.RESPOND: 0.0, U.INTERDICT: 0.0, U.WHEN: 0.5}
     model = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, uniforms=uniforms)])
     cable = only_cable(model)
     assert cable.response is Response.HEEDED and cable.heeded and cable.confirmed
+    assert cable.scale == "mass"
     out = model.outcomes()
     assert (out["interdicted"], out["attacks"], out["casualties"]) == (1, 0, 0)
-    assert out["protective_cost"] == pytest.approx(params.action_cost)
+    assert out["protective_cost"] == pytest.approx(0.28 + 0.2 * stakes(model, R)[Scale.MASS])
 
 
 def test_heeded_warning_that_deters_leaves_nothing_to_confirm_the_sender(trio):
@@ -416,14 +460,20 @@ def test_heeded_warning_that_deters_leaves_nothing_to_confirm_the_sender(trio):
 
 
 def test_heeded_warning_mitigates_an_attack_that_still_comes(trio):
-    params = ModelParams(casualty_reduction=0.5, **QUIET)
+    params = ModelParams(casualty_reduction=0.5, action_cost=0.28, stake_cost=0.2,
+                         rival_action_cost=3.0, rivalry=0.7, **QUIET)
     uniforms = {U.RESPOND: 0.0, U.INTERDICT: 1.0, U.DETER: 1.0}
-    out = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, uniforms=uniforms)]).outcomes()
+    model = run(trio, params, [PLOT_ON_R], [Sighting(0, S, day=1, uniforms=uniforms)])
+    assert only_cable(model).heeded
+    out = model.outcomes()
     assert (out["attacks"], out["casualties"], out["lives_saved"]) == (1, 50, 50)
     # R regards S with rivalry 0.7 (trio: blocs A and B): political cost 3 x (0.7 - 0.5) / 0.5
-    political = params.rival_action_cost * (0.7 - params.rival_threshold) / (1 - params.rival_threshold)
+    political = 3.0 * (0.7 - params.rival_threshold) / (1 - params.rival_threshold)
+    assert political == pytest.approx(1.2)
     assert out["political_cost"] == pytest.approx(political)
-    assert out["net_harm"] == pytest.approx(50 + params.action_cost + political)
+    protective = 0.28 + 0.2 * stakes(model, R)[Scale.MASS]
+    assert out["protective_cost"] == pytest.approx(protective)
+    assert out["net_harm"] == pytest.approx(50 + protective + political)
 
 
 @pytest.mark.parametrize(("known", "interdicted"), [((True, True, True), True),
@@ -484,22 +534,30 @@ def test_response_policy_overrides_the_choice(trio, policy, heeded):
 
 
 def test_protective_actions_in_force_make_the_next_one_dearer(trio):
-    """Warning overload: cost = action_cost x (1 + load / attention_capacity)."""
-    params = ModelParams(attention_capacity=2.0, response_policy="heed_all", **QUIET)
+    """Warning overload: cost = action_cost x (1 + load / attention_capacity) + stake_cost x
+    D_R(scale); only the fixed part grows with the actions in force."""
+    params = ModelParams(attention_capacity=2.0, response_policy="heed_all", action_cost=0.28,
+                         stake_cost=0.2, **QUIET)
     plots = [Plot(target=R, emerge=0, attack_day=30, real=False) for _ in range(3)]
     sightings = [Sighting(k, S, day=1 + k) for k in range(3)]
     model = run(trio, params, plots, sightings)
+    assert [c.scale for c in model.log] == ["mass"] * 3
+    stake = 0.2 * stakes(model, R)[Scale.MASS]
     costs = [c.heed_cost for c in model.log]
-    assert costs == pytest.approx([params.action_cost * (1 + k / 2.0) for k in range(3)])
+    assert costs == pytest.approx([0.28 * (1 + k / 2.0) + stake for k in range(3)])
     assert model.outcomes()["protective_cost"] == pytest.approx(sum(costs))
 
 
 def test_a_second_warning_about_a_threat_already_acted_on_costs_nothing(trio):
-    params = ModelParams(response_policy="heed_all", rivalry=0.3, **QUIET)  # T warns non-rivals
+    """Only the first heeded warning's action is paid: action_cost + stake_cost x D_R(mass)."""
+    params = ModelParams(response_policy="heed_all", rivalry=0.3, action_cost=0.28,
+                         stake_cost=0.2, **QUIET)  # T warns non-rivals
     sightings = [Sighting(0, S, day=1), Sighting(0, T, day=2)]
     model = run(trio, params, [FALSE_LEAD_ON_R], sightings)
     assert [c.heeded for c in model.log] == [True, True]
-    assert model.outcomes()["protective_cost"] == pytest.approx(params.action_cost)
+    assert [c.scale for c in model.log] == ["mass", "mass"]
+    once = 0.28 + 0.2 * stakes(model, R)[Scale.MASS]
+    assert model.outcomes()["protective_cost"] == pytest.approx(once)
 
 
 @pytest.mark.parametrize(("actions", "interdicted"), [(0, True), (3, False)])
@@ -537,9 +595,20 @@ def test_home_security_alone_can_interdict(trio):
 def test_an_opportunist_fabricates_to_a_rival_and_not_to_an_ally(trio):
     """Fabricate iff rivalry_gain x opportunism x rivalry x expected response x the recipient's
     acting cost > reputation_weight x (belief lost to a false alarm) + fabrication_cost,
-    against the decision uniform 0.5 (sim.senders.fabricate): toward R (rivalry 0.9) the gain
-    is large, toward the ally T (0.1, within bloc A) it is a ninth of it."""
-    params = ModelParams(rivalry=0.9, rivalry_gain=10.0)
+    against the decision uniform 0.5 (sim.senders.fabricate). The acting cost of a claimed
+    mass-casualty plot is stake_cost x D(mass) (action_cost 0, no political or face cost) and
+    the belief lost lies in [0, 1], so the loss lies in [f, f + reputation_weight]: toward R
+    (rivalry 0.9) the gain is above that range, toward the ally T (0.1, within bloc A), a
+    ninth of it, below it."""
+    params = ModelParams(rivalry=0.9, within_bloc_rivalry=0.1, rivalry_gain=10.0,
+                         action_cost=0.0, stake_cost=0.2, rival_action_cost=0.0, face_cost=0.0,
+                         reputation_weight=0.2, fabrication_cost=1.0)
+    from sim.engine import template
+
+    agencies = template(trio, params).agencies
+    gain = {r: 10.0 * 1.0 * rivalry * START_RESPONSE * 0.2 * agencies["dismissed_deaths"][r][Scale.MASS]
+            for r, rivalry in ((R, 0.9), (T, 0.1))}
+    assert gain[T] < 1.0 and gain[R] > 1.0 + 0.2  # the derivation's premise
     decide = {U.WAIVER: 0.5}
     fabs = [Fabrication(S, R, day=3, uniforms=decide), Fabrication(S, T, day=3, uniforms=decide)]
     model = run(trio, params, [], fabrications=fabs, opportunist=[S])

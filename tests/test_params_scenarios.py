@@ -192,12 +192,21 @@ def test_case_probabilities_are_a_distribution_over_the_three_responses():
 
 def test_warning_overload_makes_an_ally_dismiss_a_specific_warning():
     """The counter-cases' mechanism: the same specific warning from an ally is heeded by a
-    recipient with attention to spare and dismissed by one with many protective actions in force."""
+    recipient with attention to spare and dismissed by one with many protective actions in force.
+    Overload acts through the fixed part of the action's cost only, ``action_cost x (1 + load /
+    attention_capacity)`` (sim.consequences.action_cost), so the test sets it (0.28, the value
+    before the stake part existed, with stake_cost 0). At the defaults the fixed part is 0: the
+    cost does not grow with load, and the security one more action diverts falls with it, so
+    heeding can only become likelier (every other response's utility rises by at most as much
+    as heeding's)."""
     sri_lanka = next(c for c in builtin_cases() if c.case.startswith("Sri Lanka"))
     from dataclasses import replace
 
-    rested, stretched = score([replace(sri_lanka, load=0), replace(sri_lanka, load=20)])
+    cases = [replace(sri_lanka, load=0), replace(sri_lanka, load=20)]
+    rested, stretched = score(cases, ModelParams(action_cost=0.28, stake_cost=0.0))
     assert rested.choice.heed > 0.5 > stretched.choice.heed
+    rested, stretched = score(cases, ModelParams(action_cost=0.0))
+    assert stretched.choice.heed >= rested.choice.heed - 1e-12
 
 
 def test_public_channel_costs_a_rival_face_in_the_case_scores():

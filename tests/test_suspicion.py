@@ -14,16 +14,19 @@ from sim.model import WarningModel
 from sim.params import ModelParams
 from sim.run import release
 from sim.scripted import Plot, Sighting, build_world
-from sim.world import U
+from sim.world import Scale, U
 from tests.conftest import R, S
 
 DISMISS = {U.RESPOND: 1.0}
 # Every sender has opportunism 1 (a Beta law of mean 1 is 1 itself), nothing is public
 # (face cost 0), sources are worth nothing: the fabrication rule is one logit. The claimed
 # scale is not read (claim_evidence off: tests/test_claims.py checks it), so the recorded
-# benevolence is the prior's posterior after the arrival alone.
+# benevolence is the prior's posterior after the arrival alone. The cost of acting is the
+# fixed part alone (action_cost 0.28, stake_cost 0), so the expected numbers are written out;
+# test_the_stake_of_the_claimed_scale_is_part_of_what_a_rival_gains adds the stake part.
 BASE = dict(opportunism=1.0, face_cost=0.0, source_value=0.0, choice_temperature=0.1,
-            rivalry=0.8, rival_action_cost=0.0, action_cost=0.28, claim_evidence=False)
+            rivalry=0.8, rival_action_cost=0.0, action_cost=0.28, stake_cost=0.0,
+            claim_evidence=False)
 
 
 def logistic(x: float) -> float:
@@ -58,6 +61,26 @@ def test_without_reputation_the_prior_is_the_fabrication_rule(trio):
     expected = logistic((gain - 0.1) / 0.1)
     assert 0.4 < expected < 0.7  # interior: the test can tell a wrong formula
     assert cable.perceived_benevolence == pytest.approx(benevolence_after(model, expected))
+
+
+def test_the_stake_of_the_claimed_scale_is_part_of_what_a_rival_gains(trio):
+    """With ``stake_cost`` the cost a fabrication imposes is ``action_cost + stake_cost x
+    D_R(mass)`` (a fabricator claims the mass scale, sim.inference.claimed_scale; ``D_R`` is R's
+    own table of the deaths a real plot of that scale causes if dismissed, read from the run's
+    arrays): the prior is the rule at that cost, and it is above the prior without the stake."""
+    params = ModelParams(reputation_weight=0.0, rivalry_gain=1.0, fabrication_cost=0.1,
+                         **(BASE | {"action_cost": 0.05, "stake_cost": 0.05}))
+    cable, model = first_warning(trio, params)
+    stake = float(model.arrays.agencies.dismissed_deaths[R, Scale.MASS])
+    assert stake > 1.0  # a mass-casualty plot kills more than one person if dismissed
+    gain = 1.0 * 1.0 * 0.8 * START_RESPONSE * (0.05 + 0.05 * stake)
+    expected = logistic((gain - 0.1) / 0.1)
+    assert 0.05 < expected < 0.95  # interior: a missing or doubled stake term shows
+    assert cable.perceived_benevolence == pytest.approx(benevolence_after(model, expected))
+    fixed_only, model_fixed = first_warning(trio, params.replace(stake_cost=0.0))
+    without = logistic((1.0 * 0.8 * START_RESPONSE * 0.05 - 0.1) / 0.1)
+    assert fixed_only.perceived_benevolence == pytest.approx(benevolence_after(model_fixed, without))
+    assert cable.perceived_benevolence < fixed_only.perceived_benevolence
 
 
 def test_political_cost_is_part_of_what_a_rival_gains(trio):
