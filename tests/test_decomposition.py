@@ -16,6 +16,7 @@ from sim.cli import main
 from sim.errors import UserError
 from sim.mechanisms import BY_NAME, MECHANISMS, active, all_off
 from sim.params import ModelParams
+from sim.run import RunSpec, simulate
 from sim.sweep import load_experiment, run_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,23 +30,57 @@ def test_committed_design_matches_the_registry():
 
 
 def test_every_mechanism_switch_is_a_valid_parameter_change():
-    """Each switch turns off something that is on (intelligence diplomacy is off at the
-    defaults, diplomacy_effect 0, so it is switched on in the base here)."""
-    base = ModelParams(diplomacy_effect=0.05)
+    """Each switch turns off something that is on. Declared suspicion (suspicion_bias 0), the
+    political and face costs (rival_action_cost, face_cost 0) and intelligence diplomacy
+    (diplomacy_effect 0) are off at the defaults, so they are switched on in the base here, and
+    they are exactly the mechanisms the defaults' decomposition leaves out."""
+    base = ModelParams(suspicion_bias=1.0, rival_action_cost=0.5, face_cost=0.1,
+                       diplomacy_effect=0.05)
     for m in MECHANISMS:
         switched = m.switched_off(base)
         assert any(getattr(switched, k) != getattr(base, k) for k in m.switches), m.name
-    ModelParams().replace(**all_off())
-    assert ModelParams().diplomacy_effect == 0.0
+    assert active(base) == MECHANISMS
+    assert {m.name for m in MECHANISMS} - {m.name for m in active()} == {
+        "suspicion", "political", "face", "diplomacy"}
+
+
+def test_the_null_world_leaves_nothing_on():
+    """Every mechanism is off in the null world, and it is a valid parameter set whatever the
+    base (here with every mechanism on)."""
+    assert active(ModelParams().replace(**all_off())) == ()
+    base = ModelParams(suspicion_bias=1.0, rival_action_cost=0.5, face_cost=0.1,
+                       diplomacy_effect=0.05)
+    assert active(base.replace(**all_off(base))) == ()
+
+
+@pytest.mark.slow
+def test_a_rivals_deaths_as_gain_changes_nothing_in_the_null_world():
+    """With rivalry_gain 0 a sender's hostility (rivalry_gain x opportunism x rivalry per death)
+    is 0 and recipients read no sender's warning through why it would send it, so the null
+    world is the same run with deaths_as_gain on or off, whatever the doctrine (discretionary
+    senders included): the hostility switch in all_off() covers nothing rivalry_gain 0 leaves
+    on."""
+    null = ModelParams().replace(**all_off())
+    for doctrine in ("warn_all", "discretion"):
+        on, off = (simulate(RunSpec(params=null.replace(deaths_as_gain=flag, doctrine=doctrine),
+                                    seed=seed, record_warnings=True))
+                   for flag, seed in ((True, 3), (False, 3)))
+        assert on.outcomes == pytest.approx(off.outcomes, nan_ok=True), doctrine
+        assert pd.DataFrame(on.warnings).equals(pd.DataFrame(off.warnings)), doctrine
 
 
 def test_switches_start_from_the_base_parameters():
-    # "Believed shares equal" must equal the base's ally share, not the default's.
-    base = ModelParams().replace(believed_manipulative_ally=0.2)
-    assert BY_NAME["suspicion"].switched_off(base).believed_manipulative_rival == 0.2
+    """A decomposition of another base switches each mechanism off from that base and keeps
+    its other values: with a political and a face cost on, both are decomposed, and the other
+    rows keep them."""
+    base = ModelParams().replace(rival_action_cost=0.5, face_cost=0.1)
+    assert BY_NAME["opportunism"].switched_off(base).face_cost == 0.1
     rows = dict(design_rows(base))
-    assert rows["suspicion"]["believed_manipulative_rival"] == 0.2
-    assert rows[ALL]["believed_manipulative_rival"] == 0.2
+    assert list(rows) == [BASELINE, *(m.name for m in active(base)), ALL]
+    assert {"political", "face"} <= set(rows)
+    assert (rows["opportunism"]["face_cost"], rows["opportunism"]["rival_action_cost"]) == (0.1, 0.5)
+    assert rows["face"]["face_cost"] == 0.0 and rows["face"]["rival_action_cost"] == 0.5
+    assert rows[ALL]["face_cost"] == 0.0 and rows[ALL]["rival_action_cost"] == 0.0
 
 
 class Planted:
@@ -78,7 +113,7 @@ def test_shares_are_one_minus_the_gradient_ratio_on_planted_data():
     table = decomposition_table(Planted(planted)).set_index("mechanism")
     assert table.loc[BASELINE, "gradient"] == pytest.approx(0.2)
     assert table.loc["opportunism", "share_explained"] == pytest.approx(0.75)
-    assert table.loc["face", "share_explained"] == pytest.approx(0.0)
+    assert table.loc["doctrine", "share_explained"] == pytest.approx(0.0)
     assert table.loc[ALL, "share_explained"] == pytest.approx(1.0)
     # no noise: the bootstrap interval collapses onto the estimate
     assert table.loc["opportunism", "share_low"] == pytest.approx(0.75)

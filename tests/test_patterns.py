@@ -18,6 +18,7 @@ from sim.analysis.gradient import COUNTS, as_arrays, mantel_haenszel, stratified
 from sim.mechanisms import all_off
 from sim.params import ModelParams
 from sim.run import RunSpec, simulate
+from sim.validation.suite import SUSPICION_WORLD
 
 ALPHA = 1e-3
 
@@ -60,11 +61,19 @@ def gradient(results, draws: int = 2000) -> tuple[float, float, float]:
 
 
 def test_rivals_warnings_are_heeded_less_and_rivals_fabricate_more_by_choice():
-    """At the defaults no parameter declares who lies, yet senders fabricate a larger share of
-    their warnings to rivals than to allies (paired, one-sided p < 0.001), and the heed gradient
-    is at least 0.2 (its 95% interval above 0.2). The fabrication gap comes from the senders'
-    opportunism (with rivalry_gain 0 it vanishes); the gradient mostly from the political cost
-    of acting on a rival's warning (with rival_action_cost 0 it falls)."""
+    """At the defaults no parameter declares who lies or who is suspected, yet senders fabricate
+    a larger share of their warnings to rivals than to allies (paired, one-sided p < 0.001), and
+    the heed gradient is at least 0.2 (its 95% interval above 0.2): recipients' suspicion of
+    rivals is derived from the senders' incentives (sim.inference.rational_suspicion). Both come
+    from the senders' gain from a rival's losses: with rivalry_gain 0 the fabrication gap
+    vanishes (per-run mean below 0.02 in size) and so does the gradient (95% upper bound below
+    0.05). No recipient-side rival input is on at the defaults (face_cost and rival_action_cost
+    0), so there is no other switch to test.
+
+    Measured on these 200 seeds (2026-12-07): fabricated share 0.029 low vs 0.555 high
+    (per-run means), gradient 0.585 [0.550, 0.620]; with rivalry_gain 0 the per-run fabrication
+    gap is 0.016 (standard error 0.011: the choice noise's fabrications, NOTES-i17 section 3.6)
+    and the gradient -0.003 [-0.022, 0.015]."""
     seeds = range(200)
     on = runs(seeds, log=True)
     frame = pd.DataFrame([r.outcomes for r in on])
@@ -76,9 +85,9 @@ def test_rivals_warnings_are_heeded_less_and_rivals_fabricate_more_by_choice():
     gap = frame.fabricated_share_high_rivalry - frame.fabricated_share_low_rivalry
     gap_off = frame_off.fabricated_share_high_rivalry - frame_off.fabricated_share_low_rivalry
     assert greater(gap, gap_off) < ALPHA
-    assert abs(gap_off.mean()) < 0.02
-    g_off, _, high_off = gradient(runs(seeds, log=True, rival_action_cost=0.0))
-    assert high_off < g, (g_off, high_off, g)
+    assert abs(gap_off.mean()) < 0.02, gap_off.mean()
+    g_off, low_off, high_off = gradient(off)
+    assert high_off < 0.05, (g_off, low_off, high_off)
 
 
 def test_no_gradient_in_the_null_world():
@@ -98,13 +107,15 @@ def test_more_cross_bloc_rivalry_lowers_the_heed_rate():
 
 
 def test_learning_erodes_unfounded_suspicion():
-    """Nobody gains from a rival's losses (rivalry_gain 0: rivals fabricate no more than
-    allies) and acting on a rival's warning costs nothing more (rival_action_cost 0: the
-    suspicion is the only rivalry-dependent input), but rivals are believed ten times as likely
-    to be manipulative. Over five years the gap between the heed rates of low- and high-rivalry
-    dyads shrinks as evidence accumulates; without learning it does not."""
-    world = dict(rivalry_gain=0.0, rival_action_cost=0.0, believed_manipulative_rival=0.5,
-                 believed_manipulative_ally=0.05)
+    """The validation suite's unfounded-suspicion world (SUSPICION_WORLD): nobody gains from a
+    rival's losses (rivalry_gain 0: rivals fabricate no more than allies, and the derived prior
+    is near its floor for everyone), but recipients add a declared bias against rivals
+    (suspicion_bias 5: a prior of about 0.15-0.35 toward rivals against 0.001-0.004 toward
+    allies). Over five years the gap between the heed rates of low- and high-rivalry dyads
+    shrinks as evidence accumulates; without learning it does not. Measured on these 120
+    seeds: with learning the gap goes from 0.236 (first year) to 0.050 (fifth), without it
+    from 0.041 to 0.049."""
+    world = dict(SUSPICION_WORLD)
 
     def shrink(learning: bool) -> np.ndarray:
         out = []
@@ -131,8 +142,19 @@ def test_details_raise_heed_for_real_warnings_and_not_for_fabrications():
     recipients. Fabrications claiming every detail are not more credible than fabrications
     claiming none (each claimed detail is one more chance to fail the check). Credibility, not
     the heed rate: a passed location also tells the recipient the plot's scale, so details can
-    lower the heed rate of small plots (the registry's descriptive details_heed)."""
+    lower the heed rate of small plots (the registry's descriptive details_heed).
+
+    The fabrication arms need the same fabrications to go out whatever they claim, as the
+    real-warning arms need the same warnings: so a fixed cost of acting (action_cost 0.28, the
+    earlier default) and none per death at stake (stake_cost 0). With the cost priced by the
+    stake (the defaults), a fabrication that claims no location claims no scale, so it gains
+    the cost of acting on an unspecified threat, about a tenth of a mass-casualty one's, and
+    few are worth making: 0.74 fabricated deliveries per run against 7.5 when every detail is
+    claimed, with fabrications in both arms in only 64 of 150 runs (measured on these seeds).
+    In the fixed-cost world: 3.3 against 3.4 per run, 133 runs with both; credibility gain from
+    details 0.017 for real warnings, -0.078 for fabrications."""
     seeds = range(150)
+    world = dict(action_cost=0.28, stake_cost=0.0)
 
     def heed(results, *, fabricated: bool) -> pd.Series:
         rates = []
@@ -144,12 +166,12 @@ def test_details_raise_heed_for_real_warnings_and_not_for_fabrications():
             rates.append(w.perceived_credibility.astype(float).mean() if len(w) else np.nan)
         return pd.Series(rates)
 
-    open_ = runs(seeds, log=True, source_value=0.0)
-    bare = runs(seeds, log=True, source_value=20.0)
+    open_ = runs(seeds, log=True, source_value=0.0, **world)
+    bare = runs(seeds, log=True, source_value=20.0, **world)
     real_gain = heed(open_, fabricated=False) - heed(bare, fabricated=False)
     assert greater(real_gain, 0 * real_gain) < ALPHA
-    many = runs(seeds, log=True, fabrication_detail_rate=1.0)
-    none = runs(seeds, log=True, fabrication_detail_rate=0.0)
+    many = runs(seeds, log=True, fabrication_detail_rate=1.0, **world)
+    none = runs(seeds, log=True, fabrication_detail_rate=0.0, **world)
     fab_gain = heed(many, fabricated=True) - heed(none, fabricated=True)
     assert fab_gain.mean() <= 0.0
     assert greater(real_gain.reset_index(drop=True), fab_gain) < ALPHA
@@ -187,37 +209,65 @@ def test_one_false_alarm_cuts_the_next_heed_probability():
 
 def test_trust_is_easier_to_lose_than_to_win():
     """Slovic 1993: between allies (rivalry < 1/3), one confirmation moves the next heed
-    probability less than one false alarm does. (Rivals' heed probabilities sit near 0 at the
-    defaults, where neither can move them.)"""
+    probability less than one false alarm does. (Between rivals too at the defaults: on these
+    seeds the mean sizes are 0.11 against 0.004 between allies, 0.32 against 0.03 between
+    rivals.)"""
     first = first_warnings(range(120))
-    rivals = first[first.rivalry < 1 / 3]
-    loss = rivals.p_heed - rivals.p_heed_after_false_alarm
-    gain = rivals.p_heed_after_confirmation - rivals.p_heed
+    allies = first[first.rivalry < 1 / 3]
+    loss = allies.p_heed - allies.p_heed_after_false_alarm
+    gain = allies.p_heed_after_confirmation - allies.p_heed
     assert greater(loss.abs(), gain.abs()) < ALPHA
 
 
 def test_more_false_leads_lower_trust_and_heed_rate():
-    """Cry wolf: with more false leads, benevolent senders are trusted and heeded less; without
-    learning the fall in trust is much smaller (what remains: which senders choose to fabricate,
-    and so count as benevolent, also moves with the false leads)."""
+    """Cry wolf: with more false leads, benevolent senders are trusted and heeded less (at the
+    defaults). Part of it is learning (a benevolent sender's false alarms look like what a
+    manipulative one would send) and part rational suspicion: false alarms are less diagnostic
+    when false leads are common, so a fabrication costs less reputation and the derived prior
+    rises (at the defaults trust falls by 0.043 with learning and 0.046 without, on these
+    seeds). Learning's part is tested where the prior cannot move with the false leads: no
+    reputation at stake (reputation_weight 0) and nothing to gain (rivalry_gain 0), so the
+    derived prior is the fabrication rule's floor logistic(-fabrication_cost / temperature)
+    whatever the false-lead rate, and who fabricates does not depend on recipients' responses;
+    recipients doubt rivals by a declared bias (suspicion_bias 5, as in the unfounded-suspicion
+    world) so that learning has doubt to act on. There trust falls with learning (0.025 on
+    these seeds) and not at all without. (The unfounded-suspicion world alone, with
+    reputation_weight 0.2, is not enough: without learning trust falls by 0.064 there, through
+    the prior.)"""
     few, many = outcomes(range(120), false_lead_rate=0.2), outcomes(range(120), false_lead_rate=4.0)
     assert greater(few.trust_in_benevolent, many.trust_in_benevolent) < ALPHA
     assert greater(few.heed_rate, many.heed_rate) < ALPHA
-    few_off = outcomes(range(120), false_lead_rate=0.2, learning=False)
-    many_off = outcomes(range(120), false_lead_rate=4.0, learning=False)
-    fall = few.trust_in_benevolent - many.trust_in_benevolent
-    fall_off = few_off.trust_in_benevolent - many_off.trust_in_benevolent
+    world = dict(SUSPICION_WORLD) | {"reputation_weight": 0.0}
+    fall, fall_off = ((outcomes(range(120), false_lead_rate=0.2, learning=learning, **world)
+                       .trust_in_benevolent
+                       - outcomes(range(120), false_lead_rate=4.0, learning=learning, **world)
+                       .trust_in_benevolent) for learning in (True, False))
+    assert greater(fall, 0 * fall) < ALPHA
     assert greater(fall, fall_off) < ALPHA
+    assert np.allclose(fall_off, 0.0)
 
 
 def test_silent_prevention_slows_trust_growth():
     """The prevention paradox: the same protection delivered as deterrence (nothing to see)
-    rather than arrests leaves benevolent senders less trusted; without learning, no difference."""
+    rather than arrests leaves benevolent senders less trusted (at the defaults, and in the
+    unfounded-suspicion world); without learning, no difference. The switch is tested in the
+    unfounded-suspicion world (rivalry_gain 0, suspicion_bias 5): there nobody's choice to
+    fabricate depends on how recipients respond, so the senders counted as benevolent (those
+    that fabricated nothing to the recipient) are the same in both arms. At the defaults they
+    are not: opportunists fabricate by the response they expect, which moves with the plots'
+    course, so without learning trust in benevolent senders differed in 4 of 150 runs (by up to
+    0.004) while every belief stayed at its prior (mean trust identical)."""
     visible = outcomes(range(150), interdiction_effect=0.9, deterrence_effect=0.0)
     silent = outcomes(range(150), interdiction_effect=0.0, deterrence_effect=0.9)
     assert greater(visible.trust_in_benevolent, silent.trust_in_benevolent) < ALPHA
-    visible_off = outcomes(range(30), interdiction_effect=0.9, deterrence_effect=0.0, learning=False)
-    silent_off = outcomes(range(30), interdiction_effect=0.0, deterrence_effect=0.9, learning=False)
+    world = dict(SUSPICION_WORLD)
+    visible = outcomes(range(150), interdiction_effect=0.9, deterrence_effect=0.0, **world)
+    silent = outcomes(range(150), interdiction_effect=0.0, deterrence_effect=0.9, **world)
+    assert greater(visible.trust_in_benevolent, silent.trust_in_benevolent) < ALPHA
+    visible_off = outcomes(range(30), interdiction_effect=0.9, deterrence_effect=0.0,
+                           learning=False, **world)
+    silent_off = outcomes(range(30), interdiction_effect=0.0, deterrence_effect=0.9,
+                          learning=False, **world)
     assert np.allclose(visible_off.trust_in_benevolent, silent_off.trust_in_benevolent)
 
 

@@ -21,10 +21,13 @@ from sim.analysis.robustness import (
 )
 from sim.analysis.robustness_design import (
     ARM_PARAMETERS,
+    AXIS_STEPS,
     GRADIENT_POINTS_FILE,
+    MAP_AXES,
     POINTS_FILE,
     SCREEN_FILE,
     arms,
+    axis_levels,
     choose,
     design_files,
 )
@@ -37,8 +40,10 @@ from sim.validation.suite import RELIABILITY_LEVELS
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ROOT / "experiments"
 REPS = 4
-CELLS = {"A": 0.14, "B": 0.28}
-"""The planted map: two cells along action_cost (lethality_scale 1); B is the defaults."""
+X_AXIS, Y_AXIS = MAP_AXES
+CELLS = {"A": 0.1, "B": 0.2}
+"""The planted map: two cells along the x axis, stake_cost (lethality_scale 1, its default);
+B is the defaults (stake_cost 0.2)."""
 
 
 def test_committed_experiments_are_what_the_committed_screen_gives():
@@ -53,11 +58,24 @@ def test_committed_experiments_are_what_the_committed_screen_gives():
         assert PARAMETERS[c.parameter].basis is Basis.ASSUMPTION
 
 
+def test_the_map_axes_are_swept_through_their_defaults():
+    """A doubling grid through each axis's default needs a default that is not 0 (action_cost,
+    the former x axis, is 0 at the defaults) and inside the axis's plausible range."""
+    import tomllib
+
+    ranges = tomllib.loads((EXPERIMENTS / "morris.toml").read_text())["sample"]["ranges"]
+    for name in MAP_AXES:
+        default = float(PARAMETERS[name].default)
+        levels = axis_levels(name, ranges)
+        assert default > 0 and default in levels and len(levels) == len(AXIS_STEPS), name
+    assert axis_levels(X_AXIS, ranges) == (0.05, 0.1, 0.2, 0.4)
+
+
 def test_the_rule_takes_the_largest_relative_mu_star_among_assumptions():
-    rows = [("casualties", "a_data", "data", 1.0), ("casualties", "action_cost", "assumption", 0.9)]
+    rows = [("casualties", "a_data", "data", 1.0), ("casualties", X_AXIS, "assumption", 0.9)]
     assumed = [p for p in PARAMETERS.values()
                if p.basis is Basis.ASSUMPTION and p.is_numeric
-               and p.name not in ("action_cost", "lethality_scale", *ARM_PARAMETERS)][:4]
+               and p.name not in (*MAP_AXES, *ARM_PARAMETERS)][:4]
     rows += [(o, p.name, "assumption", 0.1 * (i + 1))
              for i, p in enumerate(assumed) for o in ("heed_rate_low_rivalry",)]
     rows += [(o, assumed[0].name, "assumption", 0.95) for o in ("net_harm",)]
@@ -68,7 +86,7 @@ def test_the_rule_takes_the_largest_relative_mu_star_among_assumptions():
                            for o, p, b, r in rows if p in PARAMETERS])
     chosen = [c.parameter for c in choose(screen)]
     # assumed[0] by its 0.95 on net_harm; then assumed[3] (0.4) and assumed[2] (0.3); the
-    # axes (action_cost) and parameters sourced from data are never chosen.
+    # axes (stake_cost) and parameters sourced from data are never chosen.
     assert chosen == [assumed[0].name, assumed[3].name, assumed[2].name]
     with pytest.raises(UserError, match="no outcome"):
         choose(screen[screen["outcome"] != "net_harm"])
@@ -117,7 +135,7 @@ def planted(tmp_path: Path) -> Path:
             for rep in range(REPS):
                 runs.append({"run_id": len(runs), "point_id": point, "replication": rep,
                              "seed": 100 + rep, "status": "ok", "error": "",
-                             "action_cost": cost, "lethality_scale": 1.0, **values,
+                             X_AXIS: cost, Y_AXIS: 1.0, **values,
                              **_arm_outcomes(cell, label)})
             point += 1
         for rep in range(REPS):
@@ -132,19 +150,19 @@ def planted(tmp_path: Path) -> Path:
             counts |= {"heeded_low_rivalry": heeded_low, "delivered_low_rivalry": 10,
                        "heeded_high_rivalry": heeded_high, "delivered_high_rivalry": 10}
             g_runs.append({"run_id": run_id, "point_id": g_point, "replication": rep,
-                           "seed": 100 + rep, "status": "ok", "error": "", "action_cost": cost,
-                           "lethality_scale": 1.0, **counts})
+                           "seed": 100 + rep, "status": "ok", "error": "", X_AXIS: cost,
+                           Y_AXIS: 1.0, **counts})
     pd.DataFrame(runs).to_parquet(out / "runs.parquet")
-    _manifest(out, ["action_cost", "lethality_scale", *ARM_PARAMETERS], point)
+    _manifest(out, [*MAP_AXES, *ARM_PARAMETERS], point)
     pd.DataFrame(g_runs).to_parquet(grad / "runs.parquet")
     pd.DataFrame(log).to_parquet(grad / "warnings.parquet")
-    _manifest(grad, ["action_cost", "lethality_scale"], len(CELLS))
+    _manifest(grad, list(MAP_AXES), len(CELLS))
     return out
 
 
 def test_verdicts_on_planted_results_are_those_derived_by_hand(tmp_path):
     sweeps = load_sweeps(planted(tmp_path))
-    table = robustness_table(sweeps).set_index("action_cost")
+    table = robustness_table(sweeps).set_index(X_AXIS)
     a, b = table.loc[CELLS["A"]], table.loc[CELLS["B"]]
     assert a["gradient"] == pytest.approx(1.0) and b["gradient"] == pytest.approx(0.0)
     assert a["doctrine_deaths"] == pytest.approx(0.5) and b["doctrine_deaths"] == pytest.approx(-0.2)
@@ -161,7 +179,7 @@ def test_verdicts_on_planted_results_are_those_derived_by_hand(tmp_path):
     assert shares["at_defaults"].tolist() == ["fails", "fails", "undecided", "fails"]
     text = summary(table.reset_index(), sweeps.factors)
     assert "Rivalry gradient" in text and "holds in 1 of 2 cells" in text
-    assert "only where action_cost = 0.14" in text
+    assert "only where stake_cost = 0.1" in text
 
 
 def test_the_cli_writes_tables_and_figure_from_planted_results(tmp_path, capsys):
@@ -173,7 +191,7 @@ def test_the_cli_writes_tables_and_figure_from_planted_results(tmp_path, capsys)
     assert (out / "figures" / "robustness.png").stat().st_size > 0
     printed = capsys.readouterr().out  # the shares table (a column the same in every row is
     assert "Rivalry gradient" in printed and "Undecided" in printed  # printed as a note)
-    cells = pd.read_csv(out / "tables" / "robustness.csv").set_index("action_cost")
+    cells = pd.read_csv(out / "tables" / "robustness.csv").set_index(X_AXIS)
     assert cells.loc[CELLS["A"], "doctrine_deaths"] == "holds: 0.5 [0.5, 0.5]"
     assert cells.loc[CELLS["B"], "doctrine_net_harm"] == "undecided: 0 [0, 0]"
 
@@ -191,7 +209,7 @@ def test_bad_input_gets_one_line_and_status_2(tmp_path, capsys, broken, message)
     elif broken == "no_gradient":
         (tmp_path / "robustness_gradient").rename(tmp_path / "elsewhere")
     elif broken == "not_a_map":
-        _manifest(out, ["action_cost", "lethality_scale"], 1)
+        _manifest(out, list(MAP_AXES), 1)
     else:
         runs = pd.read_parquet(out / "runs.parquet").drop(columns=["net_harm"])
         runs.to_parquet(out / "runs.parquet")
@@ -205,11 +223,14 @@ def test_bad_input_gets_one_line_and_status_2(tmp_path, capsys, broken, message)
 
 @pytest.mark.slow
 def test_the_map_runs_end_to_end_on_a_tiny_sweep(tmp_path, capsys):
-    """One cell at the defaults and one at twice the action cost, 20 days, 3 replications."""
-    cells = [{"action_cost": 0.28}, {"action_cost": 0.56}]
-    chosen = [c for c in pd.read_csv(EXPERIMENTS / GRADIENT_POINTS_FILE, nrows=0).columns
-              if c not in ("action_cost",)]
-    defaults = {c: getattr(ModelParams(), c) for c in chosen}
+    """One cell at the defaults and one at twice the stake cost, 20 days, 3 replications; the
+    other factors (the y axis and the committed experiments' chosen parameters) at their
+    defaults."""
+    x = getattr(ModelParams(), X_AXIS)
+    cells = [{X_AXIS: x}, {X_AXIS: 2 * x}]
+    columns = pd.read_csv(EXPERIMENTS / GRADIENT_POINTS_FILE, nrows=0).columns
+    others = [c for c in dict.fromkeys([*MAP_AXES, *columns]) if c != X_AXIS]
+    defaults = {c: getattr(ModelParams(), c) for c in others}
     grid = pd.DataFrame([defaults | cell for cell in cells])
     points = grid.merge(pd.DataFrame([v for _, v in arms()]), how="cross")
     points.to_csv(tmp_path / POINTS_FILE, index=False)
@@ -223,7 +244,7 @@ def test_the_map_runs_end_to_end_on_a_tiny_sweep(tmp_path, capsys):
     out = tmp_path / "results" / "robustness"
     assert main(["robustness", str(out), "--quiet"]) == 0
     table = pd.read_csv(out / "tables" / "robustness_values.csv")
-    assert sorted(table["action_cost"]) == [0.28, 0.56]
+    assert sorted(table[X_AXIS]) == pytest.approx([x, 2 * x])
     assert set(table.columns) >= {f"{f.name}_verdict" for f in FINDINGS}
     assert (table["replications"] == 3).all()
     shares = pd.read_csv(out / "tables" / "robustness_shares.csv")

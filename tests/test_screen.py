@@ -27,15 +27,20 @@ STAGES = (range(16, 80), range(80, 400))
 parameter whose mechanism acts rarely, such as attackers moving after public alerts, needs more)."""
 ALPHA = 1e-3
 CONTEXT: dict[str, dict[str, object]] = {
-    "fabrication_detail_rate": {"rival_action_cost": 0.0, "opportunism": 1.0,
-                                "fabrication_cost": 0.0, "fabrication_rate": 0.05},
+    "attention_capacity": {"action_cost": 0.1},
 }
-"""Parameters screened away from the defaults, each in a world where its mechanism can act. At
-the defaults the few fabrications go to rivals, whose warnings carry a political cost that puts
-their heed probability near 0 whatever they claim, so the details a fabrication claims move no
-outcome (a floor the validation report shows); in a world of frequent fabrications by fully
-opportunistic senders without that cost, they do (heed rate 0.145 with no claimed details
-against 0.111 with all three, 30 seeds)."""
+"""Parameters screened away from the defaults, each in a world where its mechanism can act.
+Warning overload raises only the fixed part of a protective action's cost,
+``action_cost x (1 + load / attention_capacity)`` (sim.consequences.action_cost), and that part
+is 0 at the defaults (the cost is the stake part, ``stake_cost`` per death at stake), so
+attention_capacity moves nothing there: it gives bit-identical runs, as it must. It is screened
+with a fixed part of 0.1 (NOTES-i17 section 7's ``action_cost 0.1`` world, where recipients
+still heed most warnings, so protective actions accumulate): decided on the first 16 seeds
+(p 4.9e-6; with the earlier default 0.28 it takes 80 seeds, p 1.0e-6).
+(fabrication_detail_rate was screened in a world of frequent fabrications without the
+political cost, which was 3 at the earlier defaults; with the cost priced by the stake a
+fabrication's claimed location sets the scale it claims, and it moves an outcome at the
+defaults on the first 16 seeds, p 2.8e-5.)"""
 NAMES = [o.name for o in OUTCOMES]
 
 pytestmark = pytest.mark.slow

@@ -1,8 +1,17 @@
 """Where the results flip: the robustness map (``warnsim robustness DIR``).
 
-Four results of the model are mapped over ``action_cost`` x ``lethality_scale`` (the two
-parameters the heeding decision balances: what acting costs against what a warning averts)
-and the three least-sourced parameters that drive the results most:
+Four results of the model are mapped over ``stake_cost`` x ``lethality_scale`` (what acting on
+a warning costs per death at stake, and how many deaths are at stake) and the three
+least-sourced parameters that drive the results most. A protective action costs
+``action_cost x (1 + load / attention_capacity) + stake_cost x`` the deaths a dismissed real
+plot of the indicated scale is expected to cause (:func:`sim.consequences.action_cost`); the
+fixed part is 0 at the defaults, so ``stake_cost`` carries what ``action_cost`` carried before:
+heeding pays at a credibility of about ``stake_cost`` / 0.7 whatever the scale (acting averts
+0.6-0.75 of the deaths at stake), and the gradient is steepest in it (NOTES-i17 section 7).
+Because the cost is priced by the stake, ``lethality_scale`` moves the cost of acting and the
+harm a heed averts together, so it leaves that credibility where it is; it still moves what a
+fabricator gains (the recipient's cost of acting), the lives a sender weighs against its
+sources, and the deaths and net harm of the doctrine result:
 
 * the **rivalry gradient** (the validation's ``rivalry`` check: the Mantel-Haenszel heed-rate
   difference between low- and high-rivalry dyads, recipient by recipient,
@@ -359,7 +368,7 @@ def _level(value: Any) -> str:
 
 def _where(cells: pd.DataFrame, mask: pd.Series, factors: Sequence[str]) -> str:
     """The narrowest statement of the levels the ``mask`` cells take, factor by factor
-    (only the factors they do not cover entirely), e.g. ``action_cost <= 0.14 and
+    (only the factors they do not cover entirely), e.g. ``stake_cost <= 0.1 and
     lethality_scale >= 1``."""
     parts = []
     for f in factors:
@@ -383,7 +392,7 @@ def _where(cells: pd.DataFrame, mask: pd.Series, factors: Sequence[str]) -> str:
 
 def _strongest(cells: pd.DataFrame, mask: pd.Series, factors: Sequence[str]) -> str:
     """The factor along which the share of ``mask`` cells changes most, with its share at
-    each level (``by action_cost: 0.07: 100/108, 0.14: ...``)."""
+    each level (``by stake_cost: 0.05: 100/108, 0.1: ...``)."""
     best, spread = None, -1.0
     for f in factors:
         share = mask.groupby(cells[f]).mean()
@@ -529,7 +538,8 @@ def _slice_label(row: Mapping[str, Any], chosen: Sequence[str]) -> str:
 
 def figure(table: pd.DataFrame, factors: Sequence[str]):
     """One row of panels per result, one column per slice of the other factors; each panel
-    the verdicts over action_cost (x) and lethality_scale (y), the defaults' cell outlined."""
+    the verdicts over stake_cost (x) and lethality_scale (y), :data:`MAP_AXES`, the defaults'
+    cell outlined."""
     from matplotlib.patches import Patch, Rectangle
 
     from sim.analysis.labels import header

@@ -22,8 +22,12 @@ from sim.analysis.load import Results
 from sim.errors import UserError
 from sim.params import PARAMETERS, Basis, ModelParams
 
-MAP_AXES: tuple[str, str] = ("action_cost", "lethality_scale")
-"""The map's two axes (x, y of every panel)."""
+MAP_AXES: tuple[str, str] = ("stake_cost", "lethality_scale")
+"""The map's two axes (x, y of every panel): the cost of acting per death at stake and the
+deaths at stake (:mod:`sim.analysis.robustness` says why these two). ``stake_cost`` replaced
+``action_cost`` when the cost of protective action was priced by the deaths it covers
+(``action_cost`` became its fixed part, 0 at the defaults, where a doubling grid through the
+default has a single level)."""
 AXIS_STEPS: tuple[int, ...] = (-2, -1, 0, 1)
 """Levels of each axis: its default times 2**k for these k, clipped to its plausible range
 (the Morris range): a doubling grid through the default."""
@@ -128,7 +132,8 @@ def choose(screen: pd.DataFrame, n: int = CHOSEN) -> tuple[Choice, ...]:
 
 
 def tidy(x: float) -> float:
-    """A level as a reader would write it (12 significant digits: 0.28 x 0.25 is 0.07)."""
+    """A level as a reader would write it (12 significant digits: 0.1 x 3 is 0.3, not
+    0.30000000000000004)."""
     return float(f"{x:.12g}")
 
 
@@ -140,7 +145,8 @@ def axis_levels(name: str, ranges: Mapping[str, Sequence[float]]) -> tuple[float
 
 
 def chosen_levels(name: str, ranges: Mapping[str, Sequence[float]]) -> tuple[float, ...]:
-    """A chosen parameter's levels: the ends of its plausible range and its default."""
+    """A chosen parameter's levels: the ends of its plausible range and its default (two
+    levels when the default is an end, as ``action_cost``'s 0 is)."""
     low, high = (float(v) for v in ranges[name])
     return tuple(sorted({tidy(low), tidy(float(PARAMETERS[name].default)), tidy(high)}))
 
@@ -178,7 +184,8 @@ def arms(base: ModelParams | None = None) -> list[tuple[str, dict[str, Any]]]:
 def slices(design: Design) -> list[dict[str, float]]:
     """The map's slices: the chosen parameters all at their defaults, then each moved alone to
     the low and the high end of its range (the others at their defaults): one at a time, not
-    crossed, so the sweep stays near ten minutes (1 + 2 x 3 = 7 slices, not 27)."""
+    crossed, so the sweep stays near ten minutes (1 + 2 x 3 = 7 slices, not 27; one fewer for
+    each chosen parameter whose default is an end of its range)."""
     chosen = design.factors[len(MAP_AXES):]
     default = {name: tidy(float(PARAMETERS[name].default)) for name, _ in chosen}
     out = [default]
@@ -214,7 +221,7 @@ def _header(design: Design) -> list[str]:
         "#",
         "# Where the results flip (sim/analysis/robustness.py): the rivalry gradient, the doctrine",
         "# result (warn_all against never) in deaths and in net harm, and the reliability crossover,",
-        "# cell by cell over action_cost x lethality_scale and the three least-sourced parameters",
+        f"# cell by cell over {' x '.join(MAP_AXES)} and the three least-sourced parameters",
         "# that drive them most. The rule, fixed before the map was drawn: among the parameters",
         "# whose default is an assumption (basis in sim/params.py), the three with the largest",
         "# Morris mu* relative to the outcome's largest, taking each parameter's largest over",
@@ -227,7 +234,7 @@ def _header(design: Design) -> list[str]:
     lines += [
         "# Levels: the axes at default x 2^k (k = -2..1) within the plausible ranges of",
         "# morris.toml; the three chosen at their defaults, and each alone at the ends of its",
-        "# range (one at a time, not crossed: 7 slices).",
+        f"# range (one at a time, not crossed: {len(slices(design))} slices).",
         "# Cells: " + " x ".join(f"{len(v)}" for _, v in design.factors[:len(MAP_AXES)])
         + f" x {len(slices(design))} slices = {design.cells}. `warnsim robustness results/{NAME}` reads both sweeps and writes",
         f"# results/{NAME}/tables/robustness.{{csv,md,tex}}, robustness_summary.md and",
