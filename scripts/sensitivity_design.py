@@ -5,11 +5,17 @@ written by `warnsim analyze results/morris`) and the ranges of experiments/morri
 writes a Saltelli design over the kept parameters with the same ranges, so the two stages of
 the global sensitivity analysis (screen, then variance decomposition) use one set of ranges.
 Run `python scripts/sensitivity_design.py` after re-running the screen (deterministic).
+`--screen FILE` reads another screen (a Morris sweep analysed into another folder), to see the
+design a new screen would give before it replaces the committed results. A screen that keeps a
+parameter experiments/morris.toml no longer ranges over (a screen of an earlier model) is
+refused in one line, exit status 2, with nothing written: re-run the screen first.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
+import sys
 import tomllib
 from pathlib import Path
 
@@ -47,16 +53,29 @@ def kept_parameters(screen: Path) -> list[str]:
         return [row["parameter"] for row in csv.DictReader(f) if row["kept"] == "True"]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--screen", type=Path,
+                        default=ROOT / "results" / "morris" / "tables" / "morris_screen.csv",
+                        help="the Morris screen to read (default: the committed one)")
+    args = parser.parse_args(argv)
     ranges = tomllib.loads((ROOT / "experiments" / "morris.toml").read_text())["sample"]["ranges"]
-    kept = kept_parameters(ROOT / "results" / "morris" / "tables" / "morris_screen.csv")
+    kept = kept_parameters(args.screen)
+    stale = [name for name in kept if name not in ranges]
+    if stale:
+        print(f"sensitivity_design: error: {args.screen}: keeps {', '.join(stale)}, which "
+              "experiments/morris.toml does not range over (a screen of an earlier model); "
+              "re-run the screen: warnsim sweep experiments/morris.toml && warnsim analyze "
+              "results/morris", file=sys.stderr)
+        return 2
     k = len(kept)
     text = HEAD.format(k=k, d2=k + 2, n=BASE_N, points=(k + 2) * BASE_N, reps=REPLICATIONS,
                        runs=(k + 2) * BASE_N * REPLICATIONS, seed=SEED)
     text += "".join(f"{name} = [{ranges[name][0]}, {ranges[name][1]}]\n" for name in kept)
     (ROOT / "experiments" / "sensitivity.toml").write_text(text, encoding="utf-8")
     print(f"wrote experiments/sensitivity.toml: {k} parameters, {(k + 2) * BASE_N} points")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,4 +1,4 @@
-"""The documented cases Model 3 must reproduce at the defaults (issue 17's acceptance): rivals'
+"""The documented cases Model 3 must reproduce at the defaults (its acceptance): rivals'
 warnings dismissed or investigated by a mechanism that also acts in private, and the allies'
 heeded warnings heeded.
 

@@ -1,4 +1,4 @@
-"""Claims as evidence (issue 17, item 5): fabricators claim the scale that makes the recipient
+"""Claims as evidence (docs/ODD.md 7.11): fabricators claim the scale that makes the recipient
 act most often (:func:`sim.inference.claimed_scale`), and a recipient that knows this reads a
 warning's claimed scale as evidence about whether it is fabricated
 (:func:`sim.inference.claim_evidence`). Scripted worlds; the expected numbers come from the

@@ -72,7 +72,7 @@ def test_rivals_warnings_are_heeded_less_and_rivals_fabricate_more_by_choice():
 
     Measured on these 200 seeds (2026-12-07): fabricated share 0.029 low vs 0.555 high
     (per-run means), gradient 0.585 [0.550, 0.620]; with rivalry_gain 0 the per-run fabrication
-    gap is 0.016 (standard error 0.011: the choice noise's fabrications, NOTES-i17 section 3.6)
+    gap is 0.016 (standard error 0.011: the choice noise's fabrications)
     and the gradient -0.003 [-0.022, 0.015]."""
     seeds = range(200)
     on = runs(seeds, log=True)

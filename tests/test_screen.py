@@ -34,7 +34,7 @@ Warning overload raises only the fixed part of a protective action's cost,
 ``action_cost x (1 + load / attention_capacity)`` (sim.consequences.action_cost), and that part
 is 0 at the defaults (the cost is the stake part, ``stake_cost`` per death at stake), so
 attention_capacity moves nothing there: it gives bit-identical runs, as it must. It is screened
-with a fixed part of 0.1 (NOTES-i17 section 7's ``action_cost 0.1`` world, where recipients
+with a fixed part of 0.1 (the ``action_cost 0.1`` world of docs/ODD.md 7.15, where recipients
 still heed most warnings, so protective actions accumulate): decided on the first 16 seeds
 (p 4.9e-6; with the earlier default 0.28 it takes 80 seeds, p 1.0e-6).
 (fabrication_detail_rate was screened in a world of frequent fabrications without the

@@ -1,4 +1,4 @@
-"""Protective action priced by its stakes (NOTES-i17 section 7): the cost of one more protective
+"""Protective action priced by its stakes (docs/ODD.md 7.15): the cost of one more protective
 action is ``C = action_cost x (1 + load / attention_capacity) + stake_cost x D_r(scale)``
 (:func:`sim.consequences.action_cost`), ``D_r(scale)`` the deaths a real plot of the indicated
 scale is expected to cause if ``r`` dismisses the warning (its own table, ``dismissed_deaths``):
@@ -97,7 +97,7 @@ def test_the_cost_is_the_fixed_part_under_load_plus_the_stake_of_the_scale(trio)
 
 def test_without_a_fixed_part_load_does_not_raise_the_cost(trio):
     """``action_cost`` 0 (the default): the cost is ``s D_R(scale)`` however many actions are in
-    force (Mumbai 2008 and Bangkok 2012, load 10, stay heeded: NOTES-i17 section 7)."""
+    force (Mumbai 2008 and Bangkok 2012, load 10, stay heeded)."""
     scales = (Scale.MASS,) * 4
     plots, sightings = scripted(scales)
     params = ModelParams(response_policy="heed_all", attention_capacity=0.5, protection_days=60,
@@ -161,7 +161,7 @@ def test_the_credibility_needed_to_heed_does_not_depend_on_the_scale(trio):
     """At the same credibility, a mass-casualty and a small-scale warning are both heeded with a
     stake_cost below ``kappa V / D`` and both dismissed above it; with a fixed cost instead
     (stake_cost 0) between ``kappa V_small`` and ``kappa V_mass`` the mass warning is heeded and
-    the small one dismissed (the model before the stake part: NOTES-i17 section 7)."""
+    the small one dismissed (the model before the stake part)."""
     probe = ModelParams(stake_cost=0.2, **THRESHOLD)
     (mass, d), (small, _) = (judged(trio, probe, x) for x in (Scale.MASS, Scale.SMALL))
     kappa = mass.perceived_credibility

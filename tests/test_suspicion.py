@@ -1,4 +1,4 @@
-"""Rational suspicion (issue 17): the recipient's prior that a sender is manipulative is derived
+"""Rational suspicion (docs/ODD.md 7.12): the recipient's prior that a sender is manipulative is derived
 from the sender's incentives, on scripted worlds, with the expected numbers from the formula of
 :func:`sim.inference.fabrication_chance` and :func:`sim.inference.rational_suspicion`."""
 

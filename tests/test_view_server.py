@@ -368,9 +368,12 @@ def test_a_run_over_the_sessions_limits_is_refused_before_it_is_built():
     ("default", 1500, {}),
     ("world-2024", 365, {"plot_rate": 0.1, "false_lead_rate": 5.0, "detection_rate": 1.0}),
     # fabrication opportunities at their most, and taken as often as they can pay (Model 3's
-    # senders take one when it pays): free to plant, on recipients who suspect no one
-    ("default", 365, {"fabrication_rate": 0.05, "fabrication_cost": 0.0,
-                      "believed_manipulative_rival": 0.001, "believed_manipulative_ally": 0.001}),
+    # senders take one when it pays): free to plant, with no reputation to lose and the largest
+    # gain from a rival's losses, on recipients whose prior toward rivals is at its floor (the
+    # derived suspicion less the declared bias's lowest value); 1,706 warnings sent at seed 5
+    # against 725 with only the first two changes
+    ("default", 365, {"fabrication_rate": 0.05, "fabrication_cost": 0.0, "reputation_weight": 0.0,
+                      "rivalry_gain": 10.0, "suspicion_bias": -10.0}),
     ("default", 365, {"plot_rate": 0.2, "doctrine": "warn_all", "credibility_threshold": 0.0}),
 ])
 def test_the_memory_estimate_bounds_a_whole_run(scenario, days, changes):

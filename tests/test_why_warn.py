@@ -1,4 +1,4 @@
-"""Why a sender would warn (NOTES-i17 section 6): a recipient that knows the law of senders'
+"""Why a sender would warn (docs/ODD.md 7.11): a recipient that knows the law of senders'
 preferences reads a warning from a sender no duty binds (doctrine ``discretion``) through the
 reason that sender would have to send it. A hostile sender counts the recipient's deaths among
 its gains (``deaths_as_gain``: ``g = rivalry_gain x opportunism x rivalry`` per death), so it

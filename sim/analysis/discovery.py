@@ -318,7 +318,12 @@ def _discovery_figure(found: Discovery):
 
     table = found.box_table()
     rows = table[table["parameter"] != "(none)"]
-    fig = new_figure(TWO_COLUMNS, max(2.8, 1.6 + 0.28 * max(1, len(rows))))
+    wrapped = [textwrap.fill(f"box {row.box}: {name_of(row.parameter)}", 26)
+               for row in rows.itertuples()]
+    # rows are evenly spaced, so the pitch must hold the tallest label (name lines + values)
+    tallest = max((name.count("\n") + 2 for name in wrapped), default=2)
+    pitch = max(0.28, 0.12 * tallest)
+    fig = new_figure(TWO_COLUMNS, max(2.8, 1.6 + pitch * max(1, len(rows))))
     left, right = fig.subplots(1, 2, width_ratios=(1, 1.15))
     markers = ("o", "s", "^", "D")
     most = max(len(t.boxes[-1].restricted(found.observed)) for t in found.trajectories)
@@ -348,7 +353,7 @@ def _discovery_figure(found: Discovery):
         lo = (row.box_low - row.range_low) / span if span else 0.0
         hi = (row.box_high - row.range_low) / span if span else 1.0
         right.barh(j, hi - lo, left=lo, height=0.6, color=f"C{(row.box - 1) % 8}")
-        name = textwrap.fill(f"box {row.box}: {name_of(row.parameter)}", 26)
+        name = wrapped[j]
         decimals = significant_decimals(np.array([row.box_low, row.box_high]))
         labels.append(f"{name}\n" + minus(f"{fixed(row.box_low, decimals)} to "
                                            f"{fixed(row.box_high, decimals)}"))

@@ -7,7 +7,7 @@ least-sourced parameters that drive the results most. A protective action costs
 plot of the indicated scale is expected to cause (:func:`sim.consequences.action_cost`); the
 fixed part is 0 at the defaults, so ``stake_cost`` carries what ``action_cost`` carried before:
 heeding pays at a credibility of about ``stake_cost`` / 0.7 whatever the scale (acting averts
-0.6-0.75 of the deaths at stake), and the gradient is steepest in it (NOTES-i17 section 7).
+0.6-0.75 of the deaths at stake), and the gradient is steepest in it (docs/ODD.md 4.2 and 7.15).
 Because the cost is priced by the stake, ``lethality_scale`` moves the cost of acting and the
 harm a heed averts together, so it leaves that credibility where it is; it still moves what a
 fabricator gains (the recipient's cost of acting), the lives a sender weighs against its
