@@ -58,14 +58,13 @@ SHRUNK_COMMANDS: dict[str, str] = {
     "warnsim validate --set action_cost=0.5 --out results/validation-cost   # another parameter set":
         "warnsim validate --set action_cost=0.5 --out results/validation-cost --only wickens_dixon "
         "--replications 2",
-    "warnsim validate --quick --out /tmp/validation-posterior --s"
-    "et home_interdiction=0.8374 --set interdiction_effect=0.2642"
-    " --set action_cost=0.1053 --set rival_action_cost=4.428 --se"
-    "t believed_manipulative_rival=0.343 --set choice_temperature=0.08062":
-        "warnsim validate --quick --out /tmp/validation-posterior --s"
-        "et home_interdiction=0.8374 --set interdiction_effect=0.2642"
-        " --set action_cost=0.1053 --set rival_action_cost=4.428 --se"
-        "t believed_manipulative_rival=0.343 --set choice_temperature=0.08062 --only wickens_dixon --replications 2",
+    "warnsim validate --quick --out /tmp/validation-posterior --set home_interdiction=0.8274 "
+    "--set interdiction_effect=0.4225 --set stake_cost=0.307 --set reputation_weight=0.6738 "
+    "--set rivalry_gain=4.589 --set choice_temperature=0.09223":
+        "warnsim validate --quick --out /tmp/validation-posterior --set home_interdiction=0.8274 "
+        "--set interdiction_effect=0.4225 --set stake_cost=0.307 --set reputation_weight=0.6738 "
+        "--set rivalry_gain=4.589 --set choice_temperature=0.09223 --only wickens_dixon "
+        "--replications 2",
     "warnsim attainability experiments/calibration.toml    # 24 points + defaults + posterior "
     "medians":
         "warnsim attainability experiments/calibration.toml --points 1 --replications 10 "
