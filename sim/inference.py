@@ -940,12 +940,17 @@ def prior_vector(manipulative: float) -> NDArray[np.float64]:
 def opportunism_grid(p: ModelParams) -> NDArray[np.float64]:
     """The mid-quantiles ``(j + 1/2) / SUSPICION_GRID`` of the senders' opportunism law
     (``Beta(opportunism nu, (1 - opportunism) nu)``, :func:`sim.world.beta`; a mean of 0 or 1
-    is that value): what recipients know of senders' preferences (common knowledge)."""
+    is that value, and so is a shape parameter below the smallest normal float, whose law is
+    that point mass to within it and whose quantiles scipy cannot compute)."""
     q = (np.arange(SUSPICION_GRID) + 0.5) / SUSPICION_GRID
     mean, nu = p.opportunism, p.preference_spread
-    if mean <= 0.0 or mean >= 1.0:
-        return np.full(SUSPICION_GRID, float(mean))
-    return np.asarray(beta_dist.ppf(q, mean * nu, (1.0 - mean) * nu), dtype=np.float64)
+    a, b = mean * nu, (1.0 - mean) * nu
+    tiny = np.finfo(np.float64).tiny
+    if mean <= 0.0 or a < tiny:
+        return np.zeros(SUSPICION_GRID)
+    if mean >= 1.0 or b < tiny:
+        return np.ones(SUSPICION_GRID)
+    return np.asarray(beta_dist.ppf(q, a, b), dtype=np.float64)
 
 
 @dataclass(frozen=True, slots=True)

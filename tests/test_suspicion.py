@@ -135,3 +135,17 @@ def test_declared_bias_shifts_the_log_odds_toward_rivals_only(trio):
     derived = logistic((0.8 * START_RESPONSE * 0.28 - 0.1) / 0.1)
     expected = logistic(math.log(derived / (1 - derived)) + 2.0)
     assert cable.perceived_benevolence == pytest.approx(benevolence_after(model, expected))
+
+
+def test_a_mean_opportunism_below_the_smallest_normal_float_is_a_point_mass_at_zero():
+    """Hypothesis found opportunism 2.2e-311 (a valid value): Beta(a, b) with a denormal a has no
+    quantiles scipy can compute, and its law is the point mass at 0 to within a denormal."""
+    from sim.inference import SUSPICION_GRID, opportunism_grid
+    from sim.run import RunSpec, simulate
+
+    p = ModelParams(opportunism=2.225073858507e-311)
+    assert np.array_equal(opportunism_grid(p), np.zeros(SUSPICION_GRID))
+    assert np.array_equal(opportunism_grid(ModelParams(opportunism=1.0)), np.ones(SUSPICION_GRID))
+    grid = opportunism_grid(ModelParams(opportunism=1e-300))
+    assert np.all((grid >= 0.0) & (grid < 1e-200))
+    assert simulate(RunSpec(params=p, days=30, seed=0)).outcomes["warnings_sent"] >= 0
